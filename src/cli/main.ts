@@ -1,0 +1,31 @@
+/**
+ * The `zkusd` command line (Node). Each command lives in its own module and registers itself on the
+ * program; exit codes: 0 success, 1 bad input or unreadable file, 2 usage error, 3 operation refused.
+ */
+import { Command, CommanderError } from "commander";
+import { registerReplay } from "./replay.ts";
+
+export const EXIT = { ok: 0, badInput: 1, usage: 2, refused: 3 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command("zkusd")
+    .description("zkUSD operator and developer CLI: replay scenarios, read prices, prove, back up")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerReplay(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`zkusd: ${(error as Error).message}\n`);
+    return EXIT.badInput;
+  }
+}

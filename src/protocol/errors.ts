@@ -1,0 +1,75 @@
+/**
+ * Every rule the engine enforces has a code here with a sentence a user can read. An operation that
+ * violates one throws ProtocolError before anything is committed (see journal.ts), so state is unchanged.
+ */
+export const ERROR_MESSAGES = {
+  // input
+  malformedAmount: "The amount is not a valid decimal number.",
+  negativeAmount: "Amounts cannot be negative.",
+  tooManyDecimals: "The amount has more decimals than the protocol supports (18).",
+  amountTooLarge: "The amount is larger than the protocol accepts.",
+  zeroAmount: "The amount must be greater than zero.",
+  unknownOperation: "This operation is not part of the protocol.",
+  malformedOperation: "The operation is missing a field or has a field of the wrong type.",
+  invalidAccount: "The account name is not valid.",
+  invalidParameter: "A protocol parameter is outside its allowed bounds.",
+  timeWentBackwards: "Block time cannot go backwards.",
+  // vaults
+  vaultExists: "This owner already has an active vault.",
+  vaultNotActive: "This owner has no active vault.",
+  belowMinimumCollateralRatio: "The vault's collateral ratio would fall below the minimum (MCR).",
+  belowCriticalCollateralRatio: "In recovery mode a vault must stay at or above the critical ratio (CCR).",
+  totalCollateralRatioBelowCritical: "The change would push the system's total collateral ratio below CCR.",
+  recoveryModeCollateralWithdrawal: "Collateral cannot be withdrawn while the system is in recovery mode.",
+  recoveryModeCollateralRatioDecrease:
+    "In recovery mode a debt increase must not lower the vault's collateral ratio.",
+  recoveryModeClose: "Vaults cannot be closed while the system is in recovery mode.",
+  belowMinimumNetDebt: "The vault's net debt would fall below the minimum.",
+  repayExceedsDebt: "The repayment is larger than the vault's repayable debt.",
+  withdrawExceedsCollateral: "The withdrawal is larger than the vault's collateral.",
+  zeroAdjustment: "The adjustment changes nothing.",
+  depositAndWithdrawCollateral: "Collateral cannot be deposited and withdrawn in the same adjustment.",
+  borrowAndRepay: "Debt cannot be borrowed and repaid in the same adjustment.",
+  feeExceedsMaximum: "The fee is higher than the maximum you accepted.",
+  invalidMaxFee: "The maximum fee must be between the fee floor and 100%.",
+  onlyOneVault: "The last vault in the system cannot be closed.",
+  insufficientBalance: "The account's zkUSD balance is too low.",
+  insufficientAllowance: "The spender's allowance is too low.",
+  noCollateralSurplus: "There is no collateral surplus to claim.",
+  priceUnavailable: "No valid price is available, so this operation is refused.",
+  // stability pool
+  noPoolDeposit: "This owner has no stability pool deposit.",
+  noPoolGains: "There are no stability pool gains to claim.",
+  pendingLiquidations: "Withdrawals are paused while an undercollateralized vault awaits liquidation.",
+  // liquidation
+  nothingToLiquidate: "No vault in the request can be liquidated.",
+  // redemption
+  redemptionsInBootstrap: "Redemptions are not allowed during the bootstrap period.",
+  totalCollateralRatioBelowMinimum: "Redemptions are not allowed while the TCR is below the MCR.",
+  unableToRedeem: "No vault could be redeemed against for this amount.",
+  redemptionFeeExceedsCollateral: "The redemption fee would absorb all the redeemed collateral.",
+  // governance and system
+  paused: "The protocol is paused.",
+  shutdown: "The protocol has been shut down.",
+  invariantViolated: "An internal invariant failed; the operation was refused.",
+} as const;
+
+export type ProtocolErrorCode = keyof typeof ERROR_MESSAGES;
+
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+  constructor(
+    readonly code: ProtocolErrorCode,
+    detail?: string,
+  ) {
+    super(detail ?? ERROR_MESSAGES[code]);
+  }
+  /** The user-facing sentence for this code. */
+  get userMessage(): string {
+    return ERROR_MESSAGES[this.code];
+  }
+}
+
+export function fail(code: ProtocolErrorCode, detail?: string): never {
+  throw new ProtocolError(code, detail);
+}

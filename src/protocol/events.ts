@@ -1,0 +1,60 @@
+/**
+ * Events (SPEC §6). The engine emits the protocol-level payload; the caller's context adds where it
+ * happened (block height, tx id, position in block) when it stores them (see engine.ts `EventEnvelope`).
+ */
+import type { AccountId } from "./operations.ts";
+
+export type ProtocolEvent =
+  | { type: "VaultOpened"; owner: AccountId; collateral: bigint; debt: bigint; stake: bigint }
+  | { type: "CollateralDeposited"; owner: AccountId; amount: bigint; collateral: bigint }
+  | { type: "CollateralWithdrawn"; owner: AccountId; amount: bigint; collateral: bigint; paidSats: bigint }
+  | { type: "DebtMinted"; owner: AccountId; amount: bigint; fee: bigint; debt: bigint }
+  | { type: "DebtRepaid"; owner: AccountId; amount: bigint; debt: bigint }
+  | { type: "VaultClosed"; owner: AccountId; collateralReturned: bigint; zkusdRepaid: bigint; paidSats: bigint }
+  | {
+      type: "VaultLiquidated";
+      owner: AccountId;
+      liquidator: AccountId;
+      debt: bigint;
+      collateral: bigint;
+      offsetDebt: bigint;
+      redistributedDebt: bigint;
+      collateralSurplus: bigint;
+      mode: "normal" | "recovery";
+    }
+  | {
+      type: "Liquidation";
+      liquidator: AccountId;
+      liquidatedDebt: bigint;
+      liquidatedCollateral: bigint;
+      collateralCompensation: bigint;
+      gasReserve: bigint;
+      paidSats: bigint;
+    }
+  | { type: "Redistributed"; debt: bigint; collateral: bigint; L_collateral: bigint; L_debt: bigint }
+  | { type: "PoolOffset"; debt: bigint; collateral: bigint; P: bigint; epoch: bigint; scale: bigint }
+  | {
+      type: "Redeemed";
+      redeemer: AccountId;
+      attempted: bigint;
+      zkusd: bigint;
+      btc: bigint;
+      fee: bigint;
+      paidSats: bigint;
+      vaults: AccountId[];
+    }
+  | { type: "VaultRedeemed"; owner: AccountId; zkusd: bigint; collateral: bigint; closed: boolean }
+  | { type: "PoolDeposited"; owner: AccountId; amount: bigint; deposit: bigint }
+  | { type: "PoolWithdrawn"; owner: AccountId; amount: bigint; deposit: bigint }
+  | { type: "GainsClaimed"; owner: AccountId; btcGain: bigint; toVault: boolean; paidSats: bigint }
+  | { type: "SurplusClaimed"; owner: AccountId; amount: bigint; paidSats: bigint }
+  | { type: "FeePaid"; account: AccountId; kind: "borrowing" | "redemption"; amount: bigint; asset: "zkUSD" | "BTC" }
+  | { type: "BaseRateUpdated"; baseRate: bigint }
+  | { type: "LastFeeOpTimeUpdated"; time: bigint }
+  | { type: "PriceUpdated"; price: bigint }
+  | { type: "RecoveryModeEntered"; tcr: bigint }
+  | { type: "RecoveryModeExited"; tcr: bigint }
+  | { type: "Transfer"; from: AccountId; to: AccountId; amount: bigint }
+  | { type: "Approval"; owner: AccountId; spender: AccountId; amount: bigint };
+
+export type ProtocolEventType = ProtocolEvent["type"];

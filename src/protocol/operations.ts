@@ -1,0 +1,78 @@
+/**
+ * The protocol's operations as a discriminated union. Amounts are 18-decimal bigints; fee limits
+ * (maxFee) are 18-decimal fractions (0.05 = 5%). Account ids are opaque strings: on chain the
+ * indexer fills the actor from the transaction's first input (SPEC §2); in scenarios they are names.
+ */
+import { ProtocolError } from "./errors.ts";
+
+export type AccountId = string;
+
+export type Operation =
+  | { type: "setPrice"; price: bigint }
+  | { type: "openVault"; owner: AccountId; collateral: bigint; borrow: bigint; maxFee?: bigint }
+  | {
+      type: "adjustVault";
+      owner: AccountId;
+      depositCollateral?: bigint;
+      withdrawCollateral?: bigint;
+      borrow?: bigint;
+      repay?: bigint;
+      maxFee?: bigint;
+    }
+  | { type: "closeVault"; owner: AccountId }
+  | { type: "claimSurplus"; owner: AccountId }
+  | { type: "transfer"; from: AccountId; to: AccountId; amount: bigint }
+  | { type: "approve"; owner: AccountId; spender: AccountId; amount: bigint }
+  | { type: "transferFrom"; spender: AccountId; from: AccountId; to: AccountId; amount: bigint }
+  | { type: "poolDeposit"; owner: AccountId; amount: bigint }
+  | { type: "poolWithdraw"; owner: AccountId; amount: bigint }
+  | { type: "claimGains"; owner: AccountId }
+  | { type: "claimGainsToVault"; owner: AccountId }
+  | { type: "liquidate"; owner: AccountId; liquidator: AccountId }
+  | { type: "liquidateBatch"; count: number; liquidator: AccountId }
+  | { type: "liquidateList"; owners: AccountId[]; liquidator: AccountId }
+  | { type: "redeem"; redeemer: AccountId; amount: bigint; maxFee?: bigint }
+  /** Scenario files only (tests): sets the base rate and the last fee operation time to now. */
+  | { type: "setBaseRate"; value: bigint };
+
+export type OperationType = Operation["type"];
+
+export const OPERATION_TYPES: readonly OperationType[] = [
+  "setPrice",
+  "openVault",
+  "adjustVault",
+  "closeVault",
+  "claimSurplus",
+  "transfer",
+  "approve",
+  "transferFrom",
+  "poolDeposit",
+  "poolWithdraw",
+  "claimGains",
+  "claimGainsToVault",
+  "liquidate",
+  "liquidateBatch",
+  "liquidateList",
+  "redeem",
+  "setBaseRate",
+];
+
+/** Default liquidator account when a scenario names none. */
+export const DEFAULT_LIQUIDATOR = "liquidator";
+
+const ACCOUNT_RE = /^[\x21-\x7e]{1,128}$/;
+
+/** Checks an account id: 1–128 printable ASCII characters, no spaces. */
+export function assertAccount(value: unknown, field: string): AccountId {
+  if (typeof value !== "string" || !ACCOUNT_RE.test(value)) {
+    throw new ProtocolError(
+      "invalidAccount",
+      `${field}: expected an account id of 1 to 128 printable characters, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function isOperationType(type: unknown): type is OperationType {
+  return typeof type === "string" && (OPERATION_TYPES as readonly string[]).includes(type);
+}
