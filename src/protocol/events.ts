@@ -10,7 +10,13 @@ export type ProtocolEvent =
   | { type: "CollateralWithdrawn"; owner: AccountId; amount: bigint; collateral: bigint; paidSats: bigint }
   | { type: "DebtMinted"; owner: AccountId; amount: bigint; fee: bigint; debt: bigint }
   | { type: "DebtRepaid"; owner: AccountId; amount: bigint; debt: bigint }
-  | { type: "VaultClosed"; owner: AccountId; collateralReturned: bigint; zkusdRepaid: bigint; paidSats: bigint }
+  | {
+      type: "VaultClosed";
+      owner: AccountId;
+      collateralReturned: bigint;
+      zkusdRepaid: bigint;
+      paidSats: bigint;
+    }
   | {
       type: "VaultLiquidated";
       owner: AccountId;
@@ -48,7 +54,13 @@ export type ProtocolEvent =
   | { type: "PoolWithdrawn"; owner: AccountId; amount: bigint; deposit: bigint }
   | { type: "GainsClaimed"; owner: AccountId; btcGain: bigint; toVault: boolean; paidSats: bigint }
   | { type: "SurplusClaimed"; owner: AccountId; amount: bigint; paidSats: bigint }
-  | { type: "FeePaid"; account: AccountId; kind: "borrowing" | "redemption"; amount: bigint; asset: "zkUSD" | "BTC" }
+  | {
+      type: "FeePaid";
+      account: AccountId;
+      kind: "borrowing" | "redemption";
+      amount: bigint;
+      asset: "zkUSD" | "BTC";
+    }
   | { type: "BaseRateUpdated"; baseRate: bigint }
   | { type: "LastFeeOpTimeUpdated"; time: bigint }
   | { type: "PriceUpdated"; price: bigint }

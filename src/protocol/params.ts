@@ -2,7 +2,7 @@
  * Protocol parameters (SPEC §4): one typed object, validated against bounds, passed into the engine.
  * Ratios, fees and prices are 18-decimal fractions; counts (beta, divisor, days) are plain integers.
  */
-import { ONE, formatDecimal, parseDecimal } from "./decimal.ts";
+import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 
 export interface Params {
@@ -96,13 +96,17 @@ export const PARAM_NAMES = Object.keys(PARAM_BOUNDS) as (keyof Params)[];
 function checkBound(name: keyof Params, value: bigint | boolean): void {
   const bound = PARAM_BOUNDS[name];
   if (bound.kind === "boolean") {
-    if (typeof value !== "boolean") throw new ProtocolError("invalidParameter", `${name}: expected a boolean`);
+    if (typeof value !== "boolean")
+      throw new ProtocolError("invalidParameter", `${name}: expected a boolean`);
     return;
   }
   if (typeof value !== "bigint") throw new ProtocolError("invalidParameter", `${name}: expected a number`);
   const show = (v: bigint) => (bound.kind === "decimal" ? formatDecimal(v) : v.toString());
   if (bound.min !== undefined && value < bound.min) {
-    throw new ProtocolError("invalidParameter", `${name} = ${show(value)} is below its minimum ${show(bound.min)}`);
+    throw new ProtocolError(
+      "invalidParameter",
+      `${name} = ${show(value)} is below its minimum ${show(bound.min)}`,
+    );
   }
   if (bound.max !== undefined && (bound.maxExclusive ? value >= bound.max : value > bound.max)) {
     throw new ProtocolError(
@@ -127,13 +131,17 @@ export function parseParamValue(name: string, raw: unknown): bigint | boolean {
   if (!(name in PARAM_BOUNDS)) throw new ProtocolError("invalidParameter", `unknown parameter "${name}"`);
   const bound = PARAM_BOUNDS[name as keyof Params];
   if (bound.kind === "boolean") {
-    if (typeof raw !== "boolean") throw new ProtocolError("invalidParameter", `${name}: expected true or false`);
+    if (typeof raw !== "boolean")
+      throw new ProtocolError("invalidParameter", `${name}: expected true or false`);
     return raw;
   }
   const text = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
   if (bound.kind === "integer") {
     if (typeof text !== "string" || !/^[0-9]+$/.test(text)) {
-      throw new ProtocolError("invalidParameter", `${name}: expected a whole number, got ${JSON.stringify(raw)}`);
+      throw new ProtocolError(
+        "invalidParameter",
+        `${name}: expected a whole number, got ${JSON.stringify(raw)}`,
+      );
     }
     return BigInt(text);
   }

@@ -1,0 +1,283 @@
+/**
+ * Borrower operations (Liquity BorrowerOperations §4): open, adjust (any combination), close, and
+ * claiming a collateral surplus. Checks run in Liquity's order so the first violated rule is the
+ * one reported.
+ */
+import { computeCR, ONE } from "./decimal.ts";
+import { decayBaseRateFromBorrowing, requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
+import type { AccountId } from "./operations.ts";
+import {
+  type Account,
+  entireColl,
+  entireDebt,
+  findAccount,
+  getOrCreateAccount,
+  sortedInsert,
+  sortedRemove,
+} from "./state.ts";
+import {
+  add,
+  applyPendingRewards,
+  burnFrom,
+  isRecoveryMode,
+  mintTo,
+  newTCR,
+  payOutCollateral,
+  removeStake,
+  require,
+  setA,
+  type Tx,
+  updateRewardSnapshots,
+  updateStakeAndTotalStakes,
+} from "./tx.ts";
+
+export function requireActiveVault(tx: Tx, owner: AccountId): Account {
+  const a = findAccount(tx.state, owner);
+  require(a?.status === "active", "vaultNotActive", `${owner} has no active vault`);
+  return a!;
+}
+
+function requireICRAtLeast(
+  icr: bigint,
+  ratio: bigint,
+  code: "belowMinimumCollateralRatio" | "belowCriticalCollateralRatio",
+) {
+  require(icr >= ratio, code);
+}
+
+function requireNewTCRAboveCCR(tx: Tx, tcr: bigint) {
+  require(tcr >= tx.state.params.CCR, "totalCollateralRatioBelowCritical");
+}
+
+function requireAtLeastMinNetDebt(tx: Tx, netDebt: bigint) {
+  require(netDebt >= tx.state.params.minNetDebt, "belowMinimumNetDebt");
+}
+
+export interface VaultChangeResult {
+  fee: bigint;
+  debt: bigint;
+}
+
+/** Liquity openTrove. `borrow` is what the owner receives; debt = borrow + fee + gas reserve. */
+export function openVault(
+  tx: Tx,
+  owner: AccountId,
+  collateral: bigint,
+  borrow: bigint,
+  maxFee: bigint,
+): VaultChangeResult {
+  const s = tx.state;
+  const p = s.params;
+  const price = s.g.price;
+  const recovery = isRecoveryMode(s);
+  requireValidMaxFee(maxFee, recovery, p.borrowingFeeFloor);
+  const existing = findAccount(s, owner);
+  require(existing?.status !== "active", "vaultExists", `${owner} already has an active vault`);
+
+  let fee = 0n;
+  let netDebt = borrow;
+  if (!recovery) {
+    require(borrow > 0n, "belowMinimumNetDebt");
+    fee = triggerBorrowingFee(tx, borrow, maxFee);
+    netDebt += fee;
+  }
+  requireAtLeastMinNetDebt(tx, netDebt);
+  const compositeDebt = netDebt + p.gasReserve;
+  const icr = computeCR(collateral, compositeDebt, price);
+  if (recovery) {
+    requireICRAtLeast(icr, p.CCR, "belowCriticalCollateralRatio");
+  } else {
+    requireICRAtLeast(icr, p.MCR, "belowMinimumCollateralRatio");
+    requireNewTCRAboveCCR(tx, newTCR(s, collateral, compositeDebt));
+  }
+
+  const a = getOrCreateAccount(s, owner, tx.j);
+  setA(tx, a, "status", "active");
+  setA(tx, a, "coll", collateral);
+  setA(tx, a, "debt", compositeDebt);
+  updateRewardSnapshots(tx, a);
+  updateStakeAndTotalStakes(tx, a);
+  sortedInsert(s, tx.j, a);
+  add(tx, "activeVaults", 1n);
+
+  add(tx, "activeColl", collateral);
+  add(tx, "activeDebt", compositeDebt);
+  mintTo(tx, a, borrow);
+  add(tx, "feePool", fee);
+  add(tx, "zkusdSupply", fee);
+  add(tx, "gasPool", p.gasReserve);
+  add(tx, "zkusdSupply", p.gasReserve);
+
+  tx.events.push({ type: "VaultOpened", owner, collateral, debt: compositeDebt, stake: a.stake });
+  if (fee > 0n)
+    tx.events.push({ type: "FeePaid", account: owner, kind: "borrowing", amount: fee, asset: "zkUSD" });
+  return { fee, debt: compositeDebt };
+}
+
+export interface Adjustment {
+  depositCollateral?: bigint;
+  withdrawCollateral?: bigint;
+  borrow?: bigint;
+  repay?: bigint;
+  maxFee?: bigint;
+}
+
+/** Liquity _adjustTrove, with borrow/repay and deposit/withdraw as separate optional fields. */
+export function adjustVault(
+  tx: Tx,
+  owner: AccountId,
+  adj: Adjustment,
+): VaultChangeResult & { paidSats: bigint } {
+  const s = tx.state;
+  const p = s.params;
+  const price = s.g.price;
+  const deposit = adj.depositCollateral ?? 0n;
+  const withdrawal = adj.withdrawCollateral ?? 0n;
+  const borrow = adj.borrow ?? 0n;
+  const repay = adj.repay ?? 0n;
+  const maxFee = adj.maxFee ?? ONE;
+  require(!(borrow > 0n && repay > 0n), "borrowAndRepay");
+  const isDebtIncrease = borrow > 0n;
+  const debtChange = isDebtIncrease ? borrow : repay;
+  const recovery = isRecoveryMode(s);
+  if (isDebtIncrease) requireValidMaxFee(maxFee, recovery, p.borrowingFeeFloor);
+  require(!(deposit > 0n && withdrawal > 0n), "depositAndWithdrawCollateral");
+  require(deposit !== 0n || withdrawal !== 0n || debtChange !== 0n, "zeroAdjustment");
+  const a = requireActiveVault(tx, owner);
+
+  applyPendingRewards(tx, a);
+  const isCollIncrease = deposit > 0n;
+  const collChange = isCollIncrease ? deposit : withdrawal;
+
+  let netDebtChange = debtChange;
+  let fee = 0n;
+  if (isDebtIncrease && !recovery) {
+    fee = triggerBorrowingFee(tx, borrow, maxFee);
+    netDebtChange += fee;
+  }
+  const coll = a.coll;
+  const debt = a.debt;
+  require(withdrawal <=
+    coll, "withdrawExceedsCollateral", `${owner}'s vault holds less collateral than requested`);
+  if (!isDebtIncrease && repay > 0n) {
+    require(repay <= debt - p.gasReserve, "repayExceedsDebt");
+  }
+  const newColl = isCollIncrease ? coll + collChange : coll - collChange;
+  const newDebt = isDebtIncrease ? debt + netDebtChange : debt - netDebtChange;
+  const oldICR = computeCR(coll, debt, price);
+  const newICR = computeCR(newColl, newDebt, price);
+
+  // Liquity _requireValidAdjustmentInCurrentMode.
+  if (recovery) {
+    require(withdrawal === 0n, "recoveryModeCollateralWithdrawal");
+    if (isDebtIncrease) {
+      requireICRAtLeast(newICR, p.CCR, "belowCriticalCollateralRatio");
+      require(newICR >= oldICR, "recoveryModeCollateralRatioDecrease");
+    }
+  } else {
+    requireICRAtLeast(newICR, p.MCR, "belowMinimumCollateralRatio");
+    const collDelta = isCollIncrease ? collChange : -collChange;
+    const debtDelta = isDebtIncrease ? netDebtChange : -netDebtChange;
+    requireNewTCRAboveCCR(tx, newTCR(s, collDelta, debtDelta));
+  }
+  if (!isDebtIncrease && repay > 0n) {
+    requireAtLeastMinNetDebt(tx, debt - p.gasReserve - repay);
+    require(findAccount(s, owner)!.balance >= repay, "insufficientBalance");
+  }
+
+  setA(tx, a, "coll", newColl);
+  setA(tx, a, "debt", newDebt);
+  updateStakeAndTotalStakes(tx, a);
+  sortedRemove(s, tx.j, a);
+  sortedInsert(s, tx.j, a);
+
+  let paidSats = 0n;
+  if (isDebtIncrease) {
+    add(tx, "activeDebt", netDebtChange);
+    mintTo(tx, a, borrow);
+    add(tx, "feePool", fee);
+    add(tx, "zkusdSupply", fee);
+    tx.events.push({ type: "DebtMinted", owner, amount: borrow, fee, debt: newDebt });
+    if (fee > 0n)
+      tx.events.push({ type: "FeePaid", account: owner, kind: "borrowing", amount: fee, asset: "zkUSD" });
+  } else if (repay > 0n) {
+    add(tx, "activeDebt", -repay);
+    burnFrom(tx, a, repay);
+    tx.events.push({ type: "DebtRepaid", owner, amount: repay, debt: newDebt });
+  }
+  if (isCollIncrease) {
+    add(tx, "activeColl", deposit);
+    tx.events.push({ type: "CollateralDeposited", owner, amount: deposit, collateral: newColl });
+  } else if (withdrawal > 0n) {
+    add(tx, "activeColl", -withdrawal);
+    paidSats = payOutCollateral(tx, withdrawal);
+    tx.events.push({ type: "CollateralWithdrawn", owner, amount: withdrawal, collateral: newColl, paidSats });
+  }
+  return { fee, debt: newDebt, paidSats };
+}
+
+/** Collateral top-up used by claimGainsToVault (Liquity moveETHGainToTrove → _adjustTrove). */
+export function topUpCollateral(tx: Tx, owner: AccountId, amount: bigint): void {
+  adjustVault(tx, owner, { depositCollateral: amount });
+}
+
+export interface CloseResult {
+  collateralReturned: bigint;
+  zkusdRepaid: bigint;
+  paidSats: bigint;
+}
+
+/** Liquity closeTrove. */
+export function closeVault(tx: Tx, owner: AccountId): CloseResult {
+  const s = tx.state;
+  const p = s.params;
+  const a = requireActiveVault(tx, owner);
+  require(!isRecoveryMode(s), "recoveryModeClose");
+  applyPendingRewards(tx, a);
+  const coll = a.coll;
+  const debt = a.debt;
+  const repaid = debt - p.gasReserve;
+  require(a.balance >= repaid, "insufficientBalance", `closing needs ${repaid} units of zkUSD`);
+  requireNewTCRAboveCCR(tx, newTCR(s, -coll, -debt));
+  require(s.sorted.size > 1, "onlyOneVault");
+
+  removeStake(tx, a);
+  closeVaultRecord(tx, a, "closedByOwner");
+  add(tx, "activeDebt", -debt);
+  burnFrom(tx, a, repaid);
+  add(tx, "gasPool", -p.gasReserve);
+  add(tx, "zkusdSupply", -p.gasReserve);
+  add(tx, "activeColl", -coll);
+  const paidSats = payOutCollateral(tx, coll);
+  tx.events.push({ type: "VaultClosed", owner, collateralReturned: coll, zkusdRepaid: repaid, paidSats });
+  return { collateralReturned: coll, zkusdRepaid: repaid, paidSats };
+}
+
+/** Liquity _closeTrove: status, zeroed amounts and snapshots, out of the sorted list. */
+export function closeVaultRecord(
+  tx: Tx,
+  a: Account,
+  status: "closedByOwner" | "closedByLiquidation" | "closedByRedemption",
+): void {
+  setA(tx, a, "status", status);
+  setA(tx, a, "coll", 0n);
+  setA(tx, a, "debt", 0n);
+  setA(tx, a, "snapshotLColl", 0n);
+  setA(tx, a, "snapshotLDebt", 0n);
+  sortedRemove(tx.state, tx.j, a);
+  add(tx, "activeVaults", -1n);
+}
+
+/** Liquity claimCollateral: pays the owner's collateral surplus from liquidation or redemption. */
+export function claimSurplus(tx: Tx, owner: AccountId): { amount: bigint; paidSats: bigint } {
+  const a = findAccount(tx.state, owner);
+  require(a !== undefined && a.surplus > 0n, "noCollateralSurplus");
+  const amount = a!.surplus;
+  setA(tx, a!, "surplus", 0n);
+  add(tx, "surplusCollateral", -amount);
+  const paidSats = payOutCollateral(tx, amount);
+  tx.events.push({ type: "SurplusClaimed", owner, amount, paidSats });
+  return { amount, paidSats };
+}
+
+export { decayBaseRateFromBorrowing, entireColl, entireDebt };

@@ -1,0 +1,50 @@
+/** The protocol engine's public face: pure, deterministic, bigint fixed point (SPEC §3). */
+export * from "./decimal.ts";
+export {
+  type ApplyResult,
+  advanceTime,
+  apply,
+  type Context,
+  type EventEnvelope,
+  type OperationResult,
+} from "./engine.ts";
+export * from "./errors.ts";
+export type { ProtocolEvent, ProtocolEventType } from "./events.ts";
+export { borrowingRateWithDecay, decayedBaseRate, redemptionRateFor } from "./fees.ts";
+export * from "./operations.ts";
+export * from "./params.ts";
+/** Initialises what the state root needs (Poseidon). Alias kept for the app and workers. */
+export { FIELD_MODULUS, initPoseidon, initPoseidon as initStateRoot, poseidon } from "./poseidon.ts";
+export {
+  eventToJson,
+  parseStep,
+  runScenario,
+  ScenarioFormatError,
+  type ScenarioOutput,
+  stateToJson,
+} from "./scenario.ts";
+export {
+  type Account,
+  cloneState,
+  createGenesisState,
+  deserializeState,
+  entireColl,
+  entireDebt,
+  findAccount,
+  ownerHashOf,
+  type SerializedState,
+  type State,
+  serializeState,
+  VAULT_STATUS,
+  type VaultStatus,
+} from "./state.ts";
+export {
+  ACCOUNTS_DEPTH,
+  accountLeafParts,
+  accountProof,
+  GLOBAL_GROUPS,
+  stateRoot,
+  stateRootParts,
+} from "./stateRoot.ts";
+export { currentICR, getTCR, isRecoveryMode } from "./tx.ts";
+export * from "./views.ts";

@@ -1,0 +1,304 @@
+/**
+ * Scenario replay (docs/scenarios.md): a JSON list of steps run through the engine, printed as one
+ * JSON document. The engine's test harness and `zkusd replay`.
+ */
+import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
+import { advanceTime, apply } from "./engine.ts";
+import { ProtocolError } from "./errors.ts";
+import type { ProtocolEvent } from "./events.ts";
+import { assertAccount, DEFAULT_LIQUIDATOR, isOperationType, type Operation } from "./operations.ts";
+import { paramsFromJson } from "./params.ts";
+import { createGenesisState, type State } from "./state.ts";
+import { stateRoot } from "./stateRoot.ts";
+import { currentSum, depositView, systemSummary, vaultView } from "./views.ts";
+
+export class ScenarioFormatError extends Error {
+  override readonly name = "ScenarioFormatError";
+}
+
+type Json = Record<string, unknown>;
+
+export type StepOutput =
+  | { ok: true; result: Record<string, string>; events: Json[] }
+  | { ok: false; error: { code: string; message: string } };
+
+export interface ScenarioOutput {
+  steps: StepOutput[];
+  state: Json;
+}
+
+type Step = { kind: "op"; op: Operation } | { kind: "advanceTime"; seconds: bigint };
+
+const amount = (step: Json, field: string) => parseDecimal(step[field], field);
+const optionalAmount = (step: Json, field: string) =>
+  step[field] === undefined ? undefined : amount(step, field);
+const account = (step: Json, field: string) => assertAccount(step[field], field);
+const liquidatorOf = (step: Json) =>
+  step.liquidator === undefined ? DEFAULT_LIQUIDATOR : assertAccount(step.liquidator, "liquidator");
+
+function wholeNumber(value: unknown, field: string): bigint {
+  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== "string" || !/^[0-9]+$/.test(text)) {
+    throw new ProtocolError(
+      "malformedOperation",
+      `${field}: expected a whole non-negative number, got ${JSON.stringify(value)}`,
+    );
+  }
+  return BigInt(text);
+}
+
+/** Accepts `{ "op": NAME, ...args }` (canonical), `{ "type": NAME, ... }` or `{ NAME: { ...args } }`. */
+function normalizeStep(raw: unknown): { name: string; args: Json } {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ProtocolError("malformedOperation", "a step must be a JSON object");
+  }
+  const step = raw as Json;
+  const name = step.op ?? step.type;
+  if (typeof name === "string") return { name, args: step };
+  const keys = Object.keys(step);
+  if (keys.length === 1 && typeof step[keys[0]!] === "object" && step[keys[0]!] !== null) {
+    return { name: keys[0]!, args: step[keys[0]!] as Json };
+  }
+  throw new ProtocolError("unknownOperation", `a step needs an "op" field naming the operation`);
+}
+
+export function parseStep(raw: unknown): Step {
+  const { name, args: s } = normalizeStep(raw);
+  if (name === "advanceTime") return { kind: "advanceTime", seconds: wholeNumber(s.seconds, "seconds") };
+  if (!isOperationType(name)) throw new ProtocolError("unknownOperation", `unknown operation "${name}"`);
+  const op = ((): Operation => {
+    switch (name) {
+      case "setPrice":
+        return { type: name, price: amount(s, "price") };
+      case "openVault":
+        return {
+          type: name,
+          owner: account(s, "owner"),
+          collateral: amount(s, "collateral"),
+          borrow: amount(s, "borrow"),
+          maxFee: optionalAmount(s, "maxFee"),
+        };
+      case "adjustVault":
+        return {
+          type: name,
+          owner: account(s, "owner"),
+          depositCollateral: optionalAmount(s, "depositCollateral"),
+          withdrawCollateral: optionalAmount(s, "withdrawCollateral"),
+          borrow: optionalAmount(s, "borrow"),
+          repay: optionalAmount(s, "repay"),
+          maxFee: optionalAmount(s, "maxFee"),
+        };
+      case "closeVault":
+      case "claimSurplus":
+      case "claimGains":
+      case "claimGainsToVault":
+        return { type: name, owner: account(s, "owner") };
+      case "transfer":
+        return { type: name, from: account(s, "from"), to: account(s, "to"), amount: amount(s, "amount") };
+      case "approve":
+        return {
+          type: name,
+          owner: account(s, "owner"),
+          spender: account(s, "spender"),
+          amount: amount(s, "amount"),
+        };
+      case "transferFrom":
+        return {
+          type: name,
+          spender: account(s, "spender"),
+          from: account(s, "from"),
+          to: account(s, "to"),
+          amount: amount(s, "amount"),
+        };
+      case "poolDeposit":
+      case "poolWithdraw":
+        return { type: name, owner: account(s, "owner"), amount: amount(s, "amount") };
+      case "liquidate":
+        return { type: name, owner: account(s, "owner"), liquidator: liquidatorOf(s) };
+      case "liquidateBatch": {
+        const count = wholeNumber(s.count, "count");
+        if (count < 1n || count > 100_000n)
+          throw new ProtocolError("malformedOperation", "count must be between 1 and 100000");
+        return { type: name, count: Number(count), liquidator: liquidatorOf(s) };
+      }
+      case "liquidateList": {
+        if (!Array.isArray(s.owners))
+          throw new ProtocolError("malformedOperation", "owners must be an array of account ids");
+        return {
+          type: name,
+          owners: s.owners.map((o, i) => assertAccount(o, `owners[${i}]`)),
+          liquidator: liquidatorOf(s),
+        };
+      }
+      case "redeem":
+        return {
+          type: name,
+          redeemer: account(s, "redeemer"),
+          amount: amount(s, "amount"),
+          maxFee: optionalAmount(s, "maxFee"),
+        };
+      case "setBaseRate":
+        return { type: name, value: amount(s, "value") };
+    }
+  })();
+  return { kind: "op", op };
+}
+
+/** Integer-valued event fields (printed as plain integers, not 18-decimal amounts). */
+const INTEGER_FIELDS = new Set(["epoch", "scale", "time", "paidSats"]);
+
+function jsonValue(key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return INTEGER_FIELDS.has(key) ? value.toString() : formatDecimal(value);
+  if (Array.isArray(value)) return value.map((v) => jsonValue(key, v));
+  return value;
+}
+
+export function eventToJson(event: ProtocolEvent): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(event)) out[k] = jsonValue(k, v);
+  return out;
+}
+
+/** The documented result fields per operation (docs/scenarios.md). */
+const RESULT_FIELDS: Partial<Record<Operation["type"], string[]>> = {
+  openVault: ["fee", "debt"],
+  adjustVault: ["fee", "debt"],
+  closeVault: ["collateralReturned", "zkusdRepaid"],
+  poolDeposit: ["btcGain"],
+  poolWithdraw: ["zkusd", "btcGain"],
+  claimGains: ["btcGain"],
+  claimGainsToVault: ["btcGain"],
+  claimSurplus: ["collateral"],
+  liquidate: [
+    "liquidatedDebt",
+    "liquidatedCollateral",
+    "offsetDebt",
+    "redistributedDebt",
+    "collateralCompensation",
+    "gasReserve",
+  ],
+  liquidateBatch: [
+    "liquidatedDebt",
+    "liquidatedCollateral",
+    "offsetDebt",
+    "redistributedDebt",
+    "collateralCompensation",
+    "gasReserve",
+  ],
+  liquidateList: [
+    "liquidatedDebt",
+    "liquidatedCollateral",
+    "offsetDebt",
+    "redistributedDebt",
+    "collateralCompensation",
+    "gasReserve",
+  ],
+  redeem: ["zkusd", "btc", "fee"],
+};
+
+export function stateToJson(state: State): Json {
+  const summary = systemSummary(state);
+  const vaults: Json = {};
+  const balances: Json = {};
+  const deposits: Json = {};
+  const surplus: Json = {};
+  for (const a of state.accountList) {
+    if (a.status !== "nonExistent") {
+      const v = vaultView(state, a);
+      vaults[a.id] = {
+        status: v.status,
+        collateral: formatDecimal(v.collateral),
+        debt: formatDecimal(v.debt),
+        stake: formatDecimal(v.stake),
+        rawCollateral: formatDecimal(v.rawCollateral),
+        rawDebt: formatDecimal(v.rawDebt),
+        pendingCollateralReward: formatDecimal(v.pendingCollateralReward),
+        pendingDebtReward: formatDecimal(v.pendingDebtReward),
+        icr: formatDecimal(v.icr),
+      };
+    }
+    balances[a.id] = formatDecimal(a.balance);
+    if (a.depositInitial > 0n) {
+      const d = depositView(state, a);
+      deposits[a.id] = {
+        initial: formatDecimal(d.initial),
+        compounded: formatDecimal(d.compounded),
+        btcGain: formatDecimal(d.btcGain),
+      };
+    }
+    if (a.surplus > 0n) surplus[a.id] = formatDecimal(a.surplus);
+  }
+  return {
+    price: formatDecimal(summary.price),
+    time: summary.time.toString(),
+    totalCollateral: formatDecimal(summary.totalCollateral),
+    totalDebt: formatDecimal(summary.totalDebt),
+    tcr: formatDecimal(summary.tcr),
+    recoveryMode: summary.recoveryMode,
+    baseRate: formatDecimal(summary.baseRate),
+    decayedBaseRate: formatDecimal(summary.decayedBaseRate),
+    zkusdSupply: formatDecimal(summary.zkusdSupply),
+    vaults,
+    balances,
+    pool: {
+      total: formatDecimal(state.g.poolDeposits),
+      P: formatDecimal(state.g.P),
+      S: formatDecimal(currentSum(state)),
+      epoch: state.g.currentEpoch.toString(),
+      scale: state.g.currentScale.toString(),
+      deposits,
+    },
+    redistribution: { L_collateral: formatDecimal(state.g.L_coll), L_debt: formatDecimal(state.g.L_debt) },
+    collateralSurplus: surplus,
+    stateRoot: stateRoot(state),
+  };
+}
+
+const ALLOWED_TOP_LEVEL = new Set(["params", "steps", "source", "description"]);
+
+/** Runs a parsed scenario. Throws ScenarioFormatError for a malformed document or invalid params. */
+export function runScenario(input: unknown): ScenarioOutput {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new ScenarioFormatError('a scenario must be a JSON object with "params" and "steps"');
+  }
+  const doc = input as Json;
+  for (const key of Object.keys(doc)) {
+    if (!ALLOWED_TOP_LEVEL.has(key)) throw new ScenarioFormatError(`unknown top-level key "${key}"`);
+  }
+  if (!Array.isArray(doc.steps)) throw new ScenarioFormatError('"steps" must be an array');
+  let params: ReturnType<typeof paramsFromJson>;
+  try {
+    params = paramsFromJson(doc.params);
+  } catch (error) {
+    throw new ScenarioFormatError(`invalid params: ${(error as Error).message}`);
+  }
+  const state = createGenesisState(params, { time: 0n });
+  let time = 0n;
+  const steps: StepOutput[] = doc.steps.map((raw, i) => {
+    let step: Step;
+    try {
+      step = parseStep(raw);
+    } catch (error) {
+      if (error instanceof ProtocolError)
+        return { ok: false, error: { code: error.code, message: error.message } };
+      throw error;
+    }
+    if (step.kind === "advanceTime") {
+      time += step.seconds;
+      advanceTime(state, time);
+      return { ok: true, result: {}, events: [] };
+    }
+    const outcome = apply(state, step.op, { height: BigInt(i + 1), time });
+    if (!outcome.ok)
+      return { ok: false, error: { code: outcome.error.code, message: outcome.error.message } };
+    const result: Record<string, string> = {};
+    for (const field of RESULT_FIELDS[step.op.type] ?? []) {
+      const v = outcome.result[field];
+      if (typeof v === "bigint") result[field] = formatDecimal(v);
+    }
+    return { ok: true, result, events: outcome.events.map(eventToJson) };
+  });
+  return { steps, state: stateToJson(state) };
+}
+
+export { ONE };

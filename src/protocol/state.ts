@@ -1,0 +1,506 @@
+/**
+ * The protocol state: accounts (vault, balance, pool deposit, surplus in one record each, as in the
+ * state-root layout), allowances, stability-pool sums, and the global fields. The engine mutates it
+ * only through a Journal (journal.ts), so a failed operation changes nothing.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { ONE } from "./decimal.ts";
+import { ProtocolError } from "./errors.ts";
+import type { Journal } from "./journal.ts";
+import type { AccountId } from "./operations.ts";
+import type { Params } from "./params.ts";
+import { levelFor, type SortedNode, SortedVaults } from "./sortedVaults.ts";
+
+export const VAULT_STATUS = [
+  "nonExistent",
+  "active",
+  "closedByOwner",
+  "closedByLiquidation",
+  "closedByRedemption",
+] as const;
+export type VaultStatus = (typeof VAULT_STATUS)[number];
+
+/** One account: its vault, zkUSD balance, stability-pool deposit and claimable surplus. */
+export interface Account {
+  readonly id: AccountId;
+  /** Sequential leaf index in the accounts tree (order of first appearance). */
+  readonly index: number;
+  readonly ownerHash: bigint;
+  status: VaultStatus;
+  /** Stored collateral and debt (pending redistribution rewards not applied). */
+  coll: bigint;
+  debt: bigint;
+  stake: bigint;
+  snapshotLColl: bigint;
+  snapshotLDebt: bigint;
+  balance: bigint;
+  depositInitial: bigint;
+  depositP: bigint;
+  depositS: bigint;
+  depositEpoch: bigint;
+  depositScale: bigint;
+  surplus: bigint;
+  /** Position in the sorted list while the vault is active. */
+  node: SortedNode<Account> | null;
+}
+
+export interface Allowance {
+  readonly index: number;
+  readonly owner: AccountId;
+  readonly spender: AccountId;
+  amount: bigint;
+}
+
+export interface PoolSum {
+  readonly index: number;
+  readonly epoch: bigint;
+  readonly scale: bigint;
+  S: bigint;
+}
+
+/** Global fields, in the order of the state-root layout (docs/state-root.md). */
+export interface Globals {
+  price: bigint;
+  time: bigint;
+  genesisTime: bigint;
+  activeColl: bigint;
+  activeDebt: bigint;
+  defaultColl: bigint;
+  defaultDebt: bigint;
+  totalStakes: bigint;
+  totalStakesSnapshot: bigint;
+  totalCollateralSnapshot: bigint;
+  L_coll: bigint;
+  L_debt: bigint;
+  lastCollError_Redistribution: bigint;
+  lastDebtError_Redistribution: bigint;
+  poolDeposits: bigint;
+  poolColl: bigint;
+  P: bigint;
+  currentScale: bigint;
+  currentEpoch: bigint;
+  lastCollError_Offset: bigint;
+  lastLossError_Offset: bigint;
+  baseRate: bigint;
+  lastFeeOperationTime: bigint;
+  gasPool: bigint;
+  feePool: bigint;
+  feeCollateral: bigint;
+  surplusCollateral: bigint;
+  dust: bigint;
+  zkusdSupply: bigint;
+  activeVaults: bigint;
+  accountCount: bigint;
+  recoveryMode: bigint;
+}
+
+export const GLOBAL_FIELDS: readonly (keyof Globals)[] = [
+  "price",
+  "time",
+  "genesisTime",
+  "activeColl",
+  "activeDebt",
+  "defaultColl",
+  "defaultDebt",
+  "totalStakes",
+  "totalStakesSnapshot",
+  "totalCollateralSnapshot",
+  "L_coll",
+  "L_debt",
+  "lastCollError_Redistribution",
+  "lastDebtError_Redistribution",
+  "poolDeposits",
+  "poolColl",
+  "P",
+  "currentScale",
+  "currentEpoch",
+  "lastCollError_Offset",
+  "lastLossError_Offset",
+  "baseRate",
+  "lastFeeOperationTime",
+  "gasPool",
+  "feePool",
+  "feeCollateral",
+  "surplusCollateral",
+  "dust",
+  "zkusdSupply",
+  "activeVaults",
+  "accountCount",
+  "recoveryMode",
+];
+
+/** Dirty markers for incremental state-root maintenance (not part of the state itself). */
+export interface RootCache {
+  dirtyAccounts: Set<number>;
+  dirtyAllowances: Set<number>;
+  dirtySums: Set<number>;
+  /** Opaque tree storage owned by stateRoot.ts. */
+  trees: unknown;
+}
+
+export interface State {
+  params: Params;
+  /** Block height of the last applied operation. */
+  height: bigint;
+  g: Globals;
+  accounts: Map<AccountId, Account>;
+  accountList: Account[];
+  allowances: Map<string, Allowance>;
+  allowanceList: Allowance[];
+  sums: Map<string, PoolSum>;
+  sumList: PoolSum[];
+  sorted: SortedVaults<Account>;
+  root: RootCache;
+}
+
+/** First 31 bytes of SHA-256(UTF-8 id), big-endian: a field element naming the account. */
+export function ownerHashOf(id: AccountId): bigint {
+  const digest = sha256(new TextEncoder().encode(id));
+  let x = 0n;
+  for (let i = 0; i < 31; i++) x = (x << 8n) | BigInt(digest[i]!);
+  return x;
+}
+
+/** Pending redistribution collateral of an active vault (Liquity getPendingETHReward, floor). */
+export function pendingColl(state: State, a: Account): bigint {
+  if (a.status !== "active") return 0n;
+  const d = state.g.L_coll - a.snapshotLColl;
+  return d === 0n ? 0n : (a.stake * d) / ONE;
+}
+
+/** Pending redistribution debt of an active vault (Liquity getPendingLUSDDebtReward, floor). */
+export function pendingDebt(state: State, a: Account): bigint {
+  if (a.status !== "active") return 0n;
+  const d = state.g.L_debt - a.snapshotLDebt;
+  return d === 0n ? 0n : (a.stake * d) / ONE;
+}
+
+export function entireColl(state: State, a: Account): bigint {
+  return a.coll + pendingColl(state, a);
+}
+
+export function entireDebt(state: State, a: Account): bigint {
+  return a.debt + pendingDebt(state, a);
+}
+
+export function createGenesisState(
+  params: Params,
+  genesis: { time: bigint; height?: bigint; price?: bigint },
+): State {
+  const state: State = {
+    params: { ...params },
+    height: genesis.height ?? 0n,
+    g: {
+      price: genesis.price ?? params.initialPrice,
+      time: genesis.time,
+      genesisTime: genesis.time,
+      activeColl: 0n,
+      activeDebt: 0n,
+      defaultColl: 0n,
+      defaultDebt: 0n,
+      totalStakes: 0n,
+      totalStakesSnapshot: 0n,
+      totalCollateralSnapshot: 0n,
+      L_coll: 0n,
+      L_debt: 0n,
+      lastCollError_Redistribution: 0n,
+      lastDebtError_Redistribution: 0n,
+      poolDeposits: 0n,
+      poolColl: 0n,
+      P: ONE,
+      currentScale: 0n,
+      currentEpoch: 0n,
+      lastCollError_Offset: 0n,
+      lastLossError_Offset: 0n,
+      baseRate: 0n,
+      lastFeeOperationTime: genesis.time,
+      gasPool: 0n,
+      feePool: 0n,
+      feeCollateral: 0n,
+      surplusCollateral: 0n,
+      dust: 0n,
+      zkusdSupply: 0n,
+      activeVaults: 0n,
+      accountCount: 0n,
+      recoveryMode: 0n,
+    },
+    accounts: new Map(),
+    accountList: [],
+    allowances: new Map(),
+    allowanceList: [],
+    sums: new Map(),
+    sumList: [],
+    sorted: undefined as unknown as SortedVaults<Account>,
+    root: { dirtyAccounts: new Set(), dirtyAllowances: new Set(), dirtySums: new Set(), trees: undefined },
+  };
+  state.sorted = newSortedList(state);
+  return state;
+}
+
+function newSortedList(state: State): SortedVaults<Account> {
+  return new SortedVaults<Account>(
+    (a) => nominalICR(entireColl(state, a), entireDebt(state, a)),
+    (a) => levelFor(a.index),
+  );
+}
+
+function nominalICR(coll: bigint, debt: bigint): bigint {
+  return debt > 0n ? (coll * 10n ** 20n) / debt : (1n << 256n) - 1n;
+}
+
+/** Looks an account up without creating it. */
+export function findAccount(state: State, id: AccountId): Account | undefined {
+  return state.accounts.get(id);
+}
+
+/** Finds or creates an account (creation is journaled, so a failed operation undoes it). */
+export function getOrCreateAccount(state: State, id: AccountId, journal: Journal): Account {
+  const existing = state.accounts.get(id);
+  if (existing) return existing;
+  const account: Account = {
+    id,
+    index: state.accountList.length,
+    ownerHash: ownerHashOf(id),
+    status: "nonExistent",
+    coll: 0n,
+    debt: 0n,
+    stake: 0n,
+    snapshotLColl: 0n,
+    snapshotLDebt: 0n,
+    balance: 0n,
+    depositInitial: 0n,
+    depositP: 0n,
+    depositS: 0n,
+    depositEpoch: 0n,
+    depositScale: 0n,
+    surplus: 0n,
+    node: null,
+  };
+  state.accounts.set(id, account);
+  state.accountList.push(account);
+  setGlobal(state, journal, "accountCount", state.g.accountCount + 1n);
+  state.root.dirtyAccounts.add(account.index);
+  journal.onRollback(() => {
+    state.accounts.delete(id);
+    state.accountList.pop();
+    state.root.dirtyAccounts.add(account.index);
+  });
+  return account;
+}
+
+type AccountField = Exclude<keyof Account, "id" | "index" | "ownerHash" | "node">;
+
+/** Journaled write of an account field; marks the leaf dirty for the state root. */
+export function setAccount<K extends AccountField>(
+  state: State,
+  journal: Journal,
+  a: Account,
+  key: K,
+  value: Account[K],
+): void {
+  if (a[key] === value) return;
+  journal.set(a, key, value);
+  state.root.dirtyAccounts.add(a.index);
+}
+
+/** Journaled write of a global field. */
+export function setGlobal<K extends keyof Globals>(
+  state: State,
+  journal: Journal,
+  key: K,
+  value: Globals[K],
+): void {
+  if (value < 0n) {
+    throw new ProtocolError("invariantViolated", `global ${key} would become negative (${value})`);
+  }
+  journal.set(state.g, key, value);
+}
+
+export function addGlobal(state: State, journal: Journal, key: keyof Globals, delta: bigint): void {
+  setGlobal(state, journal, key, state.g[key] + delta);
+}
+
+export function sortedInsert(state: State, journal: Journal, a: Account): void {
+  const node = state.sorted.insert(a, journal);
+  journal.set(a, "node", node);
+}
+
+export function sortedRemove(state: State, journal: Journal, a: Account): void {
+  if (!a.node) return;
+  state.sorted.remove(a.node, journal);
+  journal.set(a, "node", null);
+}
+
+const sumKey = (epoch: bigint, scale: bigint) => `${epoch}:${scale}`;
+
+/** S[epoch][scale], 0 when never written. */
+export function getSum(state: State, epoch: bigint, scale: bigint): bigint {
+  return state.sums.get(sumKey(epoch, scale))?.S ?? 0n;
+}
+
+export function setSum(state: State, journal: Journal, epoch: bigint, scale: bigint, S: bigint): void {
+  const key = sumKey(epoch, scale);
+  let entry = state.sums.get(key);
+  if (!entry) {
+    entry = { index: state.sumList.length, epoch, scale, S: 0n };
+    const created = entry;
+    state.sums.set(key, created);
+    state.sumList.push(created);
+    journal.onRollback(() => {
+      state.sums.delete(key);
+      state.sumList.pop();
+      state.root.dirtySums.add(created.index);
+    });
+  }
+  journal.set(entry, "S", S);
+  state.root.dirtySums.add(entry.index);
+}
+
+const allowanceKey = (owner: AccountId, spender: AccountId) => `${owner}\n${spender}`;
+
+export function getAllowance(state: State, owner: AccountId, spender: AccountId): bigint {
+  return state.allowances.get(allowanceKey(owner, spender))?.amount ?? 0n;
+}
+
+export function setAllowance(
+  state: State,
+  journal: Journal,
+  owner: AccountId,
+  spender: AccountId,
+  amount: bigint,
+): void {
+  const key = allowanceKey(owner, spender);
+  let entry = state.allowances.get(key);
+  if (!entry) {
+    entry = { index: state.allowanceList.length, owner, spender, amount: 0n };
+    const created = entry;
+    state.allowances.set(key, created);
+    state.allowanceList.push(created);
+    journal.onRollback(() => {
+      state.allowances.delete(key);
+      state.allowanceList.pop();
+      state.root.dirtyAllowances.add(created.index);
+    });
+  }
+  journal.set(entry, "amount", amount);
+  state.root.dirtyAllowances.add(entry.index);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serialization: a canonical JSON form (bigints as decimal strings, records in index order, the
+// sorted list as an order of indices). Used for persistence, backups, snapshots and equality tests.
+
+export interface SerializedState {
+  version: 1;
+  params: Record<string, string | boolean>;
+  height: string;
+  g: Record<string, string>;
+  accounts: (string | number)[][];
+  sortedOrder: number[];
+  allowances: [string, string, string][];
+  sums: [string, string, string][];
+}
+
+const ACCOUNT_FIELDS: AccountField[] = [
+  "status",
+  "coll",
+  "debt",
+  "stake",
+  "snapshotLColl",
+  "snapshotLDebt",
+  "balance",
+  "depositInitial",
+  "depositP",
+  "depositS",
+  "depositEpoch",
+  "depositScale",
+  "surplus",
+];
+
+export function serializeState(state: State): SerializedState {
+  const params: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(state.params)) params[k] = typeof v === "boolean" ? v : v.toString();
+  const g: Record<string, string> = {};
+  for (const k of GLOBAL_FIELDS) g[k] = state.g[k].toString();
+  return {
+    version: 1,
+    params,
+    height: state.height.toString(),
+    g,
+    accounts: state.accountList.map((a) => [
+      a.id,
+      ...ACCOUNT_FIELDS.map((f) => (f === "status" ? a.status : (a[f] as bigint).toString())),
+    ]),
+    sortedOrder: [...state.sorted.fromHighest()].map((a) => a.index),
+    allowances: state.allowanceList.map((x) => [x.owner, x.spender, x.amount.toString()]),
+    sums: state.sumList.map((x) => [x.epoch.toString(), x.scale.toString(), x.S.toString()]),
+  };
+}
+
+export function deserializeState(data: SerializedState): State {
+  if (data.version !== 1) throw new Error(`unsupported state version ${String(data.version)}`);
+  const params = {} as Record<string, bigint | boolean>;
+  for (const [k, v] of Object.entries(data.params)) params[k] = typeof v === "boolean" ? v : BigInt(v);
+  const g = {} as Record<string, bigint>;
+  for (const k of GLOBAL_FIELDS) g[k] = BigInt(data.g[k] ?? "0");
+  const state = createGenesisState(params as unknown as Params, { time: 0n });
+  state.height = BigInt(data.height);
+  state.g = g as unknown as Globals;
+  for (const row of data.accounts) {
+    const [id, ...fields] = row as [string, ...string[]];
+    const a: Account = {
+      id,
+      index: state.accountList.length,
+      ownerHash: ownerHashOf(id),
+      status: "nonExistent",
+      coll: 0n,
+      debt: 0n,
+      stake: 0n,
+      snapshotLColl: 0n,
+      snapshotLDebt: 0n,
+      balance: 0n,
+      depositInitial: 0n,
+      depositP: 0n,
+      depositS: 0n,
+      depositEpoch: 0n,
+      depositScale: 0n,
+      surplus: 0n,
+      node: null,
+    };
+    ACCOUNT_FIELDS.forEach((f, i) => {
+      const v = fields[i]!;
+      if (f === "status") a.status = v as VaultStatus;
+      else (a as unknown as Record<string, bigint>)[f] = BigInt(v);
+    });
+    state.accounts.set(id, a);
+    state.accountList.push(a);
+    state.root.dirtyAccounts.add(a.index);
+  }
+  for (const index of data.sortedOrder) {
+    const a = state.accountList[index]!;
+    a.node = state.sorted.appendInOrder(a);
+  }
+  for (const [owner, spender, amount] of data.allowances) {
+    const entry: Allowance = { index: state.allowanceList.length, owner, spender, amount: BigInt(amount) };
+    state.allowances.set(`${owner}\n${spender}`, entry);
+    state.allowanceList.push(entry);
+    state.root.dirtyAllowances.add(entry.index);
+  }
+  for (const [epoch, scale, S] of data.sums) {
+    const entry: PoolSum = {
+      index: state.sumList.length,
+      epoch: BigInt(epoch),
+      scale: BigInt(scale),
+      S: BigInt(S),
+    };
+    state.sums.set(`${entry.epoch}:${entry.scale}`, entry);
+    state.sumList.push(entry);
+    state.root.dirtySums.add(entry.index);
+  }
+  return state;
+}
+
+/** Deep copy through the canonical form (snapshots for reorg undo, what-if previews). */
+export function cloneState(state: State): State {
+  return deserializeState(serializeState(state));
+}

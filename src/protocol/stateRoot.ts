@@ -1,0 +1,295 @@
+/**
+ * The state root (docs/state-root.md): Poseidon Merkle trees of account leaves, allowances and pool
+ * sums, plus grouped hashes of the global fields and the parameters. Maintained incrementally: the
+ * engine marks touched leaves dirty; `stateRoot` rehashes only those paths (shared parents once).
+ */
+
+import { PARAM_NAMES } from "./params.ts";
+import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
+import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
+
+export const ACCOUNTS_DEPTH = 20;
+export const ALLOWANCES_DEPTH = 20;
+export const SUMS_DEPTH = 16;
+
+/** Global fields in four groups that tend to change together (docs/state-root.md). */
+export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
+  ["price", "time", "genesisTime", "activeColl", "activeDebt", "defaultColl", "defaultDebt", "zkusdSupply"],
+  [
+    "totalStakes",
+    "totalStakesSnapshot",
+    "totalCollateralSnapshot",
+    "L_coll",
+    "L_debt",
+    "lastCollError_Redistribution",
+    "lastDebtError_Redistribution",
+  ],
+  [
+    "poolDeposits",
+    "poolColl",
+    "P",
+    "currentScale",
+    "currentEpoch",
+    "lastCollError_Offset",
+    "lastLossError_Offset",
+  ],
+  [
+    "baseRate",
+    "lastFeeOperationTime",
+    "gasPool",
+    "feePool",
+    "feeCollateral",
+    "surplusCollateral",
+    "dust",
+    "activeVaults",
+    "accountCount",
+    "recoveryMode",
+  ],
+];
+
+if (GLOBAL_GROUPS.flat().length !== GLOBAL_FIELDS.length) throw new Error("every global field needs a group");
+
+class MerkleTree {
+  private readonly levels: Map<number, Uint8Array>[] = [];
+  private readonly zeros: Uint8Array[] = [];
+  private readonly dirty = new Set<number>();
+
+  constructor(readonly depth: number) {
+    let z = fieldOf(0n);
+    for (let i = 0; i <= depth; i++) {
+      this.levels.push(new Map());
+      this.zeros.push(z);
+      z = poseidonElements([z, z]);
+    }
+  }
+
+  setLeaf(index: number, leaf: Uint8Array): void {
+    this.levels[0]!.set(index, leaf);
+    this.dirty.add(index);
+  }
+
+  root(): Uint8Array {
+    if (this.dirty.size > 0) {
+      let indices = [...this.dirty];
+      this.dirty.clear();
+      for (let level = 0; level < this.depth; level++) {
+        const nodes = this.levels[level]!;
+        const parents = this.levels[level + 1]!;
+        const zero = this.zeros[level]!;
+        const next = new Set<number>();
+        for (const i of indices) next.add(i >> 1);
+        for (const parent of next) {
+          const left = nodes.get(parent * 2) ?? zero;
+          const right = nodes.get(parent * 2 + 1) ?? zero;
+          parents.set(parent, poseidonElements([left, right]));
+        }
+        indices = [...next];
+      }
+    }
+    return this.levels[this.depth]!.get(0) ?? this.zeros[this.depth]!;
+  }
+
+  /** Sibling path of a leaf (bottom-up), for circuits and light clients. */
+  proof(index: number): { siblings: bigint[]; pathIndices: number[] } {
+    this.root();
+    const siblings: bigint[] = [];
+    const pathIndices: number[] = [];
+    let i = index;
+    for (let level = 0; level < this.depth; level++) {
+      siblings.push(bigintOf(this.levels[level]!.get(i ^ 1) ?? this.zeros[level]!));
+      pathIndices.push(i & 1);
+      i >>= 1;
+    }
+    return { siblings, pathIndices };
+  }
+}
+
+interface Trees {
+  accounts: MerkleTree;
+  allowances: MerkleTree;
+  sums: MerkleTree;
+  groupKeys: string[];
+  groupHashes: Uint8Array[];
+  paramsKey: string;
+  paramsHash: Uint8Array;
+}
+
+const ZERO = 0n;
+
+function trees(state: State): Trees {
+  let t = state.root.trees as Trees | undefined;
+  if (!t) {
+    t = {
+      accounts: new MerkleTree(ACCOUNTS_DEPTH),
+      allowances: new MerkleTree(ALLOWANCES_DEPTH),
+      sums: new MerkleTree(SUMS_DEPTH),
+      groupKeys: [],
+      groupHashes: [],
+      paramsKey: "",
+      paramsHash: fieldOf(0n),
+    };
+    state.root.trees = t;
+    // A fresh cache must hash every existing record once.
+    for (const a of state.accountList) state.root.dirtyAccounts.add(a.index);
+    for (const x of state.allowanceList) state.root.dirtyAllowances.add(x.index);
+    for (const x of state.sumList) state.root.dirtySums.add(x.index);
+  }
+  return t;
+}
+
+const hashOf = (values: bigint[]) => poseidonElements(values.map(fieldOf));
+
+/** The hashes of one account's leaf (docs/state-root.md), as integers. */
+export function accountLeafParts(
+  state: State,
+  index: number,
+): { vaultHash: bigint; accountHash: bigint; leaf: bigint } {
+  const parts = accountLeafElements(state, index);
+  return {
+    vaultHash: bigintOf(parts.vault),
+    accountHash: bigintOf(parts.account),
+    leaf: bigintOf(parts.leaf),
+  };
+}
+
+function accountLeafElements(state: State, index: number) {
+  const a = state.accountList[index];
+  const zero = fieldOf(ZERO);
+  if (!a) return { vault: zero, account: zero, leaf: zero };
+  const vault =
+    a.status === "nonExistent"
+      ? zero
+      : hashOf([
+          BigInt(VAULT_STATUS.indexOf(a.status)),
+          a.coll,
+          a.debt,
+          a.stake,
+          a.snapshotLColl,
+          a.snapshotLDebt,
+        ]);
+  const accountFields = [
+    a.balance,
+    a.depositInitial,
+    a.depositP,
+    a.depositS,
+    a.depositEpoch,
+    a.depositScale,
+    a.surplus,
+  ];
+  const account = accountFields.every((x) => x === 0n) ? zero : hashOf(accountFields);
+  return { vault, account, leaf: poseidonElements([fieldOf(a.ownerHash), vault, account]) };
+}
+
+function paramsValues(state: State): bigint[] {
+  return PARAM_NAMES.map((name) => {
+    const v = state.params[name];
+    return typeof v === "boolean" ? (v ? 1n : 0n) : v;
+  });
+}
+
+/** Brings the trees up to date with every dirty record. */
+function refresh(state: State): Trees {
+  const t = trees(state);
+  const r = state.root;
+  for (const index of r.dirtyAccounts) t.accounts.setLeaf(index, accountLeafElements(state, index).leaf);
+  r.dirtyAccounts.clear();
+  for (const index of r.dirtyAllowances) {
+    const x = state.allowanceList[index];
+    const leaf = x ? hashOf([ownerHashCached(x.owner), ownerHashCached(x.spender), x.amount]) : fieldOf(ZERO);
+    t.allowances.setLeaf(index, leaf);
+  }
+  r.dirtyAllowances.clear();
+  for (const index of r.dirtySums) {
+    const x = state.sumList[index];
+    t.sums.setLeaf(index, x ? hashOf([x.epoch, x.scale, x.S]) : fieldOf(ZERO));
+  }
+  r.dirtySums.clear();
+  return t;
+}
+
+const idHashes = new Map<string, bigint>();
+function ownerHashCached(id: string): bigint {
+  let h = idHashes.get(id);
+  if (h === undefined) {
+    h = ownerHashOf(id);
+    idHashes.set(id, h);
+  }
+  return h;
+}
+
+/** globalHash = Poseidon(G1, G2, G3, G4), each group hashed only when one of its fields changed. */
+export function globalHash(state: State): Uint8Array {
+  const t = trees(state);
+  GLOBAL_GROUPS.forEach((group, i) => {
+    const values = group.map((k) => state.g[k]);
+    const key = values.join(",");
+    if (t.groupKeys[i] !== key) {
+      t.groupKeys[i] = key;
+      t.groupHashes[i] = hashOf(values);
+    }
+  });
+  return poseidonElements(t.groupHashes);
+}
+
+function paramsHash(state: State, t: Trees): Uint8Array {
+  const values = paramsValues(state);
+  const key = values.join(",");
+  if (t.paramsKey !== key) {
+    t.paramsKey = key;
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < values.length; i += 16) chunks.push(hashOf(values.slice(i, i + 16)));
+    t.paramsHash = poseidonElements(chunks);
+  }
+  return t.paramsHash;
+}
+
+export interface RootParts {
+  accountsRoot: bigint;
+  allowancesRoot: bigint;
+  sumsRoot: bigint;
+  globalHash: bigint;
+  paramsHash: bigint;
+  governanceHash: bigint;
+  stateRoot: bigint;
+}
+
+/** Every component of the root (for circuits, debugging and docs). */
+export function stateRootParts(state: State): RootParts {
+  const t = refresh(state);
+  const parts = [
+    t.accounts.root(),
+    t.allowances.root(),
+    t.sums.root(),
+    globalHash(state),
+    paramsHash(state, t),
+    fieldOf(0n),
+  ];
+  const root = poseidonElements(parts);
+  const [accountsRoot, allowancesRoot, sumsRoot, g, p, gov] = parts.map(bigintOf) as [
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+  ];
+  return {
+    accountsRoot,
+    allowancesRoot,
+    sumsRoot,
+    globalHash: g,
+    paramsHash: p,
+    governanceHash: gov,
+    stateRoot: bigintOf(root),
+  };
+}
+
+/** The state root as 0x-prefixed 64-digit hex. Requires `await initPoseidon()`. */
+export function stateRoot(state: State): string {
+  return `0x${stateRootParts(state).stateRoot.toString(16).padStart(64, "0")}`;
+}
+
+/** Merkle path of an account leaf in the accounts tree. */
+export function accountProof(state: State, index: number): { siblings: bigint[]; pathIndices: number[] } {
+  return refresh(state).accounts.proof(index);
+}
