@@ -1,0 +1,18 @@
+/**
+ * The Bitcoin layer's public face: spells, custody scripts, fees, UTXOs, PSBT builders, wallets and
+ * the Esplora chain client. Dev tooling (the regtest node) lives in src/devnet and is Node-only.
+ */
+
+export { DEV_WALLET_LABEL, DevWallet, devnetFaucet, devnetMine } from "./devwallet.ts";
+export * from "./errors.ts";
+export * from "./esplora.ts";
+export * from "./fees.ts";
+export * from "./flow.ts";
+export { readLeb128, writeLeb128 } from "./leb128.ts";
+export * from "./network.ts";
+export * from "./psbt.ts";
+export { SatsConnectWallet } from "./satsconnect.ts";
+export * from "./scripts.ts";
+export * from "./spell.ts";
+export * from "./utxo.ts";
+export * from "./wallet.ts";

@@ -1,0 +1,725 @@
+/**
+ * PSBT builders for every operation, signing helpers, finalization and the preview summary.
+ *
+ * Shape of every spell transaction (docs/bitcoin.md):
+ *   inputs:  wallet inputs first (input 0's owner is the spell's actor; they pay the fee),
+ *            then vault / pool inputs (protocol funds) when the operation moves them;
+ *   outputs: vault, pool and payout outputs, then the spell (OP_RETURN, 0 sats), then wallet change.
+ * Protocol funds balance on their own (vault and pool inputs = protocol outputs); the fee is always
+ * paid by the wallet, so collateral amounts on chain are exactly the engine's (rounded down) amounts.
+ */
+import { base64 } from "@scure/base";
+import { OutScript, p2sh, p2tr, p2wpkh, Script, SigHash, Transaction } from "@scure/btc-signer";
+import { BtcInputError, PsbtError } from "./errors.ts";
+import {
+  assertFeeRate,
+  dustThreshold,
+  estimateVsize,
+  FINAL_SEQUENCE,
+  type InputKind,
+  RBF_SEQUENCE,
+} from "./fees.ts";
+import { addressToScript, type BtcNetworkName, networkParams, scriptToAddress } from "./network.ts";
+import {
+  assertPublicKey,
+  fromHex,
+  type PoolDescriptor,
+  parseCustodyScript,
+  poolWitness,
+  toHex,
+  type VaultDescriptor,
+  type VaultPath,
+  vaultWitness,
+} from "./scripts.ts";
+import { decodeSpell, encodeSpell, hasSpellMagic, type Spell, tryDecodeSpell } from "./spell.ts";
+import { outpoint, type SelectionStrategy, selectCoins, type Utxo } from "./utxo.ts";
+
+/** Options every btc-signer Transaction in this project is built or parsed with. */
+export const TX_OPTS = { allowUnknownOutputs: true, allowUnknownInputs: true } as const;
+
+export type WalletAddressType = "p2wpkh" | "p2sh-p2wpkh" | "p2tr";
+
+/** A wallet address able to pay: its type and public key (33-byte; 32-byte x-only for p2tr). */
+export interface WalletAccount {
+  address: string;
+  publicKey: Uint8Array;
+  type: WalletAddressType;
+}
+
+const xOnly = (k: Uint8Array) => (k.length === 33 ? k.subarray(1) : k);
+
+function walletPayment(type: WalletAddressType, publicKey: Uint8Array, network: BtcNetworkName) {
+  const net = networkParams(network);
+  if (type === "p2wpkh") return p2wpkh(assertPublicKey(publicKey, "wallet key"), net);
+  if (type === "p2sh-p2wpkh") return p2sh(p2wpkh(assertPublicKey(publicKey, "wallet key"), net), net);
+  return p2tr(xOnly(publicKey), undefined, net);
+}
+
+/** The wallet account of a key and address type on a network. */
+export function walletAccount(
+  publicKey: Uint8Array,
+  type: WalletAddressType,
+  network: BtcNetworkName,
+): WalletAccount {
+  return { address: walletPayment(type, publicKey, network).address!, publicKey, type };
+}
+
+export const walletInputKind = (type: WalletAddressType): InputKind => ({ type });
+
+/** A UTXO of a wallet account, with the script and input kind filled in. */
+export function walletUtxo(
+  account: WalletAccount,
+  network: BtcNetworkName,
+  u: { txid: string; vout: number; value: bigint; height?: number; rawTx?: string },
+): Utxo {
+  return { ...u, script: addressToScript(account.address, network), input: walletInputKind(account.type) };
+}
+
+/** A vault or pool UTXO to spend, and how. */
+export interface ProtocolInput {
+  utxo: { txid: string; vout: number; value: bigint; rawTx?: string };
+  custody: VaultDescriptor | PoolDescriptor;
+  /** Vault spending path; pools always use their multisig. */
+  path?: VaultPath;
+}
+
+export type OutputLabel = "vault" | "pool" | "payout" | "spell" | "change";
+
+export interface PlannedOutput {
+  script: Uint8Array;
+  amount: bigint;
+  label: OutputLabel;
+}
+
+export interface BuildOptions {
+  network: BtcNetworkName;
+  /** The paying wallet account (input 0 is one of its UTXOs). */
+  wallet: WalletAccount;
+  /** Its spendable (unlocked) UTXOs. */
+  walletUtxos: Utxo[];
+  /** sat/vB chosen by the user or from the chain client's estimates. */
+  feeRate: number;
+  strategy?: SelectionStrategy;
+  /** Where change goes (default: the wallet address). */
+  changeAddress?: string;
+  /** Signal replace-by-fee (BIP125) on wallet inputs; default true. */
+  rbf?: boolean;
+}
+
+export interface BuiltPsbt {
+  /** PSBT v0 bytes. */
+  psbt: Uint8Array;
+  base64: string;
+  /** Fee in sats. */
+  fee: bigint;
+  /** Requested rate, sat/vB. */
+  feeRate: number;
+  /** vsize estimated with the largest signatures; the real vsize is at most this. */
+  estimatedVsize: number;
+  /** Inputs the wallet signs, by address (sats-connect `signInputs`). */
+  signInputs: Record<string, number[]>;
+  /** Inputs the guardians co-sign (vault paths a and b, pool inputs). */
+  guardianInputs: number[];
+  /** Outpoints this PSBT spends (lock them while it is pending). */
+  outpoints: string[];
+  outputs: { label: OutputLabel; amount: bigint; address?: string }[];
+  spell: Uint8Array;
+}
+
+/** Spell bytes for the OP_RETURN; pre-encoded bytes are decoded once to prove they are a valid spell. */
+function spellBytes(spell: Spell | Uint8Array): Uint8Array {
+  if (!(spell instanceof Uint8Array)) return encodeSpell(spell);
+  decodeSpell(spell);
+  return spell;
+}
+
+/** The OP_RETURN output script carrying a spell. */
+export const spellScript = (spell: Uint8Array): Uint8Array => Script.encode(["RETURN", spell]);
+
+function protocolKind(p: ProtocolInput): InputKind {
+  if (p.custody.kind === "pool") {
+    return {
+      type: "multisig",
+      threshold: p.custody.guardians.threshold,
+      witnessScriptLength: p.custody.witnessScript.length,
+    };
+  }
+  if (!p.path) throw new BtcInputError("invalidParameter", "a vault input needs a spending path");
+  return {
+    type: "vault",
+    path: p.path,
+    threshold: p.custody.guardians.threshold,
+    witnessScriptLength: p.custody.witnessScript.length,
+  };
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Builds a spell transaction: selects wallet inputs, adds protocol inputs, the planned outputs, the
+ * spell and change, and returns the PSBT with everything the wallet and the guardians need to sign.
+ */
+export function buildSpellPsbt(
+  opts: BuildOptions,
+  plan: { spell: Spell | Uint8Array; protocolInputs?: ProtocolInput[]; outputs?: PlannedOutput[] },
+): BuiltPsbt {
+  assertFeeRate(opts.feeRate);
+  const spell = spellBytes(plan.spell);
+  const pins = plan.protocolInputs ?? [];
+  const outs = plan.outputs ?? [];
+  const protocolIn = pins.reduce((a, p) => a + p.utxo.value, 0n);
+  const protocolOut = outs.reduce((a, o) => a + o.amount, 0n);
+  // Open/deposit: no protocol inputs, the wallet funds the vault output. Otherwise protocol funds balance.
+  const walletPaid = pins.length === 0 ? protocolOut : 0n;
+  if (pins.length > 0 && protocolIn !== protocolOut) {
+    throw new PsbtError(
+      "unbalancedProtocolFunds",
+      `vault/pool inputs hold ${protocolIn} sats but the protocol outputs pay ${protocolOut} sats`,
+    );
+  }
+  for (const o of outs) {
+    if (o.amount < dustThreshold(o.script)) {
+      throw new PsbtError(
+        "dustOutput",
+        `${o.label} output of ${o.amount} sats is below the dust limit ${dustThreshold(o.script)}`,
+      );
+    }
+  }
+  const opReturn = spellScript(spell);
+  const changeScript = addressToScript(opts.changeAddress ?? opts.wallet.address, opts.network);
+  const walletScript = addressToScript(opts.wallet.address, opts.network);
+  for (const u of opts.walletUtxos) {
+    if (!sameBytes(u.script, walletScript)) {
+      throw new BtcInputError(
+        "invalidParameter",
+        `UTXO ${outpoint(u)} does not belong to ${opts.wallet.address}`,
+      );
+    }
+  }
+  const selection = selectCoins({
+    utxos: opts.walletUtxos,
+    target: walletPaid,
+    fixedInputs: pins.map(protocolKind),
+    outputScriptLengths: [...outs.map((o) => o.script.length), opReturn.length],
+    changeScript,
+    feeRate: opts.feeRate,
+    strategy: opts.strategy ?? "branchAndBound",
+  });
+
+  const tx = new Transaction({ ...TX_OPTS, version: 2 });
+  const seq = opts.rbf === false ? FINAL_SEQUENCE : RBF_SEQUENCE;
+  const walletIdx: number[] = [];
+  const guardianIdx: number[] = [];
+  for (const u of selection.inputs) {
+    walletIdx.push(tx.inputsLength);
+    tx.addInput({
+      txid: u.txid,
+      index: u.vout,
+      sequence: seq,
+      witnessUtxo: { script: u.script, amount: u.value },
+      ...(u.rawTx ? { nonWitnessUtxo: fromHex(u.rawTx) } : {}),
+      ...(opts.wallet.type === "p2sh-p2wpkh"
+        ? { redeemScript: p2wpkh(opts.wallet.publicKey, networkParams(opts.network)).script }
+        : {}),
+      ...(opts.wallet.type === "p2tr" ? { tapInternalKey: xOnly(opts.wallet.publicKey) } : {}),
+    });
+  }
+  for (const p of pins) {
+    const idx = tx.inputsLength;
+    let sequence = seq;
+    if (p.custody.kind === "vault") {
+      if (p.path !== "guardians" && !sameBytes(p.custody.owner, opts.wallet.publicKey)) {
+        throw new BtcInputError("invalidKey", "the vault's owner key is not the paying wallet's key");
+      }
+      if (p.path !== "guardians") walletIdx.push(idx);
+      if (p.path !== "ownerAfterTimelock") guardianIdx.push(idx);
+      // BIP68: the escape path needs nSequence ≥ the CSV value (block-based, no disable flag).
+      if (p.path === "ownerAfterTimelock") sequence = p.custody.csvBlocks;
+    } else {
+      guardianIdx.push(idx);
+    }
+    tx.addInput({
+      txid: p.utxo.txid,
+      index: p.utxo.vout,
+      sequence,
+      witnessUtxo: { script: p.custody.script, amount: p.utxo.value },
+      witnessScript: p.custody.witnessScript,
+      sighashType: SigHash.ALL,
+      ...(p.utxo.rawTx ? { nonWitnessUtxo: fromHex(p.utxo.rawTx) } : {}),
+    });
+  }
+  const outputs: BuiltPsbt["outputs"] = [];
+  const add = (script: Uint8Array, amount: bigint, label: OutputLabel) => {
+    tx.addOutput({ script, amount });
+    outputs.push({
+      label,
+      amount,
+      ...(label === "spell" ? {} : { address: scriptToAddress(script, opts.network) }),
+    });
+  };
+  for (const o of outs) add(o.script, o.amount, o.label);
+  add(opReturn, 0n, "spell");
+  if (selection.change > 0n) add(changeScript, selection.change, "change");
+  const psbt = tx.toPSBT();
+  return {
+    psbt,
+    base64: base64.encode(psbt),
+    fee: selection.fee,
+    feeRate: opts.feeRate,
+    estimatedVsize: selection.vsize,
+    signInputs: { [opts.wallet.address]: walletIdx },
+    guardianInputs: guardianIdx,
+    outpoints: [...selection.inputs.map(outpoint), ...pins.map((p) => outpoint(p.utxo))],
+    outputs,
+    spell,
+  };
+}
+
+// ---------------------------------------------------------------- per-operation builders
+
+/** Open a vault or deposit into one: wallet inputs → vault output (output 0) + spell + change. */
+export function buildVaultFunding(
+  opts: BuildOptions,
+  p: { spell: Spell | Uint8Array; vault: VaultDescriptor; collateralSats: bigint },
+): BuiltPsbt {
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    outputs: [{ script: p.vault.script, amount: p.collateralSats, label: "vault" }],
+  });
+}
+export const buildOpenVault = buildVaultFunding;
+export const buildDeposit = buildVaultFunding;
+
+/**
+ * Ledger-only operations (mint, repay, transfer, approve, pool deposit/withdraw, votes, liquidation
+ * requests without custody moves): a wallet input carries the spell; the only other output is change.
+ */
+export function buildLedgerOp(opts: BuildOptions, p: { spell: Spell | Uint8Array }): BuiltPsbt {
+  return buildSpellPsbt(opts, { spell: p.spell });
+}
+
+const vaultInputs = (
+  vault: VaultDescriptor,
+  utxos: ProtocolInput["utxo"][],
+  path: VaultPath,
+): ProtocolInput[] => utxos.map((utxo) => ({ utxo, custody: vault, path }));
+
+const sum = (xs: { value: bigint }[]) => xs.reduce((a, x) => a + x.value, 0n);
+
+/**
+ * Withdraw collateral (owner AND guardians): vault UTXOs → payout to the owner, the rest back to a
+ * vault output (a fresh output of the same script, or of `nextVault` when guardians rotate it).
+ */
+export function buildWithdraw(
+  opts: BuildOptions,
+  p: {
+    spell: Spell | Uint8Array;
+    vault: VaultDescriptor;
+    vaultUtxos: ProtocolInput["utxo"][];
+    amountSats: bigint;
+    to?: string;
+    nextVault?: VaultDescriptor;
+  },
+): BuiltPsbt {
+  const rest = sum(p.vaultUtxos) - p.amountSats;
+  if (p.amountSats <= 0n || rest < 0n)
+    throw new BtcInputError("invalidAmount", `cannot withdraw ${p.amountSats} sats`);
+  const outputs: PlannedOutput[] = [
+    {
+      script: addressToScript(p.to ?? opts.wallet.address, opts.network),
+      amount: p.amountSats,
+      label: "payout",
+    },
+  ];
+  if (rest > 0n) outputs.push({ script: (p.nextVault ?? p.vault).script, amount: rest, label: "vault" });
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    protocolInputs: vaultInputs(p.vault, p.vaultUtxos, "ownerAndGuardians"),
+    outputs,
+  });
+}
+
+/** Close a vault (owner AND guardians): every vault UTXO → the owner. */
+export function buildClose(
+  opts: BuildOptions,
+  p: { spell: Spell | Uint8Array; vault: VaultDescriptor; vaultUtxos: ProtocolInput["utxo"][]; to?: string },
+): BuiltPsbt {
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    protocolInputs: vaultInputs(p.vault, p.vaultUtxos, "ownerAndGuardians"),
+    outputs: [
+      {
+        script: addressToScript(p.to ?? opts.wallet.address, opts.network),
+        amount: sum(p.vaultUtxos),
+        label: "payout",
+      },
+    ],
+  });
+}
+
+/**
+ * Pays BTC out of the guardian pool (stability-pool gains, surplus): pool UTXOs → payout to the
+ * claimer (or to their vault for claimGainsToVault), the rest back to the pool.
+ */
+export function buildClaimGains(
+  opts: BuildOptions,
+  p: {
+    spell: Spell | Uint8Array;
+    pool: PoolDescriptor;
+    poolUtxos: ProtocolInput["utxo"][];
+    amountSats: bigint;
+    /** Address, or a vault to credit (claim to vault). */
+    to?: string | VaultDescriptor;
+  },
+): BuiltPsbt {
+  const rest = sum(p.poolUtxos) - p.amountSats;
+  if (p.amountSats <= 0n || rest < 0n)
+    throw new BtcInputError("invalidAmount", `cannot pay ${p.amountSats} sats from the pool`);
+  const to = p.to ?? opts.wallet.address;
+  const outputs: PlannedOutput[] = [
+    typeof to === "string"
+      ? { script: addressToScript(to, opts.network), amount: p.amountSats, label: "payout" }
+      : { script: to.script, amount: p.amountSats, label: "vault" },
+  ];
+  if (rest > 0n) outputs.push({ script: p.pool.script, amount: rest, label: "pool" });
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    protocolInputs: p.poolUtxos.map((utxo) => ({ utxo, custody: p.pool })),
+    outputs,
+  });
+}
+
+/**
+ * Redemption payout (guardians alone): the redeemer's wallet input carries the spell; each redeemed
+ * vault's UTXOs pay the redeemer's share and the rest rolls to a fresh output of the vault.
+ */
+export function buildRedemptionPayout(
+  opts: BuildOptions,
+  p: {
+    spell: Spell | Uint8Array;
+    vaults: { vault: VaultDescriptor; utxos: ProtocolInput["utxo"][]; payoutSats: bigint }[];
+    to?: string;
+  },
+): BuiltPsbt {
+  const to = addressToScript(p.to ?? opts.wallet.address, opts.network);
+  const inputs: ProtocolInput[] = [];
+  const outputs: PlannedOutput[] = [];
+  let payout = 0n;
+  for (const v of p.vaults) {
+    inputs.push(...vaultInputs(v.vault, v.utxos, "guardians"));
+    const rest = sum(v.utxos) - v.payoutSats;
+    if (v.payoutSats < 0n || rest < 0n)
+      throw new BtcInputError("invalidAmount", "redemption exceeds a vault's UTXOs");
+    payout += v.payoutSats;
+    if (rest > 0n) outputs.push({ script: v.vault.script, amount: rest, label: "vault" });
+  }
+  outputs.unshift({ script: to, amount: payout, label: "payout" });
+  return buildSpellPsbt(opts, { spell: p.spell, protocolInputs: inputs, outputs });
+}
+
+/**
+ * Liquidation (guardians alone): the liquidator's wallet input carries the spell; the liquidated
+ * vaults' UTXOs pay the liquidator's compensation and move the rest into the guardian pool.
+ */
+export function buildLiquidation(
+  opts: BuildOptions,
+  p: {
+    spell: Spell | Uint8Array;
+    vaults: { vault: VaultDescriptor; utxos: ProtocolInput["utxo"][] }[];
+    compensationSats: bigint;
+    pool: PoolDescriptor;
+    to?: string;
+  },
+): BuiltPsbt {
+  const inputs = p.vaults.flatMap((v) => vaultInputs(v.vault, v.utxos, "guardians"));
+  const total = inputs.reduce((a, i) => a + i.utxo.value, 0n);
+  const outputs: PlannedOutput[] = [];
+  if (p.compensationSats > 0n) {
+    outputs.push({
+      script: addressToScript(p.to ?? opts.wallet.address, opts.network),
+      amount: p.compensationSats,
+      label: "payout",
+    });
+  }
+  if (total - p.compensationSats > 0n)
+    outputs.push({ script: p.pool.script, amount: total - p.compensationSats, label: "pool" });
+  return buildSpellPsbt(opts, { spell: p.spell, protocolInputs: inputs, outputs });
+}
+
+/** Escape hatch: the owner alone moves a vault's UTXOs after its relative timelock. No spell needed, but one may ride along. */
+export function buildEscape(
+  opts: BuildOptions,
+  p: { spell: Spell | Uint8Array; vault: VaultDescriptor; vaultUtxos: ProtocolInput["utxo"][]; to?: string },
+): BuiltPsbt {
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    protocolInputs: vaultInputs(p.vault, p.vaultUtxos, "ownerAfterTimelock"),
+    outputs: [
+      {
+        script: addressToScript(p.to ?? opts.wallet.address, opts.network),
+        amount: sum(p.vaultUtxos),
+        label: "payout",
+      },
+    ],
+  });
+}
+
+// ---------------------------------------------------------------- signing and finalizing
+
+/** Parses PSBT bytes (or base64) with the project's options. */
+export function parsePsbt(psbt: Uint8Array | string): Transaction {
+  try {
+    return Transaction.fromPSBT(typeof psbt === "string" ? base64.decode(psbt) : psbt, TX_OPTS);
+  } catch (e) {
+    throw new PsbtError("invalidPsbt", `not a valid PSBT: ${(e as Error).message}`);
+  }
+}
+
+/** Signs the given inputs with a private key (a dev wallet, a guardian, a test). */
+export function signPsbtInputs(psbt: Uint8Array, privateKey: Uint8Array, indexes: number[]): Uint8Array {
+  const tx = parsePsbt(psbt);
+  for (const i of indexes) {
+    if (i < 0 || i >= tx.inputsLength) throw new PsbtError("unknownInput", `input ${i} does not exist`);
+    tx.signIdx(privateKey, i);
+  }
+  return tx.toPSBT();
+}
+
+/** Inputs whose custody script includes a key (what a guardian or the owner may sign). */
+export function custodyInputsFor(psbt: Uint8Array, publicKey: Uint8Array): number[] {
+  const tx = parsePsbt(psbt);
+  const out: number[] = [];
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const ws = tx.getInput(i).witnessScript;
+    const d = ws && parseCustodyScript(ws);
+    if (!d) continue;
+    const keys = [...d.guardians.keys, ...(d.kind === "vault" ? [d.owner] : [])];
+    if (keys.some((k) => sameBytes(k, publicKey))) out.push(i);
+  }
+  return out;
+}
+
+/** Merges signatures from several copies of the same PSBT (wallet + guardians). */
+export function combinePsbts(psbts: Uint8Array[]): Uint8Array {
+  if (psbts.length === 0) throw new PsbtError("invalidPsbt", "nothing to combine");
+  const first = parsePsbt(psbts[0]!);
+  for (const p of psbts.slice(1)) first.combine(parsePsbt(p));
+  return first.toPSBT();
+}
+
+export interface FinalTx {
+  hex: string;
+  txid: string;
+  vsize: number;
+  weight: number;
+  fee: bigint;
+}
+
+/**
+ * Finalizes a signed PSBT. Vault and pool inputs get a witness built here (btc-signer's finalizer
+ * drops signatures on custom scripts); the vault path follows from the signatures present: owner +
+ * quorum → (a), quorum → (b), owner alone → (c). Wallet inputs use btc-signer's finalizer.
+ */
+export function finalizePsbt(psbt: Uint8Array | Uint8Array[]): FinalTx {
+  const tx = parsePsbt(Array.isArray(psbt) ? combinePsbts(psbt) : psbt);
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    if (input.finalScriptWitness || input.finalScriptSig) continue;
+    const ws = input.witnessScript;
+    if (!ws) {
+      try {
+        tx.finalizeIdx(i);
+      } catch (e) {
+        throw new PsbtError("missingSignature", `input ${i}: ${(e as Error).message}`);
+      }
+      continue;
+    }
+    const custody = parseCustodyScript(ws);
+    if (!custody)
+      throw new PsbtError("unknownInput", `input ${i} has a witness script this project did not build`);
+    const sigs = new Map<string, Uint8Array>((input.partialSig ?? []).map(([k, s]) => [toHex(k), s]));
+    let witness: Uint8Array[];
+    try {
+      if (custody.kind === "pool") {
+        witness = poolWitness(custody, sigs);
+      } else {
+        const owner = sigs.get(toHex(custody.owner));
+        const guardians = new Map([...sigs].filter(([k]) => k !== toHex(custody.owner)));
+        const quorum = guardians.size >= custody.guardians.threshold;
+        const path: VaultPath = quorum ? (owner ? "ownerAndGuardians" : "guardians") : "ownerAfterTimelock";
+        witness = vaultWitness(custody, path, { guardians, ...(owner ? { owner } : {}) });
+      }
+    } catch (e) {
+      throw new PsbtError("missingSignature", `input ${i}: ${(e as Error).message}`);
+    }
+    tx.updateInput(i, { finalScriptWitness: [...witness, ws] }, true);
+  }
+  return { hex: tx.hex, txid: tx.id, vsize: tx.vsize, weight: tx.weight, fee: tx.fee };
+}
+
+// ---------------------------------------------------------------- preview
+
+export interface PsbtSummary {
+  inputs: {
+    txid: string;
+    vout: number;
+    amount: bigint;
+    address?: string;
+    kind: "wallet" | "vault" | "pool" | "unknown";
+    path?: VaultPath;
+    signatures: number;
+  }[];
+  outputs: { amount: bigint; address?: string; kind: OutputLabel | "payment" | "unknown" }[];
+  fee: bigint;
+  /** Estimated vsize with the largest signatures. */
+  vsize: number;
+  /** fee / vsize, sat/vB. */
+  feeRate: number;
+  rbf: boolean;
+  locktime: number;
+  spell?: Spell;
+  /** Why an OP_RETURN with the spell magic didn't decode, if one didn't. */
+  spellError?: string;
+}
+
+/**
+ * What the user is about to sign: inputs, outputs (labelled against the given vaults and pools),
+ * fee, estimated fee rate and the decoded spell. Works on any PSBT the wallet might return too.
+ */
+export function summarizePsbt(
+  psbt: Uint8Array | string,
+  network: BtcNetworkName,
+  known: { vaults?: VaultDescriptor[]; pools?: PoolDescriptor[]; wallet?: string[] } = {},
+): PsbtSummary {
+  const tx = parsePsbt(psbt);
+  const inputs: PsbtSummary["inputs"] = [];
+  const kinds: InputKind[] = [];
+  let inTotal = 0n;
+  let rbf = false;
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const inp = tx.getInput(i);
+    const amount = inp.witnessUtxo?.amount ?? 0n;
+    inTotal += amount;
+    if ((inp.sequence ?? FINAL_SEQUENCE) < 0xffff_fffe) rbf = true;
+    const script = inp.witnessUtxo?.script;
+    const custody = inp.witnessScript ? parseCustodyScript(inp.witnessScript) : undefined;
+    const sigs = (inp.partialSig ?? []).length + (inp.tapKeySig ? 1 : 0);
+    const base = {
+      txid: toHex(inp.txid!),
+      vout: inp.index!,
+      amount,
+      ...(script ? { address: scriptToAddress(script, network) } : {}),
+      signatures: sigs,
+    };
+    if (custody?.kind === "vault") {
+      const path: VaultPath =
+        (inp.sequence ?? FINAL_SEQUENCE) === custody.csvBlocks
+          ? "ownerAfterTimelock"
+          : sigs > 0 &&
+              !(inp.partialSig ?? []).some(([k]) => sameBytes(k, custody.owner)) &&
+              sigs >= custody.guardians.threshold
+            ? "guardians"
+            : "ownerAndGuardians";
+      inputs.push({ ...base, kind: "vault", path });
+      kinds.push({
+        type: "vault",
+        path,
+        threshold: custody.guardians.threshold,
+        witnessScriptLength: custody.witnessScript.length,
+      });
+    } else if (custody?.kind === "pool") {
+      inputs.push({ ...base, kind: "pool" });
+      kinds.push({
+        type: "multisig",
+        threshold: custody.guardians.threshold,
+        witnessScriptLength: custody.witnessScript.length,
+      });
+    } else {
+      const t = script ? OutScript.decode(script).type : "unknown";
+      const kind: InputKind | undefined =
+        t === "wpkh"
+          ? { type: "p2wpkh" }
+          : t === "sh"
+            ? { type: "p2sh-p2wpkh" }
+            : t === "tr"
+              ? { type: "p2tr" }
+              : t === "pkh"
+                ? { type: "p2pkh" }
+                : undefined;
+      inputs.push({ ...base, kind: kind ? "wallet" : "unknown" });
+      kinds.push(kind ?? { type: "p2wpkh" });
+    }
+  }
+  const outputs: PsbtSummary["outputs"] = [];
+  const lengths: number[] = [];
+  let outTotal = 0n;
+  let spell: Spell | undefined;
+  let spellError: string | undefined;
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const o = tx.getOutput(i);
+    const script = o.script!;
+    const amount = o.amount ?? 0n;
+    outTotal += amount;
+    lengths.push(script.length);
+    const address = scriptToAddress(script, network);
+    const payload = opReturnPayload(script);
+    let kind: PsbtSummary["outputs"][number]["kind"] = address ? "payment" : "unknown";
+    if (payload && hasSpellMagic(payload)) {
+      kind = "spell";
+      const r = tryDecodeSpell(payload);
+      if (r.ok) spell ??= r.spell;
+      else spellError = r.error.message;
+    } else if (known.vaults?.some((v) => sameBytes(v.script, script))) kind = "vault";
+    else if (known.pools?.some((p) => sameBytes(p.script, script))) kind = "pool";
+    else if (address && known.wallet?.includes(address)) kind = "change";
+    outputs.push({ amount, kind, ...(address ? { address } : {}) });
+  }
+  const vsize = estimateVsize(kinds, lengths);
+  const fee = inTotal - outTotal;
+  return {
+    inputs,
+    outputs,
+    fee,
+    vsize,
+    feeRate: Math.round((Number(fee) / vsize) * 100) / 100,
+    rbf,
+    locktime: tx.lockTime,
+    ...(spell ? { spell } : {}),
+    ...(spellError ? { spellError } : {}),
+  };
+}
+
+/** The single data push of an OP_RETURN script, or undefined. Never throws. */
+export function opReturnPayload(script: Uint8Array): Uint8Array | undefined {
+  if (script[0] !== 0x6a) return undefined;
+  try {
+    const ops = Script.decode(script);
+    if (ops.length === 2 && ops[1] instanceof Uint8Array) return ops[1];
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Finds and decodes the spell of a raw transaction (hex or bytes): the first OP_RETURN with the magic. */
+export function spellOfTransaction(
+  raw: string | Uint8Array,
+): { ok: true; spell: Spell; vout: number } | { ok: false; reason: string } {
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromRaw(typeof raw === "string" ? fromHex(raw) : raw, {
+      ...TX_OPTS,
+      disableScriptCheck: true,
+    });
+  } catch (e) {
+    return { ok: false, reason: `not a transaction: ${(e as Error).message}` };
+  }
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const payload = opReturnPayload(tx.getOutput(i).script!);
+    if (payload && hasSpellMagic(payload)) {
+      const r = tryDecodeSpell(payload);
+      return r.ok ? { ok: true, spell: r.spell, vout: i } : { ok: false, reason: r.error.message };
+    }
+  }
+  return { ok: false, reason: "no spell output" };
+}

@@ -1,0 +1,225 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Operation } from "../protocol/operations.ts";
+import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
+import {
+  decodeSpell,
+  encodeSpell,
+  fromOperation,
+  MAX_SPELL_BYTES,
+  PROOF_BYTES,
+  SPELL_SCHEMAS,
+  type Spell,
+  type SpellOperation,
+  toOperation,
+  tryDecodeSpell,
+} from "./spell.ts";
+
+const SAT = 10n ** 10n;
+const account = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
+const amount = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n });
+const sats = fc.bigInt({ min: 0n, max: 21_000_000n * 100_000_000n }).map((s) => s * SAT);
+const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
+  fc.record({ type: fc.constant("setPrice" as const), price: amount }),
+  fc
+    .record({
+      type: fc.constant("openVault" as const),
+      collateral: sats,
+      borrow: amount,
+      maxFee: opt(amount),
+    })
+    .map(clean),
+  fc
+    .record({
+      type: fc.constant("adjustVault" as const),
+      depositCollateral: opt(sats),
+      withdrawCollateral: opt(sats),
+      borrow: opt(amount),
+      repay: opt(amount),
+      maxFee: opt(amount),
+    })
+    .map(clean),
+  fc.constant({ type: "closeVault" as const }),
+  fc.constant({ type: "claimSurplus" as const }),
+  fc.record({ type: fc.constant("transfer" as const), to: account, amount }),
+  fc.record({ type: fc.constant("approve" as const), spender: account, amount }),
+  fc.record({ type: fc.constant("transferFrom" as const), from: account, to: account, amount }),
+  fc.record({ type: fc.constant("poolDeposit" as const), amount }),
+  fc.record({ type: fc.constant("poolWithdraw" as const), amount }),
+  fc.constant({ type: "claimGains" as const }),
+  fc.constant({ type: "claimGainsToVault" as const }),
+  fc.record({ type: fc.constant("liquidate" as const), owner: account }),
+  fc.record({ type: fc.constant("liquidateBatch" as const), count: fc.integer({ min: 0, max: 0xffffffff }) }),
+  fc.record({
+    type: fc.constant("liquidateList" as const),
+    owners: fc.array(account, { minLength: 1, maxLength: 8 }),
+  }),
+  fc.record({ type: fc.constant("redeem" as const), amount, maxFee: opt(amount) }).map(clean),
+);
+
+const spell: fc.Arbitrary<Spell> = fc.record({
+  version: fc.constant(1),
+  op: spellOp,
+  attestation: fc.uint8Array({ maxLength: 200 }),
+  proof: fc.uint8Array({ minLength: PROOF_BYTES, maxLength: PROOF_BYTES }),
+});
+
+describe("spell codec", () => {
+  it("decode(encode(x)) = x for every operation", () => {
+    fc.assert(
+      fc.property(spell, (s) => {
+        const bytes = encodeSpell(s);
+        expect(bytes.length).toBeLessThanOrEqual(MAX_SPELL_BYTES);
+        expect(decodeSpell(bytes)).toEqual(s);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("covers every op code in the schema table", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(spellOp, (op) => void seen.add(op.type)),
+      { numRuns: 2000 },
+    );
+    expect([...seen].sort()).toEqual(Object.keys(SPELL_SCHEMAS).sort());
+  });
+
+  it("encoding is canonical: encode(decode(b)) = b", () => {
+    fc.assert(
+      fc.property(spell, (s) => {
+        expect(encodeSpell(decodeSpell(encodeSpell(s)))).toEqual(encodeSpell(s));
+      }),
+    );
+  });
+
+  it("decoding arbitrary bytes returns a SpellDecodeError and never throws anything else", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1200 }), (bytes) => {
+        const r = tryDecodeSpell(bytes);
+        if (!r.ok) expect(r.error).toBeInstanceOf(SpellDecodeError);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("decoding mutated valid spells never throws anything but SpellDecodeError", () => {
+    fc.assert(
+      fc.property(
+        spell,
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }),
+        fc.nat(),
+        (s, edits, cut) => {
+          const bytes = encodeSpell(s);
+          for (const [i, b] of edits) bytes[i % bytes.length] = b;
+          const truncated = cut % 3 === 0 ? bytes.subarray(0, cut % bytes.length) : bytes;
+          try {
+            decodeSpell(truncated);
+          } catch (e) {
+            expect(e).toBeInstanceOf(SpellDecodeError);
+          }
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("rejects non-canonical LEB128 and trailing bytes", () => {
+    const s: Spell = {
+      version: 1,
+      op: { type: "poolDeposit", amount: 5n },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    };
+    const b = encodeSpell(s);
+    // amount 5 = 0x05 at byte 7; rewrite as 0x85 0x00 (same value, non-minimal)
+    const nonMinimal = Uint8Array.from([...b.subarray(0, 7), 0x85, 0x00, ...b.subarray(8)]);
+    expect(() => decodeSpell(nonMinimal)).toThrow(expect.objectContaining({ code: "nonCanonicalInteger" }));
+    expect(() => decodeSpell(Uint8Array.from([...b, 0]))).toThrow(
+      expect.objectContaining({ code: "trailingBytes" }),
+    );
+    const badMagic = b.slice();
+    badMagic[0] = 0;
+    expect(tryDecodeSpell(badMagic)).toMatchObject({ ok: false, error: { code: "badMagic" } });
+    const badOp = b.slice();
+    badOp[6] = 0x60; // governance range: reserved, not yet defined
+    expect(tryDecodeSpell(badOp)).toMatchObject({ ok: false, error: { code: "unknownOpCode" } });
+  });
+
+  it("refuses collateral that is not a whole number of satoshis", () => {
+    const s: Spell = {
+      version: 1,
+      op: { type: "openVault", collateral: SAT + 1n, borrow: 0n },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    };
+    expect(() => encodeSpell(s)).toThrow(SpellEncodeError);
+    expect(() => encodeSpell(s)).toThrow(expect.objectContaining({ code: "notWholeSatoshis" }));
+  });
+
+  it("keeps a spell under 1,000 bytes and refuses larger ones", () => {
+    const big: Spell = {
+      version: 1,
+      op: {
+        type: "liquidateList",
+        owners: Array.from({ length: 64 }, (_, i) => `bcrt1q${"x".repeat(50)}${i}`),
+      },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    };
+    expect(() => encodeSpell(big)).toThrow(expect.objectContaining({ code: "tooLarge" }));
+    expect(() => decodeSpell(new Uint8Array(1000))).toThrow(expect.objectContaining({ code: "tooLarge" }));
+  });
+
+  it("has a documented byte layout (fixed vector)", () => {
+    const s: Spell = {
+      version: 1,
+      op: {
+        type: "openVault",
+        collateral: 150_000n * SAT,
+        borrow: 2000n * 10n ** 18n,
+        maxFee: 5n * 10n ** 16n,
+      },
+      attestation: Uint8Array.of(0xaa, 0xbb),
+      proof: new Uint8Array(128).fill(0xcc),
+    };
+    const hex = Buffer.from(encodeSpell(s)).toString("hex");
+    // magic, version 1, op 0x10, flags 0x01 (maxFee present), 150000 sats = f0 93 09, borrow, maxFee,
+    // attestation length 2 + bytes, then the 128-byte proof.
+    expect(hex.startsWith("7a6b555344" + "01" + "10" + "01" + "f09309")).toBe(true);
+    expect(hex.endsWith("02aabb" + "cc".repeat(128))).toBe(true);
+  });
+
+  it("maps engine operations to spell operations and back through the actor", () => {
+    const ops: Operation[] = [
+      { type: "openVault", owner: "alice", collateral: 10n * SAT, borrow: 2000n, maxFee: 1n },
+      { type: "adjustVault", owner: "alice", repay: 5n },
+      { type: "transfer", from: "alice", to: "bob", amount: 1n },
+      { type: "transferFrom", spender: "carol", from: "alice", to: "bob", amount: 1n },
+      { type: "approve", owner: "alice", spender: "carol", amount: 9n },
+      { type: "liquidate", owner: "bob", liquidator: "alice" },
+      { type: "liquidateBatch", count: 3, liquidator: "alice" },
+      { type: "liquidateList", owners: ["bob", "carol"], liquidator: "alice" },
+      { type: "redeem", redeemer: "alice", amount: 7n },
+      { type: "claimGainsToVault", owner: "alice" },
+    ];
+    for (const op of ops) {
+      const { op: sop, actor } = fromOperation(op);
+      const bytes = encodeSpell({
+        version: 1,
+        op: sop,
+        attestation: new Uint8Array(),
+        proof: new Uint8Array(128),
+      });
+      expect(toOperation(decodeSpell(bytes).op, actor!)).toEqual(op);
+    }
+    expect(fromOperation({ type: "setPrice", price: 5n }).actor).toBeNull();
+    expect(() => fromOperation({ type: "setBaseRate", value: 1n })).toThrow(SpellEncodeError);
+  });
+});

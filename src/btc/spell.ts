@@ -1,0 +1,436 @@
+/**
+ * Spell codec (SPEC §7, byte layout in docs/spell-format.md).
+ *
+ *   magic "zkUSD" (5) | version (1) | op code (1) | arguments | attestation | proof (128)
+ *
+ * Integers and amounts are unsigned minimal LEB128; collateral travels as whole satoshis; account ids
+ * as a 1-byte length (1–128) then printable ASCII (a subset of UTF-8); optional arguments behind one
+ * presence-flags byte. The attestation is an opaque LEB128-length-prefixed byte field (the oracle owns
+ * its format). A spell carries no actor: the actor is the owner of the transaction's first input,
+ * filled in by the indexer with `toOperation(spell.op, actor)`.
+ */
+import { ProtocolError } from "../protocol/errors.ts";
+import { type AccountId, assertAccount, type Operation } from "../protocol/operations.ts";
+import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
+import { leb128Length, readLeb128, writeLeb128 } from "./leb128.ts";
+
+/** "zkUSD" in ASCII. */
+export const SPELL_MAGIC = Uint8Array.of(0x7a, 0x6b, 0x55, 0x53, 0x44);
+export const SPELL_VERSION = 1;
+/** Compressed Groth16 proof (A, B, C): always exactly this many bytes; all zero = no proof. */
+export const PROOF_BYTES = 128;
+/** A spell stays under 1,000 bytes (SPEC §2). */
+export const MAX_SPELL_BYTES = 999;
+export const MAX_ATTESTATION_BYTES = 512;
+/** Largest list of owners in a liquidateList spell. */
+export const MAX_LIST_LENGTH = 64;
+const SATOSHI = 10n ** 10n;
+/** 21 million BTC in satoshis: no collateral amount can exceed it. */
+const MAX_SATS = 21_000_000n * 100_000_000n;
+const MAX_COUNT = 0xffff_ffff;
+
+/** An operation as a spell carries it: the engine Operation without its actor field. */
+export type SpellOperation =
+  | { type: "setPrice"; price: bigint }
+  | { type: "openVault"; collateral: bigint; borrow: bigint; maxFee?: bigint }
+  | {
+      type: "adjustVault";
+      depositCollateral?: bigint;
+      withdrawCollateral?: bigint;
+      borrow?: bigint;
+      repay?: bigint;
+      maxFee?: bigint;
+    }
+  | { type: "closeVault" }
+  | { type: "claimSurplus" }
+  | { type: "transfer"; to: AccountId; amount: bigint }
+  | { type: "approve"; spender: AccountId; amount: bigint }
+  | { type: "transferFrom"; from: AccountId; to: AccountId; amount: bigint }
+  | { type: "poolDeposit"; amount: bigint }
+  | { type: "poolWithdraw"; amount: bigint }
+  | { type: "claimGains" }
+  | { type: "claimGainsToVault" }
+  | { type: "liquidate"; owner: AccountId }
+  | { type: "liquidateBatch"; count: number }
+  | { type: "liquidateList"; owners: AccountId[] }
+  | { type: "redeem"; amount: bigint; maxFee?: bigint };
+
+export type SpellOperationType = SpellOperation["type"];
+
+export interface Spell {
+  version: number;
+  op: SpellOperation;
+  /** Inline price attestation (oracle's encoding, opaque here); empty when the op needs no price. */
+  attestation: Uint8Array;
+  /** Compressed Groth16 proof, exactly 128 bytes (opaque here). */
+  proof: Uint8Array;
+}
+
+type FieldKind = "sats" | "amount" | "account" | "count" | "accounts";
+interface Field {
+  name: string;
+  kind: FieldKind;
+  optional?: boolean;
+}
+interface Schema {
+  code: number;
+  fields: Field[];
+  /** Name of the engine Operation field the actor fills, or null (no actor). */
+  actor: string | null;
+}
+
+const f = (name: string, kind: FieldKind, optional = false): Field => ({ name, kind, optional });
+
+/**
+ * Op codes by range: 0x01–0x0f oracle/system, 0x10 vaults, 0x20 token, 0x30 stability pool,
+ * 0x40 liquidation, 0x50 redemption, 0x60–0x7f governance (reserved), 0x80–0x8f guardian (reserved),
+ * 0x00 and 0x90–0xff reserved. `setBaseRate` is test-only and has no op code.
+ */
+export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
+  setPrice: { code: 0x01, actor: null, fields: [f("price", "amount")] },
+  openVault: {
+    code: 0x10,
+    actor: "owner",
+    fields: [f("collateral", "sats"), f("borrow", "amount"), f("maxFee", "amount", true)],
+  },
+  adjustVault: {
+    code: 0x11,
+    actor: "owner",
+    fields: [
+      f("depositCollateral", "sats", true),
+      f("withdrawCollateral", "sats", true),
+      f("borrow", "amount", true),
+      f("repay", "amount", true),
+      f("maxFee", "amount", true),
+    ],
+  },
+  closeVault: { code: 0x12, actor: "owner", fields: [] },
+  claimSurplus: { code: 0x13, actor: "owner", fields: [] },
+  transfer: { code: 0x20, actor: "from", fields: [f("to", "account"), f("amount", "amount")] },
+  approve: { code: 0x21, actor: "owner", fields: [f("spender", "account"), f("amount", "amount")] },
+  transferFrom: {
+    code: 0x22,
+    actor: "spender",
+    fields: [f("from", "account"), f("to", "account"), f("amount", "amount")],
+  },
+  poolDeposit: { code: 0x30, actor: "owner", fields: [f("amount", "amount")] },
+  poolWithdraw: { code: 0x31, actor: "owner", fields: [f("amount", "amount")] },
+  claimGains: { code: 0x32, actor: "owner", fields: [] },
+  claimGainsToVault: { code: 0x33, actor: "owner", fields: [] },
+  liquidate: { code: 0x40, actor: "liquidator", fields: [f("owner", "account")] },
+  liquidateBatch: { code: 0x41, actor: "liquidator", fields: [f("count", "count")] },
+  liquidateList: { code: 0x42, actor: "liquidator", fields: [f("owners", "accounts")] },
+  redeem: { code: 0x50, actor: "redeemer", fields: [f("amount", "amount"), f("maxFee", "amount", true)] },
+};
+
+/** Reserved op-code ranges for issues that add operations later. */
+export const RESERVED_OP_CODES = {
+  governance: [0x60, 0x7f],
+  guardian: [0x80, 0x8f],
+} as const;
+
+const BY_CODE = new Map<number, [SpellOperationType, Schema]>(
+  (Object.entries(SPELL_SCHEMAS) as [SpellOperationType, Schema][]).map(([t, s]) => [s.code, [t, s]]),
+);
+
+/** The op code of an operation type. */
+export const opCodeOf = (type: SpellOperationType): number => SPELL_SCHEMAS[type].code;
+
+// ---------------------------------------------------------------- actor mapping
+
+/**
+ * Splits an engine Operation into what the spell carries and the actor (null for setPrice). Throws
+ * SpellEncodeError for `setBaseRate` (test-only, no op code).
+ */
+export function fromOperation(op: Operation): { op: SpellOperation; actor: AccountId | null } {
+  if (op.type === "setBaseRate") {
+    throw new SpellEncodeError("unencodable", "setBaseRate is test-only and has no spell op code");
+  }
+  const schema = SPELL_SCHEMAS[op.type];
+  const rest: Record<string, unknown> = { type: op.type };
+  for (const field of schema.fields) {
+    const value = (op as unknown as Record<string, unknown>)[field.name];
+    if (value !== undefined) rest[field.name] = value;
+  }
+  const actor = schema.actor ? ((op as unknown as Record<string, unknown>)[schema.actor] as AccountId) : null;
+  return { op: rest as SpellOperation, actor };
+}
+
+/** Rebuilds the engine Operation from a decoded spell operation and its actor (ignored by setPrice). */
+export function toOperation(op: SpellOperation, actor: AccountId): Operation {
+  const schema = SPELL_SCHEMAS[op.type];
+  if (schema.actor === null) return { ...op } as Operation;
+  return { ...op, [schema.actor]: actor } as unknown as Operation;
+}
+
+// ---------------------------------------------------------------- encoding
+
+function encodeAccount(out: number[], value: unknown, field: string): void {
+  try {
+    assertAccount(value, field);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new SpellEncodeError("invalidAccount", e.message);
+    throw e;
+  }
+  const s = value as string;
+  out.push(s.length);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+}
+
+function encodeField(out: number[], field: Field, value: unknown): void {
+  const bad = (why: string) => new SpellEncodeError("invalidField", `${field.name}: ${why}`);
+  switch (field.kind) {
+    case "sats": {
+      if (typeof value !== "bigint" || value < 0n) throw bad("expected a non-negative bigint");
+      if (value % SATOSHI !== 0n) {
+        throw new SpellEncodeError(
+          "notWholeSatoshis",
+          `${field.name}: ${value} is not a whole number of satoshis (a multiple of 1e10)`,
+        );
+      }
+      const sats = value / SATOSHI;
+      if (sats > MAX_SATS) throw bad(`${sats} sats exceeds 21 million BTC`);
+      writeLeb128(out, sats);
+      return;
+    }
+    case "amount":
+      if (typeof value !== "bigint" || value < 0n || value >> 256n !== 0n) {
+        throw bad("expected a bigint in [0, 2^256)");
+      }
+      writeLeb128(out, value);
+      return;
+    case "count":
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_COUNT) {
+        throw bad(`expected an integer in [0, ${MAX_COUNT}]`);
+      }
+      writeLeb128(out, BigInt(value));
+      return;
+    case "account":
+      encodeAccount(out, value, field.name);
+      return;
+    case "accounts": {
+      if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LIST_LENGTH) {
+        throw bad(`expected 1 to ${MAX_LIST_LENGTH} account ids`);
+      }
+      writeLeb128(out, BigInt(value.length));
+      for (const [i, v] of value.entries()) encodeAccount(out, v, `${field.name}[${i}]`);
+      return;
+    }
+  }
+}
+
+/** Encodes a spell. Throws SpellEncodeError when the content can't be represented or is too large. */
+export function encodeSpell(spell: Spell): Uint8Array {
+  if (spell.version !== SPELL_VERSION) {
+    throw new SpellEncodeError("invalidField", `version: expected ${SPELL_VERSION}, got ${spell.version}`);
+  }
+  const schema = SPELL_SCHEMAS[spell.op?.type as SpellOperationType];
+  if (!schema) throw new SpellEncodeError("unencodable", `no op code for ${JSON.stringify(spell.op?.type)}`);
+  const op = spell.op as unknown as Record<string, unknown>;
+  const out: number[] = [...SPELL_MAGIC, SPELL_VERSION, schema.code];
+  const optional = schema.fields.filter((x) => x.optional);
+  if (optional.length > 0) {
+    let flags = 0;
+    optional.forEach((x, i) => {
+      if (op[x.name] !== undefined) flags |= 1 << i;
+    });
+    out.push(flags);
+  }
+  for (const field of schema.fields) {
+    const value = op[field.name];
+    if (value === undefined) {
+      if (field.optional) continue;
+      throw new SpellEncodeError("invalidField", `${field.name}: missing`);
+    }
+    encodeField(out, field, value);
+  }
+  if (!(spell.attestation instanceof Uint8Array) || spell.attestation.length > MAX_ATTESTATION_BYTES) {
+    throw new SpellEncodeError(
+      "invalidField",
+      `attestation: expected at most ${MAX_ATTESTATION_BYTES} bytes`,
+    );
+  }
+  writeLeb128(out, BigInt(spell.attestation.length));
+  out.push(...spell.attestation);
+  if (!(spell.proof instanceof Uint8Array) || spell.proof.length !== PROOF_BYTES) {
+    throw new SpellEncodeError(
+      "invalidField",
+      `proof: expected ${PROOF_BYTES} bytes, got ${spell.proof?.length ?? "none"}`,
+    );
+  }
+  out.push(...spell.proof);
+  if (out.length > MAX_SPELL_BYTES) {
+    throw new SpellEncodeError("tooLarge", `spell is ${out.length} bytes, the limit is ${MAX_SPELL_BYTES}`);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Size in bytes of the encoded spell, without encoding it (throws like encodeSpell for bad input). */
+export function spellSize(spell: Spell): number {
+  return encodeSpell(spell).length;
+}
+
+// ---------------------------------------------------------------- decoding
+
+class Reader {
+  constructor(
+    readonly bytes: Uint8Array,
+    public pos = 0,
+  ) {}
+  byte(what: string): number {
+    if (this.pos >= this.bytes.length) throw new SpellDecodeError("truncated", `missing ${what}`, this.pos);
+    return this.bytes[this.pos++]!;
+  }
+  take(n: number, what: string): Uint8Array {
+    if (this.pos + n > this.bytes.length) {
+      throw new SpellDecodeError("truncated", `${what}: need ${n} bytes`, this.pos);
+    }
+    const out = this.bytes.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  leb(maxBits = 256): bigint {
+    const [v, next] = readLeb128(this.bytes, this.pos, maxBits);
+    this.pos = next;
+    return v;
+  }
+}
+
+function decodeAccount(r: Reader, field: string): AccountId {
+  const at = r.pos;
+  const len = r.byte(`${field} length`);
+  if (len < 1 || len > 128) throw new SpellDecodeError("invalidAccount", `${field}: length ${len}`, at);
+  const raw = r.take(len, field);
+  for (const c of raw) {
+    if (c < 0x21 || c > 0x7e)
+      throw new SpellDecodeError("invalidAccount", `${field}: byte 0x${c.toString(16)}`, at);
+  }
+  return String.fromCharCode(...raw);
+}
+
+function decodeField(r: Reader, field: Field): unknown {
+  const at = r.pos;
+  switch (field.kind) {
+    case "sats": {
+      const sats = r.leb(64);
+      if (sats > MAX_SATS)
+        throw new SpellDecodeError("invalidField", `${field.name}: exceeds 21 million BTC`, at);
+      return sats * SATOSHI;
+    }
+    case "amount":
+      return r.leb(256);
+    case "count":
+      return Number(r.leb(32));
+    case "account":
+      return decodeAccount(r, field.name);
+    case "accounts": {
+      const n = Number(r.leb(16));
+      if (n < 1 || n > MAX_LIST_LENGTH) {
+        throw new SpellDecodeError(
+          "invalidField",
+          `${field.name}: ${n} entries, expected 1 to ${MAX_LIST_LENGTH}`,
+          at,
+        );
+      }
+      const owners: AccountId[] = [];
+      for (let i = 0; i < n; i++) owners.push(decodeAccount(r, `${field.name}[${i}]`));
+      return owners;
+    }
+  }
+}
+
+function decodeUnchecked(bytes: Uint8Array): Spell {
+  if (!(bytes instanceof Uint8Array)) throw new SpellDecodeError("notBytes", "expected a Uint8Array");
+  if (bytes.length > MAX_SPELL_BYTES) {
+    throw new SpellDecodeError("tooLarge", `${bytes.length} bytes, the limit is ${MAX_SPELL_BYTES}`);
+  }
+  if (bytes.length < SPELL_MAGIC.length + 2 + 1 + PROOF_BYTES) {
+    throw new SpellDecodeError("tooShort", `${bytes.length} bytes is shorter than any spell`);
+  }
+  for (let i = 0; i < SPELL_MAGIC.length; i++) {
+    if (bytes[i] !== SPELL_MAGIC[i]) throw new SpellDecodeError("badMagic", "does not start with 'zkUSD'", i);
+  }
+  const r = new Reader(bytes, SPELL_MAGIC.length);
+  const version = r.byte("version");
+  if (version !== SPELL_VERSION) {
+    throw new SpellDecodeError(
+      "unsupportedVersion",
+      `version ${version}, this client reads ${SPELL_VERSION}`,
+      5,
+    );
+  }
+  const code = r.byte("op code");
+  const entry = BY_CODE.get(code);
+  if (!entry)
+    throw new SpellDecodeError("unknownOpCode", `op code 0x${code.toString(16).padStart(2, "0")}`, 6);
+  const [type, schema] = entry;
+  const op: Record<string, unknown> = { type };
+  const optional = schema.fields.filter((x) => x.optional);
+  let flags = 0;
+  if (optional.length > 0) {
+    const at = r.pos;
+    flags = r.byte("flags");
+    if (flags >> optional.length !== 0) {
+      throw new SpellDecodeError("invalidField", `flags 0x${flags.toString(16)} set unknown bits`, at);
+    }
+  }
+  for (const field of schema.fields) {
+    if (field.optional && (flags & (1 << optional.indexOf(field))) === 0) continue;
+    op[field.name] = decodeField(r, field);
+  }
+  const attAt = r.pos;
+  const attLen = Number(r.leb(16));
+  if (attLen > MAX_ATTESTATION_BYTES) {
+    throw new SpellDecodeError(
+      "invalidField",
+      `attestation of ${attLen} bytes exceeds ${MAX_ATTESTATION_BYTES}`,
+      attAt,
+    );
+  }
+  const attestation = r.take(attLen, "attestation");
+  const proof = r.take(PROOF_BYTES, "proof");
+  if (r.pos !== bytes.length) {
+    throw new SpellDecodeError("trailingBytes", `${bytes.length - r.pos} bytes after the proof`, r.pos);
+  }
+  return { version, op: op as SpellOperation, attestation, proof };
+}
+
+/** Decodes a spell. Throws SpellDecodeError, and only SpellDecodeError, on any malformed input. */
+export function decodeSpell(bytes: Uint8Array): Spell {
+  try {
+    return decodeUnchecked(bytes);
+  } catch (e) {
+    if (e instanceof SpellDecodeError) throw e;
+    // Defensive: any unforeseen failure is still reported as a decode error, never leaked.
+    throw new SpellDecodeError("invalidField", `unexpected: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/** Decodes without throwing: a result union for callers that skip invalid spells (the indexer). */
+export function tryDecodeSpell(
+  bytes: Uint8Array,
+): { ok: true; spell: Spell } | { ok: false; error: SpellDecodeError } {
+  try {
+    return { ok: true, spell: decodeSpell(bytes) };
+  } catch (e) {
+    return { ok: false, error: e as SpellDecodeError };
+  }
+}
+
+/** True when the bytes start with the spell magic (a cheap filter over OP_RETURN payloads). */
+export function hasSpellMagic(bytes: Uint8Array): boolean {
+  if (bytes.length < SPELL_MAGIC.length) return false;
+  return SPELL_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+/** An all-zero proof slot, for spells whose proof is not made yet (a fee estimate, a preview). */
+export const emptyProof = (): Uint8Array => new Uint8Array(PROOF_BYTES);
+
+/** Length of a spell of the given content size: header + args + attestation field + proof. */
+export const spellOverhead = (argsBytes: number, attestationBytes: number): number =>
+  SPELL_MAGIC.length +
+  2 +
+  argsBytes +
+  leb128Length(BigInt(attestationBytes)) +
+  attestationBytes +
+  PROOF_BYTES;

@@ -1,0 +1,36 @@
+/**
+ * Starts the local regtest chain and its Esplora API: `tsx src/devnet/main.ts [--port 18443]`.
+ * Prints one JSON line ({"devnet": url, ...}) when ready so a parent process can read the URL.
+ */
+import { startDevnet } from "./server.ts";
+
+export type { Devnet, DevnetOptions } from "./server.ts";
+export { startDevnet } from "./server.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const port = Number(arg("port") ?? process.env.DEVNET_PORT ?? 18443);
+  const origins = arg("cors")?.split(",");
+  const devnet = await startDevnet({ port, ...(origins ? { corsOrigins: origins } : {}) });
+  process.stdout.write(
+    `${JSON.stringify({ devnet: devnet.url, height: devnet.chain.height, faucet: devnet.chain.faucetAddress })}\n`,
+  );
+  const stop = async () => {
+    await devnet.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+const invoked = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invoked) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
