@@ -2,6 +2,7 @@
  * Starts the local regtest chain and its Esplora API: `tsx src/devnet/main.ts [--port 18443]`.
  * Prints one JSON line ({"devnet": url, ...}) when ready so a parent process can read the URL.
  */
+import { pathToFileURL } from "node:url";
 import { startDevnet } from "./server.ts";
 
 export type { Devnet, DevnetOptions } from "./server.ts";
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-const invoked = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invoked) {
   main().catch((e) => {
     console.error(e);
