@@ -51,7 +51,7 @@ type BcoinTX = {
 
 /** Runs a bcoin regtest node and the devnet's faucet. */
 export class RegtestChain {
-  readonly node: any;
+  readonly node: Bcoin;
   private readonly faucetKey = secp256k1.utils.randomSecretKey();
   readonly faucetScript: Uint8Array;
   readonly faucetAddress: string;
@@ -169,8 +169,8 @@ export class RegtestChain {
       ]);
       const tip = this.height;
       const mature = coins
-        .filter((c: any) => !c.coinbase || (c.height !== -1 && tip + 1 - c.height >= COINBASE_MATURITY))
-        .sort((a: any, b: any) => b.value - a.value);
+        .filter((c: Bcoin) => !c.coinbase || (c.height !== -1 && tip + 1 - c.height >= COINBASE_MATURITY))
+        .sort((a: Bcoin, b: Bcoin) => b.value - a.value);
       const coin = mature[0];
       const fee = feeForVsize(10 + 68 + 2 * 31 + 12, feeRate);
       if (!coin || BigInt(coin.value) < sats + fee + 1000n)
@@ -189,7 +189,7 @@ export class RegtestChain {
     });
   }
 
-  async txMeta(txid: string): Promise<any | null> {
+  async txMeta(txid: string): Promise<Bcoin | null> {
     return this.node.getMeta(revHex(txid));
   }
 

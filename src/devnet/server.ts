@@ -50,7 +50,7 @@ function txOut(o: { script: { toRaw(): Buffer }; value: number }) {
   };
 }
 
-async function txJson(chain: RegtestChain, meta: any) {
+async function txJson(chain: RegtestChain, meta: Bcoin) {
   const tx = meta.tx;
   const view = await chain.node.getMetaView(meta);
   const coinbase = tx.isCoinbase();
@@ -59,7 +59,7 @@ async function txJson(chain: RegtestChain, meta: any) {
     txid: tx.txid(),
     version: tx.version,
     locktime: tx.locktime,
-    vin: tx.inputs.map((input: any) => {
+    vin: tx.inputs.map((input: Bcoin) => {
       const prev = coinbase ? null : view.getOutputFor(input);
       return {
         txid: input.prevout.txid(),
@@ -79,7 +79,7 @@ async function txJson(chain: RegtestChain, meta: any) {
   };
 }
 
-async function txStatus(chain: RegtestChain, meta: any) {
+async function txStatus(_chain: RegtestChain, meta: Bcoin) {
   if (meta.height === -1) return { confirmed: false };
   return {
     confirmed: true,
@@ -137,7 +137,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
             bits: entry.bits,
           };
         }
-        if (p[2] === "txids" && p.length === 3) return block.txs.map((t: any) => t.txid());
+        if (p[2] === "txids" && p.length === 3) return block.txs.map((t: Bcoin) => t.txid());
         if (p[2] === "txs" && p.length <= 4) {
           const start = Number(p[3] ?? 0);
           if (!Number.isInteger(start) || start < 0 || start % 25 !== 0)
@@ -160,7 +160,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         if (p[2] === "utxo") {
           const coins = await node.getCoinsByAddress([address]);
           const tip = chain.height;
-          return coins.map((c: any) => ({
+          return coins.map((c: Bcoin) => ({
             txid: c.txid(),
             vout: c.index,
             value: c.value,
@@ -177,7 +177,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         }
         const metas = await node.getMetaByAddress([address]);
         metas.sort(
-          (a: any, b: any) => (b.height === -1 ? 1e12 : b.height) - (a.height === -1 ? 1e12 : a.height),
+          (a: Bcoin, b: Bcoin) => (b.height === -1 ? 1e12 : b.height) - (a.height === -1 ? 1e12 : a.height),
         );
         const out = [];
         for (const m of metas.slice(0, 50)) out.push(await txJson(chain, m));

@@ -351,6 +351,68 @@ describe("regtest: vaults, spells and PSBTs on a real node", () => {
     expect(await vaultUtxos(v)).toEqual([]);
   });
 
+  it("an Xverse-style P2SH-P2WPKH payment key opens a vault and withdraws with the guardians", async () => {
+    const priv = secp256k1.utils.randomSecretKey();
+    const xv = walletAccount(secp256k1.getPublicKey(priv, true), "p2sh-p2wpkh", "regtest");
+    expect(xv.address).toMatch(/^2/);
+    await devnet.faucet(xv.address, BTC);
+    await devnet.mine(1);
+    const xvUtxos = async () =>
+      (await esplora.addressUtxos(xv.address)).map((u) =>
+        walletUtxo(xv, "regtest", { txid: u.txid, vout: u.vout, value: BigInt(u.value) }),
+      );
+    const xvOpts = async () => ({
+      network: "regtest" as const,
+      wallet: xv,
+      walletUtxos: await xvUtxos(),
+      feeRate: RATE,
+      strategy: "largestFirst" as const,
+    });
+    const v = vaultDescriptor({ owner: xv.publicKey, guardians });
+    const signAndSend = async (name: string, built: BuiltPsbt, gs: number[]) => {
+      const parts = [signPsbtInputs(built.psbt, priv, built.signInputs[xv.address]!)];
+      for (const g of gs) parts.push(signPsbtInputs(built.psbt, gPriv[g]!, built.guardianInputs));
+      const combined = combinePsbts(parts);
+      validateWithBitcoinjs(combined);
+      const final = finalizePsbt(combined);
+      expect(final.vsize).toBeLessThanOrEqual(built.estimatedVsize);
+      await esplora.broadcast(final.hex);
+      await devnet.mine(1);
+      const ideal = final.vsize * RATE;
+      const errorPct = ((Number(built.fee) - ideal) / ideal) * 100;
+      feeReport.push({
+        builder: name,
+        estimatedVsize: built.estimatedVsize,
+        realVsize: final.vsize,
+        fee: built.fee,
+        errorPct,
+      });
+      expect(Math.abs(errorPct)).toBeLessThanOrEqual(2);
+      return final.txid;
+    };
+    await signAndSend(
+      "openVault (p2sh-p2wpkh)",
+      buildOpenVault(await xvOpts(), {
+        spell: spellOf({ type: "openVault", collateral: 20_000_000n * SAT, borrow: 1n }),
+        vault: v,
+        collateralSats: 20_000_000n,
+      }),
+      [],
+    );
+    const txid = await signAndSend(
+      "withdraw (p2sh-p2wpkh)",
+      buildWithdraw(await xvOpts(), {
+        spell: spellOf({ type: "adjustVault", withdrawCollateral: 5_000_000n * SAT }),
+        vault: v,
+        vaultUtxos: await vaultUtxos(v),
+        amountSats: 5_000_000n,
+      }),
+      [1, 2],
+    );
+    expect((await esplora.txStatus(txid)).confirmed).toBe(true);
+    expect(await vaultUtxos(v)).toEqual([{ txid, vout: 1, value: 15_000_000n }]);
+  });
+
   it("every builder's fee estimate is within 2% of the real vsize × rate", () => {
     const builders = new Set(feeReport.map((r) => r.builder));
     for (const b of [
