@@ -1,0 +1,28 @@
+/** Entry point: starts the engine worker and mounts the app with its providers. */
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App.tsx";
+import { createEngineClient } from "./engine/client.ts";
+import { EngineProvider } from "./engine/EngineProvider.tsx";
+import "./styles.css";
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: { retry: 1, refetchOnWindowFocus: false },
+  },
+});
+
+const engine = createEngineClient();
+const container = document.getElementById("root");
+if (!container) throw new Error("index.html has no #root element");
+
+createRoot(container).render(
+  <StrictMode>
+    <EngineProvider client={engine}>
+      <QueryClientProvider client={queryClient}>
+        <App />
+      </QueryClientProvider>
+    </EngineProvider>
+  </StrictMode>,
+);

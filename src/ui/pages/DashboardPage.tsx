@@ -1,0 +1,160 @@
+/**
+ * The system at a glance: price, total collateral ratio, recovery mode and the protocol's totals.
+ * `data-value` attributes carry the engine's exact values, so tests compare the screen to the engine.
+ */
+import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
+import { StatTile } from "../components/StatTile.tsx";
+import { TcrGauge } from "../components/TcrGauge.tsx";
+import type { EngineInfo, EngineSummary } from "../engine/client.ts";
+import {
+  exactDecimal,
+  formatBtc,
+  formatCount,
+  formatPercent,
+  formatUsd,
+  formatZkusd,
+  isInfiniteRatio,
+  shortHex,
+} from "../format.ts";
+import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
+
+export function DashboardPage() {
+  const info = useEngineInfo();
+  const summary = useSystemSummary();
+  const error = info.error ?? summary.error;
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Dashboard</h1>
+        <EngineStatus summary={summary.data} failed={Boolean(error)} />
+      </header>
+      {error ? (
+        <ErrorPanel
+          title="The protocol engine could not start"
+          error={error}
+          advice="Your browser runs the zkUSD engine itself, and it failed to start. Reload the page; if this keeps happening, try another up-to-date browser."
+          onRetry={() => {
+            void info.refetch();
+            void summary.refetch();
+          }}
+        />
+      ) : info.data && summary.data ? (
+        <SystemOverview info={info.data} summary={summary.data} />
+      ) : (
+        <p className="card loading" role="status">
+          Starting the protocol engine in your browser…
+        </p>
+      )}
+    </section>
+  );
+}
+
+function EngineStatus({ summary, failed }: { summary: EngineSummary | undefined; failed: boolean }) {
+  const state = failed ? "error" : summary ? "ready" : "starting";
+  const label = failed ? "Engine stopped" : summary ? "Engine ready" : "Engine starting";
+  return (
+    <span className={`badge badge-${state}`} data-testid="engine-status" data-state={state}>
+      {label}
+    </span>
+  );
+}
+
+function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSummary }) {
+  const { MCR, CCR } = info.params;
+  const noDebt = isInfiniteRatio(summary.tcr);
+  return (
+    <>
+      {summary.recoveryMode ? <RecoveryModeBanner tcr={summary.tcr} ccr={CCR} /> : null}
+      <div className="overview">
+        <dl className="card headline" data-stat="price" data-value={exactDecimal(summary.price)}>
+          <dt className="stat-label">BTC price</dt>
+          <dd className="headline-value">{formatUsd(summary.price)}</dd>
+          <dd className="stat-hint">
+            Source: the genesis parameter. The guardian-attested price feed is not connected yet.
+          </dd>
+        </dl>
+        <dl
+          className="card headline"
+          data-stat="tcr"
+          data-value={noDebt ? "infinite" : exactDecimal(summary.tcr)}
+        >
+          <dt className="stat-label">Total collateral ratio</dt>
+          <dd className="headline-value">
+            {formatPercent(summary.tcr)}{" "}
+            <span className={summary.recoveryMode ? "badge badge-error" : "badge badge-ready"}>
+              {summary.recoveryMode ? "Recovery mode" : "Normal mode"}
+            </span>
+          </dd>
+          <dd>
+            <TcrGauge tcr={summary.tcr} mcr={MCR} ccr={CCR} />
+          </dd>
+          <dd className="stat-hint">
+            {noDebt
+              ? "No vault has debt yet, so the ratio is infinite."
+              : `Below ${formatPercent(CCR, 0)} the system enters recovery mode.`}
+          </dd>
+        </dl>
+      </div>
+      <dl className="stats" aria-label="System totals">
+        <StatTile
+          id="total-collateral"
+          label="Total collateral"
+          value={formatBtc(summary.totalCollateral)}
+          raw={summary.totalCollateral}
+        />
+        <StatTile
+          id="total-debt"
+          label="Total debt"
+          value={formatZkusd(summary.totalDebt)}
+          raw={summary.totalDebt}
+        />
+        <StatTile
+          id="zkusd-supply"
+          label="zkUSD supply"
+          value={formatZkusd(summary.zkusdSupply)}
+          raw={summary.zkusdSupply}
+        />
+        <StatTile
+          id="pool-total"
+          label="Stability pool"
+          value={formatZkusd(summary.poolTotal)}
+          raw={summary.poolTotal}
+        />
+        <StatTile
+          id="active-vaults"
+          label="Active vaults"
+          value={formatCount(summary.activeVaults)}
+          raw={BigInt(summary.activeVaults)}
+          rawIsCount
+        />
+        <StatTile
+          id="borrowing-fee"
+          label="Borrowing fee"
+          value={formatPercent(summary.borrowingRate, 2)}
+          raw={summary.borrowingRate}
+          hint={
+            summary.recoveryMode
+              ? "No borrowing fee in recovery mode."
+              : `One-off, added to the debt: ${formatPercent(info.params.borrowingFeeFloor, 1)} plus the base rate.`
+          }
+        />
+        <StatTile
+          id="base-rate"
+          label="Base rate"
+          value={formatPercent(summary.decayedBaseRate, 2)}
+          raw={summary.decayedBaseRate}
+          hint="Rises with redemptions and decays over time."
+        />
+      </dl>
+      <p className="chain-position muted" data-testid="chain-position">
+        Block {formatCount(summary.height)}
+        {summary.height === info.genesis.height ? " (genesis)" : ""}. Chain sync is not connected yet, so
+        these are the protocol's starting figures. State root{" "}
+        <code title={summary.stateRoot} data-testid="state-root">
+          {shortHex(summary.stateRoot, 8)}
+        </code>
+      </p>
+    </>
+  );
+}
