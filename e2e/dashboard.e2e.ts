@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_PARAMS, formatDecimal } from "../src/protocol/index.ts";
+import { formatUsd } from "../src/ui/format.ts";
+import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+
+let session: AppSession | undefined;
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+const stat = (id: string) => `[data-stat="${id}"]`;
+
+describe("dashboard", () => {
+  it("shows the engine's genesis figures computed in the worker", async () => {
+    session = await openApp({ viewport: DESKTOP });
+    const { page } = session;
+    await waitForEngine(page);
+
+    const price = page.locator(stat("price"));
+    expect(await price.getAttribute("data-value")).toBe(formatDecimal(DEFAULT_PARAMS.initialPrice));
+    expect(await price.textContent()).toContain(formatUsd(DEFAULT_PARAMS.initialPrice));
+    expect(await price.textContent()).toContain("$60,000.00");
+
+    const tcr = page.locator(stat("tcr"));
+    expect(await tcr.getAttribute("data-value")).toBe("infinite");
+    expect(await tcr.textContent()).toContain("∞");
+    expect(await tcr.textContent()).toContain("Normal mode");
+    expect(
+      await page.getByRole("meter", { name: "Total collateral ratio" }).getAttribute("aria-valuetext"),
+    ).toMatch(/no debt/);
+    expect(await page.getByTestId("recovery-mode-banner").count()).toBe(0);
+
+    for (const id of ["zkusd-supply", "total-debt", "total-collateral", "pool-total", "base-rate"]) {
+      expect(await page.locator(stat(id)).getAttribute("data-value"), id).toBe("0");
+    }
+    expect(await page.locator(stat("zkusd-supply")).textContent()).toContain("0.00 zkUSD");
+    expect(await page.locator(stat("active-vaults")).getAttribute("data-value")).toBe("0");
+    expect(await page.getByTestId("state-root").getAttribute("title")).toMatch(/^(0x)?[0-9a-f]{16,}$/);
+
+    expect(session.problems).toEqual([]);
+  });
+
+  it("switches between dark and light themes and remembers the choice", async () => {
+    session = await openApp({ viewport: DESKTOP, colorScheme: "dark" });
+    const { page } = session;
+    await waitForEngine(page);
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    expect(await theme()).toBe("dark");
+    await screenshot(page, "dashboard-desktop-dark");
+
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
+    expect(await theme()).toBe("light");
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(246, 248, 250)");
+    await screenshot(page, "dashboard-desktop-light");
+
+    await page.reload();
+    await waitForEngine(page);
+    expect(await theme()).toBe("light");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("fits a phone screen, with the screen list behind the menu button", async () => {
+    session = await openApp({ viewport: PHONE });
+    const { page } = session;
+    await waitForEngine(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "dashboard-phone-dark");
+
+    const nav = page.getByRole("navigation", { name: "Screens" });
+    expect(await nav.isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Menu" }).click();
+    expect(await nav.isVisible()).toBe(true);
+    await screenshot(page, "navigation-phone-dark");
+    await page.keyboard.press("Escape");
+    expect(await nav.isVisible()).toBe(false);
+
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
+    await screenshot(page, "dashboard-phone-light");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("reaches every screen from the keyboard; unbuilt screens say they are not available yet", async () => {
+    session = await openApp({ viewport: DESKTOP });
+    const { page } = session;
+    await waitForEngine(page);
+
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+
+    const links = page.getByRole("navigation", { name: "Screens" }).getByRole("link");
+    const titles = await links.allTextContents();
+    expect(titles).toEqual([
+      "Dashboard",
+      "Vault",
+      "Stability pool",
+      "Redeem",
+      "Liquidations",
+      "Governance",
+      "Activity",
+      "Health",
+      "Settings",
+      "Backup",
+    ]);
+    for (const title of titles.slice(1)) {
+      await links.filter({ hasText: title }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: title }).waitFor();
+      expect(await page.getByText("Not available yet", { exact: true }).count()).toBe(1);
+      expect(await links.filter({ hasText: title }).getAttribute("aria-current")).toBe("page");
+      expect(await page.title()).toBe(`${title} · zkUSD`);
+      await screenshot(page, `${title.toLowerCase().replace(/ /g, "-")}-desktop-dark`);
+    }
+    expect(session.problems).toEqual([]);
+  });
+});
