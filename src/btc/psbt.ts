@@ -120,6 +120,8 @@ export interface BuiltPsbt {
   signInputs: Record<string, number[]>;
   /** Inputs the guardians co-sign (vault paths a and b, pool inputs). */
   guardianInputs: number[];
+  /** Spending path of each vault input, by input index (for previews: `summarizePsbt`'s `paths`). */
+  vaultPaths: Record<number, VaultPath>;
   /** Outpoints this PSBT spends (lock them while it is pending). */
   outpoints: string[];
   outputs: { label: OutputLabel; amount: bigint; address?: string }[];
@@ -210,6 +212,7 @@ export function buildSpellPsbt(
   const seq = opts.rbf === false ? FINAL_SEQUENCE : RBF_SEQUENCE;
   const walletIdx: number[] = [];
   const guardianIdx: number[] = [];
+  const vaultPaths: Record<number, VaultPath> = {};
   for (const u of selection.inputs) {
     walletIdx.push(tx.inputsLength);
     tx.addInput({
@@ -231,6 +234,7 @@ export function buildSpellPsbt(
       if (p.path !== "guardians" && !sameBytes(p.custody.owner, opts.wallet.publicKey)) {
         throw new BtcInputError("invalidKey", "the vault's owner key is not the paying wallet's key");
       }
+      vaultPaths[idx] = p.path!;
       if (p.path !== "guardians") walletIdx.push(idx);
       if (p.path !== "ownerAfterTimelock") guardianIdx.push(idx);
       // BIP68: the escape path needs nSequence ≥ the CSV value (block-based, no disable flag).
@@ -269,6 +273,7 @@ export function buildSpellPsbt(
     estimatedVsize: selection.vsize,
     signInputs: { [opts.wallet.address]: walletIdx },
     guardianInputs: guardianIdx,
+    vaultPaths,
     outpoints: [...selection.inputs.map(outpoint), ...pins.map((p) => outpoint(p.utxo))],
     outputs,
     spell,
@@ -446,6 +451,27 @@ export function buildLiquidation(
   return buildSpellPsbt(opts, { spell: p.spell, protocolInputs: inputs, outputs });
 }
 
+/**
+ * Roll a vault (guardians alone, SPEC §2): move its UTXOs to one fresh output, of the same script or
+ * of a rotated `nextVault` (new guardian keys or timelock), restarting the escape timelock. The
+ * paying wallet is the guardian operator's; the spell is the guardian op (reserved op-code range).
+ */
+export function buildRoll(
+  opts: BuildOptions,
+  p: {
+    spell: Spell | Uint8Array;
+    vault: VaultDescriptor;
+    vaultUtxos: ProtocolInput["utxo"][];
+    nextVault?: VaultDescriptor;
+  },
+): BuiltPsbt {
+  return buildSpellPsbt(opts, {
+    spell: p.spell,
+    protocolInputs: vaultInputs(p.vault, p.vaultUtxos, "guardians"),
+    outputs: [{ script: (p.nextVault ?? p.vault).script, amount: sum(p.vaultUtxos), label: "vault" }],
+  });
+}
+
 /** Escape hatch: the owner alone moves a vault's UTXOs after its relative timelock. No spell needed, but one may ride along. */
 export function buildEscape(
   opts: BuildOptions,
@@ -589,7 +615,14 @@ export interface PsbtSummary {
 export function summarizePsbt(
   psbt: Uint8Array | string,
   network: BtcNetworkName,
-  known: { vaults?: VaultDescriptor[]; pools?: PoolDescriptor[]; wallet?: string[] } = {},
+  known: {
+    vaults?: VaultDescriptor[];
+    pools?: PoolDescriptor[];
+    /** Addresses of the user's wallet (their outputs are labelled change). */
+    wallet?: string[];
+    /** The builder's `vaultPaths`; without it the path is inferred from sequence and signatures. */
+    paths?: Record<number, VaultPath>;
+  } = {},
 ): PsbtSummary {
   const tx = parsePsbt(psbt);
   const inputs: PsbtSummary["inputs"] = [];
@@ -613,13 +646,14 @@ export function summarizePsbt(
     };
     if (custody?.kind === "vault") {
       const path: VaultPath =
-        (inp.sequence ?? FINAL_SEQUENCE) === custody.csvBlocks
+        known.paths?.[i] ??
+        ((inp.sequence ?? FINAL_SEQUENCE) === custody.csvBlocks
           ? "ownerAfterTimelock"
           : sigs > 0 &&
               !(inp.partialSig ?? []).some(([k]) => sameBytes(k, custody.owner)) &&
               sigs >= custody.guardians.threshold
             ? "guardians"
-            : "ownerAndGuardians";
+            : "ownerAndGuardians");
       inputs.push({ ...base, kind: "vault", path });
       kinds.push({
         type: "vault",

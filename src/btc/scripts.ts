@@ -250,6 +250,3 @@ export const fromHex = (h: string): Uint8Array => {
     throw new BtcInputError("invalidParameter", "expected an even-length hex string");
   return Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
 };
-
-// keep OP referenced for readers: the opcodes used above are OP.IF, OP.CHECKSIGVERIFY, …
-void OP;

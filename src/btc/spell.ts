@@ -12,7 +12,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import { type AccountId, assertAccount, type Operation } from "../protocol/operations.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
-import { leb128Length, readLeb128, writeLeb128 } from "./leb128.ts";
+import { readLeb128, writeLeb128 } from "./leb128.ts";
 
 /** "zkUSD" in ASCII. */
 export const SPELL_MAGIC = Uint8Array.of(0x7a, 0x6b, 0x55, 0x53, 0x44);
@@ -425,12 +425,3 @@ export function hasSpellMagic(bytes: Uint8Array): boolean {
 
 /** An all-zero proof slot, for spells whose proof is not made yet (a fee estimate, a preview). */
 export const emptyProof = (): Uint8Array => new Uint8Array(PROOF_BYTES);
-
-/** Length of a spell of the given content size: header + args + attestation field + proof. */
-export const spellOverhead = (argsBytes: number, attestationBytes: number): number =>
-  SPELL_MAGIC.length +
-  2 +
-  argsBytes +
-  leb128Length(BigInt(attestationBytes)) +
-  attestationBytes +
-  PROOF_BYTES;

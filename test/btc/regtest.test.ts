@@ -16,6 +16,7 @@ import {
   buildLiquidation,
   buildOpenVault,
   buildRedemptionPayout,
+  buildRoll,
   buildWithdraw,
   combinePsbts,
   DevWallet,
@@ -301,6 +302,37 @@ describe("regtest: vaults, spells and PSBTs on a real node", () => {
     });
     await send("redemptionPayout", red, [0, 1]);
     expect(await vaultUtxos(v3)).toEqual([expect.objectContaining({ value: 29_000_000n })]);
+  });
+
+  it("guardians alone roll a vault to a fresh output under rotated keys", async () => {
+    const v5 = vaultDescriptor({ owner: account.publicKey, guardians, csvBlocks: 26_283 });
+    await send(
+      "openVault",
+      buildOpenVault(await opts(), {
+        spell: spellOf({ type: "openVault", collateral: 8_000_000n * SAT, borrow: 1n }),
+        vault: v5,
+        collateralSats: 8_000_000n,
+      }),
+    );
+    const newKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+    const rotated = vaultDescriptor({
+      owner: account.publicKey,
+      guardians: { threshold: 2, keys: [guardians.keys[0]!, guardians.keys[1]!, newKey] },
+    });
+    // The roll op code belongs to the guardian range (reserved); any valid spell rides along here.
+    const built = buildRoll(await opts(), {
+      spell: spellOf({ type: "setPrice", price: 97_000n * 10n ** 18n }),
+      vault: v5,
+      vaultUtxos: await vaultUtxos(v5),
+      nextVault: rotated,
+    });
+    expect(Object.values(built.vaultPaths)).toEqual(["guardians"]);
+    expect(summarizePsbt(built.psbt, "regtest", { paths: built.vaultPaths }).inputs[1]!.path).toBe(
+      "guardians",
+    );
+    await send("roll", built, [0, 1]);
+    expect(await vaultUtxos(v5)).toEqual([]);
+    expect(await vaultUtxos(rotated)).toEqual([expect.objectContaining({ value: 8_000_000n })]);
   });
 
   it("closes the vault: owner and guardians pay everything back to the owner", async () => {
