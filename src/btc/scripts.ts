@@ -11,7 +11,7 @@
  * plain sorted k-of-n P2WSH multisig outputs of the same guardians.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { OP, p2wsh, Script } from "@scure/btc-signer";
+import { p2wsh, Script } from "@scure/btc-signer";
 import { BtcInputError } from "./errors.ts";
 import { type BtcNetworkName, networkParams } from "./network.ts";
 
