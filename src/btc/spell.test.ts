@@ -109,6 +109,22 @@ describe("spell codec", () => {
     );
   });
 
+  it("decoding a valid header followed by random bytes never throws anything but SpellDecodeError", () => {
+    const codes = Object.values(SPELL_SCHEMAS).map((x) => x.code);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...codes),
+        fc.uint8Array({ minLength: 0, maxLength: 400 }),
+        (code, tail) => {
+          const r = tryDecodeSpell(Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 1, code, ...tail]));
+          if (!r.ok) expect(r.error).toBeInstanceOf(SpellDecodeError);
+          else expect(encodeSpell(r.spell).length).toBe(7 + tail.length);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
   it("decoding mutated valid spells never throws anything but SpellDecodeError", () => {
     fc.assert(
       fc.property(
