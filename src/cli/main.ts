@@ -3,6 +3,7 @@
  * program; exit codes: 0 success, 1 bad input or unreadable file, 2 usage error, 3 operation refused.
  */
 import { Command, CommanderError } from "commander";
+import { registerOracle } from "./oracle.ts";
 import { registerReplay } from "./replay.ts";
 
 export const EXIT = { ok: 0, badInput: 1, usage: 2, refused: 3 } as const;
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerReplay(program);
+  registerOracle(program);
   return program;
 }
 
