@@ -4,14 +4,14 @@
  * | offset | size | field |
  * |---|---|---|
  * | 0 | 1 | version = 1 |
- * | 1 | 16 | price, u128 (18-decimal USD per BTC) |
- * | 17 | 8 | timestamp, u64 seconds |
- * | 25 | 8 | round, u64 |
- * | 33 | 1 | L = signer bitmap length in bytes, 1–32 |
- * | 34 | L | signer bitmap: bit (i mod 8) of byte ⌊i/8⌋ set when signer i signed; last byte ≠ 0 |
- * | 34+L | 64 × k | per set bit, ascending: R8 packed (32, circomlib packPoint) ‖ S (32, u256 < l) |
+ * | 1 | 12 | price, u96 (18-decimal USD per BTC; the circuit's 96-bit range) |
+ * | 13 | 8 | timestamp, u64 seconds |
+ * | 21 | 8 | round, u64 |
+ * | 29 | 1 | L = signer bitmap length in bytes, 1–32 |
+ * | 30 | L | signer bitmap: bit (i mod 8) of byte ⌊i/8⌋ set when signer i signed; last byte ≠ 0 |
+ * | 30+L | 64 × k | per set bit, ascending: R8 packed (32, circomlib packPoint) ‖ S (32, u256 < l) |
  *
- * A 2-of-3 attestation is 163 bytes. Every field has one encoding, so equal attestations encode to
+ * A 2-of-3 attestation is 159 bytes. Every field has one encoding, so equal attestations encode to
  * equal bytes. Decoding arbitrary bytes throws only AttestationDecodeError.
  */
 import type { Attestation, OracleSignature } from "./attestation.ts";
@@ -26,7 +26,7 @@ import {
 import { AttestationDecodeError, OracleError } from "./errors.ts";
 
 export const ATTESTATION_VERSION = 1;
-const HEADER = 34;
+const HEADER = 30;
 const SIGNATURE_SIZE = 64;
 
 /** Encoded size for `signers` signatures with the highest signer index `maxSigner`. */
@@ -55,10 +55,10 @@ export function encodeAttestation(attestation: Attestation): Uint8Array {
   const bitmapLength = Math.floor(previous / 8) + 1;
   const out = new Uint8Array(HEADER + bitmapLength + SIGNATURE_SIZE * signatures.length);
   out[0] = ATTESTATION_VERSION;
-  out.set(toLittleEndian(attestation.price, 16), 1);
-  out.set(toLittleEndian(BigInt(attestation.timestamp), 8), 17);
-  out.set(toLittleEndian(attestation.round, 8), 25);
-  out[33] = bitmapLength;
+  out.set(toLittleEndian(attestation.price, 12), 1);
+  out.set(toLittleEndian(BigInt(attestation.timestamp), 8), 13);
+  out.set(toLittleEndian(attestation.round, 8), 21);
+  out[29] = bitmapLength;
   let offset = HEADER + bitmapLength;
   for (const signature of signatures) {
     const byte = HEADER + (signature.signer >> 3);
@@ -103,19 +103,19 @@ export function decodeAttestation(bytes: Uint8Array): Attestation {
       `version ${bytes[0]} is not supported (expected ${ATTESTATION_VERSION})`,
     );
   }
-  const price = fromLittleEndian(bytes.subarray(1, 17));
-  const timestamp = fromLittleEndian(bytes.subarray(17, 25));
-  const round = fromLittleEndian(bytes.subarray(25, 33));
+  const price = fromLittleEndian(bytes.subarray(1, 13));
+  const timestamp = fromLittleEndian(bytes.subarray(13, 21));
+  const round = fromLittleEndian(bytes.subarray(21, 29));
   if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new AttestationDecodeError("valueOutOfRange", 17, "timestamp is beyond 2^53 seconds");
+    throw new AttestationDecodeError("valueOutOfRange", 13, "timestamp is beyond 2^53 seconds");
   }
-  const bitmapLength = bytes[33] as number;
+  const bitmapLength = bytes[29] as number;
   if (bitmapLength === 0)
-    throw new AttestationDecodeError("emptySignerSet", 33, "the signer bitmap is empty");
+    throw new AttestationDecodeError("emptySignerSet", 29, "the signer bitmap is empty");
   if (bitmapLength > 32)
     throw new AttestationDecodeError(
       "nonCanonicalBitmap",
-      33,
+      29,
       `bitmap length ${bitmapLength} exceeds 32 bytes`,
     );
   need(HEADER, bitmapLength, "the signer bitmap");

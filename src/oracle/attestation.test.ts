@@ -268,6 +268,10 @@ describe("quorum attestations (2 of 3 registered keys)", () => {
 
   it("rejects statements and key sets out of range", () => {
     expect(() => attestationMessage({ ...statement, price: 0n })).toThrow(OracleError);
+    expect(() => attestationMessage({ ...statement, price: 1n << 96n })).toThrow(
+      /price must be an integer in \(0, 2\^96\)/,
+    );
+    expect(() => attestationMessage({ ...statement, round: 1n << 64n })).toThrow(/round/);
     expect(verifyAttestation({ ...statement, signatures: [] }, keySet)).toEqual({
       valid: false,
       reason: "the attestation carries no signature",
@@ -292,16 +296,16 @@ describe("attestation bytes", () => {
     signStatement(statement, privateKeys[2] as Uint8Array, 2),
   ]);
 
-  it("encodes 2-of-3 in 163 bytes with the documented layout and decodes it back", () => {
+  it("encodes 2-of-3 in 159 bytes with the documented layout and decodes it back", () => {
     const bytes = encodeAttestation(twoOfThree);
-    expect(bytes.length).toBe(163);
-    expect(attestationSize(2, 2)).toBe(163);
+    expect(bytes.length).toBe(159);
+    expect(attestationSize(2, 2)).toBe(159);
     expect(bytes[0]).toBe(1);
-    expect(fromLittleEndian(bytes.subarray(1, 17))).toBe(statement.price);
-    expect(fromLittleEndian(bytes.subarray(17, 25))).toBe(1_750_000_000n);
-    expect(fromLittleEndian(bytes.subarray(25, 33))).toBe(7n);
-    expect([bytes[33], bytes[34]]).toEqual([1, 0b101]);
-    expect(hex(bytes.subarray(35, 67))).toBe(hex(packPoint(twoOfThree.signatures[0]?.R8 as BabyJubPoint)));
+    expect(fromLittleEndian(bytes.subarray(1, 13))).toBe(statement.price);
+    expect(fromLittleEndian(bytes.subarray(13, 21))).toBe(1_750_000_000n);
+    expect(fromLittleEndian(bytes.subarray(21, 29))).toBe(7n);
+    expect([bytes[29], bytes[30]]).toEqual([1, 0b101]);
+    expect(hex(bytes.subarray(31, 63))).toBe(hex(packPoint(twoOfThree.signatures[0]?.R8 as BabyJubPoint)));
     expect(decodeAttestation(bytes)).toEqual(twoOfThree);
     const keys = privateKeys.map(publicKeyFromPrivate);
     expect(verifyAttestation(decodeAttestation(bytes), { keys, threshold: 2 }).valid).toBe(true);
@@ -310,8 +314,8 @@ describe("attestation bytes", () => {
   it("signer 9 needs a two-byte bitmap", () => {
     const att = combineSignatures(statement, [signStatement(statement, key(5), 9)]);
     const bytes = encodeAttestation(att);
-    expect(bytes[33]).toBe(2);
-    expect([bytes[34], bytes[35]]).toEqual([0, 0b10]);
+    expect(bytes[29]).toBe(2);
+    expect([bytes[30], bytes[31]]).toEqual([0, 0b10]);
     expect(decodeAttestation(bytes).signatures.map((s) => s.signer)).toEqual([9]);
   });
 
@@ -327,21 +331,21 @@ describe("attestation bytes", () => {
       }
     };
     expect(codeOf(bytes.subarray(0, 10))).toBe("truncated");
-    expect(codeOf(bytes.subarray(0, 162))).toBe("truncated");
+    expect(codeOf(bytes.subarray(0, 158))).toBe("truncated");
     expect(codeOf(Uint8Array.from([...bytes, 0]))).toBe("trailingBytes");
     const version = bytes.slice();
     version[0] = 2;
     expect(codeOf(version)).toBe("unsupportedVersion");
-    const empty = bytes.slice(0, 35);
-    empty[33] = 0;
-    expect(codeOf(empty.subarray(0, 34))).toBe("emptySignerSet");
-    const padded = Uint8Array.from([...bytes.subarray(0, 33), 2, 0b101, 0, ...bytes.subarray(35)]);
+    const empty = bytes.slice(0, 30);
+    empty[29] = 0;
+    expect(codeOf(empty)).toBe("emptySignerSet");
+    const padded = Uint8Array.from([...bytes.subarray(0, 29), 2, 0b101, 0, ...bytes.subarray(31)]);
     expect(codeOf(padded)).toBe("nonCanonicalBitmap");
     const bigS = bytes.slice();
-    bigS.set(toLittleEndian(SUBGROUP_ORDER, 32), 67);
+    bigS.set(toLittleEndian(SUBGROUP_ORDER, 32), 63);
     expect(codeOf(bigS)).toBe("nonCanonicalScalar");
     const badPoint = bytes.slice();
-    badPoint.set(new Uint8Array(32).fill(0xff), 35);
+    badPoint.set(new Uint8Array(32).fill(0xff), 31);
     expect(codeOf(badPoint)).toBe("invalidPoint");
     expect(codeOf("not bytes" as unknown as Uint8Array)).toBe("truncated");
   });

@@ -7,7 +7,7 @@
  * every signature it carries verifies.
  */
 import { poseidon3 } from "poseidon-lite/poseidon3";
-import { formatDecimal, MAX_AMOUNT } from "../protocol/decimal.ts";
+import { formatDecimal } from "../protocol/decimal.ts";
 import {
   type BabyJubPoint,
   derivePublicKey,
@@ -20,7 +20,7 @@ import {
 import { OracleError } from "./errors.ts";
 
 export interface PriceStatement {
-  /** USD per BTC, 18 decimals, 0 < price < 2^128. */
+  /** USD per BTC, 18 decimals, 0 < price < 2^96 (the price circuit's range check). */
   readonly price: bigint;
   /** Seconds since the epoch (integer, < 2^53). */
   readonly timestamp: number;
@@ -49,12 +49,14 @@ export type QuorumResult =
   | { readonly valid: false; readonly reason: string };
 
 const U64 = 1n << 64n;
+/** circuits/priceAttestation.circom range-checks the price to 96 bits (≈ 7.9e10 USD per BTC). */
+export const MAX_ATTESTED_PRICE = (1n << 96n) - 1n;
 
 /** Why a statement is out of range, or null when it is fine. */
 export function statementProblem(statement: PriceStatement): string | null {
   const { price, timestamp, round } = statement;
-  if (typeof price !== "bigint" || price <= 0n || price >= MAX_AMOUNT)
-    return "price must be an integer in (0, 2^128)";
+  if (typeof price !== "bigint" || price <= 0n || price > MAX_ATTESTED_PRICE)
+    return "price must be an integer in (0, 2^96)";
   if (!Number.isSafeInteger(timestamp) || timestamp < 0)
     return "timestamp must be a non-negative integer number of seconds";
   if (typeof round !== "bigint" || round < 0n || round >= U64) return "round must be an integer in [0, 2^64)";
