@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerOracle } from "./oracle.ts";
 import { registerReplay } from "./replay.ts";
+import { registerZk } from "./zk.ts";
 
 export const EXIT = { ok: 0, badInput: 1, usage: 2, refused: 3 } as const;
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerReplay(program);
   registerOracle(program);
+  registerZk(program);
   return program;
 }
 
