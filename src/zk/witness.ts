@@ -112,8 +112,8 @@ export function engineOperation(op: ZkOperation): Operation {
 
 function vaultAccount(state: State, owner: string): Account {
   const a = findAccount(state, owner);
-  if (!a || a.status !== "active") throw new ZkError("operationRejected", `${owner} has no active vault.`);
-  return a;
+  if (a?.status !== "active") throw new ZkError("operationRejected", `${owner} has no active vault.`);
+  return a!;
 }
 
 function stateInputs(state: State, a: Account) {
