@@ -52,9 +52,9 @@ export function redeem(tx: Tx, redeemer: AccountId, amount: bigint, maxFee: bigi
   let totalCollDrawn = 0n;
   const vaults: AccountId[] = [];
 
-  // Start at the riskiest vault with ICR >= MCR.
-  let current: Account | null = s.sorted.last();
-  while (current && currentICR(s, current, price) < p.MCR) current = s.sorted.prevOf(current.node!);
+  // Start at the riskiest vault with ICR >= MCR (Liquity walks up from the tail; the list is ordered by
+  // NICR and ICR = NICR × price at one price, so a skip-list search finds the same vault in O(log n)).
+  let current: Account | null = s.sorted.lowestWhere((a) => currentICR(s, a, price) >= p.MCR);
 
   while (current && remaining > 0n) {
     const next: Account | null = s.sorted.prevOf(current.node!);

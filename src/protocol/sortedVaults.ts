@@ -161,6 +161,18 @@ export class SortedVaults<T> {
   }
   private readonly lastAtLevel: (SortedNode<T> | undefined)[] = [];
 
+  /**
+   * The lowest vault for which `holds` is true, where `holds` is monotone along the list (true on
+   * the head side, false on the tail side), in O(log n): e.g. the riskiest vault with ICR ≥ MCR.
+   */
+  lowestWhere(holds: (item: T) => boolean): T | null {
+    let x = this.head;
+    for (let i = MAX_LEVEL - 1; i >= 0; i--) {
+      for (let n = x.next[i]; n && holds(n.item); n = x.next[i]) x = n;
+    }
+    return x === this.head ? null : x.item;
+  }
+
   /** Lowest-first walk. */
   *fromLowest(): Generator<T> {
     for (let n = this.tail; n && n !== this.head; n = n.prev[0] ?? null) yield n.item;

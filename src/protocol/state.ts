@@ -42,6 +42,16 @@ export interface Account {
   surplus: bigint;
   /** Position in the sorted list while the vault is active. */
   node: SortedNode<Account> | null;
+  /** Cached current NICR, valid while coll, debt and the L terms are unchanged (not state). */
+  nicrCache?: NicrCache;
+}
+
+interface NicrCache {
+  coll: bigint;
+  debt: bigint;
+  lColl: bigint;
+  lDebt: bigint;
+  nicr: bigint;
 }
 
 export interface Allowance {
@@ -239,9 +249,20 @@ export function createGenesisState(
 
 function newSortedList(state: State): SortedVaults<Account> {
   return new SortedVaults<Account>(
-    (a) => nominalICR(entireColl(state, a), entireDebt(state, a)),
+    (a) => currentNICR(state, a),
     (a) => levelFor(a.index),
   );
+}
+
+/** The ordering key: NICR of entire collateral and debt, cached per vault (it is on the hot path). */
+export function currentNICR(state: State, a: Account): bigint {
+  const c = a.nicrCache;
+  const g = state.g;
+  if (c && c.coll === a.coll && c.debt === a.debt && c.lColl === g.L_coll && c.lDebt === g.L_debt)
+    return c.nicr;
+  const nicr = nominalICR(entireColl(state, a), entireDebt(state, a));
+  a.nicrCache = { coll: a.coll, debt: a.debt, lColl: g.L_coll, lDebt: g.L_debt, nicr };
+  return nicr;
 }
 
 function nominalICR(coll: bigint, debt: bigint): bigint {
