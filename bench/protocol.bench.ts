@@ -50,7 +50,7 @@ function generateHistory(
     const a = state.accounts.get(who);
     const r = rnd();
     let op: Operation;
-    if (!a || a.status !== "active") {
+    if (a?.status !== "active") {
       const coll = u(1) + BigInt(pick(1000)) * 10n ** 16n;
       const icr = 1.3 + rnd() * 2;
       const debt = (coll * state.g.price) / BigInt(Math.floor(icr * 1e6)) / 10n ** 12n;

@@ -152,7 +152,7 @@ function resolve(s: State, st: Step): Operation[] {
     }
     case "close": {
       const a = s.accounts.get(st.owner);
-      if (!a || a.status !== "active") return [{ type: "closeVault", owner: st.owner }];
+      if (a?.status !== "active") return [{ type: "closeVault", owner: st.owner }];
       const need = entireDebt(s, a) - s.params.gasReserve - a.balance;
       const ops: Operation[] = [];
       if (need > 0n) {
