@@ -46,6 +46,7 @@ template Liquidate() {
     signal attHash <== Poseidon(3)([price, attTimestamp, attRound]);
     attestationHash === attHash; // rule: attestationHashMismatch
     price === g[0]; // rule: priceMismatch
+    Range(PRICE)(price); // rule: priceOutOfRange
     Range(64)(time - g[1]); // rule: timeWentBackwards
 
     // pending redistribution rewards, rounded down as the engine does

@@ -60,6 +60,7 @@ template VaultAdjust(KIND) {
     Range(AMT)(amount); // rule: amountOutOfRange
     // the engine values the operation at the state's price (set from the cited attestation)
     price === g[0]; // rule: priceMismatch
+    Range(PRICE)(price); // rule: priceOutOfRange
     // time never goes backwards (engine timeWentBackwards)
     Range(64)(time - g[1]); // rule: timeWentBackwards
     component amountIsZero = IsZero();
