@@ -1,0 +1,406 @@
+/**
+ * The browser store: IndexedDB through `idb`. One database per network (`zkusd-<network>`), stores
+ * versioned by the database version with a list of migrations (each runs once, in order, inside the
+ * upgrade transaction). Every DataStore method is one IndexedDB transaction: a block is written
+ * completely or not at all, whatever happens to the tab.
+ */
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from "idb";
+import {
+  afterCursor,
+  decodeCursor,
+  emptyStats,
+  encodeCursor,
+  inRange,
+  matches,
+  pageLimit,
+  updateStats,
+} from "./events.ts";
+import { undoState } from "./memory.ts";
+import {
+  type BackupInfo,
+  type BlockCommit,
+  type BlockRecord,
+  type DataStore,
+  type EventKey,
+  type EventPage,
+  type EventQuery,
+  type EventStats,
+  type Head,
+  type HeightRange,
+  type PendingRecord,
+  type PriceRecord,
+  type RejectedRecord,
+  type Snapshot,
+  type SpellRecord,
+  StaleWriteError,
+  type StoredEvent,
+  type UtxoLockRecord,
+} from "./types.ts";
+
+interface Schema extends DBSchema {
+  meta: { key: string; value: unknown };
+  blocks: { key: number; value: BlockRecord };
+  spells: { key: [number, number]; value: SpellRecord; indexes: { height: number } };
+  rejected: { key: [number, number]; value: RejectedRecord; indexes: { height: number } };
+  events: {
+    key: EventKey;
+    value: StoredEvent;
+    indexes: { type: string; vault: string; account: string; height: number };
+  };
+  prices: { key: [number, number]; value: PriceRecord };
+  settings: { key: string; value: unknown };
+  locks: { key: string; value: UtxoLockRecord };
+  pending: { key: string; value: PendingRecord };
+  backups: { key: string; value: BackupInfo & { data: Uint8Array } };
+}
+
+type Name = StoreNames<Schema>;
+type UpgradeTx = IDBPTransaction<Schema, Name[], "versionchange">;
+
+/** Schema migrations: entry i upgrades version i to i + 1. Append; never edit a shipped one. */
+const MIGRATIONS: ((db: IDBPDatabase<Schema>, tx: UpgradeTx) => void)[] = [
+  (db) => {
+    db.createObjectStore("meta");
+    db.createObjectStore("blocks", { keyPath: "height" });
+    db.createObjectStore("spells", { keyPath: ["height", "position"] }).createIndex("height", "height");
+    db.createObjectStore("rejected", { keyPath: ["height", "position"] }).createIndex("height", "height");
+    const events = db.createObjectStore("events", { keyPath: "key" });
+    events.createIndex("type", "type");
+    events.createIndex("vault", "vault");
+    events.createIndex("account", "accounts", { multiEntry: true });
+    events.createIndex("height", "height");
+    db.createObjectStore("prices", { keyPath: ["height", "position"] });
+    db.createObjectStore("settings");
+    db.createObjectStore("locks", { keyPath: "outpoint" });
+    db.createObjectStore("pending", { keyPath: "txid" });
+    db.createObjectStore("backups", { keyPath: "id" });
+  },
+];
+
+export const DB_VERSION = MIGRATIONS.length;
+const CHAIN_STORES = ["meta", "blocks", "spells", "rejected", "events", "prices"] as const;
+
+export interface IdbStoreOptions {
+  /** Database name (default "zkusd"); one per network. */
+  name?: string;
+  /** Called when another tab upgrades the schema: this connection closes. */
+  onVersionChange?: () => void;
+}
+
+export async function openIdbStore(options: IdbStoreOptions = {}): Promise<IdbStore> {
+  const db = await openDB<Schema>(options.name ?? "zkusd", DB_VERSION, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      for (let v = oldVersion; v < DB_VERSION; v++) MIGRATIONS[v]!(db, tx as unknown as UpgradeTx);
+    },
+    blocking() {
+      db.close();
+      options.onVersionChange?.();
+    },
+  });
+  return new IdbStore(db);
+}
+
+/** Marks a request's promise as handled: when a transaction aborts, every queued request rejects too. */
+function settled(writes: Promise<unknown>[]): Promise<unknown[]> {
+  for (const w of writes) w.catch(() => undefined);
+  return Promise.all(writes);
+}
+
+/** Array whose pushed promises are marked handled at once (see `settled`). */
+class Writes extends Array<Promise<unknown>> {
+  override push(...items: Promise<unknown>[]): number {
+    for (const w of items) w.catch(() => undefined);
+    return super.push(...items);
+  }
+}
+
+const upTo = (range: HeightRange | undefined) =>
+  range?.fromHeight === undefined && range?.toHeight === undefined
+    ? undefined
+    : IDBKeyRange.bound(range.fromHeight ?? 0, range.toHeight ?? Number.MAX_SAFE_INTEGER);
+
+export class IdbStore implements DataStore {
+  constructor(readonly db: IDBPDatabase<Schema>) {}
+
+  async head() {
+    return (await this.db.get("meta", "head")) as Head | undefined;
+  }
+
+  async initHead(head: Head) {
+    const tx = this.db.transaction(["meta"], "readwrite");
+    if (await tx.objectStore("meta").get("head")) {
+      tx.abort();
+      throw new StaleWriteError("the store already has a head");
+    }
+    await tx.objectStore("meta").put(head, "head");
+    await tx.done;
+  }
+
+  async commitBlock(c: BlockCommit) {
+    const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
+    try {
+      const meta = tx.objectStore("meta");
+      const head = (await meta.get("head")) as Head | undefined;
+      if (!head || c.block.height !== head.height + 1 || c.block.prev.hash !== head.hash) {
+        throw new StaleWriteError(
+          `block ${c.block.height} does not extend the stored head ${head ? head.height : "(none)"}`,
+        );
+      }
+      const blocks = tx.objectStore("blocks");
+      const writes = new Writes();
+      writes.push(
+        meta.put(
+          {
+            height: c.block.height,
+            hash: c.block.hash,
+            time: c.block.time,
+            root: c.block.root,
+            state: c.state,
+          },
+          "head",
+        ),
+        blocks.put(c.block),
+      );
+      for (const s of c.spells) writes.push(tx.objectStore("spells").put(s));
+      for (const r of c.rejected) writes.push(tx.objectStore("rejected").put(r));
+      for (const e of c.events) writes.push(tx.objectStore("events").put(e));
+      for (const p of c.prices) writes.push(tx.objectStore("prices").put(p));
+      if (c.events.length > 0) {
+        const stats = ((await meta.get("stats")) as EventStats | undefined) ?? emptyStats();
+        writes.push(meta.put(updateStats(stats, c.events, 1), "stats"));
+      }
+      // Drop undo snapshots that fell out of the reorg window.
+      let cursor = await blocks.openCursor(IDBKeyRange.upperBound(c.pruneUndoBelow));
+      while (cursor) {
+        if (cursor.value.undo) writes.push(cursor.update({ ...cursor.value, undo: null }));
+        cursor = await cursor.continue();
+      }
+      await settled(writes);
+      await tx.done;
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      await tx.done.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async rollback(height: number): Promise<Head> {
+    const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
+    const meta = tx.objectStore("meta");
+    const head = (await meta.get("head")) as Head | undefined;
+    if (!head) {
+      tx.abort();
+      throw new Error("nothing to roll back: the store is empty");
+    }
+    if (height >= head.height) {
+      await tx.done;
+      return head;
+    }
+    const above = IDBKeyRange.lowerBound(height + 1);
+    let state: Head["state"];
+    try {
+      state = undoState(head, await tx.objectStore("blocks").getAll(above), height);
+    } catch (error) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw error;
+    }
+    const first = (await tx.objectStore("blocks").get(height + 1))!;
+    const removed = await tx.objectStore("events").index("height").getAll(above);
+    const newHead: Head = { height, ...first.prev, state };
+    const stats = ((await meta.get("stats")) as EventStats | undefined) ?? emptyStats();
+    await settled([
+      meta.put(newHead, "head"),
+      meta.put(updateStats(stats, removed, -1), "stats"),
+      tx.objectStore("blocks").delete(above),
+      tx.objectStore("spells").delete(IDBKeyRange.lowerBound([height + 1, 0])),
+      tx.objectStore("rejected").delete(IDBKeyRange.lowerBound([height + 1, 0])),
+      tx.objectStore("events").delete(IDBKeyRange.lowerBound([height + 1, 0, 0])),
+      tx.objectStore("prices").delete(IDBKeyRange.lowerBound([height + 1, 0])),
+    ]);
+    await tx.done;
+    return newHead;
+  }
+
+  async block(height: number) {
+    return this.db.get("blocks", height);
+  }
+  async blocks(range?: HeightRange) {
+    return this.db.getAll("blocks", upTo(range));
+  }
+  async spells(range?: HeightRange) {
+    return this.db.getAllFromIndex("spells", "height", upTo(range));
+  }
+  async rejected(range?: HeightRange) {
+    return this.db.getAllFromIndex("rejected", "height", upTo(range));
+  }
+  async prices(range?: HeightRange) {
+    return (await this.db.getAll("prices")).filter((p) => inRange(p.height, range));
+  }
+
+  /**
+   * Walks one index (vault, account or a single type, else the primary key) in key order and filters
+   * the rest; an index's entries with one value come in primary-key order, so cursors stay exact.
+   */
+  async events(q: EventQuery = {}): Promise<EventPage> {
+    const limit = pageLimit(q);
+    const cursorKey = q.after === undefined ? undefined : decodeCursor(q.after);
+    const direction = q.order === "desc" ? "prev" : "next";
+    const tx = this.db.transaction("events");
+    const store = tx.objectStore("events");
+    const lo: EventKey = [q.fromHeight ?? 0, 0, 0];
+    const hi: EventKey = [
+      q.toHeight ?? Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER,
+    ];
+    const out: StoredEvent[] = [];
+    let more = false;
+    const take = (e: StoredEvent): boolean => {
+      if (!afterCursor(e.key, q, cursorKey) || !matches(e, q)) return true;
+      if (out.length === limit) {
+        more = true;
+        return false;
+      }
+      out.push(e);
+      return true;
+    };
+    const indexed: [("vault" | "account" | "type")?, string?] =
+      q.vault !== undefined
+        ? ["vault", q.vault]
+        : q.account !== undefined
+          ? ["account", q.account]
+          : q.types?.length === 1
+            ? ["type", q.types[0]]
+            : [];
+    if (indexed[0]) {
+      let c = await store.index(indexed[0]).openCursor(IDBKeyRange.only(indexed[1]!), direction);
+      // Jump to the cursor (or the range start) inside the index's run of equal values.
+      const start = cursorKey ?? (q.order === "desc" ? hi : lo);
+      const before = (k: EventKey) => indexedDB.cmp(k, start) * (q.order === "desc" ? -1 : 1) < 0;
+      if (c && before(c.primaryKey)) c = await c.continuePrimaryKey(indexed[1]!, start);
+      while (c) {
+        const e = c.value;
+        if (q.order === "desc" ? e.height < lo[0] : e.height > hi[0]) break;
+        if (!take(e)) break;
+        c = await c.continue();
+      }
+    } else {
+      const range =
+        cursorKey === undefined
+          ? IDBKeyRange.bound(lo, hi)
+          : q.order === "desc"
+            ? IDBKeyRange.bound(lo, cursorKey, false, true)
+            : IDBKeyRange.bound(cursorKey, hi, true, false);
+      let c = await store.openCursor(range, direction);
+      while (c) {
+        if (!take(c.value)) break;
+        c = await c.continue();
+      }
+    }
+    await tx.done;
+    const page: EventPage = { events: out };
+    if (more) page.next = encodeCursor(out[out.length - 1]!.key);
+    return page;
+  }
+
+  async eventStats() {
+    return ((await this.db.get("meta", "stats")) as EventStats | undefined) ?? emptyStats();
+  }
+
+  async getSetting<T>(key: string) {
+    return (await this.db.get("settings", key)) as T | undefined;
+  }
+  async setSetting(key: string, value: unknown) {
+    await this.db.put("settings", value, key);
+  }
+  async locks() {
+    return this.db.getAll("locks");
+  }
+  async putLock(lock: UtxoLockRecord) {
+    await this.db.put("locks", lock);
+  }
+  async deleteLock(outpoint: string) {
+    await this.db.delete("locks", outpoint);
+  }
+  async pending() {
+    return this.db.getAll("pending");
+  }
+  async putPending(p: PendingRecord) {
+    await this.db.put("pending", p);
+  }
+  async deletePending(txid: string) {
+    await this.db.delete("pending", txid);
+  }
+
+  async exportSnapshot(): Promise<Snapshot> {
+    const tx = this.db.transaction([...CHAIN_STORES, "settings"]);
+    const head = (await tx.objectStore("meta").get("head")) as Head | undefined;
+    if (!head) throw new Error("nothing to export: the store is empty");
+    const [blocks, spells, rejected, events, prices, keys, values] = await Promise.all([
+      tx.objectStore("blocks").getAll(),
+      tx.objectStore("spells").getAll(),
+      tx.objectStore("rejected").getAll(),
+      tx.objectStore("events").getAll(),
+      tx.objectStore("prices").getAll(),
+      tx.objectStore("settings").getAllKeys(),
+      tx.objectStore("settings").getAll(),
+    ]);
+    await tx.done;
+    const settings: Record<string, unknown> = {};
+    keys.forEach((k, i) => {
+      settings[k] = values[i];
+    });
+    return {
+      head,
+      blocks: blocks.map((b) => ({ ...b, undo: null })),
+      spells,
+      rejected,
+      events,
+      prices,
+      settings,
+    };
+  }
+
+  async replaceAll(s: Snapshot) {
+    const tx = this.db.transaction([...CHAIN_STORES, "settings"], "readwrite");
+    await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));
+    const writes = new Writes();
+    writes.push(
+      tx.objectStore("meta").put(s.head, "head"),
+      tx.objectStore("meta").put(updateStats(emptyStats(), s.events, 1), "stats"),
+    );
+    for (const b of s.blocks) writes.push(tx.objectStore("blocks").put(b));
+    for (const x of s.spells) writes.push(tx.objectStore("spells").put(x));
+    for (const x of s.rejected) writes.push(tx.objectStore("rejected").put(x));
+    for (const x of s.events) writes.push(tx.objectStore("events").put(x));
+    for (const x of s.prices) writes.push(tx.objectStore("prices").put(x));
+    for (const [k, v] of Object.entries(s.settings)) writes.push(tx.objectStore("settings").put(v, k));
+    await settled(writes);
+    await tx.done;
+  }
+
+  async putBackup(info: BackupInfo, bytes: Uint8Array) {
+    await this.db.put("backups", { ...info, data: bytes });
+  }
+  async listBackups() {
+    const all = await this.db.getAll("backups");
+    return all
+      .map(({ data: _data, ...info }) => info as BackupInfo)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+  async getBackup(id: string) {
+    return (await this.db.get("backups", id))?.data;
+  }
+  async deleteBackup(id: string) {
+    await this.db.delete("backups", id);
+  }
+
+  async close() {
+    this.db.close();
+  }
+}
