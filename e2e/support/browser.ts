@@ -51,6 +51,8 @@ export async function openApp(
     viewport?: { width: number; height: number };
     path?: string;
     colorScheme?: "dark" | "light";
+    /** Runs before the app loads (init scripts, exposed functions). */
+    beforeLoad?: (page: Page) => Promise<void>;
   } = {},
 ): Promise<AppSession> {
   const browser = await launchBrowser();
@@ -69,6 +71,7 @@ export async function openApp(
       console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
     });
   });
+  await options.beforeLoad?.(page);
   await page.goto(appUrl(options.path ?? "/"));
   return { browser, page, problems, close: () => browser.close() };
 }

@@ -1,7 +1,9 @@
-/** Top bar: brand, the phone menu button and the theme switch. */
+/** Top bar: brand, the phone menu button, the network, the wallet and the theme switch. */
 import { hrefFor } from "../router.ts";
+import { useSettings } from "../state/settings-store.ts";
 import { useUiStore } from "../state/ui-store.ts";
 import { ThemeToggle } from "./ThemeToggle.tsx";
+import { WalletButton } from "./WalletButton.tsx";
 
 export function AppHeader() {
   const navOpen = useUiStore((state) => state.navOpen);
@@ -21,12 +23,22 @@ export function AppHeader() {
         <img src="/favicon.svg" alt="" width="28" height="28" />
         <span>zkUSD</span>
       </a>
-      <span className="badge badge-warn" title="Local development setup: not real money">
-        Dev network
-      </span>
+      <NetworkBadge />
       <div className="header-actions">
+        <WalletButton />
         <ThemeToggle />
       </div>
     </header>
+  );
+}
+
+function NetworkBadge() {
+  const network = useSettings((state) => state.network);
+  return network === "mainnet" ? (
+    <span className="badge badge-ready">Mainnet</span>
+  ) : (
+    <span className="badge badge-warn" title="Test network: not real money" data-testid="network-badge">
+      {network === "regtest" ? "Dev network (regtest)" : network}
+    </span>
   );
 }

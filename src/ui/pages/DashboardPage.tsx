@@ -3,6 +3,7 @@
  * `data-value` attributes carry the engine's exact values, so tests compare the screen to the engine.
  */
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { PriceCard } from "../components/PriceCard.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { StatTile } from "../components/StatTile.tsx";
 import { TcrGauge } from "../components/TcrGauge.tsx";
@@ -68,10 +69,12 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
       {summary.recoveryMode ? <RecoveryModeBanner tcr={summary.tcr} ccr={CCR} /> : null}
       <div className="overview">
         <dl className="card headline" data-stat="price" data-value={exactDecimal(summary.price)}>
-          <dt className="stat-label">BTC price</dt>
+          <dt className="stat-label">BTC price used by the engine</dt>
           <dd className="headline-value">{formatUsd(summary.price)}</dd>
           <dd className="stat-hint">
-            Source: the genesis parameter. The guardian-attested price feed is not connected yet.
+            {summary.height === info.genesis.height
+              ? "The genesis price: no guardian-attested price has been applied yet."
+              : "The last guardian-attested price applied on chain."}
           </dd>
         </dl>
         <dl
@@ -147,6 +150,14 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
           hint="Rises with redemptions and decays over time."
         />
       </dl>
+      <PriceCard enginePrice={summary.price} />
+      <section className="card" aria-labelledby="history-title">
+        <h2 id="history-title">TCR and supply history</h2>
+        <p className="muted" data-testid="history-empty">
+          These charts are drawn from the protocol's event store, which arrives with chain sync (the data
+          layer). Until then there is no history to draw, and none is invented.
+        </p>
+      </section>
       <p className="chain-position muted" data-testid="chain-position">
         Block {formatCount(summary.height)}
         {summary.height === info.genesis.height ? " (genesis)" : ""}. Chain sync is not connected yet, so

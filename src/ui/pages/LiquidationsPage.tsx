@@ -1,11 +1,167 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Vaults from the riskiest up, with their ratio and liquidation price at the engine's price, and a
+ * liquidate action for any vault the engine would liquidate (previewed first: the liquidator's
+ * compensation, and whether the pool absorbs the debt or it is redistributed).
+ */
+import { useState } from "react";
+import type { Operation } from "../../protocol/index.ts";
+import { EngineRefusal, Figure, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { TransactionReview } from "../components/TransactionReview.tsx";
+import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
+import { useAtRisk, useEngineInfo, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function LiquidationsPage() {
+  const info = useEngineInfo();
+  const summary = useSystemSummary();
+  const atRisk = useAtRisk(50);
+  const liquidator = useAccountId();
+  const [target, setTarget] = useState<string | null>(null);
+  const [reviewing, setReviewing] = useState(false);
+  const op: Operation | null = target && liquidator ? { type: "liquidate", owner: target, liquidator } : null;
+  const preview = usePreview(op);
+  const mcr = info.data?.params.MCR;
+  const ccr = info.data?.params.CCR;
   return (
-    <UpcomingScreen
-      title="Liquidations"
-      purpose="See the vaults below the minimum collateral ratio and those at risk, and liquidate them to earn the gas reserve and 0.5% of their collateral."
-      needs={["chain sync", "live price attestations", "guardian co-signing"]}
-    />
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Liquidations</h1>
+      </header>
+      <p className="muted">
+        A vault below {mcr ? formatPercent(mcr, 0) : "MCR"} (or below {ccr ? formatPercent(ccr, 0) : "CCR"} in
+        recovery mode) can be liquidated by anyone. The liquidator receives the{" "}
+        {info.data ? formatZkusd(info.data.params.gasReserve) : "…"} reserve and 0.5% of the collateral; the
+        stability pool absorbs the debt.
+      </p>
+      {reviewing && op && summary.data ? (
+        <TransactionReview
+          title="Liquidate a vault"
+          op={op}
+          price={summary.data.price}
+          onCancel={() => setReviewing(false)}
+        />
+      ) : atRisk.isError ? (
+        <p className="notice notice-danger" role="alert">
+          The engine could not list vaults: {(atRisk.error as Error).message}
+        </p>
+      ) : !atRisk.data ? (
+        <p className="card loading" role="status">
+          Reading vaults from the engine…
+        </p>
+      ) : atRisk.data.length === 0 ? (
+        <div className="card empty" data-testid="no-vaults">
+          <p>
+            <strong>No active vaults.</strong> The engine holds no vault at this block, so nothing can be
+            liquidated. Vaults appear here once they are opened on chain and the chain sync (data layer) has
+            applied them.
+          </p>
+        </div>
+      ) : (
+        <div className="card table-card">
+          <table className="table" data-testid="at-risk">
+            <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
+            <thead>
+              <tr>
+                <th scope="col">Owner</th>
+                <th scope="col">Collateral</th>
+                <th scope="col">Debt</th>
+                <th scope="col">Ratio</th>
+                <th scope="col">Liquidation price</th>
+                <th scope="col">
+                  <span className="visually-hidden">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {atRisk.data.map((v) => {
+                const liquidatable =
+                  mcr !== undefined &&
+                  (v.icr < mcr || (summary.data?.recoveryMode && ccr !== undefined && v.icr < ccr));
+                return (
+                  <tr key={v.owner} className={liquidatable ? "row-danger" : undefined} data-owner={v.owner}>
+                    <td>
+                      <code title={v.owner}>{shortHex(v.owner, 10)}</code>
+                    </td>
+                    <td>{formatBtc(v.collateral)}</td>
+                    <td>{formatZkusd(v.debt)}</td>
+                    <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
+                    <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className={
+                          liquidatable ? "button button-primary button-small" : "button button-small"
+                        }
+                        disabled={!liquidator}
+                        title={liquidator ? undefined : "Connect a wallet to liquidate"}
+                        onClick={() => setTarget(v.owner)}
+                      >
+                        Liquidate…
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {op && !reviewing ? (
+        <div className="card preview" data-testid="liquidation-preview">
+          <h2>Liquidating {shortHex(target!, 10)}</h2>
+          {!preview.data ? (
+            <p className="loading">Asking the engine…</p>
+          ) : !preview.data.ok ? (
+            <EngineRefusal
+              code={preview.data.code}
+              message={preview.data.message}
+              {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
+            />
+          ) : (
+            <>
+              <dl className="figures">
+                <Figure
+                  id="liquidated-debt"
+                  label="Debt liquidated"
+                  raw={preview.data.result.liquidatedDebt as bigint}
+                >
+                  {formatZkusd(preview.data.result.liquidatedDebt as bigint)}
+                </Figure>
+                <Figure
+                  id="offset"
+                  label="Absorbed by the pool"
+                  raw={preview.data.result.offsetDebt as bigint}
+                >
+                  {formatZkusd(preview.data.result.offsetDebt as bigint)}
+                </Figure>
+                <Figure
+                  id="redistributed"
+                  label="Redistributed to vaults"
+                  raw={preview.data.result.redistributedDebt as bigint}
+                >
+                  {formatZkusd(preview.data.result.redistributedDebt as bigint)}
+                </Figure>
+                <Figure
+                  id="compensation"
+                  label="You receive"
+                  raw={preview.data.result.collateralCompensation as bigint}
+                >
+                  {formatBtc(preview.data.result.collateralCompensation as bigint)} +{" "}
+                  {formatZkusd(preview.data.result.gasReserve as bigint)}
+                </Figure>
+              </dl>
+              <div className="actions">
+                <button type="button" className="button button-primary" onClick={() => setReviewing(true)}>
+                  Review transaction
+                </button>
+                <button type="button" className="button button-ghost" onClick={() => setTarget(null)}>
+                  Cancel
+                </button>
+              </div>
+            </>
+          )}
+        </div>
+      ) : null}
+    </section>
   );
 }

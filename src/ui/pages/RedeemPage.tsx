@@ -1,11 +1,137 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Redeem zkUSD for BTC at face value minus the redemption fee, taken from the riskiest vaults first.
+ * The expected BTC, the fee and the vaults touched are the engine's answer for the exact amount.
+ */
+import { useState } from "react";
+import { type Operation, SATOSHI } from "../../protocol/index.ts";
+import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
+import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { TransactionReview } from "../components/TransactionReview.tsx";
+import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
+import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function RedeemPage() {
+  const owner = useAccountId();
+  const summary = useSystemSummary();
+  const position = usePosition(owner);
+  const [text, setText] = useState("");
+  const [reviewing, setReviewing] = useState(false);
+  const amount = parseAmount(text);
+  const op: Operation | null =
+    owner && amount.kind === "ok" ? { type: "redeem", redeemer: owner, amount: amount.value } : null;
+  const preview = usePreview(op);
+  const p = preview.data;
   return (
-    <UpcomingScreen
-      title="Redeem"
-      purpose="Swap zkUSD for BTC at face value minus the redemption fee. You will see the BTC you receive, the fee and which vaults (lowest collateral ratio first) the BTC comes from."
-      needs={["wallet connection", "chain sync", "guardian co-signing"]}
-    />
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Redeem</h1>
+      </header>
+      <p className="muted">
+        Swap zkUSD for BTC at face value ({summary.data ? formatUsd(summary.data.price) : "…"} per BTC), minus
+        a fee that rises with redemptions. The BTC comes from the vaults with the lowest collateral ratio.
+        This is what holds zkUSD at one dollar.
+      </p>
+      {!owner ? (
+        <ConnectPrompt why="Connect a wallet to redeem zkUSD." />
+      ) : reviewing && op && summary.data ? (
+        <TransactionReview
+          title="Redeem zkUSD"
+          op={op}
+          price={summary.data.price}
+          onCancel={() => setReviewing(false)}
+        />
+      ) : (
+        <div className="two-columns">
+          <form
+            className="card form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (p?.ok) setReviewing(true);
+            }}
+          >
+            <h2>Amount</h2>
+            <AmountField
+              label="Redeem"
+              unit="zkUSD"
+              value={text}
+              onChange={setText}
+              parsed={amount}
+              testId="redeem-amount"
+              max={position.data?.balance ? { value: position.data.balance } : null}
+              hint={`Your balance: ${formatZkusd(position.data?.balance ?? 0n)}.`}
+            />
+            <div className="actions">
+              <button
+                type="submit"
+                className="button button-primary"
+                disabled={!p?.ok || preview.isPlaceholderData}
+                data-testid="review-button"
+              >
+                Review transaction
+              </button>
+            </div>
+          </form>
+          <aside className="card preview" data-testid="redeem-preview">
+            <h2>You receive</h2>
+            {!op || !p ? (
+              <p className="muted">
+                Enter an amount to see the BTC you would receive, the fee and the vaults redeemed against.
+              </p>
+            ) : !p.ok ? (
+              <EngineRefusal
+                code={p.code}
+                message={p.message}
+                {...(REFUSAL_ADVICE[p.code] ? { advice: REFUSAL_ADVICE[p.code]! } : {})}
+              />
+            ) : (
+              <>
+                <dl className="figures">
+                  <Figure id="redeemed" label="zkUSD redeemed" raw={p.result.zkusd as bigint}>
+                    {formatZkusd(p.result.zkusd as bigint)}
+                  </Figure>
+                  <Figure id="btc-drawn" label="BTC drawn from vaults" raw={p.result.btc as bigint}>
+                    {formatBtc(p.result.btc as bigint)}
+                  </Figure>
+                  <Figure
+                    id="fee"
+                    label="Redemption fee (stays in the protocol)"
+                    raw={p.result.fee as bigint}
+                  >
+                    {formatBtc(p.result.fee as bigint)} (
+                    {formatPercent(
+                      ((p.result.fee as bigint) * 10n ** 18n) / ((p.result.btc as bigint) || 1n),
+                      2,
+                    )}
+                    )
+                  </Figure>
+                  <Figure
+                    id="btc"
+                    label="BTC to you"
+                    raw={paidOut(p.result.btc as bigint, p.result.fee as bigint)}
+                  >
+                    {formatBtc(paidOut(p.result.btc as bigint, p.result.fee as bigint))} (rounded down to
+                    whole satoshis)
+                  </Figure>
+                </dl>
+                <h3>Vaults redeemed against</h3>
+                <ul className="plain-list" data-testid="redeemed-vaults">
+                  {(p.result.vaults as string[]).map((v) => (
+                    <li key={v}>
+                      <code title={v}>{shortHex(v, 10)}</code>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </aside>
+        </div>
+      )}
+    </section>
   );
+}
+
+/** What reaches the wallet: drawn minus fee, rounded down to whole satoshis (SPEC §3). */
+function paidOut(btc: bigint, fee: bigint): bigint {
+  return ((btc - fee) / SATOSHI) * SATOSHI;
 }

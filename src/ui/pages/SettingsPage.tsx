@@ -1,11 +1,260 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Where the app connects: Bitcoin network, Esplora API, the exchanges the browser reads prices
+ * from, and the guardian federation. Changes apply when saved; each field says what an empty value
+ * means. Also states plainly what the development proving setup is.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useId, useState } from "react";
+import { BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
+import { SOURCES } from "../../oracle/sources/index.ts";
+import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
+import { type PriceSourceSetting, type Settings, useSettings } from "../state/settings-store.ts";
+import { networkLabel, useWalletStore } from "../wallet/wallet-store.ts";
+
+const KEY_RE = /^(02|03)[0-9a-f]{64}$/i;
+
+function lines(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+function checkUrl(text: string, schemes: string[]): string | null {
+  if (!text.trim()) return null;
+  try {
+    const u = new URL(text.trim());
+    return schemes.includes(u.protocol) ? null : `use ${schemes.join(" or ")} URLs`;
+  } catch {
+    return "not a valid URL";
+  }
+}
 
 export default function SettingsPage() {
+  const settings = useSettings();
+  const queryClient = useQueryClient();
+  const disconnect = useWalletStore((s) => s.disconnect);
+  const [network, setNetwork] = useState<BtcNetworkName>(settings.network);
+  const [esplora, setEsplora] = useState(settings.esploraUrls[settings.network] ?? "");
+  const [sources, setSources] = useState<Record<SourceId, PriceSourceSetting>>(
+    () =>
+      Object.fromEntries(
+        SOURCE_IDS.map((id) => [
+          id,
+          settings.priceSources[id] ?? { enabled: true, baseUrl: "", streamUrl: "" },
+        ]),
+      ) as Record<SourceId, PriceSourceSetting>,
+  );
+  const [guardianUrls, setGuardianUrls] = useState(settings.guardians.urls.join("\n"));
+  const [guardianKeys, setGuardianKeys] = useState(settings.guardians.keys.join("\n"));
+  const [threshold, setThreshold] = useState(String(settings.guardians.threshold));
+  const [saved, setSaved] = useState<string | null>(null);
+  const ids = { network: useId(), esplora: useId(), urls: useId(), keys: useId(), threshold: useId() };
+
+  const problems: string[] = [];
+  const esploraProblem = checkUrl(esplora, ["http:", "https:"]);
+  if (esploraProblem) problems.push(`Esplora URL: ${esploraProblem}.`);
+  for (const id of SOURCE_IDS) {
+    const rest = checkUrl(sources[id].baseUrl, ["http:", "https:"]);
+    const ws = checkUrl(sources[id].streamUrl, ["ws:", "wss:"]);
+    if (rest) problems.push(`${SOURCES[id].name} REST URL: ${rest}.`);
+    if (ws) problems.push(`${SOURCES[id].name} stream URL: ${ws}.`);
+  }
+  for (const u of lines(guardianUrls)) {
+    const p = checkUrl(u, ["http:", "https:"]);
+    if (p) problems.push(`Guardian URL ${u}: ${p}.`);
+  }
+  const keys = lines(guardianKeys);
+  for (const k of keys)
+    if (!KEY_RE.test(k))
+      problems.push(`Guardian key ${k.slice(0, 12)}…: expected 66 hex characters starting 02 or 03.`);
+  const k = Number(threshold);
+  if (!Number.isInteger(k) || k < 1 || (keys.length > 0 && k > keys.length))
+    problems.push(`Guardian threshold: a whole number from 1 to ${Math.max(1, keys.length)}.`);
+  if (SOURCE_IDS.filter((id) => sources[id].enabled).length < 3)
+    problems.push("Price sources: enable at least 3 (the price needs 3 agreeing sources).");
+
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    if (problems.length) return;
+    const patch: Partial<Settings> = {
+      network,
+      esploraUrls: { ...settings.esploraUrls, [network]: esplora.trim() },
+      priceSources: sources,
+      guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
+    };
+    if (network !== settings.network) disconnect();
+    settings.update(patch);
+    void queryClient.invalidateQueries({ queryKey: ["chain"] });
+    void queryClient.invalidateQueries({ queryKey: ["prices"] });
+    setSaved("Saved. The app now uses these settings.");
+  };
+
   return (
-    <UpcomingScreen
-      title="Settings"
-      purpose="Choose the network and Esplora URL, the exchanges used to cross-check prices and the guardian set, with a clear warning when you are on a development setup."
-      needs={["network configuration and storage"]}
-    />
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Settings</h1>
+      </header>
+      <div className="notice notice-warn" data-testid="dev-setup-warning">
+        <strong>The proving keys are a development setup, not a trusted-setup ceremony.</strong> They were
+        made on one machine by one process; whoever ran it could forge proofs. Use them for development and
+        tests only. Custody is federated: a quorum of guardians co-signs every movement of vault BTC.
+      </div>
+      <form className="settings" onSubmit={save} onChange={() => setSaved(null)}>
+        <fieldset className="card">
+          <legend>Bitcoin network</legend>
+          <div className="field">
+            <label htmlFor={ids.network}>Network</label>
+            <select
+              id={ids.network}
+              value={network}
+              onChange={(e) => {
+                const n = e.target.value as BtcNetworkName;
+                setNetwork(n);
+                setEsplora(settings.esploraUrls[n] ?? "");
+              }}
+              data-testid="network-select"
+            >
+              {BTC_NETWORKS.map((n) => (
+                <option key={n} value={n}>
+                  {networkLabel(n)}
+                </option>
+              ))}
+            </select>
+            <p className="field-hint">
+              Changing the network disconnects your wallet. The dev wallet works on regtest only.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.esplora}>Esplora API URL</label>
+            <input
+              id={ids.esplora}
+              value={esplora}
+              placeholder={DEFAULT_ESPLORA_URLS[network]}
+              onChange={(e) => setEsplora(e.target.value)}
+              data-testid="esplora-input"
+            />
+            <p className="field-hint">
+              Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own node's Esplora or mempool.space API.
+            </p>
+          </div>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Price sources</legend>
+          <p className="field-hint">
+            Your browser reads BTC/USD from these exchanges itself and warns when the guardians' attested
+            price differs. Empty URLs use the exchange's public API. A proxy or your own relay is just another
+            base URL.
+          </p>
+          <div className="sources">
+            {SOURCE_IDS.map((id) => (
+              <fieldset key={id} className="source" data-source={id}>
+                <legend>
+                  <label>
+                    <input
+                      type="checkbox"
+                      checked={sources[id].enabled}
+                      onChange={(e) =>
+                        setSources({ ...sources, [id]: { ...sources[id], enabled: e.target.checked } })
+                      }
+                    />{" "}
+                    {SOURCES[id].name}
+                  </label>
+                </legend>
+                <label className="small">
+                  REST base URL
+                  <input
+                    value={sources[id].baseUrl}
+                    placeholder={SOURCES[id].rest.baseUrl}
+                    onChange={(e) =>
+                      setSources({ ...sources, [id]: { ...sources[id], baseUrl: e.target.value } })
+                    }
+                    data-testid={`source-${id}-rest`}
+                  />
+                </label>
+                <label className="small">
+                  Stream URL
+                  <input
+                    value={sources[id].streamUrl}
+                    placeholder="exchange default"
+                    onChange={(e) =>
+                      setSources({ ...sources, [id]: { ...sources[id], streamUrl: e.target.value } })
+                    }
+                    data-testid={`source-${id}-stream`}
+                  />
+                </label>
+              </fieldset>
+            ))}
+          </div>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Guardians</legend>
+          <p className="field-hint">
+            The federation that co-signs vault movements and signs prices. Its public keys go into every
+            vault's custody script, so use the keys the federation publishes.
+          </p>
+          <div className="field">
+            <label htmlFor={ids.urls}>Guardian URLs (one per line)</label>
+            <textarea
+              id={ids.urls}
+              rows={3}
+              value={guardianUrls}
+              onChange={(e) => setGuardianUrls(e.target.value)}
+              data-testid="guardian-urls"
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.keys}>Guardian public keys (one per line)</label>
+            <textarea
+              id={ids.keys}
+              rows={3}
+              value={guardianKeys}
+              onChange={(e) => setGuardianKeys(e.target.value)}
+              spellCheck={false}
+              data-testid="guardian-keys"
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.threshold}>Signatures required</label>
+            <input
+              id={ids.threshold}
+              inputMode="numeric"
+              value={threshold}
+              onChange={(e) => setThreshold(e.target.value)}
+              data-testid="guardian-threshold"
+            />
+            <p className="field-hint">k of the n keys above (2 of 3 on the dev network).</p>
+          </div>
+        </fieldset>
+
+        {problems.length ? (
+          <div className="notice notice-danger" role="alert" data-testid="settings-problems">
+            <strong>Fix these before saving:</strong>
+            <ul>
+              {problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        <div className="actions">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={problems.length > 0}
+            data-testid="save-settings"
+          >
+            Save settings
+          </button>
+          {saved ? (
+            <span role="status" data-testid="settings-saved">
+              {saved}
+            </span>
+          ) : null}
+        </div>
+      </form>
+    </section>
   );
 }

@@ -1,11 +1,469 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Open, adjust or close the connected account's vault. Every figure (fee, debt, ICR, liquidation
+ * price, TCR after, the most you can borrow) is the engine's answer for the exact operation typed,
+ * computed on a copy of the state in a worker; refusals are the engine's own sentences.
+ */
+import { useState } from "react";
+import type { Operation } from "../../protocol/index.ts";
+import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
+import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import {
+  AmountField,
+  EngineRefusal,
+  Figure,
+  type ParsedAmount,
+  parseAmount,
+  REFUSAL_ADVICE,
+} from "../components/forms.tsx";
+import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
+import { TransactionReview } from "../components/TransactionReview.tsx";
+import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } from "../engine/client.ts";
+import { formatBtc, formatPercent, formatUsd, formatZkusd, isInfiniteRatio } from "../format.ts";
+import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useAccountId } from "../wallet/wallet-store.ts";
+
+const PERCENT = 10n ** 16n;
 
 export default function VaultPage() {
+  const owner = useAccountId();
+  const info = useEngineInfo();
+  const summary = useSystemSummary();
+  const position = usePosition(owner);
+  const error = info.error ?? summary.error ?? position.error;
   return (
-    <UpcomingScreen
-      title="Vault"
-      purpose="Open a vault by locking BTC and minting zkUSD, then adjust or close it. You will see your collateral ratio live as you type, your liquidation price, the most you can borrow and the borrowing fee, and the recovery-mode rules that apply, before your wallet signs anything."
-      needs={["wallet connection", "transaction building (PSBT preview)", "in-browser proving"]}
-    />
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Vault</h1>
+      </header>
+      {summary.data?.recoveryMode && info.data ? (
+        <RecoveryModeBanner tcr={summary.data.tcr} ccr={info.data.params.CCR} />
+      ) : null}
+      {!owner ? (
+        <ConnectPrompt why="Connect a wallet to open or manage your vault. Your wallet's payment key owns the vault, together with the guardian federation." />
+      ) : error ? (
+        <ErrorPanel
+          title="The vault cannot be shown"
+          error={error}
+          advice="The engine in your browser could not answer. Reload the page; if it keeps failing, report it with the details below."
+        />
+      ) : !info.data || !summary.data || !position.data ? (
+        <p className="card loading" role="status">
+          Reading your vault from the engine…
+        </p>
+      ) : position.data.vault?.status === "active" ? (
+        <AdjustVault owner={owner} info={info.data} summary={summary.data} position={position.data} />
+      ) : (
+        <OpenVault owner={owner} info={info.data} summary={summary.data} position={position.data} />
+      )}
+    </section>
+  );
+}
+
+interface FormProps {
+  owner: string;
+  info: EngineInfo;
+  summary: EngineSummary;
+  position: AccountPosition;
+}
+
+const ok = (p: ParsedAmount) => (p.kind === "ok" ? p.value : undefined);
+
+function OpenVault({ owner, info, summary, position }: FormProps) {
+  const [collText, setCollText] = useState("");
+  const [borrowText, setBorrowText] = useState("");
+  const [maxFeeText, setMaxFeeText] = useState(() => defaultMaxFee(summary));
+  const [reviewing, setReviewing] = useState(false);
+  const coll = parseAmount(collText, 8);
+  const borrow = parseAmount(borrowText);
+  const maxFeePct = parseAmount(maxFeeText, 16);
+  const maxFee = ok(maxFeePct) !== undefined ? ok(maxFeePct)! / 100n : undefined;
+  const collateral = ok(coll);
+  const op: Operation | null =
+    collateral !== undefined && ok(borrow) !== undefined
+      ? {
+          type: "openVault",
+          owner,
+          collateral,
+          borrow: ok(borrow)!,
+          ...(maxFee !== undefined ? { maxFee } : {}),
+        }
+      : null;
+  const preview = usePreview(op);
+  const max = useMaxBorrow(
+    owner,
+    collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
+  );
+
+  if (reviewing && op && preview.data?.ok) {
+    return (
+      <TransactionReview
+        title="Open a vault"
+        op={op}
+        price={summary.price}
+        onCancel={() => setReviewing(false)}
+      />
+    );
+  }
+  return (
+    <div className="two-columns">
+      <form
+        className="card form"
+        aria-labelledby="open-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (preview.data?.ok && !preview.isPlaceholderData) setReviewing(true);
+        }}
+      >
+        <h2 id="open-title">Open a vault</h2>
+        {position.surplus > 0n ? (
+          <p className="notice notice-warn">
+            You have {formatBtc(position.surplus)} of collateral surplus from a previous vault to claim.
+          </p>
+        ) : null}
+        <AmountField
+          label="Collateral"
+          unit="BTC"
+          value={collText}
+          onChange={setCollText}
+          parsed={coll}
+          testId="collateral-input"
+          hint={`Locked in your vault's own Bitcoin output. At ${formatUsd(summary.price)} per BTC.`}
+        />
+        <AmountField
+          label="Borrow"
+          unit="zkUSD"
+          value={borrowText}
+          onChange={setBorrowText}
+          parsed={borrow}
+          testId="borrow-input"
+          max={max.data ? { value: max.data } : null}
+          hint={
+            max.data
+              ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral.`
+              : collateral
+                ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
+                : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`
+          }
+        />
+        <MaxBorrowFigure value={max.data ?? null} loading={max.isFetching} />
+        <AmountField
+          label="Maximum borrowing fee you accept"
+          unit="%"
+          value={maxFeeText}
+          onChange={setMaxFeeText}
+          parsed={maxFeePct}
+          testId="max-fee-input"
+          hint="If the fee rises above this before your transaction confirms, the operation is refused instead of charging more."
+        />
+        <div className="actions">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={!preview.data?.ok || preview.isPlaceholderData}
+            data-testid="review-button"
+          >
+            Review transaction
+          </button>
+        </div>
+      </form>
+      <VaultPreviewPanel
+        info={info}
+        summary={summary}
+        preview={op ? preview.data : undefined}
+        pending={preview.isPlaceholderData || preview.isFetching}
+      />
+      <RecoveryRules info={info} summary={summary} />
+    </div>
+  );
+}
+
+/** Max fee default: the current borrowing rate plus 0.5 percentage points, capped at 100%. */
+function defaultMaxFee(summary: EngineSummary): string {
+  const pct = summary.borrowingRate / PERCENT + 1n; // whole percent, rounded up
+  return (pct > 100n ? 100n : pct).toString();
+}
+
+function MaxBorrowFigure({ value, loading }: { value: bigint | null; loading: boolean }) {
+  return (
+    <dl className="inline-figures">
+      <Figure id="max-borrow" label="Max borrow" raw={value ?? "none"}>
+        {value === null ? (loading ? "…" : "—") : formatZkusd(value, "down")}
+      </Figure>
+    </dl>
+  );
+}
+
+function AdjustVault({ owner, info, summary, position }: FormProps) {
+  const vault = position.vault!;
+  const [mode, setMode] = useState<"adjust" | "close">("adjust");
+  const [collDir, setCollDir] = useState<"deposit" | "withdraw">("deposit");
+  const [debtDir, setDebtDir] = useState<"borrow" | "repay">("borrow");
+  const [collText, setCollText] = useState("");
+  const [debtText, setDebtText] = useState("");
+  const [reviewing, setReviewing] = useState(false);
+  const coll = parseAmount(collText, 8);
+  const debt = parseAmount(debtText);
+  const c = ok(coll) ?? 0n;
+  const d = ok(debt) ?? 0n;
+  const op: Operation | null =
+    mode === "close"
+      ? { type: "closeVault", owner }
+      : coll.kind === "error" || debt.kind === "error" || (c === 0n && d === 0n)
+        ? null
+        : {
+            type: "adjustVault",
+            owner,
+            ...(c > 0n ? (collDir === "deposit" ? { depositCollateral: c } : { withdrawCollateral: c }) : {}),
+            ...(d > 0n ? (debtDir === "borrow" ? { borrow: d } : { repay: d }) : {}),
+          };
+  const preview = usePreview(op);
+  const max = useMaxBorrow(
+    owner,
+    mode === "adjust" && debtDir === "borrow"
+      ? c > 0n
+        ? collDir === "deposit"
+          ? { depositCollateral: c }
+          : { withdrawCollateral: c }
+        : {}
+      : null,
+  );
+  if (reviewing && op && preview.data?.ok) {
+    return (
+      <TransactionReview
+        title={mode === "close" ? "Close the vault" : "Adjust the vault"}
+        op={op}
+        price={summary.price}
+        onCancel={() => setReviewing(false)}
+      />
+    );
+  }
+  return (
+    <div className="two-columns">
+      <form
+        className="card form"
+        aria-labelledby="adjust-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (preview.data?.ok) setReviewing(true);
+        }}
+      >
+        <h2 id="adjust-title">Your vault</h2>
+        <dl className="inline-figures">
+          <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
+            {formatBtc(vault.collateral)}
+          </Figure>
+          <Figure id="vault-debt" label="Debt" raw={vault.debt}>
+            {formatZkusd(vault.debt)}
+          </Figure>
+          <Figure id="vault-icr" label="Collateral ratio" raw={vault.icr}>
+            {formatPercent(vault.icr)}
+          </Figure>
+          <Figure id="vault-balance" label="Your zkUSD" raw={position.balance}>
+            {formatZkusd(position.balance)}
+          </Figure>
+        </dl>
+        <fieldset className="segmented">
+          <legend className="visually-hidden">{"Action"}</legend>
+          <button type="button" aria-pressed={mode === "adjust"} onClick={() => setMode("adjust")}>
+            Adjust
+          </button>
+          <button type="button" aria-pressed={mode === "close"} onClick={() => setMode("close")}>
+            Close
+          </button>
+        </fieldset>
+        {mode === "adjust" ? (
+          <>
+            <Toggle
+              label="Collateral"
+              value={collDir}
+              options={["deposit", "withdraw"]}
+              onChange={setCollDir}
+            />
+            <AmountField
+              label={collDir === "deposit" ? "Add collateral" : "Withdraw collateral"}
+              unit="BTC"
+              value={collText}
+              onChange={setCollText}
+              parsed={coll}
+              testId="adjust-collateral-input"
+            />
+            <Toggle label="Debt" value={debtDir} options={["borrow", "repay"]} onChange={setDebtDir} />
+            <AmountField
+              label={debtDir === "borrow" ? "Borrow more" : "Repay"}
+              unit="zkUSD"
+              value={debtText}
+              onChange={setDebtText}
+              parsed={debt}
+              testId="adjust-debt-input"
+              max={debtDir === "borrow" && max.data ? { value: max.data } : null}
+            />
+          </>
+        ) : (
+          <p>
+            Closing repays {formatZkusd(vault.debt - info.params.gasReserve)} from your balance (the{" "}
+            {formatZkusd(info.params.gasReserve)} liquidation reserve is returned and burned) and returns{" "}
+            {formatBtc(vault.collateral)} to your wallet.
+          </p>
+        )}
+        <div className="actions">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={!preview.data?.ok || preview.isPlaceholderData}
+            data-testid="review-button"
+          >
+            Review transaction
+          </button>
+        </div>
+      </form>
+      <VaultPreviewPanel
+        info={info}
+        summary={summary}
+        preview={op ? preview.data : undefined}
+        pending={preview.isPlaceholderData || preview.isFetching}
+      />
+      <RecoveryRules info={info} summary={summary} />
+    </div>
+  );
+}
+
+function Toggle<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: T;
+  options: T[];
+  onChange: (v: T) => void;
+}) {
+  return (
+    <fieldset className="segmented small">
+      <legend className="visually-hidden">{label}</legend>
+      {options.map((o) => (
+        <button key={o} type="button" aria-pressed={value === o} onClick={() => onChange(o)}>
+          {o[0]!.toUpperCase() + o.slice(1)}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+function VaultPreviewPanel({
+  info,
+  summary,
+  preview,
+  pending,
+}: {
+  info: EngineInfo;
+  summary: EngineSummary;
+  preview: OperationPreview | undefined;
+  pending: boolean;
+}) {
+  const { MCR, CCR } = info.params;
+  return (
+    <aside
+      className="card preview"
+      aria-labelledby="preview-title"
+      aria-busy={pending}
+      data-testid="vault-preview"
+      data-pending={pending ? "yes" : "no"}
+    >
+      <h2 id="preview-title">After this transaction</h2>
+      {!preview ? (
+        <p className="muted">
+          Enter amounts to see the engine's figures: your collateral ratio, liquidation price and fee.
+        </p>
+      ) : !preview.ok ? (
+        <EngineRefusal
+          code={preview.code}
+          message={preview.message}
+          {...(REFUSAL_ADVICE[preview.code] ? { advice: REFUSAL_ADVICE[preview.code]! } : {})}
+        />
+      ) : (
+        <dl className="figures">
+          {"fee" in preview.result ? (
+            <Figure id="fee" label="Borrowing fee" raw={preview.result.fee as bigint}>
+              {formatZkusd(preview.result.fee as bigint)}
+              {summary.recoveryMode
+                ? " (no fee in recovery mode)"
+                : ` (${formatPercent(summary.borrowingRate, 2)})`}
+            </Figure>
+          ) : null}
+          {preview.vaultAfter?.status === "active" ? (
+            <>
+              <Figure id="debt" label="Total debt" raw={preview.vaultAfter.debt}>
+                {formatZkusd(preview.vaultAfter.debt)}
+              </Figure>
+              <Figure id="collateral" label="Collateral" raw={preview.vaultAfter.collateral}>
+                {formatBtc(preview.vaultAfter.collateral)}
+              </Figure>
+              <Figure
+                id="icr"
+                label="Collateral ratio"
+                raw={preview.vaultAfter.icr}
+                tone={preview.vaultAfter.icr < CCR ? "warn" : "ok"}
+              >
+                {formatPercent(preview.vaultAfter.icr)}
+              </Figure>
+              <Figure id="liquidation-price" label="Liquidation price" raw={preview.liquidationPriceAfter}>
+                {preview.liquidationPriceAfter ? formatUsd(preview.liquidationPriceAfter) : "—"}
+              </Figure>
+            </>
+          ) : (
+            <Figure id="vault-status" label="Vault" raw={preview.vaultAfter?.status ?? "none"}>
+              {preview.vaultAfter?.status === "closedByOwner" ? "Closed" : "None"}
+            </Figure>
+          )}
+          <Figure
+            id="tcr-after"
+            label="System ratio (TCR) after"
+            raw={isInfiniteRatio(preview.summaryAfter.tcr) ? "infinite" : preview.summaryAfter.tcr}
+          >
+            {formatPercent(preview.summaryAfter.tcr)}
+            {preview.summaryAfter.recoveryMode ? " — recovery mode" : ""}
+          </Figure>
+          <div className="figure-note muted small">
+            Liquidation below {formatPercent(MCR, 0)}
+            {summary.recoveryMode
+              ? `, or below ${formatPercent(CCR, 0)} while the system is in recovery mode`
+              : ""}
+            . Keep a margin: the price moves.
+          </div>
+        </dl>
+      )}
+    </aside>
+  );
+}
+
+function RecoveryRules({ info, summary }: { info: EngineInfo; summary: EngineSummary }) {
+  const { MCR, CCR } = info.params;
+  return (
+    <details className="card rules" open={summary.recoveryMode}>
+      <summary>
+        <strong>Rules that apply to your vault</strong>{" "}
+        <span className={summary.recoveryMode ? "badge badge-error" : "badge badge-ready"}>
+          {summary.recoveryMode ? "Recovery mode now" : "Normal mode now"}
+        </span>
+      </summary>
+      <ul>
+        <li>
+          Your vault's collateral ratio must stay at or above {formatPercent(MCR, 0)} (MCR), or anyone can
+          liquidate it.
+        </li>
+        <li>
+          Minimum debt: {formatZkusd(info.params.minNetDebt)} plus the {formatZkusd(info.params.gasReserve)}{" "}
+          liquidation reserve.
+        </li>
+        <li>
+          When the system's ratio (now {formatPercent(summary.tcr)}) is below {formatPercent(CCR, 0)},
+          recovery mode applies: collateral cannot be withdrawn, new debt must leave your vault at or above{" "}
+          {formatPercent(CCR, 0)} and must not lower its ratio, borrowing has no fee, and vaults below{" "}
+          {formatPercent(CCR, 0)} can be liquidated.
+        </li>
+        <li>In normal mode, no change may push the system's ratio below {formatPercent(CCR, 0)}.</li>
+      </ul>
+    </details>
   );
 }

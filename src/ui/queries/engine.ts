@@ -1,6 +1,7 @@
 /** Queries over the engine worker. The engine is in-memory, so reads are cheap and never stale by time. */
-import { queryOptions, useQuery } from "@tanstack/react-query";
-import type { EngineClient } from "../engine/client.ts";
+import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
+import type { AccountId, Operation } from "../../protocol/index.ts";
+import type { BorrowChange, EngineClient } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { queryKeys } from "./keys.ts";
 
@@ -28,4 +29,47 @@ export function useEngineInfo() {
 
 export function useSystemSummary() {
   return useQuery(systemSummaryQuery(useEngine()));
+}
+
+/** An account's vault, balance and pool deposit; disabled without an account. */
+export function usePosition(owner: AccountId | undefined) {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: queryKeys.engine.position(owner ?? ""),
+    queryFn: () => engine.position(owner!),
+    enabled: Boolean(owner),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+export function useAtRisk(limit = 50) {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: queryKeys.engine.atRisk(limit),
+    queryFn: () => engine.atRisk(limit),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+/** The engine's outcome of `op` on a copy of the state; null `op` = nothing to preview yet. */
+export function usePreview(op: Operation | null) {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: op ? queryKeys.engine.preview(op) : ["engine", "preview", "none"],
+    queryFn: () => engine.preview(op!),
+    enabled: op !== null,
+    staleTime: Number.POSITIVE_INFINITY,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useMaxBorrow(owner: AccountId | undefined, change: BorrowChange | null) {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: queryKeys.engine.maxBorrow(owner ?? "", change),
+    queryFn: () => engine.maxBorrow(owner!, change!),
+    enabled: Boolean(owner) && change !== null,
+    staleTime: Number.POSITIVE_INFINITY,
+    placeholderData: keepPreviousData,
+  });
 }

@@ -1,0 +1,156 @@
+/**
+ * Wallet connection in the header: a disclosure (keyboard-accessible <details>) listing the wallets
+ * that fit the app's network; once connected, the payment address, the network and a disconnect.
+ * On regtest the dev wallet can ask the local chain's faucet for test coins.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { useRef, useState } from "react";
+import { formatBtc, shortHex } from "../format.ts";
+import { useEsploraUrl, useWalletCoins } from "../queries/chain.ts";
+import { queryKeys } from "../queries/keys.ts";
+import { useSettings } from "../state/settings-store.ts";
+import { networkLabel, useWalletStore } from "../wallet/wallet-store.ts";
+
+export function WalletButton() {
+  const network = useSettings((s) => s.network);
+  const { addresses, kind, connecting, error, connect, disconnect, clearError } = useWalletStore();
+  const details = useRef<HTMLDetailsElement>(null);
+  const coins = useWalletCoins(addresses?.payment.address);
+  const sats = coins.data?.reduce((a, c) => a + c.value, 0n);
+
+  const close = () => details.current?.removeAttribute("open");
+  const label = addresses
+    ? `${kind === "dev" ? "Dev wallet" : "Wallet"} ${shortHex(addresses.payment.address, 6)}`
+    : connecting
+      ? "Connecting…"
+      : "Connect wallet";
+
+  return (
+    <details className="wallet-menu" ref={details} data-testid="wallet-menu">
+      <summary className="button" data-testid="wallet-button" data-connected={addresses ? "yes" : "no"}>
+        {label}
+      </summary>
+      <div className="wallet-panel card">
+        {addresses ? (
+          <>
+            <p className="wallet-line">
+              <span className="muted">Payment address</span>
+              <code data-testid="wallet-address" title={addresses.payment.address}>
+                {addresses.payment.address}
+              </code>
+            </p>
+            <p className="wallet-line">
+              <span className="muted">Network</span> {networkLabel(addresses.network)}
+            </p>
+            <p className="wallet-line" data-testid="wallet-balance" data-value={sats?.toString()}>
+              <span className="muted">Balance</span>{" "}
+              {coins.isError
+                ? "unavailable (the Esplora API did not answer)"
+                : sats === undefined
+                  ? "loading…"
+                  : `${formatBtc(sats * 10n ** 10n)} (${coins.data?.length ?? 0} coins)`}
+            </p>
+            {kind === "dev" ? <DevFaucet address={addresses.payment.address} /> : null}
+            {kind === "dev" ? (
+              <p className="notice notice-warn">
+                DEV WALLET — regtest only. Its keys are stored unencrypted in this browser.
+              </p>
+            ) : null}
+            <button
+              type="button"
+              className="button button-ghost"
+              onClick={() => {
+                disconnect();
+                close();
+              }}
+            >
+              Disconnect
+            </button>
+          </>
+        ) : (
+          <>
+            <p className="muted">zkUSD is set to {networkLabel(network)}.</p>
+            <button
+              type="button"
+              className="button"
+              disabled={Boolean(connecting)}
+              onClick={() => void connect("sats-connect", network)}
+              data-testid="connect-sats-connect"
+            >
+              Browser wallet (Xverse or compatible)
+            </button>
+            {network === "regtest" ? (
+              <button
+                type="button"
+                className="button button-ghost"
+                disabled={Boolean(connecting)}
+                onClick={() => void connect("dev", network)}
+                data-testid="connect-dev-wallet"
+              >
+                Dev wallet (regtest only)
+              </button>
+            ) : null}
+            <p className="muted small">
+              No wallet yet?{" "}
+              <a href="https://www.xverse.app/download" target="_blank" rel="noreferrer">
+                Install Xverse
+              </a>
+              .
+            </p>
+          </>
+        )}
+        {error ? (
+          <div className="notice notice-danger" role="alert" data-testid="wallet-error">
+            {error}{" "}
+            <button type="button" className="button button-ghost button-small" onClick={clearError}>
+              Dismiss
+            </button>
+          </div>
+        ) : null}
+      </div>
+    </details>
+  );
+}
+
+/** Regtest only: 1 test BTC from the devnet faucet, confirmed by mining one block. */
+function DevFaucet({ address }: { address: string }) {
+  const esplora = useEsploraUrl();
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<{ busy: boolean; message: string | null }>({
+    busy: false,
+    message: null,
+  });
+  return (
+    <div className="wallet-line">
+      <button
+        type="button"
+        className="button button-ghost button-small"
+        disabled={state.busy}
+        data-testid="dev-faucet"
+        onClick={async () => {
+          setState({ busy: true, message: null });
+          try {
+            const { devnetFaucet, devnetMine } = await import("../../btc/devwallet.ts");
+            await devnetFaucet(esplora, address, 100_000_000n);
+            await devnetMine(esplora, 1);
+            await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
+            setState({ busy: false, message: "Received 1 test BTC (confirmed)." });
+          } catch (error) {
+            setState({
+              busy: false,
+              message: `The local chain's faucet did not answer (${(error as Error).message}). Is the devnet running (npm start)?`,
+            });
+          }
+        }}
+      >
+        {state.busy ? "Requesting…" : "Get 1 test BTC"}
+      </button>
+      {state.message ? (
+        <span role="status" className="small">
+          {" "}
+          {state.message}
+        </span>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * What-if answers for the screens, computed by the engine itself: an operation is applied to a copy
+ * of the state (`cloneState` + `apply`) and the outcome read back, so every number a form shows
+ * (fee, ICR, TCR after, affected vaults, errors) is the engine's own. Pure; runs in a worker.
+ *
+ * These functions take a `State`; the worker that holds the state exposes them over comlink.
+ */
+import {
+  type AccountId,
+  apply,
+  type Context,
+  cloneState,
+  type DepositView,
+  depositView,
+  ERROR_MESSAGES,
+  findAccount,
+  getVault,
+  MAX_UINT256,
+  mulDiv,
+  ONE,
+  type Operation,
+  type OperationResult,
+  type ProtocolErrorCode,
+  type ProtocolEventType,
+  riskiestVaults,
+  type State,
+  type SystemSummary,
+  systemSummary,
+  type VaultView,
+} from "../../protocol/index.ts";
+
+/** An account's position: vault, zkUSD balance and stability-pool deposit (all engine values). */
+export interface AccountPosition {
+  owner: AccountId;
+  vault: VaultView | null;
+  balance: bigint;
+  deposit: DepositView | null;
+  surplus: bigint;
+}
+
+export type OperationPreview =
+  | {
+      ok: true;
+      result: OperationResult;
+      events: ProtocolEventType[];
+      /** The actor's vault before and after (null when it has none). */
+      vaultBefore: VaultView | null;
+      vaultAfter: VaultView | null;
+      /** Liquidation price of the vault after: the BTC price at which its ICR would equal MCR. */
+      liquidationPriceAfter: bigint | null;
+      summaryBefore: SystemSummary;
+      summaryAfter: SystemSummary;
+      positionAfter: AccountPosition | null;
+    }
+  | {
+      ok: false;
+      code: ProtocolErrorCode;
+      /** The engine's sentence for users (ERROR_MESSAGES). */
+      message: string;
+      /** The engine's precise detail, when it gave one. */
+      detail: string;
+    };
+
+/** The account that acts in an operation (the spell's actor), if any. */
+export function actorOf(op: Operation): AccountId | null {
+  switch (op.type) {
+    case "setPrice":
+    case "setBaseRate":
+    case "liquidateBatch":
+      return op.type === "liquidateBatch" ? op.liquidator : null;
+    case "transfer":
+      return op.from;
+    case "transferFrom":
+      return op.spender;
+    case "liquidate":
+    case "liquidateList":
+      return op.liquidator;
+    case "redeem":
+      return op.redeemer;
+    case "propose":
+    case "cancel":
+      return op.proposer;
+    case "vote":
+      return op.voter;
+    case "delegate":
+    case "undelegate":
+      return op.delegator;
+    case "queue":
+    case "execute":
+      return op.caller;
+    case "veto":
+      return op.guardian;
+    default: {
+      // Vault, pool and governance operations name their actor `owner` (or `voter`, `proposer`…).
+      const named = op as { owner?: unknown; voter?: unknown; proposer?: unknown; delegator?: unknown };
+      const actor = named.owner ?? named.voter ?? named.proposer ?? named.delegator;
+      return typeof actor === "string" ? actor : null;
+    }
+  }
+}
+
+/** BTC price at which a vault's ICR equals MCR: debt × MCR / collateral (rounded up, the safe side). */
+export function liquidationPrice(collateral: bigint, debt: bigint, mcr: bigint): bigint | null {
+  if (collateral === 0n || debt === 0n) return null;
+  const n = debt * mcr;
+  return (n + collateral - 1n) / collateral;
+}
+
+export function accountPosition(state: State, owner: AccountId): AccountPosition {
+  const a = findAccount(state, owner);
+  return {
+    owner,
+    vault: getVault(state, owner) ?? null,
+    balance: a?.balance ?? 0n,
+    deposit: a && a.depositInitial > 0n ? depositView(state, a) : null,
+    surplus: a?.surplus ?? 0n,
+  };
+}
+
+/** The context a preview runs in: the next block at the state's own time (no wall clock). */
+export function nextContext(state: State, time?: bigint): Context {
+  const t = time !== undefined && time > state.g.time ? time : state.g.time;
+  return { height: state.height + 1n, time: t };
+}
+
+/** Applies `op` to a copy of `state` and reports the outcome; `state` itself never changes. */
+export function previewOperation(
+  state: State,
+  op: Operation,
+  ctx: Context = nextContext(state),
+): OperationPreview {
+  const actor = actorOf(op);
+  const summaryBefore = systemSummary(state, ctx.time);
+  const vaultBefore = actor ? (getVault(state, actor) ?? null) : null;
+  const copy = cloneState(state);
+  const r = apply(copy, op, ctx);
+  if (!r.ok) {
+    return {
+      ok: false,
+      code: r.error.code,
+      message: ERROR_MESSAGES[r.error.code],
+      detail: r.error.message,
+    };
+  }
+  const vaultAfter = actor ? (getVault(copy, actor) ?? null) : null;
+  const active = vaultAfter?.status === "active" ? vaultAfter : null;
+  return {
+    ok: true,
+    result: r.result,
+    events: r.events.map((e) => e.type),
+    vaultBefore,
+    vaultAfter,
+    liquidationPriceAfter: active ? liquidationPrice(active.collateral, active.debt, copy.params.MCR) : null,
+    summaryBefore,
+    summaryAfter: systemSummary(copy, ctx.time),
+    positionAfter: actor ? accountPosition(copy, actor) : null,
+  };
+}
+
+/**
+ * The largest `borrow` the engine accepts for an open (no vault yet) or an adjustment (existing
+ * vault) with the given collateral change, found by asking the engine (binary search over
+ * previews, to the smallest unit), so every rule applies: MCR, TCR ≥ CCR, recovery mode, minimum
+ * net debt, fee limit. Null when no amount is accepted.
+ */
+export function maxBorrow(
+  state: State,
+  owner: AccountId,
+  change: { depositCollateral?: bigint; withdrawCollateral?: bigint; collateral?: bigint; maxFee?: bigint },
+  ctx: Context = nextContext(state),
+): bigint | null {
+  const existing = getVault(state, owner);
+  const isOpen = !existing || existing.status !== "active";
+  const build = (borrow: bigint): Operation =>
+    isOpen
+      ? {
+          type: "openVault",
+          owner,
+          collateral: change.collateral ?? 0n,
+          borrow,
+          maxFee: change.maxFee ?? ONE,
+        }
+      : {
+          type: "adjustVault",
+          owner,
+          ...(change.depositCollateral ? { depositCollateral: change.depositCollateral } : {}),
+          ...(change.withdrawCollateral ? { withdrawCollateral: change.withdrawCollateral } : {}),
+          borrow,
+          maxFee: change.maxFee ?? ONE,
+        };
+  const accepts = (borrow: bigint) => {
+    const r = apply(cloneState(state), build(borrow), ctx);
+    return r.ok;
+  };
+  const coll = isOpen
+    ? (change.collateral ?? 0n)
+    : existing.collateral + (change.depositCollateral ?? 0n) - (change.withdrawCollateral ?? 0n);
+  if (coll <= 0n) return null;
+  // Upper bound: the whole debt at MCR, which no fee or reserve can raise.
+  let hi = mulDiv(coll, state.g.price, state.params.MCR);
+  if (hi >= MAX_UINT256) return null;
+  let lo = isOpen ? state.params.minNetDebt : 1n;
+  if (lo > hi || !accepts(lo)) return null;
+  // Invariant: accepts(lo); the answer is in [lo, hi].
+  while (lo < hi) {
+    const mid = (lo + hi + 1n) / 2n;
+    if (accepts(mid)) lo = mid;
+    else hi = mid - 1n;
+  }
+  return lo;
+}
+
+/** Active vaults from the riskiest, each with its liquidation price, at most `limit`. */
+export function atRiskVaults(
+  state: State,
+  limit: number,
+): (VaultView & { liquidationPrice: bigint | null })[] {
+  return riskiestVaults(state, limit).map((v) => ({
+    ...v,
+    liquidationPrice: liquidationPrice(v.collateral, v.debt, state.params.MCR),
+  }));
+}

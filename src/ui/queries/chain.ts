@@ -1,0 +1,84 @@
+/**
+ * Chain data through the user's Esplora API (react-query): tip height, the wallet's coins, fee
+ * estimates and a transaction's status. Refresh intervals follow how fast each changes.
+ */
+import { useQuery } from "@tanstack/react-query";
+import { EsploraClient } from "../../btc/esplora.ts";
+import { type FeePresets, feePresets } from "../../btc/fees.ts";
+import { esploraUrlFor, useSettings } from "../state/settings-store.ts";
+import { queryKeys } from "./keys.ts";
+
+export function useEsploraUrl(): string {
+  const network = useSettings((s) => s.network);
+  const esploraUrls = useSettings((s) => s.esploraUrls);
+  return esploraUrlFor({ esploraUrls }, network);
+}
+
+export const esploraClient = (baseUrl: string) =>
+  new EsploraClient({ baseUrl, retries: 1, timeoutMs: 8_000 });
+
+export function useTipHeight() {
+  const url = useEsploraUrl();
+  return useQuery({
+    queryKey: queryKeys.chain.tip(url),
+    queryFn: () => esploraClient(url).tipHeight(),
+    refetchInterval: 15_000,
+    retry: 0,
+  });
+}
+
+export interface WalletCoin {
+  txid: string;
+  vout: number;
+  value: bigint;
+  confirmed: boolean;
+  height?: number;
+  /** The funding transaction (raw hex), so wallets that distrust witnessUtxo can check amounts. */
+  rawTx?: string;
+}
+
+/** The wallet address's coins, with each funding transaction's hex. */
+export function useWalletCoins(address: string | undefined) {
+  const url = useEsploraUrl();
+  return useQuery({
+    queryKey: queryKeys.chain.utxos(url, address ?? ""),
+    queryFn: async (): Promise<WalletCoin[]> => {
+      const client = esploraClient(url);
+      const utxos = await client.addressUtxos(address!);
+      return Promise.all(
+        utxos.map(async (u) => ({
+          txid: u.txid,
+          vout: u.vout,
+          value: BigInt(u.value),
+          confirmed: u.status.confirmed,
+          ...(u.status.block_height !== undefined ? { height: u.status.block_height } : {}),
+          rawTx: await client.txHex(u.txid),
+        })),
+      );
+    },
+    enabled: Boolean(address),
+    refetchInterval: 20_000,
+    retry: 0,
+  });
+}
+
+export function useFeePresets() {
+  const url = useEsploraUrl();
+  return useQuery({
+    queryKey: queryKeys.chain.fees(url),
+    queryFn: async (): Promise<FeePresets> => feePresets(await esploraClient(url).feeEstimates()),
+    refetchInterval: 60_000,
+    retry: 0,
+  });
+}
+
+/** A broadcast transaction's status until it confirms (then it stops polling). */
+export function useTxStatus(txid: string | null) {
+  const url = useEsploraUrl();
+  return useQuery({
+    queryKey: queryKeys.chain.tx(url, txid ?? ""),
+    queryFn: () => esploraClient(url).txStatus(txid!),
+    enabled: Boolean(txid),
+    refetchInterval: (query) => (query.state.data?.confirmed ? false : 10_000),
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Connection settings the user controls (Settings screen), kept in this browser: the Bitcoin network,
+ * the Esplora API per network, the price sources' base URLs and the guardian federation. Nothing
+ * here is protocol state; an empty value means "the built-in default".
+ */
+import { create } from "zustand";
+import { createJSONStorage, persist } from "zustand/middleware";
+import { type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
+import type { SourceId } from "../../oracle/types.ts";
+
+export interface PriceSourceSetting {
+  enabled: boolean;
+  /** REST base URL; empty = the exchange's public API. */
+  baseUrl: string;
+  /** WebSocket stream URL; empty = the exchange's public stream. */
+  streamUrl: string;
+}
+
+export interface GuardianSettings {
+  /** Guardian daemon URLs (co-signing, price attestations). */
+  urls: string[];
+  /** Compressed public keys (66 hex characters each), as the federation publishes them. */
+  keys: string[];
+  /** Signatures required (k of n). */
+  threshold: number;
+}
+
+export type FeePreset = "fastest" | "halfHour" | "hour" | "economy";
+
+export interface Settings {
+  network: BtcNetworkName;
+  /** Esplora base URL per network; empty = DEFAULT_ESPLORA_URLS. */
+  esploraUrls: Partial<Record<BtcNetworkName, string>>;
+  priceSources: Partial<Record<SourceId, PriceSourceSetting>>;
+  guardians: GuardianSettings;
+  /** The fee speed preselected on review screens. */
+  feePreset: FeePreset;
+}
+
+interface SettingsStore extends Settings {
+  update(patch: Partial<Settings>): void;
+  reset(): void;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  network: "regtest",
+  esploraUrls: {},
+  priceSources: {},
+  guardians: { urls: [], keys: [], threshold: 2 },
+  feePreset: "halfHour",
+};
+
+export const useSettings = create<SettingsStore>()(
+  persist(
+    (set) => ({
+      ...DEFAULT_SETTINGS,
+      update: (patch) => set(patch),
+      reset: () => set(DEFAULT_SETTINGS),
+    }),
+    {
+      name: "zkusd.settings",
+      version: 1,
+      storage: createJSONStorage(() => localStorage),
+      partialize: ({ network, esploraUrls, priceSources, guardians, feePreset }) => ({
+        network,
+        esploraUrls,
+        priceSources,
+        guardians,
+        feePreset,
+      }),
+    },
+  ),
+);
+
+/** The Esplora base URL in effect for a network. */
+export const esploraUrlFor = (settings: Pick<Settings, "esploraUrls">, network: BtcNetworkName): string =>
+  settings.esploraUrls[network]?.trim() || DEFAULT_ESPLORA_URLS[network];
+
+/** Block explorer link for a transaction (mempool.space for public networks, the devnet's API on regtest). */
+export function explorerTxUrl(network: BtcNetworkName, esploraUrl: string, txid: string): string {
+  if (network === "mainnet") return `https://mempool.space/tx/${txid}`;
+  if (network === "testnet4") return `https://mempool.space/testnet4/tx/${txid}`;
+  if (network === "signet") return `https://mempool.space/signet/tx/${txid}`;
+  return `${esploraUrl.replace(/\/+$/, "")}/tx/${txid}`;
+}
