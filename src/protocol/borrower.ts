@@ -232,13 +232,15 @@ export function closeVault(tx: Tx, owner: AccountId): CloseResult {
   const s = tx.state;
   const p = s.params;
   const a = requireActiveVault(tx, owner);
-  require(!isRecoveryMode(s), "recoveryModeClose");
+  // After an emergency shutdown the system winds down: closing is allowed even in recovery mode.
+  const windDown = s.gov.shutdown;
+  require(windDown || !isRecoveryMode(s), "recoveryModeClose");
   applyPendingRewards(tx, a);
   const coll = a.coll;
   const debt = a.debt;
   const repaid = debt - p.gasReserve;
   require(a.balance >= repaid, "insufficientBalance", `closing needs ${repaid} units of zkUSD`);
-  requireNewTCRAboveCCR(tx, newTCR(s, -coll, -debt));
+  if (!windDown) requireNewTCRAboveCCR(tx, newTCR(s, -coll, -debt));
   require(s.sorted.size > 1, "onlyOneVault");
 
   removeStake(tx, a);

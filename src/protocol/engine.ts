@@ -8,6 +8,17 @@ import { adjustVault, claimSurplus, closeVault, openVault } from "./borrower.ts"
 import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
+import {
+  cancel,
+  delegate,
+  execute,
+  propose,
+  queue,
+  requireOperationAllowed,
+  undelegate,
+  veto,
+  vote,
+} from "./governance.ts";
 import { Journal } from "./journal.ts";
 import { liquidate, liquidateBatch, liquidateList } from "./liquidation.ts";
 import type { Operation } from "./operations.ts";
@@ -42,6 +53,8 @@ export type ApplyResult =
   | { ok: false; state: State; error: ProtocolError };
 
 function run(tx: Tx, op: Operation): OperationResult {
+  const gov = tx.state.gov;
+  if (gov.paused || gov.shutdown) requireOperationAllowed(gov, op);
   switch (op.type) {
     case "setPrice":
       require(op.price > 0n, "zeroAmount", "the price must be positive");
@@ -117,6 +130,27 @@ function run(tx: Tx, op: Operation): OperationResult {
       set(tx, "baseRate", op.value);
       set(tx, "lastFeeOperationTime", tx.now);
       tx.events.push({ type: "BaseRateUpdated", baseRate: op.value });
+      return {};
+    case "propose":
+      return propose(tx, op.proposer, op.actions);
+    case "vote":
+      return vote(tx, op.voter, op.proposalId, op.support);
+    case "delegate":
+      delegate(tx, op.delegator, op.delegatee);
+      return {};
+    case "undelegate":
+      undelegate(tx, op.delegator);
+      return {};
+    case "queue":
+      return queue(tx, op.proposalId);
+    case "execute":
+      execute(tx, op.proposalId);
+      return {};
+    case "cancel":
+      cancel(tx, op.proposer, op.proposalId);
+      return {};
+    case "veto":
+      veto(tx, op.guardian, op.proposalId);
       return {};
     default: {
       const unknown = op as { type?: unknown };

@@ -2,6 +2,7 @@
  * Events (SPEC §6). The engine emits the protocol-level payload; the caller's context adds where it
  * happened (block height, tx id, position in block) when it stores them (see engine.ts `EventEnvelope`).
  */
+import type { Support } from "./govState.ts";
 import type { AccountId } from "./operations.ts";
 
 export type ProtocolEvent =
@@ -67,6 +68,30 @@ export type ProtocolEvent =
   | { type: "RecoveryModeEntered"; tcr: bigint }
   | { type: "RecoveryModeExited"; tcr: bigint }
   | { type: "Transfer"; from: AccountId; to: AccountId; amount: bigint }
-  | { type: "Approval"; owner: AccountId; spender: AccountId; amount: bigint };
+  | { type: "Approval"; owner: AccountId; spender: AccountId; amount: bigint }
+  // governance (docs/governance.md)
+  | {
+      type: "ProposalCreated";
+      proposalId: bigint;
+      proposer: AccountId;
+      snapshot: bigint;
+      startTime: bigint;
+      endTime: bigint;
+      quorum: bigint;
+      actions: string[];
+    }
+  | { type: "VoteCast"; proposalId: bigint; voter: AccountId; support: Support; votes: bigint }
+  | { type: "ProposalQueued"; proposalId: bigint; eta: bigint }
+  | { type: "ProposalExecuted"; proposalId: bigint }
+  | { type: "ProposalCanceled"; proposalId: bigint }
+  | { type: "VetoSigned"; proposalId: bigint; guardian: string; approvals: bigint; threshold: bigint }
+  | { type: "ProposalVetoed"; proposalId: bigint }
+  | { type: "ParameterChanged"; name: string; oldValue: string; newValue: string }
+  | { type: "DelegateChanged"; delegator: AccountId; fromDelegate: AccountId; toDelegate: AccountId }
+  | { type: "GuardiansRotated"; keys: string[]; threshold: bigint }
+  | { type: "OracleKeysRotated"; keys: string[]; threshold: bigint }
+  | { type: "Paused" }
+  | { type: "Unpaused" }
+  | { type: "Shutdown" };
 
 export type ProtocolEventType = ProtocolEvent["type"];

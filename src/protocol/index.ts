@@ -11,12 +11,44 @@ export {
 export * from "./errors.ts";
 export type { ProtocolEvent, ProtocolEventType } from "./events.ts";
 export { borrowingRateWithDecay, decayedBaseRate, redemptionRateFor } from "./fees.ts";
+export {
+  checkGuardianSet,
+  checkOracleSet,
+  describeAction,
+  FROZEN_PARAMETERS,
+  formatParameter,
+  fractionOfCeil,
+  govActionFromJson,
+  govActionToJson,
+  govGenesisFromJson,
+  type ProposalState,
+  proposalPassed,
+  proposalState,
+  SETTABLE_PARAMETERS,
+} from "./governance.ts";
+export {
+  type Checkpoint,
+  DEFAULT_GOV_CONFIG,
+  GOV_CONFIG_BOUNDS,
+  GOV_CONFIG_NAMES,
+  type GovAction,
+  type GovConfig,
+  type GovState,
+  MAX_ACTIONS,
+  MAX_GUARDIANS,
+  ORACLE_KEY_SLOTS,
+  type Proposal,
+  SUPPORT,
+  type Support,
+  valueAt,
+} from "./govState.ts";
 export * from "./operations.ts";
 export * from "./params.ts";
 /** Initialises what the state root needs (Poseidon). Alias kept for the app and workers. */
 export { FIELD_MODULUS, initPoseidon, initPoseidon as initStateRoot, poseidon } from "./poseidon.ts";
 export {
   eventToJson,
+  governanceToJson,
   parseStep,
   runScenario,
   ScenarioFormatError,
@@ -43,6 +75,7 @@ export {
   accountLeafParts,
   accountProof,
   GLOBAL_GROUPS,
+  oracleSetHashOf,
   stateRoot,
   stateRootParts,
 } from "./stateRoot.ts";

@@ -4,6 +4,7 @@
  * indexer fills the actor from the transaction's first input (SPEC §2); in scenarios they are names.
  */
 import { ProtocolError } from "./errors.ts";
+import type { GovAction, Support } from "./govState.ts";
 
 export type AccountId = string;
 
@@ -33,7 +34,17 @@ export type Operation =
   | { type: "liquidateList"; owners: AccountId[]; liquidator: AccountId }
   | { type: "redeem"; redeemer: AccountId; amount: bigint; maxFee?: bigint }
   /** Scenario files only (tests): sets the base rate and the last fee operation time to now. */
-  | { type: "setBaseRate"; value: bigint };
+  | { type: "setBaseRate"; value: bigint }
+  // governance (docs/governance.md); proposal ids count from 1
+  | { type: "propose"; proposer: AccountId; actions: GovAction[] }
+  | { type: "vote"; voter: AccountId; proposalId: bigint; support: Support }
+  | { type: "delegate"; delegator: AccountId; delegatee: AccountId }
+  | { type: "undelegate"; delegator: AccountId }
+  | { type: "queue"; caller: AccountId; proposalId: bigint }
+  | { type: "execute"; caller: AccountId; proposalId: bigint }
+  | { type: "cancel"; proposer: AccountId; proposalId: bigint }
+  /** One guardian's veto signature; the actor is the guardian's compressed key (hex). */
+  | { type: "veto"; guardian: AccountId; proposalId: bigint };
 
 export type OperationType = Operation["type"];
 
@@ -55,6 +66,14 @@ export const OPERATION_TYPES: readonly OperationType[] = [
   "liquidateList",
   "redeem",
   "setBaseRate",
+  "propose",
+  "vote",
+  "delegate",
+  "undelegate",
+  "queue",
+  "execute",
+  "cancel",
+  "veto",
 ];
 
 /** Default liquidator account when a scenario names none. */

@@ -6,6 +6,14 @@ import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
 import { advanceTime, apply } from "./engine.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
+import {
+  formatParameter,
+  govActionFromJson,
+  govActionToJson,
+  govGenesisFromJson,
+  proposalState,
+} from "./governance.ts";
+import { GOV_CONFIG_NAMES, SUPPORT, type Support } from "./govState.ts";
 import { assertAccount, DEFAULT_LIQUIDATOR, isOperationType, type Operation } from "./operations.ts";
 import { paramsFromJson } from "./params.ts";
 import { createGenesisState, type State } from "./state.ts";
@@ -35,6 +43,23 @@ const optionalAmount = (step: Json, field: string) =>
 const account = (step: Json, field: string) => assertAccount(step[field], field);
 const liquidatorOf = (step: Json) =>
   step.liquidator === undefined ? DEFAULT_LIQUIDATOR : assertAccount(step.liquidator, "liquidator");
+
+/** Default actor of queue and execute steps without a `caller`. */
+export const DEFAULT_CALLER = "keeper";
+
+const proposalIdOf = (step: Json) => {
+  const id = wholeNumber(step.proposal ?? step.proposalId, "proposal");
+  if (id < 1n) throw new ProtocolError("malformedOperation", "proposal: ids count from 1");
+  return id;
+};
+const callerOf = (step: Json) =>
+  step.caller === undefined ? DEFAULT_CALLER : assertAccount(step.caller, "caller");
+
+function supportOf(value: unknown): Support {
+  if (typeof value !== "string" || !(SUPPORT as readonly string[]).includes(value))
+    throw new ProtocolError("malformedOperation", `support: expected "for", "against" or "abstain"`);
+  return value as Support;
+}
 
 function wholeNumber(value: unknown, field: string): bigint {
   const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
@@ -139,13 +164,52 @@ export function parseStep(raw: unknown): Step {
         };
       case "setBaseRate":
         return { type: name, value: amount(s, "value") };
+      case "propose": {
+        if (!Array.isArray(s.actions))
+          throw new ProtocolError("malformedOperation", "actions must be an array of proposal operations");
+        return {
+          type: name,
+          proposer: account(s, "proposer"),
+          actions: s.actions.map((a, i) => govActionFromJson(a, `actions[${i}]`)),
+        };
+      }
+      case "vote":
+        return {
+          type: name,
+          voter: account(s, "voter"),
+          proposalId: proposalIdOf(s),
+          support: supportOf(s.support),
+        };
+      case "delegate":
+        return { type: name, delegator: account(s, "delegator"), delegatee: account(s, "delegatee") };
+      case "undelegate":
+        return { type: name, delegator: account(s, "delegator") };
+      case "queue":
+      case "execute":
+        return { type: name, caller: callerOf(s), proposalId: proposalIdOf(s) };
+      case "cancel":
+        return { type: name, proposer: account(s, "proposer"), proposalId: proposalIdOf(s) };
+      case "veto":
+        return { type: name, guardian: account(s, "guardian"), proposalId: proposalIdOf(s) };
     }
   })();
   return { kind: "op", op };
 }
 
 /** Integer-valued event fields (printed as plain integers, not 18-decimal amounts). */
-const INTEGER_FIELDS = new Set(["epoch", "scale", "time", "paidSats"]);
+const INTEGER_FIELDS = new Set([
+  "epoch",
+  "scale",
+  "time",
+  "paidSats",
+  "proposalId",
+  "snapshot",
+  "startTime",
+  "endTime",
+  "eta",
+  "approvals",
+  "threshold",
+]);
 
 function jsonValue(key: string, value: unknown): unknown {
   if (typeof value === "bigint") return INTEGER_FIELDS.has(key) ? value.toString() : formatDecimal(value);
@@ -194,6 +258,9 @@ const RESULT_FIELDS: Partial<Record<Operation["type"], string[]>> = {
     "gasReserve",
   ],
   redeem: ["zkusd", "btc", "fee"],
+  propose: ["proposalId"],
+  vote: ["votes"],
+  queue: ["eta"],
 };
 
 export function stateToJson(state: State): Json {
@@ -250,11 +317,57 @@ export function stateToJson(state: State): Json {
     },
     redistribution: { L_collateral: formatDecimal(state.g.L_coll), L_debt: formatDecimal(state.g.L_debt) },
     collateralSurplus: surplus,
+    governance: governanceToJson(state),
     stateRoot: stateRoot(state),
   };
 }
 
-const ALLOWED_TOP_LEVEL = new Set(["params", "steps", "source", "description"]);
+/** The governance part of the scenario output (docs/scenarios.md). */
+export function governanceToJson(state: State): Json {
+  const gov = state.gov;
+  const config: Json = {};
+  for (const name of GOV_CONFIG_NAMES) config[name] = formatParameter(name, gov.config[name]);
+  const proposals: Json = {};
+  for (const p of gov.proposals) {
+    proposals[p.id.toString()] = {
+      state: proposalState(p, gov.config, state.g.time),
+      proposer: p.proposer,
+      actions: p.actions.map(govActionToJson),
+      snapshot: p.snapshot.toString(),
+      endTime: p.endTime.toString(),
+      eta: p.eta.toString(),
+      quorum: formatDecimal(p.quorum),
+      for: formatDecimal(p.forVotes),
+      against: formatDecimal(p.againstVotes),
+      abstain: formatDecimal(p.abstainVotes),
+      vetoes: [...p.vetoes],
+    };
+  }
+  const votingPower: Json = {};
+  const delegates: Json = {};
+  for (const a of state.accountList) {
+    const last = a.votes[a.votes.length - 1];
+    if (last && last.v > 0n) votingPower[a.id] = formatDecimal(last.v);
+    if (a.delegate !== null) delegates[a.id] = a.delegate;
+  }
+  return {
+    paused: gov.paused,
+    shutdown: gov.shutdown,
+    config,
+    guardians: { keys: [...gov.guardians.keys], threshold: gov.guardians.threshold.toString() },
+    oracles: gov.oracles
+      ? {
+          keys: gov.oracles.keys.map(([x, y]) => [x.toString(), y.toString()]),
+          threshold: gov.oracles.threshold.toString(),
+        }
+      : null,
+    proposals,
+    votingPower,
+    delegates,
+  };
+}
+
+const ALLOWED_TOP_LEVEL = new Set(["params", "governance", "steps", "source", "description"]);
 
 /** Runs a parsed scenario. Throws ScenarioFormatError for a malformed document or invalid params. */
 export function runScenario(input: unknown): ScenarioOutput {
@@ -272,7 +385,13 @@ export function runScenario(input: unknown): ScenarioOutput {
   } catch (error) {
     throw new ScenarioFormatError(`invalid params: ${(error as Error).message}`);
   }
-  const state = createGenesisState(params, { time: 0n });
+  let governance: ReturnType<typeof govGenesisFromJson>;
+  try {
+    governance = govGenesisFromJson(doc.governance);
+  } catch (error) {
+    throw new ScenarioFormatError(`invalid governance: ${(error as Error).message}`);
+  }
+  const state = createGenesisState(params, { time: 0n, governance });
   let time = 0n;
   const steps: StepOutput[] = doc.steps.map((raw, i) => {
     let step: Step;

@@ -80,6 +80,8 @@ export function poolDeposit(tx: Tx, owner: AccountId, amount: bigint): { btcGain
 
 /** Liquity _requireNoUnderCollateralizedTroves: the riskiest vault must be at or above MCR. */
 function requireNoUnderCollateralizedVaults(tx: Tx): void {
+  // After a shutdown liquidations are frozen, so waiting for them would lock deposits forever.
+  if (tx.state.gov.shutdown) return;
   const lowest = tx.state.sorted.last();
   if (!lowest) return;
   require(currentICR(tx.state, lowest) >= tx.state.params.MCR, "pendingLiquidations");

@@ -6,6 +6,16 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
+import {
+  type Checkpoint,
+  createGovState,
+  deserializeGov,
+  type GovState,
+  latestValue,
+  type SerializedGov,
+  serializeGov,
+  writeCheckpoint,
+} from "./govState.ts";
 import type { Journal } from "./journal.ts";
 import type { AccountId } from "./operations.ts";
 import type { Params } from "./params.ts";
@@ -42,6 +52,10 @@ export interface Account {
   surplus: bigint;
   /** Position in the sorted list while the vault is active. */
   node: SortedNode<Account> | null;
+  /** Account its voting power is delegated to (null: votes itself). Governance state. */
+  delegate: AccountId | null;
+  /** Voting power checkpoints: own balance unless delegated, plus balances delegated to it. */
+  votes: Checkpoint[];
   /** Cached current NICR, valid while coll, debt and the L terms are unchanged (not state). */
   nicrCache?: NicrCache;
 }
@@ -144,6 +158,10 @@ export interface RootCache {
   dirtyAccounts: Set<number>;
   dirtyAllowances: Set<number>;
   dirtySums: Set<number>;
+  /** Accounts whose delegate or voting checkpoints changed. */
+  dirtyVotes: Set<number>;
+  /** Proposal indices (id − 1) that changed. */
+  dirtyProposals: Set<number>;
   /** Opaque tree storage owned by stateRoot.ts. */
   trees: unknown;
 }
@@ -160,6 +178,8 @@ export interface State {
   sums: Map<string, PoolSum>;
   sumList: PoolSum[];
   sorted: SortedVaults<Account>;
+  /** Governance (govState.ts, rules in governance.ts). */
+  gov: GovState;
   root: RootCache;
 }
 
@@ -195,7 +215,13 @@ export function entireDebt(state: State, a: Account): bigint {
 
 export function createGenesisState(
   params: Params,
-  genesis: { time: bigint; height?: bigint; price?: bigint },
+  genesis: {
+    time: bigint;
+    height?: bigint;
+    price?: bigint;
+    /** Initial governance settings, guardian set and oracle set (validated by the caller). */
+    governance?: Parameters<typeof createGovState>[0];
+  },
 ): State {
   const state: State = {
     params: { ...params },
@@ -241,7 +267,15 @@ export function createGenesisState(
     sums: new Map(),
     sumList: [],
     sorted: undefined as unknown as SortedVaults<Account>,
-    root: { dirtyAccounts: new Set(), dirtyAllowances: new Set(), dirtySums: new Set(), trees: undefined },
+    gov: createGovState(genesis.governance),
+    root: {
+      dirtyAccounts: new Set(),
+      dirtyAllowances: new Set(),
+      dirtySums: new Set(),
+      dirtyVotes: new Set(),
+      dirtyProposals: new Set(),
+      trees: undefined,
+    },
   };
   state.sorted = newSortedList(state);
   return state;
@@ -296,6 +330,8 @@ export function getOrCreateAccount(state: State, id: AccountId, journal: Journal
     depositScale: 0n,
     surplus: 0n,
     node: null,
+    delegate: null,
+    votes: [],
   };
   state.accounts.set(id, account);
   state.accountList.push(account);
@@ -309,7 +345,7 @@ export function getOrCreateAccount(state: State, id: AccountId, journal: Journal
   return account;
 }
 
-type AccountField = Exclude<keyof Account, "id" | "index" | "ownerHash" | "node">;
+type AccountField = Exclude<keyof Account, "id" | "index" | "ownerHash" | "node" | "delegate" | "votes">;
 
 /** Journaled write of an account field; marks the leaf dirty for the state root. */
 export function setAccount<K extends AccountField>(
@@ -320,8 +356,20 @@ export function setAccount<K extends AccountField>(
   value: Account[K],
 ): void {
   if (a[key] === value) return;
+  if (key === "balance") moveVotingPower(state, journal, a, (value as bigint) - a.balance);
   journal.set(a, key, value);
   state.root.dirtyAccounts.add(a.index);
+}
+
+/** A balance change moves the same amount of voting power of the account's delegate (or itself). */
+function moveVotingPower(state: State, journal: Journal, a: Account, delta: bigint): void {
+  const target = a.delegate === null ? a : state.accounts.get(a.delegate)!;
+  writeVotes(state, journal, target, latestValue(target.votes) + delta);
+}
+
+/** Journaled voting-power checkpoint of an account at the current height. */
+export function writeVotes(state: State, journal: Journal, a: Account, value: bigint): void {
+  if (writeCheckpoint(a.votes, state.height, value, journal)) state.root.dirtyVotes.add(a.index);
 }
 
 /** Journaled write of a global field. */
@@ -335,6 +383,7 @@ export function setGlobal<K extends keyof Globals>(
     throw new ProtocolError("invariantViolated", `global ${key} would become negative (${value})`);
   }
   journal.set(state.g, key, value);
+  if (key === "zkusdSupply") writeCheckpoint(state.gov.supply, state.height, value, journal);
 }
 
 export function addGlobal(state: State, journal: Journal, key: keyof Globals, delta: bigint): void {
@@ -420,6 +469,8 @@ export interface SerializedState {
   sortedOrder: number[];
   allowances: [string, string, string][];
   sums: [string, string, string][];
+  /** Absent in snapshots made before governance existed (read as the default governance state). */
+  governance?: SerializedGov;
 }
 
 const ACCOUNT_FIELDS: AccountField[] = [
@@ -455,6 +506,7 @@ export function serializeState(state: State): SerializedState {
     sortedOrder: [...state.sorted.fromHighest()].map((a) => a.index),
     allowances: state.allowanceList.map((x) => [x.owner, x.spender, x.amount.toString()]),
     sums: state.sumList.map((x) => [x.epoch.toString(), x.scale.toString(), x.S.toString()]),
+    governance: serializeGov(state.gov, state.accountList),
   };
 }
 
@@ -487,6 +539,8 @@ export function deserializeState(data: SerializedState): State {
       depositScale: 0n,
       surplus: 0n,
       node: null,
+      delegate: null,
+      votes: [],
     };
     ACCOUNT_FIELDS.forEach((f, i) => {
       const v = fields[i]!;
@@ -517,6 +571,15 @@ export function deserializeState(data: SerializedState): State {
     state.sums.set(`${entry.epoch}:${entry.scale}`, entry);
     state.sumList.push(entry);
     state.root.dirtySums.add(entry.index);
+  }
+  if (data.governance) {
+    state.gov = deserializeGov(data.governance, (index) => {
+      const a = state.accountList[index];
+      if (!a) throw new Error(`governance record for unknown account index ${index}`);
+      state.root.dirtyVotes.add(index);
+      return a;
+    });
+    for (let i = 0; i < state.gov.proposals.length; i++) state.root.dirtyProposals.add(i);
   }
   return state;
 }

@@ -4,6 +4,8 @@
  * engine marks touched leaves dirty; `stateRoot` rehashes only those paths (shared parents once).
  */
 
+import type { GovAction } from "./govState.ts";
+import { type Checkpoint, GOV_CONFIG_NAMES, type Proposal, STORED_STATUS, SUPPORT } from "./govState.ts";
 import { PARAM_NAMES } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
 import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
@@ -11,6 +13,8 @@ import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } fr
 export const ACCOUNTS_DEPTH = 20;
 export const ALLOWANCES_DEPTH = 20;
 export const SUMS_DEPTH = 16;
+export const VOTES_DEPTH = 20;
+export const PROPOSALS_DEPTH = 16;
 
 /** Global fields in four groups that tend to change together (docs/state-root.md). */
 export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
@@ -104,10 +108,25 @@ class MerkleTree {
   }
 }
 
+/** Hash-chain cache of an append-mostly list: chain_i = Poseidon(chain_{i-1}, ...item_i). */
+interface Chain<T> {
+  items: T[];
+  stamps: bigint[];
+  links: Uint8Array[];
+}
+
 interface Trees {
   accounts: MerkleTree;
   allowances: MerkleTree;
   sums: MerkleTree;
+  votes: MerkleTree;
+  proposals: MerkleTree;
+  voteChains: Map<number, Chain<Checkpoint>>;
+  supplyChain: Chain<Checkpoint>;
+  receiptChains: Map<number, Chain<unknown>>;
+  actionHashes: WeakMap<readonly GovAction[], Uint8Array>;
+  govKey: string;
+  govSettingsHashes: Uint8Array[];
   groupKeys: string[];
   groupHashes: Uint8Array[];
   paramsKey: string;
@@ -123,6 +142,14 @@ function trees(state: State): Trees {
       accounts: new MerkleTree(ACCOUNTS_DEPTH),
       allowances: new MerkleTree(ALLOWANCES_DEPTH),
       sums: new MerkleTree(SUMS_DEPTH),
+      votes: new MerkleTree(VOTES_DEPTH),
+      proposals: new MerkleTree(PROPOSALS_DEPTH),
+      voteChains: new Map(),
+      supplyChain: { items: [], stamps: [], links: [] },
+      receiptChains: new Map(),
+      actionHashes: new WeakMap(),
+      govKey: "",
+      govSettingsHashes: [],
       groupKeys: [],
       groupHashes: [],
       paramsKey: "",
@@ -133,6 +160,8 @@ function trees(state: State): Trees {
     for (const a of state.accountList) state.root.dirtyAccounts.add(a.index);
     for (const x of state.allowanceList) state.root.dirtyAllowances.add(x.index);
     for (const x of state.sumList) state.root.dirtySums.add(x.index);
+    for (const a of state.accountList) state.root.dirtyVotes.add(a.index);
+    for (let i = 0; i < state.gov.proposals.length; i++) state.root.dirtyProposals.add(i);
   }
   return t;
 }
@@ -204,7 +233,174 @@ function refresh(state: State): Trees {
     t.sums.setLeaf(index, x ? hashOf([x.epoch, x.scale, x.S]) : fieldOf(ZERO));
   }
   r.dirtySums.clear();
+  for (const index of r.dirtyVotes) t.votes.setLeaf(index, votesLeaf(state, t, index));
+  r.dirtyVotes.clear();
+  for (const index of r.dirtyProposals) t.proposals.setLeaf(index, proposalLeaf(state, t, index));
+  r.dirtyProposals.clear();
   return t;
+}
+
+/**
+ * Brings a chain cache up to date with its list and returns the last link (0 when empty). Lists only
+ * change at their tail (push, pop on rollback, overwrite of the last checkpoint), so the cache is
+ * valid up to the last position whose item is the same object with the same stamp.
+ */
+function chainOf<T>(
+  cache: Chain<T>,
+  list: readonly T[],
+  stamp: (item: T) => bigint,
+  elements: (item: T) => bigint[],
+): Uint8Array {
+  let i = Math.min(cache.items.length, list.length);
+  while (i > 0 && !(cache.items[i - 1] === list[i - 1] && cache.stamps[i - 1] === stamp(list[i - 1]!))) i--;
+  cache.items.length = i;
+  cache.stamps.length = i;
+  cache.links.length = i;
+  for (; i < list.length; i++) {
+    const item = list[i]!;
+    const prev = i === 0 ? fieldOf(ZERO) : cache.links[i - 1]!;
+    cache.items.push(item);
+    cache.stamps.push(stamp(item));
+    cache.links.push(poseidonElements([prev, ...elements(item).map(fieldOf)]));
+  }
+  return list.length === 0 ? fieldOf(ZERO) : cache.links[list.length - 1]!;
+}
+
+const checkpointChain = (cache: Chain<Checkpoint>, list: readonly Checkpoint[]) =>
+  chainOf(
+    cache,
+    list,
+    (c) => c.v,
+    (c) => [c.h, c.v],
+  );
+
+/** votes leaf = Poseidon(delegateHash, checkpointChain), 0 for an account with neither. */
+function votesLeaf(state: State, t: Trees, index: number): Uint8Array {
+  const a = state.accountList[index];
+  if (!a || (a.delegate === null && a.votes.length === 0)) {
+    t.voteChains.delete(index);
+    return fieldOf(ZERO);
+  }
+  let cache = t.voteChains.get(index);
+  if (!cache) {
+    cache = { items: [], stamps: [], links: [] };
+    t.voteChains.set(index, cache);
+  }
+  const delegateHash = a.delegate === null ? fieldOf(ZERO) : fieldOf(ownerHashCached(a.delegate));
+  return poseidonElements([delegateHash, checkpointChain(cache, a.votes)]);
+}
+
+/** A 33-byte compressed secp256k1 key as three field elements: prefix, high and low 16 bytes of x. */
+function guardianKeyElements(hex: string): bigint[] {
+  return [BigInt(`0x${hex.slice(0, 2)}`), BigInt(`0x${hex.slice(2, 34)}`), BigInt(`0x${hex.slice(34, 66)}`)];
+}
+
+const PARAMETER_CODES = [...PARAM_NAMES, ...GOV_CONFIG_NAMES] as readonly string[];
+
+/** actionHash per docs/state-root.md; the actions hash is their chain. */
+function actionElements(a: GovAction): bigint[] {
+  switch (a.type) {
+    case "setParameter": {
+      const v = typeof a.value === "boolean" ? (a.value ? 1n : 0n) : a.value;
+      return [1n, BigInt(PARAMETER_CODES.indexOf(a.name)), v];
+    }
+    case "rotateGuardians":
+      return [2n, BigInt(a.threshold), bigintOf(guardianSetHash(a.keys, BigInt(a.threshold)))];
+    case "rotateOracleKeys":
+      return [3n, BigInt(a.threshold), oracleSetHashOf(a.keys, BigInt(a.threshold))];
+    case "pause":
+      return [4n];
+    case "unpause":
+      return [5n];
+    case "shutdown":
+      return [6n];
+  }
+}
+
+function guardianSetHash(keys: readonly string[], threshold: bigint): Uint8Array {
+  let chain = fieldOf(ZERO);
+  for (const key of keys) chain = poseidonElements([chain, ...guardianKeyElements(key).map(fieldOf)]);
+  return poseidonElements([fieldOf(threshold), chain]);
+}
+
+/** Poseidon(threshold, x0, y0, x1, y1, x2, y2): src/zk/attestation.ts `oracleSetHash`. */
+export function oracleSetHashOf(keys: readonly (readonly [bigint, bigint])[], threshold: bigint): bigint {
+  return bigintOf(hashOf([threshold, ...keys.flatMap(([x, y]) => [x, y])]));
+}
+
+function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
+  const p: Proposal | undefined = state.gov.proposals[index];
+  if (!p) {
+    t.receiptChains.delete(index);
+    return fieldOf(ZERO);
+  }
+  let actions = t.actionHashes.get(p.actions);
+  if (!actions) {
+    actions = fieldOf(ZERO);
+    for (const a of p.actions) actions = poseidonElements([actions, ...actionElements(a).map(fieldOf)]);
+    t.actionHashes.set(p.actions, actions);
+  }
+  let cache = t.receiptChains.get(index) as Chain<Proposal["receipts"][number]> | undefined;
+  if (!cache || cache.items[0] !== p.receipts[0]) {
+    cache = { items: [], stamps: [], links: [] };
+    t.receiptChains.set(index, cache as Chain<unknown>);
+  }
+  const receipts = chainOf(
+    cache,
+    p.receipts,
+    () => 0n,
+    (r) => [ownerHashCached(r.voter), BigInt(SUPPORT.indexOf(r.support)), r.votes],
+  );
+  let vetoes = fieldOf(ZERO);
+  for (const key of p.vetoes) vetoes = poseidonElements([vetoes, ...guardianKeyElements(key).map(fieldOf)]);
+  return poseidonElements([
+    fieldOf(p.id),
+    fieldOf(ownerHashCached(p.proposer)),
+    actions,
+    fieldOf(p.snapshot),
+    fieldOf(p.startTime),
+    fieldOf(p.endTime),
+    fieldOf(p.quorum),
+    fieldOf(p.forVotes),
+    fieldOf(p.againstVotes),
+    fieldOf(p.abstainVotes),
+    fieldOf(p.eta),
+    fieldOf(BigInt(STORED_STATUS.indexOf(p.status))),
+    receipts,
+    vetoes,
+  ]);
+}
+
+/**
+ * governanceHash = Poseidon(configHash, guardiansHash, oracleSetHash, flags, proposalCount,
+ * proposalsRoot, votesRoot, supplyChain) (docs/state-root.md).
+ */
+function governanceHash(state: State, t: Trees): Uint8Array {
+  const gov = state.gov;
+  const key = [
+    ...GOV_CONFIG_NAMES.map((n) => gov.config[n]),
+    gov.guardians.threshold,
+    gov.guardians.keys.join(":"),
+    gov.oracles ? `${gov.oracles.threshold}:${gov.oracles.keys.join(":")}` : "-",
+    gov.paused,
+    gov.shutdown,
+  ].join(",");
+  if (t.govKey !== key) {
+    t.govKey = key;
+    t.govSettingsHashes = [
+      hashOf(GOV_CONFIG_NAMES.map((n) => gov.config[n])),
+      guardianSetHash(gov.guardians.keys, gov.guardians.threshold),
+      fieldOf(gov.oracles ? oracleSetHashOf(gov.oracles.keys, gov.oracles.threshold) : ZERO),
+      fieldOf((gov.paused ? 1n : 0n) + (gov.shutdown ? 2n : 0n)),
+    ];
+  }
+  return poseidonElements([
+    ...t.govSettingsHashes,
+    fieldOf(BigInt(gov.proposals.length)),
+    t.proposals.root(),
+    t.votes.root(),
+    checkpointChain(t.supplyChain, gov.supply),
+  ]);
 }
 
 const idHashes = new Map<string, bigint>();
@@ -262,7 +458,7 @@ export function stateRootParts(state: State): RootParts {
     t.sums.root(),
     globalHash(state),
     paramsHash(state, t),
-    fieldOf(0n),
+    governanceHash(state, t),
   ];
   const root = poseidonElements(parts);
   const [accountsRoot, allowancesRoot, sumsRoot, g, p, gov] = parts.map(bigintOf) as [

@@ -1,0 +1,352 @@
+/**
+ * Governance state (docs/governance.md): the governance settings, the guardian and oracle key sets,
+ * the pause and shutdown flags, proposals with their vote receipts, and the checkpoints that make
+ * voting power a function of a past block height. Rules live in governance.ts; this file only holds
+ * the shapes and the checkpoint primitive that the balance helpers in state.ts call.
+ */
+import type { Journal } from "./journal.ts";
+import type { AccountId } from "./operations.ts";
+
+/** A value as of a block height: valid from `h` until the next checkpoint. */
+export interface Checkpoint {
+  readonly h: bigint;
+  v: bigint;
+}
+
+/** Vote choices, in Compound Governor Bravo's order (0 against, 1 for, 2 abstain). */
+export const SUPPORT = ["against", "for", "abstain"] as const;
+export type Support = (typeof SUPPORT)[number];
+
+const DAY = 86_400n;
+const E18 = 10n ** 18n;
+
+/** Governance settings (SPEC §4, marked (G)); periods in seconds of block time, fractions 18-decimal. */
+export interface GovConfig {
+  /** Votes for + abstain needed, as a fraction of the zkUSD supply at the snapshot (0.04). */
+  quorumFraction: bigint;
+  /** Voting power the proposer needs at the snapshot, as a fraction of the supply then (0.01). */
+  proposalThresholdFraction: bigint;
+  /** Seconds from creation to the end of voting (7 days). */
+  votingPeriod: bigint;
+  /** Seconds between queueing and the earliest execution (2 days; bounds 2–30 days). */
+  timelockDelay: bigint;
+  /** Seconds a succeeded proposal may wait to be queued, and a queued one to be executed (14 days). */
+  gracePeriod: bigint;
+}
+
+export const GOV_CONFIG_NAMES = [
+  "quorumFraction",
+  "proposalThresholdFraction",
+  "votingPeriod",
+  "timelockDelay",
+  "gracePeriod",
+] as const satisfies readonly (keyof GovConfig)[];
+export type GovConfigName = (typeof GOV_CONFIG_NAMES)[number];
+
+export const DEFAULT_GOV_CONFIG: Readonly<GovConfig> = Object.freeze({
+  quorumFraction: (4n * E18) / 100n,
+  proposalThresholdFraction: E18 / 100n,
+  votingPeriod: 7n * DAY,
+  timelockDelay: 2n * DAY,
+  gracePeriod: 14n * DAY,
+});
+
+/** Inclusive bounds; fractions are 18-decimal, periods whole seconds. */
+export const GOV_CONFIG_BOUNDS: Readonly<
+  Record<GovConfigName, { kind: "decimal" | "seconds"; min: bigint; max: bigint }>
+> = {
+  quorumFraction: { kind: "decimal", min: E18 / 100n, max: E18 / 2n },
+  proposalThresholdFraction: { kind: "decimal", min: E18 / 10_000n, max: E18 / 10n },
+  votingPeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
+  timelockDelay: { kind: "seconds", min: 2n * DAY, max: 30n * DAY },
+  gracePeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
+};
+
+/** Key slots of the price-attestation circuit (src/zk/attestation.ts ORACLE_SLOTS). */
+export const ORACLE_KEY_SLOTS = 3;
+/** Most guardian keys in a set (a k-of-n P2WSH CHECKMULTISIG stays standard up to 15 keys). */
+export const MAX_GUARDIANS = 15;
+/** Most operations in one proposal. */
+export const MAX_ACTIONS = 10;
+
+/** One operation a proposal carries. */
+export type GovAction =
+  /** Any engine parameter (params.ts) or governance setting except those in FROZEN_PARAMETERS. */
+  | { type: "setParameter"; name: string; value: bigint | boolean }
+  /** Guardian secp256k1 keys (33-byte compressed, lowercase hex) and the quorum k. */
+  | { type: "rotateGuardians"; keys: string[]; threshold: number }
+  /** Oracle BabyJubjub keys [x, y], exactly ORACLE_KEY_SLOTS of them, in circuit slot order. */
+  | { type: "rotateOracleKeys"; keys: [bigint, bigint][]; threshold: number }
+  | { type: "pause" }
+  | { type: "unpause" }
+  | { type: "shutdown" };
+
+export type GovActionType = GovAction["type"];
+
+/**
+ * Stored status. "active" covers the whole time from creation until queueing; whether it is still
+ * voting, defeated, succeeded or expired follows from the time (governance.ts `proposalState`).
+ */
+export type StoredProposalStatus = "active" | "queued" | "executed" | "canceled" | "vetoed";
+export const STORED_STATUS: readonly StoredProposalStatus[] = [
+  "active",
+  "queued",
+  "executed",
+  "canceled",
+  "vetoed",
+];
+
+export interface Receipt {
+  readonly voter: AccountId;
+  readonly support: Support;
+  readonly votes: bigint;
+}
+
+export interface Proposal {
+  readonly id: bigint;
+  readonly proposer: AccountId;
+  readonly actions: readonly GovAction[];
+  /** Voting power and supply are read at this height (the block before creation). */
+  readonly snapshot: bigint;
+  readonly startTime: bigint;
+  readonly endTime: bigint;
+  /** Votes for + abstain needed: quorumFraction × supply at the snapshot, rounded up. */
+  readonly quorum: bigint;
+  forVotes: bigint;
+  againstVotes: bigint;
+  abstainVotes: bigint;
+  /** Earliest execution time once queued (0 before). */
+  eta: bigint;
+  status: StoredProposalStatus;
+  /** In voting order (append-only); `voted` indexes them by voter. */
+  readonly receipts: Receipt[];
+  readonly voted: Map<AccountId, Receipt>;
+  /** Guardian keys that signed a veto of this proposal, in order. */
+  readonly vetoes: string[];
+}
+
+export interface GovState {
+  config: GovConfig;
+  guardians: { keys: string[]; threshold: bigint };
+  /** null until an oracle set is registered (genesis or a rotation). */
+  oracles: { keys: [bigint, bigint][]; threshold: bigint } | null;
+  paused: boolean;
+  shutdown: boolean;
+  /** proposals[id - 1]. */
+  proposals: Proposal[];
+  /** zkUSD supply checkpoints (the quorum and threshold base). */
+  supply: Checkpoint[];
+}
+
+export function createGovState(init?: {
+  config?: Partial<GovConfig>;
+  guardians?: { keys: string[]; threshold: bigint };
+  oracles?: { keys: [bigint, bigint][]; threshold: bigint } | null;
+}): GovState {
+  return {
+    config: { ...DEFAULT_GOV_CONFIG, ...init?.config },
+    guardians: init?.guardians
+      ? { keys: [...init.guardians.keys], threshold: init.guardians.threshold }
+      : { keys: [], threshold: 0n },
+    oracles: init?.oracles
+      ? { keys: init.oracles.keys.map(([x, y]) => [x, y]), threshold: init.oracles.threshold }
+      : null,
+    paused: false,
+    shutdown: false,
+    proposals: [],
+    supply: [],
+  };
+}
+
+/** The value of a checkpoint list at height h (binary search; 0 before the first checkpoint). */
+export function valueAt(list: readonly Checkpoint[], h: bigint): bigint {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.h <= h) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0n : list[lo - 1]!.v;
+}
+
+/** The latest value of a checkpoint list (0 when empty). */
+export const latestValue = (list: readonly Checkpoint[]): bigint =>
+  list.length === 0 ? 0n : list[list.length - 1]!.v;
+
+/**
+ * Journaled write of `value` at height h: overwrites the last checkpoint when it is at h (or later:
+ * heights never go back on chain), appends otherwise. Returns false when nothing changed.
+ */
+export function writeCheckpoint(list: Checkpoint[], h: bigint, value: bigint, journal: Journal): boolean {
+  const last = list[list.length - 1];
+  if (last === undefined ? value === 0n : last.v === value) return false;
+  if (last !== undefined && last.h >= h) {
+    journal.set(last, "v", value);
+    return true;
+  }
+  list.push({ h, v: value });
+  journal.onRollback(() => {
+    list.pop();
+  });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON form (state.ts `serializeState`): bigints as decimal strings of raw units.
+
+type RawAction =
+  | { type: "setParameter"; name: string; value: string | boolean }
+  | { type: "rotateGuardians"; keys: string[]; threshold: number }
+  | { type: "rotateOracleKeys"; keys: [string, string][]; threshold: number }
+  | { type: "pause" | "unpause" | "shutdown" };
+
+export interface SerializedGov {
+  config: Record<string, string>;
+  guardians: { keys: string[]; threshold: string };
+  oracles: { keys: [string, string][]; threshold: string } | null;
+  paused: boolean;
+  shutdown: boolean;
+  supply: [string, string][];
+  /** [account index, delegate or null, checkpoints] for accounts with either. */
+  accounts: [number, string | null, [string, string][]][];
+  proposals: {
+    id: string;
+    proposer: string;
+    actions: RawAction[];
+    snapshot: string;
+    startTime: string;
+    endTime: string;
+    quorum: string;
+    forVotes: string;
+    againstVotes: string;
+    abstainVotes: string;
+    eta: string;
+    status: StoredProposalStatus;
+    receipts: [string, Support, string][];
+    vetoes: string[];
+  }[];
+}
+
+const cps = (list: readonly Checkpoint[]): [string, string][] => list.map((c) => [String(c.h), String(c.v)]);
+const fromCps = (rows: readonly [string, string][]): Checkpoint[] =>
+  rows.map(([h, v]) => ({ h: BigInt(h), v: BigInt(v) }));
+
+function rawAction(a: GovAction): RawAction {
+  switch (a.type) {
+    case "setParameter":
+      return { type: a.type, name: a.name, value: typeof a.value === "boolean" ? a.value : String(a.value) };
+    case "rotateGuardians":
+      return { type: a.type, keys: [...a.keys], threshold: a.threshold };
+    case "rotateOracleKeys":
+      return { type: a.type, keys: a.keys.map(([x, y]) => [String(x), String(y)]), threshold: a.threshold };
+    default:
+      return { type: a.type };
+  }
+}
+
+function actionFromRaw(a: RawAction): GovAction {
+  switch (a.type) {
+    case "setParameter":
+      return { type: a.type, name: a.name, value: typeof a.value === "boolean" ? a.value : BigInt(a.value) };
+    case "rotateGuardians":
+      return { type: a.type, keys: [...a.keys], threshold: a.threshold };
+    case "rotateOracleKeys":
+      return { type: a.type, keys: a.keys.map(([x, y]) => [BigInt(x), BigInt(y)]), threshold: a.threshold };
+    default:
+      return { type: a.type };
+  }
+}
+
+/** Accounts are passed in index order as (delegate, votes) pairs. */
+export function serializeGov(
+  gov: GovState,
+  accounts: readonly { index: number; delegate: AccountId | null; votes: Checkpoint[] }[],
+): SerializedGov {
+  const config: Record<string, string> = {};
+  for (const name of GOV_CONFIG_NAMES) config[name] = String(gov.config[name]);
+  return {
+    config,
+    guardians: { keys: [...gov.guardians.keys], threshold: String(gov.guardians.threshold) },
+    oracles: gov.oracles
+      ? {
+          keys: gov.oracles.keys.map(([x, y]) => [String(x), String(y)]),
+          threshold: String(gov.oracles.threshold),
+        }
+      : null,
+    paused: gov.paused,
+    shutdown: gov.shutdown,
+    supply: cps(gov.supply),
+    accounts: accounts
+      .filter((a) => a.delegate !== null || a.votes.length > 0)
+      .map((a) => [a.index, a.delegate, cps(a.votes)]),
+    proposals: gov.proposals.map((p) => ({
+      id: String(p.id),
+      proposer: p.proposer,
+      actions: p.actions.map(rawAction),
+      snapshot: String(p.snapshot),
+      startTime: String(p.startTime),
+      endTime: String(p.endTime),
+      quorum: String(p.quorum),
+      forVotes: String(p.forVotes),
+      againstVotes: String(p.againstVotes),
+      abstainVotes: String(p.abstainVotes),
+      eta: String(p.eta),
+      status: p.status,
+      receipts: p.receipts.map((r) => [r.voter, r.support, String(r.votes)]),
+      vetoes: [...p.vetoes],
+    })),
+  };
+}
+
+/** Rebuilds the governance state; `account(index)` returns the account record to fill. */
+export function deserializeGov(
+  data: SerializedGov,
+  account: (index: number) => { delegate: AccountId | null; votes: Checkpoint[] },
+): GovState {
+  const config = { ...DEFAULT_GOV_CONFIG };
+  for (const name of GOV_CONFIG_NAMES)
+    if (data.config[name] !== undefined) config[name] = BigInt(data.config[name]);
+  for (const [index, delegate, votes] of data.accounts) {
+    const a = account(index);
+    a.delegate = delegate;
+    a.votes = fromCps(votes);
+  }
+  return {
+    config,
+    guardians: { keys: [...data.guardians.keys], threshold: BigInt(data.guardians.threshold) },
+    oracles: data.oracles
+      ? {
+          keys: data.oracles.keys.map(([x, y]) => [BigInt(x), BigInt(y)]),
+          threshold: BigInt(data.oracles.threshold),
+        }
+      : null,
+    paused: data.paused,
+    shutdown: data.shutdown,
+    supply: fromCps(data.supply),
+    proposals: data.proposals.map((p) => {
+      const receipts: Receipt[] = p.receipts.map(([voter, support, votes]) => ({
+        voter,
+        support,
+        votes: BigInt(votes),
+      }));
+      return {
+        id: BigInt(p.id),
+        proposer: p.proposer,
+        actions: p.actions.map(actionFromRaw),
+        snapshot: BigInt(p.snapshot),
+        startTime: BigInt(p.startTime),
+        endTime: BigInt(p.endTime),
+        quorum: BigInt(p.quorum),
+        forVotes: BigInt(p.forVotes),
+        againstVotes: BigInt(p.againstVotes),
+        abstainVotes: BigInt(p.abstainVotes),
+        eta: BigInt(p.eta),
+        status: p.status,
+        receipts,
+        voted: new Map(receipts.map((r) => [r.voter, r])),
+        vetoes: [...p.vetoes],
+      };
+    }),
+  };
+}

@@ -1,0 +1,631 @@
+/**
+ * Governance rules (docs/governance.md): proposals of one to ten operations, voting power read from
+ * checkpoints at the proposal's snapshot height, delegation, quorum on the supply at the snapshot, a
+ * timelock between the vote and execution, a grace period, cancellation by the proposer, a guardian
+ * veto, and what pause and shutdown refuse. Every write goes through the operation's journal.
+ */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
+import { ProtocolError } from "./errors.ts";
+import {
+  DEFAULT_GOV_CONFIG,
+  GOV_CONFIG_BOUNDS,
+  GOV_CONFIG_NAMES,
+  type GovAction,
+  type GovConfig,
+  type GovConfigName,
+  type GovState,
+  MAX_ACTIONS,
+  MAX_GUARDIANS,
+  ORACLE_KEY_SLOTS,
+  type Proposal,
+  type Receipt,
+  type Support,
+  valueAt,
+} from "./govState.ts";
+import type { AccountId, Operation } from "./operations.ts";
+import { PARAM_BOUNDS, type Params, parseParamValue, validateParams } from "./params.ts";
+import { FIELD_MODULUS } from "./poseidon.ts";
+import { findAccount, getOrCreateAccount, type State, writeVotes } from "./state.ts";
+import { require, type Tx } from "./tx.ts";
+
+/**
+ * Engine parameters governance may not change, because existing records depend on them:
+ * `gasReserve` is part of every open vault's debt and of the gas pool (closing and liquidation pay
+ * back the current value), and `initialPrice` only means something at genesis.
+ */
+export const FROZEN_PARAMETERS: readonly (keyof Params)[] = ["gasReserve", "initialPrice"];
+
+/** Names a setParameter action may use, in a fixed order (the spell codec's parameter index). */
+export const SETTABLE_PARAMETERS: readonly string[] = [
+  ...(Object.keys(PARAM_BOUNDS) as (keyof Params)[]),
+  ...GOV_CONFIG_NAMES,
+];
+
+const isGovConfigName = (name: string): name is GovConfigName =>
+  (GOV_CONFIG_NAMES as readonly string[]).includes(name);
+const isParamName = (name: string): name is keyof Params => name in PARAM_BOUNDS;
+
+/** A proposal's state at time `now` (the stored status refined by the clock). */
+export type ProposalState =
+  | "active"
+  | "defeated"
+  | "succeeded"
+  | "queued"
+  | "expired"
+  | "executed"
+  | "canceled"
+  | "vetoed";
+
+/** Quorum counts votes for and abstain (OpenZeppelin GovernorCountingSimple); for must beat against. */
+export function proposalPassed(p: Proposal): boolean {
+  return p.forVotes + p.abstainVotes >= p.quorum && p.forVotes > p.againstVotes;
+}
+
+export function proposalState(p: Proposal, config: GovConfig, now: bigint): ProposalState {
+  switch (p.status) {
+    case "executed":
+    case "canceled":
+    case "vetoed":
+      return p.status;
+    case "queued":
+      return now >= p.eta + config.gracePeriod ? "expired" : "queued";
+    case "active":
+      if (now < p.endTime) return "active";
+      if (!proposalPassed(p)) return "defeated";
+      return now < p.endTime + config.gracePeriod ? "succeeded" : "expired";
+  }
+}
+
+/** ceil(amount × fraction): a quorum or threshold is never below its fraction of the supply. */
+export const fractionOfCeil = (amount: bigint, fraction: bigint): bigint =>
+  (amount * fraction + ONE - 1n) / ONE;
+
+// ---------------------------------------------------------------------------------------------
+// Validation of actions (at proposal time, and again at execution)
+
+const GUARDIAN_KEY_RE = /^0[23][0-9a-f]{64}$/;
+
+/** Checks a guardian set: 1–15 distinct compressed secp256k1 keys (lowercase hex) and 1 ≤ k ≤ n. */
+export function checkGuardianSet(keys: readonly string[], threshold: number): void {
+  const bad = (why: string) => new ProtocolError("invalidGuardianSet", `guardian set: ${why}`);
+  if (!Array.isArray(keys) || keys.length < 1 || keys.length > MAX_GUARDIANS)
+    throw bad(`expected 1 to ${MAX_GUARDIANS} keys`);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys.length)
+    throw bad(`threshold ${threshold} is not between 1 and ${keys.length}`);
+  for (const [i, key] of keys.entries()) {
+    if (typeof key !== "string" || !GUARDIAN_KEY_RE.test(key))
+      throw bad(`key ${i}: expected 33-byte compressed key as 66 lowercase hex digits`);
+    try {
+      secp256k1.Point.fromHex(key);
+    } catch {
+      throw bad(`key ${i} is not a point on secp256k1`);
+    }
+  }
+  if (new Set(keys).size !== keys.length) throw bad("keys must be distinct");
+}
+
+// BabyJubjub (twisted Edwards over BN254's scalar field): a·x² + y² = 1 + d·x²·y².
+const BJJ_A = 168700n;
+const BJJ_D = 168696n;
+
+/** True when (x, y) is on BabyJubjub. */
+export function isBabyJubPoint(x: bigint, y: bigint): boolean {
+  const p = FIELD_MODULUS;
+  if (x < 0n || y < 0n || x >= p || y >= p) return false;
+  const x2 = (x * x) % p;
+  const y2 = (y * y) % p;
+  return (BJJ_A * x2 + y2) % p === (1n + ((BJJ_D * x2) % p) * y2) % p;
+}
+
+/** Checks an oracle set: exactly ORACLE_KEY_SLOTS distinct BabyJubjub points and 1 ≤ k ≤ slots. */
+export function checkOracleSet(keys: readonly (readonly [bigint, bigint])[], threshold: number): void {
+  const bad = (why: string) => new ProtocolError("invalidOracleSet", `oracle set: ${why}`);
+  if (!Array.isArray(keys) || keys.length !== ORACLE_KEY_SLOTS)
+    throw bad(`expected ${ORACLE_KEY_SLOTS} keys (the circuit's slots)`);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > ORACLE_KEY_SLOTS)
+    throw bad(`threshold ${threshold} is not between 1 and ${ORACLE_KEY_SLOTS}`);
+  for (const [i, key] of keys.entries()) {
+    if (!Array.isArray(key) || key.length !== 2 || !isBabyJubPoint(key[0], key[1]))
+      throw bad(`key ${i} is not a point on BabyJubjub`);
+  }
+  if (new Set(keys.map(([x, y]) => `${x},${y}`)).size !== keys.length) throw bad("keys must be distinct");
+}
+
+function checkConfigValue(name: GovConfigName, value: bigint | boolean): bigint {
+  const bound = GOV_CONFIG_BOUNDS[name];
+  if (typeof value !== "bigint") throw new ProtocolError("invalidParameter", `${name}: expected a number`);
+  const show = (v: bigint) => (bound.kind === "decimal" ? formatDecimal(v) : `${v} s`);
+  if (value < bound.min || value > bound.max) {
+    throw new ProtocolError(
+      "invalidParameter",
+      `${name} = ${show(value)} is outside its bounds ${show(bound.min)} to ${show(bound.max)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a whole governance configuration against its bounds (genesis, scenario files). */
+export function validateGovConfig(config: GovConfig): GovConfig {
+  for (const name of GOV_CONFIG_NAMES) checkConfigValue(name, config[name]);
+  return config;
+}
+
+/**
+ * Checks every action of a proposal against the current state: parameter changes are applied in
+ * order to a copy and the result must satisfy every bound and relation (so MCR and CCR can move
+ * together in one proposal).
+ */
+export function validateActions(state: State, actions: readonly GovAction[]): void {
+  if (!Array.isArray(actions) || actions.length < 1 || actions.length > MAX_ACTIONS) {
+    throw new ProtocolError("invalidProposal", `a proposal carries 1 to ${MAX_ACTIONS} operations`);
+  }
+  const params: Params = { ...state.params };
+  let touchedParams = false;
+  for (const action of actions) {
+    switch (action.type) {
+      case "setParameter": {
+        const { name, value } = action;
+        if (isGovConfigName(name)) checkConfigValue(name, value);
+        else if (isParamName(name)) {
+          if (FROZEN_PARAMETERS.includes(name))
+            throw new ProtocolError("parameterNotGovernable", `${name} cannot be changed by governance`);
+          (params as unknown as Record<string, bigint | boolean>)[name] = value;
+          touchedParams = true;
+        } else throw new ProtocolError("invalidParameter", `unknown parameter "${name}"`);
+        break;
+      }
+      case "rotateGuardians":
+        checkGuardianSet(action.keys, action.threshold);
+        break;
+      case "rotateOracleKeys":
+        checkOracleSet(action.keys, action.threshold);
+        break;
+      case "pause":
+      case "unpause":
+      case "shutdown":
+        break;
+      default:
+        throw new ProtocolError(
+          "invalidProposal",
+          `unknown proposal operation ${JSON.stringify((action as { type?: unknown }).type)}`,
+        );
+    }
+  }
+  if (touchedParams) validateParams(params);
+}
+
+/** One line per action, for events and screens. */
+export function describeAction(action: GovAction): string {
+  switch (action.type) {
+    case "setParameter":
+      return `setParameter ${action.name} = ${formatParameter(action.name, action.value)}`;
+    case "rotateGuardians":
+      return `rotateGuardians ${action.threshold}-of-${action.keys.length}`;
+    case "rotateOracleKeys":
+      return `rotateOracleKeys ${action.threshold}-of-${action.keys.length}`;
+    default:
+      return action.type;
+  }
+}
+
+/** A parameter value as text: decimals as decimals, counts and seconds as integers. */
+export function formatParameter(name: string, value: bigint | boolean): string {
+  if (typeof value === "boolean") return String(value);
+  const kind = isGovConfigName(name)
+    ? GOV_CONFIG_BOUNDS[name].kind
+    : isParamName(name)
+      ? PARAM_BOUNDS[name].kind
+      : "integer";
+  return kind === "decimal" ? formatDecimal(value) : value.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pause and shutdown (docs/governance.md "What pause and shutdown refuse")
+
+/**
+ * Pause refuses what creates new debt: opening a vault and borrowing more. Shutdown (permanent)
+ * refuses those, liquidations and stability-pool deposits. Repaying, closing, withdrawing
+ * collateral and pool deposits, claiming, redeeming, transfers, prices and governance stay open.
+ */
+export function requireOperationAllowed(gov: GovState, op: Operation): void {
+  const newDebt = op.type === "openVault" || (op.type === "adjustVault" && (op.borrow ?? 0n) > 0n);
+  if (gov.shutdown) {
+    const frozen =
+      newDebt ||
+      op.type === "liquidate" ||
+      op.type === "liquidateBatch" ||
+      op.type === "liquidateList" ||
+      op.type === "poolDeposit";
+    require(!frozen, "shutdown");
+  }
+  if (gov.paused) require(!newDebt, "paused");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+function proposalById(tx: Tx, id: bigint): Proposal {
+  const p =
+    id >= 1n && id <= BigInt(tx.state.gov.proposals.length)
+      ? tx.state.gov.proposals[Number(id) - 1]
+      : undefined;
+  if (!p) throw new ProtocolError("unknownProposal", `there is no proposal ${id}`);
+  return p;
+}
+
+const markProposal = (tx: Tx, p: Proposal) => tx.state.root.dirtyProposals.add(Number(p.id) - 1);
+
+/** Voting power of an account at a height (checkpoints; 0 for unknown accounts). */
+export function votingPowerAt(state: State, id: AccountId, height: bigint): bigint {
+  const a = findAccount(state, id);
+  return a ? valueAt(a.votes, height) : 0n;
+}
+
+export function propose(tx: Tx, proposer: AccountId, actions: GovAction[]): { proposalId: bigint } {
+  const s = tx.state;
+  const gov = s.gov;
+  validateActions(s, actions);
+  // The snapshot is the block before this one: no balance written in this block counts.
+  const snapshot = s.height - 1n;
+  const supply = valueAt(gov.supply, snapshot);
+  const power = votingPowerAt(s, proposer, snapshot);
+  const threshold = fractionOfCeil(supply, gov.config.proposalThresholdFraction);
+  require(power > 0n &&
+    power >=
+      threshold, "proposalThresholdNotMet", `${proposer} had ${formatDecimal(power)} votes at height ${snapshot}; the threshold is ${formatDecimal(threshold)}`);
+  const id = BigInt(gov.proposals.length + 1);
+  const proposal: Proposal = {
+    id,
+    proposer,
+    actions: actions.map((a) => structuredClone(a)),
+    snapshot,
+    startTime: tx.now,
+    endTime: tx.now + gov.config.votingPeriod,
+    quorum: fractionOfCeil(supply, gov.config.quorumFraction),
+    forVotes: 0n,
+    againstVotes: 0n,
+    abstainVotes: 0n,
+    eta: 0n,
+    status: "active",
+    receipts: [],
+    voted: new Map(),
+    vetoes: [],
+  };
+  gov.proposals.push(proposal);
+  tx.j.onRollback(() => {
+    gov.proposals.pop();
+  });
+  markProposal(tx, proposal);
+  tx.events.push({
+    type: "ProposalCreated",
+    proposalId: id,
+    proposer,
+    snapshot,
+    startTime: proposal.startTime,
+    endTime: proposal.endTime,
+    quorum: proposal.quorum,
+    actions: proposal.actions.map(describeAction),
+  });
+  return { proposalId: id };
+}
+
+const TALLY = { for: "forVotes", against: "againstVotes", abstain: "abstainVotes" } as const;
+
+export function vote(tx: Tx, voter: AccountId, proposalId: bigint, support: Support): { votes: bigint } {
+  const p = proposalById(tx, proposalId);
+  require(proposalState(p, tx.state.gov.config, tx.now) ===
+    "active", "votingClosed", `proposal ${proposalId} is ${proposalState(p, tx.state.gov.config, tx.now)}`);
+  require(!p.voted.has(voter), "alreadyVoted");
+  require(support in TALLY, "malformedOperation", `support must be for, against or abstain`);
+  const votes = votingPowerAt(tx.state, voter, p.snapshot);
+  require(votes > 0n, "noVotingPower", `${voter} had no voting power at height ${p.snapshot}`);
+  const receipt: Receipt = { voter, support, votes };
+  p.receipts.push(receipt);
+  p.voted.set(voter, receipt);
+  tx.j.onRollback(() => {
+    p.receipts.pop();
+    p.voted.delete(voter);
+  });
+  const field = TALLY[support];
+  tx.j.set(p, field, p[field] + votes);
+  markProposal(tx, p);
+  tx.events.push({ type: "VoteCast", proposalId, voter, support, votes });
+  return { votes };
+}
+
+/** Moves all of the delegator's power to `delegatee` (null = back to itself). */
+function setDelegate(tx: Tx, delegator: AccountId, delegatee: AccountId | null): void {
+  const s = tx.state;
+  const a = getOrCreateAccount(s, delegator, tx.j);
+  const to = delegatee === null || delegatee === delegator ? null : delegatee;
+  const oldTarget = a.delegate === null ? a : s.accounts.get(a.delegate)!;
+  const newTarget = to === null ? a : getOrCreateAccount(s, to, tx.j);
+  if (oldTarget !== newTarget && a.balance > 0n) {
+    writeVotes(s, tx.j, oldTarget, valueAt(oldTarget.votes, s.height) - a.balance);
+    writeVotes(s, tx.j, newTarget, valueAt(newTarget.votes, s.height) + a.balance);
+  }
+  tx.j.set(a, "delegate", to);
+  s.root.dirtyVotes.add(a.index);
+  tx.events.push({
+    type: "DelegateChanged",
+    delegator,
+    fromDelegate: oldTarget.id,
+    toDelegate: newTarget.id,
+  });
+}
+
+export function delegate(tx: Tx, delegator: AccountId, delegatee: AccountId): void {
+  setDelegate(tx, delegator, delegatee);
+}
+
+export function undelegate(tx: Tx, delegator: AccountId): void {
+  require(findAccount(tx.state, delegator)?.delegate != null, "notDelegated");
+  setDelegate(tx, delegator, null);
+}
+
+export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
+  const p = proposalById(tx, proposalId);
+  const state = proposalState(p, tx.state.gov.config, tx.now);
+  require(state === "succeeded", "proposalNotSucceeded", `proposal ${proposalId} is ${state}`);
+  const eta = tx.now + tx.state.gov.config.timelockDelay;
+  tx.j.set(p, "eta", eta);
+  tx.j.set(p, "status", "queued");
+  markProposal(tx, p);
+  tx.events.push({ type: "ProposalQueued", proposalId, eta });
+  return { eta };
+}
+
+export function execute(tx: Tx, proposalId: bigint): void {
+  const p = proposalById(tx, proposalId);
+  const gov = tx.state.gov;
+  require(p.status ===
+    "queued", "proposalNotQueued", `proposal ${proposalId} is ${proposalState(p, gov.config, tx.now)}`);
+  require(tx.now >= p.eta, "timelockNotElapsed", `proposal ${proposalId} can be executed from time ${p.eta}`);
+  require(tx.now < p.eta + gov.config.gracePeriod, "proposalExpired");
+  tx.j.set(p, "status", "executed");
+  markProposal(tx, p);
+  // Checked again: another proposal may have moved a related parameter since this one was made.
+  validateActions(tx.state, p.actions);
+  for (const action of p.actions) executeAction(tx, action);
+  tx.events.push({ type: "ProposalExecuted", proposalId });
+}
+
+function executeAction(tx: Tx, action: GovAction): void {
+  const s = tx.state;
+  const gov = s.gov;
+  switch (action.type) {
+    case "setParameter": {
+      const { name, value } = action;
+      const target = (isGovConfigName(name) ? gov.config : s.params) as unknown as Record<
+        string,
+        bigint | boolean
+      >;
+      const old = target[name]!;
+      tx.j.set(target, name, value);
+      tx.events.push({
+        type: "ParameterChanged",
+        name,
+        oldValue: formatParameter(name, old),
+        newValue: formatParameter(name, value),
+      });
+      return;
+    }
+    case "rotateGuardians":
+      tx.j.set(gov, "guardians", { keys: [...action.keys], threshold: BigInt(action.threshold) });
+      tx.events.push({
+        type: "GuardiansRotated",
+        keys: [...action.keys],
+        threshold: BigInt(action.threshold),
+      });
+      return;
+    case "rotateOracleKeys":
+      tx.j.set(gov, "oracles", {
+        keys: action.keys.map(([x, y]): [bigint, bigint] => [x, y]),
+        threshold: BigInt(action.threshold),
+      });
+      tx.events.push({
+        type: "OracleKeysRotated",
+        keys: action.keys.map(([x, y]) => `${x},${y}`),
+        threshold: BigInt(action.threshold),
+      });
+      return;
+    case "pause":
+      tx.j.set(gov, "paused", true);
+      tx.events.push({ type: "Paused" });
+      return;
+    case "unpause":
+      tx.j.set(gov, "paused", false);
+      tx.events.push({ type: "Unpaused" });
+      return;
+    case "shutdown":
+      tx.j.set(gov, "shutdown", true);
+      tx.events.push({ type: "Shutdown" });
+      return;
+  }
+}
+
+export function cancel(tx: Tx, proposer: AccountId, proposalId: bigint): void {
+  const p = proposalById(tx, proposalId);
+  require(p.proposer === proposer, "notProposer");
+  require(p.status === "active" || p.status === "queued", "proposalClosed");
+  tx.j.set(p, "status", "canceled");
+  markProposal(tx, p);
+  tx.events.push({ type: "ProposalCanceled", proposalId });
+}
+
+/**
+ * One guardian's veto signature. The actor must be a key of the current guardian set (on chain: the
+ * transaction's first input is that key's P2WPKH output, so Bitcoin checked its signature). The
+ * proposal is vetoed when signatures from `threshold` keys of the current set are in.
+ */
+export function veto(tx: Tx, guardian: AccountId, proposalId: bigint): void {
+  const gov = tx.state.gov;
+  const key = guardian.toLowerCase();
+  require(gov.guardians.keys.includes(key), "notGuardian", `${guardian} is not a registered guardian key`);
+  const p = proposalById(tx, proposalId);
+  require(p.status === "active" || p.status === "queued", "proposalClosed");
+  require(!p.vetoes.includes(key), "alreadyVetoed");
+  p.vetoes.push(key);
+  tx.j.onRollback(() => {
+    p.vetoes.pop();
+  });
+  markProposal(tx, p);
+  const approvals = BigInt(p.vetoes.filter((k) => gov.guardians.keys.includes(k)).length);
+  tx.events.push({
+    type: "VetoSigned",
+    proposalId,
+    guardian: key,
+    approvals,
+    threshold: gov.guardians.threshold,
+  });
+  if (approvals >= gov.guardians.threshold) {
+    tx.j.set(p, "status", "vetoed");
+    tx.events.push({ type: "ProposalVetoed", proposalId });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON form of actions (scenario files, CLI): amounts as decimal strings, periods in whole seconds.
+
+type Json = Record<string, unknown>;
+
+function jsonInteger(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new ProtocolError("malformedOperation", `${field}: expected a whole number`);
+  return value;
+}
+
+function jsonField(value: unknown, field: string): bigint {
+  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== "string" || !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text))
+    throw new ProtocolError("malformedOperation", `${field}: expected a field element (decimal or 0x hex)`);
+  return BigInt(text);
+}
+
+/** Parses a configuration or parameter value from JSON (decimal string, whole seconds, boolean). */
+export function parseGovValue(name: string, raw: unknown): bigint | boolean {
+  if (isGovConfigName(name)) {
+    const bound = GOV_CONFIG_BOUNDS[name];
+    if (bound.kind === "decimal") return parseParamValueDecimal(raw, name);
+    const text = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
+    if (typeof text !== "string" || !/^[0-9]+$/.test(text))
+      throw new ProtocolError(
+        "invalidParameter",
+        `${name}: expected whole seconds, got ${JSON.stringify(raw)}`,
+      );
+    return BigInt(text);
+  }
+  return parseParamValue(name, raw);
+}
+
+function parseParamValueDecimal(raw: unknown, name: string): bigint {
+  try {
+    return parseDecimal(raw, name);
+  } catch (error) {
+    throw new ProtocolError("invalidParameter", (error as Error).message);
+  }
+}
+
+/** One proposal action from its JSON form (docs/scenarios.md). Shape only; rules at proposal time. */
+export function govActionFromJson(raw: unknown, field = "action"): GovAction {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ProtocolError("malformedOperation", `${field}: expected an object`);
+  const a = raw as Json;
+  switch (a.type) {
+    case "setParameter":
+      if (typeof a.name !== "string")
+        throw new ProtocolError("malformedOperation", `${field}.name: expected a parameter name`);
+      return { type: "setParameter", name: a.name, value: parseGovValue(a.name, a.value) };
+    case "rotateGuardians":
+      if (!Array.isArray(a.keys) || !a.keys.every((k) => typeof k === "string"))
+        throw new ProtocolError("malformedOperation", `${field}.keys: expected hex strings`);
+      return {
+        type: "rotateGuardians",
+        keys: (a.keys as string[]).map((k) => k.toLowerCase()),
+        threshold: jsonInteger(a.threshold, `${field}.threshold`),
+      };
+    case "rotateOracleKeys":
+      if (!Array.isArray(a.keys))
+        throw new ProtocolError("malformedOperation", `${field}.keys: expected [x, y] pairs`);
+      return {
+        type: "rotateOracleKeys",
+        keys: a.keys.map((k, i) => {
+          if (!Array.isArray(k) || k.length !== 2)
+            throw new ProtocolError("malformedOperation", `${field}.keys[${i}]: expected [x, y]`);
+          return [jsonField(k[0], `${field}.keys[${i}][0]`), jsonField(k[1], `${field}.keys[${i}][1]`)];
+        }),
+        threshold: jsonInteger(a.threshold, `${field}.threshold`),
+      };
+    case "pause":
+    case "unpause":
+    case "shutdown":
+      return { type: a.type };
+    default:
+      throw new ProtocolError(
+        "invalidProposal",
+        `${field}: unknown proposal operation ${JSON.stringify(a.type)}`,
+      );
+  }
+}
+
+/** The JSON form of an action (inverse of govActionFromJson). */
+export function govActionToJson(action: GovAction): Json {
+  switch (action.type) {
+    case "setParameter":
+      return {
+        type: action.type,
+        name: action.name,
+        value: typeof action.value === "boolean" ? action.value : formatParameter(action.name, action.value),
+      };
+    case "rotateGuardians":
+      return { type: action.type, keys: [...action.keys], threshold: action.threshold };
+    case "rotateOracleKeys":
+      return {
+        type: action.type,
+        keys: action.keys.map(([x, y]) => [x.toString(), y.toString()]),
+        threshold: action.threshold,
+      };
+    default:
+      return { type: action.type };
+  }
+}
+
+/** Genesis governance from JSON `{ config?, guardians?: {keys, threshold}, oracles?: {keys, threshold} }`. */
+export function govGenesisFromJson(raw: unknown): {
+  config: GovConfig;
+  guardians?: { keys: string[]; threshold: bigint };
+  oracles?: { keys: [bigint, bigint][]; threshold: bigint };
+} {
+  if (raw !== undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw)))
+    throw new ProtocolError("malformedOperation", "governance must be an object");
+  const g = (raw ?? {}) as Json;
+  const config: GovConfig = { ...DEFAULT_GOV_CONFIG };
+  if (g.config !== undefined) {
+    if (typeof g.config !== "object" || g.config === null)
+      throw new ProtocolError("invalidParameter", "governance.config must be an object");
+    for (const [name, value] of Object.entries(g.config)) {
+      if (!isGovConfigName(name))
+        throw new ProtocolError("invalidParameter", `unknown governance setting "${name}"`);
+      config[name] = parseGovValue(name, value) as bigint;
+    }
+  }
+  validateGovConfig(config);
+  const out: ReturnType<typeof govGenesisFromJson> = { config };
+  if (g.guardians !== undefined) {
+    const a = govActionFromJson(
+      { ...(g.guardians as Json), type: "rotateGuardians" },
+      "governance.guardians",
+    );
+    if (a.type !== "rotateGuardians") throw new Error("unreachable");
+    checkGuardianSet(a.keys, a.threshold);
+    out.guardians = { keys: a.keys, threshold: BigInt(a.threshold) };
+  }
+  if (g.oracles !== undefined) {
+    const a = govActionFromJson({ ...(g.oracles as Json), type: "rotateOracleKeys" }, "governance.oracles");
+    if (a.type !== "rotateOracleKeys") throw new Error("unreachable");
+    checkOracleSet(a.keys, a.threshold);
+    out.oracles = { keys: a.keys, threshold: BigInt(a.threshold) };
+  }
+  return out;
+}
