@@ -1,5 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
+import type { GovAction } from "../protocol/govState.ts";
 import type { Operation } from "../protocol/operations.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
 import {
@@ -24,6 +26,30 @@ const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
+
+const proposalId = fc.bigInt({ min: 1n, max: (1n << 64n) - 1n });
+const guardianKey = fc.stringMatching(/^0[23][0-9a-f]{64}$/);
+const uint256 = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n });
+const govAction: fc.Arbitrary<GovAction> = fc.oneof(
+  fc
+    .constantFrom(...SETTABLE_PARAMETERS)
+    .chain((name) =>
+      (name === "utilizationPremiumEnabled" ? fc.boolean() : amount).map(
+        (value): GovAction => ({ type: "setParameter", name, value }),
+      ),
+    ),
+  fc.record({
+    type: fc.constant("rotateGuardians" as const),
+    keys: fc.array(guardianKey, { minLength: 1, maxLength: 6 }),
+    threshold: fc.integer({ min: 0, max: 255 }),
+  }),
+  fc.record({
+    type: fc.constant("rotateOracleKeys" as const),
+    keys: fc.array(fc.tuple(uint256, uint256), { minLength: 1, maxLength: 3 }),
+    threshold: fc.integer({ min: 0, max: 255 }),
+  }),
+  fc.constantFrom<GovAction>({ type: "pause" }, { type: "unpause" }, { type: "shutdown" }),
+);
 
 const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
   fc.record({ type: fc.constant("setPrice" as const), price: amount }),
@@ -61,6 +87,21 @@ const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
     owners: fc.array(account, { minLength: 1, maxLength: 8 }),
   }),
   fc.record({ type: fc.constant("redeem" as const), amount, maxFee: opt(amount) }).map(clean),
+  fc.record({
+    type: fc.constant("propose" as const),
+    actions: fc.array(govAction, { minLength: 1, maxLength: 2 }),
+  }),
+  fc.record({
+    type: fc.constant("vote" as const),
+    proposalId,
+    support: fc.constantFrom("for" as const, "against" as const, "abstain" as const),
+  }),
+  fc.record({ type: fc.constant("delegate" as const), delegatee: account }),
+  fc.constant({ type: "undelegate" as const }),
+  fc.record({ type: fc.constant("queue" as const), proposalId }),
+  fc.record({ type: fc.constant("execute" as const), proposalId }),
+  fc.record({ type: fc.constant("cancel" as const), proposalId }),
+  fc.record({ type: fc.constant("veto" as const), proposalId }),
 );
 
 const spell: fc.Arbitrary<Spell> = fc.record({
@@ -164,7 +205,7 @@ describe("spell codec", () => {
     badMagic[0] = 0;
     expect(tryDecodeSpell(badMagic)).toMatchObject({ ok: false, error: { code: "badMagic" } });
     const badOp = b.slice();
-    badOp[6] = 0x60; // governance range: reserved, not yet defined
+    badOp[6] = 0x67; // governance range: reserved, not yet defined
     expect(tryDecodeSpell(badOp)).toMatchObject({ ok: false, error: { code: "unknownOpCode" } });
   });
 
@@ -236,6 +277,74 @@ describe("spell codec", () => {
       expect(toOperation(decodeSpell(bytes).op, actor!)).toEqual(op);
     }
     expect(fromOperation({ type: "setPrice", price: 5n }).actor).toBeNull();
+  });
+
+  it("carries governance operations with their actor, and proposals with every action kind", () => {
+    const guardian = `03${"ab".repeat(32)}`;
+    const ops: Operation[] = [
+      {
+        type: "propose",
+        proposer: "alice",
+        actions: [
+          { type: "setParameter", name: "MCR", value: 12n * 10n ** 17n },
+          { type: "setParameter", name: "utilizationPremiumEnabled", value: true },
+          { type: "setParameter", name: "timelockDelay", value: 3n * 86_400n },
+          { type: "rotateGuardians", keys: [guardian, `02${"cd".repeat(32)}`], threshold: 2 },
+          {
+            type: "rotateOracleKeys",
+            keys: [
+              [1n, 2n],
+              [3n, 4n],
+              [5n, (1n << 255n) + 7n],
+            ],
+            threshold: 2,
+          },
+          { type: "pause" },
+          { type: "unpause" },
+          { type: "shutdown" },
+        ],
+      },
+      { type: "vote", voter: "bob", proposalId: 1n, support: "abstain" },
+      { type: "delegate", delegator: "bob", delegatee: "carol" },
+      { type: "undelegate", delegator: "bob" },
+      { type: "queue", caller: "keeper", proposalId: 300n },
+      { type: "execute", caller: "keeper", proposalId: 300n },
+      { type: "cancel", proposer: "alice", proposalId: 2n },
+      { type: "veto", guardian, proposalId: 2n },
+    ];
+    for (const op of ops) {
+      const { op: sop, actor } = fromOperation(op);
+      const bytes = encodeSpell({
+        version: 1,
+        op: sop,
+        attestation: new Uint8Array(),
+        proof: new Uint8Array(128),
+      });
+      expect(toOperation(decodeSpell(bytes).op, actor!)).toEqual(op);
+    }
+    const vote = encodeSpell({
+      version: 1,
+      op: { type: "vote", proposalId: 300n, support: "for" },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    });
+    // op 0x61, proposal id 300 = ac 02, support 1 (for), empty attestation.
+    expect(Buffer.from(vote.subarray(6, 11)).toString("hex")).toBe("61ac020100");
+    const veto = encodeSpell({
+      version: 1,
+      op: { type: "veto", proposalId: 1n },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    });
+    expect(veto[6]).toBe(0x80);
+    expect(() =>
+      encodeSpell({
+        version: 1,
+        op: { type: "vote", proposalId: 0n, support: "for" },
+        attestation: new Uint8Array(),
+        proof: new Uint8Array(128),
+      }),
+    ).toThrow(SpellEncodeError);
     expect(() => fromOperation({ type: "setBaseRate", value: 1n })).toThrow(SpellEncodeError);
   });
 });

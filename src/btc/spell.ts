@@ -10,7 +10,10 @@
  * filled in by the indexer with `toOperation(spell.op, actor)`.
  */
 import { ProtocolError } from "../protocol/errors.ts";
+import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
+import { type GovAction, SUPPORT, type Support } from "../protocol/govState.ts";
 import { type AccountId, assertAccount, type Operation } from "../protocol/operations.ts";
+import { PARAM_BOUNDS } from "../protocol/params.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
 import { readLeb128, writeLeb128 } from "./leb128.ts";
 
@@ -28,6 +31,19 @@ const SATOSHI = 10n ** 10n;
 /** 21 million BTC in satoshis: no collateral amount can exceed it. */
 const MAX_SATS = 21_000_000n * 100_000_000n;
 const MAX_COUNT = 0xffff_ffff;
+/** Largest proposal id a spell can name. */
+const MAX_PROPOSAL_ID = (1n << 64n) - 1n;
+/** Proposal action tags (docs/spell-format.md "Governance"). */
+const ACTION_TAGS = {
+  setParameter: 0x01,
+  rotateGuardians: 0x02,
+  rotateOracleKeys: 0x03,
+  pause: 0x04,
+  unpause: 0x05,
+  shutdown: 0x06,
+} as const;
+const MAX_PROPOSAL_ACTIONS = 10;
+const MAX_KEYS = 15;
 
 /** An operation as a spell carries it: the engine Operation without its actor field. */
 export type SpellOperation =
@@ -53,7 +69,15 @@ export type SpellOperation =
   | { type: "liquidate"; owner: AccountId }
   | { type: "liquidateBatch"; count: number }
   | { type: "liquidateList"; owners: AccountId[] }
-  | { type: "redeem"; amount: bigint; maxFee?: bigint };
+  | { type: "redeem"; amount: bigint; maxFee?: bigint }
+  | { type: "propose"; actions: GovAction[] }
+  | { type: "vote"; proposalId: bigint; support: Support }
+  | { type: "delegate"; delegatee: AccountId }
+  | { type: "undelegate" }
+  | { type: "queue"; proposalId: bigint }
+  | { type: "execute"; proposalId: bigint }
+  | { type: "cancel"; proposalId: bigint }
+  | { type: "veto"; proposalId: bigint };
 
 export type SpellOperationType = SpellOperation["type"];
 
@@ -66,7 +90,7 @@ export interface Spell {
   proof: Uint8Array;
 }
 
-type FieldKind = "sats" | "amount" | "account" | "count" | "accounts";
+type FieldKind = "sats" | "amount" | "account" | "count" | "accounts" | "proposalId" | "support" | "actions";
 interface Field {
   name: string;
   kind: FieldKind;
@@ -83,7 +107,7 @@ const f = (name: string, kind: FieldKind, optional = false): Field => ({ name, k
 
 /**
  * Op codes by range: 0x01–0x0f oracle/system, 0x10 vaults, 0x20 token, 0x30 stability pool,
- * 0x40 liquidation, 0x50 redemption, 0x60–0x7f governance (reserved), 0x80–0x8f guardian (reserved),
+ * 0x40 liquidation, 0x50 redemption, 0x60–0x7f governance (0x60–0x66 used), 0x80–0x8f guardian (0x80 veto),
  * 0x00 and 0x90–0xff reserved. `setBaseRate` is test-only and has no op code.
  */
 export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
@@ -121,6 +145,14 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
   liquidateBatch: { code: 0x41, actor: "liquidator", fields: [f("count", "count")] },
   liquidateList: { code: 0x42, actor: "liquidator", fields: [f("owners", "accounts")] },
   redeem: { code: 0x50, actor: "redeemer", fields: [f("amount", "amount"), f("maxFee", "amount", true)] },
+  propose: { code: 0x60, actor: "proposer", fields: [f("actions", "actions")] },
+  vote: { code: 0x61, actor: "voter", fields: [f("proposalId", "proposalId"), f("support", "support")] },
+  delegate: { code: 0x62, actor: "delegator", fields: [f("delegatee", "account")] },
+  undelegate: { code: 0x63, actor: "delegator", fields: [] },
+  queue: { code: 0x64, actor: "caller", fields: [f("proposalId", "proposalId")] },
+  execute: { code: 0x65, actor: "caller", fields: [f("proposalId", "proposalId")] },
+  cancel: { code: 0x66, actor: "proposer", fields: [f("proposalId", "proposalId")] },
+  veto: { code: 0x80, actor: "guardian", fields: [f("proposalId", "proposalId")] },
 };
 
 /** Reserved op-code ranges for issues that add operations later. */
@@ -216,6 +248,84 @@ function encodeField(out: number[], field: Field, value: unknown): void {
       for (const [i, v] of value.entries()) encodeAccount(out, v, `${field.name}[${i}]`);
       return;
     }
+    case "proposalId":
+      if (typeof value !== "bigint" || value < 1n || value > MAX_PROPOSAL_ID)
+        throw bad("expected a proposal id in [1, 2^64)");
+      writeLeb128(out, value);
+      return;
+    case "support": {
+      const code = SUPPORT.indexOf(value as Support);
+      if (code < 0) throw bad('expected "against", "for" or "abstain"');
+      out.push(code);
+      return;
+    }
+    case "actions":
+      if (!Array.isArray(value) || value.length < 1 || value.length > MAX_PROPOSAL_ACTIONS)
+        throw bad(`expected 1 to ${MAX_PROPOSAL_ACTIONS} proposal actions`);
+      out.push(value.length);
+      for (const [i, action] of value.entries())
+        encodeAction(out, action as GovAction, `${field.name}[${i}]`);
+      return;
+  }
+}
+
+const isBooleanParameter = (name: string) =>
+  (PARAM_BOUNDS as Record<string, { kind: string } | undefined>)[name]?.kind === "boolean";
+
+function pushBytes(out: number[], hex: string): void {
+  for (let i = 0; i < hex.length; i += 2) out.push(Number.parseInt(hex.slice(i, i + 2), 16));
+}
+
+function pushUint256(out: number[], value: unknown, field: string): void {
+  if (typeof value !== "bigint" || value < 0n || value >> 256n !== 0n)
+    throw new SpellEncodeError("invalidField", `${field}: expected a 32-byte unsigned integer`);
+  pushBytes(out, value.toString(16).padStart(64, "0"));
+}
+
+function encodeAction(out: number[], action: GovAction, field: string): void {
+  const bad = (why: string) => new SpellEncodeError("invalidField", `${field}: ${why}`);
+  const tag = ACTION_TAGS[action?.type as keyof typeof ACTION_TAGS];
+  if (tag === undefined) throw bad(`unknown proposal action ${JSON.stringify(action?.type)}`);
+  out.push(tag);
+  switch (action.type) {
+    case "setParameter": {
+      const index = SETTABLE_PARAMETERS.indexOf(action.name);
+      if (index < 0) throw bad(`unknown parameter ${JSON.stringify(action.name)}`);
+      out.push(index);
+      if (isBooleanParameter(action.name)) {
+        if (typeof action.value !== "boolean") throw bad(`${action.name}: expected a boolean`);
+        out.push(action.value ? 1 : 0);
+      } else {
+        if (typeof action.value !== "bigint" || action.value < 0n || action.value >> 256n !== 0n)
+          throw bad(`${action.name}: expected a bigint in [0, 2^256)`);
+        writeLeb128(out, action.value);
+      }
+      return;
+    }
+    case "rotateGuardians":
+    case "rotateOracleKeys": {
+      const keys = action.keys as unknown[];
+      const max = action.type === "rotateGuardians" ? MAX_KEYS : 3;
+      if (!Array.isArray(keys) || keys.length < 1 || keys.length > max)
+        throw bad(`expected 1 to ${max} keys`);
+      if (!Number.isInteger(action.threshold) || action.threshold < 0 || action.threshold > 255)
+        throw bad("threshold: expected an integer in [0, 255]");
+      out.push(action.threshold, keys.length);
+      for (const [i, key] of keys.entries()) {
+        if (action.type === "rotateGuardians") {
+          if (typeof key !== "string" || !/^0[23][0-9a-f]{64}$/.test(key))
+            throw bad(`keys[${i}]: expected a 33-byte compressed key in lowercase hex`);
+          pushBytes(out, key);
+        } else {
+          if (!Array.isArray(key) || key.length !== 2) throw bad(`keys[${i}]: expected [x, y]`);
+          pushUint256(out, key[0], `${field}.keys[${i}][0]`);
+          pushUint256(out, key[1], `${field}.keys[${i}][1]`);
+        }
+      }
+      return;
+    }
+    default:
+      return;
   }
 }
 
@@ -336,6 +446,83 @@ function decodeField(r: Reader, field: Field): unknown {
       for (let i = 0; i < n; i++) owners.push(decodeAccount(r, `${field.name}[${i}]`));
       return owners;
     }
+    case "proposalId": {
+      const id = r.leb(64);
+      if (id < 1n) throw new SpellDecodeError("invalidField", `${field.name}: ids count from 1`, at);
+      return id;
+    }
+    case "support": {
+      const code = r.byte(field.name);
+      const support = SUPPORT[code];
+      if (support === undefined)
+        throw new SpellDecodeError("invalidField", `${field.name}: value ${code}`, at);
+      return support;
+    }
+    case "actions": {
+      const n = r.byte(`${field.name} count`);
+      if (n < 1 || n > MAX_PROPOSAL_ACTIONS) {
+        throw new SpellDecodeError(
+          "invalidField",
+          `${field.name}: ${n} actions, expected 1 to ${MAX_PROPOSAL_ACTIONS}`,
+          at,
+        );
+      }
+      const actions: GovAction[] = [];
+      for (let i = 0; i < n; i++) actions.push(decodeAction(r, `${field.name}[${i}]`));
+      return actions;
+    }
+  }
+}
+
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+function decodeAction(r: Reader, field: string): GovAction {
+  const at = r.pos;
+  const tag = r.byte(`${field} tag`);
+  const bad = (why: string, pos = at) => new SpellDecodeError("invalidField", `${field}: ${why}`, pos);
+  switch (tag) {
+    case ACTION_TAGS.setParameter: {
+      const index = r.byte(`${field} parameter`);
+      const name = SETTABLE_PARAMETERS[index];
+      if (name === undefined) throw bad(`unknown parameter index ${index}`);
+      if (isBooleanParameter(name)) {
+        const b = r.byte(`${field} value`);
+        if (b > 1) throw bad(`boolean value ${b}`);
+        return { type: "setParameter", name, value: b === 1 };
+      }
+      return { type: "setParameter", name, value: r.leb(256) };
+    }
+    case ACTION_TAGS.rotateGuardians:
+    case ACTION_TAGS.rotateOracleKeys: {
+      const guardians = tag === ACTION_TAGS.rotateGuardians;
+      const threshold = r.byte(`${field} threshold`);
+      const n = r.byte(`${field} key count`);
+      if (n < 1 || n > (guardians ? MAX_KEYS : 3)) throw bad(`${n} keys`);
+      if (guardians) {
+        const keys: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const key = r.take(33, `${field}.keys[${i}]`);
+          if (key[0] !== 2 && key[0] !== 3) throw bad(`keys[${i}]: prefix 0x${key[0]!.toString(16)}`);
+          keys.push(hexOf(key));
+        }
+        return { type: "rotateGuardians", keys, threshold };
+      }
+      const keys: [bigint, bigint][] = [];
+      for (let i = 0; i < n; i++) {
+        const x = BigInt(`0x${hexOf(r.take(32, `${field}.keys[${i}][0]`))}`);
+        const y = BigInt(`0x${hexOf(r.take(32, `${field}.keys[${i}][1]`))}`);
+        keys.push([x, y]);
+      }
+      return { type: "rotateOracleKeys", keys, threshold };
+    }
+    case ACTION_TAGS.pause:
+      return { type: "pause" };
+    case ACTION_TAGS.unpause:
+      return { type: "unpause" };
+    case ACTION_TAGS.shutdown:
+      return { type: "shutdown" };
+    default:
+      throw bad(`unknown action tag 0x${tag.toString(16)}`);
   }
 }
 
