@@ -1,0 +1,527 @@
+/**
+ * The co-signing policy (SPEC §2 custody): a guardian signs a PSBT's vault and pool inputs only when
+ * the transaction does exactly what the spell does to its own replayed state. It:
+ *
+ *  1. finds the one spell output and the actor (the owner of input 0);
+ *  2. checks the attestation (quorum, and fresh: BTC never moves on a stale price), the price against
+ *     the state's, and the Groth16 proof against public signals it recomputes itself;
+ *  3. applies the operation to a clone of its state and reads what the engine pays (events' paidSats);
+ *  4. recognises every vault and pool input from its witness script (this federation's keys, the
+ *     owner key of the account the engine names), checks each one exists unspent on chain with that
+ *     script and amount, that every UTXO of a vault being emptied is spent, and that none was already
+ *     signed into another transaction (SpendLedger);
+ *  5. derives the outputs the protocol funds must make — payouts to the actor, the rest back to the
+ *     vault or into the pool — and requires each exactly (script and amount); every other output must
+ *     be change to the actor's own address;
+ *  6. records the outpoints durably, then signs the custody inputs (SIGHASH_ALL only).
+ *
+ * Anything else is refused with the reason, and nothing is signed.
+ */
+import { SigHash } from "@scure/btc-signer";
+import {
+  type BtcNetworkName,
+  descriptorAddress,
+  type EsploraClient,
+  type GuardianSet,
+  hasSpellMagic,
+  opReturnPayload,
+  outpoint,
+  type PoolDescriptor,
+  parseCustodyScript,
+  parsePsbt,
+  poolDescriptor,
+  type Spell,
+  scriptToAddress,
+  toHex,
+  toOperation,
+  tryDecodeSpell,
+  type VaultDescriptor,
+  walletAccount,
+} from "../btc/index.ts";
+import type { Attestation, OracleKeySet } from "../oracle/index.ts";
+import { apply, cloneState, type Operation, type ProtocolEvent, type State } from "../protocol/index.ts";
+import type { GuardianKeys } from "./keys.ts";
+import type { SpendLedger } from "./ledger.ts";
+import {
+  checkAttestation,
+  checkAttestedPrice,
+  checkProof,
+  declaredTime,
+  type VerificationKeys,
+} from "./verify.ts";
+
+export type RefusalCode =
+  | "invalidPsbt"
+  | "noSpell"
+  | "invalidSpell"
+  | "badAttestation"
+  | "stalePrice"
+  | "badProof"
+  | "engineRejects"
+  | "unsupported"
+  | "nothingToSign"
+  | "unknownInput"
+  | "inputMismatch"
+  | "alreadySpending"
+  | "outputMismatch"
+  | "changeMismatch";
+
+export type CosignResult =
+  | {
+      ok: true;
+      /** The PSBT with this guardian's signatures on the custody inputs. */
+      psbt: Uint8Array;
+      signedInputs: number[];
+      op: Operation["type"];
+      txid: string;
+      /** "verified" (circuit), or "replayOnly" for operations without a circuit yet. */
+      proof: "verified" | "replayOnly";
+    }
+  | { ok: false; code: RefusalCode; reason: string };
+
+export interface CosignDeps {
+  state(): State;
+  network: BtcNetworkName;
+  guardians: GuardianSet;
+  oracles(): OracleKeySet;
+  verificationKeys: VerificationKeys;
+  esplora: EsploraClient;
+  ledger: SpendLedger;
+  keys: GuardianKeys;
+  /** Wall clock, ms (the price freshness check). */
+  now(): number;
+  /** Oldest attestation accepted for moving BTC, seconds. Default 300 (SPEC §4 oracle staleness). */
+  maxPriceAgeSec?: number;
+}
+
+const SAT = 10n ** 10n;
+const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+const refuse = (code: RefusalCode, reason: string): CosignResult => ({ ok: false, code, reason });
+
+/** Operations whose BTC moves need the guardians, and so a fresh attested price. */
+const PRICED = new Set<Operation["type"]>([
+  "adjustVault",
+  "closeVault",
+  "liquidate",
+  "liquidateBatch",
+  "liquidateList",
+  "redeem",
+]);
+
+function sameSet(a: GuardianSet, b: GuardianSet): boolean {
+  const hex = (s: GuardianSet) => s.keys.map(toHex).sort().join();
+  return a.threshold === b.threshold && a.keys.length === b.keys.length && hex(a) === hex(b);
+}
+
+/** The addresses a wallet key pays from (P2WPKH, P2SH-P2WPKH): how a vault's owner key maps to an account. */
+function addressesOfKey(key: Uint8Array, network: BtcNetworkName): string[] {
+  return [walletAccount(key, "p2wpkh", network).address, walletAccount(key, "p2sh-p2wpkh", network).address];
+}
+
+interface CustodyInput {
+  index: number;
+  outpoint: string;
+  amount: bigint;
+  descriptor: VaultDescriptor | PoolDescriptor;
+  /** The engine account of a vault input (its owner key's address that the engine knows). */
+  owner?: string;
+}
+
+interface Expected {
+  script: Uint8Array;
+  amount: bigint;
+  what: string;
+}
+
+export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Promise<CosignResult> {
+  const { network } = deps;
+  let tx: ReturnType<typeof parsePsbt>;
+  try {
+    tx = parsePsbt(psbtBytes);
+  } catch (error) {
+    return refuse("invalidPsbt", (error as Error).message);
+  }
+  if (tx.inputsLength === 0 || tx.outputsLength === 0)
+    return refuse("invalidPsbt", "the PSBT has no inputs or no outputs");
+
+  // 1. The spell and the actor.
+  let spell: Spell | undefined;
+  let spellVout = -1;
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const payload = opReturnPayload(tx.getOutput(i).script!);
+    if (!payload && tx.getOutput(i).script![0] === 0x6a)
+      return refuse("invalidSpell", `output ${i} is an OP_RETURN that is not a spell`);
+    if (!payload) continue;
+    if (!hasSpellMagic(payload))
+      return refuse("invalidSpell", `output ${i} is an OP_RETURN that is not a spell`);
+    if (spell) return refuse("invalidSpell", "the transaction carries more than one spell");
+    const decoded = tryDecodeSpell(payload);
+    if (!decoded.ok) return refuse("invalidSpell", decoded.error.message);
+    spell = decoded.spell;
+    spellVout = i;
+  }
+  if (!spell) return refuse("noSpell", "the transaction carries no spell");
+  if (tx.getOutput(spellVout).amount !== 0n)
+    return refuse("invalidSpell", "the spell output must carry 0 sats");
+  const first = tx.getInput(0);
+  if (!first.witnessUtxo) return refuse("invalidPsbt", "input 0 has no witnessUtxo (the actor is unknown)");
+  if (first.witnessScript)
+    return refuse("invalidPsbt", "input 0 must be the actor's wallet input, not a vault or pool");
+  const actor = scriptToAddress(first.witnessUtxo.script, network);
+  if (!actor) return refuse("invalidPsbt", "input 0 pays from no standard address (the actor is unknown)");
+  const actorScript = first.witnessUtxo.script;
+  let op: Operation;
+  try {
+    op = toOperation(spell.op, actor);
+  } catch (error) {
+    return refuse("invalidSpell", (error as Error).message);
+  }
+
+  // 2. Attestation, freshness, price, proof.
+  const state = cloneState(deps.state());
+  const att = checkAttestation(spell.attestation, deps.oracles());
+  if (!att.ok) return refuse("badAttestation", att.reason);
+  const attestation: Attestation | null = att.value;
+  if (PRICED.has(op.type)) {
+    if (!attestation)
+      return refuse("stalePrice", `a ${op.type} spell that moves BTC must carry a fresh price attestation`);
+    const ageSec = Math.floor(deps.now() / 1000) - attestation.timestamp;
+    const maxAge = deps.maxPriceAgeSec ?? 300;
+    if (ageSec > maxAge)
+      return refuse(
+        "stalePrice",
+        `the attested price is ${ageSec} s old (signed at ${attestation.timestamp}); the limit is ${maxAge} s`,
+      );
+    if (ageSec < -60) return refuse("stalePrice", `the attestation is dated ${-ageSec} s in the future`);
+  }
+  const priced = checkAttestedPrice(op, attestation, state);
+  if (!priced.ok) return refuse("badAttestation", priced.reason);
+  const time = declaredTime(attestation, state);
+  const proof = checkProof(state, op, spell, attestation, time, deps.verificationKeys);
+  if (!proof.ok) return refuse("badProof", proof.reason);
+
+  // 3. What the engine does.
+  const result = apply(state, op, { height: state.height + 1n, time });
+  if (!result.ok) return refuse("engineRejects", `${result.error.code}: ${result.error.message}`);
+  const events = result.events;
+
+  // 4. Custody inputs.
+  const pool = poolDescriptor(deps.guardians);
+  const custody: CustodyInput[] = [];
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    if (!input.witnessScript) continue;
+    const d = parseCustodyScript(input.witnessScript);
+    if (!d) return refuse("unknownInput", `input ${i} has a witness script this project did not build`);
+    if (!sameSet(d.guardians, deps.guardians))
+      return refuse("unknownInput", `input ${i} is not held by this guardian federation's current keys`);
+    if (!input.witnessUtxo || !eq(input.witnessUtxo.script, d.script))
+      return refuse("inputMismatch", `input ${i}: its witnessUtxo is not the P2WSH of its witness script`);
+    if (input.sighashType !== undefined && input.sighashType !== SigHash.ALL)
+      return refuse(
+        "inputMismatch",
+        `input ${i} asks for sighash ${input.sighashType}; guardians sign SIGHASH_ALL only`,
+      );
+    const point = { txid: toHex(input.txid!), vout: input.index! };
+    custody.push({ index: i, outpoint: outpoint(point), amount: input.witnessUtxo.amount, descriptor: d });
+  }
+  if (custody.length === 0)
+    return refuse(
+      "nothingToSign",
+      `this ${op.type} spell moves no vault or pool funds; guardians sign nothing`,
+    );
+
+  // 5. The outputs the protocol funds must make.
+  const plan = planOutputs(op, events, actor, actorScript, custody, pool, network);
+  if ("code" in plan) return refuse(plan.code, plan.reason);
+
+  // On chain: each custody input exists with that script and amount and is unspent; emptied vaults spend every UTXO.
+  const txid = tx.id;
+  for (const c of custody) {
+    const conflict = deps.ledger.conflict(c.outpoint, txid);
+    if (conflict)
+      return refuse(
+        "alreadySpending",
+        `input ${c.index} (${c.outpoint}) is already being spent by ${conflict.txid} (${conflict.op}); a guardian signs an output into one spend only`,
+      );
+  }
+  const chain = await checkOnChain(deps.esplora, custody, plan.emptied, network);
+  if (chain) return refuse(chain.code, chain.reason);
+
+  const used = new Set<number>();
+  for (const e of plan.outputs) {
+    let found = -1;
+    for (let i = 0; i < tx.outputsLength; i++) {
+      const o = tx.getOutput(i);
+      if (!used.has(i) && eq(o.script!, e.script) && o.amount === e.amount) {
+        found = i;
+        break;
+      }
+    }
+    if (found < 0) {
+      const near = [...Array(tx.outputsLength).keys()].find(
+        (i) => !used.has(i) && eq(tx.getOutput(i).script!, e.script),
+      );
+      return refuse(
+        "outputMismatch",
+        near === undefined
+          ? `the spell requires ${e.what} of ${e.amount} sats, which the PSBT does not make`
+          : `the spell requires ${e.what} of ${e.amount} sats, but output ${near} pays ${tx.getOutput(near).amount} sats`,
+      );
+    }
+    used.add(found);
+  }
+  for (let i = 0; i < tx.outputsLength; i++) {
+    if (used.has(i) || i === spellVout) continue;
+    const o = tx.getOutput(i);
+    if (!eq(o.script!, actorScript)) {
+      const to = scriptToAddress(o.script!, network) ?? toHex(o.script!);
+      return refuse(
+        "changeMismatch",
+        `output ${i} pays ${o.amount} sats to ${to}, which is neither what the spell pays nor change to the actor ${actor}`,
+      );
+    }
+  }
+
+  // 6. Record, then sign.
+  deps.ledger.record(
+    custody.map((c) => c.outpoint),
+    txid,
+    op.type,
+  );
+  const signedInputs = custody.map((c) => c.index);
+  const signed = deps.keys.signInputs(psbtBytes, signedInputs);
+  return {
+    ok: true,
+    psbt: signed,
+    signedInputs,
+    op: op.type,
+    txid,
+    proof: proof.circuit ? "verified" : "replayOnly",
+  };
+}
+
+type Plan = { outputs: Expected[]; emptied: Set<string> } | { code: RefusalCode; reason: string };
+
+function planOutputs(
+  op: Operation,
+  events: ProtocolEvent[],
+  actor: string,
+  actorScript: Uint8Array,
+  custody: CustodyInput[],
+  pool: PoolDescriptor,
+  network: BtcNetworkName,
+): Plan {
+  const vaults = custody.filter((c) => c.descriptor.kind === "vault");
+  const pools = custody.filter((c) => c.descriptor.kind === "pool");
+  const total = (xs: CustodyInput[]) => xs.reduce((a, c) => a + c.amount, 0n);
+  const payout = (amount: bigint): Expected => ({
+    script: actorScript,
+    amount,
+    what: `a payout to ${actor}`,
+  });
+  /** Names each vault input's account: its owner key must pay from one of `owners`. */
+  const bindOwners = (owners: string[]): { code: RefusalCode; reason: string } | null => {
+    for (const v of vaults) {
+      const addrs = addressesOfKey((v.descriptor as VaultDescriptor).owner, network);
+      const owner = owners.find((o) => addrs.includes(o));
+      if (!owner)
+        return {
+          code: "inputMismatch",
+          reason: `input ${v.index} is a vault of ${addrs[0]}, which this ${op.type} does not touch`,
+        };
+      v.owner = owner;
+    }
+    for (const o of owners) {
+      if (!vaults.some((v) => v.owner === o))
+        return {
+          code: "inputMismatch",
+          reason: `the vault of ${o} must be spent by this ${op.type}, and is not an input`,
+        };
+    }
+    return null;
+  };
+  const byOwner = (o: string) => vaults.filter((v) => v.owner === o);
+  const vaultScript = (o: string) => (byOwner(o)[0]!.descriptor as VaultDescriptor).script;
+  const noPools = () =>
+    pools.length
+      ? {
+          code: "inputMismatch" as const,
+          reason: `input ${pools[0]!.index} is a pool input, which a ${op.type} does not spend`,
+        }
+      : null;
+  const noVaults = () =>
+    vaults.length
+      ? {
+          code: "inputMismatch" as const,
+          reason: `input ${vaults[0]!.index} is a vault input, which a ${op.type} does not spend`,
+        }
+      : null;
+  const ev = <T extends ProtocolEvent["type"]>(t: T) =>
+    events.filter((e) => e.type === t) as Extract<ProtocolEvent, { type: T }>[];
+
+  switch (op.type) {
+    case "adjustVault":
+    case "closeVault": {
+      const bad = noPools() ?? bindOwners([actor]);
+      if (bad) return bad;
+      const held = total(vaults);
+      if (op.type === "closeVault") {
+        const closed = ev("VaultClosed")[0];
+        if (!closed) return { code: "engineRejects", reason: "the engine closed no vault" };
+        // Everything the vault holds on chain goes back to its owner; a redistribution gain the engine
+        // counts on top (closed.paidSats − held) stays in the pool until paid from it (docs/guardian.md).
+        return { outputs: [payout(held)], emptied: new Set([actor]) };
+      }
+      const w = ev("CollateralWithdrawn")[0];
+      if (!w)
+        return {
+          code: "nothingToSign",
+          reason: "this adjustment withdraws no collateral; guardians sign nothing",
+        };
+      if (w.paidSats > held)
+        return {
+          code: "inputMismatch",
+          reason: `the withdrawal pays ${w.paidSats} sats but the vault inputs hold ${held} sats`,
+        };
+      const outputs = [payout(w.paidSats)];
+      if (held > w.paidSats)
+        outputs.push({
+          script: vaultScript(actor),
+          amount: held - w.paidSats,
+          what: "the rest back to the vault",
+        });
+      return { outputs, emptied: new Set() };
+    }
+    case "liquidate":
+    case "liquidateBatch":
+    case "liquidateList": {
+      const owners = ev("VaultLiquidated").map((e) => e.owner);
+      const liq = ev("Liquidation")[0];
+      if (!liq || owners.length === 0)
+        return { code: "engineRejects", reason: "the engine liquidated nothing" };
+      const bad = noPools() ?? bindOwners(owners);
+      if (bad) return bad;
+      const held = total(vaults);
+      if (liq.paidSats > held)
+        return {
+          code: "inputMismatch",
+          reason: `the compensation of ${liq.paidSats} sats exceeds the ${held} sats the vaults hold`,
+        };
+      const outputs: Expected[] = [];
+      if (liq.paidSats > 0n) outputs.push(payout(liq.paidSats));
+      if (held > liq.paidSats)
+        outputs.push({
+          script: pool.script,
+          amount: held - liq.paidSats,
+          what: "the liquidated collateral into the guardian pool",
+        });
+      return { outputs, emptied: new Set(owners) };
+    }
+    case "redeem": {
+      const redeemed = ev("VaultRedeemed");
+      if (redeemed.length === 0)
+        return { code: "engineRejects", reason: "the engine redeemed from no vault" };
+      const bad = noPools() ?? bindOwners(redeemed.map((r) => r.owner));
+      if (bad) return bad;
+      let paid = 0n;
+      const outputs: Expected[] = [];
+      let toPool = 0n;
+      for (const r of redeemed) {
+        const sats = r.collateral / SAT; // rounds down: the protocol never pays more than it holds
+        const held = total(byOwner(r.owner));
+        if (sats > held)
+          return {
+            code: "inputMismatch",
+            reason: `the vault of ${r.owner} holds ${held} sats; the redemption takes ${sats}`,
+          };
+        paid += sats;
+        if (held > sats) {
+          // A vault the redemption closes leaves its surplus in the pool (claimSurplus pays it from there).
+          if (r.closed) toPool += held - sats;
+          else
+            outputs.push({
+              script: vaultScript(r.owner),
+              amount: held - sats,
+              what: `the rest back to the vault of ${r.owner}`,
+            });
+        }
+      }
+      outputs.unshift(payout(paid));
+      if (toPool > 0n)
+        outputs.push({ script: pool.script, amount: toPool, what: "closed vaults' surplus into the pool" });
+      return { outputs, emptied: new Set(redeemed.map((r) => r.owner)) };
+    }
+    case "claimGains":
+    case "poolWithdraw":
+    case "poolDeposit":
+    case "claimSurplus": {
+      const bad = noVaults();
+      if (bad) return bad;
+      const paidSats = [...ev("GainsClaimed"), ...ev("SurplusClaimed")].reduce((a, e) => a + e.paidSats, 0n);
+      if (paidSats === 0n)
+        return { code: "nothingToSign", reason: `this ${op.type} pays no BTC; guardians sign nothing` };
+      const held = total(pools);
+      if (paidSats > held)
+        return {
+          code: "inputMismatch",
+          reason: `the payout of ${paidSats} sats exceeds the ${held} sats of the pool inputs`,
+        };
+      const outputs = [payout(paidSats)];
+      if (held > paidSats)
+        outputs.push({ script: pool.script, amount: held - paidSats, what: "the rest back to the pool" });
+      return { outputs, emptied: new Set() };
+    }
+    default:
+      return {
+        code: "unsupported",
+        reason: `guardians co-sign no ${op.type} spend (it moves no BTC they hold, or is not supported yet)`,
+      };
+  }
+}
+
+/** Each custody input must exist on chain, unspent, with the PSBT's script and amount; emptied vaults spend all their UTXOs. */
+async function checkOnChain(
+  esplora: EsploraClient,
+  custody: CustodyInput[],
+  emptied: Set<string>,
+  network: BtcNetworkName,
+): Promise<{ code: RefusalCode; reason: string } | null> {
+  for (const c of custody) {
+    const [txid, voutText] = c.outpoint.split(":") as [string, string];
+    const vout = Number(voutText);
+    let out: { scriptpubkey: string; value: number } | undefined;
+    try {
+      out = (await esplora.tx(txid)).vout[vout];
+    } catch {
+      out = undefined;
+    }
+    if (!out)
+      return { code: "inputMismatch", reason: `input ${c.index} (${c.outpoint}) does not exist on chain` };
+    if (out.scriptpubkey !== toHex(c.descriptor.script) || BigInt(out.value) !== c.amount)
+      return {
+        code: "inputMismatch",
+        reason: `input ${c.index} (${c.outpoint}) is not the ${out.value}-sat output its witnessUtxo claims`,
+      };
+    const spent = await esplora.outspend(txid, vout);
+    if (spent.spent)
+      return {
+        code: "alreadySpending",
+        reason: `input ${c.index} (${c.outpoint}) is already spent on chain by ${spent.txid}`,
+      };
+  }
+  for (const owner of emptied) {
+    const mine = custody.filter((c) => c.owner === owner);
+    const d = mine[0]?.descriptor;
+    if (!d) continue;
+    const utxos = await esplora.addressUtxos(descriptorAddress(d, network));
+    const have = new Set(mine.map((c) => c.outpoint));
+    const missing = utxos.filter((u) => !have.has(`${u.txid}:${u.vout}`));
+    if (missing.length)
+      return {
+        code: "inputMismatch",
+        reason: `the vault of ${owner} is emptied, but its UTXO ${missing[0]!.txid}:${missing[0]!.vout} is not spent`,
+      };
+  }
+  return null;
+}

@@ -1,0 +1,466 @@
+/**
+ * The guardian daemon: follows the chain with the engine (follower.ts), publishes price attestations
+ * (prices.ts), and serves the JSON API under /v1 (http.ts) including POST /v1/cosign (cosign.ts).
+ * One guardian = one custody key of the k-of-n vault/pool quorum and one oracle key of the
+ * attestation set; both come from keys.ts and never leave it.
+ */
+import { base64 } from "@scure/base";
+import {
+  type BtcNetworkName,
+  DEFAULT_ESCAPE_CSV_BLOCKS,
+  descriptorAddress,
+  EsploraClient,
+  fromHex,
+  type GuardianSet,
+  poolDescriptor,
+  toHex,
+} from "../btc/index.ts";
+import {
+  type BabyJubPoint,
+  type OracleKeySet,
+  PriceOracle,
+  readingToJson,
+  type SourceId,
+  type SourceSettings,
+} from "../oracle/index.ts";
+import {
+  DEFAULT_PARAMS,
+  depositView,
+  findAccount,
+  getVault,
+  initPoseidon,
+  type Params,
+  riskiestVaults,
+  systemSummary,
+} from "../protocol/index.ts";
+import { CIRCUIT_NAMES, type CircuitName } from "../zk/index.ts";
+import { nodeArtifacts } from "../zk/node.ts";
+import { type CosignDeps, reviewAndSign } from "./cosign.ts";
+import { GuardianError } from "./errors.ts";
+import { ChainFollower } from "./follower.ts";
+import { type Route, startHttp } from "./http.ts";
+import type { GuardianKeys } from "./keys.ts";
+import { SpendLedger } from "./ledger.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { PriceService } from "./prices.ts";
+import { Protection, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";
+import type { VerificationKeys } from "./verify.ts";
+
+/** One member of the federation as every guardian and the app know it (public keys only). */
+export interface FederationMember {
+  name: string;
+  url: string;
+  /** Compressed secp256k1 custody key, hex. */
+  custodyKey: string;
+  /** BabyJubjub oracle key [x, y], decimal strings. */
+  oracleKey: [string, string];
+}
+
+export interface Federation {
+  network: BtcNetworkName;
+  threshold: number;
+  csvBlocks?: number;
+  members: FederationMember[];
+}
+
+export interface GuardianConfig {
+  /** This guardian's index in `federation.members`. */
+  index: number;
+  federation: Federation;
+  esploraUrl: string;
+  dataDir: string;
+  port: number;
+  host?: string;
+  genesis: { height: number; time: string | number; price?: string };
+  params?: Partial<Record<keyof Params, string | boolean>>;
+  /** Directory with the zk artifacts and manifest (default: the repository's public/). */
+  zkDir?: string;
+  /** Exchange base URLs (a local price feed on dev networks). */
+  oracleSources?: Partial<Record<SourceId, SourceSettings>>;
+  protection?: {
+    preset?: ProtectionPresetName | ProtectionPreset;
+    apiKeys?: string[];
+    allow?: string[];
+    deny?: string[];
+  };
+  corsOrigins?: string[];
+  maxBodyBytes?: number;
+  requestTimeoutMs?: number;
+  prices?: { publishIntervalMs?: number; readIntervalMs?: number; deviationBps?: number };
+  maxPriceAgeSec?: number;
+  /** Chain poll interval, ms. Default 2 s. */
+  pollMs?: number;
+  logLevel?: "debug" | "info" | "warn" | "error";
+}
+
+export interface RunningGuardian {
+  url: string;
+  follower: ChainFollower;
+  prices: PriceService;
+  protection: Protection;
+  stop(): Promise<void>;
+}
+
+export function guardianSetOf(f: Federation): GuardianSet {
+  return { threshold: f.threshold, keys: f.members.map((m) => fromHex(m.custodyKey)) };
+}
+
+export function oracleSetOf(f: Federation): OracleKeySet {
+  return {
+    threshold: f.threshold,
+    keys: f.members.map((m) => [BigInt(m.oracleKey[0]), BigInt(m.oracleKey[1])] as BabyJubPoint),
+  };
+}
+
+function num(v: string | null, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v))
+    throw new GuardianError("invalidRequest", `expected a whole number, got ${JSON.stringify(v)}`);
+  return Math.min(Number(v), max);
+}
+
+export async function startGuardian(
+  config: GuardianConfig,
+  keys: GuardianKeys,
+  deps: { log?: Logger; now?: () => number } = {},
+): Promise<RunningGuardian> {
+  const me = config.federation.members[config.index];
+  if (!me) throw new GuardianError("invalidConfig", `index ${config.index} is not a federation member`);
+  if (me.custodyKey !== keys.custodyPublicKeyHex)
+    throw new GuardianError(
+      "invalidConfig",
+      `the custody key does not match member ${config.index} (${me.name})`,
+    );
+  if (
+    BigInt(me.oracleKey[0]) !== keys.oraclePublicKey[0] ||
+    BigInt(me.oracleKey[1]) !== keys.oraclePublicKey[1]
+  )
+    throw new GuardianError(
+      "invalidConfig",
+      `the oracle key does not match member ${config.index} (${me.name})`,
+    );
+  const log = (deps.log ?? createLogger({ level: config.logLevel ?? "info" })).child({ guardian: me.name });
+  const now = deps.now ?? Date.now;
+  await initPoseidon();
+
+  const network = config.federation.network;
+  // Key rotation is a governance operation: until the engine carries the key set, it is the configured one.
+  const guardians = guardianSetOf(config.federation);
+  const oracles = oracleSetOf(config.federation);
+  const pool = poolDescriptor(guardians);
+  const esplora = new EsploraClient({ baseUrl: config.esploraUrl, retries: 2, backoffMs: 200 });
+
+  const artifacts = nodeArtifacts(config.zkDir);
+  const verificationKeys: VerificationKeys = {};
+  for (const name of CIRCUIT_NAMES) {
+    if (name === "priceAttestation") continue;
+    verificationKeys[name as CircuitName] = await artifacts.verificationKey(name);
+  }
+  const params = { ...DEFAULT_PARAMS } as Params;
+  for (const [k, v] of Object.entries(config.params ?? {})) {
+    (params as unknown as Record<string, bigint | boolean>)[k] = typeof v === "boolean" ? v : BigInt(v);
+  }
+  const follower = new ChainFollower({
+    esplora,
+    oracles: () => oracles,
+    verificationKeys,
+    params,
+    genesis: {
+      height: config.genesis.height,
+      time: BigInt(config.genesis.time),
+      ...(config.genesis.price !== undefined ? { price: BigInt(config.genesis.price) } : {}),
+    },
+    dataDir: config.dataDir,
+    log,
+  });
+  const ledger = new SpendLedger(config.dataDir);
+  const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
+  const prices = new PriceService({
+    oracle,
+    keys,
+    index: config.index,
+    oracles: () => oracles,
+    peers: config.federation.members.filter((_, i) => i !== config.index).map((m) => m.url),
+    log,
+    now,
+    ...(config.prices ?? {}),
+  });
+  const protection = new Protection({ preset: config.protection?.preset ?? "default", ...config.protection });
+  const cosignDeps: CosignDeps = {
+    state: () => follower.state,
+    network,
+    guardians,
+    oracles: () => oracles,
+    verificationKeys,
+    esplora,
+    ledger,
+    keys,
+    now,
+    ...(config.maxPriceAgeSec !== undefined ? { maxPriceAgeSec: config.maxPriceAgeSec } : {}),
+  };
+
+  let rootCache: { height: number; root: string } | null = null;
+  const root = () => {
+    if (rootCache?.height !== follower.height) rootCache = { height: follower.height, root: follower.root() };
+    return rootCache.root;
+  };
+  const identity = {
+    name: me.name,
+    index: config.index,
+    custodyKey: me.custodyKey,
+    oracleKey: me.oracleKey,
+    threshold: config.federation.threshold,
+    members: config.federation.members.length,
+    network,
+  };
+  const vaultJson = (owner: string) => {
+    const v = getVault(follower.state, owner);
+    if (!v) throw new GuardianError("notFound", `no vault for ${owner}`);
+    return v;
+  };
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/v1/health",
+      handler: () => ({ ok: follower.lastError === null, guardian: me.name }),
+    },
+    {
+      method: "GET",
+      path: "/v1/status",
+      handler: () => ({
+        guardian: identity,
+        chain: {
+          height: follower.height,
+          tip: follower.tip,
+          lag: Math.max(0, follower.tip - follower.height),
+          stateRoot: root(),
+          lastSyncAt: follower.lastSyncAt,
+          lastError: follower.lastError,
+        },
+        oracle: {
+          reading: prices.latestReading ? readingToJson(prices.latestReading) : null,
+          attestation: prices.latest
+            ? {
+                price: prices.latest.attestation.price,
+                timestamp: prices.latest.attestation.timestamp,
+                signers: prices.latest.signers,
+              }
+            : null,
+          sources: oracle.health().map((h) => ({
+            source: h.source,
+            transport: h.transport,
+            breaker: h.breaker.state,
+            blocked: h.blocked,
+          })),
+        },
+        protection: {
+          ...protection.stats,
+          openConnections: protection.openConnections,
+          clients: protection.trackedClients,
+        },
+        signedOutpoints: ledger.size,
+      }),
+    },
+    {
+      method: "GET",
+      path: "/v1/vaults",
+      handler: (r) => {
+        const all = riskiestVaults(follower.state);
+        const offset = num(r.query.get("offset"), 0);
+        return { total: all.length, vaults: all.slice(offset, offset + num(r.query.get("limit"), 50, 500)) };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/vaults/at-risk",
+      handler: (r) => {
+        // Below CCR by default (liquidatable in recovery mode); ?below=<18-decimal ratio> to choose.
+        const below = r.query.get("below");
+        const threshold = below ? BigInt(num(below, 0)) : follower.state.params.CCR;
+        const out = [];
+        for (const v of riskiestVaults(follower.state, num(r.query.get("limit"), 100, 1000))) {
+          if (v.icr >= threshold) break;
+          out.push({ ...v, liquidatable: v.icr < follower.state.params.MCR });
+        }
+        return { threshold, price: follower.state.g.price, vaults: out };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/vaults/:owner",
+      handler: (r) => {
+        const a = findAccount(follower.state, r.params.owner!);
+        return { vault: vaultJson(r.params.owner!), deposit: a ? depositView(follower.state, a) : null };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/price",
+      handler: () => {
+        if (!prices.latest)
+          throw new GuardianError("unavailable", "no price attestation has been published yet");
+        return {
+          price: prices.latest.attestation.price,
+          timestamp: prices.latest.attestation.timestamp,
+          round: prices.latest.attestation.round,
+          signers: prices.latest.signers,
+          attestation: prices.latest.encoded,
+          statePrice: follower.state.g.price,
+        };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/attestations",
+      handler: () => ({ attestations: prices.history.slice(-100) }),
+    },
+    {
+      method: "POST",
+      path: "/v1/attest",
+      cost: 2,
+      handler: (r) => {
+        const b = r.body as { price?: string; timestamp?: number; round?: string } | undefined;
+        if (
+          !b ||
+          typeof b.price !== "string" ||
+          typeof b.timestamp !== "number" ||
+          typeof b.round !== "string"
+        )
+          throw new GuardianError(
+            "invalidRequest",
+            "expected { price: string, timestamp: number, round: string }",
+          );
+        let statement: { price: bigint; timestamp: number; round: bigint };
+        try {
+          statement = { price: BigInt(b.price), timestamp: b.timestamp, round: BigInt(b.round) };
+        } catch {
+          throw new GuardianError("invalidRequest", "price and round must be integers");
+        }
+        const res = prices.cosign(statement);
+        if (!res.ok) throw new GuardianError("refused", res.reason);
+        const s = res.signature;
+        return {
+          signature: { signer: s.signer, R8: [s.R8[0].toString(), s.R8[1].toString()], S: s.S.toString() },
+        };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/pool",
+      handler: async () => {
+        const s = systemSummary(follower.state);
+        const address = descriptorAddress(pool, network);
+        let onChainSats: number | null = null;
+        try {
+          onChainSats = (await esplora.addressUtxos(address)).reduce((a, u) => a + u.value, 0);
+        } catch {
+          onChainSats = null;
+        }
+        return { address, deposits: s.poolTotal, collateral: s.poolCollateral, onChainSats, summary: s };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/events",
+      handler: (r) =>
+        follower.queryEvents({
+          ...(r.query.get("type") ? { type: r.query.get("type")! } : {}),
+          ...(r.query.get("owner") ? { owner: r.query.get("owner")! } : {}),
+          ...(r.query.get("from") ? { fromHeight: num(r.query.get("from"), 0) } : {}),
+          ...(r.query.get("to") ? { toHeight: num(r.query.get("to"), 0) } : {}),
+          offset: num(r.query.get("offset"), 0),
+          limit: num(r.query.get("limit"), 50, 500),
+        }),
+    },
+    {
+      method: "GET",
+      path: "/v1/spells",
+      handler: (r) => ({ spells: follower.recentSpells(num(r.query.get("limit"), 50, 500)) }),
+    },
+    {
+      method: "POST",
+      path: "/v1/cosign",
+      cost: 5,
+      timeoutMs: 60_000,
+      handler: async (r) => {
+        const b = r.body as { psbt?: unknown } | undefined;
+        if (!b || typeof b.psbt !== "string")
+          throw new GuardianError("invalidRequest", "expected { psbt: base64 }");
+        let bytes: Uint8Array;
+        try {
+          bytes = base64.decode(b.psbt);
+        } catch {
+          throw new GuardianError("invalidRequest", "psbt is not base64");
+        }
+        await follower.sync();
+        if (follower.tip > follower.height)
+          throw new GuardianError("notSynced", `at ${follower.height}, chain at ${follower.tip}`);
+        const result = await reviewAndSign(cosignDeps, bytes);
+        if (!result.ok) {
+          log.warn("cosign refused", { code: result.code, reason: result.reason });
+          throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {
+            refusal: result.code,
+          });
+        }
+        log.info("cosigned", {
+          op: result.op,
+          txid: result.txid,
+          inputs: result.signedInputs,
+          proof: result.proof,
+        });
+        return {
+          guardian: me.name,
+          custodyKey: me.custodyKey,
+          psbt: base64.encode(result.psbt),
+          signedInputs: result.signedInputs,
+          txid: result.txid,
+          op: result.op,
+          proof: result.proof,
+        };
+      },
+    },
+  ];
+
+  const http = await startHttp(
+    {
+      routes,
+      protection,
+      log,
+      corsOrigins: config.corsOrigins ?? [],
+      ...(config.maxBodyBytes !== undefined ? { maxBodyBytes: config.maxBodyBytes } : {}),
+      ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+    },
+    config.port,
+    config.host ?? "127.0.0.1",
+  );
+  await follower.sync();
+  const poll = setInterval(() => void follower.sync(), config.pollMs ?? 2_000);
+  prices.start();
+  log.info("guardian started", {
+    url: http.url,
+    height: follower.height,
+    custodyKey: me.custodyKey,
+    pool: descriptorAddress(pool, network),
+    csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+  });
+  let stopped = false;
+  return {
+    url: http.url,
+    follower,
+    prices,
+    protection,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(poll);
+      prices.stop();
+      await http.close();
+      oracle.close();
+      protection.stop();
+      log.info("guardian stopped", { height: follower.height });
+    },
+  };
+}
+
+export { toHex };
