@@ -1,13 +1,21 @@
 /**
  * The `zkusd` command line (Node). Each command lives in its own module and registers itself on the
- * program; exit codes: 0 success, 1 bad input or unreadable file, 2 usage error, 3 operation refused.
+ * program; exit codes (docs/cli.md): 0 success, 1 bad input or unreadable file, 2 usage error,
+ * 3 operation refused or source unavailable, 4 alerts firing (monitor watch).
  */
 import { Command, CommanderError } from "commander";
+import { registerConfig } from "./config.ts";
+import { registerGovernance } from "./governance.ts";
+import { registerMonitor } from "./monitor.ts";
+import { registerGuardian } from "./guardian.ts";
 import { registerOracle } from "./oracle.ts";
+import { registerPool } from "./pool.ts";
 import { registerReplay } from "./replay.ts";
+import { registerStatus } from "./status.ts";
+import { registerVault } from "./vault.ts";
 import { registerZk } from "./zk.ts";
 
-export const EXIT = { ok: 0, badInput: 1, usage: 2, refused: 3 } as const;
+export const EXIT = { ok: 0, badInput: 1, usage: 2, refused: 3, alertFiring: 4 } as const;
 
 export function buildProgram(): Command {
   const program = new Command("zkusd")
@@ -17,6 +25,13 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerOracle(program);
   registerZk(program);
+  registerGuardian(program);
+  registerStatus(program);
+  registerVault(program);
+  registerPool(program);
+  registerGovernance(program);
+  registerConfig(program);
+  registerMonitor(program);
   return program;
 }
 

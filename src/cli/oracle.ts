@@ -4,6 +4,8 @@
  * each source's quote and verdict. Each exchange's base URL can be overridden by an environment
  * variable (ZKUSD_ORACLE_URL_BINANCE, …_COINBASE, …_KRAKEN, …_BITSTAMP, …_OKX, …_BYBIT), e.g. a
  * proxy or a server answering that exchange's real paths. Exit code 3 when the price is unavailable.
+ * `zkusd oracle sources` reads once and prints each source's health (transport, breaker, verdict);
+ * `zkusd oracle history` prints the prices a data source recorded (scenario steps, guardian attestations).
  */
 import { type Command, InvalidArgumentError } from "commander";
 import {
@@ -15,6 +17,9 @@ import {
   type SourceId,
   type SourceSettings,
 } from "../oracle/index.ts";
+import { formatDecimal } from "../protocol/index.ts";
+import { action, EXIT as CLI_EXIT, emit } from "./output.ts";
+import { open, type SourceOptions, withSource } from "./source.ts";
 
 /** See main.ts: 1 bad input, 3 operation refused. */
 const EXIT_BAD_INPUT = 1;
@@ -96,4 +101,106 @@ export function registerOracle(program: Command): void {
         if (reading.status !== "ok") process.exitCode = EXIT_REFUSED;
       },
     );
+  registerOracleSources(oracle);
+}
+
+/** Reads the exchanges once and describes every source: transport, breaker, block, verdict. */
+export function registerOracleSources(oracle: Command): void {
+  oracle
+    .command("sources")
+    .description(
+      "read every exchange once and print each source's health: transport, circuit breaker, verdict",
+    )
+    .option("--format <format>", "text, table, json or minimal", (v: string) => parseFormatArg(v), "table")
+    .option("--json", "same as --format json")
+    .option("--timeout <ms>", "per-request timeout", positiveInteger, 5_000)
+    .action(
+      action("oracle sources", async (o: { format: string; json?: boolean; timeout: number }) => {
+        const priceOracle = new PriceOracle({ sources: sourceSettingsFromEnv(), timeoutMs: o.timeout });
+        const reading = await priceOracle.readPrice();
+        const health = priceOracle.health();
+        priceOracle.close();
+        const rows = reading.sources.map((v) => {
+          const h = health.find((x) => x.source === v.source);
+          return {
+            source: v.source,
+            name: h?.name ?? v.source,
+            transport: v.transport,
+            quoteCurrency: v.quoteCurrency,
+            price: v.price === null ? null : formatDecimal(v.price),
+            ageMs: v.timestamp === null ? null : Math.max(0, reading.at - v.timestamp),
+            accepted: v.accepted,
+            reason: v.rejection ? `${v.rejection.code}: ${v.rejection.reason}` : null,
+            breaker: h?.breaker.state ?? null,
+            blocked: h?.blocked ?? null,
+          };
+        });
+        const accepted = rows.filter((r) => r.accepted).length;
+        emit(
+          {
+            json: {
+              status: reading.status,
+              price: reading.price === null ? null : formatDecimal(reading.price),
+              accepted,
+              sources: rows,
+            },
+            table: {
+              columns: ["source", "price", "age s", "breaker", "verdict"],
+              rows: rows.map((r) => [
+                r.source,
+                r.price === null ? "-" : `${r.price} ${r.quoteCurrency}`,
+                r.ageMs === null ? "-" : String(Math.round(r.ageMs / 1000)),
+                r.breaker ?? "-",
+                r.accepted ? "accepted" : `rejected (${r.reason})`,
+              ]),
+            },
+            minimal: rows
+              .filter((r) => r.accepted)
+              .map((r) => r.source)
+              .join("\n"),
+          },
+          o.json ? "json" : (o.format as "text" | "table" | "json" | "minimal"),
+        );
+        return reading.status === "ok" ? CLI_EXIT.ok : CLI_EXIT.unavailable;
+      }),
+    );
+
+  withSource(
+    oracle
+      .command("history")
+      .description(
+        "prices recorded by a data source, oldest first (a scenario's setPrice steps, a guardian's attestations)",
+      )
+      .option("--limit <n>", "only the newest n", positiveInteger),
+  ).action(
+    action("oracle history", async (o: SourceOptions & { limit?: number }) => {
+      const { snap, format } = await open(o);
+      const list = o.limit ? snap.prices.slice(-o.limit) : [...snap.prices];
+      emit(
+        {
+          json: {
+            source: snap.source,
+            prices: list.map((p) => ({
+              at: p.at,
+              time: new Date(p.at).toISOString(),
+              price: formatDecimal(p.price),
+            })),
+          },
+          table: {
+            columns: ["time", "BTC/USD"],
+            rows: list.map((p) => [new Date(p.at).toISOString(), formatDecimal(p.price)]),
+          },
+          minimal: list.map((p) => formatDecimal(p.price)).join("\n"),
+        },
+        format,
+      );
+      return CLI_EXIT.ok;
+    }),
+  );
+}
+
+function parseFormatArg(value: string): string {
+  if (!["text", "table", "json", "minimal"].includes(value))
+    throw new InvalidArgumentError("expected one of text, table, json, minimal");
+  return value;
 }

@@ -56,7 +56,9 @@ describe("default rules on a recorded price slide (test/fixtures/monitoring/pric
     ]);
     const recovery = events.find((e) => e.alert.ruleId === "recovery-mode" && e.type === "fired")!;
     expect(recovery.alert.severity).toBe("critical");
-    expect(recovery.alert.message).toBe("recoveryMode above no (now yes)");
+    expect(recovery.alert.message).toBe("recoveryMode is on (now yes)");
+    const resolved = events.find((e) => e.alert.ruleId === "recovery-mode" && e.type === "resolved")!;
+    expect(resolved.message).toBe("recoveryMode is on no longer holds (now no)");
     const near = events.find((e) => e.alert.ruleId === "tcr-near-ccr")!;
     expect(near.alert.message).toMatch(/^tcr below 1\.6 \(now 1\.579/);
   });

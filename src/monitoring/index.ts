@@ -41,6 +41,7 @@ export {
   oracleMetrics,
   type SyncStatus,
   syncMetrics,
+  systemMetrics,
   toChartNumber,
 } from "./metrics.ts";
 export { Monitor, type MonitorOptions } from "./monitor.ts";
@@ -81,6 +82,7 @@ export {
   type Condition,
   describeCondition,
   evaluateCondition,
+  eventMessage,
   SEVERITIES,
   type SeriesReader,
   type Severity,

@@ -11,7 +11,9 @@ import {
   type Params,
   riskiestVaults,
   type State,
+  type SystemSummary,
   systemSummary,
+  type VaultView,
 } from "../protocol/index.ts";
 
 /** How a metric's bigint is scaled. */
@@ -87,15 +89,27 @@ export interface EngineMetricOptions {
 
 /** System-wide readings from the engine state (TCR, totals, pool, vaults at risk, base rate). */
 export function engineMetrics(state: State, at: number, options: EngineMetricOptions = {}): MetricSample[] {
-  const params: Params = state.params;
-  const s = systemSummary(state);
+  return systemMetrics(systemSummary(state), riskiestVaults(state), state.params, at, options);
+}
+
+/**
+ * The same readings from views (a guardian's API answers with these): the summary, the active vaults
+ * riskiest first, and the parameters.
+ */
+export function systemMetrics(
+  s: SystemSummary,
+  riskiestFirst: readonly VaultView[],
+  params: Params,
+  at: number,
+  options: EngineMetricOptions = {},
+): MetricSample[] {
   const atRiskRatio = options.atRiskRatio ?? params.MCR + ONE / 10n;
   let vaultsAtRisk = 0n;
   let debtAtRisk = 0n;
   let liquidatable = 0n;
   let minIcr = MAX_UINT256;
-  // Riskiest first: stop at the first vault above both thresholds.
-  for (const v of riskiestVaults(state)) {
+  // Riskiest first: stop at the first vault above both thresholds (both only grow with ICR).
+  for (const v of riskiestFirst) {
     if (v.icr < minIcr) minIcr = v.icr;
     const canLiquidate = v.icr < params.MCR || (s.recoveryMode && v.icr < params.CCR && v.icr < s.tcr);
     if (canLiquidate) liquidatable++;

@@ -5,7 +5,7 @@
  * has been clear for `resolveAfterMs` (auto-resolve), or when an operator resolves it.
  * Thresholds are bigints in the metric's unit (metrics.ts); time is milliseconds.
  */
-import { formatMetric, isMetricName, type MetricName, type MetricSample } from "./metrics.ts";
+import { formatMetric, isMetricName, METRICS, type MetricName, type MetricSample } from "./metrics.ts";
 
 export const SEVERITIES = ["info", "warning", "critical", "emergency"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -60,9 +60,26 @@ export interface Alert {
   acknowledged: boolean;
 }
 
-export type AlertEvent =
-  | { readonly type: "fired"; readonly alert: Alert; readonly at: number }
-  | { readonly type: "resolved"; readonly alert: Alert; readonly at: number };
+export interface AlertEvent {
+  readonly type: "fired" | "resolved";
+  readonly alert: Alert;
+  readonly at: number;
+  /** What happened, in words: the alert's message when fired, "… no longer holds (now …)" when resolved. */
+  readonly message?: string;
+}
+
+/** The event's sentence (events built without one fall back to the alert's message). */
+export const eventMessage = (e: AlertEvent): string => e.message ?? e.alert.message;
+
+function resolvedEvent(alert: Alert, rule: AlertRule | undefined, at: number): AlertEvent {
+  const what = rule ? describeCondition(rule.metric, rule.condition) : alert.ruleId;
+  return {
+    type: "resolved",
+    alert,
+    at,
+    message: `${what} no longer holds (now ${formatMetric(alert.metric, alert.lastValue)})`,
+  };
+}
 
 /** Reads a metric's series; the engine passes the window it needs. */
 export type SeriesReader = (metric: MetricName, from: number, to: number) => readonly MetricSample[];
@@ -107,6 +124,10 @@ export function windowOf(condition: Condition): number {
 
 /** A short sentence of the condition in the metric's unit ("tcr below 1.6"). */
 export function describeCondition(metric: MetricName, condition: Condition): string {
+  if (METRICS[metric].unit === "flag") {
+    if (condition.kind === "above" && condition.threshold === 0n) return `${metric} is on`;
+    if (condition.kind === "below" && condition.threshold === 1n) return `${metric} is off`;
+  }
   switch (condition.kind) {
     case "above":
       return `${metric} above ${formatMetric(metric, condition.threshold)}`;
@@ -179,7 +200,7 @@ export class AlertEngine {
         state.clearSince ??= now;
         if (rule.resolveAfterMs !== null && now - state.clearSince >= rule.resolveAfterMs) {
           state.active.resolvedAt = now;
-          events.push({ type: "resolved", alert: state.active, at: now });
+          events.push(resolvedEvent(state.active, rule, now));
           state.active = null;
           state.clearSince = null;
         }
@@ -204,7 +225,7 @@ export class AlertEngine {
       state.active = alert;
       state.lastFiredAt = now;
       state.clearSince = null;
-      events.push({ type: "fired", alert, at: now });
+      events.push({ type: "fired", alert, at: now, message: alert.message });
     }
     for (const event of events) for (const listener of this.listeners) listener(event);
     return events;
@@ -230,7 +251,7 @@ export class AlertEngine {
     const state = this.states.get(ruleId);
     if (!state?.active) return null;
     state.active.resolvedAt = now;
-    const event: AlertEvent = { type: "resolved", alert: state.active, at: now };
+    const event = resolvedEvent(state.active, this.rules.get(ruleId), now);
     state.active = null;
     state.clearSince = null;
     for (const listener of this.listeners) listener(event);

@@ -4,8 +4,7 @@
  * others. E-mail goes through an injected sender (the Node SMTP client in src/monitoring/node.ts), so
  * this module stays usable in the browser.
  */
-import type { AlertEvent, Severity } from "../rules.ts";
-import { severityRank } from "../rules.ts";
+import { type AlertEvent, eventMessage, type Severity, severityRank } from "../rules.ts";
 import { alertEventJson, redact, sendWebhook, type WebhookTarget, webhookRequest } from "./webhooks.ts";
 
 export interface EmailTarget {
@@ -48,7 +47,7 @@ export function alertEmail(event: AlertEvent, source: string): { subject: string
       ? `[zkUSD ${a.severity.toUpperCase()}] ${a.ruleId}: ${a.message}`
       : `[zkUSD RESOLVED] ${a.ruleId}`;
   const text = [
-    event.type === "fired" ? a.message : `Resolved: ${a.message}`,
+    eventMessage(event),
     "",
     a.description,
     "",

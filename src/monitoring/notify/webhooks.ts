@@ -4,7 +4,7 @@
  * is pure (`webhookRequest`); `sendWebhook` posts it with fetch and a timeout.
  */
 import { formatMetric } from "../metrics.ts";
-import type { AlertEvent, Severity } from "../rules.ts";
+import { type AlertEvent, eventMessage, type Severity } from "../rules.ts";
 
 export type WebhookTarget =
   | { readonly kind: "json"; readonly url: string; readonly headers?: Readonly<Record<string, string>> }
@@ -48,7 +48,7 @@ export function alertEventJson(event: AlertEvent, source: string) {
       metric: a.metric,
       severity: a.severity,
       title: a.title,
-      message: a.message,
+      message: eventMessage(event),
       description: a.description,
       firedAt: new Date(a.firedAt).toISOString(),
       resolvedAt: a.resolvedAt === null ? null : new Date(a.resolvedAt).toISOString(),
@@ -96,11 +96,11 @@ export function webhookRequest(target: WebhookTarget, event: AlertEvent, source:
       return json(target.url, alertEventJson(event, source), { ...target.headers });
     case "discord":
       return json(target.url, {
-        content: `${headline(event)}: ${a.message}`,
+        content: `${headline(event)}: ${eventMessage(event)}`,
         embeds: [
           {
             title: headline(event),
-            description: event.type === "fired" ? a.description : `Resolved: ${a.message}`,
+            description: event.type === "fired" ? a.description : eventMessage(event),
             color: DISCORD_COLORS[event.type === "fired" ? a.severity : "resolved"],
             fields: [
               { name: "Metric", value: a.metric, inline: true },
@@ -115,7 +115,7 @@ export function webhookRequest(target: WebhookTarget, event: AlertEvent, source:
     case "telegram": {
       const base = (target.apiBase ?? "https://api.telegram.org").replace(/\/+$/, "");
       const text =
-        `<b>${escapeHtml(headline(event))}</b>\n${escapeHtml(a.message)}` +
+        `<b>${escapeHtml(headline(event))}</b>\n${escapeHtml(eventMessage(event))}` +
         (event.type === "fired" ? `\n${escapeHtml(a.description)}` : "") +
         `\n<i>${escapeHtml(source)} · ${new Date(event.at).toISOString()}</i>`;
       return json(`${base}/bot${target.botToken}/sendMessage`, {

@@ -1,0 +1,305 @@
+/**
+ * Where operator commands read the protocol from, as one snapshot of views with bigint amounts:
+ * - `--from-scenario FILE.json`: replays a scenario (docs/scenarios.md) through the engine, with the
+ *   engine metrics after every step as a recorded series;
+ * - `--guardian URL` (or `guardian` in the config): a guardian daemon's API (GET /v1/status,
+ *   /v1/pool, /v1/vaults, /v1/vaults/:owner, /v1/attestations; bigints as integer strings).
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import {
+  type EngineMetricOptions,
+  latencyMetric,
+  type MetricSample,
+  oracleMetrics,
+  recordScenario,
+  ScenarioInputError,
+  syncMetrics,
+  systemMetrics,
+} from "../monitoring/index.ts";
+import {
+  DEFAULT_PARAMS,
+  type DepositView,
+  depositView,
+  initPoseidon,
+  type Params,
+  parseDecimal,
+  riskiestVaults,
+  type SystemSummary,
+  stateRoot,
+  systemSummary,
+  type VaultView,
+} from "../protocol/index.ts";
+import { type Config, loadConfigOrFail } from "./config.ts";
+import { CliError, EXIT, type Format, parseFormat, progress, progressDone } from "./output.ts";
+
+export interface Snapshot {
+  /** "scenario FILE" or "guardian URL". */
+  readonly source: string;
+  /** When the snapshot was taken: block time for replays, wall clock for guardians (ms). */
+  readonly at: number;
+  readonly params: Params;
+  /** False when the source does not publish its parameters and the defaults are assumed. */
+  readonly paramsKnown: boolean;
+  readonly summary: SystemSummary;
+  /** Active vaults, riskiest first. */
+  readonly vaults: readonly VaultView[];
+  /** Stability pool deposits, or null when the source cannot list them. */
+  readonly deposits: readonly DepositView[] | null;
+  /** Prices over time, oldest first (setPrice steps, or the guardian's attestations). */
+  readonly prices: readonly { at: number; price: bigint }[];
+  readonly chain: { height: number; tip: number; stateRoot: string } | null;
+  /** Metrics at `at`: engine metrics plus what the source adds (sync, oracle, latency). */
+  readonly metrics: readonly MetricSample[];
+  /** The full recorded series (scenario replays), oldest first; null for live sources. */
+  readonly series: readonly MetricSample[] | null;
+  readonly times: readonly number[] | null;
+}
+
+export interface SourceOptions {
+  fromScenario?: string;
+  guardian?: string;
+  config?: string;
+  format?: Format;
+}
+
+/** Adds the data-source, config and format options to a command. */
+export function withSource(cmd: Command, formatDefault: Format | null = null): Command {
+  return cmd
+    .option("--from-scenario <file>", "read state by replaying a scenario file (docs/scenarios.md)")
+    .option("--guardian <url>", "read state from a guardian API (default: guardian in the config)")
+    .option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)")
+    .option(
+      "--format <format>",
+      `output: text, table, json or minimal${formatDefault ? ` (default ${formatDefault})` : " (default text, or format in the config)"}`,
+      parseFormat,
+    );
+}
+
+export function formatOf(o: SourceOptions, config: Config, fallback: Format = "text"): Format {
+  return o.format ?? config.format ?? fallback;
+}
+
+export async function openSnapshot(o: SourceOptions, config: Config): Promise<Snapshot> {
+  const metricOptions: EngineMetricOptions =
+    config.atRiskRatio === null ? {} : { atRiskRatio: config.atRiskRatio };
+  if (o.fromScenario && o.guardian)
+    throw new CliError("choose one source: --from-scenario or --guardian", EXIT.usage);
+  if (o.fromScenario) return scenarioSnapshot(o.fromScenario, metricOptions);
+  const url = o.guardian ?? config.guardian;
+  if (url) return guardianSnapshot(url, metricOptions);
+  throw new CliError(
+    "no data source: pass --from-scenario FILE or --guardian URL, or set one with `zkusd config set guardian URL`",
+    EXIT.usage,
+  );
+}
+
+/** Loads the config and the snapshot for a command (the common first two lines of every action). */
+export async function open(o: SourceOptions): Promise<{ config: Config; snap: Snapshot; format: Format }> {
+  const config = await loadConfigOrFail(o.config);
+  const snap = await openSnapshot(o, config);
+  return { config, snap, format: formatOf(o, config) };
+}
+
+export async function scenarioSnapshot(file: string, options: EngineMetricOptions = {}): Promise<Snapshot> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  await initPoseidon();
+  const count = Array.isArray((doc as { steps?: unknown[] })?.steps)
+    ? (doc as { steps: unknown[] }).steps.length
+    : 0;
+  if (count > 1000) progress(`replaying ${count} steps of ${file}…`);
+  let rec: ReturnType<typeof recordScenario>;
+  try {
+    rec = recordScenario(doc, options);
+  } catch (error) {
+    if (error instanceof ScenarioInputError) throw new CliError(`${file}: ${error.message}`, EXIT.badInput);
+    throw error;
+  } finally {
+    progressDone();
+  }
+  const { state } = rec;
+  const at = Number(state.g.time) * 1000;
+  const prices: { at: number; price: bigint }[] = [];
+  for (const s of rec.samples) {
+    if (s.metric !== "price") continue;
+    if (prices.length === 0 || prices[prices.length - 1]!.price !== s.value)
+      prices.push({ at: s.at, price: s.value });
+  }
+  const deposits = state.accountList.filter((a) => a.depositInitial > 0n).map((a) => depositView(state, a));
+  return {
+    source: `scenario ${file}`,
+    at,
+    params: state.params,
+    paramsKnown: true,
+    summary: systemSummary(state),
+    vaults: riskiestVaults(state),
+    deposits,
+    prices,
+    chain: { height: rec.steps.length, tip: rec.steps.length, stateRoot: stateRoot(state) },
+    metrics: rec.samples.filter((s) => s.at === at),
+    series: rec.samples,
+    times: rec.times,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** GET a guardian endpoint; network failures and non-2xx answers are "unavailable" (exit 3). */
+async function getJson(base: string, path: string): Promise<{ body: Json; ms: number }> {
+  const url = `${base.replace(/\/+$/, "")}${path}`;
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(15_000), headers: { accept: "application/json" } });
+  } catch (error) {
+    throw new CliError(
+      `guardian ${url}: ${(error as Error).cause ?? (error as Error).message}`,
+      EXIT.unavailable,
+    );
+  }
+  const text = await res.text();
+  let body: Json;
+  try {
+    body = JSON.parse(text) as Json;
+  } catch {
+    throw new CliError(
+      `guardian ${url}: answered ${res.status} with something that is not JSON`,
+      EXIT.unavailable,
+    );
+  }
+  if (!res.ok) {
+    const err = body.error as { code?: string; reason?: string } | undefined;
+    const code = res.status === 404 ? EXIT.badInput : EXIT.unavailable;
+    throw new CliError(`guardian ${url}: ${res.status} ${err?.code ?? ""} ${err?.reason ?? ""}`.trim(), code);
+  }
+  return { body, ms: performance.now() - t0 };
+}
+
+/** A bigint field as the guardian sends it: an integer string (or a safe integer number). */
+function big(v: unknown, field: string): bigint {
+  if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  throw new CliError(`guardian answer: ${field} is not an integer (${JSON.stringify(v)})`, EXIT.unavailable);
+}
+
+export function summaryFromJson(j: Json): SystemSummary {
+  return {
+    price: big(j.price, "price"),
+    time: big(j.time, "time"),
+    totalCollateral: big(j.totalCollateral, "totalCollateral"),
+    totalDebt: big(j.totalDebt, "totalDebt"),
+    tcr: big(j.tcr, "tcr"),
+    recoveryMode: j.recoveryMode === true,
+    baseRate: big(j.baseRate, "baseRate"),
+    decayedBaseRate: big(j.decayedBaseRate, "decayedBaseRate"),
+    borrowingRate: big(j.borrowingRate, "borrowingRate"),
+    zkusdSupply: big(j.zkusdSupply, "zkusdSupply"),
+    activeVaults: big(j.activeVaults, "activeVaults"),
+    poolTotal: big(j.poolTotal, "poolTotal"),
+    poolCollateral: big(j.poolCollateral, "poolCollateral"),
+  };
+}
+
+export function vaultFromJson(j: Json): VaultView {
+  return {
+    owner: String(j.owner),
+    status: j.status as VaultView["status"],
+    collateral: big(j.collateral, "collateral"),
+    debt: big(j.debt, "debt"),
+    stake: big(j.stake, "stake"),
+    rawCollateral: big(j.rawCollateral, "rawCollateral"),
+    rawDebt: big(j.rawDebt, "rawDebt"),
+    pendingCollateralReward: big(j.pendingCollateralReward, "pendingCollateralReward"),
+    pendingDebtReward: big(j.pendingDebtReward, "pendingDebtReward"),
+    icr: big(j.icr, "icr"),
+  };
+}
+
+export async function guardianSnapshot(url: string, options: EngineMetricOptions = {}): Promise<Snapshot> {
+  const at = Date.now();
+  const status = await getJson(url, "/v1/status");
+  const pool = await getJson(url, "/v1/pool");
+  const summary = summaryFromJson(pool.body.summary as Json);
+  const vaults: VaultView[] = [];
+  for (let offset = 0; ; ) {
+    const page = await getJson(url, `/v1/vaults?limit=500&offset=${offset}`);
+    const list = (page.body.vaults as Json[]) ?? [];
+    vaults.push(...list.map(vaultFromJson));
+    offset += list.length;
+    if (list.length === 0 || offset >= Number(page.body.total ?? 0)) break;
+    progress(`reading vaults ${offset}/${page.body.total}…`);
+  }
+  progressDone();
+  const chain = status.body.chain as Json | undefined;
+  const metrics: MetricSample[] = [...systemMetrics(summary, vaults, DEFAULT_PARAMS, at, options)];
+  if (chain && typeof chain.height === "number" && typeof chain.tip === "number") {
+    const lastAdvance = typeof chain.lastSyncAt === "number" ? chain.lastSyncAt : at;
+    metrics.push(
+      ...syncMetrics({ tipHeight: chain.tip, syncedHeight: chain.height, lastAdvanceAt: lastAdvance }, at),
+    );
+  }
+  const reading = (status.body.oracle as Json | undefined)?.reading as Json | null | undefined;
+  if (reading) metrics.push(...oracleMetrics(readingFromJson(reading, at), at));
+  metrics.push(latencyMetric("guardianLatency", status.ms, at));
+  const prices: { at: number; price: bigint }[] = [];
+  try {
+    const att = await getJson(url, "/v1/attestations");
+    for (const a of (att.body.attestations as Json[]) ?? []) {
+      const inner = (a.attestation as Json | undefined) ?? a;
+      if (inner.price !== undefined && typeof inner.timestamp === "number")
+        prices.push({
+          at: inner.timestamp * (inner.timestamp < 1e12 ? 1000 : 1),
+          price: big(inner.price, "price"),
+        });
+    }
+  } catch {
+    // No attestations yet: the history is empty.
+  }
+  return {
+    source: `guardian ${url}`,
+    at,
+    params: DEFAULT_PARAMS,
+    paramsKnown: false,
+    summary,
+    vaults,
+    deposits: null,
+    prices,
+    chain:
+      chain && typeof chain.height === "number"
+        ? {
+            height: chain.height,
+            tip: Number(chain.tip ?? chain.height),
+            stateRoot: String(chain.stateRoot ?? ""),
+          }
+        : null,
+    metrics,
+    series: null,
+    times: null,
+  };
+}
+
+/** The guardian's readingToJson (decimal strings) back to what oracleMetrics reads. */
+function readingFromJson(j: Json, at: number) {
+  const dec = (v: unknown): bigint | null => {
+    try {
+      return typeof v === "string" ? parseDecimal(v) : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    status: j.status === "ok" ? ("ok" as const) : ("unavailable" as const),
+    price: dec(j.price),
+    at,
+    sources: ((j.sources as Json[]) ?? []).map((s) => ({
+      accepted: s.accepted === true,
+      price: dec(s.price),
+      timestamp: typeof s.timestamp === "number" ? s.timestamp : null,
+    })),
+  };
+}
