@@ -99,7 +99,8 @@ export function updateStats(stats: EventStats, events: readonly StoredEvent[], s
     stats.total += sign;
     stats.byType[e.type] = (stats.byType[e.type] ?? 0) + sign;
     if (stats.byType[e.type] === 0) delete stats.byType[e.type];
-    const day = (stats.byDay[e.day] ??= {});
+    stats.byDay[e.day] ??= {};
+    const day = stats.byDay[e.day]!;
     day[e.type] = (day[e.type] ?? 0) + sign;
     if (day[e.type] === 0) delete day[e.type];
     if (Object.keys(day).length === 0) delete stats.byDay[e.day];

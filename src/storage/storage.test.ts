@@ -74,9 +74,9 @@ class Chain {
         txid: `tx${height}-${position}`,
       });
       if (!r.ok) throw r.error;
-      r.events.forEach((e, n) =>
-        events.push(storedEvent(e, { height, position, n, txid: `tx${height}-${position}`, time })),
-      );
+      r.events.forEach((e, n) => {
+        events.push(storedEvent(e, { height, position, n, txid: `tx${height}-${position}`, time }));
+      });
     });
     const root = stateRoot(this.state);
     const commit: BlockCommit = {

@@ -1,0 +1,18 @@
+/**
+ * The chain indexer's public face (docs/storage.md): `Indexer` follows the chain and applies valid
+ * spells through the engine into a `DataStore`; `applySpell` is the per-spell check; `TabLeader`
+ * makes one tab the indexer and keeps the others informed.
+ */
+export {
+  type BlockNotice,
+  type ChainSource,
+  Indexer,
+  type IndexerOptions,
+  type PendingSpell,
+  ReorgTooDeepError,
+  type SyncProgress,
+  spellOfEsploraTx,
+} from "./indexer.ts";
+export { type SyncMessage, TabLeader, type TabLeaderOptions } from "./leader.ts";
+export { loadVerificationKeys, SPELL_CIRCUITS } from "./support.ts";
+export { applySpell, circuitOf, type SpellOutcome, type SpellPlace, type VerifierConfig } from "./verify.ts";

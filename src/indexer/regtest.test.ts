@@ -1,0 +1,239 @@
+/**
+ * The indexer on the real regtest node (bcoin in-process, src/devnet) through its Esplora API: a
+ * history of mixed operations from four wallets, a deposit with a real Groth16 proof, a spell whose proof
+ * is for another transition, a malformed spell, and a 2-block reorg. Every client that syncs — one that
+ * follows along through the reorg (memory store), one that syncs once at the end (IndexedDB on
+ * fake-indexeddb), one that starts from a checkpoint (file store) — reaches the same state root.
+ */
+import "fake-indexeddb/auto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { p2wpkh, Script, Transaction } from "@scure/btc-signer";
+import bcoin from "bcoin";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EsploraClient, encodeSpell, networkParams, type Spell, type SpellOperation } from "../btc/index.ts";
+import { type Devnet, startDevnet } from "../devnet/server.ts";
+import {
+  combineSignatures,
+  encodeAttestation,
+  type OracleKeySet,
+  publicKeyFromPrivate,
+  signStatement,
+} from "../oracle/index.ts";
+import { DEFAULT_PARAMS, initPoseidon } from "../protocol/index.ts";
+import { openFileStore } from "../storage/file.ts";
+import { createBackup, MemoryStore, openIdbStore, restoreBackup } from "../storage/index.ts";
+import { compressProof, proofFromJson, prove } from "../zk/index.ts";
+import { nodeArtifacts, terminateProver } from "../zk/node.ts";
+import { Indexer, type IndexerOptions, loadVerificationKeys, type VerifierConfig } from "./index.ts";
+
+const E18 = 10n ** 18n;
+const PRICE = 60_000n * E18;
+
+let devnet: Devnet;
+let esplora: EsploraClient;
+let verifier: VerifierConfig;
+let startHeight: number;
+let baseTime: number;
+let tmp: string;
+const artifacts = nodeArtifacts();
+
+const oraclePriv = [1, 2, 3].map((i) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j) & 0xff));
+const oracleKeys: OracleKeySet = { keys: oraclePriv.map(publicKeyFromPrivate), threshold: 2 };
+
+/** Oracle-signed attestation bytes (2 of 3) and the statement. */
+function attest(price: bigint, timestamp: number, round: bigint) {
+  const statement = { price, timestamp, round };
+  const att = combineSignatures(statement, [
+    signStatement(statement, oraclePriv[0]!, 0),
+    signStatement(statement, oraclePriv[2]!, 2),
+  ]);
+  return { bytes: encodeAttestation(att), statement: { price, timestamp: BigInt(timestamp), round } };
+}
+
+const raw = new Map<string, string>();
+
+/** A P2WPKH wallet that chains its own change (spends unconfirmed change freely on regtest). */
+class Wallet {
+  readonly priv = secp256k1.utils.randomSecretKey();
+  readonly pub = secp256k1.getPublicKey(this.priv, true);
+  readonly pay = p2wpkh(this.pub, networkParams("regtest"));
+  readonly address = this.pay.address!;
+  private utxo?: { txid: string; vout: number; amount: bigint };
+
+  async fund(sats: bigint) {
+    const txid = await devnet.faucet(this.address, sats);
+    const tx = await esplora.tx(txid);
+    const vout = tx.vout.findIndex((o) => o.scriptpubkey_address === this.address);
+    this.utxo = { txid, vout, amount: BigInt(tx.vout[vout]!.value) };
+  }
+
+  /** Broadcasts a transaction whose first input is this wallet's and whose OP_RETURN is `payload`. */
+  async send(payload: Uint8Array): Promise<string> {
+    const u = this.utxo!;
+    const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
+    tx.addInput({ txid: u.txid, index: u.vout, witnessUtxo: { script: this.pay.script, amount: u.amount } });
+    tx.addOutput({ script: Script.encode(["RETURN", payload]), amount: 0n });
+    const change = u.amount - 2_000n;
+    tx.addOutput({ script: this.pay.script, amount: change });
+    tx.sign(this.priv);
+    tx.finalize();
+    const txid = await devnet.chain.broadcast(tx.hex);
+    raw.set(txid, tx.hex);
+    this.utxo = { txid, vout: 1, amount: change };
+    return txid;
+  }
+
+  cast(
+    op: SpellOperation,
+    attestation: Uint8Array = new Uint8Array(0),
+    proof: Uint8Array = new Uint8Array(128),
+  ) {
+    const spell: Spell = { version: 1, op, attestation, proof };
+    return this.send(encodeSpell(spell));
+  }
+}
+
+const options = (store: IndexerOptions["store"]): IndexerOptions => ({
+  store,
+  chain: esplora,
+  startHeight,
+  params: { ...DEFAULT_PARAMS },
+  verifier,
+});
+
+beforeAll(async () => {
+  await initPoseidon();
+  tmp = await mkdtemp(join(tmpdir(), "zkusd-indexer-"));
+  devnet = await startDevnet({ port: 0 });
+  esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1 });
+  verifier = { proofs: true, oracleKeys, verificationKeys: await loadVerificationKeys(artifacts) };
+  startHeight = devnet.chain.height + 1;
+  baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
+}, 240_000);
+
+afterAll(async () => {
+  await terminateProver();
+  await devnet?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("indexer on regtest", () => {
+  it("every client reaches the same root; bad spells are rejected and change nothing", async () => {
+    const [alice, bob, carol, dave] = [new Wallet(), new Wallet(), new Wallet(), new Wallet()];
+    for (const w of [alice, bob, carol, dave]) await w.fund(1_000_000n);
+    await devnet.mine(1);
+
+    const follower = await Indexer.open(options(new MemoryStore()));
+    const step = async () => {
+      await devnet.mine(1);
+      await follower.sync();
+    };
+    const t = (minutes: number) => baseTime + minutes * 60;
+
+    // Price, then three vaults at that price.
+    const a1 = attest(PRICE, t(1), 1n);
+    await dave.cast({ type: "setPrice", price: PRICE }, a1.bytes);
+    await step();
+    const a2 = attest(PRICE, t(2), 2n);
+    for (const w of [alice, bob, carol]) {
+      await w.cast({ type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n }, a2.bytes);
+    }
+    await step();
+    // Token and pool operations, a two-change adjustment (no circuit), and a malformed spell.
+    await alice.cast({ type: "transfer", to: dave.address, amount: 100n * E18 });
+    await bob.cast({ type: "poolDeposit", amount: 1_000n * E18 });
+    await carol.cast({ type: "approve", spender: dave.address, amount: 50n * E18 });
+    const a3 = attest(PRICE, t(3), 3n);
+    await alice.cast(
+      { type: "adjustVault", depositCollateral: E18 / 10n, borrow: 100n * E18, maxFee: E18 / 20n },
+      a3.bytes,
+    );
+    const malformed = await dave.send(Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 0x01, 0x10, 0xff]));
+    await step();
+    await dave.cast({ type: "transferFrom", from: carol.address, to: dave.address, amount: 20n * E18 });
+    await step();
+
+    // A collateral deposit with a real proof against the state the follower holds now.
+    const a4 = attest(PRICE, t(4), 4n);
+    const deposit = { type: "deposit" as const, owner: bob.address, amount: E18 / 10n };
+    const ctx = { time: a4.statement.timestamp, attestation: a4.statement };
+    const proven = await prove(deposit, follower.state, ctx, artifacts);
+    const proof = compressProof(proofFromJson(proven.proof));
+    const goodProof = await bob.cast(
+      { type: "adjustVault", depositCollateral: deposit.amount },
+      a4.bytes,
+      proof,
+    );
+    await step();
+    // The same proof on another transition (carol's deposit): it does not verify.
+    const rootBeforeBad = follower.head.root;
+    const a5 = attest(PRICE, t(5), 5n);
+    const badProof = await carol.cast({ type: "adjustVault", depositCollateral: E18 / 10n }, a5.bytes, proof);
+    await step();
+    expect(follower.head.root).toBe(rootBeforeBad);
+
+    // A checkpoint here; later operations follow.
+    const checkpoint = await createBackup(follower.store, 1);
+    const late = [await alice.cast({ type: "poolDeposit", amount: 500n * E18 })];
+    await step();
+    late.push(await bob.cast({ type: "transfer", to: carol.address, amount: 42n * E18 }));
+    await step();
+    const heightBeforeReorg = follower.head.height;
+
+    // A 2-block reorg: three empty blocks on the block before the last two; then their spells are re-mined.
+    const node = devnet.chain.node;
+    const miner = bcoin.Script.fromRaw(Buffer.from(devnet.chain.faucetScript)).getAddress();
+    let tip = await node.chain.getEntry(heightBeforeReorg - 2);
+    for (let i = 0; i < 3; i++) {
+      const block = await node.miner.mineBlock(tip, miner);
+      await node.chain.add(block);
+      tip = await node.chain.getEntry(block.hash("hex"));
+    }
+    expect(devnet.chain.height).toBe(heightBeforeReorg + 1);
+    const reorgs: unknown[] = [];
+    follower.subscribe((e) => {
+      if (e.type === "reorg") reorgs.push(e);
+    });
+    await follower.sync();
+    expect(reorgs).toEqual([{ type: "reorg", from: heightBeforeReorg, to: heightBeforeReorg - 2 }]);
+    expect((await follower.store.spells({ fromHeight: heightBeforeReorg - 1 })).length).toBe(0);
+    // The orphaned transactions are broadcast again and mined in the new branch.
+    for (const txid of late) await devnet.chain.broadcast(raw.get(txid)!).catch(() => undefined);
+    await devnet.mine(1);
+    await follower.sync();
+    expect((await follower.store.spells({ fromHeight: heightBeforeReorg - 1 })).map((s) => s.txid)).toEqual(
+      late,
+    );
+
+    // A fresh client on IndexedDB, and one that starts from the checkpoint.
+    const fresh = await Indexer.open(options(await openIdbStore({ name: "regtest-fresh" })));
+    await fresh.sync();
+    const fileStore = await openFileStore(join(tmp, "checkpoint.json"));
+    await restoreBackup(fileStore, checkpoint);
+    const fromCheckpoint = await Indexer.open(options(fileStore));
+    expect(fromCheckpoint.head.height).toBeLessThan(fresh.head.height);
+    await fromCheckpoint.sync();
+
+    expect(fresh.head.height).toBe(devnet.chain.height);
+    expect(follower.head).toEqual(fresh.head);
+    expect(fromCheckpoint.head).toEqual(fresh.head);
+
+    const store = await openIdbStore({ name: "regtest-fresh" });
+    const rejected = await store.rejected();
+    expect(rejected.map((r) => [r.txid, r.reason.code])).toEqual([
+      [malformed, "malformedSpell"],
+      [badProof, "proofInvalid"],
+    ]);
+    const spells = await store.spells();
+    expect(spells.find((s) => s.txid === goodProof)?.proof).toBe("verified");
+    expect(spells.filter((s) => s.proof === "noCircuit").length).toBe(spells.length - 1);
+    expect(spells.length).toBe(12);
+    const events = await store.events({ account: carol.address, limit: 500 });
+    expect(events.events.every((e) => e.txid !== badProof)).toBe(true);
+    const badBlock = (await store.blocks()).find((b) => b.rejected === 1 && b.spells === 0)!;
+    expect(badBlock.root).toBe(badBlock.prev.root);
+  });
+});

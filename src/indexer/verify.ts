@@ -1,0 +1,200 @@
+/**
+ * Checking one decoded spell and applying it (docs/storage.md, "What the indexer checks"):
+ * attestation (quorum of the registered oracle keys, price agreement, declared time), then the
+ * Groth16 proof against the engine's own roots for operations that have a circuit, then the engine.
+ * A spell that fails any step changes nothing and comes back with a typed reason.
+ */
+import type { Spell } from "../btc/index.ts";
+import { toOperation } from "../btc/index.ts";
+import {
+  type Attestation,
+  decodeAttestation,
+  type OracleKeySet,
+  verifyAttestation,
+} from "../oracle/index.ts";
+import {
+  apply,
+  deserializeState,
+  ONE,
+  type Operation,
+  ownerHashOf,
+  type ProtocolEvent,
+  type State,
+  serializeState,
+  stateRoot,
+} from "../protocol/index.ts";
+import type { ProofStatus, RejectReason } from "../storage/index.ts";
+import {
+  attestationHash,
+  type CircuitName,
+  OPERATION_CODE,
+  operationHash,
+  type VerificationKey,
+  verifyProof,
+} from "../zk/index.ts";
+
+/** Operations valued at a price: they must carry an attestation of the state's price (setPrice: of its own). */
+const PRICED = new Set<Operation["type"]>([
+  "setPrice",
+  "openVault",
+  "adjustVault",
+  "liquidate",
+  "liquidateBatch",
+  "liquidateList",
+  "redeem",
+]);
+
+export interface VerifierConfig {
+  /** Verify Groth16 proofs (default true). Off only for benchmarks or trusted replays; recorded per spell. */
+  proofs: boolean;
+  /** The registered oracle keys and quorum (the guardian set's price keys). */
+  oracleKeys: OracleKeySet;
+  /** Verification keys by circuit (hash-checked artifacts: src/zk ArtifactLoader). */
+  verificationKeys: Partial<Record<CircuitName, VerificationKey>>;
+  /** How far a declared time may be after the block's header time, seconds (default 7200, Bitcoin's rule). */
+  futureToleranceSec?: number;
+}
+
+/** Where the spell is: block, position, transaction, header time. */
+export interface SpellPlace {
+  height: number;
+  position: number;
+  txid: string;
+  blockTime: number;
+}
+
+export type SpellOutcome =
+  | { ok: true; op: Operation; events: ProtocolEvent[]; proof: ProofStatus; time: bigint }
+  | {
+      ok: false;
+      op: Operation;
+      reason: RejectReason /** The state to continue with when it had to be restored. */;
+      state?: State;
+    };
+
+type CircuitOp = { circuit: Exclude<CircuitName, "priceAttestation">; amount: bigint; maxFee: bigint } | null;
+
+/** Which circuit proves an operation, if any (one kind of vault change, or a single liquidation). */
+export function circuitOf(op: Operation): CircuitOp {
+  if (op.type === "liquidate") return { circuit: "liquidate", amount: 0n, maxFee: 0n };
+  if (op.type !== "adjustVault") return null;
+  const changes = (
+    [
+      ["deposit", op.depositCollateral],
+      ["withdraw", op.withdrawCollateral],
+      ["mint", op.borrow],
+      ["repay", op.repay],
+    ] as const
+  ).filter(([, v]) => v !== undefined && v !== 0n);
+  if (changes.length !== 1) return null;
+  const [circuit, amount] = changes[0]!;
+  return { circuit, amount: amount!, maxFee: circuit === "mint" ? (op.maxFee ?? ONE) : 0n };
+}
+
+const reject = (op: Operation, code: RejectReason["code"], message: string, detail?: string) =>
+  ({ ok: false, op, reason: detail ? { code, message, detail } : { code, message } }) as const;
+
+/**
+ * Checks and applies one spell to `state` (mutated on success). The actor is the owner of the
+ * transaction's first input (docs/spell-format.md).
+ */
+export function applySpell(
+  state: State,
+  spell: Spell,
+  actor: string,
+  place: SpellPlace,
+  config: VerifierConfig,
+): SpellOutcome {
+  const op = toOperation(spell.op, actor);
+  let att: Attestation | undefined;
+  if (spell.attestation.length > 0) {
+    try {
+      att = decodeAttestation(spell.attestation);
+    } catch (error) {
+      return reject(op, "badAttestation", `the attestation does not decode: ${(error as Error).message}`);
+    }
+    const quorum = verifyAttestation(att, config.oracleKeys);
+    if (!quorum.valid) return reject(op, "badAttestation", `the attestation is not valid: ${quorum.reason}`);
+  }
+  if (PRICED.has(op.type)) {
+    if (!att) return reject(op, "missingAttestation", `${op.type} needs a price attestation`);
+    const expected = op.type === "setPrice" ? op.price : state.g.price;
+    if (att.price !== expected) {
+      return reject(
+        op,
+        "badAttestation",
+        `the attested price ${att.price} is not ${op.type === "setPrice" ? "the spell's" : "the state's"} price ${expected}`,
+      );
+    }
+  }
+  // The declared time: the attestation's timestamp (what the proof binds); else the state's own time.
+  const time = att ? BigInt(att.timestamp) : state.g.time;
+  const tolerance = BigInt(config.futureToleranceSec ?? 7200);
+  if (time > BigInt(place.blockTime) + tolerance) {
+    return reject(
+      op,
+      "timeInFuture",
+      `declared time ${time} is after the block time ${place.blockTime} + ${tolerance}s`,
+    );
+  }
+  const ctx = { height: BigInt(place.height), time, txid: place.txid, index: place.position };
+  const circuit = circuitOf(op);
+
+  if (!circuit || !config.proofs) {
+    const r = apply(state, op, ctx);
+    if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
+    return { ok: true, op, events: r.events, proof: circuit ? "skipped" : "noCircuit", time };
+  }
+
+  if (spell.proof.every((b) => b === 0))
+    return reject(op, "proofMissing", `${circuit.circuit} needs a proof`);
+  const vk = config.verificationKeys[circuit.circuit];
+  if (!vk) return reject(op, "proofInvalid", `no verification key for ${circuit.circuit}`);
+  const attHash = attestationHash({
+    price: att!.price,
+    timestamp: BigInt(att!.timestamp),
+    round: att!.round,
+  });
+  const oldRoot = BigInt(stateRoot(state));
+
+  if (op.type === "liquidate") {
+    const opHash = operationHash(
+      OPERATION_CODE.liquidate,
+      ownerHashOf(op.owner),
+      ownerHashOf(op.liquidator),
+      0n,
+      time,
+    );
+    if (!verifyProof(vk, [oldRoot, opHash, attHash], spell.proof)) {
+      return reject(op, "proofInvalid", "the liquidation proof does not verify against the state root");
+    }
+    const r = apply(state, op, ctx);
+    if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
+    return { ok: true, op, events: r.events, proof: "verified", time };
+  }
+
+  const owner = (op as { owner: string }).owner;
+  const opHash = operationHash(
+    OPERATION_CODE[circuit.circuit],
+    ownerHashOf(owner),
+    circuit.amount,
+    circuit.maxFee,
+    time,
+  );
+  // The new root is the engine's: apply, then check the proof, and put the state back if it fails.
+  const undo = serializeState(state);
+  const r = apply(state, op, ctx);
+  if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
+  const newRoot = BigInt(stateRoot(state));
+  if (!verifyProof(vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
+    return {
+      ...reject(
+        op,
+        "proofInvalid",
+        `the ${circuit.circuit} proof does not verify for the engine's transition`,
+      ),
+      state: deserializeState(undo),
+    };
+  }
+  return { ok: true, op, events: r.events, proof: "verified", time };
+}
