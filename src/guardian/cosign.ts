@@ -3,9 +3,10 @@
  * the transaction does exactly what the spell does to its own replayed state. It:
  *
  *  1. finds the one spell output and the actor (the owner of input 0);
- *  2. checks the attestation (quorum, and fresh: BTC never moves on a stale price), the price against
- *     the state's, and the Groth16 proof against public signals it recomputes itself;
- *  3. applies the operation to a clone of its state and reads what the engine pays (events' paidSats);
+ *  2. requires a fresh attested price for operations that move BTC on a price (never a stale one);
+ *  3. runs the indexer's own spell check (src/indexer applySpell: attestation quorum and price,
+ *     declared time, Groth16 proof against roots it computes itself, engine rules) on a clone of its
+ *     state, and reads what the engine pays from the events (paidSats);
  *  4. recognises every vault and pool input from its witness script (this federation's keys, the
  *     owner key of the account the engine names), checks each one exists unspent on chain with that
  *     script and amount, that every UTXO of a vault being emptied is spent, and that none was already
@@ -38,17 +39,11 @@ import {
   type VaultDescriptor,
   walletAccount,
 } from "../btc/index.ts";
-import type { Attestation, OracleKeySet } from "../oracle/index.ts";
-import { apply, cloneState, type Operation, type ProtocolEvent, type State } from "../protocol/index.ts";
+import { applySpell, type VerifierConfig } from "../indexer/index.ts";
+import { decodeAttestation } from "../oracle/index.ts";
+import { cloneState, type Operation, type ProtocolEvent, type State } from "../protocol/index.ts";
 import type { GuardianKeys } from "./keys.ts";
 import type { SpendLedger } from "./ledger.ts";
-import {
-  checkAttestation,
-  checkAttestedPrice,
-  checkProof,
-  declaredTime,
-  type VerificationKeys,
-} from "./verify.ts";
 
 export type RefusalCode =
   | "invalidPsbt"
@@ -83,8 +78,8 @@ export interface CosignDeps {
   state(): State;
   network: BtcNetworkName;
   guardians: GuardianSet;
-  oracles(): OracleKeySet;
-  verificationKeys: VerificationKeys;
+  /** The indexer's spell checks (oracle keys, verification keys): the same rules the chain applies. */
+  verifier: VerifierConfig;
   esplora: EsploraClient;
   ledger: SpendLedger;
   keys: GuardianKeys;
@@ -177,33 +172,49 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
     return refuse("invalidSpell", (error as Error).message);
   }
 
-  // 2. Attestation, freshness, price, proof.
-  const state = cloneState(deps.state());
-  const att = checkAttestation(spell.attestation, deps.oracles());
-  if (!att.ok) return refuse("badAttestation", att.reason);
-  const attestation: Attestation | null = att.value;
+  // 2. A fresh price for anything that moves BTC on a price (checked before the quorum, cheapest first).
   if (PRICED.has(op.type)) {
-    if (!attestation)
+    if (spell.attestation.length === 0)
       return refuse("stalePrice", `a ${op.type} spell that moves BTC must carry a fresh price attestation`);
-    const ageSec = Math.floor(deps.now() / 1000) - attestation.timestamp;
+    let timestamp: number;
+    try {
+      timestamp = decodeAttestation(spell.attestation).timestamp;
+    } catch (error) {
+      return refuse("badAttestation", `the attestation does not decode: ${(error as Error).message}`);
+    }
+    const ageSec = Math.floor(deps.now() / 1000) - timestamp;
     const maxAge = deps.maxPriceAgeSec ?? 300;
     if (ageSec > maxAge)
       return refuse(
         "stalePrice",
-        `the attested price is ${ageSec} s old (signed at ${attestation.timestamp}); the limit is ${maxAge} s`,
+        `the attested price is ${ageSec} s old (signed at ${timestamp}); the limit is ${maxAge} s`,
       );
     if (ageSec < -60) return refuse("stalePrice", `the attestation is dated ${-ageSec} s in the future`);
   }
-  const priced = checkAttestedPrice(op, attestation, state);
-  if (!priced.ok) return refuse("badAttestation", priced.reason);
-  const time = declaredTime(attestation, state);
-  const proof = checkProof(state, op, spell, attestation, time, deps.verificationKeys);
-  if (!proof.ok) return refuse("badProof", proof.reason);
 
-  // 3. What the engine does.
-  const result = apply(state, op, { height: state.height + 1n, time });
-  if (!result.ok) return refuse("engineRejects", `${result.error.code}: ${result.error.message}`);
-  const events = result.events;
+  // 3. The same checks the chain will apply (attestation quorum and price, declared time, proof,
+  //    engine rules), on a clone of this guardian's state: what the engine pays comes from its events.
+  const state = cloneState(deps.state());
+  const outcome = applySpell(
+    state,
+    spell,
+    actor,
+    { height: Number(state.height) + 1, position: 0, txid: tx.id, blockTime: Math.floor(deps.now() / 1000) },
+    deps.verifier,
+  );
+  if (!outcome.ok) {
+    const code: RefusalCode =
+      outcome.reason.code === "proofMissing" || outcome.reason.code === "proofInvalid"
+        ? "badProof"
+        : outcome.reason.code === "ruleViolated"
+          ? "engineRejects"
+          : "badAttestation";
+    return refuse(
+      code,
+      outcome.reason.detail ? `${outcome.reason.detail}: ${outcome.reason.message}` : outcome.reason.message,
+    );
+  }
+  const events = outcome.events;
 
   // 4. Custody inputs.
   const pool = poolDescriptor(deps.guardians);
@@ -297,7 +308,7 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
     signedInputs,
     op: op.type,
     txid,
-    proof: proof.circuit ? "verified" : "replayOnly",
+    proof: outcome.proof === "verified" ? "verified" : "replayOnly",
   };
 }
 

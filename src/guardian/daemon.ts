@@ -1,5 +1,5 @@
 /**
- * The guardian daemon: follows the chain with the engine (follower.ts), publishes price attestations
+ * The guardian daemon: follows the chain with the shared indexer and a file store (chain.ts), publishes price attestations
  * (prices.ts), and serves the JSON API under /v1 (http.ts) including POST /v1/cosign (cosign.ts).
  * One guardian = one custody key of the k-of-n vault/pool quorum and one oracle key of the
  * attestation set; both come from keys.ts and never leave it.
@@ -15,6 +15,7 @@ import {
   poolDescriptor,
   toHex,
 } from "../btc/index.ts";
+import { loadVerificationKeys, type VerifierConfig } from "../indexer/index.ts";
 import {
   type BabyJubPoint,
   type OracleKeySet,
@@ -33,18 +34,16 @@ import {
   riskiestVaults,
   systemSummary,
 } from "../protocol/index.ts";
-import { CIRCUIT_NAMES, type CircuitName } from "../zk/index.ts";
 import { nodeArtifacts } from "../zk/node.ts";
+import { GuardianChain } from "./chain.ts";
 import { type CosignDeps, reviewAndSign } from "./cosign.ts";
 import { GuardianError } from "./errors.ts";
-import { ChainFollower } from "./follower.ts";
 import { type Route, startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { SpendLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { PriceService } from "./prices.ts";
 import { Protection, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";
-import type { VerificationKeys } from "./verify.ts";
 
 /** One member of the federation as every guardian and the app know it (public keys only). */
 export interface FederationMember {
@@ -71,7 +70,8 @@ export interface GuardianConfig {
   dataDir: string;
   port: number;
   host?: string;
-  genesis: { height: number; time: string | number; price?: string };
+  /** First block whose spells count (the genesis state is the protocol's at the block before). */
+  startHeight: number;
   params?: Partial<Record<keyof Params, string | boolean>>;
   /** Directory with the zk artifacts and manifest (default: the repository's public/). */
   zkDir?: string;
@@ -95,7 +95,7 @@ export interface GuardianConfig {
 
 export interface RunningGuardian {
   url: string;
-  follower: ChainFollower;
+  chain: GuardianChain;
   prices: PriceService;
   protection: Protection;
   stop(): Promise<void>;
@@ -150,27 +150,21 @@ export async function startGuardian(
   const pool = poolDescriptor(guardians);
   const esplora = new EsploraClient({ baseUrl: config.esploraUrl, retries: 2, backoffMs: 200 });
 
-  const artifacts = nodeArtifacts(config.zkDir);
-  const verificationKeys: VerificationKeys = {};
-  for (const name of CIRCUIT_NAMES) {
-    if (name === "priceAttestation") continue;
-    verificationKeys[name as CircuitName] = await artifacts.verificationKey(name);
-  }
+  const verifier: VerifierConfig = {
+    proofs: true,
+    oracleKeys: oracles,
+    verificationKeys: await loadVerificationKeys(nodeArtifacts(config.zkDir)),
+  };
   const params = { ...DEFAULT_PARAMS } as Params;
   for (const [k, v] of Object.entries(config.params ?? {})) {
     (params as unknown as Record<string, bigint | boolean>)[k] = typeof v === "boolean" ? v : BigInt(v);
   }
-  const follower = new ChainFollower({
+  const follower = await GuardianChain.open({
     esplora,
-    oracles: () => oracles,
-    verificationKeys,
-    params,
-    genesis: {
-      height: config.genesis.height,
-      time: BigInt(config.genesis.time),
-      ...(config.genesis.price !== undefined ? { price: BigInt(config.genesis.price) } : {}),
-    },
     dataDir: config.dataDir,
+    startHeight: config.startHeight,
+    params,
+    verifier,
     log,
   });
   const ledger = new SpendLedger(config.dataDir);
@@ -190,8 +184,7 @@ export async function startGuardian(
     state: () => follower.state,
     network,
     guardians,
-    oracles: () => oracles,
-    verificationKeys,
+    verifier,
     esplora,
     ledger,
     keys,
@@ -199,11 +192,7 @@ export async function startGuardian(
     ...(config.maxPriceAgeSec !== undefined ? { maxPriceAgeSec: config.maxPriceAgeSec } : {}),
   };
 
-  let rootCache: { height: number; root: string } | null = null;
-  const root = () => {
-    if (rootCache?.height !== follower.height) rootCache = { height: follower.height, root: follower.root() };
-    return rootCache.root;
-  };
+  const root = () => follower.root();
   const identity = {
     name: me.name,
     index: config.index,
@@ -364,19 +353,20 @@ export async function startGuardian(
       method: "GET",
       path: "/v1/events",
       handler: (r) =>
-        follower.queryEvents({
+        follower.events({
           ...(r.query.get("type") ? { type: r.query.get("type")! } : {}),
-          ...(r.query.get("owner") ? { owner: r.query.get("owner")! } : {}),
+          ...(r.query.get("account") ? { account: r.query.get("account")! } : {}),
           ...(r.query.get("from") ? { fromHeight: num(r.query.get("from"), 0) } : {}),
           ...(r.query.get("to") ? { toHeight: num(r.query.get("to"), 0) } : {}),
-          offset: num(r.query.get("offset"), 0),
+          ...(r.query.get("after") ? { after: r.query.get("after")! } : {}),
+          ...(r.query.get("order") === "desc" ? { order: "desc" as const } : {}),
           limit: num(r.query.get("limit"), 50, 500),
         }),
     },
     {
       method: "GET",
       path: "/v1/spells",
-      handler: (r) => ({ spells: follower.recentSpells(num(r.query.get("limit"), 50, 500)) }),
+      handler: async (r) => ({ spells: await follower.recentSpells(num(r.query.get("limit"), 50, 500)) }),
     },
     {
       method: "POST",
@@ -447,7 +437,7 @@ export async function startGuardian(
   let stopped = false;
   return {
     url: http.url,
-    follower,
+    chain: follower,
     prices,
     protection,
     async stop() {
@@ -458,6 +448,7 @@ export async function startGuardian(
       await http.close();
       oracle.close();
       protection.stop();
+      await follower.close();
       log.info("guardian stopped", { height: follower.height });
     },
   };

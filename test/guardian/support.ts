@@ -38,8 +38,7 @@ export interface TestFederation {
 export async function startFederation(opts: {
   esploraUrl: string;
   feed: PriceFeed;
-  genesisHeight: number;
-  genesisTime: bigint;
+  startHeight: number;
   n?: number;
   threshold?: number;
   overrides?: Partial<GuardianConfig>;
@@ -68,7 +67,7 @@ export async function startFederation(opts: {
     esploraUrl: opts.esploraUrl,
     dataDir: mkdtempSync(join(tmpdir(), `zkusd-guardian-${i}-`)),
     port: ports[i]!,
-    genesis: { height: opts.genesisHeight, time: opts.genesisTime.toString() },
+    startHeight: opts.startHeight,
     oracleSources: sources,
     protection: { preset: "development" },
     corsOrigins: ["http://localhost:5173"],

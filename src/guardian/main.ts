@@ -1,0 +1,101 @@
+/**
+ * The local guardian set that `npm start` runs (scripts/lib/stack.ts): a 2-of-3 federation of
+ * guardian daemons in this process, against the local regtest devnet and the dev price feed, so
+ * withdrawals, liquidations and redemptions work end to end with no internet. DEV ONLY: the three
+ * key files are created in .zkusd/guardians/ (mode 600) on first run and reused after.
+ *
+ * Environment: DEVNET_URL (default http://127.0.0.1:18443), PRICE_FEED_URL (default
+ * http://127.0.0.1:18480), GUARDIAN_BASE_PORT (default 18491; guardians on +0, +1, +2), APP_ORIGIN
+ * (CORS, default http://localhost:5173). Prints {"guardians": [urls], ...} when all three are up.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { EsploraClient } from "../btc/index.ts";
+import { SOURCE_IDS, type SourceId, type SourceSettings } from "../oracle/index.ts";
+import { type Federation, type GuardianConfig, type RunningGuardian, startGuardian } from "./daemon.ts";
+import { GuardianKeys } from "./keys.ts";
+import { createLogger } from "./log.ts";
+
+export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env): Promise<{
+  federation: Federation;
+  guardians: RunningGuardian[];
+  stop(): Promise<void>;
+}> {
+  const root = join(process.cwd(), ".zkusd", "guardians");
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const esploraUrl = env.DEVNET_URL ?? "http://127.0.0.1:18443";
+  const feedUrl = env.PRICE_FEED_URL ?? "http://127.0.0.1:18480";
+  const basePort = Number(env.GUARDIAN_BASE_PORT ?? 18491);
+  const keys: GuardianKeys[] = [];
+  for (let i = 0; i < 3; i++) {
+    const file = join(root, `guardian-${i}.keys.json`);
+    if (!existsSync(file)) {
+      const g = GuardianKeys.generate();
+      writeFileSync(file, `${JSON.stringify({ custodyKey: g.custodyKey, oracleKey: g.oracleKey })}\n`, {
+        mode: 0o600,
+      });
+    }
+    keys.push(GuardianKeys.fromFile(file));
+  }
+  const federation: Federation = {
+    network: "regtest",
+    threshold: 2,
+    members: keys.map((k, i) => ({
+      name: `guardian-${i}`,
+      url: `http://127.0.0.1:${basePort + i}`,
+      custodyKey: k.custodyPublicKeyHex,
+      oracleKey: [k.oraclePublicKey[0].toString(), k.oraclePublicKey[1].toString()],
+    })),
+  };
+  writeFileSync(join(root, "federation.json"), `${JSON.stringify(federation, null, 2)}\n`);
+  // The devnet is in memory (a fresh chain each start): wait until it answers.
+  await new EsploraClient({ baseUrl: esploraUrl }).tipHeight();
+  const sources = Object.fromEntries(
+    SOURCE_IDS.map((id) => [id, { baseUrl: `${feedUrl}/${id}`, transport: "rest" }]),
+  ) as Partial<Record<SourceId, SourceSettings>>;
+  const stamp = Date.now();
+  const guardians: RunningGuardian[] = [];
+  for (let i = 0; i < 3; i++) {
+    const config: GuardianConfig = {
+      index: i,
+      federation,
+      esploraUrl,
+      dataDir: join(root, `guardian-${i}-${stamp}`),
+      port: basePort + i,
+      // The protocol starts with the dev chain itself (block 1; the genesis state takes block 0's time):
+      // the devnet mines its first blocks with header times ahead of the wall clock.
+      startHeight: 1,
+      oracleSources: sources,
+      protection: { preset: "development" },
+      corsOrigins: [env.APP_ORIGIN ?? "http://localhost:5173", "http://127.0.0.1:5173"],
+      prices: { readIntervalMs: 5_000, publishIntervalMs: 60_000 },
+      pollMs: 1_000,
+    };
+    guardians.push(await startGuardian(config, keys[i]!, { log: createLogger({ level: "info" }) }));
+  }
+  return {
+    federation,
+    guardians,
+    async stop() {
+      for (const g of guardians) await g.stop();
+    },
+  };
+}
+
+const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invoked) {
+  startLocalFederation()
+    .then((local) => {
+      process.stdout.write(
+        `${JSON.stringify({ guardians: local.guardians.map((g) => g.url), threshold: local.federation.threshold })}\n`,
+      );
+      const stop = () => void local.stop().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
