@@ -2,7 +2,8 @@
  * Replays every scenario in test/scenarios/ (transcribed from Liquity v1's own tests) through the
  * engine's scenario runner and checks the expectations written next to it (NN-name.expected.json).
  * The expectations come from the Liquity test's assertions, not from running this engine; see
- * docs/scenarios.md for the format and for the tolerance rules.
+ * docs/scenarios.md for the format and for the tolerance rules. Files named governance-*.json are the
+ * governance scenarios (docs/governance.md); their expectations follow the rules written there.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -206,7 +207,10 @@ function checkScenario(output: unknown, expected: Expectation): string[] {
   return out;
 }
 
-const cases = loadCases();
+const allCases = loadCases();
+const isGovernance = (c: Case) => c.name.startsWith("governance-");
+const cases = allCases.filter((c) => !isGovernance(c));
+const governanceCases = allCases.filter(isGovernance);
 const byFile = new Map<string, Case[]>();
 for (const c of cases) byFile.set(c.source.file, [...(byFile.get(c.source.file) ?? []), c]);
 
@@ -218,6 +222,18 @@ describe("Liquity v1 scenarios", () => {
     for (const c of cases) {
       expect(c.source?.file, c.name).toMatch(/\.js$/);
       expect(c.source?.test, c.name).toBeTruthy();
+    }
+  });
+
+  describe("governance", () => {
+    it("has scenarios for a full lifecycle and for the refusals", () => {
+      expect(governanceCases.length).toBeGreaterThanOrEqual(2);
+    });
+    for (const c of governanceCases) {
+      it(`${c.source.test} [${c.name}]`, () => {
+        const output = runScenario(c.input);
+        expect(checkScenario(output, c.expected)).toEqual([]);
+      });
     }
   });
 

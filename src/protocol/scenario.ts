@@ -413,7 +413,7 @@ export function runScenario(input: unknown): ScenarioOutput {
     const result: Record<string, string> = {};
     for (const field of RESULT_FIELDS[step.op.type] ?? []) {
       const v = outcome.result[field];
-      if (typeof v === "bigint") result[field] = formatDecimal(v);
+      if (typeof v === "bigint") result[field] = INTEGER_FIELDS.has(field) ? v.toString() : formatDecimal(v);
     }
     return { ok: true, result, events: outcome.events.map(eventToJson) };
   });
