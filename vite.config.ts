@@ -6,8 +6,8 @@
  * Content Security Policy: the built index.html gets a strict policy as a <meta> tag, and `vite preview`
  * sends the same policy as a header. Dev mode (`npm run dev`) has none, because React Fast Refresh
  * injects an inline script. snarkjs needs `'wasm-unsafe-eval'` (WebAssembly.compile) and `blob:` workers
- * (ffjavascript's threads); connect-src allows https (exchange APIs, a user-chosen Esplora URL) and the
- * local devnet on localhost.
+ * (ffjavascript's threads); connect-src allows https and wss (exchange APIs and ticker streams, a
+ * user-chosen Esplora URL) and local services on localhost (devnet, price feed, guardians), http and ws.
  */
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
@@ -31,7 +31,7 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
-  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
+  "connect-src 'self' https: wss: http://localhost:* http://127.0.0.1:* ws://localhost:* ws://127.0.0.1:*",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'self'",

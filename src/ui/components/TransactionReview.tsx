@@ -10,7 +10,7 @@ import type { FeePresets } from "../../btc/fees.ts";
 import type { WalletAccount } from "../../btc/psbt.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import type { Operation } from "../../protocol/index.ts";
-import { formatBtc, formatCount, formatUsd, shortHex } from "../format.ts";
+import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { type FeePreset, useSettings } from "../state/settings-store.ts";
 import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
@@ -297,13 +297,7 @@ function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
               <div key={k} data-field={k} data-value={String(v)}>
                 <dt>{k}</dt>
                 <dd>
-                  <code>{String(v)}</code>
-                  {typeof v === "bigint" && k !== "maxFee" ? (
-                    <span className="muted">
-                      {" "}
-                      ({k === "collateral" || k.endsWith("Collateral") ? "sats" : "18-decimal units"})
-                    </span>
-                  ) : null}
+                  {spellValue(k, v)} <code className="muted small">{String(v)}</code>
                 </dd>
               </div>
             ))}
@@ -376,4 +370,13 @@ function StepList({ steps }: { steps: Step[] }) {
       ) : null}
     </div>
   );
+}
+
+/** A decoded spell field in words (amounts are 18-decimal engine units; the codec carried BTC as sats). */
+function spellValue(field: string, value: unknown): string {
+  if (typeof value !== "bigint") return Array.isArray(value) ? value.join(", ") : String(value);
+  if (field === "maxFee") return `max fee ${formatPercent(value, 2)}`;
+  if (field === "collateral" || field.endsWith("Collateral")) return formatBtc(value);
+  if (field === "price") return formatUsd(value);
+  return formatZkusd(value);
 }

@@ -9,6 +9,7 @@
 import * as Comlink from "comlink";
 import type { EngineApi, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
+import type { BackupInfo, EventPage, EventQuery, EventStats, PriceRecord } from "../../storage/types.ts";
 import type { AccountPosition, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
@@ -36,6 +37,8 @@ export interface EngineClient {
   preview(op: Operation): Promise<OperationPreview>;
   /** The largest borrow the engine accepts for this open or adjustment, or null. */
   maxBorrow(owner: AccountId, change: BorrowChange): Promise<bigint | null>;
+  /** The data layer's reads and actions (event store, history, backup). */
+  data: DataLayerClient;
   /** Stops the workers; later calls reject. */
   dispose(): void;
 }
@@ -87,11 +90,66 @@ export function createEngineClient(): EngineClient {
     atRisk: async (limit) => (await reads()).atRisk(limit),
     preview: async (op) => (await reads()).preview(op),
     maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
+    data: createDataLayerClient(remote),
     dispose: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
       stateRemote?.[Comlink.releaseProxy]();
       stateWorker?.terminate();
     },
+  };
+}
+
+/**
+ * Reads and actions the UI needs from the data layer (workers/engine.worker.ts, owned by the data
+ * layer): the event store, history for charts, backup and restore. Each is a call on the engine
+ * worker under the name given here; until the worker provides it, the call fails with
+ * `NotAvailableError` and the screen says what is missing (no stand-in data).
+ */
+
+export type { EventPage, EventQuery, EventStats, PriceRecord } from "../../storage/types.ts";
+
+export class NotAvailableError extends Error {
+  override readonly name = "NotAvailableError";
+}
+
+export interface DataLayerClient {
+  /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
+  events(query: EventQuery): Promise<EventPage>;
+  eventStats(): Promise<EventStats>;
+  /** Attested prices applied on chain, for the dashboard's charts. */
+  prices(range?: { fromHeight?: number; toHeight?: number }): Promise<PriceRecord[]>;
+  /** The backup file (SPEC §7) of the current state. */
+  exportBackup(): Promise<{ bytes: Uint8Array; info: BackupInfo }>;
+  /** Verifies checksum and state root, then replaces the state; returns where it now stands. */
+  restoreBackup(bytes: Uint8Array): Promise<{ height: number; root: string }>;
+}
+
+const WORKER_METHODS = ["events", "eventStats", "prices", "exportBackup", "restoreBackup"] as const;
+
+/** The data-layer calls on the engine worker; a missing method becomes NotAvailableError. */
+export function createDataLayerClient(worker: unknown): DataLayerClient {
+  const remote = worker as Record<(typeof WORKER_METHODS)[number], (...args: unknown[]) => Promise<unknown>>;
+  const call =
+    <T>(name: (typeof WORKER_METHODS)[number], what: string) =>
+    async (...args: unknown[]): Promise<T> => {
+      try {
+        return (await remote[name](...args)) as T;
+      } catch (error) {
+        const message = (error as Error)?.message ?? "";
+        if (/is not a function|undefined is not|Cannot read properties of undefined/.test(message)) {
+          throw new NotAvailableError(
+            `${what} is not available yet: the engine worker does not provide \`${name}\`.`,
+          );
+        }
+        throw error;
+      }
+    };
+  return {
+    events: call("events", "The event store"),
+    eventStats: call("eventStats", "Event statistics"),
+    prices: call("prices", "Price history"),
+    exportBackup: call("exportBackup", "Backup"),
+    restoreBackup: call("restoreBackup", "Restore"),
   };
 }

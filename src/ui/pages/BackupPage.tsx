@@ -1,11 +1,119 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Backup and restore (SPEC §7): download the state as one checksummed file; restore checks the
+ * checksum and the state root before replacing anything. Both run in the data layer.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { NotAvailableError } from "../engine/client.ts";
+import { useEngine } from "../engine/EngineProvider.tsx";
+import { formatCount, shortHex } from "../format.ts";
+
+type Status =
+  | { kind: "idle" }
+  | { kind: "busy"; what: string }
+  | { kind: "done"; message: string }
+  | { kind: "error"; message: string };
 
 export default function BackupPage() {
+  const engine = useEngine();
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<Status>({ kind: "idle" });
+  const fail = (error: unknown, what: string) =>
+    setStatus({
+      kind: "error",
+      message:
+        error instanceof NotAvailableError
+          ? `${what} needs the data layer, which is not connected to the app yet. Nothing was changed.`
+          : `${what} failed: ${(error as Error).message}. Nothing was changed.`,
+    });
+
   return (
-    <UpcomingScreen
-      title="Backup"
-      purpose="Export the protocol state this browser has verified as a single checksummed file, and restore it on another device after its checksum and state root are verified."
-      needs={["local storage (IndexedDB)", "backup format"]}
-    />
+    <section className="page" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Backup</h1>
+      </header>
+      <div className="two-columns">
+        <div className="card">
+          <h2>Export</h2>
+          <p>
+            One file with the protocol state this browser has verified (vaults, balances, pool, prices,
+            events, settings), its block height and state root, and a SHA-256 checksum. It holds no wallet
+            keys.
+          </p>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={status.kind === "busy"}
+            onClick={async () => {
+              setStatus({ kind: "busy", what: "Exporting" });
+              try {
+                const { bytes, info } = await engine.data.exportBackup();
+                const url = URL.createObjectURL(
+                  new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
+                );
+                const a = document.createElement("a");
+                a.href = url;
+                a.download = `zkusd-backup-${info.height}.zkusd`;
+                a.click();
+                URL.revokeObjectURL(url);
+                setStatus({
+                  kind: "done",
+                  message: `Saved the state at block ${formatCount(info.height)} (root ${shortHex(info.root, 8)}).`,
+                });
+              } catch (error) {
+                fail(error, "Export");
+              }
+            }}
+          >
+            Download backup
+          </button>
+        </div>
+        <div className="card">
+          <h2>Restore</h2>
+          <p>
+            Choose a backup file. Its checksum and state root are verified before anything is replaced; a file
+            that fails either check is refused and your current state stays as it is.
+          </p>
+          <label className="button">
+            Choose a backup file…
+            <input
+              type="file"
+              accept=".zkusd,application/octet-stream"
+              className="visually-hidden"
+              disabled={status.kind === "busy"}
+              onChange={async (e) => {
+                const file = e.target.files?.[0];
+                e.target.value = "";
+                if (!file) return;
+                setStatus({ kind: "busy", what: "Verifying and restoring" });
+                try {
+                  const r = await engine.data.restoreBackup(new Uint8Array(await file.arrayBuffer()));
+                  await queryClient.invalidateQueries();
+                  setStatus({
+                    kind: "done",
+                    message: `Restored: block ${formatCount(r.height)}, root ${shortHex(r.root, 8)}.`,
+                  });
+                } catch (error) {
+                  fail(error, "Restore");
+                }
+              }}
+            />
+          </label>
+        </div>
+      </div>
+      {status.kind === "busy" ? (
+        <p role="status" className="loading">
+          {status.what}…
+        </p>
+      ) : status.kind === "done" ? (
+        <p role="status" className="notice" data-testid="backup-status">
+          {status.message}
+        </p>
+      ) : status.kind === "error" ? (
+        <p role="alert" className="notice notice-danger" data-testid="backup-status">
+          {status.message}
+        </p>
+      ) : null}
+    </section>
   );
 }

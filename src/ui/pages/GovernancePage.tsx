@@ -4,8 +4,12 @@ export default function GovernancePage() {
   return (
     <UpcomingScreen
       title="Governance"
-      purpose="Create proposals to change protocol parameters, vote with your zkUSD (for, against, abstain), delegate your votes, and follow each proposal through its timelock and the guardian veto."
-      needs={["chain sync", "governance operations in the engine"]}
+      purpose="Propose parameter changes, vote for, against or abstain with your zkUSD, delegate your votes, and follow each proposal through voting, the timelock and execution, with the guardians' veto shown."
+      needs={[
+        "the governance operations in the engine (being added now)",
+        "their spell op codes in the Bitcoin layer",
+        "the engine worker's governance views",
+      ]}
     />
   );
 }

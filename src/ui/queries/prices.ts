@@ -62,7 +62,8 @@ export function usePriceReading(feed: PriceFeed) {
       if (!feed.oracle) throw new Error(feed.setupError ?? "The price sources are not configured.");
       return feed.oracle.readPrice();
     },
-    refetchInterval: 30_000,
+    // Streams need a few seconds to deliver their first ticker: retry sooner while unavailable.
+    refetchInterval: (query) => (query.state.data?.status === "ok" ? 30_000 : 5_000),
     retry: 0,
     structuralSharing: false,
   });

@@ -1,0 +1,459 @@
+/**
+ * The transaction screens in Chromium against the local stack (regtest devnet + Esplora) and a
+ * loopback stand-in for the six exchanges: settings, wallet connection (dev wallet and an injected
+ * sats-connect provider), the vault form's live figures compared with the engine's own preview
+ * computed here in Node, engine refusals in plain words, the review step's real PSBT (decoded again
+ * here), the flow stopping cleanly where today's parts end, and screenshots of every screen.
+ */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hex } from "@scure/base";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { summarizePsbt, walletAccount } from "../src/btc/psbt.ts";
+import {
+  createGenesisState,
+  DEFAULT_PARAMS,
+  ERROR_MESSAGES,
+  formatDecimal,
+  parseDecimal,
+} from "../src/protocol/index.ts";
+import { maxBorrow, previewOperation } from "../src/ui/engine/preview.ts";
+import { type ExchangeServer, startExchangeServer } from "../test/support/exchange-server.ts";
+import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+
+let exchanges: ExchangeServer;
+let session: AppSession | undefined;
+
+const guardianKeys = [1, 2, 3].map(() => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true));
+
+beforeAll(async () => {
+  exchanges = await startExchangeServer({ tickIntervalMs: 500 });
+});
+afterAll(async () => {
+  await exchanges?.close();
+});
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+/** Settings as the Settings screen stores them: loopback exchanges and a 2-of-3 federation. */
+function storedSettings(network = "regtest") {
+  const priceSources = Object.fromEntries(
+    Object.entries(exchanges.baseUrls).map(([id, baseUrl]) => [
+      id,
+      { enabled: true, baseUrl, streamUrl: exchanges.streamUrls[id as keyof typeof exchanges.streamUrls] },
+    ]),
+  );
+  return JSON.stringify({
+    state: {
+      network,
+      esploraUrls: {},
+      priceSources,
+      guardians: { urls: [], keys: guardianKeys.map((k) => hex.encode(k)), threshold: 2 },
+      feePreset: "halfHour",
+    },
+    version: 1,
+  });
+}
+
+async function withSettings(page: Page, network = "regtest") {
+  const value = storedSettings(network);
+  await page.addInitScript((v) => {
+    if (!localStorage.getItem("zkusd.settings")) localStorage.setItem("zkusd.settings", v);
+  }, value);
+}
+
+/** An injected sats-connect provider (window.XverseProviders.BitcoinProvider) on `network`. */
+async function injectProvider(page: Page, network: "Regtest" | "Mainnet") {
+  const key = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+  const payment = walletAccount(key, "p2wpkh", network === "Regtest" ? "regtest" : "mainnet");
+  await page.exposeFunction("__fakeWallet", (method: string) => {
+    const ok = (result: unknown) => ({ jsonrpc: "2.0", id: "1", result });
+    const net = { bitcoin: { name: network }, stacks: { name: "testnet" }, spark: { name: "regtest" } };
+    if (method === "getInfo")
+      return ok({
+        version: "1.0.0",
+        platform: "web",
+        methods: ["getAddresses", "wallet_getNetwork"],
+        supports: [],
+      });
+    if (method === "wallet_getNetwork") return ok(net);
+    if (method === "getAddresses")
+      return ok({
+        addresses: [
+          {
+            address: payment.address,
+            publicKey: hex.encode(key),
+            purpose: "payment",
+            addressType: "p2wpkh",
+            walletType: "software",
+          },
+        ],
+        network: net,
+      });
+    return { jsonrpc: "2.0", id: "1", error: { code: -32601, message: `method ${method} not found` } };
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.XverseProviders = {
+      BitcoinProvider: {
+        request: (m: string, p: unknown) => (w.__fakeWallet as (m: string, p: unknown) => unknown)(m, p),
+      },
+    };
+    w.btc_providers = [{ id: "XverseProviders.BitcoinProvider", name: "Test Wallet", icon: "data:," }];
+  });
+  return payment.address;
+}
+
+const figure = (page: Page, id: string) => page.locator(`[data-figure="${id}"]`);
+const go = async (page: Page, title: string) => {
+  await page
+    .getByRole("navigation", { name: "Screens" })
+    .getByRole("link", { name: title, exact: true })
+    .click();
+  await page.getByRole("heading", { level: 1, name: title }).waitFor();
+};
+
+async function connectDevWallet(page: Page): Promise<string> {
+  await page.getByTestId("wallet-button").click();
+  await page.getByTestId("connect-dev-wallet").click();
+  await page.locator('[data-testid="wallet-button"][data-connected="yes"]').waitFor();
+  const address = (await page.getByTestId("wallet-address").textContent()) ?? "";
+  expect(address).toMatch(/^bcrt1q/);
+  return address;
+}
+
+/** Waits until the vault preview answers for what is typed now (not a previous input's answer). */
+async function settledPreview(page: Page) {
+  await page.locator('[data-testid="vault-preview"][data-pending="no"]').waitFor();
+}
+
+describe("transaction screens", () => {
+  it("saves settings from the Settings screen and refuses malformed ones", async () => {
+    session = await openApp({ viewport: DESKTOP, path: "/settings" });
+    const { page } = session;
+    await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+    expect(await page.getByTestId("dev-setup-warning").textContent()).toContain(
+      "not a trusted-setup ceremony",
+    );
+
+    await page.getByTestId("guardian-keys").fill("02abc");
+    expect(await page.getByTestId("settings-problems").textContent()).toContain("expected 66 hex characters");
+    expect(await page.getByTestId("save-settings").isDisabled()).toBe(true);
+
+    await page.getByTestId("guardian-keys").fill(guardianKeys.map((k) => hex.encode(k)).join("\n"));
+    await page.getByTestId("guardian-threshold").fill("2");
+    await page.getByTestId("source-binance-rest").fill(exchanges.baseUrls.binance);
+    await page.getByTestId("esplora-input").fill("not a url");
+    expect(await page.getByTestId("settings-problems").textContent()).toContain(
+      "Esplora URL: not a valid URL",
+    );
+    await page.getByTestId("esplora-input").fill("");
+    await page.getByTestId("save-settings").click();
+    await page.getByTestId("settings-saved").waitFor();
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("zkusd.settings") ?? "{}"));
+    expect(stored.state.guardians.keys).toEqual(guardianKeys.map((k) => hex.encode(k)));
+    expect(stored.state.priceSources.binance.baseUrl).toBe(exchanges.baseUrls.binance);
+    await screenshot(page, "settings-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("shows the exchanges' median price with each source's verdict", async () => {
+    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await waitForEngine(page);
+    const card = page.getByTestId("price-card");
+    await page.locator('[data-testid="price-card"][data-status="ok"]').waitFor({ timeout: 30_000 });
+    // Median of the six loopback prices: (97003.25 + 97012.34) / 2.
+    expect(await card.getAttribute("data-value")).toBe(parseDecimal("97007.795").toString());
+    expect(await page.getByTestId("exchange-price").textContent()).toContain("$97,007.80");
+    // The engine still prices at genesis ($60,000): the browser warns about the deviation.
+    expect(await page.getByTestId("price-deviation").textContent()).toContain("differs from the exchanges");
+    await page.getByText(/Sources \(\d of 6 accepted\)/).click();
+    await screenshot(page, "dashboard-prices-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("says plainly when no browser wallet is installed, and refuses a wallet on the wrong network", async () => {
+    session = await openApp({ viewport: DESKTOP, path: "/vault", beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await page.getByTestId("connect-prompt").waitFor();
+    await page.getByRole("button", { name: "Connect a browser wallet" }).click();
+    const error = page.getByTestId("connect-prompt").getByRole("alert");
+    await error.waitFor();
+    expect(await error.textContent()).toContain(
+      "No Bitcoin wallet was found in this browser. Install Xverse",
+    );
+    await session.close();
+
+    session = await openApp({
+      viewport: DESKTOP,
+      path: "/vault",
+      beforeLoad: async (p) => {
+        await withSettings(p);
+        await injectProvider(p, "Mainnet");
+      },
+    });
+    await session.page.getByRole("button", { name: "Connect a browser wallet" }).click();
+    const wrong = session.page.getByTestId("connect-prompt").getByRole("alert");
+    await wrong.waitFor();
+    expect(await wrong.textContent()).toContain(
+      "Your wallet is on Bitcoin mainnet but zkUSD is set to Regtest (local dev chain)",
+    );
+    expect(await session.page.getByTestId("wallet-button").getAttribute("data-connected")).toBe("no");
+  });
+
+  it("connects an injected sats-connect wallet on the app's network", async () => {
+    let address = "";
+    session = await openApp({
+      viewport: DESKTOP,
+      path: "/vault",
+      beforeLoad: async (p) => {
+        await withSettings(p);
+        address = await injectProvider(p, "Regtest");
+      },
+    });
+    const { page } = session;
+    await page.getByRole("button", { name: "Connect a browser wallet" }).click();
+    await page.locator('[data-testid="wallet-button"][data-connected="yes"]').waitFor();
+    await page.getByTestId("wallet-button").click();
+    expect(await page.getByTestId("wallet-address").textContent()).toBe(address);
+    await page.getByTestId("collateral-input").waitFor();
+  });
+
+  it("vault form: live ICR, fee, liquidation price and max borrow are the engine's numbers", async () => {
+    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await waitForEngine(page);
+    await go(page, "Vault");
+    const owner = await connectDevWallet(page);
+    await page.getByTestId("wallet-button").click(); // close the panel
+
+    const state = createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n, height: 0n });
+    const collateral = parseDecimal("0.5");
+    const borrow = parseDecimal("12000");
+    await page.getByTestId("collateral-input").fill("0.5");
+    await page.getByTestId("borrow-input").fill("12,000");
+    await page.getByTestId("max-fee-input").fill("5");
+    await settledPreview(page);
+
+    const expected = previewOperation(state, {
+      type: "openVault",
+      owner,
+      collateral,
+      borrow,
+      maxFee: parseDecimal("0.05"),
+    });
+    if (!expected.ok) throw new Error(expected.message);
+    const value = async (id: string) => figure(page, id).getAttribute("data-value");
+    await page.waitForFunction(
+      (v) => document.querySelector('[data-figure="fee"]')?.getAttribute("data-value") === v,
+      formatDecimal(expected.result.fee as bigint),
+    );
+    expect(await value("fee")).toBe(formatDecimal(expected.result.fee as bigint)); // 0.5% of 12,000 = 60
+    expect(await value("fee")).toBe("60");
+    expect(await value("debt")).toBe(formatDecimal(expected.vaultAfter!.debt)); // 12,000 + 60 + 200 reserve
+    expect(await value("debt")).toBe("12260");
+    expect(await value("icr")).toBe(formatDecimal(expected.vaultAfter!.icr));
+    expect(await value("liquidation-price")).toBe(formatDecimal(expected.liquidationPriceAfter!));
+    expect(await figure(page, "icr").textContent()).toContain("244.7%");
+
+    const max = maxBorrow(state, owner, { collateral, maxFee: parseDecimal("0.05") });
+    await page.waitForFunction(
+      (v) => document.querySelector('[data-figure="max-borrow"]')?.getAttribute("data-value") === v,
+      formatDecimal(max!),
+    );
+    // The max is the engine's edge: one unit more is refused.
+    const beyond = previewOperation(state, { type: "openVault", owner, collateral, borrow: max! + 1n });
+    expect(beyond.ok).toBe(false);
+    await page.getByTestId("borrow-input-max").click();
+    const atMax = previewOperation(state, {
+      type: "openVault",
+      owner,
+      collateral,
+      borrow: max!,
+      maxFee: parseDecimal("0.05"),
+    });
+    if (!atMax.ok) throw new Error(atMax.message);
+    expect(atMax.vaultAfter!.icr).toBeGreaterThanOrEqual(DEFAULT_PARAMS.MCR);
+    expect(await page.getByTestId("borrow-input").inputValue()).toBe(formatDecimal(max!));
+    await page.waitForFunction(
+      (v) => document.querySelector('[data-figure="icr"]')?.getAttribute("data-value") === v,
+      formatDecimal(atMax.vaultAfter!.icr),
+    );
+    await screenshot(page, "vault-open-desktop-dark");
+
+    // Refusals: the engine's own sentences, with what to do.
+    await page.getByTestId("borrow-input").fill("100");
+    await settledPreview(page);
+    const refusal = page.getByTestId("engine-refusal");
+    await page.locator('[data-testid="engine-refusal"][data-code="belowMinimumNetDebt"]').waitFor();
+    expect(await refusal.textContent()).toContain(ERROR_MESSAGES.belowMinimumNetDebt);
+    expect(await page.getByTestId("review-button").isDisabled()).toBe(true);
+
+    await page.getByTestId("collateral-input").fill("0.01");
+    await page.getByTestId("borrow-input").fill("2000");
+    await page.locator('[data-testid="engine-refusal"][data-code="belowMinimumCollateralRatio"]').waitFor();
+    expect(await refusal.textContent()).toContain(ERROR_MESSAGES.belowMinimumCollateralRatio);
+    expect(await refusal.textContent()).toContain("Add collateral or borrow less.");
+    expect(await figure(page, "max-borrow").getAttribute("data-value")).toBe("none");
+
+    await page.getByTestId("collateral-input").fill("0.123456789");
+    expect(await page.getByText("Use at most 8 decimals.").count()).toBe(1);
+    await screenshot(page, "vault-refusal-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("review step: the real PSBT (vault output, spell, change, fee) and a clean stop where the guardians are needed", async () => {
+    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await waitForEngine(page);
+    await go(page, "Vault");
+    const owner = await connectDevWallet(page);
+
+    // Without coins the draft says how much is missing.
+    await page.getByTestId("wallet-button").click();
+    await page.getByTestId("collateral-input").fill("0.5");
+    await page.getByTestId("borrow-input").fill("12000");
+    await settledPreview(page);
+    await page.getByTestId("review-button").click();
+    const draftError = page.getByTestId("draft-error");
+    await draftError.waitFor({ timeout: 30_000 });
+    expect(await draftError.textContent()).toMatch(
+      /Your wallet has 0 sats spendable but this transaction needs [\d,]+ sats/,
+    );
+    await page.getByRole("button", { name: "Back to the form" }).click();
+
+    // 1 test BTC from the devnet faucet, confirmed.
+    await page.getByTestId("wallet-button").click();
+    await page.getByTestId("dev-faucet").click();
+    await page.getByText("Received 1 test BTC (confirmed).").waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="wallet-balance"][data-value="100000000"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId("wallet-button").click();
+
+    await page.getByTestId("review-button").click();
+    const preview = page.getByTestId("psbt-preview");
+    await preview.waitFor({ timeout: 30_000 });
+    const psbt = await preview.getAttribute("data-psbt");
+    const summary = summarizePsbt(psbt!, "regtest", { wallet: [owner] });
+    const outputs = page.getByTestId("psbt-outputs").locator("li");
+    expect(await outputs.count()).toBe(summary.outputs.length);
+    expect(await outputs.nth(0).getAttribute("data-kind")).toBe("vault");
+    expect(await outputs.nth(0).getAttribute("data-amount")).toBe("50000000");
+    expect(await outputs.nth(1).getAttribute("data-kind")).toBe("spell");
+    expect(await outputs.nth(2).getAttribute("data-kind")).toBe("change");
+    expect(summary.outputs[0]!.amount).toBe(50_000_000n);
+    expect(summary.spell?.op).toMatchObject({
+      type: "openVault",
+      collateral: parseDecimal("0.5"), // the codec carries sats; decoded back into engine units
+      borrow: parseDecimal("12000"),
+    });
+    expect(await page.getByTestId("psbt-fee").getAttribute("data-value")).toBe(summary.fee.toString());
+    expect(summary.inputs.every((i) => i.kind === "wallet")).toBe(true);
+    expect(summary.rbf).toBe(true);
+    expect(await page.getByTestId("psbt-spell").getAttribute("data-op")).toBe("openVault");
+    expect(
+      await page.locator('[data-testid="psbt-spell"] [data-field="borrow"]').getAttribute("data-value"),
+    ).toBe(parseDecimal("12000").toString());
+    // The vault output is a P2WSH custody script (the wallet's key and the configured 2-of-3 guardians).
+    const vaultAddress = summary.outputs[0]!.address!;
+    expect(vaultAddress).toMatch(/^bcrt1q[0-9a-z]{58}$/);
+    await screenshot(page, "vault-review-desktop-dark");
+
+    // A higher fee rate changes the fee; the change output absorbs it.
+    await page.getByLabel("Custom fee rate in sat/vB").fill("25");
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-testid="psbt-fee"]')?.getAttribute("data-value") !== before,
+      summary.fee.toString(),
+    );
+    const fee25 = BigInt((await page.getByTestId("psbt-fee").getAttribute("data-value"))!);
+    expect(fee25).toBeGreaterThan(summary.fee);
+
+    await page.getByTestId("sign-and-send").click();
+    const txError = page.getByTestId("tx-error");
+    await txError.waitFor();
+    expect(await txError.textContent()).toContain("No guardian is configured");
+    expect(await page.locator('[data-step="attestation"]').getAttribute("data-state")).toBe("failed");
+    expect(await page.locator('[data-step="sign"]').getAttribute("data-state")).toBe("skipped");
+    // Nothing half-done: the coins are untouched.
+    await page.getByTestId("wallet-button").click();
+    expect(await page.getByTestId("wallet-balance").getAttribute("data-value")).toBe("100000000");
+    await page.getByTestId("wallet-button").click();
+    await screenshot(page, "vault-flow-stopped-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("pool, redeem and liquidations answer with the engine's refusals and empty states", async () => {
+    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await waitForEngine(page);
+    await go(page, "Stability pool");
+    await connectDevWallet(page);
+    await page.getByTestId("wallet-button").click();
+    await page.getByTestId("pool-amount").fill("1000");
+    await page.locator('[data-testid="engine-refusal"][data-code="insufficientBalance"]').waitFor();
+    expect(await page.getByTestId("engine-refusal").textContent()).toContain(
+      ERROR_MESSAGES.insufficientBalance,
+    );
+    await screenshot(page, "pool-desktop-dark");
+
+    await go(page, "Redeem");
+    await page.getByTestId("redeem-amount").fill("500");
+    await page.locator('[data-testid="engine-refusal"]').waitFor();
+    expect(await page.getByTestId("engine-refusal").textContent()).toMatch(
+      new RegExp(
+        `${escapeRe(ERROR_MESSAGES.redemptionsInBootstrap)}|${escapeRe(ERROR_MESSAGES.insufficientBalance)}`,
+      ),
+    );
+    await screenshot(page, "redeem-desktop-dark");
+
+    await go(page, "Liquidations");
+    await page.getByTestId("no-vaults").waitFor();
+    await screenshot(page, "liquidations-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("every screen at desktop and phone width, dark and light", async () => {
+    for (const [viewport, width] of [
+      [DESKTOP, "desktop"],
+      [PHONE, "phone"],
+    ] as const) {
+      for (const scheme of ["dark", "light"] as const) {
+        session = await openApp({ viewport, colorScheme: scheme, beforeLoad: (p) => withSettings(p) });
+        const { page } = session;
+        await waitForEngine(page);
+        if (scheme === "dark")
+          await page.locator('[data-testid="price-card"][data-status="ok"]').waitFor({ timeout: 30_000 });
+        await screenshot(page, `screen-dashboard-${width}-${scheme}`);
+        for (const path of [
+          "/vault",
+          "/pool",
+          "/redeem",
+          "/liquidations",
+          "/governance",
+          "/activity",
+          "/health",
+          "/settings",
+          "/backup",
+        ]) {
+          await page.goto(`${page.url().split("#")[0]}#${path}`);
+          await page.locator("h1").waitFor();
+          await page.waitForTimeout(150);
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - window.innerWidth,
+          );
+          expect(overflow, `${path} overflows at ${width}`).toBeLessThanOrEqual(0);
+          await screenshot(page, `screen-${path.slice(1)}-${width}-${scheme}`);
+        }
+        expect(session.problems).toEqual([]);
+        await session.close();
+        session = undefined;
+      }
+    }
+  });
+});
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
