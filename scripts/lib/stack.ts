@@ -38,8 +38,21 @@ export const SERVICES: readonly ServiceSpec[] = [
     // It prints {"devnet": url, "height": …, "faucet": …} once listening.
     readyPattern: /"devnet":/,
   },
-  { name: "price-feed", entry: "src/oracle/main.ts", description: "local price feed" },
-  { name: "guardians", entry: "src/guardian/main.ts", description: "local guardian quorum" },
+  {
+    name: "price-feed",
+    entry: "src/devnet/pricefeed.ts",
+    description: "local price feed (the six exchanges' REST paths, POST /admin/price)",
+    // It prints {"priceFeed": url, "prices": …} once listening.
+    readyPattern: /"priceFeed":/,
+  },
+  {
+    name: "guardians",
+    entry: "src/guardian/main.ts",
+    description: "local 2-of-3 guardian federation",
+    // It prints {"guardians": [urls], "threshold": 2} once all three serve /v1.
+    readyPattern: /"guardians":/,
+    readyTimeoutMs: 120_000,
+  },
 ];
 
 export interface StackOptions {

@@ -4,6 +4,7 @@
  * decodes spells, checks attestations and proofs, applies valid spells with the engine, records
  * rejections and handles reorgs; this wrapper serialises syncs and answers the API's questions.
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { EsploraClient } from "../btc/index.ts";
 import { Indexer, type VerifierConfig } from "../indexer/index.ts";
@@ -36,6 +37,7 @@ export class GuardianChain {
   ) {}
 
   static async open(o: ChainOptions): Promise<GuardianChain> {
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     const store = await openFileStore(join(o.dataDir, "chain-store.json"));
     const indexer = await Indexer.open({
       store,

@@ -55,9 +55,8 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
     SOURCE_IDS.map((id) => [id, { baseUrl: `${feedUrl}/${id}`, transport: "rest" }]),
   ) as Partial<Record<SourceId, SourceSettings>>;
   const stamp = Date.now();
-  const guardians: RunningGuardian[] = [];
-  for (let i = 0; i < 3; i++) {
-    const config: GuardianConfig = {
+  const configs = keys.map(
+    (_, i): GuardianConfig => ({
       index: i,
       federation,
       esploraUrl,
@@ -71,9 +70,10 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
       corsOrigins: [env.APP_ORIGIN ?? "http://localhost:5173", "http://127.0.0.1:5173"],
       prices: { readIntervalMs: 5_000, publishIntervalMs: 60_000 },
       pollMs: 1_000,
-    };
-    guardians.push(await startGuardian(config, keys[i]!, { log: createLogger({ level: "info" }) }));
-  }
+    }),
+  );
+  const log = createLogger({ level: "info" });
+  const guardians = await Promise.all(configs.map((c, i) => startGuardian(c, keys[i]!, { log })));
   return {
     federation,
     guardians,
