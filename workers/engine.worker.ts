@@ -1,25 +1,34 @@
 /**
- * The protocol engine in a Web Worker, exposed with comlink, so replaying and computing the state
- * root never block the UI. The worker owns the one in-memory `State`; the UI asks it for views.
- *
- * Where the state comes from: for now the genesis state with the default parameters (no chain sync
- * yet). The data-layer issue replaces `init` with: load the last snapshot from IndexedDB, then follow
- * the chain through the indexer and `apply` each confirmed spell.
+ * The protocol engine in a Web Worker, exposed with comlink, so replaying, syncing and computing the
+ * state root never block the UI. The worker owns the one in-memory `State` (workers/data-layer.ts):
+ * loaded once from IndexedDB, moved forward by the chain indexer (when this tab leads) or reloaded
+ * after the leading tab writes a block (when it follows). Without sync settings it holds the genesis
+ * state with the given parameters (development).
  *
  * Everything crossing the boundary is structured-cloneable (bigint included); errors thrown here
- * reach the caller as rejected promises.
+ * reach the caller as rejected promises. Live updates: `subscribe(Comlink.proxy(fn))`.
  */
 import * as Comlink from "comlink";
+import type { PendingSpell } from "../src/indexer/index.ts";
 import {
-  createGenesisState,
   DEFAULT_PARAMS,
-  initStateRoot,
   type Params,
-  type State,
+  type SerializedState,
   type SystemSummary,
-  stateRoot,
   systemSummary,
 } from "../src/protocol/index.ts";
+import type {
+  BackupHeader,
+  BackupInfo,
+  EventPage,
+  EventQuery,
+  EventStats,
+  RejectedRecord,
+  SpellRecord,
+} from "../src/storage/index.ts";
+import { DataLayer, type DataNotice, type DataStatus, type SyncSettings } from "./data-layer.ts";
+
+export type { DataNotice, DataStatus, SyncSettings } from "./data-layer.ts";
 
 /** Where the engine's history starts: block height and block time (seconds) of the genesis. */
 export interface Genesis {
@@ -44,29 +53,75 @@ export type EngineSummary = SystemSummary & {
 };
 
 export interface EngineApi {
-  /** Builds the genesis state; idempotent (a second call returns the same info). */
-  init(options?: { params?: Params; genesis?: Genesis }): Promise<EngineInfo>;
+  /**
+   * Opens the store and, with `sync` (or stored sync settings), follows the chain; idempotent (a
+   * second call returns the same info).
+   */
+  init(options?: {
+    params?: Params;
+    genesis?: Genesis;
+    sync?: SyncSettings;
+    dbName?: string;
+  }): Promise<EngineInfo>;
   /** System totals for the dashboard. Rejects if `init` has not completed. */
   summary(): Promise<EngineSummary>;
+  /** Role (leader/follower), sync progress (blocks done / to do), last error. */
+  status(): Promise<DataStatus>;
+  /** Events with filters and cursor pagination (SPEC §6). */
+  events(query?: EventQuery): Promise<EventPage>;
+  eventStats(): Promise<EventStats>;
+  spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]>;
+  rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]>;
+  /** This user's broadcast spells not yet confirmed (shown as pending, never applied). */
+  pending(): Promise<PendingSpell[]>;
+  trackPending(txid: string): Promise<void>;
+  /** The canonical state, for a worker that previews operations on a copy. */
+  snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
+  /** Backup file bytes (SPEC §7); verify without touching anything; restore or start from a checkpoint. */
+  backup(): Promise<Uint8Array>;
+  verifyBackup(bytes: Uint8Array): Promise<BackupHeader>;
+  restore(bytes: Uint8Array, trustedRoot?: string): Promise<BackupHeader>;
+  listBackups(): Promise<BackupInfo[]>;
+  getBackup(id: string): Promise<Uint8Array | undefined>;
+  /** Live updates (blocks, reorgs, status); pass `Comlink.proxy(fn)`; returns an unsubscribe proxy. */
+  subscribe(fn: (notice: DataNotice) => void): Promise<() => void>;
 }
 
 interface Engine {
   info: EngineInfo;
-  state: State;
-  height: bigint;
+  data: DataLayer;
 }
 
 let engine: Promise<Engine> | undefined;
 
-async function start(params: Params, genesis: Genesis): Promise<Engine> {
-  await initStateRoot();
-  const state = createGenesisState(params, { time: genesis.time, height: genesis.height });
-  return { info: { params, genesis }, state, height: genesis.height };
+async function start(
+  params: Params,
+  genesis: Genesis,
+  sync: SyncSettings | undefined,
+  dbName: string | undefined,
+): Promise<Engine> {
+  const data = await DataLayer.open({
+    params,
+    genesis,
+    ...(sync ? { sync } : {}),
+    ...(dbName ? { dbName } : {}),
+  });
+  return { info: { params, genesis }, data };
+}
+
+async function ready(): Promise<DataLayer> {
+  if (!engine) throw new Error("The engine has not been started: call init() first.");
+  return (await engine).data;
 }
 
 const api: EngineApi = {
   async init(options) {
-    engine ??= start(options?.params ?? { ...DEFAULT_PARAMS }, options?.genesis ?? { ...DEV_GENESIS });
+    engine ??= start(
+      options?.params ?? { ...DEFAULT_PARAMS },
+      options?.genesis ?? { ...DEV_GENESIS },
+      options?.sync,
+      options?.dbName,
+    );
     try {
       return (await engine).info;
     } catch (error) {
@@ -75,9 +130,24 @@ const api: EngineApi = {
     }
   },
   async summary() {
-    if (!engine) throw new Error("The engine has not been started: call init() first.");
-    const { state, height } = await engine;
-    return { ...systemSummary(state), height, stateRoot: stateRoot(state) };
+    const data = await ready();
+    return { ...systemSummary(data.state), height: data.height, stateRoot: data.root() };
+  },
+  status: async () => (await ready()).status(),
+  events: async (q) => (await ready()).events(q),
+  eventStats: async () => (await ready()).eventStats(),
+  spells: async (r) => (await ready()).spells(r),
+  rejected: async (r) => (await ready()).rejected(r),
+  pending: async () => (await ready()).pending(),
+  trackPending: async (txid) => (await ready()).trackPending(txid),
+  snapshot: async () => (await ready()).snapshot(),
+  backup: async () => (await ready()).backup(),
+  verifyBackup: async (bytes) => (await ready()).verifyBackup(bytes),
+  restore: async (bytes, root) => (await ready()).restore(bytes, root),
+  listBackups: async () => (await ready()).listBackups(),
+  getBackup: async (id) => (await ready()).getBackup(id),
+  async subscribe(fn) {
+    return Comlink.proxy((await ready()).subscribe(fn));
   },
 };
 

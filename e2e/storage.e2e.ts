@@ -1,0 +1,245 @@
+/**
+ * The data layer in real headless Chromium (IndexedDB, Web Locks, BroadcastChannel) against a real
+ * regtest devnet: state survives a reload; pages closed in the middle of a sync restart consistent
+ * and reach the same root as an uninterrupted run (a Node client on the same chain); two tabs never
+ * apply a block twice, and the second takes over when the leader's tab closes.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EsploraClient } from "../src/btc/index.ts";
+import { type Devnet, startDevnet } from "../src/devnet/server.ts";
+import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";
+import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
+import { MemoryStore } from "../src/storage/index.ts";
+import { nodeArtifacts } from "../src/zk/node.ts";
+import {
+  E18,
+  mixedHistory,
+  ORACLE_KEYS,
+  ORACLE_KEYS_SETTING,
+  type SpellWallet,
+} from "../test/indexer/chain.ts";
+import { harnessBundle, serveOrigin } from "./storage-harness.ts";
+import { launchBrowser } from "./support/browser.ts";
+
+let devnet: Devnet;
+let esplora: EsploraClient;
+let browser: Browser;
+let startHeight: number;
+let wallets: SpellWallet[];
+let origin: Awaited<ReturnType<typeof serveOrigin>>;
+
+interface PageStatus {
+  role: string;
+  height: number;
+  root: string;
+  blocksWritten: number;
+  lastError: string | null;
+}
+
+/** The root a Node client reaches on the same chain (memory store, proofs verified). */
+async function referenceHead() {
+  const ix = await Indexer.open({
+    store: new MemoryStore(),
+    chain: esplora,
+    startHeight,
+    params: { ...DEFAULT_PARAMS },
+    verifier: {
+      proofs: true,
+      oracleKeys: ORACLE_KEYS,
+      verificationKeys: await loadVerificationKeys(nodeArtifacts()),
+    },
+  });
+  await ix.sync();
+  return {
+    head: ix.head,
+    spells: (await ix.store.spells()).length,
+    rejected: (await ix.store.rejected()).length,
+  };
+}
+
+async function newContext(): Promise<BrowserContext> {
+  return browser.newContext({ bypassCSP: true });
+}
+
+/** Opens the app's origin in a page and starts the data layer on database `db`. */
+async function openLayer(context: BrowserContext, db: string, tab: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(origin.url);
+  await page.addScriptTag({ content: await harnessBundle() });
+  await page.evaluate(
+    async ({ db, tab, sync }) => {
+      const w = globalThis as unknown as {
+        zkData: { DataLayer: { open(o: unknown): Promise<unknown> }; DEFAULT_PARAMS: unknown };
+        layer: unknown;
+        notices: unknown[];
+      };
+      w.notices = [];
+      const layer = (await w.zkData.DataLayer.open({
+        dbName: db,
+        tab,
+        params: { ...(w.zkData.DEFAULT_PARAMS as object) },
+        genesis: { height: 0n, time: 0n },
+        sync: { ...sync, pollMs: 300, autoBackup: { intervalMs: 3_600_000, keep: 2 } },
+      })) as { subscribe(fn: (n: unknown) => void): void };
+      layer.subscribe((n) => w.notices.push(n));
+      w.layer = layer;
+    },
+    {
+      db,
+      tab,
+      sync: { esploraUrl: devnet.url, startHeight, oracleKeys: ORACLE_KEYS_SETTING, proofs: true },
+    },
+  );
+  return page;
+}
+
+const status = (page: Page): Promise<PageStatus> =>
+  page.evaluate(() => (globalThis as unknown as { layer: { status(): PageStatus } }).layer.status());
+
+async function waitForHeight(page: Page, height: number, timeoutMs = 60_000): Promise<PageStatus> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await status(page);
+    if (s.height >= height) return s;
+    if (Date.now() > until) throw new Error(`stuck at ${s.height} < ${height}: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Reads the page's store: contiguous blocks, head = last block, counts. */
+const storeFacts = (page: Page) =>
+  page.evaluate(async () => {
+    const layer = (
+      globalThis as unknown as {
+        layer: {
+          store: {
+            head(): Promise<{ height: number; root: string }>;
+            blocks(): Promise<{ height: number; root: string }[]>;
+            spells(): Promise<unknown[]>;
+            rejected(): Promise<unknown[]>;
+            eventStats(): Promise<{ total: number }>;
+            events(q: unknown): Promise<{ events: unknown[] }>;
+          };
+        };
+      }
+    ).layer;
+    const head = await layer.store.head();
+    const blocks = await layer.store.blocks();
+    return {
+      head: { height: head.height, root: head.root },
+      contiguous: blocks.every((b, i) => i === 0 || b.height === blocks[i - 1]!.height + 1),
+      lastBlockRoot: blocks[blocks.length - 1]?.root,
+      spells: (await layer.store.spells()).length,
+      rejected: (await layer.store.rejected()).length,
+      events: (await layer.store.eventStats()).total,
+      eventsListed: (await layer.store.events({ limit: 500 })).events.length,
+    };
+  });
+
+beforeAll(async () => {
+  await initPoseidon();
+  devnet = await startDevnet({ port: 0 });
+  esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1 });
+  startHeight = devnet.chain.height + 1;
+  const baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
+  ({ wallets } = await mixedHistory(devnet, esplora, { wallets: 3, blocks: 40, baseTime }));
+  browser = await launchBrowser();
+  origin = await serveOrigin();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await origin?.close();
+  await devnet?.close();
+});
+
+describe("data layer in Chromium", () => {
+  it("syncs to the same root as a Node client, and the state survives a reload", async () => {
+    const ref = await referenceHead();
+    const context = await newContext();
+    const page = await openLayer(context, "reload", "a");
+    const synced = await waitForHeight(page, ref.head.height);
+    expect(synced.root).toBe(ref.head.root);
+    expect(synced.lastError).toBeNull();
+    await page.reload();
+    await page.addScriptTag({ content: await harnessBundle() });
+    // Reopen without sync settings: the stored ones are used; the head is there before any sync.
+    const reopened = await page.evaluate(async () => {
+      const w = globalThis as unknown as {
+        zkData: {
+          DataLayer: { open(o: unknown): Promise<{ status(): PageStatus }> };
+          DEFAULT_PARAMS: unknown;
+        };
+      };
+      const layer = await w.zkData.DataLayer.open({
+        dbName: "reload",
+        params: { ...(w.zkData.DEFAULT_PARAMS as object) },
+        genesis: { height: 0n, time: 0n },
+      });
+      return layer.status();
+    });
+    expect(reopened.height).toBe(ref.head.height);
+    expect(reopened.root).toBe(ref.head.root);
+    await context.close();
+  });
+
+  it("pages closed during block writes restart consistent and reach the uninterrupted root", async () => {
+    const ref = await referenceHead();
+    const kills: number[] = [];
+    // One browser profile (context) whose pages are closed one after another, like a user's tabs.
+    const context = await newContext();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const page = await openLayer(context, "killed", `k${attempt}`);
+      const from = (await status(page)).height;
+      // Close the page a few milliseconds after a block write started: in the middle of the next one.
+      await page.waitForFunction(
+        (h) =>
+          (globalThis as unknown as { layer: { status(): { height: number } } }).layer.status().height > h,
+        from,
+        { timeout: 60_000, polling: 5 },
+      );
+      await new Promise((r) => setTimeout(r, 3 + attempt * 7));
+      await page.close();
+      kills.push(from);
+    }
+    const page = await openLayer(context, "killed", "final");
+    const before = await storeFacts(page);
+    expect(before.contiguous).toBe(true);
+    expect(before.lastBlockRoot).toBe(before.head.root);
+    expect(before.head.height).toBeLessThan(ref.head.height); // it really was interrupted
+    const done = await waitForHeight(page, ref.head.height);
+    expect(done.root).toBe(ref.head.root);
+    const facts = await storeFacts(page);
+    expect(facts).toMatchObject({ contiguous: true, spells: ref.spells, rejected: ref.rejected });
+    expect(facts.eventsListed).toBe(facts.events);
+    expect(new Set(kills).size).toBe(kills.length); // every restart resumed further along
+    await context.close();
+  });
+
+  it("two tabs never apply a block twice; the follower takes over when the leader closes", async () => {
+    const context = await newContext();
+    const a = await openLayer(context, "tabs", "a");
+    const b = await openLayer(context, "tabs", "b");
+    let ref = await referenceHead();
+    const [sa, sb] = [await waitForHeight(a, ref.head.height), await waitForHeight(b, ref.head.height)];
+    expect(sa.root).toBe(ref.head.root);
+    expect(sb.root).toBe(ref.head.root);
+    const blocks = ref.head.height - (startHeight - 1);
+    expect(sa.blocksWritten + sb.blocksWritten).toBe(blocks);
+    expect([sa.role, sb.role].sort()).toEqual(["follower", "leader"]);
+    const [leader, follower] = sa.role === "leader" ? [a, b] : [b, a];
+
+    // The leader's tab goes away; new blocks arrive; the other tab leads and indexes them.
+    await leader.close();
+    await wallets[0]!.cast({ type: "transfer", to: wallets[1]!.address, amount: E18 });
+    await devnet.mine(2);
+    ref = await referenceHead();
+    const after = await waitForHeight(follower, ref.head.height);
+    expect(after.role).toBe("leader");
+    expect(after.root).toBe(ref.head.root);
+    const facts = await storeFacts(follower);
+    expect(facts).toMatchObject({ contiguous: true, spells: ref.spells, rejected: ref.rejected });
+    await context.close();
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * The engine worker's data layer (docs/storage.md): IndexedDB store, chain indexer, multi-tab
+ * leadership, event queries, backups. Context-free (a dedicated worker in the app; a page in the e2e
+ * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
+ */
+import { EsploraClient } from "../src/btc/index.ts";
+import {
+  type BlockNotice,
+  Indexer,
+  loadVerificationKeys,
+  type PendingSpell,
+  type SyncMessage,
+  type SyncProgress,
+  TabLeader,
+  type VerifierConfig,
+} from "../src/indexer/index.ts";
+import type { BabyJubPoint } from "../src/oracle/index.ts";
+import {
+  createGenesisState,
+  initStateRoot,
+  type Params,
+  type SerializedState,
+  type State,
+  serializeState,
+  stateRoot,
+} from "../src/protocol/index.ts";
+import {
+  type AutoBackupPolicy,
+  autoBackup,
+  type BackupHeader,
+  type BackupInfo,
+  createBackup,
+  type DataStore,
+  type EventPage,
+  type EventQuery,
+  type EventStats,
+  type IdbStore,
+  openIdbStore,
+  type RejectedRecord,
+  readBackup,
+  restoreBackup,
+  type SpellRecord,
+  StaleWriteError,
+} from "../src/storage/index.ts";
+import { ArtifactLoader, cacheStorageStore, fetchSource } from "../src/zk/index.ts";
+
+/** How this client follows the chain (stored in the `sync` setting). */
+export interface SyncSettings {
+  esploraUrl: string;
+  /** First block whose spells count. */
+  startHeight: number;
+  /** Registered oracle keys: BabyJubjub points as decimal strings, and the quorum. */
+  oracleKeys: { keys: [string, string][]; threshold: number };
+  /** Verify Groth16 proofs (default true). */
+  proofs?: boolean;
+  /** Milliseconds between polls of the chain tip (default 5000). */
+  pollMs?: number;
+  /** Automatic backups (default: daily, keep 7); `false` turns them off. */
+  autoBackup?: AutoBackupPolicy | false;
+}
+
+export interface DataLayerOptions {
+  /** IndexedDB database name (default "zkusd"). */
+  dbName?: string;
+  params: Params;
+  /** Genesis used when there is no chain to follow (development, no sync settings). */
+  genesis: { height: bigint; time: bigint };
+  /** Follow the chain; when absent, the stored `sync` setting is used, if any. */
+  sync?: SyncSettings;
+  /** This tab's id for multi-tab messages. */
+  tab?: string;
+  /** Where the app serves public/ (verification keys), default "/". */
+  artifactsBase?: string;
+}
+
+export interface DataStatus {
+  role: "leader" | "follower" | "offline";
+  progress: SyncProgress | null;
+  height: number;
+  root: string;
+  /** Blocks this tab wrote itself (the leader's work; followers only read). */
+  blocksWritten: number;
+  lastError: string | null;
+}
+
+export type DataNotice = BlockNotice | { type: "status"; status: DataStatus };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export class DataLayer {
+  private indexer?: Indexer;
+  private leader?: TabLeader;
+  private offlineState?: State;
+  private offlineHeight = 0n;
+  private blocksWritten = 0;
+  private lastError: string | null = null;
+  private readonly listeners = new Set<(n: DataNotice) => void>();
+
+  private constructor(
+    readonly store: IdbStore,
+    private readonly o: DataLayerOptions,
+  ) {}
+
+  static async open(o: DataLayerOptions): Promise<DataLayer> {
+    await initStateRoot();
+    const store = await openIdbStore({ name: o.dbName ?? "zkusd" });
+    const layer = new DataLayer(store, o);
+    const sync = o.sync ?? (await store.getSetting<SyncSettings>("sync"));
+    if (o.sync) await store.setSetting("sync", o.sync);
+    if (sync) await layer.follow(sync);
+    else {
+      layer.offlineState = createGenesisState(o.params, o.genesis);
+      layer.offlineHeight = o.genesis.height;
+    }
+    return layer;
+  }
+
+  private async follow(sync: SyncSettings): Promise<void> {
+    const proofs = sync.proofs ?? true;
+    const verifier: VerifierConfig = {
+      proofs,
+      oracleKeys: {
+        keys: sync.oracleKeys.keys.map(([x, y]) => [BigInt(x), BigInt(y)] as unknown as BabyJubPoint),
+        threshold: sync.oracleKeys.threshold,
+      },
+      // Without the keys a circuit operation is rejected (proofInvalid), never accepted unchecked.
+      verificationKeys: proofs
+        ? await loadVerificationKeys(
+            new ArtifactLoader(fetchSource(this.o.artifactsBase ?? "/"), cacheStorageStore()),
+          ).catch((error: unknown) => {
+            this.lastError = `verification keys: ${(error as Error).message}`;
+            return {};
+          })
+        : {},
+    };
+    const chain = new EsploraClient({ baseUrl: sync.esploraUrl });
+    this.indexer = await Indexer.open({
+      store: this.store,
+      chain,
+      startHeight: sync.startHeight,
+      params: this.o.params,
+      verifier,
+      onProgress: (progress) => this.emit({ type: "status", status: this.statusNow(progress) }),
+    });
+    this.indexer.subscribe((notice) => {
+      if (notice.type === "block") this.blocksWritten++;
+      this.leader?.post(notice);
+      this.emit(notice);
+    });
+    const tab = this.o.tab ?? Math.random().toString(36).slice(2);
+    this.leader = new TabLeader({
+      tab,
+      name: `zkusd-indexer:${this.o.dbName ?? "zkusd"}`,
+      lead: (signal) => this.lead(sync, signal),
+      onMessage: (m) => void this.onMessage(m),
+    });
+    void this.leader.start();
+  }
+
+  /** The leader's loop: take over from the stored head, sync, poll, until the lock is given up. */
+  private async lead(sync: SyncSettings, signal: AbortSignal): Promise<void> {
+    const ix = this.indexer!;
+    while (!signal.aborted) {
+      try {
+        await ix.reload();
+        await ix.sync();
+        this.lastError = null;
+        if (sync.autoBackup !== false) await autoBackup(this.store, sync.autoBackup ?? {});
+      } catch (error) {
+        // Another writer got there first (a handover overlap): reload and carry on.
+        if (!(error instanceof StaleWriteError)) this.lastError = (error as Error).message;
+      }
+      this.emit({ type: "status", status: this.statusNow() });
+      await sleep(sync.pollMs ?? 5000, signal);
+    }
+    ix.stop();
+  }
+
+  private async onMessage(m: SyncMessage): Promise<void> {
+    if (m.type !== "block" && m.type !== "reorg") return;
+    if (this.leader?.isLeader) return;
+    await this.indexer?.reload();
+    this.emit(m);
+  }
+
+  private emit(n: DataNotice): void {
+    for (const fn of this.listeners) fn(n);
+  }
+
+  /** Live updates: blocks, reorgs, status; returns the unsubscribe function. */
+  subscribe(fn: (n: DataNotice) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private statusNow(progress?: SyncProgress): DataStatus {
+    const ix = this.indexer;
+    return {
+      role: ix ? (this.leader?.isLeader ? "leader" : "follower") : "offline",
+      progress: ix ? (progress ?? ix.progress()) : null,
+      height: ix ? ix.head.height : Number(this.offlineHeight),
+      root: ix ? ix.head.root : stateRoot(this.offlineState!),
+      blocksWritten: this.blocksWritten,
+      lastError: this.lastError,
+    };
+  }
+
+  status(): DataStatus {
+    return this.statusNow();
+  }
+
+  /** The in-memory state (the worker's one copy). */
+  get state(): State {
+    return this.indexer ? this.indexer.state : this.offlineState!;
+  }
+
+  get height(): bigint {
+    return this.indexer ? BigInt(this.indexer.head.height) : this.offlineHeight;
+  }
+
+  /** The state root; the stored root when following the chain (no rehash). */
+  root(): string {
+    return this.indexer ? this.indexer.head.root : stateRoot(this.offlineState!);
+  }
+
+  /** The canonical state (for a UI worker that previews operations on a copy). */
+  snapshot(): { height: number; root: string; state: SerializedState } {
+    return { height: Number(this.height), root: this.root(), state: serializeState(this.state) };
+  }
+
+  events(q?: EventQuery): Promise<EventPage> {
+    return this.store.events(q);
+  }
+  eventStats(): Promise<EventStats> {
+    return this.store.eventStats();
+  }
+  spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]> {
+    return this.store.spells(range);
+  }
+  rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]> {
+    return this.store.rejected(range);
+  }
+  pending(): Promise<PendingSpell[]> {
+    return this.indexer ? this.indexer.pending() : Promise.resolve([]);
+  }
+  async trackPending(txid: string): Promise<void> {
+    if (!this.indexer) throw new Error("not following a chain");
+    await this.indexer.trackPending(txid);
+  }
+
+  /** A backup file of the whole store (SPEC §7). */
+  backup(): Promise<Uint8Array> {
+    return createBackup(this.store);
+  }
+  /** Checks a backup file completely without touching anything. */
+  verifyBackup(bytes: Uint8Array): BackupHeader {
+    return readBackup(bytes).header;
+  }
+  /**
+   * Restores a backup (or starts from a checkpoint when `trustedRoot` is given); only the leader may
+   * write, so a follower tab refuses. The other tabs reload on the next block.
+   */
+  async restore(bytes: Uint8Array, trustedRoot?: string): Promise<BackupHeader> {
+    if (this.indexer && !this.leader?.isLeader)
+      throw new Error("another tab is syncing: restore from that tab");
+    const header = await restoreBackup(this.store, bytes, trustedRoot);
+    await this.indexer?.reload();
+    this.leader?.post({ type: "reorg", from: header.height, to: header.height });
+    return header;
+  }
+  listBackups(): Promise<BackupInfo[]> {
+    return this.store.listBackups();
+  }
+  getBackup(id: string): Promise<Uint8Array | undefined> {
+    return this.store.getBackup(id);
+  }
+
+  /** Stops leading (another tab takes over) and closes the database. */
+  async close(): Promise<void> {
+    this.leader?.stop();
+    this.indexer?.stop();
+    this.listeners.clear();
+    await this.store.close();
+  }
+}
+
+export type { DataStore };
