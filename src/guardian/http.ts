@@ -114,7 +114,8 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
       }
     }
     headers["content-length"] = String(body.length);
-    if (closing) headers.connection = "close";
+    // A refused oversized body is not read further: the connection closes after the answer.
+    if (closing || status === 413) headers.connection = "close";
     res.writeHead(status, headers);
     res.end(body);
   };
@@ -144,20 +145,24 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
       }
       const chunks: Buffer[] = [];
       let size = 0;
+      let over = false;
       req.on("data", (c: Buffer) => {
+        if (over) return; // drained and dropped; the answer closes the connection
         size += c.length;
         if (size > maxBody) {
+          over = true;
+          chunks.length = 0;
           reject(
             Object.assign(new GuardianError("invalidRequest", `body larger than ${maxBody} bytes`), {
               status: 413,
             }),
           );
-          req.destroy();
           return;
         }
         chunks.push(c);
       });
       req.on("end", () => {
+        if (over) return;
         if (size === 0) return resolve(undefined);
         try {
           resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
