@@ -14,6 +14,7 @@ import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex
 import { useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { type FeePreset, useSettings } from "../state/settings-store.ts";
 import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
+import { fetchAttestation } from "../tx/guardians.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 
 const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
@@ -109,7 +110,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
                   className="button button-primary"
                   disabled={isRunning(steps)}
                   data-testid="sign-and-send"
-                  onClick={() => setSteps(runFlow(op, guardians.urls))}
+                  onClick={() => void runFlow(guardians, price, setSteps)}
                 >
                   {steps ? "Try again" : "Sign and send"}
                 </button>
@@ -269,7 +270,9 @@ function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
         </div>
         <div>
           <dt>Replace-by-fee</dt>
-          <dd>{summary.rbf ? "On: you can speed this up later with a higher fee" : "Off"}</dd>
+          <dd>
+            {summary.rbf ? "On (BIP125): the transaction can be replaced by one paying a higher fee" : "Off"}
+          </dd>
         </div>
         <div>
           <dt>Total leaving your wallet</dt>
@@ -321,23 +324,61 @@ function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
   );
 }
 
+const STEPS: { id: string; label: string }[] = [
+  { id: "attestation", label: "Price attestation from the guardians" },
+  { id: "proof", label: "Proof (witness, then Groth16 proving in your browser)" },
+  { id: "sign", label: "Your wallet's signature" },
+  { id: "cosign", label: "Guardian co-signatures" },
+  { id: "broadcast", label: "Broadcast" },
+  { id: "confirm", label: "Confirmation" },
+];
+
 /**
- * Runs the steps after the review as far as today's parts allow. The guardian client (src/guardian)
- * is not part of the app yet, so the attestation step stops the flow before anything is signed.
+ * Runs the steps after the review as far as today's parts allow, reporting each as it goes. It stops
+ * at the first step that cannot run, before anything is signed: nothing is locked or sent.
  */
-function runFlow(_op: Operation, guardianUrls: string[]): Step[] {
-  const reason =
-    guardianUrls.length === 0
-      ? "No guardian is configured, so no price attestation can be requested. Add the federation's URLs in Settings → Guardians, then try again."
-      : "The guardians could not be asked: this version of the app does not include the guardian client yet. Nothing was signed or sent.";
-  return [
-    { id: "attestation", label: "Price attestation from the guardians", state: "failed", detail: reason },
-    { id: "proof", label: "Proof (witness, then Groth16 proving in your browser)", state: "skipped" },
-    { id: "sign", label: "Your wallet's signature", state: "skipped" },
-    { id: "cosign", label: "Guardian co-signatures", state: "skipped" },
-    { id: "broadcast", label: "Broadcast", state: "skipped" },
-    { id: "confirm", label: "Confirmation", state: "skipped" },
-  ];
+async function runFlow(
+  guardians: { urls: string[]; threshold: number },
+  enginePrice: bigint,
+  report: (steps: Step[]) => void,
+): Promise<void> {
+  const steps: Step[] = STEPS.map((s) => ({ ...s, state: "waiting" }));
+  const set = (id: string, state: StepState, detail?: string) => {
+    const i = steps.findIndex((s) => s.id === id);
+    steps[i] = { ...steps[i]!, state, ...(detail ? { detail } : {}) };
+    report([...steps]);
+  };
+  const stopAfter = (id: string) => {
+    for (const s of steps.slice(steps.findIndex((x) => x.id === id) + 1)) set(s.id, "skipped");
+  };
+  set("attestation", "running");
+  const attestation = await fetchAttestation(guardians.urls, guardians.threshold);
+  if (!attestation.ok) {
+    set("attestation", "failed", attestation.reason);
+    stopAfter("attestation");
+    return;
+  }
+  const a = attestation.answer;
+  set(
+    "attestation",
+    "done",
+    `${formatUsd(a.price)} signed by ${a.signers} guardians (${new Date(a.timestamp * 1000).toLocaleTimeString()}, from ${a.guardian}).`,
+  );
+  set("proof", "running");
+  if (a.price !== enginePrice) {
+    set(
+      "proof",
+      "failed",
+      `The guardians attest ${formatUsd(a.price)} but the engine's state is at ${formatUsd(enginePrice)}. Proofs are made at the state's price, so the new price must first be applied on chain, which the app does once chain sync (the data layer) is connected. Nothing was signed or sent.`,
+    );
+  } else {
+    set(
+      "proof",
+      "failed",
+      "Proving this operation in the browser is not connected to the app yet (the prover needs the synced state's witness). Nothing was signed or sent.",
+    );
+  }
+  stopAfter("proof");
 }
 
 const STEP_MARK: Record<StepState, string> = {

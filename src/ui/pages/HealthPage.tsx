@@ -139,7 +139,7 @@ function HealthReportView(props: {
           )}
         </div>
       </div>
-      <section className="card" aria-labelledby="components-title">
+      <section className="card table-card" aria-labelledby="components-title">
         <h2 id="components-title">Parts</h2>
         <table className="table">
           <thead>
