@@ -60,7 +60,7 @@ const GUARDIANS = [1, 2, 3].map((i) =>
   Buffer.from(secp256k1.getPublicKey(new Uint8Array(32).fill(i))).toString("hex"),
 );
 
-/** Proposal contents the generator picks from (shutdown is rare: it freezes most of the run). */
+/** Proposal contents the generator picks from (shutdown is left to test/governance.test.ts: it freezes the run). */
 const PROPOSALS: GovAction[][] = [
   [{ type: "setParameter", name: "borrowingFeeFloor", value: ONE / 100n }],
   [{ type: "setParameter", name: "MCR", value: (115n * ONE) / 100n }],
@@ -69,7 +69,6 @@ const PROPOSALS: GovAction[][] = [
   [{ type: "unpause" }],
   [{ type: "rotateGuardians", keys: GUARDIANS.slice(0, 2), threshold: 1 }],
   [{ type: "setParameter", name: "MCR", value: 6n * ONE }],
-  [{ type: "shutdown" }],
 ];
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -153,11 +152,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ owner, action: fc.integer({ min: 0, max: PROPOSALS.length - 2 }) })
+      .record({ owner, action: fc.integer({ min: 0, max: PROPOSALS.length - 1 }) })
       .map((r) => ({ kind: "propose", ...r }) as Step),
   },
   {
-    weight: 4,
+    weight: 3,
     arbitrary: fc
       .record({ owner, back: fc.integer({ min: 0, max: 3 }), support: fc.constantFrom(0, 1, 1, 1, 2) })
       .map((r) => ({ kind: "vote", ...r }) as Step),
@@ -193,7 +192,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         }) as Step,
     ),
   },
-  { weight: 1, arbitrary: fc.constant({ kind: "propose", owner: "a0", action: 7 } as Step) },
 );
 
 /** Seconds a step lets pass before it runs. */

@@ -428,6 +428,22 @@ describe("governance", () => {
     c.ok({ type: "veto", guardian: newGuardians[0]!, proposalId: next });
   });
 
+  it("vault and token operations leave governanceHash unchanged; the next governance operation commits their checkpoints", () => {
+    const c = funded();
+    c.ok({ type: "delegate", delegator: "dave", delegatee: "carol" });
+    const committed = stateRootParts(c.state).governanceHash;
+    c.ok({ type: "transfer", from: "alice", to: "bob", amount: u(1_000) });
+    c.ok({ type: "adjustVault", owner: "carol", borrow: u(500) });
+    c.ok({ type: "adjustVault", owner: "dave", repay: u(100) });
+    expect(stateRootParts(c.state).governanceHash).toBe(committed);
+    // Proposing reads the snapshot, so it commits everything below its block: the hash moves, and a
+    // fresh computation from a copy agrees with the incremental one.
+    c.propose("alice", [{ type: "pause" }]);
+    const after = stateRootParts(c.state).governanceHash;
+    expect(after).not.toBe(committed);
+    expect(stateRootParts(cloneState(c.state)).governanceHash).toBe(after);
+  });
+
   it("governance state survives serialization exactly (same root), and the root commits to votes", () => {
     const c = funded();
     c.ok({ type: "delegate", delegator: "bob", delegatee: "carol" });

@@ -10,6 +10,7 @@ import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
 import {
   cancel,
+  commitCheckpoints,
   delegate,
   execute,
   propose,
@@ -132,24 +133,32 @@ function run(tx: Tx, op: Operation): OperationResult {
       tx.events.push({ type: "BaseRateUpdated", baseRate: op.value });
       return {};
     case "propose":
+      commitCheckpoints(tx);
       return propose(tx, op.proposer, op.actions);
     case "vote":
+      commitCheckpoints(tx);
       return vote(tx, op.voter, op.proposalId, op.support);
     case "delegate":
+      commitCheckpoints(tx);
       delegate(tx, op.delegator, op.delegatee);
       return {};
     case "undelegate":
+      commitCheckpoints(tx);
       undelegate(tx, op.delegator);
       return {};
     case "queue":
+      commitCheckpoints(tx);
       return queue(tx, op.proposalId);
     case "execute":
+      commitCheckpoints(tx);
       execute(tx, op.proposalId);
       return {};
     case "cancel":
+      commitCheckpoints(tx);
       cancel(tx, op.proposer, op.proposalId);
       return {};
     case "veto":
+      commitCheckpoints(tx);
       veto(tx, op.guardian, op.proposalId);
       return {};
     default: {

@@ -136,6 +136,12 @@ export interface GovState {
   proposals: Proposal[];
   /** zkUSD supply checkpoints (the quorum and threshold base). */
   supply: Checkpoint[];
+  /**
+   * Height of the last governance operation. The state root commits to the checkpoints below it
+   * (docs/state-root.md): vault and token operations, whose circuits carry governanceHash unchanged,
+   * only write checkpoints at or above it; the next governance operation commits them.
+   */
+  committedHeight: bigint;
 }
 
 export function createGovState(init?: {
@@ -155,6 +161,7 @@ export function createGovState(init?: {
     shutdown: false,
     proposals: [],
     supply: [],
+    committedHeight: 0n,
   };
 }
 
@@ -168,6 +175,18 @@ export function valueAt(list: readonly Checkpoint[], h: bigint): bigint {
     else hi = mid;
   }
   return lo === 0 ? 0n : list[lo - 1]!.v;
+}
+
+/** How many checkpoints of a list lie below height h (binary search). */
+export function countBelow(list: readonly Checkpoint[], h: bigint): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.h < h) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The latest value of a checkpoint list (0 when empty). */
@@ -208,6 +227,7 @@ export interface SerializedGov {
   paused: boolean;
   shutdown: boolean;
   supply: [string, string][];
+  committedHeight: string;
   /** [account index, delegate or null, checkpoints] for accounts with either. */
   accounts: [number, string | null, [string, string][]][];
   proposals: {
@@ -277,6 +297,7 @@ export function serializeGov(
     paused: gov.paused,
     shutdown: gov.shutdown,
     supply: cps(gov.supply),
+    committedHeight: String(gov.committedHeight),
     accounts: accounts
       .filter((a) => a.delegate !== null || a.votes.length > 0)
       .map((a) => [a.index, a.delegate, cps(a.votes)]),
@@ -324,6 +345,7 @@ export function deserializeGov(
     paused: data.paused,
     shutdown: data.shutdown,
     supply: fromCps(data.supply),
+    committedHeight: BigInt(data.committedHeight ?? "0"),
     proposals: data.proposals.map((p) => {
       const receipts: Receipt[] = p.receipts.map(([voter, support, votes]) => ({
         voter,

@@ -254,6 +254,12 @@ function proposalById(tx: Tx, id: bigint): Proposal {
   return p;
 }
 
+/** Every governance operation commits the checkpoints written before its block (docs/state-root.md). */
+export function commitCheckpoints(tx: Tx): void {
+  if (tx.state.gov.committedHeight < tx.state.height)
+    tx.j.set(tx.state.gov, "committedHeight", tx.state.height);
+}
+
 const markProposal = (tx: Tx, p: Proposal) => tx.state.root.dirtyProposals.add(Number(p.id) - 1);
 
 /** Voting power of an account at a height (checkpoints; 0 for unknown accounts). */

@@ -5,7 +5,14 @@
  */
 
 import type { GovAction } from "./govState.ts";
-import { type Checkpoint, GOV_CONFIG_NAMES, type Proposal, STORED_STATUS, SUPPORT } from "./govState.ts";
+import {
+  type Checkpoint,
+  countBelow,
+  GOV_CONFIG_NAMES,
+  type Proposal,
+  STORED_STATUS,
+  SUPPORT,
+} from "./govState.ts";
 import { PARAM_NAMES } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
 import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
@@ -67,6 +74,10 @@ class MerkleTree {
     }
   }
 
+  leaf(index: number): Uint8Array | undefined {
+    return this.levels[0]!.get(index);
+  }
+
   setLeaf(index: number, leaf: Uint8Array): void {
     this.levels[0]!.set(index, leaf);
     this.dirty.add(index);
@@ -122,6 +133,11 @@ interface Trees {
   votes: MerkleTree;
   proposals: MerkleTree;
   voteChains: Map<number, Chain<Checkpoint>>;
+  /** What each votes leaf was last computed from, to skip unchanged ones without hashing. */
+  voteKeys: Map<number, { delegate: string | null; n: number; last: Checkpoint | undefined; v: bigint }>;
+  /** Accounts with checkpoints at or above the committed height (refreshed when it moves). */
+  pendingVotes: Set<number>;
+  committedHeight: bigint;
   supplyChain: Chain<Checkpoint>;
   receiptChains: Map<number, Chain<unknown>>;
   actionHashes: WeakMap<readonly GovAction[], Uint8Array>;
@@ -145,6 +161,9 @@ function trees(state: State): Trees {
       votes: new MerkleTree(VOTES_DEPTH),
       proposals: new MerkleTree(PROPOSALS_DEPTH),
       voteChains: new Map(),
+      voteKeys: new Map(),
+      pendingVotes: new Set(),
+      committedHeight: 0n,
       supplyChain: { items: [], stamps: [], links: [] },
       receiptChains: new Map(),
       actionHashes: new WeakMap(),
@@ -233,7 +252,14 @@ function refresh(state: State): Trees {
     t.sums.setLeaf(index, x ? hashOf([x.epoch, x.scale, x.S]) : fieldOf(ZERO));
   }
   r.dirtySums.clear();
-  for (const index of r.dirtyVotes) t.votes.setLeaf(index, votesLeaf(state, t, index));
+  if (t.committedHeight !== state.gov.committedHeight) {
+    t.committedHeight = state.gov.committedHeight;
+    for (const index of t.pendingVotes) r.dirtyVotes.add(index);
+  }
+  for (const index of r.dirtyVotes) {
+    const leaf = votesLeaf(state, t, index);
+    if (leaf) t.votes.setLeaf(index, leaf);
+  }
   r.dirtyVotes.clear();
   for (const index of r.dirtyProposals) t.proposals.setLeaf(index, proposalLeaf(state, t, index));
   r.dirtyProposals.clear();
@@ -248,36 +274,59 @@ function refresh(state: State): Trees {
 function chainOf<T>(
   cache: Chain<T>,
   list: readonly T[],
+  n: number,
   stamp: (item: T) => bigint,
   elements: (item: T) => bigint[],
 ): Uint8Array {
-  let i = Math.min(cache.items.length, list.length);
+  let i = Math.min(cache.items.length, n);
   while (i > 0 && !(cache.items[i - 1] === list[i - 1] && cache.stamps[i - 1] === stamp(list[i - 1]!))) i--;
   cache.items.length = i;
   cache.stamps.length = i;
   cache.links.length = i;
-  for (; i < list.length; i++) {
+  for (; i < n; i++) {
     const item = list[i]!;
     const prev = i === 0 ? fieldOf(ZERO) : cache.links[i - 1]!;
     cache.items.push(item);
     cache.stamps.push(stamp(item));
     cache.links.push(poseidonElements([prev, ...elements(item).map(fieldOf)]));
   }
-  return list.length === 0 ? fieldOf(ZERO) : cache.links[list.length - 1]!;
+  return n === 0 ? fieldOf(ZERO) : cache.links[n - 1]!;
 }
 
-const checkpointChain = (cache: Chain<Checkpoint>, list: readonly Checkpoint[]) =>
+/** Chain over the checkpoints below the committed height (docs/state-root.md). */
+const checkpointChain = (cache: Chain<Checkpoint>, list: readonly Checkpoint[], n: number) =>
   chainOf(
     cache,
     list,
+    n,
     (c) => c.v,
     (c) => [c.h, c.v],
   );
 
-/** votes leaf = Poseidon(delegateHash, checkpointChain), 0 for an account with neither. */
-function votesLeaf(state: State, t: Trees, index: number): Uint8Array {
+/**
+ * votes leaf = Poseidon(delegateHash, committed checkpoint chain), 0 for an account with neither;
+ * undefined when nothing the leaf depends on changed (no hashing at all: the common case for
+ * vault and token operations, whose new checkpoints are not committed yet).
+ */
+function votesLeaf(state: State, t: Trees, index: number): Uint8Array | undefined {
   const a = state.accountList[index];
-  if (!a || (a.delegate === null && a.votes.length === 0)) {
+  const n = a ? countBelow(a.votes, state.gov.committedHeight) : 0;
+  if (a && n < a.votes.length) t.pendingVotes.add(index);
+  else t.pendingVotes.delete(index);
+  const key = { delegate: a?.delegate ?? null, n, last: a?.votes[n - 1], v: a?.votes[n - 1]?.v ?? 0n };
+  const old = t.voteKeys.get(index);
+  if (
+    old &&
+    a &&
+    old.delegate === key.delegate &&
+    old.n === key.n &&
+    old.last === key.last &&
+    old.v === key.v &&
+    t.votes.leaf(index) !== undefined
+  )
+    return undefined;
+  t.voteKeys.set(index, key);
+  if (!a || (a.delegate === null && n === 0)) {
     t.voteChains.delete(index);
     return fieldOf(ZERO);
   }
@@ -287,7 +336,7 @@ function votesLeaf(state: State, t: Trees, index: number): Uint8Array {
     t.voteChains.set(index, cache);
   }
   const delegateHash = a.delegate === null ? fieldOf(ZERO) : fieldOf(ownerHashCached(a.delegate));
-  return poseidonElements([delegateHash, checkpointChain(cache, a.votes)]);
+  return poseidonElements([delegateHash, checkpointChain(cache, a.votes, n)]);
 }
 
 /** A 33-byte compressed secp256k1 key as three field elements: prefix, high and low 16 bytes of x. */
@@ -348,6 +397,7 @@ function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
   const receipts = chainOf(
     cache,
     p.receipts,
+    p.receipts.length,
     () => 0n,
     (r) => [ownerHashCached(r.voter), BigInt(SUPPORT.indexOf(r.support)), r.votes],
   );
@@ -373,7 +423,7 @@ function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
 
 /**
  * governanceHash = Poseidon(configHash, guardiansHash, oracleSetHash, flags, proposalCount,
- * proposalsRoot, votesRoot, supplyChain) (docs/state-root.md).
+ * committedHeight, proposalsRoot, votesRoot, supplyChain) (docs/state-root.md).
  */
 function governanceHash(state: State, t: Trees): Uint8Array {
   const gov = state.gov;
@@ -397,9 +447,10 @@ function governanceHash(state: State, t: Trees): Uint8Array {
   return poseidonElements([
     ...t.govSettingsHashes,
     fieldOf(BigInt(gov.proposals.length)),
+    fieldOf(gov.committedHeight),
     t.proposals.root(),
     t.votes.root(),
-    checkpointChain(t.supplyChain, gov.supply),
+    checkpointChain(t.supplyChain, gov.supply, countBelow(gov.supply, gov.committedHeight)),
   ]);
 }
 
