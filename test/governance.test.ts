@@ -365,6 +365,11 @@ describe("governance", () => {
     c.ok({ type: "transfer", from: "alice", to: "dave", amount: u(1_000) });
     c.ok({ type: "closeVault", owner: "dave" });
     c.ok({ type: "redeem", redeemer: "alice", amount: u(1_000) });
+    // Recovery mode (TCR < 150%) no longer blocks closing during the wind-down.
+    c.ok({ type: "setPrice", price: u(16_000) });
+    expect(c.state.g.recoveryMode).toBe(1n);
+    c.ok({ type: "transfer", from: "alice", to: "bob", amount: u(2_000) });
+    c.ok({ type: "closeVault", owner: "bob" });
   });
 
   it("guardian and oracle key rotation are engine state, and the oracle set hashes as the circuit's", () => {
