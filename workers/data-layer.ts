@@ -3,7 +3,7 @@
  * leadership, event queries, backups. Context-free (a dedicated worker in the app; a page in the e2e
  * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
  */
-import { EsploraClient } from "../src/btc/index.ts";
+import { EsploraClient } from "../src/btc/esplora.ts";
 import {
   type BlockNotice,
   Indexer,
@@ -42,7 +42,8 @@ import {
   type SpellRecord,
   StaleWriteError,
 } from "../src/storage/index.ts";
-import { ArtifactLoader, cacheStorageStore, fetchSource } from "../src/zk/index.ts";
+// Not src/zk/index.ts: it also exports the prover (snarkjs), which this worker never needs.
+import { ArtifactLoader, cacheStorageStore, fetchSource } from "../src/zk/artifacts.ts";
 
 /** How this client follows the chain (stored in the `sync` setting). */
 export interface SyncSettings {

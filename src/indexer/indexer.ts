@@ -5,13 +5,11 @@
  * reorgs by rolling back to the fork point from undo snapshots and replaying. One store transaction
  * per block. The state lives in memory here; the store holds the same state after every block.
  */
-import {
-  type EsploraClient,
-  type EsploraTx,
-  hasSpellMagic,
-  opReturnPayload,
-  tryDecodeSpell,
-} from "../btc/index.ts";
+// Modules, not src/btc/index.ts: the index also exports the wallets (sats-connect), which the engine
+// worker never needs.
+import type { EsploraClient, EsploraTx } from "../btc/esplora.ts";
+import { opReturnPayload } from "../btc/psbt.ts";
+import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {
   createGenesisState,
   deserializeState,

@@ -4,8 +4,7 @@
  * Groth16 proof against the engine's own roots for operations that have a circuit, then the engine.
  * A spell that fails any step changes nothing and comes back with a typed reason.
  */
-import type { Spell } from "../btc/index.ts";
-import { toOperation } from "../btc/index.ts";
+import { type Spell, toOperation } from "../btc/spell.ts";
 import {
   type Attestation,
   decodeAttestation,
@@ -24,14 +23,11 @@ import {
   stateRoot,
 } from "../protocol/index.ts";
 import type { ProofStatus, RejectReason } from "../storage/index.ts";
-import {
-  attestationHash,
-  type CircuitName,
-  OPERATION_CODE,
-  operationHash,
-  type VerificationKey,
-  verifyProof,
-} from "../zk/index.ts";
+// The verifier's own modules, not src/zk/index.ts: the index also exports the prover, whose snarkjs
+// would add megabytes to the engine worker that only ever verifies.
+import { type CircuitName, OPERATION_CODE } from "../zk/circuits.ts";
+import { attestationHash, operationHash } from "../zk/hash.ts";
+import { type VerificationKey, verifyProof } from "../zk/verifier.ts";
 
 /** Operations valued at a price: they must carry an attestation of the state's price (setPrice: of its own). */
 const PRICED = new Set<Operation["type"]>([
