@@ -235,5 +235,5 @@ describe("indexer on regtest", () => {
     expect(events.events.every((e) => e.txid !== badProof)).toBe(true);
     const badBlock = (await store.blocks()).find((b) => b.rejected === 1 && b.spells === 0)!;
     expect(badBlock.root).toBe(badBlock.prev.root);
-  });
+  }, 240_000);
 });
