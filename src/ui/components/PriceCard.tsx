@@ -4,7 +4,8 @@
  * session's accepted prices is code-split (recharts loads only with this card).
  */
 import { lazy, Suspense, useSyncExternalStore } from "react";
-import { checkDeviation, type PriceReading } from "../../oracle/index.ts";
+import type { PriceReading } from "../../oracle/aggregate.ts";
+import { checkDeviation } from "../../oracle/deviation.ts";
 import { SOURCES } from "../../oracle/sources/index.ts";
 import { formatUsd } from "../format.ts";
 import { type PriceFeed, usePriceFeed, usePriceReading } from "../queries/prices.ts";

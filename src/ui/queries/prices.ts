@@ -5,7 +5,9 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
-import { type OracleSettings, PriceHistory, PriceOracle, type PriceReading } from "../../oracle/index.ts";
+import type { PriceReading } from "../../oracle/aggregate.ts";
+import { PriceHistory } from "../../oracle/history.ts";
+import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
 import type { SourceId } from "../../oracle/types.ts";
 import { type Settings, useSettings } from "../state/settings-store.ts";
 import { keyOf, queryKeys } from "./keys.ts";
