@@ -4,6 +4,7 @@
  * 3 operation refused or source unavailable, 4 alerts firing (monitor watch).
  */
 import { Command, CommanderError } from "commander";
+import { registerBackup } from "./backup.ts";
 import { registerConfig } from "./config.ts";
 import { registerGovernance } from "./governance.ts";
 import { registerMonitor } from "./monitor.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerOracle(program);
   registerZk(program);
+  registerBackup(program);
   registerGuardian(program);
   registerStatus(program);
   registerVault(program);
