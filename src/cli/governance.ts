@@ -1,12 +1,70 @@
 /**
- * `zkusd governance params|proposals|power`. `params` prints the engine's parameters with their
- * bounds (src/protocol/params.ts). Proposals and voting power come from src/governance; until it is
- * part of the engine the two commands say so and exit 3 (unavailable).
+ * `zkusd governance params|proposals|power`: the engine's parameters with their bounds
+ * (src/protocol/params.ts) and governance settings, proposals with their state and votes, and an
+ * account's voting power (src/governance views). Sources without the engine state (a guardian's
+ * API) cannot answer proposals or power: exit 3.
  */
-import type { Command } from "commander";
-import { formatDecimal, PARAM_BOUNDS, PARAM_NAMES, type Params } from "../protocol/index.ts";
+import { type Command, InvalidArgumentError } from "commander";
+import {
+  canPropose,
+  delegateOf,
+  listProposals,
+  type ProposalView,
+  proposalView,
+  supplyAt,
+  votingPowerAt,
+} from "../governance/index.ts";
+import {
+  formatDecimal,
+  formatParameter,
+  GOV_CONFIG_NAMES,
+  PARAM_BOUNDS,
+  PARAM_NAMES,
+  type Params,
+  type State,
+} from "../protocol/index.ts";
 import { action, CliError, EXIT, emit } from "./output.ts";
-import { open, type SourceOptions, withSource } from "./source.ts";
+import { open, type Snapshot, type SourceOptions, withSource } from "./source.ts";
+import { percent } from "./views.ts";
+
+const wholeArg = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
+  return BigInt(value);
+};
+
+function needState(snap: Snapshot): State {
+  if (!snap.state)
+    throw new CliError(
+      `${snap.source} does not publish governance state; use --from-scenario, --store or --backup`,
+      EXIT.unavailable,
+    );
+  return snap.state;
+}
+
+const iso = (t: bigint) => (t === 0n ? null : new Date(Number(t) * 1000).toISOString());
+
+function proposalJson(p: ProposalView) {
+  return {
+    id: p.id.toString(),
+    proposer: p.proposer,
+    state: p.state,
+    actions: p.actions.map((a) => ({ description: a.description, ...a.json })),
+    snapshot: p.snapshot.toString(),
+    votingEnds: iso(p.timeline.endTime),
+    queueDeadline: iso(p.timeline.queueDeadline),
+    eta: iso(p.timeline.eta),
+    executeDeadline: iso(p.timeline.executeDeadline),
+    quorum: formatDecimal(p.quorum),
+    for: formatDecimal(p.forVotes),
+    against: formatDecimal(p.againstVotes),
+    abstain: formatDecimal(p.abstainVotes),
+    quorumProgress: formatDecimal(p.quorumProgress),
+    quorumReached: p.quorumReached,
+    passing: p.passing,
+    vetoes: p.vetoes,
+    vetoThreshold: p.vetoThreshold.toString(),
+  };
+}
 
 function show(name: keyof Params, v: bigint | boolean | undefined): string | null {
   if (v === undefined) return null;
@@ -31,9 +89,12 @@ export function registerGovernance(program: Command): void {
           maxExclusive: b.maxExclusive === true,
         };
       });
+      const gov = snap.state
+        ? Object.fromEntries(GOV_CONFIG_NAMES.map((n) => [n, formatParameter(n, snap.state!.gov.config[n])]))
+        : null;
       emit(
         {
-          json: { source: snap.source, known: snap.paramsKnown, params: rows },
+          json: { source: snap.source, known: snap.paramsKnown, params: rows, governance: gov },
           table: {
             columns: ["parameter", "value", "min", "max"],
             rows: rows.map((r) => [
@@ -51,19 +112,94 @@ export function registerGovernance(program: Command): void {
     }),
   );
 
-  const unavailable = (what: string) => async () => {
-    throw new CliError(
-      `${what} need governance in the engine (src/governance), which this build does not have yet`,
-      EXIT.unavailable,
-    );
-  };
-  withSource(gov.command("proposals").description("proposals with their state, votes and timelock")).action(
-    action("governance proposals", unavailable("proposals")),
+  withSource(
+    gov
+      .command("proposals")
+      .description("proposals, newest first, with state, votes, quorum progress and timelock")
+      .option("--id <n>", "only this proposal", wholeArg)
+      .option(
+        "--state <state>",
+        "only proposals in this state (active, succeeded, queued, executed, defeated, …)",
+      ),
+  ).action(
+    action("governance proposals", async (o: SourceOptions & { id?: bigint; state?: string }) => {
+      const { snap, format } = await open(o);
+      const state = needState(snap);
+      let list: ProposalView[];
+      if (o.id !== undefined) {
+        const p = proposalView(state, o.id);
+        if (!p) throw new CliError(`no proposal ${o.id}`, EXIT.badInput);
+        list = [p];
+      } else {
+        list = listProposals(state);
+      }
+      if (o.state) list = list.filter((p) => p.state === o.state);
+      const g = state.gov;
+      emit(
+        {
+          json: {
+            source: snap.source,
+            paused: g.paused,
+            shutdown: g.shutdown,
+            proposals: list.map(proposalJson),
+          },
+          table: {
+            columns: ["id", "state", "proposer", "for", "against", "abstain", "quorum", "actions"],
+            rows: list.map((p) => [
+              p.id.toString(),
+              p.state,
+              p.proposer,
+              formatDecimal(p.forVotes),
+              formatDecimal(p.againstVotes),
+              formatDecimal(p.abstainVotes),
+              percent(p.quorumProgress),
+              p.actions.map((a) => a.description).join("; "),
+            ]),
+          },
+          minimal: list.map((p) => `${p.id} ${p.state}`).join("\n"),
+        },
+        format,
+      );
+      return EXIT.ok;
+    }),
   );
+
   withSource(
     gov
       .command("power")
-      .description("an account's voting power (own balance and delegations) at a height")
-      .argument("<account>"),
-  ).action(action("governance power", unavailable("voting power")));
+      .description("an account's voting power (own balance unless delegated, plus delegations) at a height")
+      .argument("<account>")
+      .option("--height <h>", "block height (default: the latest)", wholeArg),
+  ).action(
+    action("governance power", async (account: string, o: SourceOptions & { height?: bigint }) => {
+      const { snap, format } = await open(o);
+      const state = needState(snap);
+      const height = o.height ?? state.height;
+      const power = votingPowerAt(state, account, height);
+      const supply = supplyAt(state, height);
+      const propose = canPropose(state, account);
+      const json = {
+        account,
+        height: height.toString(),
+        power: formatDecimal(power),
+        supply: formatDecimal(supply),
+        share: supply === 0n ? null : formatDecimal((power * 10n ** 18n) / supply),
+        delegate: delegateOf(state, account),
+        canPropose: propose.ok,
+        proposalThreshold: formatDecimal(propose.threshold),
+      };
+      emit(
+        {
+          json,
+          minimal: json.power,
+          table: {
+            columns: ["field", "value"],
+            rows: Object.entries(json).map(([k, v]) => [k, String(v ?? "-")]),
+          },
+        },
+        format,
+      );
+      return EXIT.ok;
+    }),
+  );
 }

@@ -7,8 +7,8 @@ import { Command, CommanderError } from "commander";
 import { registerBackup } from "./backup.ts";
 import { registerConfig } from "./config.ts";
 import { registerGovernance } from "./governance.ts";
-import { registerMonitor } from "./monitor.ts";
 import { registerGuardian } from "./guardian.ts";
+import { registerMonitor } from "./monitor.ts";
 import { registerOracle } from "./oracle.ts";
 import { registerPool } from "./pool.ts";
 import { registerReplay } from "./replay.ts";
@@ -22,7 +22,13 @@ export function buildProgram(): Command {
   const program = new Command("zkusd")
     .description("zkUSD operator and developer CLI: replay scenarios, read prices, prove, back up")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      "after",
+      "\nData sources: --from-scenario FILE, --store FILE, --backup FILE or --guardian URL (or guardian in\n" +
+        "~/.zkusd/config.json). Output: --format text|table|json|minimal.\n" +
+        "Exit codes: 0 ok, 1 bad input, 2 usage, 3 refused or unavailable, 4 alerts firing. See docs/cli.md.",
+    );
   registerReplay(program);
   registerOracle(program);
   registerZk(program);

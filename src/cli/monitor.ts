@@ -37,7 +37,7 @@ import {
   progressDone,
 } from "./output.ts";
 import { formatOf, open, openSnapshot, type SourceOptions, withSource } from "./source.ts";
-import { sampleJson } from "./views.ts";
+import { governanceStatus, sampleJson } from "./views.ts";
 
 const rulesFor = (params: Params, config: Config): AlertRule[] =>
   mergeRules(defaultRules(params), config.rules);
@@ -217,7 +217,12 @@ export function registerMonitor(program: Command): void {
           process.off("SIGTERM", onSignal);
         }
         const active = mon.alerts.active();
-        const health = healthScore({ metrics: await mon.latest(), params: snap.params, alerts: active });
+        const health = healthScore({
+          metrics: await mon.latest(),
+          params: snap.params,
+          alerts: active,
+          governance: governanceStatus(snap.state),
+        });
         const summary = {
           type: "summary",
           source: snap.source,

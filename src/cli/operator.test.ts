@@ -171,7 +171,6 @@ describe("zkusd status, vault, pool, governance on a scenario history", () => {
     expect(noSource.stderr).toMatch(/no data source/);
     expect((await zkusd(["status", "--from-scenario", SLIDE, "--format", "yaml"])).code).toBe(2);
     expect((await zkusd(["vault", "frobnicate"])).code).toBe(2);
-    expect((await zkusd(["governance", "proposals", "--from-scenario", SLIDE])).code).toBe(3);
     const down = await zkusd(["status", "--guardian", "http://127.0.0.1:9"]);
     expect(down.code).toBe(3);
     expect(down.stderr).toMatch(/^zkusd status: guardian http:\/\/127\.0\.0\.1:9\/v1\/status/);
@@ -458,6 +457,9 @@ describe("zkusd on a guardian API", () => {
     const list = JSON.parse((await zkusd(["vault", "list", "--guardian", url, "--format", "json"])).stdout);
     expect(list.vaults.map((v: { owner: string }) => v.owner)).toEqual(["bob", "alice"]);
     expect((await zkusd(["pool", "depositors", "--guardian", url])).code).toBe(3);
+    const proposals = await zkusd(["governance", "proposals", "--guardian", url]);
+    expect(proposals.code).toBe(3);
+    expect(proposals.stderr).toMatch(/does not publish governance state/);
   });
 
   it("monitor watch --once on the guardian: sync lag and stall alerts, exit 4", async () => {
@@ -475,5 +477,76 @@ describe("zkusd on a guardian API", () => {
       .filter((l) => l.type === "fired")
       .map((l) => l.rule);
     expect(rules).toEqual(expect.arrayContaining(["recovery-mode", "sync-lagging", "sync-stalled"]));
+  });
+});
+
+describe("zkusd governance on a scenario that runs a proposal to execution", () => {
+  const GOV = "test/scenarios/governance-01-parameter-change-takes-effect.json";
+
+  it("proposals, power and params after a parameter change took effect", async () => {
+    const proposals = JSON.parse(
+      (await zkusd(["governance", "proposals", "--from-scenario", GOV, "--format", "json"])).stdout,
+    );
+    expect(proposals.proposals).toHaveLength(1);
+    expect(proposals.proposals[0]).toMatchObject({
+      id: "1",
+      proposer: "alice",
+      state: "executed",
+      quorumReached: true,
+      actions: [
+        { type: "setParameter", name: "MCR", value: "1.3" },
+        { type: "setParameter", name: "CCR", value: "1.6" },
+      ],
+    });
+    const params = JSON.parse(
+      (await zkusd(["governance", "params", "--from-scenario", GOV, "--format", "json"])).stdout,
+    );
+    expect(params.params.find((p: { name: string }) => p.name === "MCR").value).toBe("1.3");
+    const power = await zkusd(["governance", "power", "alice", "--from-scenario", GOV, "--format", "json"]);
+    expect(power.code).toBe(0);
+    expect(JSON.parse(power.stdout)).toMatchObject({ account: "alice", power: "100000", delegate: "alice" });
+    expect((await zkusd(["governance", "proposals", "--id", "9", "--from-scenario", GOV])).code).toBe(1);
+  });
+});
+
+describe("zkusd on the data layer's store file and a backup", () => {
+  it("reads the head state of a file store and of a verified backup; a corrupted backup is refused", async () => {
+    await initPoseidon();
+    const { openFileStore } = await import("../storage/file.ts");
+    const { createBackup } = await import("../storage/index.ts");
+    const { serializeState, stateRoot } = await import("../protocol/index.ts");
+    const { state } = recordScenario(JSON.parse(readFileSync(RECOVERY, "utf8")));
+    const storeFile = join(dir, "store.json");
+    const store = await openFileStore(storeFile);
+    await store.initHead({
+      height: 812,
+      hash: "00".repeat(32),
+      time: 4800,
+      root: stateRoot(state),
+      state: serializeState(state),
+    });
+    const backupFile = join(dir, "state.zkusdbak");
+    writeFileSync(backupFile, await createBackup(store, 1_700_000_000_000));
+    await store.close();
+
+    for (const source of [
+      ["--store", storeFile],
+      ["--backup", backupFile],
+    ]) {
+      const { code, stdout, stderr } = await zkusd(["status", ...source, "--format", "json"]);
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({
+        recoveryMode: true,
+        tcr: "1.421520236920039486",
+        chain: { height: 812, stateRoot: stateRoot(state) },
+      });
+    }
+    const bytes = readFileSync(backupFile);
+    bytes[bytes.length - 40]! ^= 1;
+    writeFileSync(backupFile, bytes);
+    const bad = await zkusd(["vault", "list", "--backup", backupFile]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/checksum/i);
   });
 });

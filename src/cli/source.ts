@@ -2,13 +2,18 @@
  * Where operator commands read the protocol from, as one snapshot of views with bigint amounts:
  * - `--from-scenario FILE.json`: replays a scenario (docs/scenarios.md) through the engine, with the
  *   engine metrics after every step as a recorded series;
+ * - `--store FILE`: the data layer's Node file store (src/storage openFileStore), as the indexer or a
+ *   guardian left it: the head's state and the recorded prices;
+ * - `--backup FILE`: a backup file (SPEC §7), checksum and state root verified before use;
  * - `--guardian URL` (or `guardian` in the config): a guardian daemon's API (GET /v1/status,
- *   /v1/pool, /v1/vaults, /v1/vaults/:owner, /v1/attestations; bigints as integer strings).
+ *   /v1/pool, /v1/vaults, /v1/attestations; bigints as integer strings). The guardian does not
+ *   publish its parameters or governance, so defaults are assumed and governance is unavailable.
  */
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import {
   type EngineMetricOptions,
+  engineMetrics,
   latencyMetric,
   type MetricSample,
   oracleMetrics,
@@ -21,15 +26,19 @@ import {
   DEFAULT_PARAMS,
   type DepositView,
   depositView,
+  deserializeState,
   initPoseidon,
   type Params,
   parseDecimal,
   riskiestVaults,
+  type State,
   type SystemSummary,
   stateRoot,
   systemSummary,
   type VaultView,
 } from "../protocol/index.ts";
+import { openFileStore } from "../storage/file.ts";
+import { BackupError, readBackup } from "../storage/index.ts";
 import { type Config, loadConfigOrFail } from "./config.ts";
 import { CliError, EXIT, type Format, parseFormat, progress, progressDone } from "./output.ts";
 
@@ -54,10 +63,14 @@ export interface Snapshot {
   /** The full recorded series (scenario replays), oldest first; null for live sources. */
   readonly series: readonly MetricSample[] | null;
   readonly times: readonly number[] | null;
+  /** The engine state itself when the source has it (scenario, store, backup); null for guardians. */
+  readonly state: State | null;
 }
 
 export interface SourceOptions {
   fromScenario?: string;
+  store?: string;
+  backup?: string;
   guardian?: string;
   config?: string;
   format?: Format;
@@ -67,6 +80,11 @@ export interface SourceOptions {
 export function withSource(cmd: Command, formatDefault: Format | null = null): Command {
   return cmd
     .option("--from-scenario <file>", "read state by replaying a scenario file (docs/scenarios.md)")
+    .option(
+      "--store <file>",
+      "read state from a data-layer file store (an indexer's or guardian's store file)",
+    )
+    .option("--backup <file>", "read state from a backup file (checksum and state root verified)")
     .option("--guardian <url>", "read state from a guardian API (default: guardian in the config)")
     .option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)")
     .option(
@@ -83,13 +101,16 @@ export function formatOf(o: SourceOptions, config: Config, fallback: Format = "t
 export async function openSnapshot(o: SourceOptions, config: Config): Promise<Snapshot> {
   const metricOptions: EngineMetricOptions =
     config.atRiskRatio === null ? {} : { atRiskRatio: config.atRiskRatio };
-  if (o.fromScenario && o.guardian)
-    throw new CliError("choose one source: --from-scenario or --guardian", EXIT.usage);
+  const chosen = [o.fromScenario, o.store, o.backup, o.guardian].filter((x) => x !== undefined);
+  if (chosen.length > 1)
+    throw new CliError("choose one source: --from-scenario, --store, --backup or --guardian", EXIT.usage);
   if (o.fromScenario) return scenarioSnapshot(o.fromScenario, metricOptions);
+  if (o.store) return storeSnapshot(o.store, metricOptions);
+  if (o.backup) return backupSnapshot(o.backup, metricOptions);
   const url = o.guardian ?? config.guardian;
   if (url) return guardianSnapshot(url, metricOptions);
   throw new CliError(
-    "no data source: pass --from-scenario FILE or --guardian URL, or set one with `zkusd config set guardian URL`",
+    "no data source: pass --from-scenario, --store, --backup or --guardian, or set one with `zkusd config set guardian URL`",
     EXIT.usage,
   );
 }
@@ -144,7 +165,93 @@ export async function scenarioSnapshot(file: string, options: EngineMetricOption
     metrics: rec.samples.filter((s) => s.at === at),
     series: rec.samples,
     times: rec.times,
+    state,
   };
+}
+
+/** A snapshot of a state read from storage (no recorded series: the metrics of the head only). */
+function stateSnapshot(
+  state: State,
+  source: string,
+  chain: Snapshot["chain"],
+  prices: { at: number; price: bigint }[],
+  options: EngineMetricOptions,
+): Snapshot {
+  const at = Number(state.g.time) * 1000;
+  return {
+    source,
+    at,
+    params: state.params,
+    paramsKnown: true,
+    summary: systemSummary(state),
+    vaults: riskiestVaults(state),
+    deposits: state.accountList.filter((a) => a.depositInitial > 0n).map((a) => depositView(state, a)),
+    prices,
+    chain,
+    metrics: engineMetrics(state, at, options),
+    series: null,
+    times: null,
+    state,
+  };
+}
+
+export async function storeSnapshot(file: string, options: EngineMetricOptions = {}): Promise<Snapshot> {
+  try {
+    await access(file);
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  await initPoseidon();
+  let store: Awaited<ReturnType<typeof openFileStore>>;
+  try {
+    store = await openFileStore(file);
+  } catch (error) {
+    throw new CliError(`${file} is not a zkUSD store: ${(error as Error).message}`, EXIT.badInput);
+  }
+  try {
+    const head = await store.head();
+    if (!head) throw new CliError(`${file}: the store is empty (nothing indexed yet)`, EXIT.unavailable);
+    const state = deserializeState(head.state);
+    const root = stateRoot(state);
+    if (root !== head.root)
+      throw new CliError(`${file}: the stored state does not match its root ${head.root}`, EXIT.badInput);
+    const prices = (await store.prices()).map((p) => ({ at: p.time * 1000, price: p.price }));
+    return stateSnapshot(
+      state,
+      `store ${file}`,
+      { height: head.height, tip: head.height, stateRoot: root },
+      prices,
+      options,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export async function backupSnapshot(file: string, options: EngineMetricOptions = {}): Promise<Snapshot> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  await initPoseidon();
+  let snapshot: ReturnType<typeof readBackup>["snapshot"];
+  try {
+    snapshot = readBackup(bytes).snapshot;
+  } catch (error) {
+    if (error instanceof BackupError) throw new CliError(`${file}: ${error.message}`, EXIT.badInput);
+    throw error;
+  }
+  const state = deserializeState(snapshot.head.state);
+  const prices = snapshot.prices.map((p) => ({ at: p.time * 1000, price: p.price }));
+  return stateSnapshot(
+    state,
+    `backup ${file}`,
+    { height: snapshot.head.height, tip: snapshot.head.height, stateRoot: snapshot.head.root },
+    prices,
+    options,
+  );
 }
 
 type Json = Record<string, unknown>;
@@ -280,6 +387,7 @@ export async function guardianSnapshot(url: string, options: EngineMetricOptions
     metrics,
     series: null,
     times: null,
+    state: null,
   };
 }
 

@@ -4,7 +4,7 @@ import { defaultRules, healthScore, Monitor, mergeRules } from "../monitoring/in
 import { formatDecimal } from "../protocol/index.ts";
 import { action, EXIT, emit } from "./output.ts";
 import { open, type SourceOptions, withSource } from "./source.ts";
-import { dec, percent, short } from "./views.ts";
+import { dec, governanceStatus, percent, short } from "./views.ts";
 
 export function registerStatus(program: Command): void {
   withSource(
@@ -22,7 +22,12 @@ export function registerStatus(program: Command): void {
       const monitor = new Monitor({ rules: mergeRules(defaultRules(snap.params), config.rules) });
       await monitor.record(snap.metrics, snap.at);
       const alerts = monitor.alerts.active();
-      const health = healthScore({ metrics: m, params: snap.params, alerts });
+      const health = healthScore({
+        metrics: m,
+        params: snap.params,
+        alerts,
+        governance: governanceStatus(snap.state),
+      });
       const json = {
         source: snap.source,
         at: new Date(snap.at).toISOString(),
@@ -47,6 +52,7 @@ export function registerStatus(program: Command): void {
         baseRate: formatDecimal(s.decayedBaseRate),
         borrowingRate: formatDecimal(s.borrowingRate),
         chain: snap.chain,
+        governance: governanceStatus(snap.state),
         health: { score: health.score, band: health.band },
         alerts: alerts.map((a) => ({ rule: a.ruleId, severity: a.severity, message: a.message })),
       };
@@ -65,6 +71,12 @@ export function registerStatus(program: Command): void {
         ["base rate", percent(s.decayedBaseRate)],
         ["health", `${health.score}/100 ${health.band}`],
       ];
+      const gov = governanceStatus(snap.state);
+      if (gov)
+        rows.splice(rows.length - 1, 0, [
+          "governance",
+          gov.shutdown ? "SHUT DOWN" : gov.paused ? "PAUSED" : `${gov.queuedProposals} proposal(s) queued`,
+        ]);
       emit(
         {
           json,

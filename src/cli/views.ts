@@ -1,12 +1,13 @@
 /** Shared formatting of engine views for operator commands: JSON with decimal strings, table cells. */
-import type { MetricSample } from "../monitoring/index.ts";
-import { formatMetric } from "../monitoring/index.ts";
+import { listProposals } from "../governance/index.ts";
+import { formatMetric, type GovernanceStatus, type MetricSample } from "../monitoring/index.ts";
 import {
   type DepositView,
   formatDecimal,
   MAX_UINT256,
   ONE,
   type Params,
+  type State,
   type VaultView,
 } from "../protocol/index.ts";
 
@@ -75,3 +76,13 @@ export const sampleJson = (s: MetricSample) => ({
   value: s.value.toString(),
   display: formatMetric(s.metric, s.value),
 });
+
+/** Governance facts for the health score, when the source has the engine state. */
+export function governanceStatus(state: State | null): GovernanceStatus | null {
+  if (!state) return null;
+  return {
+    paused: state.gov.paused,
+    shutdown: state.gov.shutdown,
+    queuedProposals: listProposals(state).filter((p) => p.state === "queued").length,
+  };
+}

@@ -7,6 +7,7 @@ import {
   advanceTime,
   apply,
   createGenesisState,
+  govGenesisFromJson,
   type Params,
   ProtocolError,
   paramsFromJson,
@@ -42,7 +43,7 @@ export class ScenarioInputError extends Error {
 export function recordScenario(doc: unknown, options: EngineMetricOptions = {}): RecordedScenario {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc))
     throw new ScenarioInputError('a scenario must be a JSON object with "params" and "steps"');
-  const d = doc as { params?: unknown; steps?: unknown };
+  const d = doc as { params?: unknown; steps?: unknown; governance?: unknown };
   if (!Array.isArray(d.steps)) throw new ScenarioInputError('"steps" must be an array');
   let params: Params;
   try {
@@ -50,7 +51,13 @@ export function recordScenario(doc: unknown, options: EngineMetricOptions = {}):
   } catch (error) {
     throw new ScenarioInputError(`invalid params: ${(error as Error).message}`);
   }
-  const state = createGenesisState(params, { time: 0n });
+  let governance: ReturnType<typeof govGenesisFromJson>;
+  try {
+    governance = govGenesisFromJson(d.governance);
+  } catch (error) {
+    throw new ScenarioInputError(`invalid governance: ${(error as Error).message}`);
+  }
+  const state = createGenesisState(params, { time: 0n, governance });
   const samples: MetricSample[] = [...engineMetrics(state, 0, options)];
   const times: number[] = [0];
   const steps: StepRecord[] = [];
