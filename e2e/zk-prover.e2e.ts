@@ -4,6 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contextFor, scenarioState, u } from "../scripts/circuits/scenario.ts";
+import { serializeState } from "../src/protocol/index.ts";
+import { buildWitness } from "../src/zk/index.ts";
 import { nodeArtifacts } from "../src/zk/node.ts";
 import { verifyProof } from "../src/zk/verifier.ts";
 import { openZkPage, type ZkPage } from "./fixtures/zk-server.ts";
@@ -46,6 +49,23 @@ describe("prover worker in Chromium", () => {
     // the page's 10 ms timer kept running while the worker proved
     expect(result.gap).toBeLessThan(250);
     expect(session.problems).toEqual([]);
+  }, 120_000);
+
+  it("prove(operation, state): the worker builds the witness from engine state and proves mint", async () => {
+    const { state, now } = await scenarioState();
+    const op = { type: "mint" as const, owner: "carol", amount: u("1500") };
+    const ctx = contextFor(state, now);
+    const expected = buildWitness(op, state, ctx).publicSignals;
+    const result = (await session.page.evaluate(
+      async ({ op, state, ctx }) => {
+        const z = (window as unknown as ProverWindow).zkProver;
+        const r = (await z.proveOperation!(op, state, ctx)) as { publicSignals: string[]; proof: unknown };
+        return { publicSignals: r.publicSignals, ok: await z.verify!("mint", r.publicSignals, r.proof) };
+      },
+      { op, state: serializeState(state), ctx },
+    )) as { publicSignals: string[]; ok: boolean };
+    expect(result.ok).toBe(true);
+    expect(result.publicSignals).toEqual(expected);
   }, 120_000);
 
   it("proves single-threaded too (no nested workers)", async () => {
