@@ -77,9 +77,10 @@ export type CosignResult =
 export interface CosignDeps {
   state(): State;
   network: BtcNetworkName;
-  guardians: GuardianSet;
-  /** The indexer's spell checks (oracle keys, verification keys): the same rules the chain applies. */
-  verifier: VerifierConfig;
+  /** The current custody set: governance's (rotateGuardians) once set, else the configured one. */
+  guardians(): GuardianSet;
+  /** The indexer's spell checks with the current oracle keys: the same rules the chain applies. */
+  verifier(): VerifierConfig;
   esplora: EsploraClient;
   ledger: SpendLedger;
   keys: GuardianKeys;
@@ -200,7 +201,7 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
     spell,
     actor,
     { height: Number(state.height) + 1, position: 0, txid: tx.id, blockTime: Math.floor(deps.now() / 1000) },
-    deps.verifier,
+    deps.verifier(),
   );
   if (!outcome.ok) {
     const code: RefusalCode =
@@ -217,14 +218,17 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
   const events = outcome.events;
 
   // 4. Custody inputs.
-  const pool = poolDescriptor(deps.guardians);
+  const guardians = deps.guardians();
+  if (!guardians.keys.some((k) => eq(k, deps.keys.custodyPublicKey)))
+    return refuse("unknownInput", "this guardian's key is not in the current guardian set (rotated out)");
+  const pool = poolDescriptor(guardians);
   const custody: CustodyInput[] = [];
   for (let i = 0; i < tx.inputsLength; i++) {
     const input = tx.getInput(i);
     if (!input.witnessScript) continue;
     const d = parseCustodyScript(input.witnessScript);
     if (!d) return refuse("unknownInput", `input ${i} has a witness script this project did not build`);
-    if (!sameSet(d.guardians, deps.guardians))
+    if (!sameSet(d.guardians, guardians))
       return refuse("unknownInput", `input ${i} is not held by this guardian federation's current keys`);
     if (!input.witnessUtxo || !eq(input.witnessUtxo.script, d.script))
       return refuse("inputMismatch", `input ${i}: its witnessUtxo is not the P2WSH of its witness script`);

@@ -144,17 +144,33 @@ export async function startGuardian(
   await initPoseidon();
 
   const network = config.federation.network;
-  // Key rotation is a governance operation: until the engine carries the key set, it is the configured one.
-  const guardians = guardianSetOf(config.federation);
-  const oracles = oracleSetOf(config.federation);
-  const pool = poolDescriptor(guardians);
+  // Key rotation is a governance operation (rotateGuardians, rotateOracleKeys): once the engine's
+  // governance state holds a set, it wins over the configured one, block by block.
+  const configuredGuardians = guardianSetOf(config.federation);
+  const configuredOracles = oracleSetOf(config.federation);
+  let chainRef: GuardianChain | null = null;
+  const guardians = (): GuardianSet => {
+    const g = chainRef?.state.gov.guardians;
+    return g && g.keys.length > 0
+      ? { threshold: Number(g.threshold), keys: g.keys.map(fromHex) }
+      : configuredGuardians;
+  };
+  const oracles = (): OracleKeySet => {
+    const o = chainRef?.state.gov.oracles;
+    return o
+      ? { threshold: Number(o.threshold), keys: o.keys.map(([x, y]) => [x, y] as BabyJubPoint) }
+      : configuredOracles;
+  };
+  const oracleIndex = (): number | null => {
+    const i = oracles().keys.findIndex(
+      ([x, y]) => x === keys.oraclePublicKey[0] && y === keys.oraclePublicKey[1],
+    );
+    return i < 0 ? null : i;
+  };
   const esplora = new EsploraClient({ baseUrl: config.esploraUrl, retries: 2, backoffMs: 200 });
 
-  const verifier: VerifierConfig = {
-    proofs: true,
-    oracleKeys: oracles,
-    verificationKeys: await loadVerificationKeys(nodeArtifacts(config.zkDir)),
-  };
+  const verificationKeys = await loadVerificationKeys(nodeArtifacts(config.zkDir));
+  const verifier = (): VerifierConfig => ({ proofs: true, oracleKeys: oracles(), verificationKeys });
   const params = { ...DEFAULT_PARAMS } as Params;
   for (const [k, v] of Object.entries(config.params ?? {})) {
     (params as unknown as Record<string, bigint | boolean>)[k] = typeof v === "boolean" ? v : BigInt(v);
@@ -164,16 +180,18 @@ export async function startGuardian(
     dataDir: config.dataDir,
     startHeight: config.startHeight,
     params,
-    verifier,
+    // The indexer takes its oracle keys once; the co-signer reads the current ones per request.
+    verifier: verifier(),
     log,
   });
+  chainRef = follower;
   const ledger = new SpendLedger(config.dataDir);
   const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
   const prices = new PriceService({
     oracle,
     keys,
-    index: config.index,
-    oracles: () => oracles,
+    index: oracleIndex,
+    oracles,
     peers: config.federation.members.filter((_, i) => i !== config.index).map((m) => m.url),
     log,
     now,
@@ -219,6 +237,8 @@ export async function startGuardian(
       path: "/v1/status",
       handler: () => ({
         guardian: identity,
+        custodySet: { threshold: guardians().threshold, keys: guardians().keys.map(toHex) },
+        oracleSet: { threshold: oracles().threshold, index: oracleIndex() },
         chain: {
           height: follower.height,
           tip: follower.tip,
@@ -339,7 +359,7 @@ export async function startGuardian(
       path: "/v1/pool",
       handler: async () => {
         const s = systemSummary(follower.state);
-        const address = descriptorAddress(pool, network);
+        const address = descriptorAddress(poolDescriptor(guardians()), network);
         let onChainSats: number | null = null;
         try {
           onChainSats = (await esplora.addressUtxos(address)).reduce((a, u) => a + u.value, 0);
@@ -431,7 +451,7 @@ export async function startGuardian(
     url: http.url,
     height: follower.height,
     custodyKey: me.custodyKey,
-    pool: descriptorAddress(pool, network),
+    pool: descriptorAddress(poolDescriptor(guardians()), network),
     csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
   });
   let stopped = false;

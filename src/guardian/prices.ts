@@ -22,8 +22,8 @@ import type { Logger } from "./log.ts";
 export interface PriceServiceOptions {
   oracle: PriceOracle;
   keys: GuardianKeys;
-  /** This guardian's index in the oracle key set. */
-  index: number;
+  /** This guardian's index in the current oracle key set; null when it is not in the set (rotated out). */
+  index: () => number | null;
   oracles: () => OracleKeySet;
   /** Peer guardian base URLs (their /v1/attest is asked to co-sign). */
   peers: string[];
@@ -105,7 +105,10 @@ export class PriceService {
         ok: false,
         reason: `price ${statement.price} is more than ${max} bps from this guardian's ${own}`,
       };
-    return { ok: true, signature: this.o.keys.signPrice(statement, this.o.index) };
+    const index = this.o.index();
+    if (index === null)
+      return { ok: false, reason: "this guardian's oracle key is not in the current oracle set" };
+    return { ok: true, signature: this.o.keys.signPrice(statement, index) };
   }
 
   /** Signs our reading, gathers peers' signatures, publishes the attestation when a quorum signed. */
@@ -118,10 +121,11 @@ export class PriceService {
 
   private async doPublish(trigger: string): Promise<void> {
     const price = this.ownPrice();
-    if (price === null) return;
+    const index = this.o.index();
+    if (price === null || index === null) return;
     const timestamp = Math.floor(this.now() / 1000);
     const statement: PriceStatement = { price, timestamp, round: BigInt(timestamp) };
-    const signatures: OracleSignature[] = [this.o.keys.signPrice(statement, this.o.index)];
+    const signatures: OracleSignature[] = [this.o.keys.signPrice(statement, index)];
     const set = this.o.oracles();
     const f = this.o.fetch ?? fetch;
     const answers = await Promise.all(
