@@ -550,3 +550,33 @@ describe("zkusd on the data layer's store file and a backup", () => {
     expect(bad.stderr).toMatch(/checksum/i);
   });
 });
+
+describe("zkusd oracle sources against the loopback exchanges", () => {
+  it("reports each source's verdict and breaker; exit 3 when too few agree", async () => {
+    const { startExchangeServer } = await import("../../test/support/exchange-server.ts");
+    const exchanges = await startExchangeServer();
+    try {
+      exchanges.setAll("good");
+      exchanges.set("okx", "outlier");
+      const ok = await zkusd(["oracle", "sources", "--format", "json"], exchanges.env());
+      expect(ok.code).toBe(0);
+      const out = JSON.parse(ok.stdout);
+      expect(out.status).toBe("ok");
+      expect(out.accepted).toBe(5);
+      const okx = out.sources.find((s: { source: string }) => s.source === "okx");
+      expect(okx).toMatchObject({ accepted: false, breaker: "closed" });
+      expect(okx.reason).toMatch(/^outlier/);
+      exchanges.set("binance", "serverError");
+      exchanges.set("kraken", "malformed");
+      exchanges.set("bitstamp", "stale");
+      const down = await zkusd(
+        ["oracle", "sources", "--format", "minimal", "--timeout", "1000"],
+        exchanges.env(),
+      );
+      expect(down.code).toBe(3);
+      expect(down.stdout.trim().split("\n")).toEqual(["coinbase", "bybit"]);
+    } finally {
+      await exchanges.close();
+    }
+  });
+});

@@ -1,13 +1,22 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { alertEmail } from "./notifier.ts";
 import { dotStuff, SmtpError, sendMail } from "./smtp.ts";
 
 /** A tiny SMTP server speaking RFC 5321 over loopback; records every line it reads. */
-function smtpServer(options: { auth?: string[]; rejectRcpt?: string } = {}) {
+function smtpServer(
+  options: { auth?: string[]; rejectRcpt?: string; tls?: { key: string; cert: string } } = {},
+) {
   const lines: string[] = [];
   const messages: string[] = [];
-  const server = net.createServer((socket) => {
+  let secured = false;
+  const server = net.createServer((raw) => {
+    let socket: net.Socket = raw;
     socket.setEncoding("utf8");
     let buffer = "";
     let inData = false;
@@ -15,7 +24,7 @@ function smtpServer(options: { auth?: string[]; rejectRcpt?: string } = {}) {
     let loginStep = 0;
     const reply = (s: string) => socket.write(`${s}\r\n`);
     reply("220 loopback.test ESMTP ready");
-    socket.on("data", (chunk: string) => {
+    const onData = (chunk: string) => {
       buffer += chunk;
       let i = buffer.indexOf("\r\n");
       while (i >= 0) {
@@ -42,9 +51,26 @@ function smtpServer(options: { auth?: string[]; rejectRcpt?: string } = {}) {
           reply("235 2.7.0 Authentication successful");
         } else if (/^EHLO /.test(line)) {
           const ext = ["250-loopback.test", "250-PIPELINING", "250-SIZE 10240000"];
+          if (options.tls && !secured) ext.push("250-STARTTLS");
           if (options.auth) ext.push(`250-AUTH ${options.auth.join(" ")}`);
           ext.push("250 8BITMIME");
           socket.write(`${ext.join("\r\n")}\r\n`);
+        } else if (line === "STARTTLS" && options.tls) {
+          reply("220 2.0.0 Ready to start TLS");
+          socket.removeAllListeners("data");
+          const secure = new tls.TLSSocket(socket, {
+            isServer: true,
+            key: options.tls.key,
+            cert: options.tls.cert,
+          });
+          secure.setEncoding("utf8");
+          secure.on("secure", () => {
+            secured = true;
+          });
+          secure.on("data", onData);
+          socket = secure;
+          buffer = "";
+          return;
         } else if (/^AUTH PLAIN /.test(line)) {
           reply("235 2.7.0 Authentication successful");
         } else if (line === "AUTH LOGIN") {
@@ -64,11 +90,13 @@ function smtpServer(options: { auth?: string[]; rejectRcpt?: string } = {}) {
           reply("502 5.5.2 Error: command not recognized");
         }
       }
-    });
+    };
+    socket.on("data", onData);
   });
   return {
     lines,
     messages,
+    secured: () => secured,
     listen: () =>
       new Promise<number>((r) =>
         server.listen(0, "127.0.0.1", () => r((server.address() as net.AddressInfo).port)),
@@ -146,6 +174,52 @@ describe("SMTP client against a loopback server", () => {
     expect(error.code).toBe(550);
     expect(error.message).toBe("RCPT TO:<oncall@zkusd.test>: 550 5.1.1 No such user");
     expect(current.messages).toEqual([]);
+  });
+
+  it("upgrades with STARTTLS when offered, then EHLO again and authenticates inside TLS", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zkusd-smtp-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    const key = readFileSync(join(dir, "key.pem"), "utf8");
+    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    current = smtpServer({ auth: ["PLAIN"], tls: { key, cert } });
+    const port = await current.listen();
+    const reply = await sendMail(
+      { host: "127.0.0.1", port, starttls: "always", auth: { user: "ops", pass: "pw" }, tls: { ca: cert } },
+      message,
+    );
+    expect(reply).toMatch(/^250 /);
+    expect(current.secured()).toBe(true);
+    expect(current.lines.slice(0, 4)).toEqual([
+      "EHLO localhost",
+      "STARTTLS",
+      "EHLO localhost",
+      `AUTH PLAIN ${Buffer.from("\0ops\0pw").toString("base64")}`,
+    ]);
+    // An untrusted certificate is refused.
+    current.lines.length = 0;
+    await expect(sendMail({ host: "127.0.0.1", port, starttls: "always" }, message)).rejects.toThrow();
   });
 
   it("STARTTLS required but not offered is refused before any credentials are sent", async () => {
