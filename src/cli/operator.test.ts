@@ -428,7 +428,23 @@ describe("zkusd on a guardian API", () => {
             lastSyncAt: Date.now() - 3_600_000,
             lastError: null,
           },
-          oracle: { reading: null, attestation: null, sources: [] },
+          oracle: {
+            // readingToJson's shape: two of six sources answered.
+            reading: {
+              status: "unavailable",
+              price: null,
+              sources: ["binance", "coinbase", "kraken", "bitstamp", "okx", "bybit"].map((source, i) => ({
+                source,
+                price: i < 2 ? "36000.5" : null,
+                volume: null,
+                timestamp: i < 2 ? Date.now() - 5_000 : null,
+                accepted: i < 2,
+                reason: i < 2 ? null : "timeout: no answer",
+              })),
+            },
+            attestation: null,
+            sources: [],
+          },
         });
       if (path.pathname === "/v1/pool")
         return send(200, { deposits: state.g.poolDeposits, summary: systemSummary(state) });
@@ -436,7 +452,13 @@ describe("zkusd on a guardian API", () => {
         const offset = Number(path.searchParams.get("offset") ?? 0);
         return send(200, { total: vaults.length, vaults: vaults.slice(offset, offset + 1) });
       }
-      if (path.pathname === "/v1/attestations") return send(200, { attestations: [] });
+      if (path.pathname === "/v1/attestations")
+        return send(200, {
+          attestations: [
+            { price: "37000000000000000000000", timestamp: 1_764_000_000, round: "7", signers: [0, 1] },
+            { price: "36000000000000000000000", timestamp: 1_764_000_060, round: "8", signers: [0, 2] },
+          ],
+        });
       send(404, { error: { code: "notFound", reason: path.pathname } });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -476,7 +498,16 @@ describe("zkusd on a guardian API", () => {
       .map((l) => JSON.parse(l))
       .filter((l) => l.type === "fired")
       .map((l) => l.rule);
-    expect(rules).toEqual(expect.arrayContaining(["recovery-mode", "sync-lagging", "sync-stalled"]));
+    expect(rules).toEqual(
+      expect.arrayContaining(["recovery-mode", "sync-lagging", "sync-stalled", "price-sources-down"]),
+    );
+    const history = JSON.parse(
+      (await zkusd(["oracle", "history", "--guardian", url, "--format", "json"])).stdout,
+    );
+    expect(history.prices).toEqual([
+      { at: 1_764_000_000_000, time: "2025-11-24T16:00:00.000Z", price: "37000" },
+      { at: 1_764_000_060_000, time: "2025-11-24T16:01:00.000Z", price: "36000" },
+    ]);
   });
 });
 
