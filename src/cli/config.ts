@@ -483,10 +483,10 @@ export function registerConfig(program: Command): void {
   ).action(
     action("config set", async (key: string, value: string, o: { config?: string }) => {
       const file = o.config ?? defaultConfigPath();
-      const c = await loadConfigOrFail(file);
-      const next = setKey(c.raw as Record<string, unknown>, key, value);
+      // Read the file as it is (even if invalid, so `set` can repair it); only the result must be valid.
+      const next = setKey(await readRawConfig(file), key, value);
       const checked = validateConfig(next, file);
-      if (!checked.config) throw new ConfigError(file, checked.issues);
+      if (!checked.config) throw new CliError(new ConfigError(file, checked.issues).message, EXIT.badInput);
       await writeAtomic(file, next);
       process.stderr.write(`zkusd config set: ${key} written to ${file}\n`);
       return EXIT.ok;
@@ -526,6 +526,25 @@ export function registerConfig(program: Command): void {
       return issues.length === 0 ? EXIT.ok : EXIT.badInput;
     }),
   );
+}
+
+/** The file's JSON object, unvalidated; {} when it does not exist. */
+async function readRawConfig(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file}: not JSON (${(error as Error).message}); fix or remove it`, EXIT.badInput);
+  }
+  if (!isObject(raw)) throw new CliError(`${file}: the config must be a JSON object`, EXIT.badInput);
+  return raw;
 }
 
 /** loadConfig with a ConfigError turned into the CLI's bad-input exit. */

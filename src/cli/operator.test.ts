@@ -389,6 +389,10 @@ describe("zkusd config", () => {
         },
       }),
     );
+    const repairable = join(dir, "repair.json");
+    writeFileSync(repairable, JSON.stringify({ network: "moon", format: "json" }));
+    expect((await zkusd(["config", "set", "network", "signet", "--config", repairable])).code).toBe(0);
+    expect(JSON.parse(readFileSync(repairable, "utf8"))).toEqual({ network: "signet", format: "json" });
     const v = await zkusd(["config", "validate", "--config", bad, "--format", "json"]);
     expect(v.code).toBe(1);
     expect(

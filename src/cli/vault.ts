@@ -1,6 +1,6 @@
 /** `zkusd vault list|get|at-risk|ratio`: vaults from the data source, riskiest first. */
 import { type Command, InvalidArgumentError } from "commander";
-import { computeCR, formatDecimal, ONE, parseDecimal } from "../protocol/index.ts";
+import { computeCR, DEFAULT_PARAMS, formatDecimal, ONE, parseDecimal } from "../protocol/index.ts";
 import { action, CliError, EXIT, emit } from "./output.ts";
 import { open, type SourceOptions, withSource } from "./source.ts";
 import { dec, liquidationPrice, percent, VAULT_COLUMNS, vaultJson, vaultRow } from "./views.ts";
@@ -142,7 +142,7 @@ export function registerVault(program: Command): void {
         // A hypothetical vault at an explicit price needs no data source.
         const needsSource = !hypothetical || o.price === undefined;
         const ctx = needsSource ? await open(o) : null;
-        const params = ctx?.snap.params ?? (await import("../protocol/index.ts")).DEFAULT_PARAMS;
+        const params = ctx?.snap.params ?? DEFAULT_PARAMS;
         let collateral = o.collateral ?? 0n;
         let debt = o.debt ?? 0n;
         if (owner !== undefined) {
