@@ -9,19 +9,11 @@ import "fake-indexeddb/auto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { p2wpkh, Script, Transaction } from "@scure/btc-signer";
 import bcoin from "bcoin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EsploraClient, encodeSpell, networkParams, type Spell, type SpellOperation } from "../btc/index.ts";
+import { attest, E18, ORACLE_KEYS, SpellWallet } from "../../test/indexer/chain.ts";
+import { EsploraClient } from "../btc/index.ts";
 import { type Devnet, startDevnet } from "../devnet/server.ts";
-import {
-  combineSignatures,
-  encodeAttestation,
-  type OracleKeySet,
-  publicKeyFromPrivate,
-  signStatement,
-} from "../oracle/index.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
 import { createBackup, MemoryStore, openIdbStore, restoreBackup } from "../storage/index.ts";
@@ -29,7 +21,6 @@ import { compressProof, proofFromJson, prove } from "../zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../zk/node.ts";
 import { Indexer, type IndexerOptions, loadVerificationKeys, type VerifierConfig } from "./index.ts";
 
-const E18 = 10n ** 18n;
 const PRICE = 60_000n * E18;
 
 let devnet: Devnet;
@@ -39,62 +30,6 @@ let startHeight: number;
 let baseTime: number;
 let tmp: string;
 const artifacts = nodeArtifacts();
-
-const oraclePriv = [1, 2, 3].map((i) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j) & 0xff));
-const oracleKeys: OracleKeySet = { keys: oraclePriv.map(publicKeyFromPrivate), threshold: 2 };
-
-/** Oracle-signed attestation bytes (2 of 3) and the statement. */
-function attest(price: bigint, timestamp: number, round: bigint) {
-  const statement = { price, timestamp, round };
-  const att = combineSignatures(statement, [
-    signStatement(statement, oraclePriv[0]!, 0),
-    signStatement(statement, oraclePriv[2]!, 2),
-  ]);
-  return { bytes: encodeAttestation(att), statement: { price, timestamp: BigInt(timestamp), round } };
-}
-
-const raw = new Map<string, string>();
-
-/** A P2WPKH wallet that chains its own change (spends unconfirmed change freely on regtest). */
-class Wallet {
-  readonly priv = secp256k1.utils.randomSecretKey();
-  readonly pub = secp256k1.getPublicKey(this.priv, true);
-  readonly pay = p2wpkh(this.pub, networkParams("regtest"));
-  readonly address = this.pay.address!;
-  private utxo?: { txid: string; vout: number; amount: bigint };
-
-  async fund(sats: bigint) {
-    const txid = await devnet.faucet(this.address, sats);
-    const tx = await esplora.tx(txid);
-    const vout = tx.vout.findIndex((o) => o.scriptpubkey_address === this.address);
-    this.utxo = { txid, vout, amount: BigInt(tx.vout[vout]!.value) };
-  }
-
-  /** Broadcasts a transaction whose first input is this wallet's and whose OP_RETURN is `payload`. */
-  async send(payload: Uint8Array): Promise<string> {
-    const u = this.utxo!;
-    const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
-    tx.addInput({ txid: u.txid, index: u.vout, witnessUtxo: { script: this.pay.script, amount: u.amount } });
-    tx.addOutput({ script: Script.encode(["RETURN", payload]), amount: 0n });
-    const change = u.amount - 2_000n;
-    tx.addOutput({ script: this.pay.script, amount: change });
-    tx.sign(this.priv);
-    tx.finalize();
-    const txid = await devnet.chain.broadcast(tx.hex);
-    raw.set(txid, tx.hex);
-    this.utxo = { txid, vout: 1, amount: change };
-    return txid;
-  }
-
-  cast(
-    op: SpellOperation,
-    attestation: Uint8Array = new Uint8Array(0),
-    proof: Uint8Array = new Uint8Array(128),
-  ) {
-    const spell: Spell = { version: 1, op, attestation, proof };
-    return this.send(encodeSpell(spell));
-  }
-}
 
 const options = (store: IndexerOptions["store"]): IndexerOptions => ({
   store,
@@ -109,7 +44,11 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "zkusd-indexer-"));
   devnet = await startDevnet({ port: 0 });
   esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1 });
-  verifier = { proofs: true, oracleKeys, verificationKeys: await loadVerificationKeys(artifacts) };
+  verifier = {
+    proofs: true,
+    oracleKeys: ORACLE_KEYS,
+    verificationKeys: await loadVerificationKeys(artifacts),
+  };
   startHeight = devnet.chain.height + 1;
   baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
 }, 240_000);
@@ -122,7 +61,12 @@ afterAll(async () => {
 
 describe("indexer on regtest", () => {
   it("every client reaches the same root; bad spells are rejected and change nothing", async () => {
-    const [alice, bob, carol, dave] = [new Wallet(), new Wallet(), new Wallet(), new Wallet()];
+    const [alice, bob, carol, dave] = [0, 1, 2, 3].map(() => new SpellWallet(devnet, esplora)) as [
+      SpellWallet,
+      SpellWallet,
+      SpellWallet,
+      SpellWallet,
+    ];
     for (const w of [alice, bob, carol, dave]) await w.fund(1_000_000n);
     await devnet.mine(1);
 
@@ -201,7 +145,8 @@ describe("indexer on regtest", () => {
     expect(reorgs).toEqual([{ type: "reorg", from: heightBeforeReorg, to: heightBeforeReorg - 2 }]);
     expect((await follower.store.spells({ fromHeight: heightBeforeReorg - 1 })).length).toBe(0);
     // The orphaned transactions are broadcast again and mined in the new branch.
-    for (const txid of late) await devnet.chain.broadcast(raw.get(txid)!).catch(() => undefined);
+    for (const txid of late)
+      await devnet.chain.broadcast((alice.raw.get(txid) ?? bob.raw.get(txid))!).catch(() => undefined);
     await devnet.mine(1);
     await follower.sync();
     expect((await follower.store.spells({ fromHeight: heightBeforeReorg - 1 })).map((s) => s.txid)).toEqual(
