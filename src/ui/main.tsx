@@ -14,6 +14,23 @@ const queryClient = new QueryClient({
 });
 
 const engine = createEngineClient();
+// Live updates: a new block (or reorg, or restore) refreshes every engine view and the preview copy.
+void engine
+  .init()
+  .then(() =>
+    engine.subscribe((notice) => {
+      if (notice.type === "status") {
+        void queryClient.invalidateQueries({ queryKey: ["data", "status"] });
+        return;
+      }
+      engine.refresh();
+      void queryClient.invalidateQueries({ queryKey: ["engine"] });
+      void queryClient.invalidateQueries({ queryKey: ["data"] });
+    }),
+  )
+  .catch(() => {
+    // The dashboard reports a failed start; nothing to subscribe to.
+  });
 const container = document.getElementById("root");
 if (!container) throw new Error("index.html has no #root element");
 

@@ -34,7 +34,11 @@ interface AmountFieldProps {
   parsed: ParsedAmount;
   hint?: ReactNode;
   /** A "Max" button that fills this value. */
-  max?: { value: bigint; label?: string } | null;
+  max?: {
+    value: bigint;
+    label?: string /** Fill rounded down to this many decimals. */;
+    decimals?: number;
+  } | null;
   testId: string;
 }
 
@@ -66,7 +70,7 @@ export function AmountField({ label, unit, value, onChange, parsed, hint, max, t
           <button
             type="button"
             className="button button-ghost button-small"
-            onClick={() => onChange(exactDecimal(max.value))}
+            onClick={() => onChange(exactDecimal(roundDown(max.value, max.decimals ?? 18)))}
             data-testid={`${testId}-max`}
           >
             {max.label ?? "Max"}
@@ -145,3 +149,9 @@ export const REFUSAL_ADVICE: Partial<Record<ProtocolErrorCode, string>> = {
   nothingToLiquidate: "This vault is healthy at the current price.",
   onlyOneVault: "The last vault cannot be closed; wait until another vault exists.",
 };
+
+/** An 18-decimal amount rounded down to `decimals` places (a "Max" never exceeds the maximum). */
+export function roundDown(value: bigint, decimals: number): bigint {
+  const step = 10n ** BigInt(18 - Math.min(18, Math.max(0, decimals)));
+  return (value / step) * step;
+}

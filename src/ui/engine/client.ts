@@ -1,19 +1,27 @@
 /**
- * The UI's handle on the engine: starts `workers/engine.worker.ts` (the state of record) as a module
- * worker and wraps it with comlink. One client per app (created by main.tsx), disposed on unmount.
+ * The UI's handle on the engine: starts `workers/engine.worker.ts` (the state of record, with the
+ * data layer: IndexedDB, chain sync, event store, backups) as a module worker and wraps it with
+ * comlink. One client per app (created by main.tsx), disposed on unmount.
  *
- * Reads of one account and what-if previews go to `state.worker.ts` until the engine worker exposes
- * them (see that file): it must agree with the engine worker's state root first, or every preview
- * call fails with `EngineMismatchError` instead of answering from another state.
+ * Reads of one account and what-if previews run in `state.worker.ts` on a copy of the engine
+ * worker's canonical state (`snapshot()`); the copy is used only if its state root equals the
+ * snapshot's, and is reloaded when the engine reports a new block (`refresh()`).
  */
 import * as Comlink from "comlink";
-import type { EngineApi, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
+import type {
+  DataNotice,
+  DataStatus,
+  EngineApi,
+  EngineInfo,
+  EngineSummary,
+} from "../../../workers/engine.worker.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
-import type { BackupInfo, EventPage, EventQuery, EventStats, PriceRecord } from "../../storage/types.ts";
+import type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from "../../storage/index.ts";
 import type { AccountPosition, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
-export type { EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
+export type { DataNotice, DataStatus, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
+export type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from "../../storage/index.ts";
 export type { AccountPosition, OperationPreview } from "./preview.ts";
 export type { AtRiskVault } from "./state.worker.ts";
 
@@ -37,8 +45,21 @@ export interface EngineClient {
   preview(op: Operation): Promise<OperationPreview>;
   /** The largest borrow the engine accepts for this open or adjustment, or null. */
   maxBorrow(owner: AccountId, change: BorrowChange): Promise<bigint | null>;
-  /** The data layer's reads and actions (event store, history, backup). */
-  data: DataLayerClient;
+  /** Sync role and progress. */
+  status(): Promise<DataStatus>;
+  /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
+  events(query: EventQuery): Promise<EventPage>;
+  eventStats(): Promise<EventStats>;
+  /** The backup file (SPEC §7) of the current state, and what it holds. */
+  backup(): Promise<{ bytes: Uint8Array; header: BackupHeader }>;
+  /** Checks the file's checksum and state root, then replaces the state. */
+  restore(bytes: Uint8Array): Promise<BackupHeader>;
+  listBackups(): Promise<BackupInfo[]>;
+  getBackup(id: string): Promise<Uint8Array | undefined>;
+  /** Live notices (new blocks, reorgs, status); returns an unsubscribe function. */
+  subscribe(fn: (notice: DataNotice) => void): Promise<() => void>;
+  /** Reloads the preview copy from the engine's state (after a new block or a restore). */
+  refresh(): void;
   /** Stops the workers; later calls reject. */
   dispose(): void;
 }
@@ -60,19 +81,19 @@ export function createEngineClient(): EngineClient {
 
   const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
     agreed ??= (async () => {
-      stateWorker = new Worker(new URL("./state.worker.ts", import.meta.url), {
-        type: "module",
-        name: "zkusd-state",
-      });
-      stateRemote = Comlink.wrap<StateWorkerApi>(stateWorker);
-      const info = await remote.init();
-      const [mine, summary] = await Promise.all([
-        stateRemote.init({ params: info.params, genesis: info.genesis }),
-        remote.summary(),
-      ]);
-      if (mine.stateRoot !== summary.stateRoot) {
+      if (!stateRemote) {
+        stateWorker = new Worker(new URL("./state.worker.ts", import.meta.url), {
+          type: "module",
+          name: "zkusd-state",
+        });
+        stateRemote = Comlink.wrap<StateWorkerApi>(stateWorker);
+      }
+      await remote.init();
+      const snapshot = await remote.snapshot();
+      const mine = await stateRemote.load(snapshot.state);
+      if (mine.stateRoot !== snapshot.root) {
         throw new EngineMismatchError(
-          `Previews are unavailable: the preview engine's state root ${mine.stateRoot} differs from the engine's ${summary.stateRoot}.`,
+          `Previews are unavailable: the copy's state root ${mine.stateRoot} differs from the engine's ${snapshot.root}.`,
         );
       }
       return stateRemote;
@@ -90,66 +111,33 @@ export function createEngineClient(): EngineClient {
     atRisk: async (limit) => (await reads()).atRisk(limit),
     preview: async (op) => (await reads()).preview(op),
     maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
-    data: createDataLayerClient(remote),
+    status: () => remote.status(),
+    events: (query) => remote.events(query),
+    eventStats: () => remote.eventStats(),
+    backup: async () => {
+      const bytes = await remote.backup();
+      return { bytes, header: await remote.verifyBackup(bytes) };
+    },
+    restore: async (bytes) => {
+      await remote.verifyBackup(bytes); // checksum and root, before anything is replaced
+      const header = await remote.restore(bytes);
+      agreed = undefined;
+      return header;
+    },
+    listBackups: () => remote.listBackups(),
+    getBackup: (id) => remote.getBackup(id),
+    subscribe: async (fn) => {
+      const unsubscribe = await remote.subscribe(Comlink.proxy(fn));
+      return () => void unsubscribe();
+    },
+    refresh: () => {
+      agreed = undefined;
+    },
     dispose: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
       stateRemote?.[Comlink.releaseProxy]();
       stateWorker?.terminate();
     },
-  };
-}
-
-/**
- * Reads and actions the UI needs from the data layer (workers/engine.worker.ts, owned by the data
- * layer): the event store, history for charts, backup and restore. Each is a call on the engine
- * worker under the name given here; until the worker provides it, the call fails with
- * `NotAvailableError` and the screen says what is missing (no stand-in data).
- */
-
-export type { EventPage, EventQuery, EventStats, PriceRecord } from "../../storage/types.ts";
-
-export class NotAvailableError extends Error {
-  override readonly name = "NotAvailableError";
-}
-
-export interface DataLayerClient {
-  /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
-  events(query: EventQuery): Promise<EventPage>;
-  eventStats(): Promise<EventStats>;
-  /** Attested prices applied on chain, for the dashboard's charts. */
-  prices(range?: { fromHeight?: number; toHeight?: number }): Promise<PriceRecord[]>;
-  /** The backup file (SPEC §7) of the current state. */
-  exportBackup(): Promise<{ bytes: Uint8Array; info: BackupInfo }>;
-  /** Verifies checksum and state root, then replaces the state; returns where it now stands. */
-  restoreBackup(bytes: Uint8Array): Promise<{ height: number; root: string }>;
-}
-
-const WORKER_METHODS = ["events", "eventStats", "prices", "exportBackup", "restoreBackup"] as const;
-
-/** The data-layer calls on the engine worker; a missing method becomes NotAvailableError. */
-export function createDataLayerClient(worker: unknown): DataLayerClient {
-  const remote = worker as Record<(typeof WORKER_METHODS)[number], (...args: unknown[]) => Promise<unknown>>;
-  const call =
-    <T>(name: (typeof WORKER_METHODS)[number], what: string) =>
-    async (...args: unknown[]): Promise<T> => {
-      try {
-        return (await remote[name](...args)) as T;
-      } catch (error) {
-        const message = (error as Error)?.message ?? "";
-        if (/is not a function|undefined is not|Cannot read properties of undefined/.test(message)) {
-          throw new NotAvailableError(
-            `${what} is not available yet: the engine worker does not provide \`${name}\`.`,
-          );
-        }
-        throw error;
-      }
-    };
-  return {
-    events: call("events", "The event store"),
-    eventStats: call("eventStats", "Event statistics"),
-    prices: call("prices", "Price history"),
-    exportBackup: call("exportBackup", "Backup"),
-    restoreBackup: call("restoreBackup", "Restore"),
   };
 }

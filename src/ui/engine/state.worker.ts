@@ -1,20 +1,16 @@
 /**
- * The UI's read-and-preview worker: holds a copy of the engine state and answers the screens'
- * questions about accounts and what-if operations (src/ui/engine/preview.ts), off the main thread.
- *
- * Why a second worker: workers/engine.worker.ts (owned by the data layer) exposes only `init` and
- * `summary` today. Until it exposes these reads itself, this worker builds the same genesis state,
- * and the client (client.ts) refuses to use it unless its state root equals the engine worker's, so
- * a preview can never be computed on a different state than the one the dashboard shows.
+ * The UI's read-and-preview worker: holds a copy of the engine worker's canonical state (its
+ * `snapshot()`) and answers the screens' questions about accounts and what-if operations
+ * (src/ui/engine/preview.ts), off the main thread and without blocking the engine's sync. The
+ * client (client.ts) uses the copy only if its state root equals the snapshot's.
  */
 import * as Comlink from "comlink";
 import {
   type AccountId,
-  createGenesisState,
-  DEFAULT_PARAMS,
+  deserializeState,
   initStateRoot,
   type Operation,
-  type Params,
+  type SerializedState,
   type State,
   stateRoot,
 } from "../../protocol/index.ts";
@@ -31,10 +27,8 @@ import {
 export type AtRiskVault = ReturnType<typeof atRiskVaults>[number];
 
 export interface StateWorkerApi {
-  init(options?: {
-    params?: Params;
-    genesis?: { height: bigint; time: bigint };
-  }): Promise<{ stateRoot: string }>;
+  /** Replaces the copy with the engine's serialized state; returns the copy's own state root. */
+  load(state: SerializedState): Promise<{ stateRoot: string }>;
   stateRoot(): Promise<string>;
   position(owner: AccountId): Promise<AccountPosition>;
   atRisk(limit: number): Promise<AtRiskVault[]>;
@@ -49,19 +43,19 @@ export interface StateWorkerApi {
 let ready: Promise<State> | undefined;
 
 async function current(): Promise<State> {
-  if (!ready) throw new Error("The preview engine has not been started: call init() first.");
+  if (!ready) throw new Error("The preview copy has not been loaded: call load() first.");
   return ready;
 }
 
 const api: StateWorkerApi = {
-  async init(options) {
-    ready ??= (async () => {
+  async load(serialized) {
+    const next = (async () => {
       await initStateRoot();
-      const genesis = options?.genesis ?? { height: 0n, time: 0n };
-      return createGenesisState(options?.params ?? { ...DEFAULT_PARAMS }, genesis);
+      return deserializeState(serialized);
     })();
+    ready = next;
     try {
-      return { stateRoot: stateRoot(await ready) };
+      return { stateRoot: stateRoot(await next) };
     } catch (error) {
       ready = undefined;
       throw error;

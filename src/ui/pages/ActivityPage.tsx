@@ -1,12 +1,13 @@
 /**
- * The event explorer: every protocol event from the data layer's event store, filtered by type,
- * account or vault and block range, newest first, a page at a time (cursor pagination).
+ * The event explorer: every protocol event from the data layer's event store (engine worker),
+ * filtered by type, account or vault and block range, newest first, a page at a time (cursor
+ * pagination). Refreshed when the engine reports a new block.
  */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import type { ProtocolEventType } from "../../protocol/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
-import { type EventQuery, NotAvailableError } from "../engine/client.ts";
+import type { EventQuery } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { formatCount, shortHex } from "../format.ts";
 import { keyOf } from "../queries/keys.ts";
@@ -30,12 +31,12 @@ export default function ActivityPage() {
   };
   const stats = useQuery({
     queryKey: ["data", "eventStats"],
-    queryFn: () => engine.data.eventStats(),
+    queryFn: () => engine.eventStats(),
     retry: 0,
   });
   const page = useQuery({
     queryKey: ["data", "events", keyOf(query)],
-    queryFn: () => engine.data.events(query),
+    queryFn: () => engine.events(query),
     placeholderData: keepPreviousData,
     retry: 0,
     refetchInterval: 30_000,
@@ -45,7 +46,6 @@ export default function ActivityPage() {
     setFilters(draft);
     setCursors([]);
   };
-  const unavailable = page.error instanceof NotAvailableError ? page.error : null;
 
   return (
     <section className="page" aria-labelledby="page-title">
@@ -55,125 +55,114 @@ export default function ActivityPage() {
           <span className="badge badge-muted">{formatCount(stats.data.total)} events</span>
         ) : null}
       </header>
-      {unavailable ? (
-        <div className="card empty" data-testid="activity-unavailable">
-          <p>
-            <strong>The event explorer has no event store to read yet.</strong> Events are recorded by the
-            chain indexer and stored in this browser by the data layer, which is not connected to the app yet.
-            Nothing is shown rather than invented.
+      <>
+        <form className="card filters" onSubmit={apply} aria-label="Filters">
+          <div className="field">
+            <label htmlFor={ids.type}>Event type</label>
+            <select
+              id={ids.type}
+              value={draft.type}
+              onChange={(e) => setDraft({ ...draft, type: e.target.value })}
+            >
+              <option value="">All types</option>
+              {Object.keys(stats.data?.byType ?? {}).map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.who}>Account or vault</label>
+            <input
+              id={ids.who}
+              value={draft.who}
+              placeholder="bcrt1q…"
+              onChange={(e) => setDraft({ ...draft, who: e.target.value.trim() })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.from}>From block</label>
+            <input
+              id={ids.from}
+              inputMode="numeric"
+              value={draft.from}
+              onChange={(e) => setDraft({ ...draft, from: e.target.value.replace(/\D/g, "") })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.to}>To block</label>
+            <input
+              id={ids.to}
+              inputMode="numeric"
+              value={draft.to}
+              onChange={(e) => setDraft({ ...draft, to: e.target.value.replace(/\D/g, "") })}
+            />
+          </div>
+          <div className="actions">
+            <button type="submit" className="button">
+              Apply filters
+            </button>
+          </div>
+        </form>
+        {page.isError ? (
+          <ErrorPanel
+            title="Events could not be read"
+            error={page.error}
+            advice="Try again; if it keeps failing, reload the page."
+            onRetry={() => void page.refetch()}
+          />
+        ) : !page.data ? (
+          <p className="card loading" role="status">
+            Reading events…
           </p>
-          <p className="muted small">{unavailable.message}</p>
-        </div>
-      ) : (
-        <>
-          <form className="card filters" onSubmit={apply} aria-label="Filters">
-            <div className="field">
-              <label htmlFor={ids.type}>Event type</label>
-              <select
-                id={ids.type}
-                value={draft.type}
-                onChange={(e) => setDraft({ ...draft, type: e.target.value })}
-              >
-                <option value="">All types</option>
-                {Object.keys(stats.data?.byType ?? {}).map((t) => (
-                  <option key={t} value={t}>
-                    {t}
-                  </option>
+        ) : page.data.events.length === 0 ? (
+          <p className="card muted">No events match these filters.</p>
+        ) : (
+          <div className="card table-card">
+            <table className="table" data-testid="events">
+              <thead>
+                <tr>
+                  <th scope="col">Block</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Account</th>
+                  <th scope="col">Transaction</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.events.map((e) => (
+                  <tr key={e.key.join(":")}>
+                    <td>{formatCount(e.height)}</td>
+                    <td>{e.type}</td>
+                    <td>{e.accounts.map((a) => shortHex(a, 8)).join(", ") || "—"}</td>
+                    <td>
+                      <code title={e.txid}>{shortHex(e.txid, 8)}</code>
+                    </td>
+                  </tr>
                 ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={ids.who}>Account or vault</label>
-              <input
-                id={ids.who}
-                value={draft.who}
-                placeholder="bcrt1q…"
-                onChange={(e) => setDraft({ ...draft, who: e.target.value.trim() })}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor={ids.from}>From block</label>
-              <input
-                id={ids.from}
-                inputMode="numeric"
-                value={draft.from}
-                onChange={(e) => setDraft({ ...draft, from: e.target.value.replace(/\D/g, "") })}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor={ids.to}>To block</label>
-              <input
-                id={ids.to}
-                inputMode="numeric"
-                value={draft.to}
-                onChange={(e) => setDraft({ ...draft, to: e.target.value.replace(/\D/g, "") })}
-              />
-            </div>
+              </tbody>
+            </table>
             <div className="actions">
-              <button type="submit" className="button">
-                Apply filters
+              <button
+                type="button"
+                className="button button-ghost"
+                disabled={cursors.length === 0}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
+                Newer
+              </button>
+              <button
+                type="button"
+                className="button button-ghost"
+                disabled={!page.data.next}
+                onClick={() => setCursors([...cursors, page.data.next!])}
+              >
+                Older
               </button>
             </div>
-          </form>
-          {page.isError ? (
-            <ErrorPanel
-              title="Events could not be read"
-              error={page.error}
-              advice="Try again; if it keeps failing, reload the page."
-              onRetry={() => void page.refetch()}
-            />
-          ) : !page.data ? (
-            <p className="card loading" role="status">
-              Reading events…
-            </p>
-          ) : page.data.events.length === 0 ? (
-            <p className="card muted">No events match these filters.</p>
-          ) : (
-            <div className="card table-card">
-              <table className="table" data-testid="events">
-                <thead>
-                  <tr>
-                    <th scope="col">Block</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Account</th>
-                    <th scope="col">Transaction</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.events.map((e) => (
-                    <tr key={e.key.join(":")}>
-                      <td>{formatCount(e.height)}</td>
-                      <td>{e.type}</td>
-                      <td>{e.accounts.map((a) => shortHex(a, 8)).join(", ") || "—"}</td>
-                      <td>
-                        <code title={e.txid}>{shortHex(e.txid, 8)}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-ghost"
-                  disabled={cursors.length === 0}
-                  onClick={() => setCursors(cursors.slice(0, -1))}
-                >
-                  Newer
-                </button>
-                <button
-                  type="button"
-                  className="button button-ghost"
-                  disabled={!page.data.next}
-                  onClick={() => setCursors([...cursors, page.data.next!])}
-                >
-                  Older
-                </button>
-              </div>
-            </div>
-          )}
-        </>
-      )}
+          </div>
+        )}
+      </>
     </section>
   );
 }

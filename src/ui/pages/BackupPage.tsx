@@ -4,7 +4,6 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { NotAvailableError } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { formatCount, shortHex } from "../format.ts";
 
@@ -21,10 +20,7 @@ export default function BackupPage() {
   const fail = (error: unknown, what: string) =>
     setStatus({
       kind: "error",
-      message:
-        error instanceof NotAvailableError
-          ? `${what} needs the data layer, which is not connected to the app yet. Nothing was changed.`
-          : `${what} failed: ${(error as Error).message}. Nothing was changed.`,
+      message: `${what} failed: ${(error as Error).message}. Nothing was changed.`,
     });
 
   return (
@@ -47,15 +43,18 @@ export default function BackupPage() {
             onClick={async () => {
               setStatus({ kind: "busy", what: "Exporting" });
               try {
-                const { bytes, info } = await engine.data.exportBackup();
+                const { bytes, header: info } = await engine.backup();
                 const url = URL.createObjectURL(
                   new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
                 );
                 const a = document.createElement("a");
                 a.href = url;
                 a.download = `zkusd-backup-${info.height}.zkusd`;
+                document.body.append(a);
                 a.click();
-                URL.revokeObjectURL(url);
+                a.remove();
+                // Revoking at once can cancel the download in some browsers.
+                setTimeout(() => URL.revokeObjectURL(url), 60_000);
                 setStatus({
                   kind: "done",
                   message: `Saved the state at block ${formatCount(info.height)} (root ${shortHex(info.root, 8)}).`,
@@ -87,7 +86,7 @@ export default function BackupPage() {
                 if (!file) return;
                 setStatus({ kind: "busy", what: "Verifying and restoring" });
                 try {
-                  const r = await engine.data.restoreBackup(new Uint8Array(await file.arrayBuffer()));
+                  const r = await engine.restore(new Uint8Array(await file.arrayBuffer()));
                   await queryClient.invalidateQueries();
                   setStatus({
                     kind: "done",

@@ -153,7 +153,7 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
       <PriceCard enginePrice={summary.price} />
       <section className="card" aria-labelledby="history-title">
         <h2 id="history-title">TCR and supply history</h2>
-        <p className="muted" data-testid="history-empty">
+        <p className="muted small" data-testid="history-empty">
           These charts are drawn from the protocol's event store, which arrives with chain sync (the data
           layer). Until then there is no history to draw, and none is invented.
         </p>

@@ -18,6 +18,7 @@ import {
 } from "../../monitoring/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import type { AtRiskVault, EngineInfo, EngineSummary } from "../engine/client.ts";
+import { useEngine } from "../engine/EngineProvider.tsx";
 import { useTipHeight } from "../queries/chain.ts";
 import { useAtRisk, useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";
@@ -37,6 +38,12 @@ export default function HealthPage() {
   const feed = usePriceFeed();
   const reading = usePriceReading(feed);
   const tip = useTipHeight();
+  const engine = useEngine();
+  const status = useQuery({
+    queryKey: ["data", "status"],
+    queryFn: () => engine.status(),
+    refetchInterval: 15_000,
+  });
   const error = info.error ?? summary.error ?? atRisk.error;
   return (
     <section className="page" aria-labelledby="page-title">
@@ -61,6 +68,8 @@ export default function HealthPage() {
           reading={reading.data ?? null}
           tipHeight={tip.data ?? null}
           tipError={tip.isError}
+          role={status.data?.role ?? null}
+          syncError={status.data?.lastError ?? null}
           stamp={Math.max(reading.dataUpdatedAt, tip.dataUpdatedAt, summary.dataUpdatedAt)}
         />
       )}
@@ -75,9 +84,11 @@ function HealthReportView(props: {
   reading: Parameters<typeof oracleMetrics>[0] | null;
   tipHeight: number | null;
   tipError: boolean;
+  role: string | null;
+  syncError: string | null;
   stamp: number;
 }) {
-  const { info, summary, atRisk, reading, tipHeight, tipError, stamp } = props;
+  const { info, summary, atRisk, reading, tipHeight, tipError, role, syncError, stamp } = props;
   const monitor = useMemo(() => new Monitor({ rules: defaultRules(info.params) }), [info.params]);
   const [, setTick] = useState(0);
   const report = useQuery({

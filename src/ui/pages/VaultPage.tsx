@@ -136,10 +136,10 @@ function OpenVault({ owner, info, summary, position }: FormProps) {
           onChange={setBorrowText}
           parsed={borrow}
           testId="borrow-input"
-          max={max.data ? { value: max.data } : null}
+          max={max.data ? { value: max.data, decimals: 2 } : null}
           hint={
             max.data
-              ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral.`
+              ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral: the most the engine accepts with your vault at or above ${formatPercent(info.params.MCR, 0)}${summary.recoveryMode ? "" : ` and the system's ratio at or above ${formatPercent(info.params.CCR, 0)}`}.`
               : collateral
                 ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
                 : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`
@@ -295,7 +295,7 @@ function AdjustVault({ owner, info, summary, position }: FormProps) {
               onChange={setDebtText}
               parsed={debt}
               testId="adjust-debt-input"
-              max={debtDir === "borrow" && max.data ? { value: max.data } : null}
+              max={debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
             />
           </>
         ) : (
