@@ -1,6 +1,6 @@
 /**
  * The indexer on the real regtest node (bcoin in-process, src/devnet) through its Esplora API: a
- * history of mixed operations from four wallets, a deposit with a real Groth16 proof, a spell whose proof
+ * history of mixed operations from four wallets, a deposit and a mint with real Groth16 proofs, a spell whose proof
  * is for another transition, a malformed spell, and a 2-block reorg. Every client that syncs — one that
  * follows along through the reorg (memory store), one that syncs once at the end (IndexedDB on
  * fake-indexeddb), one that starts from a checkpoint (file store) — reaches the same state root.
@@ -112,9 +112,24 @@ describe("indexer on regtest", () => {
       proof,
     );
     await step();
-    // The same proof on another transition (carol's deposit): it does not verify.
+    // A mint (borrowing fee, base rate) with a real proof, in the next block.
+    const a6 = attest(PRICE, t(6), 6n);
+    const mint = { type: "mint" as const, owner: alice.address, amount: 250n * E18, maxFee: E18 / 20n };
+    const minted = await prove(
+      mint,
+      follower.state,
+      { time: a6.statement.timestamp, attestation: a6.statement },
+      artifacts,
+    );
+    const goodMint = await alice.cast(
+      { type: "adjustVault", borrow: mint.amount, maxFee: mint.maxFee },
+      a6.bytes,
+      compressProof(proofFromJson(minted.proof)),
+    );
+    await step();
+    // The deposit's proof on another transition (carol's deposit): it does not verify.
     const rootBeforeBad = follower.head.root;
-    const a5 = attest(PRICE, t(5), 5n);
+    const a5 = attest(PRICE, t(7), 7n);
     const badProof = await carol.cast({ type: "adjustVault", depositCollateral: E18 / 10n }, a5.bytes, proof);
     await step();
     expect(follower.head.root).toBe(rootBeforeBad);
@@ -174,8 +189,9 @@ describe("indexer on regtest", () => {
     ]);
     const spells = await store.spells();
     expect(spells.find((s) => s.txid === goodProof)?.proof).toBe("verified");
-    expect(spells.filter((s) => s.proof === "noCircuit").length).toBe(spells.length - 1);
-    expect(spells.length).toBe(12);
+    expect(spells.find((s) => s.txid === goodMint)?.proof).toBe("verified");
+    expect(spells.filter((s) => s.proof === "noCircuit").length).toBe(spells.length - 2);
+    expect(spells.length).toBe(13);
     const events = await store.events({ account: carol.address, limit: 500 });
     expect(events.events.every((e) => e.txid !== badProof)).toBe(true);
     const badBlock = (await store.blocks()).find((b) => b.rejected === 1 && b.spells === 0)!;
