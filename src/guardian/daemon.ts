@@ -286,7 +286,12 @@ export async function startGuardian(
       handler: (r) => {
         // Below CCR by default (liquidatable in recovery mode); ?below=<18-decimal ratio> to choose.
         const below = r.query.get("below");
-        const threshold = below ? BigInt(num(below, 0)) : follower.state.params.CCR;
+        if (below !== null && !/^\d{1,40}$/.test(below))
+          throw new GuardianError(
+            "invalidRequest",
+            "below: expected an 18-decimal integer ratio, e.g. 1500000000000000000",
+          );
+        const threshold = below !== null ? BigInt(below) : follower.state.params.CCR;
         const out = [];
         for (const v of riskiestVaults(follower.state, num(r.query.get("limit"), 100, 1000))) {
           if (v.icr >= threshold) break;

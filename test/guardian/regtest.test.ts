@@ -496,6 +496,49 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
     expect(paid).toBeDefined();
   }, 120_000);
 
+  it("serves the chain, vaults, events, pool and prices over /v1 (brotli when asked)", async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${g(1).url}${path}`, { headers: { "accept-encoding": "br" } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const status = (await get("/v1/status")) as {
+      chain: { height: number; lag: number; stateRoot: string };
+      custodySet: { threshold: number };
+    };
+    expect(status.chain.lag).toBe(0);
+    expect(status.chain.stateRoot).toBe(g(0).chain.root());
+    expect(status.custodySet.threshold).toBe(2);
+    const vaults = (await get("/v1/vaults")) as { total: number; vaults: { owner: string }[] };
+    expect(vaults.total).toBe(2); // Alice and Bob; Carol liquidated, Dave closed
+    const one = (await get(`/v1/vaults/${alice.address}`)) as {
+      vault: { owner: string };
+      deposit: { initial: string };
+    };
+    expect(one.vault.owner).toBe(alice.address);
+    expect(((await get(`/v1/vaults/${dave.address}`)) as { vault: { status: string } }).vault.status).toBe(
+      "closedByOwner",
+    );
+    expect(((await get(`/v1/vaults/${carol.address}`)) as { vault: { status: string } }).vault.status).toBe(
+      "closedByLiquidation",
+    );
+    expect((await fetch(`${g(1).url}/v1/vaults/bcrt1qnobody`)).status).toBe(404);
+    const risk = (await get("/v1/vaults/at-risk?below=5000000000000000000")) as {
+      vaults: { owner: string }[];
+    };
+    expect(risk.vaults.map((v) => v.owner)).toContain(bob.address);
+    const liq = (await get("/v1/events?type=VaultLiquidated")) as { events: { event: { owner: string } }[] };
+    expect(liq.events.map((e) => e.event.owner)).toEqual([carol.address]);
+    const pool = (await get("/v1/pool")) as { address: string; onChainSats: number };
+    expect(pool.address).toBe(descriptorAddress(poolDescriptor(guardians()), "regtest"));
+    expect(pool.onChainSats).toBeGreaterThan(0);
+    const spells = (await get("/v1/spells?limit=100")) as { spells: { ok: boolean }[] };
+    expect(spells.spells.every((s) => s.ok)).toBe(true);
+    expect(
+      ((await get("/v1/attestations")) as { attestations: unknown[] }).attestations.length,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   it("every live guardian reached the same state root", async () => {
     const roots = live().map((x) => x.chain.root());
     expect(new Set(roots).size).toBe(1);
