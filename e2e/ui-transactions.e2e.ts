@@ -170,6 +170,9 @@ describe("transaction screens", () => {
     expect(await page.getByTestId("exchange-price").textContent()).toContain("$97,007.80");
     // The engine still prices at genesis ($60,000): the browser warns about the deviation.
     expect(await page.getByTestId("price-deviation").textContent()).toContain("differs from the exchanges");
+    // A second reading draws the session's price chart (recharts, loaded on demand).
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.locator("figure.chart svg.recharts-surface").waitFor({ timeout: 30_000 });
     await page.getByText(/Sources \(\d of 6 accepted\)/).click();
     await screenshot(page, "dashboard-prices-desktop-dark");
     expect(session.problems).toEqual([]);
@@ -268,16 +271,17 @@ describe("transaction screens", () => {
     const beyond = previewOperation(state, { type: "openVault", owner, collateral, borrow: max! + 1n });
     expect(beyond.ok).toBe(false);
     await page.getByTestId("borrow-input-max").click();
+    const filled = (max! / 10n ** 16n) * 10n ** 16n; // "Max" fills the maximum rounded down to cents
     const atMax = previewOperation(state, {
       type: "openVault",
       owner,
       collateral,
-      borrow: max!,
+      borrow: filled,
       maxFee: parseDecimal("0.05"),
     });
     if (!atMax.ok) throw new Error(atMax.message);
     expect(atMax.vaultAfter!.icr).toBeGreaterThanOrEqual(DEFAULT_PARAMS.MCR);
-    expect(await page.getByTestId("borrow-input").inputValue()).toBe(formatDecimal(max!));
+    expect(await page.getByTestId("borrow-input").inputValue()).toBe(formatDecimal(filled));
     await page.waitForFunction(
       (v) => document.querySelector('[data-figure="icr"]')?.getAttribute("data-value") === v,
       formatDecimal(atMax.vaultAfter!.icr),
@@ -411,6 +415,35 @@ describe("transaction screens", () => {
     await go(page, "Liquidations");
     await page.getByTestId("no-vaults").waitFor();
     await screenshot(page, "liquidations-desktop-dark");
+    expect(session.problems).toEqual([]);
+  });
+
+  it("activity reads the event store; backup says when there is nothing to save and refuses a bad file", async () => {
+    session = await openApp({ viewport: DESKTOP, path: "/activity", beforeLoad: (p) => withSettings(p) });
+    const { page } = session;
+    await page.getByRole("heading", { level: 1, name: "Activity" }).waitFor();
+    await page.getByText("No events match these filters.").waitFor();
+    await page.getByLabel("From block").fill("1");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByText("No events match these filters.").waitFor();
+
+    await go(page, "Backup");
+    // Not following a chain, the store holds nothing: the app says so instead of writing an empty file.
+    await page.getByRole("button", { name: "Download backup" }).click();
+    const status = page.getByTestId("backup-status");
+    await status.waitFor();
+    expect(await status.textContent()).toContain("There is nothing to back up yet");
+
+    // A file that is not a valid backup is refused before anything is replaced.
+    const { writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const bad = `${tmpdir()}/zkusd-not-a-backup-${Date.now()}.zkusd`;
+    await writeFile(bad, new Uint8Array(200).fill(7));
+    await page.locator('input[type="file"]').setInputFiles(bad);
+    await page.getByText("Restore failed").waitFor();
+    expect(await status.textContent()).toContain("Nothing was changed.");
+    expect(await page.getByTestId("engine-status").count()).toBe(0); // still on the Backup screen
+    await screenshot(page, "backup-refused-desktop-dark");
     expect(session.problems).toEqual([]);
   });
 

@@ -20,7 +20,9 @@ export default function BackupPage() {
   const fail = (error: unknown, what: string) =>
     setStatus({
       kind: "error",
-      message: `${what} failed: ${(error as Error).message}. Nothing was changed.`,
+      message: /nothing to export/.test((error as Error).message)
+        ? "There is nothing to back up yet: this browser has not stored any chain state. Backups become available once the app follows the chain (Health shows the sync status)."
+        : `${what} failed: ${(error as Error).message}. Nothing was changed.`,
     });
 
   return (

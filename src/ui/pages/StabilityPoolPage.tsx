@@ -31,7 +31,7 @@ export default function StabilityPoolPage() {
         <h1 id="page-title">Stability pool</h1>
       </header>
       {summary.data ? (
-        <dl className="stats" aria-label="Pool totals">
+        <dl className="card inline-figures" aria-label="Pool totals">
           <Figure id="pool-total" label="zkUSD in the pool" raw={summary.data.poolTotal}>
             {formatZkusd(summary.data.poolTotal)}
           </Figure>
@@ -170,8 +170,8 @@ export default function StabilityPoolPage() {
           <aside className="card">
             <h2>Gains history</h2>
             <p className="muted">
-              The history of your gains and the pool's yield comes from the event store, which is not
-              connected yet. Nothing is estimated here.
+              Your deposits and claimed gains are listed on the Activity screen (event store). A chart of the
+              pool's yield over time is not built yet; nothing is estimated here.
             </p>
           </aside>
         </div>
