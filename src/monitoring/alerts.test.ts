@@ -169,6 +169,17 @@ describe("alert engine", () => {
     expect(engine.evaluate(30_000).map((e) => e.type)).toEqual(["fired"]);
   });
 
+  it("threshold rules read the newest sample within the lookback, so metrics taken a moment apart still count", () => {
+    const store = series([[1_000, 10n]]);
+    const engine = new AlertEngine([rule({})], (m, f, t) => store.rangeSync(m, f, t), 60_000);
+    expect(engine.evaluate(30_000).map((e) => e.type)).toEqual(["fired"]);
+    store.insert({ metric: "tcr", at: 40_000, value: 20n });
+    expect(engine.evaluate(45_000).map((e) => e.type)).toEqual(["resolved"]);
+    // Older than the lookback: no data, nothing happens.
+    store.insert({ metric: "tcr", at: 50_000, value: 10n });
+    expect(engine.evaluate(200_000)).toEqual([]);
+  });
+
   it("no data never fires", () => {
     const engine = new AlertEngine([rule({})], () => []);
     expect(engine.evaluate(0)).toEqual([]);

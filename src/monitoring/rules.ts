@@ -149,9 +149,14 @@ interface RuleState {
   clearSince: number | null;
 }
 
+/** How far back a threshold rule looks for the newest sample (metrics arrive at different moments). */
+export const DEFAULT_LOOKBACK_MS = 3_600_000;
+
 /**
  * Evaluates rules against series and keeps each rule's alert state. Deterministic: the caller gives
- * the time (`evaluate(now)`), so recorded series replay the same way every time.
+ * the time (`evaluate(now)`), so recorded series replay the same way every time. Threshold rules
+ * read the newest sample at most `lookbackMs` old; a metric with no sample that recent is "no data":
+ * it neither fires nor resolves.
  */
 export class AlertEngine {
   private readonly rules = new Map<string, AlertRule>();
@@ -161,6 +166,7 @@ export class AlertEngine {
   constructor(
     rules: readonly AlertRule[],
     private readonly read: SeriesReader,
+    private readonly lookbackMs = DEFAULT_LOOKBACK_MS,
   ) {
     for (const rule of rules) this.addRule(rule);
   }
@@ -188,7 +194,8 @@ export class AlertEngine {
     for (const rule of this.rules.values()) {
       if (rule.enabled === false) continue;
       const state = this.states.get(rule.id) as RuleState;
-      const series = this.read(rule.metric, now - windowOf(rule.condition), now);
+      const window = windowOf(rule.condition);
+      const series = this.read(rule.metric, now - (window > 0 ? window : this.lookbackMs), now);
       const { breached, value } = evaluateCondition(rule.condition, series);
       if (value === null) continue;
       if (state.active) {
