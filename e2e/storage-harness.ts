@@ -21,7 +21,8 @@ export function harnessBundle(): Promise<string> {
     stdin: {
       contents: `import { DataLayer } from "./workers/data-layer.ts";
 import { DEFAULT_PARAMS } from "./src/protocol/index.ts";
-globalThis.zkData = { DataLayer, DEFAULT_PARAMS };`,
+import { openIdbStore } from "./src/storage/idb.ts";
+globalThis.zkData = { DataLayer, DEFAULT_PARAMS, openIdbStore };`,
       resolveDir: ROOT,
       loader: "ts",
     },
