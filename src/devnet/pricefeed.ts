@@ -82,7 +82,7 @@ export async function startPriceFeed(
     const m = /^\/([a-z]+)(\/.*)$/.exec(url.pathname);
     const source = m?.[1] as SourceId | undefined;
     if (!source || !SOURCE_IDS.includes(source)) return reply(404, { error: "unknown exchange" });
-    const a = tickerAnswer(source, m![2]!, url.searchParams, current.get(source)!, now());
+    const a = tickerAnswer(source, m![2]!, url.searchParams, { price: current.get(source)!, time: now() });
     res.writeHead(a.status, { date: new Date(now()).toUTCString(), ...a.headers });
     res.end(a.body);
   });

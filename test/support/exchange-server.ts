@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
+import { DEFAULT_VOLUMES, TICKER_BODIES } from "../../src/devnet/exchange-formats.ts";
 import { SOURCE_IDS, type SourceId } from "../../src/oracle/types.ts";
 import { formatDecimal, parseDecimal } from "../../src/protocol/decimal.ts";
 
@@ -48,14 +49,7 @@ export const DEFAULT_PRICES: Record<SourceId, string> = {
   bybit: "97015.75",
 };
 
-export const DEFAULT_VOLUMES: Record<SourceId, string> = {
-  binance: "18234.51230000",
-  coinbase: "9876.54321000",
-  kraken: "3456.78901234",
-  bitstamp: "1234.56780000",
-  okx: "7654.321",
-  bybit: "5432.109876",
-};
+export { DEFAULT_VOLUMES };
 
 /** How long ago a "stale" exchange quotes. */
 export const STALE_BY_MS = 10 * 60_000;
@@ -304,29 +298,7 @@ const REST: Record<SourceId, RestHandler> = {
     if (path !== "/api/v3/ticker/24hr") return json(404, CORS_ANY, { code: -1000, msg: "Not found." });
     if (query.get("symbol") !== "BTCUSDT")
       return json(400, { ...CORS_ANY, ...weight }, { code: -1121, msg: "Invalid symbol." });
-    const ticker = {
-      symbol: "BTCUSDT",
-      priceChange: "512.34000000",
-      priceChangePercent: "0.531",
-      weightedAvgPrice: "96800.12345678",
-      prevClosePrice: "96500.00000000",
-      lastPrice: q.price,
-      lastQty: "0.00150000",
-      bidPrice: q.price,
-      bidQty: "1.20000000",
-      askPrice: q.price,
-      askQty: "0.80000000",
-      openPrice: "96500.00000000",
-      highPrice: "97500.00000000",
-      lowPrice: "95800.00000000",
-      volume: DEFAULT_VOLUMES.binance,
-      quoteVolume: "1765432109.12345678",
-      openTime: q.time - 86_400_000,
-      closeTime: q.time,
-      firstId: 4_123_456_789,
-      lastId: 4_124_456_789,
-      count: 1_000_001,
-    };
+    const ticker = TICKER_BODIES.binance(q);
     switch (mode) {
       case "rateLimited":
         return json(
@@ -361,17 +333,7 @@ const REST: Record<SourceId, RestHandler> = {
 
   coinbase(mode, path, _query, q) {
     if (path !== "/products/BTC-USD/ticker") return json(404, CORS_ANY, { message: "NotFound" });
-    const ticker = {
-      ask: q.price,
-      bid: q.price,
-      volume: DEFAULT_VOLUMES.coinbase,
-      trade_id: 712_345_678,
-      price: q.price,
-      size: "0.00123456",
-      time: new Date(q.time).toISOString(),
-      rfq_volume: "123.456789",
-      conversions_volume: "0",
-    };
+    const ticker = TICKER_BODIES.coinbase(q);
     switch (mode) {
       case "rateLimited":
         return json(429, CORS_ANY, { message: "Public rate limit exceeded" });
@@ -389,22 +351,7 @@ const REST: Record<SourceId, RestHandler> = {
   kraken(mode, path, query, q) {
     if (path !== "/0/public/Ticker") return json(404, {}, { error: ["EGeneral:Unknown method"] });
     if (query.get("pair") !== "XBTUSD") return json(200, {}, { error: ["EQuery:Unknown asset pair"] });
-    const answer = {
-      error: [],
-      result: {
-        XXBTZUSD: {
-          a: [q.price, "1", "1.000"],
-          b: [q.price, "2", "2.000"],
-          c: [q.price, "0.00067643"],
-          v: ["1234.56789012", DEFAULT_VOLUMES.kraken],
-          p: ["96900.12345", "96800.54321"],
-          t: [23_456, 45_678],
-          l: ["95800.00000", "95700.00000"],
-          h: ["97500.00000", "97600.00000"],
-          o: "96500.00000",
-        },
-      },
-    };
+    const answer = TICKER_BODIES.kraken(q);
     // Kraken's ticker carries no time; its Date header does (stale: an old Date).
     const date = { date: new Date(q.time).toUTCString() };
     switch (mode) {
@@ -424,20 +371,7 @@ const REST: Record<SourceId, RestHandler> = {
 
   bitstamp(mode, path, _query, q) {
     if (path !== "/api/v2/ticker/btcusd/") return html(404, "<h1>Not Found</h1>");
-    const ticker = {
-      timestamp: String(Math.floor(q.time / 1000)),
-      open: "96500",
-      high: "97500",
-      low: "95800",
-      last: q.price,
-      volume: DEFAULT_VOLUMES.bitstamp,
-      vwap: "96812",
-      bid: q.price,
-      ask: q.price,
-      side: "0",
-      open_24: "96400",
-      percent_change_24: "0.62",
-    };
+    const ticker = TICKER_BODIES.bitstamp(q);
     switch (mode) {
       case "rateLimited":
         // modelled on Bitstamp's documented response code 400.002
@@ -461,30 +395,7 @@ const REST: Record<SourceId, RestHandler> = {
     if (path !== "/api/v5/market/ticker") return json(404, {}, { msg: "", code: "404" });
     if (query.get("instId") !== "BTC-USDT")
       return json(200, {}, { code: "51001", msg: "Instrument ID does not exist", data: [] });
-    const answer = {
-      code: "0",
-      msg: "",
-      data: [
-        {
-          instType: "SPOT",
-          instId: "BTC-USDT",
-          last: q.price,
-          lastSz: "0.0012",
-          askPx: q.price,
-          askSz: "0.5",
-          bidPx: q.price,
-          bidSz: "0.7",
-          open24h: "96500",
-          high24h: "97500",
-          low24h: "95800",
-          volCcy24h: "740812345.123",
-          vol24h: DEFAULT_VOLUMES.okx,
-          ts: String(q.time),
-          sodUtc0: "96600",
-          sodUtc8: "96700",
-        },
-      ],
-    };
+    const answer = TICKER_BODIES.okx(q);
     switch (mode) {
       case "rateLimited":
         return json(429, {}, { code: "50011", msg: "Too Many Requests", data: [] });
@@ -512,32 +423,7 @@ const REST: Record<SourceId, RestHandler> = {
         { retCode: 10001, retMsg: "Not supported symbols", result: {}, retExtInfo: {}, time: now },
       );
     }
-    const answer = {
-      retCode: 0,
-      retMsg: "OK",
-      result: {
-        category: "spot",
-        list: [
-          {
-            symbol: "BTCUSDT",
-            bid1Price: q.price,
-            bid1Size: "0.5",
-            ask1Price: q.price,
-            ask1Size: "0.4",
-            lastPrice: q.price,
-            prevPrice24h: "96500",
-            price24hPcnt: "0.0053",
-            highPrice24h: "97500",
-            lowPrice24h: "95800",
-            turnover24h: "526912345.6789",
-            volume24h: DEFAULT_VOLUMES.bybit,
-            usdIndexPrice: q.price,
-          },
-        ],
-      },
-      retExtInfo: {},
-      time: q.time,
-    };
+    const answer = TICKER_BODIES.bybit(q);
     switch (mode) {
       case "rateLimited":
         // modelled: HTTP 429 with Bybit's "Too many visits" code
