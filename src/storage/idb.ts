@@ -78,6 +78,8 @@ const MIGRATIONS: ((db: IDBPDatabase<Schema>, tx: UpgradeTx) => void)[] = [
 ];
 
 export const DB_VERSION = MIGRATIONS.length;
+/** How far below the window a commit looks for undo data to drop (a changed window size, a restore). */
+const PRUNE_SPAN = 256;
 const CHAIN_STORES = ["meta", "blocks", "spells", "rejected", "events", "prices"] as const;
 
 export interface IdbStoreOptions {
@@ -169,8 +171,9 @@ export class IdbStore implements DataStore {
         const stats = ((await meta.get("stats")) as EventStats | undefined) ?? emptyStats();
         writes.push(meta.put(updateStats(stats, c.events, 1), "stats"));
       }
-      // Drop undo snapshots that fell out of the reorg window.
-      let cursor = await blocks.openCursor(IDBKeyRange.upperBound(c.pruneUndoBelow));
+      // Drop undo snapshots that fell out of the reorg window (older ones went at earlier blocks).
+      const floor = Math.max(0, c.pruneUndoBelow - PRUNE_SPAN);
+      let cursor = await blocks.openCursor(IDBKeyRange.bound(floor, Math.max(floor, c.pruneUndoBelow)));
       while (cursor) {
         if (cursor.value.undo) writes.push(cursor.update({ ...cursor.value, undo: null }));
         cursor = await cursor.continue();
