@@ -140,6 +140,10 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
   if (tx.inputsLength === 0 || tx.outputsLength === 0)
     return refuse("invalidPsbt", "the PSBT has no inputs or no outputs");
 
+  const guardians = deps.guardians();
+  if (!guardians.keys.some((k) => eq(k, deps.keys.custodyPublicKey)))
+    return refuse("unknownInput", "this guardian's key is not in the current guardian set (rotated out)");
+
   // 1. The spell and the actor.
   let spell: Spell | undefined;
   let spellVout = -1;
@@ -218,9 +222,6 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
   const events = outcome.events;
 
   // 4. Custody inputs.
-  const guardians = deps.guardians();
-  if (!guardians.keys.some((k) => eq(k, deps.keys.custodyPublicKey)))
-    return refuse("unknownInput", "this guardian's key is not in the current guardian set (rotated out)");
   const pool = poolDescriptor(guardians);
   const custody: CustodyInput[] = [];
   for (let i = 0; i < tx.inputsLength; i++) {
