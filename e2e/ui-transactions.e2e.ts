@@ -447,6 +447,43 @@ describe("transaction screens", () => {
     expect(session.problems).toEqual([]);
   });
 
+  it("works from the keyboard: wallet menu, vault form, review", async () => {
+    session = await openApp({
+      viewport: PHONE,
+      path: "/vault",
+      colorScheme: "light",
+      beforeLoad: (p) => withSettings(p),
+    });
+    const { page } = session;
+    await page.getByTestId("connect-prompt").waitFor();
+    await page.getByTestId("wallet-button").focus();
+    await page.keyboard.press("Enter");
+    expect(await page.getByTestId("wallet-menu").getAttribute("open")).toBe("");
+    await page.getByTestId("connect-dev-wallet").focus();
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="wallet-button"][data-connected="yes"]').waitFor();
+    await page.keyboard.press("Escape");
+    expect(await page.getByTestId("wallet-menu").getAttribute("open")).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe(
+      "wallet-button",
+    );
+
+    await page.getByTestId("collateral-input").focus();
+    await page.keyboard.type("1");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("5000");
+    await settledPreview(page);
+    await page.locator('[data-figure="icr"][data-value]').waitFor();
+    await page.getByTestId("max-fee-input").focus();
+    await page.keyboard.press("Enter"); // submits the form: the review opens
+    await page.getByTestId("review").waitFor();
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await screenshot(page, "vault-review-phone-light");
+    expect(session.problems).toEqual([]);
+  });
+
   it("every screen at desktop and phone width, dark and light", async () => {
     for (const [viewport, width] of [
       [DESKTOP, "desktop"],
@@ -472,7 +509,10 @@ describe("transaction screens", () => {
         ]) {
           await page.goto(`${page.url().split("#")[0]}#${path}`);
           await page.locator("h1").waitFor();
-          await page.waitForTimeout(150);
+          // Screens show "…" placeholders while the workers answer: shoot once they are gone.
+          await page.waitForFunction(() => !document.querySelector(".loading"), undefined, {
+            timeout: 30_000,
+          });
           const overflow = await page.evaluate(
             () => document.documentElement.scrollWidth - window.innerWidth,
           );

@@ -4,7 +4,7 @@
  * On regtest the dev wallet can ask the local chain's faucet for test coins.
  */
 import { useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { formatBtc, shortHex } from "../format.ts";
 import { useEsploraUrl, useWalletCoins } from "../queries/chain.ts";
 import { queryKeys } from "../queries/keys.ts";
@@ -19,6 +19,11 @@ export function WalletButton() {
   const sats = coins.data?.reduce((a, c) => a + c.value, 0n);
 
   const close = () => details.current?.removeAttribute("open");
+  // Connecting replaces the panel's buttons: keep keyboard focus in the menu (on its toggle).
+  const connected = Boolean(addresses);
+  useEffect(() => {
+    if (connected && details.current?.open) details.current.querySelector("summary")?.focus();
+  }, [connected]);
   const label = addresses
     ? `${kind === "dev" ? "Dev wallet" : "Wallet"} ${shortHex(addresses.payment.address, 6)}`
     : connecting
@@ -26,7 +31,17 @@ export function WalletButton() {
       : "Connect wallet";
 
   return (
-    <details className="wallet-menu" ref={details} data-testid="wallet-menu">
+    <details
+      className="wallet-menu"
+      ref={details}
+      data-testid="wallet-menu"
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && details.current?.open) {
+          close();
+          details.current.querySelector("summary")?.focus();
+        }
+      }}
+    >
       <summary className="button" data-testid="wallet-button" data-connected={addresses ? "yes" : "no"}>
         {label}
       </summary>
