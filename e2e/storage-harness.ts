@@ -19,10 +19,11 @@ let bundle: Promise<string> | undefined;
 export function harnessBundle(): Promise<string> {
   bundle ??= build({
     stdin: {
-      contents: `import { DataLayer } from "./workers/data-layer.ts";
+      contents: `import * as Comlink from "comlink";
+import { DataLayer } from "./workers/data-layer.ts";
 import { DEFAULT_PARAMS } from "./src/protocol/index.ts";
 import { openIdbStore } from "./src/storage/idb.ts";
-globalThis.zkData = { DataLayer, DEFAULT_PARAMS, openIdbStore };`,
+globalThis.zkData = { DataLayer, DEFAULT_PARAMS, openIdbStore, Comlink };`,
       resolveDir: ROOT,
       loader: "ts",
     },
@@ -38,14 +39,38 @@ globalThis.zkData = { DataLayer, DEFAULT_PARAMS, openIdbStore };`,
   return bundle;
 }
 
+let worker: Promise<string> | undefined;
+
+/** The engine worker entry itself (workers/engine.worker.ts), bundled as a module worker. */
+export function engineWorkerBundle(): Promise<string> {
+  worker ??= build({
+    entryPoints: [`${ROOT}workers/engine.worker.ts`],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    alias: { circomlibjs: `${ROOT}node_modules/circomlibjs/src/poseidon_wasm.js` },
+    logLevel: "silent",
+  }).then((r) => r.outputFiles[0]!.text);
+  return worker;
+}
+
 export async function loadHarness(page: Page): Promise<void> {
   await page.addScriptTag({ content: await harnessBundle() });
 }
 
-/** A loopback origin: "/" is a blank page, "/zk/<file>" the repository's public/zk artifacts. */
+/**
+ * A loopback origin: "/" is a blank page, "/engine.worker.js" the engine worker, "/zk/<file>" the
+ * repository's public/zk artifacts.
+ */
 export async function serveOrigin(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const path = normalize(new URL(req.url ?? "/", "http://x").pathname);
+    if (path === "/engine.worker.js") {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(await engineWorkerBundle());
+      return;
+    }
     if (path === "/") {
       res
         .writeHead(200, { "content-type": "text/html" })

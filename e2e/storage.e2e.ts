@@ -31,6 +31,7 @@ let origin: Awaited<ReturnType<typeof serveOrigin>>;
 
 interface PageStatus {
   role: string;
+  progress: { todo: number; done: number } | null;
   height: number;
   root: string;
   blocksWritten: number;
@@ -273,6 +274,76 @@ describe("data layer in Chromium", () => {
     expect(after.root).toBe(ref.head.root);
     const facts = await storeFacts(follower);
     expect(facts).toMatchObject({ contiguous: true, spells: ref.spells, rejected: ref.rejected });
+    await context.close();
+  });
+
+  it("the engine worker (comlink) syncs, answers queries and backups, and a second tab's worker follows", async () => {
+    const ref = await referenceHead();
+    const context = await newContext();
+    const start = async () => {
+      const page = await context.newPage();
+      await page.goto(origin.url);
+      await page.addScriptTag({ content: await harnessBundle() });
+      await page.evaluate(
+        async (sync) => {
+          const w = globalThis as unknown as {
+            zkData: { Comlink: { wrap(w: Worker): unknown } };
+            engine: { init(o: unknown): Promise<unknown> };
+          };
+          const worker = new Worker("/engine.worker.js", { type: "module", name: "zkusd-engine" });
+          w.engine = w.zkData.Comlink.wrap(worker) as typeof w.engine;
+          await w.engine.init({ dbName: "worker", sync: { ...sync, pollMs: 300 } });
+        },
+        { esploraUrl: devnet.url, startHeight, oracleKeys: ORACLE_KEYS_SETTING, proofs: true },
+      );
+      return page;
+    };
+    const ask = (page: Page) =>
+      page.evaluate(async (target) => {
+        type Api = {
+          status(): Promise<PageStatus>;
+          summary(): Promise<{ stateRoot: string; height: bigint }>;
+          events(q: unknown): Promise<{ events: { type: string }[]; next?: string }>;
+          eventStats(): Promise<{ total: number }>;
+          rejected(): Promise<{ reason: { code: string } }[]>;
+          backup(): Promise<Uint8Array>;
+          verifyBackup(b: Uint8Array): Promise<{ root: string; height: number }>;
+        };
+        const api = (globalThis as unknown as { engine: Api }).engine;
+        const until = Date.now() + 60_000;
+        let status = await api.status();
+        while (status.height < target && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 100));
+          status = await api.status();
+        }
+        const summary = await api.summary();
+        const page1 = await api.events({ limit: 3, order: "desc" });
+        const backup = await api.verifyBackup(await api.backup());
+        return {
+          status,
+          root: summary.stateRoot,
+          height: Number(summary.height),
+          newest: page1.events.length,
+          more: page1.next !== undefined,
+          total: (await api.eventStats()).total,
+          rejected: (await api.rejected()).map((r) => r.reason.code),
+          backup,
+        };
+      }, ref.head.height);
+    const a = await start();
+    const first = await ask(a);
+    expect(first.status.role).toBe("leader");
+    expect(first.root).toBe(ref.head.root);
+    expect(first.height).toBe(ref.head.height);
+    expect(first.newest).toBe(3);
+    expect(first.more).toBe(true);
+    expect(first.rejected.every((c) => c === "malformedSpell")).toBe(true);
+    expect(first.backup).toMatchObject({ root: ref.head.root, height: ref.head.height });
+    const b = await start();
+    const second = await ask(b);
+    expect(second.status.role).toBe("follower");
+    expect(second.root).toBe(ref.head.root);
+    expect(second.total).toBe(first.total);
     await context.close();
   });
 });
