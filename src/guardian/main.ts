@@ -6,7 +6,7 @@
  *
  * Environment: DEVNET_URL (default http://127.0.0.1:18443), PRICE_FEED_URL (default
  * http://127.0.0.1:18480), GUARDIAN_BASE_PORT (default 18491; guardians on +0, +1, +2), APP_ORIGIN
- * (CORS, default http://localhost:5173). Prints {"guardians": [urls], ...} when all three are up.
+ * (CORS; default the stack's app at http://localhost:$PORT, PORT default 5173). Prints {"guardians": [urls], ...} when all three are up.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -67,7 +67,9 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
       startHeight: 1,
       oracleSources: sources,
       protection: { preset: "development" },
-      corsOrigins: [env.APP_ORIGIN ?? "http://localhost:5173", "http://127.0.0.1:5173"],
+      corsOrigins: env.APP_ORIGIN
+        ? [env.APP_ORIGIN]
+        : [`http://localhost:${env.PORT ?? 5173}`, `http://127.0.0.1:${env.PORT ?? 5173}`],
       prices: { readIntervalMs: 5_000, publishIntervalMs: 60_000 },
       pollMs: 1_000,
     }),
