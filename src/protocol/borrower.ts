@@ -255,12 +255,17 @@ export function closeVault(tx: Tx, owner: AccountId): CloseResult {
   return { collateralReturned: coll, zkusdRepaid: repaid, paidSats };
 }
 
-/** Liquity _closeTrove: status, zeroed amounts and snapshots, out of the sorted list. */
+/**
+ * Liquity _closeTrove: status, zeroed amounts and snapshots, out of the sorted list. Like Liquity's
+ * `_requireMoreThanOneTroveInSystem`, it refuses to close the last vault by any path (owner, liquidation,
+ * redemption), so the whole operation fails.
+ */
 export function closeVaultRecord(
   tx: Tx,
   a: Account,
   status: "closedByOwner" | "closedByLiquidation" | "closedByRedemption",
 ): void {
+  require(tx.state.sorted.size > 1, "onlyOneVault");
   setA(tx, a, "status", status);
   setA(tx, a, "coll", 0n);
   setA(tx, a, "debt", 0n);

@@ -32,7 +32,7 @@ export const ERROR_MESSAGES = {
   borrowAndRepay: "Debt cannot be borrowed and repaid in the same adjustment.",
   feeExceedsMaximum: "The fee is higher than the maximum you accepted.",
   invalidMaxFee: "The maximum fee must be between the fee floor and 100%.",
-  onlyOneVault: "The last vault in the system cannot be closed.",
+  onlyOneVault: "The last vault in the system cannot be closed, liquidated or fully redeemed.",
   insufficientBalance: "The account's zkUSD balance is too low.",
   insufficientAllowance: "The spender's allowance is too low.",
   noCollateralSurplus: "There is no collateral surplus to claim.",
