@@ -22,7 +22,9 @@ export type GuardianAnswer =
       proof?: string;
     }
   | { guardian: string; status: "refused"; code: string; reason: string; ms: number }
-  | { guardian: string; status: "unreachable"; reason: string; ms: number };
+  | { guardian: string; status: "unreachable"; reason: string; ms: number }
+  /** Not answered yet when the quorum was reached (its answer is not needed). */
+  | { guardian: string; status: "pending"; ms: number };
 
 export interface CosignOutcome {
   /** Signed copies from the guardians that signed (at most k are needed). */
@@ -47,6 +49,7 @@ export async function collectCosignatures(
   const f = opts.fetch ?? fetch;
   const body = JSON.stringify({ psbt: base64.encode(psbt) });
   const answers: GuardianAnswer[] = [];
+  const started = Date.now();
   const ask = async (g: GuardianEndpoint): Promise<GuardianAnswer> => {
     const t0 = Date.now();
     try {
@@ -64,7 +67,15 @@ export async function collectCosignatures(
       };
       if (res.ok && json.psbt) {
         const signed = base64.decode(json.psbt);
-        assertSameTransaction(psbt, signed, g.name);
+        const problem = differentTransaction(psbt, signed);
+        if (problem)
+          return {
+            guardian: g.name,
+            status: "refused",
+            code: "differentTransaction",
+            reason: problem,
+            ms: Date.now() - t0,
+          };
         return {
           guardian: g.name,
           status: "signed",
@@ -102,20 +113,29 @@ export async function collectCosignatures(
     }
   });
   const signed = answers.flatMap((a) => (a.status === "signed" ? [a.psbt] : [])).slice(0, opts.threshold);
-  return { signed, answers: [...answers], quorum: signed.length >= opts.threshold };
+  const report: GuardianAnswer[] = [...answers];
+  for (const g of guardians) {
+    if (!report.some((a) => a.guardian === g.name))
+      report.push({ guardian: g.name, status: "pending", ms: Date.now() - started });
+  }
+  return { signed, answers: report, quorum: signed.length >= opts.threshold };
 }
 
 /** A guardian's copy must be the same unsigned transaction (it may only add signatures). */
-function assertSameTransaction(sent: Uint8Array, back: Uint8Array, who: string): void {
-  const a = parsePsbt(sent);
-  const b = parsePsbt(back);
-  if (a.id !== b.id) throw new Error(`${who} returned a different transaction (${b.id}, sent ${a.id})`);
+function differentTransaction(sent: Uint8Array, back: Uint8Array): string | null {
+  try {
+    const a = parsePsbt(sent).id;
+    const b = parsePsbt(back).id;
+    return a === b ? null : `returned a different transaction (${b}, sent ${a})`;
+  } catch (error) {
+    return `returned an unreadable PSBT: ${(error as Error).message}`;
+  }
 }
 
 export class QuorumError extends Error {
   constructor(readonly answers: GuardianAnswer[]) {
     super(
-      `no guardian quorum: ${answers.map((a) => `${a.guardian} ${a.status}${a.status === "signed" ? "" : ` (${a.reason})`}`).join("; ")}`,
+      `no guardian quorum: ${answers.map((a) => `${a.guardian} ${a.status}${"reason" in a ? ` (${a.reason})` : ""}`).join("; ")}`,
     );
     this.name = "QuorumError";
   }
