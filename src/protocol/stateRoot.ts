@@ -374,7 +374,7 @@ function guardianSetHash(keys: readonly string[], threshold: bigint): Uint8Array
 
 /** Poseidon(threshold, x0, y0, x1, y1, x2, y2): src/zk/attestation.ts `oracleSetHash`. */
 export function oracleSetHashOf(keys: readonly (readonly [bigint, bigint])[], threshold: bigint): bigint {
-  return bigintOf(hashOf([threshold, ...keys.flatMap(([x, y]) => [x, y])]));
+  return bigintOf(hashOf([threshold, ...keys.flat()]));
 }
 
 function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {

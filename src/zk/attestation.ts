@@ -37,7 +37,7 @@ function checkSet(set: OracleSet): void {
 /** oracleSetHash = Poseidon(quorum, Ax0, Ay0, Ax1, Ay1, Ax2, Ay2): what the state commits to. */
 export function oracleSetHash(set: OracleSet): bigint {
   checkSet(set);
-  return poseidonHash([BigInt(set.quorum), ...set.keys.flatMap(([x, y]) => [x, y])]);
+  return poseidonHash([BigInt(set.quorum), ...set.keys.flat()]);
 }
 
 /**
