@@ -261,6 +261,13 @@ export class IdbStore implements DataStore {
       Number.MAX_SAFE_INTEGER,
       Number.MAX_SAFE_INTEGER,
     ];
+    // An empty height range (from above to), or a cursor already past its end, has no events;
+    // IDBKeyRange.bound would throw a DataError for it.
+    const emptyRange =
+      indexedDB.cmp(lo, hi) > 0 ||
+      (cursorKey !== undefined &&
+        (q.order === "desc" ? indexedDB.cmp(lo, cursorKey) >= 0 : indexedDB.cmp(cursorKey, hi) >= 0));
+    if (emptyRange) return { events: [] };
     const out: StoredEvent[] = [];
     let more = false;
     const take = (e: StoredEvent): boolean => {

@@ -212,7 +212,7 @@ describe.each([
           expect(got.map((e) => e.key)).toEqual(expected);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 300 },
     );
   });
 
