@@ -24,11 +24,16 @@ export function WalletButton() {
   useEffect(() => {
     if (connected && details.current?.open) details.current.querySelector("summary")?.focus();
   }, [connected]);
-  const label = addresses
-    ? `${kind === "dev" ? "Dev wallet" : "Wallet"} ${shortHex(addresses.payment.address, 6)}`
-    : connecting
-      ? "Connecting…"
-      : "Connect wallet";
+  const label = addresses ? (
+    <>
+      <span className="wallet-kind">{kind === "dev" ? "Dev wallet " : "Wallet "}</span>
+      {shortHex(addresses.payment.address, 6)}
+    </>
+  ) : connecting ? (
+    "Connecting…"
+  ) : (
+    "Connect wallet"
+  );
 
   return (
     <details

@@ -154,8 +154,8 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
       <section className="card" aria-labelledby="history-title">
         <h2 id="history-title">TCR and supply history</h2>
         <p className="muted small" data-testid="history-empty">
-          These charts are drawn from the protocol's event store, which arrives with chain sync (the data
-          layer). Until then there is no history to draw, and none is invented.
+          These charts are drawn from the protocol's events once this browser follows the chain. It does not
+          yet (see Health), so there is no history to draw, and none is invented.
         </p>
       </section>
       <p className="chain-position muted" data-testid="chain-position">

@@ -8,7 +8,13 @@ import { formatUsd, toPlotNumber } from "../../format.ts";
 
 export default function PriceChart({ points }: { points: PricePoint[] }) {
   const data = points.map((p) => ({ at: p.at, price: toPlotNumber(p.price), exact: p.price }));
-  const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const span = points.length > 1 ? points[points.length - 1]!.at - points[0]!.at : 0;
+  const time = (ms: number) =>
+    new Date(ms).toLocaleTimeString([], {
+      hour: "2-digit",
+      minute: "2-digit",
+      ...(span < 10 * 60_000 ? { second: "2-digit" } : {}),
+    });
   return (
     <figure className="chart" aria-label={`BTC/USD over this session, ${points.length} readings`}>
       <ResponsiveContainer width="100%" height={180}>
