@@ -63,6 +63,7 @@ export {
   entireColl,
   entireDebt,
   findAccount,
+  GLOBAL_FIELDS,
   ownerHashOf,
   type SerializedState,
   type State,

@@ -12,6 +12,7 @@ import {
   apply,
   cloneState,
   findAccount,
+  GLOBAL_FIELDS,
   ONE,
   type Operation,
   ownerHashOf,
@@ -22,41 +23,8 @@ import {
 import { type CircuitName, OPERATION_CODE, type VaultCircuit, ZkError } from "./circuits.ts";
 import { attestationHash, operationHash } from "./hash.ts";
 
-/** The global fields in the layout's order (docs/state-root.md, src/protocol/state.ts GLOBAL_FIELDS). */
-export const GLOBAL_FIELD_ORDER = [
-  "price",
-  "time",
-  "genesisTime",
-  "activeColl",
-  "activeDebt",
-  "defaultColl",
-  "defaultDebt",
-  "totalStakes",
-  "totalStakesSnapshot",
-  "totalCollateralSnapshot",
-  "L_coll",
-  "L_debt",
-  "lastCollError_Redistribution",
-  "lastDebtError_Redistribution",
-  "poolDeposits",
-  "poolColl",
-  "P",
-  "currentScale",
-  "currentEpoch",
-  "lastCollError_Offset",
-  "lastLossError_Offset",
-  "baseRate",
-  "lastFeeOperationTime",
-  "gasPool",
-  "feePool",
-  "feeCollateral",
-  "surplusCollateral",
-  "dust",
-  "zkusdSupply",
-  "activeVaults",
-  "accountCount",
-  "recoveryMode",
-] as const satisfies readonly (keyof State["g"])[];
+/** The global fields in the layout's order (docs/state-root.md). */
+export const GLOBAL_FIELD_ORDER = GLOBAL_FIELDS;
 
 /** A price attestation as signed by the oracles: Poseidon(price, timestamp, round). */
 export interface Attestation {
