@@ -6,6 +6,7 @@
  * fake-indexeddb), one that starts from a checkpoint (file store) — reaches the same state root.
  */
 import "fake-indexeddb/auto";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attest, E18, ORACLE_KEYS, SpellWallet } from "../../test/indexer/chain.ts";
 import { EsploraClient } from "../btc/index.ts";
 import { type Devnet, startDevnet } from "../devnet/server.ts";
-import { DEFAULT_PARAMS, initPoseidon } from "../protocol/index.ts";
+import {
+  DEFAULT_PARAMS,
+  formatDecimal,
+  initPoseidon,
+  riskiestVaults,
+  systemSummary,
+} from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
 import { createBackup, MemoryStore, openIdbStore, restoreBackup } from "../storage/index.ts";
 import { compressProof, proofFromJson, prove } from "../zk/index.ts";
@@ -52,6 +59,15 @@ beforeAll(async () => {
   startHeight = devnet.chain.height + 1;
   baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
 }, 240_000);
+
+/** Runs the real `zkusd` binary and returns its stdout (rejects on a non-zero exit). */
+function zkusd(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/zkusd.mjs", ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`zkusd ${args.join(" ")}: ${error.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
 
 afterAll(async () => {
   await terminateProver();
@@ -196,5 +212,25 @@ describe("indexer on regtest", () => {
     expect(events.events.every((e) => e.txid !== badProof)).toBe(true);
     const badBlock = (await store.blocks()).find((b) => b.rejected === 1 && b.spells === 0)!;
     expect(badBlock.root).toBe(badBlock.prev.root);
-  }, 240_000);
+
+    // The operator CLI (the real binary) reads the regtest history from the checkpointed file store.
+    const storeFile = join(tmp, "checkpoint.json");
+    const status = JSON.parse(await zkusd("status", "--store", storeFile, "--format", "json"));
+    const summary = systemSummary(fresh.state);
+    expect(status.chain).toEqual({
+      height: fresh.head.height,
+      tip: fresh.head.height,
+      stateRoot: fresh.head.root,
+    });
+    expect(status.activeVaults).toBe(summary.activeVaults.toString());
+    expect(status.totalDebt).toBe(formatDecimal(summary.totalDebt));
+    expect(status.totalCollateral).toBe(formatDecimal(summary.totalCollateral));
+    expect(status.price).toBe(formatDecimal(summary.price));
+    const listed = JSON.parse(await zkusd("vault", "list", "--store", storeFile, "--format", "json"));
+    const engineVaults = riskiestVaults(fresh.state).map((v) => [v.owner, formatDecimal(v.debt)]);
+    expect(listed.vaults.map((v: { owner: string; debt: string }) => [v.owner, v.debt]).sort()).toEqual(
+      engineVaults.sort(),
+    );
+    expect(engineVaults.length).toBeGreaterThan(0);
+  }, 300_000);
 });
