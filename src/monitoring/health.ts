@@ -163,7 +163,8 @@ function pool(m: HealthInput["metrics"]): [number | null, string[]] {
 
 function liquidation(m: HealthInput["metrics"]): [number | null, string[]] {
   if (m.vaultsAtRisk === undefined) return [null, ["No vault data."]];
-  const share = pct(m.debtAtRisk ?? 0n, m.totalDebt ?? 0n);
+  // With no debt in the system nothing can be at risk (pct() reads an empty whole as 100%).
+  const share = (m.totalDebt ?? 0n) > 0n ? pct(m.debtAtRisk ?? 0n, m.totalDebt ?? 0n) : 0;
   let score = 100 - 2 * share;
   const recs: string[] = [];
   if ((m.liquidatableVaults ?? 0n) > 0n) {

@@ -114,6 +114,22 @@ describe("health score", () => {
     expect(recovery.band).not.toBe("healthy");
   });
 
+  it("a system with no debt has nothing at risk of liquidation", () => {
+    const empty = healthScore({
+      metrics: {
+        tcr: (1n << 256n) - 1n,
+        totalDebt: 0n,
+        debtAtRisk: 0n,
+        vaultsAtRisk: 0n,
+        liquidatableVaults: 0n,
+      },
+      params: DEFAULT_PARAMS,
+    });
+    const liquidation = empty.components.find((c) => c.component === "liquidation")!;
+    expect(liquidation.score).toBe(100);
+    expect(liquidation.recommendations).toEqual(["No vault is close to liquidation."]);
+  });
+
   it("subtracts the seed's alert penalty, capped at 50", () => {
     const alert = (severity: Alert["severity"]): Alert => ({
       id: "x",
