@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check, in order, stopping at the first failure:
 //   typecheck (tsc) → lint and format (biome) → unit, property and integration tests (vitest)
-//   → end-to-end tests in Chromium (vitest.e2e.config.ts; see e2e/support/).
+//   → circuits (recompile every circuit, compare its r1cs SHA-256 with public/zk/manifest.json; the
+//   ceremony itself is never rerun) → end-to-end tests in Chromium (vitest.e2e.config.ts; see e2e/support/).
 // On a fresh clone it first installs the locked dependencies and, as root on Debian, Chromium.
 // `npm test -- e2e` (or any step names) runs only those steps.
 // Only Node built-ins are imported: dependencies may not be installed yet.
@@ -14,6 +15,11 @@ const STEPS = [
   { name: "typecheck", command: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
   { name: "lint", command: bin("biome"), args: ["check", "."] },
   { name: "unit", command: bin("vitest"), args: ["run"] },
+  {
+    name: "circuits",
+    command: process.execPath,
+    args: [join(ROOT, "scripts/circuits/build.mjs"), "--check"],
+  },
   {
     name: "e2e",
     command: bin("vitest"),
