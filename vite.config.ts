@@ -24,6 +24,9 @@ const CIRCOMLIBJS_POSEIDON = fileURLToPath(
   new URL("./node_modules/circomlibjs/src/poseidon_wasm.js", import.meta.url),
 );
 
+/** Aliases every browser build of our sources needs (the app, and test pages bundled in e2e). */
+export const BROWSER_ALIASES = [{ find: /^circomlibjs$/, replacement: CIRCOMLIBJS_POSEIDON }];
+
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
@@ -58,7 +61,7 @@ function contentSecurityPolicy(): Plugin {
 export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
   resolve: {
-    alias: [{ find: /^circomlibjs$/, replacement: CIRCOMLIBJS_POSEIDON }],
+    alias: BROWSER_ALIASES,
   },
   worker: { format: "es" },
   build: {

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePsbt, walletAccount } from "../src/btc/psbt.ts";
 import { messageHash } from "../src/btc/wallet.ts";
 import { type Devnet, startDevnet } from "../src/devnet/server.ts";
+import { BROWSER_ALIASES } from "../vite.config.ts";
 import { launchBrowser } from "./support/browser.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -134,7 +135,7 @@ beforeAll(async () => {
     configFile: false,
     root: dir,
     logLevel: "warn",
-    resolve: { alias: {} },
+    resolve: { alias: BROWSER_ALIASES },
     build: { outDir: join(dir, "dist"), emptyOutDir: true, minify: false, target: "es2022" },
   });
   server = createServer(async (req, res) => {
