@@ -308,13 +308,11 @@ export function findAccount(state: State, id: AccountId): Account | undefined {
   return state.accounts.get(id);
 }
 
-/** Finds or creates an account (creation is journaled, so a failed operation undoes it). */
-export function getOrCreateAccount(state: State, id: AccountId, journal: Journal): Account {
-  const existing = state.accounts.get(id);
-  if (existing) return existing;
-  const account: Account = {
+/** A new account record with nothing in it, at leaf index `index`. */
+function emptyAccount(id: AccountId, index: number): Account {
+  return {
     id,
-    index: state.accountList.length,
+    index,
     ownerHash: ownerHashOf(id),
     status: "nonExistent",
     coll: 0n,
@@ -333,6 +331,13 @@ export function getOrCreateAccount(state: State, id: AccountId, journal: Journal
     delegate: null,
     votes: [],
   };
+}
+
+/** Finds or creates an account (creation is journaled, so a failed operation undoes it). */
+export function getOrCreateAccount(state: State, id: AccountId, journal: Journal): Account {
+  const existing = state.accounts.get(id);
+  if (existing) return existing;
+  const account = emptyAccount(id, state.accountList.length);
   state.accounts.set(id, account);
   state.accountList.push(account);
   setGlobal(state, journal, "accountCount", state.g.accountCount + 1n);
@@ -521,27 +526,7 @@ export function deserializeState(data: SerializedState): State {
   state.g = g as unknown as Globals;
   for (const row of data.accounts) {
     const [id, ...fields] = row as [string, ...string[]];
-    const a: Account = {
-      id,
-      index: state.accountList.length,
-      ownerHash: ownerHashOf(id),
-      status: "nonExistent",
-      coll: 0n,
-      debt: 0n,
-      stake: 0n,
-      snapshotLColl: 0n,
-      snapshotLDebt: 0n,
-      balance: 0n,
-      depositInitial: 0n,
-      depositP: 0n,
-      depositS: 0n,
-      depositEpoch: 0n,
-      depositScale: 0n,
-      surplus: 0n,
-      node: null,
-      delegate: null,
-      votes: [],
-    };
+    const a = emptyAccount(id, state.accountList.length);
     ACCOUNT_FIELDS.forEach((f, i) => {
       const v = fields[i]!;
       if (f === "status") a.status = v as VaultStatus;
