@@ -4,17 +4,9 @@
  * one reported.
  */
 import { computeCR, ONE } from "./decimal.ts";
-import { decayBaseRateFromBorrowing, requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
+import { requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
 import type { AccountId } from "./operations.ts";
-import {
-  type Account,
-  entireColl,
-  entireDebt,
-  findAccount,
-  getOrCreateAccount,
-  sortedInsert,
-  sortedRemove,
-} from "./state.ts";
+import { type Account, findAccount, getOrCreateAccount, sortedInsert, sortedRemove } from "./state.ts";
 import {
   add,
   applyPendingRewards,
@@ -286,5 +278,3 @@ export function claimSurplus(tx: Tx, owner: AccountId): { amount: bigint; paidSa
   tx.events.push({ type: "SurplusClaimed", owner, amount, paidSats });
   return { amount, paidSats };
 }
-
-export { decayBaseRateFromBorrowing, entireColl, entireDebt };

@@ -10,7 +10,6 @@ import type { AccountId } from "./operations.ts";
 import { offset } from "./stabilityPool.ts";
 import {
   type Account,
-  entireColl,
   entireDebt,
   findAccount,
   getOrCreateAccount,
@@ -253,12 +252,7 @@ function redistribute(tx: Tx, debt: bigint, coll: bigint): void {
 }
 
 /** Values and then settles a liquidation sequence; throws nothingToLiquidate when nothing was liquidated. */
-function settle(
-  tx: Tx,
-  totals: LiquidationValues,
-  liquidatorId: AccountId,
-  recovery: boolean,
-): LiquidationResult {
+function settle(tx: Tx, totals: LiquidationValues, liquidatorId: AccountId): LiquidationResult {
   const s = tx.state;
   require(totals.entireDebt > 0n, "nothingToLiquidate");
   const liquidated = tx.events.flatMap((e) => (e.type === "VaultLiquidated" ? [e.owner] : []));
@@ -291,7 +285,6 @@ function settle(
     gasReserve: totals.gasReserve,
     paidSats,
   });
-  void recovery;
   return {
     liquidatedDebt: totals.entireDebt,
     liquidatedCollateral,
@@ -330,7 +323,7 @@ export function liquidateBatch(tx: Tx, count: number, liquidator: AccountId): Li
     };
     totals = normalSequence(tx, next, false);
   }
-  return settle(tx, totals, liquidator, recovery);
+  return settle(tx, totals, liquidator);
 }
 
 /** Liquity batchLiquidateTroves(list): the given order, skipping vaults that are not liquidatable. */
@@ -347,7 +340,7 @@ export function liquidateList(tx: Tx, owners: AccountId[], liquidator: AccountId
     return null;
   };
   const totals = recovery ? recoverySequence(tx, next, true) : normalSequence(tx, next, true);
-  return settle(tx, totals, liquidator, recovery);
+  return settle(tx, totals, liquidator);
 }
 
 /** Liquity liquidate(borrower): the vault must be active. */
@@ -355,5 +348,3 @@ export function liquidate(tx: Tx, owner: AccountId, liquidator: AccountId): Liqu
   requireActiveVault(tx, owner);
   return liquidateList(tx, [owner], liquidator);
 }
-
-export { entireColl };

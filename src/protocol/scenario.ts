@@ -2,7 +2,7 @@
  * Scenario replay (docs/scenarios.md): a JSON list of steps run through the engine, printed as one
  * JSON document. The engine's test harness and `zkusd replay`.
  */
-import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
+import { formatDecimal, parseDecimal } from "./decimal.ts";
 import { advanceTime, apply } from "./engine.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
@@ -419,5 +419,3 @@ export function runScenario(input: unknown): ScenarioOutput {
   });
   return { steps, state: stateToJson(state) };
 }
-
-export { ONE };
