@@ -6,16 +6,22 @@
 import {
   type AccountId,
   describeAction,
+  FROZEN_PARAMETERS,
   findAccount,
   fractionOfCeil,
+  GOV_CONFIG_BOUNDS,
+  type GOV_CONFIG_NAMES,
   type GovAction,
   type GovConfig,
   govActionToJson,
   ONE,
+  PARAM_BOUNDS,
+  type Params,
   type Proposal,
   type ProposalState,
   proposalPassed,
   proposalState,
+  SETTABLE_PARAMETERS,
   type State,
   type Support,
   valueAt,
@@ -154,4 +160,135 @@ export function receiptOf(
 ): { support: Support; votes: bigint } | undefined {
   const r = getProposal(state, id)?.voted.get(voter);
   return r ? { support: r.support, votes: r.votes } : undefined;
+}
+
+/** A parameter a `setParameter` action may change, with its value now and its bounds. */
+export interface GovernableParameter {
+  name: string;
+  /**
+   * "decimal": an 18-decimal fraction or amount; "integer": a plain count; "seconds": whole seconds
+   * of block time; "boolean": on or off.
+   */
+  kind: "decimal" | "integer" | "seconds" | "boolean";
+  value: bigint | boolean;
+  /** Inclusive bounds (absent for booleans); `maxExclusive` when the maximum itself is refused. */
+  min?: bigint;
+  max?: bigint;
+  maxExclusive?: boolean;
+  /** Engine parameters (hashed by the circuits) or governance settings. */
+  group: "params" | "governance";
+}
+
+/** Every parameter governance may change (SETTABLE_PARAMETERS minus the frozen ones), in codec order. */
+export function governableParameters(state: State): GovernableParameter[] {
+  const out: GovernableParameter[] = [];
+  for (const name of SETTABLE_PARAMETERS) {
+    if ((FROZEN_PARAMETERS as readonly string[]).includes(name)) continue;
+    if (name in PARAM_BOUNDS) {
+      const b = PARAM_BOUNDS[name as keyof Params];
+      out.push({
+        name,
+        kind: b.kind,
+        value: state.params[name as keyof Params],
+        ...(b.min !== undefined ? { min: b.min } : {}),
+        ...(b.max !== undefined ? { max: b.max } : {}),
+        ...(b.maxExclusive ? { maxExclusive: true } : {}),
+        group: "params",
+      });
+    } else {
+      const b = GOV_CONFIG_BOUNDS[name as (typeof GOV_CONFIG_NAMES)[number]];
+      out.push({
+        name,
+        kind: b.kind,
+        value: state.gov.config[name as keyof GovConfig],
+        min: b.min,
+        max: b.max,
+        group: "governance",
+      });
+    }
+  }
+  return out;
+}
+
+/** An account's voting power and delegation as of the latest block. */
+export interface VotingPowerView {
+  account: AccountId;
+  /** zkUSD wallet balance (the power it owns). */
+  balance: bigint;
+  /** Power it votes with now: its balance unless delegated, plus what others delegated to it. */
+  power: bigint;
+  /** Who votes with its balance (null: itself). */
+  delegate: AccountId | null;
+  /** Accounts that delegated their power to it, in account order. */
+  delegators: AccountId[];
+}
+
+export function votingPowerView(state: State, account: AccountId): VotingPowerView {
+  const a = findAccount(state, account);
+  const delegators: AccountId[] = [];
+  for (const other of state.accountList) if (other.delegate === account) delegators.push(other.id);
+  return {
+    account,
+    balance: a?.balance ?? 0n,
+    power: currentVotingPower(state, account),
+    delegate: a?.delegate ?? null,
+    delegators,
+  };
+}
+
+/** Everything the governance screen shows, read at once from one state (so the numbers agree). */
+export interface GovernanceOverview {
+  /** Last block applied and its block time. */
+  height: bigint;
+  time: bigint;
+  config: GovConfig;
+  paused: boolean;
+  shutdown: boolean;
+  guardians: { count: number; threshold: bigint };
+  /** zkUSD supply now. */
+  supply: bigint;
+  /** Snapshot height of a proposal made in the next block, and the threshold it would need. */
+  nextSnapshot: bigint;
+  proposalThreshold: bigint;
+  parameters: GovernableParameter[];
+  /** Newest first. */
+  proposals: ProposalView[];
+  /** The given account's side, when one was given. */
+  account:
+    | (VotingPowerView & {
+        /** Power at `nextSnapshot` (what a proposal in the next block would count). */
+        powerAtNextSnapshot: bigint;
+        /** Per proposal, same order as `proposals`: power at its snapshot and the vote cast, if any. */
+        perProposal: { id: bigint; power: bigint; vote: { support: Support; votes: bigint } | null }[];
+      })
+    | null;
+}
+
+export function governanceOverview(state: State, account?: AccountId): GovernanceOverview {
+  const proposals = listProposals(state);
+  const nextSnapshot = state.height;
+  return {
+    height: state.height,
+    time: state.g.time,
+    config: { ...state.gov.config },
+    paused: state.gov.paused,
+    shutdown: state.gov.shutdown,
+    guardians: { count: state.gov.guardians.keys.length, threshold: state.gov.guardians.threshold },
+    supply: state.g.zkusdSupply,
+    nextSnapshot,
+    proposalThreshold: proposalThresholdAt(state, nextSnapshot),
+    parameters: governableParameters(state),
+    proposals,
+    account: account
+      ? {
+          ...votingPowerView(state, account),
+          powerAtNextSnapshot: votingPowerAt(state, account, nextSnapshot),
+          perProposal: proposals.map((p) => ({
+            id: p.id,
+            power: votingPowerAt(state, account, p.snapshot),
+            vote: receiptOf(state, p.id, account) ?? null,
+          })),
+        }
+      : null,
+  };
 }

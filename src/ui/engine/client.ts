@@ -15,6 +15,7 @@ import type {
   EngineInfo,
   EngineSummary,
 } from "../../../workers/engine.worker.ts";
+import type { GovernanceOverview } from "../../governance/index.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
 import type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from "../../storage/index.ts";
 import type { AccountPosition, OperationPreview } from "./preview.ts";
@@ -45,6 +46,8 @@ export interface EngineClient {
   preview(op: Operation): Promise<OperationPreview>;
   /** The largest borrow the engine accepts for this open or adjustment, or null. */
   maxBorrow(owner: AccountId, change: BorrowChange): Promise<bigint | null>;
+  /** Proposals, governable parameters and the account's voting power (src/governance views). */
+  governance(account?: AccountId): Promise<GovernanceOverview>;
   /** Sync role and progress. */
   status(): Promise<DataStatus>;
   /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
@@ -111,6 +114,7 @@ export function createEngineClient(): EngineClient {
     atRisk: async (limit) => (await reads()).atRisk(limit),
     preview: async (op) => (await reads()).preview(op),
     maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
+    governance: async (account) => (await reads()).governance(account),
     status: () => remote.status(),
     events: (query) => remote.events(query),
     eventStats: () => remote.eventStats(),

@@ -5,6 +5,7 @@
  * client (client.ts) uses the copy only if its state root equals the snapshot's.
  */
 import * as Comlink from "comlink";
+import { type GovernanceOverview, governanceOverview } from "../../governance/index.ts";
 import {
   type AccountId,
   deserializeState,
@@ -38,6 +39,8 @@ export interface StateWorkerApi {
     change: { depositCollateral?: bigint; withdrawCollateral?: bigint; collateral?: bigint; maxFee?: bigint },
     time?: bigint,
   ): Promise<bigint | null>;
+  /** Proposals, parameters and (with an account) its voting power and votes (src/governance). */
+  governance(account?: AccountId): Promise<GovernanceOverview>;
 }
 
 let ready: Promise<State> | undefined;
@@ -77,6 +80,9 @@ const api: StateWorkerApi = {
   async maxBorrow(owner, change, time) {
     const state = await current();
     return maxBorrow(state, owner, change, nextContext(state, time));
+  },
+  async governance(account) {
+    return governanceOverview(await current(), account);
   },
 };
 
