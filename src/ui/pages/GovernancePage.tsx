@@ -1,15 +1,104 @@
-import { UpcomingScreen } from "../components/UpcomingScreen.tsx";
+/**
+ * Governance: every proposal with its actions in words, state, tallies and dates; the reader's voting
+ * power and delegation; a new proposal form; vote, queue, execute and cancel. Every figure is the
+ * engine's (src/governance `governanceOverview`, read in the state worker), and every button is
+ * enabled only when the engine's preview of the exact operation accepts it.
+ */
+import { useState } from "react";
+import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
+import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { TransactionReview } from "../components/TransactionReview.tsx";
+import { formatCount, formatZkusd } from "../format.ts";
+import { formatBlockTime } from "../governance/describe.ts";
+import { ProposalCard, type ReviewRequest } from "../governance/ProposalCard.tsx";
+import { ProposeForm } from "../governance/ProposeForm.tsx";
+import { formatDuration } from "../governance/parameters.ts";
+import { VotingPowerCard } from "../governance/VotingPowerCard.tsx";
+import { useSystemSummary } from "../queries/engine.ts";
+import { useGovernance } from "../queries/governance.ts";
+import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function GovernancePage() {
+  const account = useAccountId();
+  const gov = useGovernance(account);
+  const summary = useSystemSummary();
+  const [reviewing, setReviewing] = useState<ReviewRequest | null>(null);
+  const overview = gov.data;
+  const error = gov.error ?? summary.error;
+
   return (
-    <UpcomingScreen
-      title="Governance"
-      purpose="Propose parameter changes, vote for, against or abstain with your zkUSD, delegate your votes, and follow each proposal through voting, the timelock and execution, with the guardians' veto shown."
-      needs={[
-        "the governance operations in the engine (being added now)",
-        "their spell op codes in the Bitcoin layer",
-        "the engine worker's governance views",
-      ]}
-    />
+    <section className="page governance" aria-labelledby="page-title">
+      <header className="page-header">
+        <h1 id="page-title">Governance</h1>
+      </header>
+      {overview?.shutdown ? (
+        <div className="banner banner-danger" role="status" data-testid="gov-shutdown">
+          The protocol is shut down: no new debt, liquidations or pool deposits; every exit stays open.
+        </div>
+      ) : overview?.paused ? (
+        <div className="banner" role="status" data-testid="gov-paused">
+          The protocol is paused: no new vaults or borrowing until a proposal lifts the pause.
+        </div>
+      ) : null}
+      {error ? (
+        <ErrorPanel
+          title="Governance cannot be shown"
+          error={error}
+          advice="The engine in your browser could not answer. Reload the page; if it keeps failing, report it with the details below."
+          onRetry={() => void gov.refetch()}
+        />
+      ) : !overview || !summary.data ? (
+        <p className="card loading" role="status">
+          Reading proposals from the engine…
+        </p>
+      ) : reviewing ? (
+        <TransactionReview
+          title={reviewing.title}
+          op={reviewing.op}
+          price={summary.data.price}
+          onCancel={() => setReviewing(null)}
+        />
+      ) : (
+        <>
+          <p className="muted">
+            zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
+            {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
+            {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes with
+            votes for and abstain reaching the quorum and more votes for than against. The guardians (
+            {overview.guardians.threshold.toString()} of {overview.guardians.count}) can veto, never pass.
+            Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)}), supply{" "}
+            {formatZkusd(overview.supply)}.
+          </p>
+          <div className="two-columns gov-top">
+            {account && overview.account ? (
+              <VotingPowerCard overview={overview} account={overview.account} onReview={setReviewing} />
+            ) : (
+              <ConnectPrompt why="Connect a wallet to see your voting power, delegate, vote and propose." />
+            )}
+            <ProposeForm overview={overview} account={account} onReview={setReviewing} />
+          </div>
+          <section className="gov-proposals" aria-labelledby="proposals-title">
+            <h2 id="proposals-title">Proposals ({overview.proposals.length})</h2>
+            {overview.proposals.length === 0 ? (
+              <p className="card muted" data-testid="no-proposals">
+                No proposals yet. Anyone holding at least the proposal threshold of voting power can make one
+                with the form above.
+              </p>
+            ) : (
+              overview.proposals.map((p, i) => (
+                <ProposalCard
+                  key={p.id.toString()}
+                  proposal={p}
+                  overview={overview}
+                  account={account}
+                  mine={overview.account?.perProposal[i] ?? null}
+                  onReview={setReviewing}
+                />
+              ))
+            )}
+          </section>
+        </>
+      )}
+    </section>
   );
 }

@@ -1,0 +1,310 @@
+/**
+ * One proposal: its actions in words, state, tallies against quorum and majority, the dates of its
+ * lifecycle (block time), the reader's power and vote, and the buttons the engine would accept now
+ * (each previewed on a copy of the state; a refusal shows the engine's sentence instead).
+ */
+import { useId } from "react";
+import type { GovernanceOverview, ProposalView } from "../../governance/index.ts";
+import type { AccountId, Operation, Support } from "../../protocol/index.ts";
+import { EngineRefusal } from "../components/forms.tsx";
+import { formatCount, formatZkusd, shortHex } from "../format.ts";
+import { usePreview } from "../queries/engine.ts";
+import {
+  describeGovAction,
+  formatBlockTime,
+  PROPOSAL_STATUS,
+  relativeTime,
+  sharePercent,
+} from "./describe.ts";
+import { governanceAdvice } from "./refusals.ts";
+
+export interface ReviewRequest {
+  title: string;
+  op: Operation;
+}
+
+type Mine = NonNullable<GovernanceOverview["account"]>["perProposal"][number];
+
+interface ProposalCardProps {
+  proposal: ProposalView;
+  overview: GovernanceOverview;
+  account: AccountId | undefined;
+  mine: Mine | null;
+  onReview: (request: ReviewRequest) => void;
+}
+
+export function ProposalCard({ proposal: p, overview, account, mine, onReview }: ProposalCardProps) {
+  const titleId = useId();
+  const status = PROPOSAL_STATUS[p.state];
+  const executed = p.state === "executed";
+  const now = overview.time;
+  const t = p.timeline;
+  return (
+    <article
+      className="card proposal"
+      data-testid="proposal"
+      data-id={p.id.toString()}
+      data-status={p.state}
+      aria-labelledby={titleId}
+    >
+      <header className="proposal-header">
+        <h3 id={titleId}>Proposal {p.id.toString()}</h3>
+        <span className={`badge gov-badge gov-tone-${status.tone}`} data-testid="proposal-status">
+          {status.label}
+        </span>
+      </header>
+      <p className="muted small">{status.meaning}</p>
+      <ol className="proposal-actions" aria-label="Actions">
+        {p.actions.map((a, i) => {
+          const text = describeGovAction(a.action, overview.parameters, executed);
+          return (
+            // biome-ignore lint/suspicious/noArrayIndexKey: actions are fixed once proposed, in order
+            <li key={i} data-testid="proposal-action" data-json={JSON.stringify(a.json)}>
+              {text.text}
+            </li>
+          );
+        })}
+      </ol>
+      <Tally proposal={p} />
+      <dl className="proposal-meta">
+        <div>
+          <dt>Proposer</dt>
+          <dd>
+            <code title={p.proposer}>{shortHex(p.proposer, 10)}</code>
+            {account === p.proposer ? <span className="muted"> (you)</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Snapshot</dt>
+          <dd>block {formatCount(p.snapshot)}</dd>
+        </div>
+        <div>
+          <dt>{now < t.endTime ? "Voting ends" : "Voting ended"}</dt>
+          <dd>
+            <time data-testid="voting-ends">{formatBlockTime(t.endTime)}</time>{" "}
+            <span className="muted small">({relativeTime(t.endTime, now)})</span>
+          </dd>
+        </div>
+        {t.eta > 0n ? (
+          <div>
+            <dt>Timelock eta</dt>
+            <dd>
+              <time data-testid="eta">{formatBlockTime(t.eta)}</time>{" "}
+              <span className="muted small">({relativeTime(t.eta, now)})</span>
+            </dd>
+          </div>
+        ) : null}
+        {p.state === "active" || p.state === "succeeded" || p.state === "queued" ? (
+          <div>
+            <dt>{t.eta > 0n ? "Execute before" : "Queue before"}</dt>
+            <dd>
+              <time data-testid="grace-deadline">
+                {formatBlockTime(t.eta > 0n ? t.executeDeadline : t.queueDeadline)}
+              </time>
+            </dd>
+          </div>
+        ) : null}
+        {p.vetoes.length > 0 ? (
+          <div>
+            <dt>Guardian vetoes</dt>
+            <dd>
+              {p.vetoes.length} of {p.vetoThreshold.toString()} needed
+            </dd>
+          </div>
+        ) : null}
+        {mine ? (
+          <div>
+            <dt>Your power at the snapshot</dt>
+            <dd data-testid="power-at-snapshot" data-value={mine.power.toString()}>
+              {formatZkusd(mine.power)}
+            </dd>
+          </div>
+        ) : null}
+        {mine ? (
+          <div>
+            <dt>Your vote</dt>
+            <dd data-testid="your-vote" data-support={mine.vote?.support ?? "none"}>
+              {mine.vote
+                ? `${SUPPORT_LABEL[mine.vote.support]} with ${formatZkusd(mine.vote.votes)}`
+                : "none"}
+            </dd>
+          </div>
+        ) : null}
+      </dl>
+      <ProposalActions proposal={p} account={account} voted={Boolean(mine?.vote)} onReview={onReview} />
+    </article>
+  );
+}
+
+const SUPPORT_LABEL: Record<Support, string> = { for: "For", against: "Against", abstain: "Abstain" };
+
+/** Votes for, against and abstain on one scale, with the quorum marked and the majority rule. */
+function Tally({ proposal: p }: { proposal: ProposalView }) {
+  const total = p.forVotes + p.againstVotes + p.abstainVotes;
+  // One scale for every bar: the larger of the quorum and the votes cast, so the quorum mark fits.
+  const scale = total > p.quorum ? total : p.quorum;
+  const counted = p.forVotes + p.abstainVotes;
+  const rows: { id: Support; label: string; value: bigint }[] = [
+    { id: "for", label: "For", value: p.forVotes },
+    { id: "against", label: "Against", value: p.againstVotes },
+    { id: "abstain", label: "Abstain", value: p.abstainVotes },
+  ];
+  const quorumAt = sharePercent(p.quorum, scale);
+  return (
+    <div className="tally" data-testid="tally">
+      <dl className="tally-rows">
+        {rows.map((r) => (
+          <div
+            key={r.id}
+            className={`tally-row tally-${r.id}`}
+            data-tally={r.id}
+            data-value={r.value.toString()}
+          >
+            <dt>{r.label}</dt>
+            <dd>
+              <span className="tally-bar" aria-hidden="true">
+                <span style={{ width: `${sharePercent(r.value, scale)}%` }} />
+              </span>
+              <span className="tally-amount">{formatZkusd(r.value)}</span>
+            </dd>
+          </div>
+        ))}
+        <div className="tally-row tally-quorum" data-tally="quorum" data-value={p.quorum.toString()}>
+          <dt>Quorum</dt>
+          <dd>
+            <span className="tally-bar" aria-hidden="true">
+              <span style={{ width: `${sharePercent(counted, scale)}%` }} />
+              <i className="tally-mark" style={{ left: `${quorumAt}%` }} />
+            </span>
+            <span className="tally-amount">
+              {formatZkusd(counted)} of {formatZkusd(p.quorum)}
+            </span>
+          </dd>
+        </div>
+      </dl>
+      <p className="small" data-testid="tally-verdict">
+        Quorum (for + abstain ≥ {formatZkusd(p.quorum)}):{" "}
+        <strong className={p.quorumReached ? "gov-yes" : "gov-no"}>
+          {p.quorumReached ? "reached" : "not reached"}
+        </strong>
+        . Majority (for &gt; against):{" "}
+        <strong className={p.forVotes > p.againstVotes ? "gov-yes" : "gov-no"}>
+          {p.forVotes > p.againstVotes ? "yes" : "no"}
+        </strong>
+        .
+      </p>
+    </div>
+  );
+}
+
+/** Vote, queue, execute and cancel, each enabled only when the engine's preview accepts it. */
+function ProposalActions({
+  proposal: p,
+  account,
+  voted,
+  onReview,
+}: {
+  proposal: ProposalView;
+  account: AccountId | undefined;
+  voted: boolean;
+  onReview: (r: ReviewRequest) => void;
+}) {
+  const id = p.id;
+  const canVote = p.state === "active";
+  const canQueue = p.state === "succeeded";
+  const canExecute = p.state === "queued";
+  const canCancel = (p.state === "active" || p.state === "queued") && account === p.proposer;
+  // The support choice never changes whether a vote is accepted: one preview serves all three.
+  const voteOp: Operation | null =
+    account && canVote ? { type: "vote", voter: account, proposalId: id, support: "for" } : null;
+  const queueOp: Operation | null =
+    account && canQueue ? { type: "queue", caller: account, proposalId: id } : null;
+  const executeOp: Operation | null =
+    account && canExecute ? { type: "execute", caller: account, proposalId: id } : null;
+  const cancelOp: Operation | null =
+    account && canCancel ? { type: "cancel", proposer: account, proposalId: id } : null;
+  const vote = usePreview(voteOp);
+  const queue = usePreview(queueOp);
+  const execute = usePreview(executeOp);
+  const cancel = usePreview(cancelOp);
+  if (!canVote && !canQueue && !canExecute && !canCancel) return null;
+  if (!account) {
+    return <p className="muted small">Connect a wallet to vote, queue or execute.</p>;
+  }
+  const accepted = (q: typeof vote) => Boolean(q.data?.ok) && !q.isPlaceholderData;
+  const refusal = (q: typeof vote) =>
+    q.data && !q.data.ok && !q.isPlaceholderData ? (
+      <EngineRefusal
+        code={q.data.code}
+        message={q.data.message}
+        {...(governanceAdvice(q.data.code, p) ? { advice: governanceAdvice(q.data.code, p)! } : {})}
+      />
+    ) : null;
+  return (
+    <div className="proposal-buttons">
+      {canVote ? (
+        <fieldset className="vote-choice" aria-busy={vote.isFetching}>
+          <legend>{voted ? "You have voted" : "Your vote"}</legend>
+          <div className="actions">
+            {(["for", "against", "abstain"] as const).map((support) => (
+              <button
+                key={support}
+                type="button"
+                className={support === "for" ? "button button-primary" : "button"}
+                disabled={!accepted(vote)}
+                data-testid={`vote-${support}`}
+                onClick={() =>
+                  onReview({
+                    title: `Vote ${support} proposal ${id}`,
+                    op: { type: "vote", voter: account, proposalId: id, support },
+                  })
+                }
+              >
+                {SUPPORT_LABEL[support]}
+              </button>
+            ))}
+          </div>
+          {refusal(vote)}
+        </fieldset>
+      ) : null}
+      <div className="actions">
+        {canQueue ? (
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={!accepted(queue)}
+            data-testid="queue-button"
+            onClick={() => queueOp && onReview({ title: `Queue proposal ${id}`, op: queueOp })}
+          >
+            Queue
+          </button>
+        ) : null}
+        {canExecute ? (
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={!accepted(execute)}
+            data-testid="execute-button"
+            onClick={() => executeOp && onReview({ title: `Execute proposal ${id}`, op: executeOp })}
+          >
+            Execute
+          </button>
+        ) : null}
+        {canCancel ? (
+          <button
+            type="button"
+            className="button"
+            disabled={!accepted(cancel)}
+            data-testid="cancel-button"
+            onClick={() => cancelOp && onReview({ title: `Cancel proposal ${id}`, op: cancelOp })}
+          >
+            Cancel proposal
+          </button>
+        ) : null}
+      </div>
+      {canQueue ? refusal(queue) : null}
+      {canExecute ? refusal(execute) : null}
+      {canCancel ? refusal(cancel) : null}
+    </div>
+  );
+}

@@ -1,0 +1,303 @@
+/**
+ * New proposal: one to ten actions (parameter changes in human units, pause, unpause, shutdown),
+ * the threshold at the snapshot next to the proposer's power, and the engine's verdict on the exact
+ * proposal typed (its bounds, relations and threshold checks), before the review opens.
+ */
+import { useId, useState } from "react";
+import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
+import type { GovAction } from "../../protocol/govState.ts";
+import type { AccountId, Operation } from "../../protocol/index.ts";
+import { EngineRefusal, Figure } from "../components/forms.tsx";
+import { formatCount, formatZkusd } from "../format.ts";
+import { usePreview } from "../queries/engine.ts";
+import type { ReviewRequest } from "./ProposalCard.tsx";
+import {
+  boundsText,
+  formatDuration,
+  formatParameterValue,
+  inputText,
+  type ParsedParameter,
+  parameterInfo,
+  parseParameterInput,
+  unitLabel,
+} from "./parameters.ts";
+import { governanceAdvice } from "./refusals.ts";
+
+/** Most actions in one proposal (govState MAX_ACTIONS; the main thread does not load the engine). */
+const MAX_ACTIONS = 10;
+
+type ActionType = "setParameter" | "pause" | "unpause" | "shutdown";
+interface DraftAction {
+  key: number;
+  type: ActionType;
+  name: string;
+  text: string;
+}
+
+const TYPE_LABEL: Record<ActionType, string> = {
+  setParameter: "Change a parameter",
+  pause: "Pause new debt",
+  unpause: "Lift the pause",
+  shutdown: "Shut down (permanent)",
+};
+
+let nextKey = 1;
+
+function newAction(parameters: readonly GovernableParameter[]): DraftAction {
+  const first = parameters[0]!;
+  return { key: nextKey++, type: "setParameter", name: first.name, text: inputText(first, first.value) };
+}
+
+/** The action as the engine takes it, or why not yet. */
+function parseAction(
+  a: DraftAction,
+  parameters: readonly GovernableParameter[],
+): { parsed: ParsedParameter; action: GovAction | null } {
+  if (a.type !== "setParameter") return { parsed: { kind: "empty" }, action: { type: a.type } };
+  const spec = parameters.find((p) => p.name === a.name);
+  if (!spec) return { parsed: { kind: "error", message: "Choose a parameter." }, action: null };
+  const parsed = parseParameterInput(spec, a.text);
+  return {
+    parsed,
+    action: parsed.kind === "ok" ? { type: "setParameter", name: a.name, value: parsed.value } : null,
+  };
+}
+
+export function ProposeForm({
+  overview,
+  account,
+  onReview,
+}: {
+  overview: GovernanceOverview;
+  account: AccountId | undefined;
+  onReview: (r: ReviewRequest) => void;
+}) {
+  const parameters = overview.parameters;
+  const [actions, setActions] = useState<DraftAction[]>(() => [newAction(parameters)]);
+  const parsed = actions.map((a) => parseAction(a, parameters));
+  const complete = parsed.every((p) => p.action !== null);
+  const op: Operation | null =
+    account && complete
+      ? { type: "propose", proposer: account, actions: parsed.map((p) => p.action!) }
+      : null;
+  const preview = usePreview(op);
+  const settled = Boolean(preview.data) && !preview.isPlaceholderData && !preview.isFetching;
+  const power = overview.account?.powerAtNextSnapshot ?? 0n;
+  const meets = power > 0n && power >= overview.proposalThreshold;
+  const update = (key: number, change: Partial<DraftAction>) =>
+    setActions((list) => list.map((a) => (a.key === key ? { ...a, ...change } : a)));
+
+  return (
+    <form
+      className="card form gov-propose"
+      data-testid="propose-form"
+      aria-labelledby="propose-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (op && preview.data?.ok && settled)
+          onReview({
+            title: `New proposal (${actions.length} ${actions.length === 1 ? "action" : "actions"})`,
+            op,
+          });
+      }}
+    >
+      <h2 id="propose-title">New proposal</h2>
+      <dl className="inline-figures">
+        <Figure
+          id="proposal-threshold"
+          label={`Threshold at block ${formatCount(overview.nextSnapshot)}`}
+          raw={overview.proposalThreshold}
+        >
+          {formatZkusd(overview.proposalThreshold)}
+        </Figure>
+        <Figure
+          id="power-at-next-snapshot"
+          label="Your power then"
+          raw={power}
+          tone={account ? (meets ? "ok" : "danger") : undefined}
+        >
+          {formatZkusd(power)}
+        </Figure>
+      </dl>
+      <p className="muted small" data-testid="threshold-verdict">
+        {!account
+          ? "Connect a wallet to propose."
+          : meets
+            ? "You meet the proposal threshold for a proposal in the next block."
+            : "You are below the proposal threshold: a proposal needs voting power at the block before it, above zero and at least the threshold."}
+      </p>
+      {actions.map((a, i) => (
+        <ActionFields
+          key={a.key}
+          index={i}
+          action={a}
+          parsed={parsed[i]!.parsed}
+          parameters={parameters}
+          onChange={(change) => update(a.key, change)}
+          onRemove={
+            actions.length > 1 ? () => setActions((list) => list.filter((x) => x.key !== a.key)) : null
+          }
+        />
+      ))}
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-ghost"
+          disabled={actions.length >= MAX_ACTIONS}
+          onClick={() => setActions((list) => [...list, newAction(parameters)])}
+          data-testid="add-action"
+        >
+          Add an action
+        </button>
+        <span className="muted small">
+          {actions.length} of {MAX_ACTIONS} actions
+        </span>
+      </div>
+      <div aria-live="polite" data-testid="propose-preview" data-pending={op && !settled ? "yes" : "no"}>
+        {op && settled && preview.data && !preview.data.ok ? (
+          <EngineRefusal
+            code={preview.data.code}
+            message={preview.data.message}
+            advice={[
+              governanceAdvice(preview.data.code),
+              preview.data.detail ? `Engine: ${preview.data.detail}.` : "",
+            ]
+              .filter(Boolean)
+              .join(" ")}
+          />
+        ) : null}
+        {op && settled && preview.data?.ok ? (
+          <p className="notice" data-testid="propose-accepted">
+            The engine accepts this proposal: it would be proposal{" "}
+            {String(preview.data.result.proposalId ?? "")}, voting for{" "}
+            {formatDuration(overview.config.votingPeriod)}.
+          </p>
+        ) : null}
+      </div>
+      <div className="actions">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={!op || !settled || !preview.data?.ok}
+          data-testid="propose-button"
+        >
+          Review proposal
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ActionFields({
+  index,
+  action,
+  parsed,
+  parameters,
+  onChange,
+  onRemove,
+}: {
+  index: number;
+  action: DraftAction;
+  parsed: ParsedParameter;
+  parameters: readonly GovernableParameter[];
+  onChange: (change: Partial<DraftAction>) => void;
+  onRemove: (() => void) | null;
+}) {
+  const id = useId();
+  const spec = parameters.find((p) => p.name === action.name);
+  const info = spec ? parameterInfo(spec) : null;
+  const bounds = spec ? boundsText(spec) : null;
+  return (
+    <fieldset className="gov-action" data-testid="proposal-action-fields" data-index={index}>
+      <legend>Action {index + 1}</legend>
+      <div className="field">
+        <label htmlFor={`${id}-type`}>What</label>
+        <select
+          id={`${id}-type`}
+          value={action.type}
+          onChange={(e) => onChange({ type: e.target.value as ActionType })}
+          data-testid="action-type"
+        >
+          {(Object.keys(TYPE_LABEL) as ActionType[]).map((t) => (
+            <option key={t} value={t}>
+              {TYPE_LABEL[t]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {action.type === "setParameter" ? (
+        <>
+          <div className="field">
+            <label htmlFor={`${id}-name`}>Parameter</label>
+            <select
+              id={`${id}-name`}
+              value={action.name}
+              onChange={(e) => {
+                const next = parameters.find((p) => p.name === e.target.value)!;
+                onChange({ name: next.name, text: inputText(next, next.value) });
+              }}
+              data-testid="parameter-select"
+            >
+              {parameters.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {parameterInfo(p).label} (now {formatParameterValue(p, p.value)})
+                </option>
+              ))}
+            </select>
+          </div>
+          {spec && info ? (
+            <div className="field">
+              <label htmlFor={`${id}-value`}>New value</label>
+              {info.unit === "switch" ? (
+                <select
+                  id={`${id}-value`}
+                  value={action.text}
+                  onChange={(e) => onChange({ text: e.target.value })}
+                  aria-describedby={`${id}-hint`}
+                  data-testid="parameter-value"
+                >
+                  <option value="on">on</option>
+                  <option value="off">off</option>
+                </select>
+              ) : (
+                <div className="field-input">
+                  <input
+                    id={`${id}-value`}
+                    inputMode="decimal"
+                    autoComplete="off"
+                    spellCheck={false}
+                    value={action.text}
+                    onChange={(e) => onChange({ text: e.target.value })}
+                    aria-invalid={parsed.kind === "error"}
+                    aria-describedby={`${parsed.kind === "error" ? `${id}-error ` : ""}${id}-hint`}
+                    data-testid="parameter-value"
+                  />
+                  <span className="field-unit">{unitLabel(info.unit)}</span>
+                </div>
+              )}
+              {parsed.kind === "error" ? (
+                <p id={`${id}-error`} className="field-error" role="alert" data-testid="parameter-error">
+                  {parsed.message}
+                </p>
+              ) : null}
+              <p id={`${id}-hint`} className="field-hint" data-testid="parameter-hint">
+                Now {formatParameterValue(spec, spec.value)}
+                {bounds ? `; allowed ${bounds}` : ""}. {info.help}
+              </p>
+            </div>
+          ) : null}
+        </>
+      ) : action.type === "shutdown" ? (
+        <p className="notice notice-warn">
+          Shutdown cannot be undone: no new debt, liquidations or pool deposits ever again; repaying, closing,
+          withdrawing and redeeming stay open.
+        </p>
+      ) : null}
+      {onRemove ? (
+        <button type="button" className="button button-ghost button-small" onClick={onRemove}>
+          Remove action {index + 1}
+        </button>
+      ) : null}
+    </fieldset>
+  );
+}
