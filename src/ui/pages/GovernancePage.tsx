@@ -66,8 +66,10 @@ export default function GovernancePage() {
             {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes with
             votes for and abstain reaching the quorum and more votes for than against. The guardians (
             {overview.guardians.threshold.toString()} of {overview.guardians.count}) can veto, never pass.
-            Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)}), supply{" "}
-            {formatZkusd(overview.supply)}.
+            <span data-testid="gov-height" data-value={overview.height.toString()}>
+              Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
+            </span>
+            , supply {formatZkusd(overview.supply)}.
           </p>
           <div className="two-columns gov-top">
             {account && overview.account ? (
