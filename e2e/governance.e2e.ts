@@ -341,6 +341,16 @@ describe("governance screen following a chain with proposals", () => {
     await review.getByRole("button", { name: "Back to the form" }).click();
     await page.getByTestId("proposal").first().waitFor();
 
+    // Delegation to a valid regtest address is previewed and reviewed.
+    const delegate = page.getByTestId("delegate-form");
+    await delegate.getByTestId("delegate-input").fill(bob.address);
+    await delegate.locator('[data-testid="delegate-button"]:not([disabled])').click();
+    await review.waitFor();
+    expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe("Review: Delegate your votes");
+    await reviewOutcome(page, "delegate");
+    await review.getByRole("button", { name: "Back to the form" }).click();
+    await page.getByTestId("proposal").first().waitFor();
+
     for (const [viewport, width] of [
       [DESKTOP, "desktop"],
       [PHONE, "phone"],
@@ -352,6 +362,61 @@ describe("governance screen following a chain with proposals", () => {
         await screenshot(page, `governance-${width}-${scheme}`);
       }
     }
+    await page.setViewportSize(DESKTOP);
+    await page.emulateMedia({ colorScheme: "dark" });
+
+    // The lifecycle. Engine time moves with attested prices, so each jump is a later block time
+    // (the node's clock offset) carrying a setPrice whose attestation is that late.
+    const clock = (devnet.chain.node as unknown as { network: { time: { offset: number } } }).network.time;
+    const baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
+    const price = 60_000n * E18;
+    let round = 3n;
+    const jump = async (days: number) => {
+      clock.offset += days * 86_400;
+      await alice.cast({ type: "setPrice", price }, attest(price, baseTime + clock.offset, round++).bytes);
+      await devnet.mine(1);
+    };
+    const synced = async () => {
+      const height = devnet.chain.height;
+      await page.locator(`[data-testid="gov-height"][data-value="${height}"]`).waitFor({ timeout: 60_000 });
+      const state = governanceOverview((await reference()).state, me);
+      for (const p of state.proposals)
+        await page.locator(`[data-testid="proposal"][data-id="${p.id}"][data-status="${p.state}"]`).waitFor();
+      return state;
+    };
+
+    // Voting over: proposal 1 passed (anyone may queue it), proposal 3 got no votes.
+    await jump(8);
+    let now = await synced();
+    expect(now.proposals.map((p) => p.state)).toEqual(["defeated", "canceled", "succeeded"]);
+    await p1.locator('[data-testid="queue-button"]:not([disabled])').waitFor();
+    expect(await p3.getByTestId("vote-for").count()).toBe(0);
+    await screenshot(page, "governance-succeeded-desktop-dark");
+
+    // Queued: the timelock refuses execution until its eta, in the engine's words.
+    await bob.cast({ type: "queue", proposalId: 1n });
+    await devnet.mine(1);
+    now = await synced();
+    expect(now.proposals[2]!.state).toBe("queued");
+    await p1.locator('[data-testid="engine-refusal"][data-code="timelockNotElapsed"]').waitFor();
+    expect(await p1.getByTestId("execute-button").isDisabled()).toBe(true);
+    expect(await p1.getByTestId("eta").count()).toBe(1);
+
+    // After the timelock: execute is open; once executed, MCR is 120% in the form too.
+    await jump(3);
+    await synced();
+    await p1.locator('[data-testid="execute-button"]:not([disabled])').waitFor();
+    await alice.cast({ type: "execute", proposalId: 1n });
+    await devnet.mine(1);
+    now = await synced();
+    expect(now.proposals[2]!.state).toBe("executed");
+    expect(await p1.getByTestId("proposal-action").first().textContent()).toBe(
+      "Minimum collateral ratio (MCR) set to 120%",
+    );
+    await form.getByTestId("parameter-select").selectOption("CCR");
+    await form.getByTestId("parameter-select").selectOption("MCR");
+    expect(await form.getByTestId("parameter-value").inputValue()).toBe("120");
+    await screenshot(page, "governance-executed-desktop-dark");
     expect(session.problems).toEqual([]);
   });
 });

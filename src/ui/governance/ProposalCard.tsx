@@ -79,7 +79,13 @@ export function ProposalCard({ proposal: p, overview, account, mine, onReview }:
           <dd>block {formatCount(p.snapshot)}</dd>
         </div>
         <div>
-          <dt>{now < t.endTime ? "Voting ends" : "Voting ended"}</dt>
+          <dt>
+            {p.state === "active"
+              ? "Voting ends"
+              : now < t.endTime
+                ? "Voting would have ended"
+                : "Voting ended"}
+          </dt>
           <dd>
             <time data-testid="voting-ends">{formatBlockTime(t.endTime)}</time>{" "}
             <span className="muted small">({relativeTime(t.endTime, now)})</span>

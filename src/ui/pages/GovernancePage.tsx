@@ -64,8 +64,10 @@ export default function GovernancePage() {
             zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
             {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
             {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes with
-            votes for and abstain reaching the quorum and more votes for than against. The guardians (
-            {overview.guardians.threshold.toString()} of {overview.guardians.count}) can veto, never pass.
+            votes for and abstain reaching the quorum and more votes for than against.{" "}
+            {overview.guardians.count > 0
+              ? `The guardians (${overview.guardians.threshold} of ${overview.guardians.count}) can veto a proposal, never pass one.`
+              : "No guardian set is registered in the engine, so no veto is possible."}{" "}
             <span data-testid="gov-height" data-value={overview.height.toString()}>
               Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
             </span>
