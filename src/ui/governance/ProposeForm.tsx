@@ -3,7 +3,7 @@
  * the threshold at the snapshot next to the proposer's power, and the engine's verdict on the exact
  * proposal typed (its bounds, relations and threshold checks), before the review opens.
  */
-import { useId, useState } from "react";
+import { useId, useRef, useState } from "react";
 import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
 import type { GovAction } from "../../protocol/govState.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
@@ -41,11 +41,12 @@ const TYPE_LABEL: Record<ActionType, string> = {
   shutdown: "Shut down (permanent)",
 };
 
-let nextKey = 1;
-
-function newAction(parameters: readonly GovernableParameter[]): DraftAction {
-  const first = parameters[0]!;
-  return { key: nextKey++, type: "setParameter", name: first.name, text: inputText(first, first.value) };
+/** A new action row: a change of the first parameter, prefilled with its value now. */
+function newAction(key: number, parameters: readonly GovernableParameter[]): DraftAction {
+  const first = parameters[0];
+  return first
+    ? { key, type: "setParameter", name: first.name, text: inputText(first, first.value) }
+    : { key, type: "pause", name: "", text: "" };
 }
 
 /** The action as the engine takes it, or why not yet. */
@@ -73,7 +74,9 @@ export function ProposeForm({
   onReview: (r: ReviewRequest) => void;
 }) {
   const parameters = overview.parameters;
-  const [actions, setActions] = useState<DraftAction[]>(() => [newAction(parameters)]);
+  // Row keys only grow, so React never reuses a removed row's fields for a new one.
+  const keys = useRef(1);
+  const [actions, setActions] = useState<DraftAction[]>(() => [newAction(keys.current++, parameters)]);
   const parsed = actions.map((a) => parseAction(a, parameters));
   const complete = parsed.every((p) => p.action !== null);
   const op: Operation | null =
@@ -144,7 +147,7 @@ export function ProposeForm({
           type="button"
           className="button button-ghost"
           disabled={actions.length >= MAX_ACTIONS}
-          onClick={() => setActions((list) => [...list, newAction(parameters)])}
+          onClick={() => setActions((list) => [...list, newAction(keys.current++, parameters)])}
           data-testid="add-action"
         >
           Add an action
