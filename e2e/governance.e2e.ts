@@ -324,7 +324,9 @@ describe("governance screen following a chain with proposals", () => {
     await settledProposal(page);
     await page.getByTestId("propose-accepted").waitFor();
     expect(await page.getByTestId("propose-accepted").textContent()).toContain("proposal 4");
-    await page.locator('[data-testid="propose-button"]:not([disabled])').click();
+    await page.locator('[data-testid="propose-button"]:not([disabled])').waitFor();
+    // From the keyboard: Enter in the value field submits the form.
+    await form.getByTestId("parameter-value").press("Enter");
     const review = page.getByTestId("review");
     await review.waitFor();
     expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe(

@@ -117,7 +117,7 @@ const INFO: Record<string, ParameterInfo> = {
   timelockDelay: {
     label: "Timelock delay",
     unit: "days",
-    help: "Wait between queueing a passed proposal and its earliest execution (2 to 30 days).",
+    help: "Wait between queueing a passed proposal and its earliest execution.",
   },
   gracePeriod: {
     label: "Grace period",
