@@ -5,7 +5,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { base64 } from "@scure/base";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildLedgerOp, emptyProof, walletAccount, walletUtxo } from "../btc/index.ts";
-import { collectCosignatures } from "./client.ts";
+import { collectCosignatures, FederationError, fetchFederation, type PublishedFederation } from "./client.ts";
 
 const owner = walletAccount(
   secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true),
@@ -91,5 +91,61 @@ describe("collecting co-signatures", () => {
       status: "refused",
       code: "differentTransaction",
     });
+  });
+});
+
+const member = (i: number) => ({
+  name: `guardian-${i}`,
+  url: `http://127.0.0.1:${18491 + i}`,
+  custodyKey: `02${String(i).repeat(64)}`,
+  oracleKey: [`${i}1`, `${i}2`] as [string, string],
+});
+const published: PublishedFederation = {
+  network: "regtest",
+  threshold: 2,
+  csvBlocks: 26_280,
+  members: [member(1), member(2), member(3)],
+  oracleThreshold: 2,
+  startHeight: 1,
+  params: {},
+};
+
+async function publisher(body: unknown): Promise<string> {
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === "/v1/federation" ? 200 : 404, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("learning the federation from its guardians", () => {
+  it("accepts it when k guardians publish the same one, even with one down", async () => {
+    const urls = [await publisher(published), await publisher(published), "http://127.0.0.1:9"];
+    expect(await fetchFederation(urls)).toEqual(published);
+  });
+
+  it("refuses a federation that fewer than k guardians vouch for", async () => {
+    const urls = [await publisher(published), "http://127.0.0.1:9"];
+    await expect(fetchFederation(urls)).rejects.toMatchObject({ code: "tooFewAnswers" });
+  });
+
+  it("refuses when one guardian publishes different keys (no key swap through one URL)", async () => {
+    const swapped = {
+      ...published,
+      members: [member(1), member(2), { ...member(3), custodyKey: `03${"4".repeat(64)}` }],
+    };
+    const urls = [await publisher(published), await publisher(published), await publisher(swapped)];
+    const error = await fetchFederation(urls).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FederationError);
+    expect(error).toMatchObject({ code: "disagreement" });
+  });
+
+  it("treats a malformed answer as no answer, and no URL as a configuration error", async () => {
+    const bad = { ...published, members: [{ ...member(1), custodyKey: "not hex" }] };
+    const urls = [await publisher(bad), await publisher(published)];
+    await expect(fetchFederation(urls)).rejects.toMatchObject({ code: "tooFewAnswers" });
+    await expect(fetchFederation([" "])).rejects.toMatchObject({ code: "noGuardians" });
   });
 });

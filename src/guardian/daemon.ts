@@ -233,6 +233,21 @@ export async function startGuardian(
       handler: () => ({ ok: follower.lastError === null, guardian: me.name }),
     },
     {
+      // What a client needs to join: custody keys for vault scripts, oracle keys for attestations, and
+      // where the protocol's history starts. Keys rotated by governance are in the chain itself.
+      method: "GET",
+      path: "/v1/federation",
+      handler: () => ({
+        network,
+        threshold: config.federation.threshold,
+        csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+        members: config.federation.members,
+        oracleThreshold: configuredOracles.threshold,
+        startHeight: config.startHeight,
+        params: config.params ?? {},
+      }),
+    },
+    {
       method: "GET",
       path: "/v1/status",
       handler: () => ({

@@ -7,8 +7,11 @@ export {
   type CosignOutcome,
   collectCosignatures,
   cosignFinalizeBroadcast,
+  FederationError,
+  fetchFederation,
   type GuardianAnswer,
   type GuardianEndpoint,
+  type PublishedFederation,
   QuorumError,
 } from "./client.ts";
 export type { CosignResult, RefusalCode } from "./cosign.ts";

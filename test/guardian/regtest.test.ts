@@ -509,6 +509,14 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
     expect(status.chain.lag).toBe(0);
     expect(status.chain.stateRoot).toBe(g(0).chain.root());
     expect(status.custodySet.threshold).toBe(2);
+    const federation = await get("/v1/federation");
+    expect(federation).toMatchObject({
+      network: "regtest",
+      threshold: 2,
+      oracleThreshold: 2,
+      startHeight: 1,
+      members: fed.federation.members,
+    });
     const vaults = (await get("/v1/vaults")) as { total: number; vaults: { owner: string }[] };
     expect(vaults.total).toBe(2); // Alice and Bob; Carol liquidated, Dave closed
     const one = (await get(`/v1/vaults/${alice.address}`)) as {
