@@ -101,10 +101,14 @@ interface RunningService {
   exited: Promise<number | null>;
 }
 
-function startService(spec: ServiceSpec, log: (line: string) => void): Promise<RunningService> {
+function startService(
+  spec: ServiceSpec,
+  log: (line: string) => void,
+  env: Record<string, string>,
+): Promise<RunningService> {
   const child = spawn(process.execPath, ["--import", "tsx", spec.entry], {
     cwd: ROOT,
-    env: { ...process.env, ...spec.env },
+    env: { ...process.env, ...env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -161,6 +165,15 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   try {
     await buildApp(options.quiet);
+    // Served first, so the services learn the app's real origin (CORS) even when the port moved.
+    server = await serveApp(port, options.strictPort ?? false);
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error("vite preview is not listening");
+    const env = {
+      PORT: new URL(url).port,
+      // Blocks follow broadcasts on their own, as on a real chain (users and e2e tests see pending → confirmed).
+      DEVNET_AUTOMINE_MS: process.env.DEVNET_AUTOMINE_MS ?? "1500",
+    };
     if (options.services ?? true) {
       for (const spec of SERVICES) {
         if (!existsSync(join(ROOT, spec.entry))) {
@@ -168,12 +181,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           continue;
         }
         log(`[stack] starting ${spec.name} (${spec.description})`);
-        running.push(await startService(spec, log));
+        running.push(await startService(spec, log, env));
       }
     }
-    server = await serveApp(port, options.strictPort ?? false);
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error("vite preview is not listening");
     return { url, close };
   } catch (error) {
     await close();

@@ -1,5 +1,6 @@
 /**
- * Starts the local regtest chain and its Esplora API: `tsx src/devnet/main.ts [--port 18443]`.
+ * Starts the local regtest chain and its Esplora API:
+ * `tsx src/devnet/main.ts [--port 18443] [--automine-ms 1500]` (or DEVNET_PORT, DEVNET_AUTOMINE_MS).
  * Prints one JSON line ({"devnet": url, ...}) when ready so a parent process can read the URL.
  */
 import { pathToFileURL } from "node:url";
@@ -16,7 +17,12 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const port = Number(arg("port") ?? process.env.DEVNET_PORT ?? 18443);
   const origins = arg("cors")?.split(",");
-  const devnet = await startDevnet({ port, ...(origins ? { corsOrigins: origins } : {}) });
+  const automineMs = Number(arg("automine-ms") ?? process.env.DEVNET_AUTOMINE_MS ?? 0);
+  const devnet = await startDevnet({
+    port,
+    ...(origins ? { corsOrigins: origins } : {}),
+    ...(automineMs > 0 ? { automineMs } : {}),
+  });
   process.stdout.write(
     `${JSON.stringify({ devnet: devnet.url, height: devnet.chain.height, faucet: devnet.chain.faucetAddress })}\n`,
   );

@@ -41,6 +41,8 @@ function around(price: string, source: SourceId): string {
   return formatDecimal(v - (v % 10n ** 16n)); // two decimals, as the venues print USD
 }
 
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
 export async function startPriceFeed(
   opts: { port?: number; host?: string; price?: string; now?: () => number } = {},
 ): Promise<PriceFeed> {
@@ -52,6 +54,18 @@ export async function startPriceFeed(
   };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://feed");
+    // The app reads the feed from the browser: any loopback origin may (dev only, like the devnet).
+    const origin = req.headers.origin;
+    if (origin && LOOPBACK_ORIGIN.test(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "origin");
+    }
+    if (req.method === "OPTIONS") {
+      res.setHeader("access-control-allow-methods", "GET, POST");
+      res.setHeader("access-control-allow-headers", "content-type");
+      res.writeHead(204);
+      return res.end();
+    }
     const reply = (status: number, value: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));

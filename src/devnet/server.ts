@@ -15,6 +15,11 @@ export interface DevnetOptions extends ChainOptions {
   host?: string;
   /** Origins allowed by CORS; default: any http://localhost or http://127.0.0.1 origin. */
   corsOrigins?: string[];
+  /**
+   * Mine a block whenever transactions have waited this long in the mempool (ms), so pending →
+   * confirmed happens on its own as on a real chain. Off by default: tests mine when they choose.
+   */
+  automineMs?: number;
 }
 
 export interface Devnet {
@@ -286,6 +291,19 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let mining = false;
+  const automine = opts.automineMs
+    ? setInterval(() => {
+        if (mining || chain.node.mempool.getSnapshot().length === 0) return;
+        mining = true;
+        chain
+          .mine(1)
+          .catch(() => undefined) // a failed round is retried on the next tick
+          .finally(() => {
+            mining = false;
+          });
+      }, opts.automineMs)
+    : undefined;
   return {
     url: `http://${host}:${port}`,
     port,
@@ -293,6 +311,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     faucet: (address, sats) => chain.faucet(address, sats),
     mine: (blocks = 1, address) => chain.mine(blocks, address ? toScript(address) : undefined),
     close: async () => {
+      clearInterval(automine);
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections?.();
       await chain.close();

@@ -8,17 +8,28 @@ import { useEffect, useMemo } from "react";
 import type { PriceReading } from "../../oracle/aggregate.ts";
 import { PriceHistory } from "../../oracle/history.ts";
 import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
-import type { SourceId } from "../../oracle/types.ts";
+import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
 import { type Settings, useSettings } from "../state/settings-store.ts";
 import { keyOf, queryKeys } from "./keys.ts";
 
-export function oracleSettingsFrom(priceSources: Settings["priceSources"]): OracleSettings {
+/** The local dev price feed `npm start` runs (src/devnet/pricefeed.ts): regtest's default source. */
+export const DEV_PRICE_FEED_URL = "http://127.0.0.1:18480";
+
+export function oracleSettingsFrom(
+  priceSources: Settings["priceSources"],
+  network: Settings["network"] = "mainnet",
+): OracleSettings {
   const sources: OracleSettings["sources"] = {};
+  if (network === "regtest") {
+    // A regtest chain has no market: its price comes from the local feed unless Settings say otherwise.
+    for (const id of SOURCE_IDS) sources[id] = { baseUrl: `${DEV_PRICE_FEED_URL}/${id}`, transport: "rest" };
+  }
   for (const [id, s] of Object.entries(priceSources) as [
     SourceId,
     NonNullable<Settings["priceSources"][SourceId]>,
   ][]) {
     sources[id] = {
+      ...sources[id],
       enabled: s.enabled,
       ...(s.baseUrl.trim() ? { baseUrl: s.baseUrl.trim() } : {}),
       ...(s.streamUrl.trim() ? { streamUrl: s.streamUrl.trim() } : {}),
@@ -37,10 +48,11 @@ export interface PriceFeed {
 /** One oracle per source configuration, its streams started while mounted. */
 export function usePriceFeed(): PriceFeed {
   const priceSources = useSettings((s) => s.priceSources);
+  const network = useSettings((s) => s.network);
   const feed = useMemo<PriceFeed>(() => {
     const history = new PriceHistory({ capacity: 2_880 });
     try {
-      const oracle = new PriceOracle(oracleSettingsFrom(priceSources), {
+      const oracle = new PriceOracle(oracleSettingsFrom(priceSources, network), {
         history,
         ...(typeof WebSocket === "function" ? { WebSocket: WebSocket as never } : {}),
       });
@@ -48,7 +60,7 @@ export function usePriceFeed(): PriceFeed {
     } catch (error) {
       return { oracle: null, history, setupError: (error as Error).message };
     }
-  }, [priceSources]);
+  }, [priceSources, network]);
   useEffect(() => {
     feed.oracle?.startStreams();
     return () => feed.oracle?.close();
@@ -58,8 +70,9 @@ export function usePriceFeed(): PriceFeed {
 
 export function usePriceReading(feed: PriceFeed) {
   const priceSources = useSettings((s) => s.priceSources);
+  const network = useSettings((s) => s.network);
   return useQuery({
-    queryKey: queryKeys.prices.reading(keyOf(priceSources)),
+    queryKey: queryKeys.prices.reading(keyOf({ network, priceSources })),
     queryFn: async (): Promise<PriceReading> => {
       if (!feed.oracle) throw new Error(feed.setupError ?? "The price sources are not configured.");
       return feed.oracle.readPrice();
