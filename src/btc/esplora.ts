@@ -190,6 +190,10 @@ export class EsploraClient {
   addressUtxos(address: string): Promise<EsploraUtxo[]> {
     return this.json(`/address/${address}/utxo`);
   }
+  /** The address's transactions, newest first (mempool, then the last 25 confirmed). */
+  addressTxs(address: string): Promise<EsploraTx[]> {
+    return this.json(`/address/${address}/txs`);
+  }
   tx(txid: string): Promise<EsploraTx> {
     return this.json(`/tx/${txid}`);
   }

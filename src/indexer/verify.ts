@@ -30,7 +30,7 @@ import { attestationHash, operationHash } from "../zk/hash.ts";
 import { type VerificationKey, verifyProof } from "../zk/verifier.ts";
 
 /** Operations valued at a price: they must carry an attestation of the state's price (setPrice: of its own). */
-const PRICED = new Set<Operation["type"]>([
+export const PRICED: ReadonlySet<Operation["type"]> = new Set<Operation["type"]>([
   "setPrice",
   "openVault",
   "adjustVault",

@@ -1,20 +1,34 @@
 /**
  * The review step of every transaction: the real PSBT the wallet would sign, decoded (inputs,
- * outputs, fee at the chosen rate, RBF, the spell), then the steps that follow — price attestation,
- * proof, wallet signature, guardian co-signature, broadcast, confirmation — each shown as it runs.
- * A step that cannot run stops the flow with a sentence saying why and what to do; nothing is left
- * signed, locked or half-sent.
+ * outputs, fee at the chosen rate, RBF, the spell), built from the engine's own events for the
+ * operation and the custody coins on chain; then the steps of `tx/flow.ts` — price attestation, price
+ * update, proof, final PSBT, wallet signature, guardian co-signatures, broadcast, confirmation by the
+ * app's engine — each shown as it runs. A step that fails stops the flow with a sentence saying why
+ * and what to do; nothing is left signed, locked or half-sent.
  */
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { FeePresets } from "../../btc/fees.ts";
 import type { WalletAccount } from "../../btc/psbt.ts";
+import { outpoint } from "../../btc/utxo.ts";
+import { PRICED } from "../../indexer/verify.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
-import type { Operation } from "../../protocol/index.ts";
+import { deserializeState, type Operation } from "../../protocol/index.ts";
+import { useEngine } from "../engine/EngineProvider.tsx";
 import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
-import { useFeePresets, useWalletCoins } from "../queries/chain.ts";
-import { type FeePreset, useSettings } from "../state/settings-store.ts";
+import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
+import { keyOf, queryKeys } from "../queries/keys.ts";
+import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
+import { appProver, appTracker } from "../tx/app.ts";
 import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
-import { fetchAttestation } from "../tx/guardians.ts";
+import {
+  engineEvents,
+  gatherCustody,
+  runFlow,
+  type Step,
+  type StepState,
+  zkOperationOf,
+} from "../tx/flow.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 
 const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
@@ -24,14 +38,6 @@ const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
   { id: "economy", label: "Economy", eta: "a day or more" },
 ];
 
-type StepState = "waiting" | "running" | "done" | "failed" | "skipped";
-interface Step {
-  id: string;
-  label: string;
-  state: StepState;
-  detail?: string;
-}
-
 interface TransactionReviewProps {
   title: string;
   op: Operation;
@@ -40,39 +46,120 @@ interface TransactionReviewProps {
   onCancel: () => void;
 }
 
+type DraftOutcome = { ok: true; draft: TxDraft } | { ok: false; message: string };
+
 export function TransactionReview({ title, op, price, onCancel }: TransactionReviewProps) {
   const addresses = useWalletStore((s) => s.addresses);
+  const wallet = useWalletStore((s) => s.wallet);
   const network = useSettings((s) => s.network);
   const guardians = useSettings((s) => s.guardians);
   const defaultPreset = useSettings((s) => s.feePreset);
+  const esploraUrl = useEsploraUrl();
+  const engine = useEngine();
+  const queryClient = useQueryClient();
   const coins = useWalletCoins(addresses?.payment.address);
   const fees = useFeePresets();
   const [preset, setPreset] = useState<FeePreset | "custom">(defaultPreset);
   const [custom, setCustom] = useState("");
   const [steps, setSteps] = useState<Step[] | null>(null);
+  const [sent, setSent] = useState<{ txid: string; height: number } | null>(null);
 
-  const feeRate = rateFor(preset, custom, fees.data);
-  const draft = useMemo((): { ok: true; draft: TxDraft } | { ok: false; message: string } | null => {
-    if (!addresses || !coins.data || feeRate === null) return null;
-    const wallet: WalletAccount = {
+  const account = useMemo((): WalletAccount | null => {
+    if (!addresses) return null;
+    return {
       address: addresses.payment.address,
       publicKey: addresses.payment.publicKey,
       type: addresses.payment.type,
     };
+  }, [addresses]);
+
+  // The engine's events for the operation on its current state, and the custody coins they move.
+  const context = useQuery({
+    queryKey: [
+      ...queryKeys.engine.all,
+      "txContext",
+      keyOf(op),
+      esploraUrl,
+      keyOf(guardians),
+      account?.address ?? "",
+    ],
+    queryFn: async () => {
+      const snap = await engine.snapshot();
+      const state = deserializeState(snap.state);
+      const events = engineEvents(state, op, state.g.time);
+      if (!events.ok) return { ok: false as const, message: events.message };
+      try {
+        const custody = await gatherCustody(op, events.events, {
+          esplora: esploraClient(esploraUrl),
+          network,
+          guardians,
+          account: account!,
+        });
+        return { ok: true as const, events: events.events, custody };
+      } catch (error) {
+        return { ok: false as const, message: (error as Error).message };
+      }
+    },
+    enabled: account !== null,
+    staleTime: Number.POSITIVE_INFINITY,
+    retry: 0,
+  });
+
+  const feeRate = rateFor(preset, custom, fees.data);
+  const draft = useMemo((): DraftOutcome | null => {
+    if (!account || !coins.data || feeRate === null || !context.data) return null;
+    if (!context.data.ok) return { ok: false, message: context.data.message };
     try {
-      return { ok: true, draft: makeDraft({ op, network, wallet, coins: coins.data, feeRate, guardians }) };
+      return {
+        ok: true,
+        draft: makeDraft({
+          op,
+          network,
+          wallet: account,
+          coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
+          feeRate,
+          guardians,
+          events: context.data.events,
+          custody: context.data.custody,
+        }),
+      };
     } catch (error) {
       if (error instanceof DraftError) return { ok: false, message: error.message };
       return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
     }
-  }, [addresses, coins.data, feeRate, op, network, guardians]);
+  }, [account, coins.data, feeRate, op, network, guardians, context.data]);
+
+  const start = async () => {
+    if (!wallet || !account || feeRate === null || !draft?.ok) return;
+    setSent(null);
+    const result = await runFlow(
+      {
+        op,
+        network,
+        wallet,
+        account,
+        guardians,
+        feeRate,
+        esplora: esploraClient(esploraUrl),
+        engine,
+        prover: appProver(),
+        tracker: appTracker,
+        spendsCustody: draft.draft.built.guardianInputs.length > 0,
+      },
+      setSteps,
+    );
+    // Every screen reads the new state (or the unlocked coins after a failure).
+    await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
+    await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
+    if (result.ok) setSent({ txid: result.txid, height: result.height });
+  };
 
   return (
     <section className="card review" aria-labelledby="review-title" data-testid="review">
       <header className="review-header">
         <h2 id="review-title">Review: {title}</h2>
         <button type="button" className="button button-ghost" onClick={onCancel} disabled={isRunning(steps)}>
-          Back to the form
+          {sent ? "Done" : "Back to the form"}
         </button>
       </header>
       {!addresses ? (
@@ -82,39 +169,61 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
           Your wallet's coins could not be read from the Esplora API ({(coins.error as Error).message}). Check
           the Esplora URL in Settings, then try again.
         </p>
-      ) : !coins.data ? (
+      ) : !coins.data || (context.isLoading && !steps) ? (
         <p className="loading" role="status">
-          Reading your wallet's coins…
+          Reading your wallet's coins and the engine's state…
+        </p>
+      ) : context.isError ? (
+        <p className="notice notice-danger" role="alert" data-testid="draft-error">
+          The engine's state could not be read ({(context.error as Error).message}). Reload the page, then try
+          again.
         </p>
       ) : (
         <>
-          <FeeChoice
-            preset={preset}
-            setPreset={setPreset}
-            custom={custom}
-            setCustom={setCustom}
-            presets={fees.data}
-            failed={fees.isError}
-          />
-          {draft === null ? null : !draft.ok ? (
+          {steps ? null : (
+            <FeeChoice
+              preset={preset}
+              setPreset={setPreset}
+              custom={custom}
+              setCustom={setCustom}
+              presets={fees.data}
+              failed={fees.isError}
+            />
+          )}
+          {draft === null && !steps ? null : draft && !draft.ok && !steps ? (
             <p className="notice notice-danger" role="alert" data-testid="draft-error">
               {draft.message}
             </p>
           ) : (
             <>
-              <PsbtPreview draft={draft.draft} price={price} />
+              {draft?.ok && !steps ? <PsbtPreview draft={draft.draft} price={price} op={op} /> : null}
               {steps ? <StepList steps={steps} /> : null}
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-primary"
-                  disabled={isRunning(steps)}
-                  data-testid="sign-and-send"
-                  onClick={() => void runFlow(guardians, price, setSteps)}
+              {sent ? (
+                <div
+                  className="notice notice-ok"
+                  role="status"
+                  data-testid="tx-confirmed"
+                  data-txid={sent.txid}
                 >
-                  {steps ? "Try again" : "Sign and send"}
-                </button>
-              </div>
+                  <strong>Confirmed in block {formatCount(BigInt(sent.height))}.</strong> Transaction{" "}
+                  <a href={explorerTxUrl(network, esploraUrl, sent.txid)} target="_blank" rel="noreferrer">
+                    <code>{shortHex(sent.txid, 10)}</code>
+                  </a>{" "}
+                  — every screen now shows the new state.
+                </div>
+              ) : (
+                <div className="actions">
+                  <button
+                    type="button"
+                    className="button button-primary"
+                    disabled={isRunning(steps) || !draft?.ok || !wallet}
+                    data-testid="sign-and-send"
+                    onClick={() => void start()}
+                  >
+                    {steps ? "Try again" : "Sign and send"}
+                  </button>
+                </div>
+              )}
             </>
           )}
         </>
@@ -217,7 +326,7 @@ const OUTPUT_KIND: Record<string, string> = {
 
 const sats = (n: bigint) => `${formatCount(n)} sats`;
 
-function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
+function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: Operation }) {
   const { summary, built, spell } = draft;
   const feeUsd = (summary.fee * SATOSHI * price) / 10n ** 18n;
   return (
@@ -309,12 +418,18 @@ function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
             <dd>
               {spell.attestation.length
                 ? `${spell.attestation.length} bytes`
-                : "attached by the guardians in the next step"}
+                : PRICED.has(op.type)
+                  ? "the guardians' latest, attached in the next step"
+                  : "none needed"}
             </dd>
           </div>
           <div>
             <dt>Proof</dt>
-            <dd>128-byte Groth16 proof, made in your browser in the next step</dd>
+            <dd>
+              {zkOperationOf(op)
+                ? "128-byte Groth16 proof, made in your browser in the next step"
+                : "none needed (this operation has no circuit)"}
+            </dd>
           </div>
         </dl>
       ) : (
@@ -322,63 +437,6 @@ function PsbtPreview({ draft, price }: { draft: TxDraft; price: bigint }) {
       )}
     </div>
   );
-}
-
-const STEPS: { id: string; label: string }[] = [
-  { id: "attestation", label: "Price attestation from the guardians" },
-  { id: "proof", label: "Proof (witness, then Groth16 proving in your browser)" },
-  { id: "sign", label: "Your wallet's signature" },
-  { id: "cosign", label: "Guardian co-signatures" },
-  { id: "broadcast", label: "Broadcast" },
-  { id: "confirm", label: "Confirmation" },
-];
-
-/**
- * Runs the steps after the review as far as today's parts allow, reporting each as it goes. It stops
- * at the first step that cannot run, before anything is signed: nothing is locked or sent.
- */
-async function runFlow(
-  guardians: { urls: string[]; threshold: number },
-  enginePrice: bigint,
-  report: (steps: Step[]) => void,
-): Promise<void> {
-  const steps: Step[] = STEPS.map((s) => ({ ...s, state: "waiting" }));
-  const set = (id: string, state: StepState, detail?: string) => {
-    const i = steps.findIndex((s) => s.id === id);
-    steps[i] = { ...steps[i]!, state, ...(detail ? { detail } : {}) };
-    report([...steps]);
-  };
-  const stopAfter = (id: string) => {
-    for (const s of steps.slice(steps.findIndex((x) => x.id === id) + 1)) set(s.id, "skipped");
-  };
-  set("attestation", "running");
-  const attestation = await fetchAttestation(guardians.urls, guardians.threshold);
-  if (!attestation.ok) {
-    set("attestation", "failed", attestation.reason);
-    stopAfter("attestation");
-    return;
-  }
-  const a = attestation.answer;
-  set(
-    "attestation",
-    "done",
-    `${formatUsd(a.price)} signed by ${a.signers} guardians (${new Date(a.timestamp * 1000).toLocaleTimeString()}, from ${a.guardian}).`,
-  );
-  set("proof", "running");
-  if (a.price !== enginePrice) {
-    set(
-      "proof",
-      "failed",
-      `The guardians attest ${formatUsd(a.price)} but the engine's state is at ${formatUsd(enginePrice)}. Proofs are made at the state's price, so the new price must first be applied on chain, which the app does once chain sync (the data layer) is connected. Nothing was signed or sent.`,
-    );
-  } else {
-    set(
-      "proof",
-      "failed",
-      "Proving this operation in the browser is not connected to the app yet (the prover needs the synced state's witness). Nothing was signed or sent.",
-    );
-  }
-  stopAfter("proof");
 }
 
 const STEP_MARK: Record<StepState, string> = {
@@ -399,7 +457,17 @@ function StepList({ steps }: { steps: Step[] }) {
             <span className="step-mark" aria-hidden="true">
               {STEP_MARK[s.state]}
             </span>
-            <span>{s.label}</span>
+            <span className="step-body">
+              <span>{s.label}</span>
+              {s.detail && s.state !== "failed" ? (
+                <span className="step-detail muted small">{s.detail}</span>
+              ) : null}
+              {s.progress && s.state === "running" ? (
+                <progress className="step-progress" value={s.progress.value} max={s.progress.max}>
+                  {Math.round((100 * s.progress.value) / s.progress.max)}%
+                </progress>
+              ) : null}
+            </span>
             <span className="visually-hidden">: {s.state}</span>
           </li>
         ))}

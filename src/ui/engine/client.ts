@@ -16,8 +16,16 @@ import type {
   EngineSummary,
 } from "../../../workers/engine.worker.ts";
 import type { GovernanceOverview } from "../../governance/index.ts";
-import type { AccountId, Operation } from "../../protocol/index.ts";
-import type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from "../../storage/index.ts";
+import type { AccountId, Operation, SerializedState } from "../../protocol/index.ts";
+import type {
+  BackupHeader,
+  BackupInfo,
+  EventPage,
+  EventQuery,
+  EventStats,
+  RejectedRecord,
+  SpellRecord,
+} from "../../storage/index.ts";
 import type { AccountPosition, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
@@ -61,6 +69,13 @@ export interface EngineClient {
   getBackup(id: string): Promise<Uint8Array | undefined>;
   /** Live notices (new blocks, reorgs, status); returns an unsubscribe function. */
   subscribe(fn: (notice: DataNotice) => void): Promise<() => void>;
+  /** The engine worker's canonical state (what proofs are made against). */
+  snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
+  /** Applied and refused spells by height (each carries its txid). */
+  spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]>;
+  rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]>;
+  /** Shows a broadcast spell of this user as pending until it confirms. */
+  trackPending(txid: string): Promise<void>;
   /** Reloads the preview copy from the engine's state (after a new block or a restore). */
   refresh(): void;
   /** Stops the workers; later calls reject. */
@@ -134,6 +149,10 @@ export function createEngineClient(): EngineClient {
       const unsubscribe = await remote.subscribe(Comlink.proxy(fn));
       return () => void unsubscribe();
     },
+    snapshot: () => remote.snapshot(),
+    spells: (range) => remote.spells(range),
+    rejected: (range) => remote.rejected(range),
+    trackPending: (txid) => remote.trackPending(txid),
     refresh: () => {
       agreed = undefined;
     },

@@ -37,25 +37,36 @@ export interface WalletCoin {
   rawTx?: string;
 }
 
+/** An address's coins, with each funding transaction's hex. */
+export async function fetchWalletCoins(client: EsploraClient, address: string): Promise<WalletCoin[]> {
+  const utxos = await client.addressUtxos(address);
+  return Promise.all(
+    utxos.map(async (u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      value: BigInt(u.value),
+      confirmed: u.status.confirmed,
+      ...(u.status.block_height !== undefined ? { height: u.status.block_height } : {}),
+      rawTx: await client.txHex(u.txid),
+    })),
+  );
+}
+
+/** A coin as the builders' `walletUtxo` takes it. */
+export const walletCoinUtxo = (c: WalletCoin) => ({
+  txid: c.txid,
+  vout: c.vout,
+  value: c.value,
+  ...(c.height !== undefined ? { height: c.height } : {}),
+  ...(c.rawTx ? { rawTx: c.rawTx } : {}),
+});
+
 /** The wallet address's coins, with each funding transaction's hex. */
 export function useWalletCoins(address: string | undefined) {
   const url = useEsploraUrl();
   return useQuery({
     queryKey: queryKeys.chain.utxos(url, address ?? ""),
-    queryFn: async (): Promise<WalletCoin[]> => {
-      const client = esploraClient(url);
-      const utxos = await client.addressUtxos(address!);
-      return Promise.all(
-        utxos.map(async (u) => ({
-          txid: u.txid,
-          vout: u.vout,
-          value: BigInt(u.value),
-          confirmed: u.status.confirmed,
-          ...(u.status.block_height !== undefined ? { height: u.status.block_height } : {}),
-          rawTx: await client.txHex(u.txid),
-        })),
-      );
-    },
+    queryFn: () => fetchWalletCoins(esploraClient(url), address!),
     enabled: Boolean(address),
     refetchInterval: 20_000,
     retry: 0,

@@ -1,29 +1,47 @@
 /**
- * Turns an engine operation into the Bitcoin transaction the wallet would sign (src/btc builders)
- * and its preview (`summarizePsbt`): inputs, outputs, fee and the decoded spell. Nothing is locked
- * or signed here; `signWithLocks` does that later, in the signing step.
+ * Turns an engine operation into the Bitcoin transaction the wallet signs (src/btc builders) and its
+ * preview (`summarizePsbt`): inputs, outputs, fee and the decoded spell. Custody amounts come from the
+ * engine's own events for the operation (what the guardians check the PSBT against, src/guardian/
+ * cosign.ts), custody coins from the chain (`vault-coins.ts`). Nothing is locked or signed here;
+ * `signWithLocks` does that later, in the signing step.
  */
 import { BtcInputError, InsufficientFundsError, PsbtError } from "../../btc/errors.ts";
 import type { BtcNetworkName } from "../../btc/network.ts";
+import { addressToScript } from "../../btc/network.ts";
 import {
   type BuiltPsbt,
+  buildClaimGains,
+  buildClose,
   buildLedgerOp,
+  buildLiquidation,
+  buildSpellPsbt,
   buildVaultFunding,
+  buildWithdraw,
+  type PlannedOutput,
+  type ProtocolInput,
   type PsbtSummary,
   summarizePsbt,
   type WalletAccount,
   walletUtxo,
 } from "../../btc/psbt.ts";
-import { fromHex, type GuardianSet, type VaultDescriptor, vaultDescriptor } from "../../btc/scripts.ts";
+import {
+  fromHex,
+  type GuardianSet,
+  type PoolDescriptor,
+  poolDescriptor,
+  type VaultDescriptor,
+  vaultDescriptor,
+} from "../../btc/scripts.ts";
 import { emptyProof, fromOperation, SPELL_VERSION, type Spell } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
-import type { Operation } from "../../protocol/index.ts";
+import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
 import type { WalletCoin } from "../queries/chain.ts";
 import type { GuardianSettings } from "../state/settings-store.ts";
 
 export interface TxDraft {
   built: BuiltPsbt;
   summary: PsbtSummary;
+  /** The user's vault when the transaction funds it (open, deposit). */
   vault: VaultDescriptor | null;
   spell: Spell;
 }
@@ -32,6 +50,21 @@ export interface TxDraft {
 export class DraftError extends Error {
   override readonly name = "DraftError";
 }
+
+/** A vault whose coins the transaction spends. */
+export interface CustodyVault {
+  owner: string;
+  descriptor: VaultDescriptor;
+  utxos: ProtocolInput["utxo"][];
+}
+
+/** The custody coins a transaction spends (found by `vault-coins.ts`). */
+export interface Custody {
+  vaults: CustodyVault[];
+  pool: { descriptor: PoolDescriptor; utxos: ProtocolInput["utxo"][] } | null;
+}
+
+export const NO_CUSTODY: Custody = { vaults: [], pool: null };
 
 /** The federation from Settings, checked: k of n compressed keys. */
 export function guardianSetFrom(settings: GuardianSettings): GuardianSet {
@@ -55,33 +88,64 @@ export function guardianSetFrom(settings: GuardianSettings): GuardianSet {
   }
 }
 
-/** Operations whose transaction today's parts can build (the rest need the indexer's vault coins). */
+/** Operations the app can send; the rest are refused before anything is built. */
 export function draftSupport(op: Operation): { ok: true } | { ok: false; reason: string } {
   switch (op.type) {
-    case "openVault":
-    case "poolDeposit":
-    case "poolWithdraw":
-      return { ok: true };
+    case "setBaseRate":
+      return { ok: false, reason: "setBaseRate exists only in test scenarios; it has no spell." };
+    case "veto":
+      return {
+        ok: false,
+        reason: "A veto is signed by a guardian's key, not sent from a wallet: guardians use the zkusd CLI.",
+      };
     case "adjustVault":
-      return op.withdrawCollateral
+      return op.depositCollateral && op.withdrawCollateral
         ? {
             ok: false,
             reason:
-              "Withdrawing collateral spends your vault's coin, which the chain indexer locates; the indexer is not connected yet.",
+              "A single transaction cannot both deposit and withdraw collateral: do one, then the other.",
           }
         : { ok: true };
-    case "closeVault":
-      return {
-        ok: false,
-        reason:
-          "Closing spends your vault's coin, which the chain indexer locates; the indexer is not connected yet.",
-      };
     default:
-      return {
-        ok: false,
-        reason:
-          "This operation moves vault or pool coins, which the chain indexer and the guardians provide; they are not connected yet.",
-      };
+      return { ok: true };
+  }
+}
+
+const eventsOf = <T extends ProtocolEvent["type"]>(events: ProtocolEvent[], type: T) =>
+  events.filter((e): e is Extract<ProtocolEvent, { type: T }> => e.type === type);
+
+/** BTC the guardian pool pays the actor for `op` (stability-pool gains, surplus), in sats. */
+function poolPayout(events: ProtocolEvent[]): bigint {
+  return [...eventsOf(events, "GainsClaimed"), ...eventsOf(events, "SurplusClaimed")].reduce(
+    (a, e) => a + e.paidSats,
+    0n,
+  );
+}
+
+/**
+ * Which custody coins `op` spends, from the engine's events for it: vault owners whose coins move,
+ * and whether the pool pays out.
+ */
+export function custodyNeeds(op: Operation, events: ProtocolEvent[]): { owners: string[]; pool: boolean } {
+  switch (op.type) {
+    case "adjustVault":
+      return { owners: op.withdrawCollateral ? [op.owner] : [], pool: false };
+    case "closeVault":
+      return { owners: [op.owner], pool: false };
+    case "liquidate":
+    case "liquidateBatch":
+    case "liquidateList":
+      return { owners: eventsOf(events, "VaultLiquidated").map((e) => e.owner), pool: false };
+    case "redeem":
+      return { owners: eventsOf(events, "VaultRedeemed").map((e) => e.owner), pool: false };
+    case "poolDeposit":
+    case "poolWithdraw":
+    case "claimGains":
+    case "claimSurplus":
+    case "claimGainsToVault":
+      return { owners: [], pool: poolPayout(events) > 0n };
+    default:
+      return { owners: [], pool: false };
   }
 }
 
@@ -95,23 +159,163 @@ function satsOf(amount: bigint): bigint {
   return amount / SATOSHI;
 }
 
-export function makeDraft(input: {
+export interface DraftInput {
   op: Operation;
   network: BtcNetworkName;
   wallet: WalletAccount;
+  /** The wallet's spendable (unlocked) coins. */
   coins: WalletCoin[];
   feeRate: number;
   guardians: GuardianSettings;
-}): TxDraft {
+  /** The engine's events for `op` on the current state (amounts the guardians check). */
+  events: ProtocolEvent[];
+  custody: Custody;
+  /** The final spell's attestation and proof; empty in the review (their sizes are fixed). */
+  attestation?: Uint8Array;
+  proof?: Uint8Array;
+}
+
+function vaultOf(custody: Custody, owner: string): CustodyVault {
+  const v = custody.vaults.find((x) => x.owner === owner);
+  if (!v) throw new DraftError(`The coins of the vault of ${owner} were not found on chain.`);
+  return v;
+}
+
+/** The PSBT for `input.op`, per operation as in test/guardian/regtest.test.ts. */
+function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLedgerOp>[0]) {
+  const { op, events, custody } = input;
+  let vault: VaultDescriptor | null = null;
+  const guardians = () => guardianSetFrom(input.guardians);
+  switch (op.type) {
+    case "openVault":
+    case "adjustVault": {
+      const deposit = op.type === "openVault" ? op.collateral : (op.depositCollateral ?? 0n);
+      if (deposit > 0n) {
+        vault = vaultDescriptor({ owner: input.wallet.publicKey, guardians: guardians() });
+        return { vault, built: buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) }) };
+      }
+      if (op.type === "adjustVault" && op.withdrawCollateral) {
+        const w = eventsOf(events, "CollateralWithdrawn")[0];
+        if (!w) throw new DraftError("The engine withdraws no collateral for this adjustment.");
+        const own = vaultOf(custody, op.owner);
+        return {
+          vault,
+          built: buildWithdraw(opts, {
+            spell,
+            vault: own.descriptor,
+            vaultUtxos: own.utxos,
+            amountSats: w.paidSats,
+          }),
+        };
+      }
+      return { vault, built: buildLedgerOp(opts, { spell }) };
+    }
+    case "closeVault": {
+      const own = vaultOf(custody, op.owner);
+      return { vault, built: buildClose(opts, { spell, vault: own.descriptor, vaultUtxos: own.utxos }) };
+    }
+    case "liquidate":
+    case "liquidateBatch":
+    case "liquidateList": {
+      const liq = eventsOf(events, "Liquidation")[0];
+      if (!liq) throw new DraftError("The engine liquidates no vault with this operation.");
+      const owners = eventsOf(events, "VaultLiquidated").map((e) => e.owner);
+      return {
+        vault,
+        built: buildLiquidation(opts, {
+          spell,
+          vaults: owners.map((o) => {
+            const v = vaultOf(custody, o);
+            return { vault: v.descriptor, utxos: v.utxos };
+          }),
+          compensationSats: liq.paidSats,
+          pool: poolDescriptor(guardians()),
+        }),
+      };
+    }
+    case "redeem":
+      return { vault, built: buildRedemption(input, spell, opts) };
+    case "poolDeposit":
+    case "poolWithdraw":
+    case "claimGains":
+    case "claimSurplus":
+    case "claimGainsToVault": {
+      const paid = poolPayout(events);
+      if (paid === 0n) return { vault, built: buildLedgerOp(opts, { spell }) };
+      if (op.type === "claimGainsToVault") {
+        throw new DraftError(
+          "The guardians pay pool gains only to your wallet: claim them to your wallet instead of the vault.",
+        );
+      }
+      if (!custody.pool) throw new DraftError("The guardian pool's coins were not found on chain.");
+      return {
+        vault,
+        built: buildClaimGains(opts, {
+          spell,
+          pool: custody.pool.descriptor,
+          poolUtxos: custody.pool.utxos,
+          amountSats: paid,
+        }),
+      };
+    }
+    default:
+      return { vault, built: buildLedgerOp(opts, { spell }) };
+  }
+}
+
+/**
+ * Redemption (guardians alone): the redeemer gets each vault's redeemed collateral; the rest of a vault
+ * that stays open rolls back to it, and a vault the redemption closes leaves its surplus in the pool
+ * (what the guardians expect, src/guardian/cosign.ts).
+ */
+function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLedgerOp>[0]) {
+  const redeemed = eventsOf(input.events, "VaultRedeemed");
+  if (redeemed.length === 0) throw new DraftError("The engine redeems from no vault with this amount.");
+  const inputs: ProtocolInput[] = [];
+  const outputs: PlannedOutput[] = [];
+  let paid = 0n;
+  let toPool = 0n;
+  for (const r of redeemed) {
+    const v = vaultOf(input.custody, r.owner);
+    const held = v.utxos.reduce((a, u) => a + u.value, 0n);
+    const sats = r.collateral / SATOSHI; // rounds down: the protocol never pays more than it holds
+    if (sats > held) {
+      throw new DraftError(
+        `The vault of ${r.owner} holds ${held} sats on chain but the redemption takes ${sats}: wait for the chain to catch up, then try again.`,
+      );
+    }
+    inputs.push(...v.utxos.map((utxo) => ({ utxo, custody: v.descriptor, path: "guardians" as const })));
+    paid += sats;
+    if (held > sats) {
+      if (r.closed) toPool += held - sats;
+      else outputs.push({ script: v.descriptor.script, amount: held - sats, label: "vault" });
+    }
+  }
+  outputs.unshift({
+    script: addressToScript(input.wallet.address, input.network),
+    amount: paid,
+    label: "payout",
+  });
+  if (toPool > 0n) {
+    outputs.push({
+      script: poolDescriptor(guardianSetFrom(input.guardians)).script,
+      amount: toPool,
+      label: "pool",
+    });
+  }
+  return buildSpellPsbt(opts, { spell, protocolInputs: inputs, outputs });
+}
+
+export function makeDraft(input: DraftInput): TxDraft {
   const support = draftSupport(input.op);
   if (!support.ok) throw new DraftError(support.reason);
   const spell: Spell = {
     version: SPELL_VERSION,
     op: fromOperation(input.op).op,
-    // The attestation and the proof are attached in the next steps (guardians, prover); their sizes
-    // are fixed, so the fee shown here only grows by the attestation's bytes.
-    attestation: new Uint8Array(0),
-    proof: emptyProof(),
+    // The review has neither attestation nor proof yet; the flow rebuilds with both (fixed sizes, so
+    // the final fee grows only by their bytes).
+    attestation: input.attestation ?? new Uint8Array(0),
+    proof: input.proof ?? emptyProof(),
   };
   const opts = {
     network: input.network,
@@ -127,21 +331,9 @@ export function makeDraft(input: {
     ),
     feeRate: input.feeRate,
   };
-  let vault: VaultDescriptor | null = null;
-  let built: BuiltPsbt;
+  let result: { vault: VaultDescriptor | null; built: BuiltPsbt };
   try {
-    const deposit =
-      input.op.type === "openVault"
-        ? input.op.collateral
-        : input.op.type === "adjustVault"
-          ? (input.op.depositCollateral ?? 0n)
-          : 0n;
-    if (deposit > 0n) {
-      vault = vaultDescriptor({ owner: input.wallet.publicKey, guardians: guardianSetFrom(input.guardians) });
-      built = buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) });
-    } else {
-      built = buildLedgerOp(opts, { spell });
-    }
+    result = build(input, spell, opts);
   } catch (error) {
     if (error instanceof InsufficientFundsError) {
       throw new DraftError(
@@ -151,12 +343,23 @@ export function makeDraft(input: {
     if (error instanceof PsbtError && error.code === "dustOutput") {
       throw new DraftError(`The amount is too small for a Bitcoin output (${error.message}).`);
     }
-    if (error instanceof BtcInputError)
+    if (error instanceof PsbtError || error instanceof BtcInputError)
       throw new DraftError(`The transaction could not be built: ${error.message}.`);
     throw error;
   }
+  const { vault, built } = result;
+  // Label pool outputs (liquidation, redemption surplus) even when no pool coin is spent.
+  let pools: PoolDescriptor[] = input.custody.pool ? [input.custody.pool.descriptor] : [];
+  if (pools.length === 0 && input.guardians.keys.length > 0) {
+    try {
+      pools = [poolDescriptor(guardianSetFrom(input.guardians))];
+    } catch {
+      pools = []; // bad guardian settings only matter to ops that need them, which refused above
+    }
+  }
   const summary = summarizePsbt(built.psbt, input.network, {
-    vaults: vault ? [vault] : [],
+    vaults: [...(vault ? [vault] : []), ...input.custody.vaults.map((v) => v.descriptor)],
+    pools,
     wallet: [input.wallet.address],
     paths: built.vaultPaths,
   });

@@ -1,0 +1,555 @@
+/**
+ * The steps after the review, as in test/guardian/regtest.test.ts but from the browser: price
+ * attestation → price update (a setPrice spell when the attested price is not the state's) → proof →
+ * final PSBT → wallet signature → guardian co-signatures → broadcast → confirmation by the app's own
+ * engine. Each step reports as it runs; the first failure stops the flow with a plain sentence, and
+ * whatever was locked for a transaction that was not sent is unlocked (`signWithLocks` and
+ * `broadcastWithLocks` release their locks on failure).
+ */
+import type { EsploraClient } from "../../btc/esplora.ts";
+import { broadcastWithLocks, signWithLocks } from "../../btc/flow.ts";
+import type { BtcNetworkName } from "../../btc/network.ts";
+import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";
+import { poolDescriptor } from "../../btc/scripts.ts";
+import { emptyProof, SPELL_VERSION } from "../../btc/spell.ts";
+import { outpoint, type UtxoTracker } from "../../btc/utxo.ts";
+import type { BitcoinWallet } from "../../btc/wallet.ts";
+import { collectCosignatures, type GuardianAnswer } from "../../guardian/client.ts";
+import { circuitOf, PRICED } from "../../indexer/verify.ts";
+import { decodeAttestation } from "../../oracle/attestation-codec.ts";
+import {
+  apply,
+  cloneState,
+  deserializeState,
+  ERROR_MESSAGES,
+  type Operation,
+  type ProtocolEvent,
+  type SerializedState,
+  type State,
+} from "../../protocol/index.ts";
+import type { ProveContext, ProveProgress, ProveResult, ZkOperation } from "../../zk/index.ts";
+import { compressProof, proofFromJson } from "../../zk/proof.ts";
+import type { DataNotice } from "../engine/client.ts";
+import { formatBtc, formatCount, formatUsd } from "../format.ts";
+import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../queries/chain.ts";
+import type { GuardianSettings } from "../state/settings-store.ts";
+import { type Custody, custodyNeeds, DraftError, guardianSetFrom, makeDraft, type TxDraft } from "./draft.ts";
+import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
+import { custodyUtxos, vaultCoins } from "./vault-coins.ts";
+
+export type StepId =
+  | "attestation"
+  | "price"
+  | "proof"
+  | "build"
+  | "sign"
+  | "cosign"
+  | "broadcast"
+  | "confirm";
+export type StepState = "waiting" | "running" | "done" | "failed" | "skipped";
+export interface Step {
+  id: StepId;
+  label: string;
+  state: StepState;
+  detail?: string;
+  /** Proving: the phase reached, 0..3 (load, witness, prove, done), for a progress bar. */
+  progress?: { value: number; max: number };
+}
+
+const LABELS: Record<StepId, string> = {
+  attestation: "Price attestation from the guardians",
+  price: "On-chain price update",
+  proof: "Proof (witness, then Groth16 proving in your browser)",
+  build: "Final transaction",
+  sign: "Your wallet's signature",
+  cosign: "Guardian co-signatures",
+  broadcast: "Broadcast",
+  confirm: "Confirmation",
+};
+
+/**
+ * The steps `op` goes through: a priced operation needs an attestation (and may need a price update
+ * first), an operation with a circuit needs a proof, a transaction spending vault or pool coins needs
+ * the guardians' co-signatures.
+ */
+export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
+  const ids: StepId[] = [
+    ...(PRICED.has(op.type) ? (["attestation", "price"] as const) : []),
+    ...(circuitOf(op) ? (["proof"] as const) : []),
+    "build",
+    "sign",
+    ...(spendsCustody ? (["cosign"] as const) : []),
+    "broadcast",
+    "confirm",
+  ];
+  return ids.map((id) => ({ id, label: LABELS[id], state: "waiting" }));
+}
+
+/** The operation a circuit proves, from the engine operation (`circuitOf` decides which). */
+export function zkOperationOf(op: Operation): ZkOperation | null {
+  const c = circuitOf(op);
+  if (!c) return null;
+  if (op.type === "liquidate") return { type: "liquidate", owner: op.owner, liquidator: op.liquidator };
+  if (op.type !== "adjustVault") return null;
+  if (c.circuit === "mint") return { type: "mint", owner: op.owner, amount: c.amount, maxFee: c.maxFee };
+  if (c.circuit === "liquidate") return null;
+  return { type: c.circuit, owner: op.owner, amount: c.amount };
+}
+
+/** The engine's events for `op` on a copy of `state` at `time` (the next block), or its refusal in words. */
+export function engineEvents(
+  state: State,
+  op: Operation,
+  time: bigint,
+): { ok: true; events: ProtocolEvent[] } | { ok: false; message: string } {
+  const copy = cloneState(state);
+  const r = apply(copy, op, { height: state.height + 1n, time: time > state.g.time ? time : state.g.time });
+  if (r.ok) return { ok: true, events: r.events };
+  const sentence = ERROR_MESSAGES[r.error.code as keyof typeof ERROR_MESSAGES] ?? r.error.message;
+  return { ok: false, message: `The engine refuses this operation: ${sentence}` };
+}
+
+/** What the flow needs from the engine worker (EngineClient has it). */
+export interface FlowEngine {
+  snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
+  spells(range?: { fromHeight?: number }): Promise<{ txid: string; height: number }[]>;
+  rejected(range?: {
+    fromHeight?: number;
+  }): Promise<{ txid: string; height: number; reason: { message: string } }[]>;
+  trackPending(txid: string): Promise<void>;
+  subscribe(fn: (notice: DataNotice) => void): Promise<() => void>;
+  refresh(): void;
+}
+
+export interface FlowProver {
+  prove(
+    op: ZkOperation,
+    state: State,
+    ctx: ProveContext,
+    options: { onProgress?: (p: ProveProgress) => void },
+  ): Promise<ProveResult>;
+}
+
+export interface FlowDeps {
+  op: Operation;
+  network: BtcNetworkName;
+  wallet: BitcoinWallet;
+  account: WalletAccount;
+  guardians: GuardianSettings;
+  feeRate: number;
+  esplora: EsploraClient;
+  engine: FlowEngine;
+  prover: FlowProver;
+  tracker: UtxoTracker;
+  /** Whether the review's draft spends custody coins (decides the co-sign step up front). */
+  spendsCustody: boolean;
+  /** How long to wait for a spell to be applied before saying so (it keeps the steps readable). */
+  pollMs?: number;
+}
+
+export type FlowResult =
+  | { ok: true; txid: string; height: number }
+  | { ok: false; step: StepId; message: string };
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: StepId,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Custody coins the operation spends, found on chain. */
+export async function gatherCustody(
+  op: Operation,
+  events: ProtocolEvent[],
+  ctx: {
+    esplora: EsploraClient;
+    network: BtcNetworkName;
+    guardians: GuardianSettings;
+    account: WalletAccount;
+  },
+): Promise<Custody> {
+  const needs = custodyNeeds(op, events);
+  if (needs.owners.length === 0 && !needs.pool) return { vaults: [], pool: null };
+  const set = guardianSetFrom(ctx.guardians);
+  const vaults = [];
+  for (const owner of needs.owners) {
+    const own = owner === ctx.account.address ? ctx.account.publicKey : undefined;
+    vaults.push(await vaultCoins(ctx.esplora, owner, set, ctx.network, own));
+  }
+  let pool: Custody["pool"] = null;
+  if (needs.pool) {
+    const descriptor = poolDescriptor(set);
+    const utxos = await custodyUtxos(ctx.esplora, descriptor, ctx.network);
+    if (utxos.length === 0)
+      throw new DraftError("The guardian pool holds no coins on chain, so it cannot pay your gains yet.");
+    pool = { descriptor, utxos };
+  }
+  return { vaults, pool };
+}
+
+/** The wallet's coins from the chain, without those a pending transaction of this app holds. */
+async function spendableCoins(deps: FlowDeps): Promise<WalletCoin[]> {
+  const coins = await fetchWalletCoins(deps.esplora, deps.account.address);
+  return coins.filter((c) => !deps.tracker.isLocked(outpoint(c)));
+}
+
+const loadState = async (engine: FlowEngine) => {
+  const snap = await engine.snapshot();
+  return { height: snap.height, state: deserializeState(snap.state) };
+};
+
+/**
+ * Waits until the app's engine applied (or refused) the spell of `txid`, looking at blocks from
+ * `fromHeight`: on every block notice, and every `pollMs` in case a notice was missed.
+ */
+export function waitForSpell(
+  engine: FlowEngine,
+  txid: string,
+  fromHeight: number,
+  pollMs = 3_000,
+): Promise<{ ok: true; height: number } | { ok: false; height: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let unsubscribe: (() => void) | undefined;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const finish = (r: { ok: true; height: number } | { ok: false; height: number; reason: string }) => {
+      if (done) return;
+      done = true;
+      if (timer) clearInterval(timer);
+      unsubscribe?.();
+      resolve(r);
+    };
+    let checking = false;
+    const check = async () => {
+      if (done || checking) return;
+      checking = true;
+      try {
+        const applied = (await engine.spells({ fromHeight })).find((s) => s.txid === txid);
+        if (applied) return finish({ ok: true, height: applied.height });
+        const refused = (await engine.rejected({ fromHeight })).find((s) => s.txid === txid);
+        if (refused) return finish({ ok: false, height: refused.height, reason: refused.reason.message });
+      } catch (error) {
+        done = true;
+        if (timer) clearInterval(timer);
+        unsubscribe?.();
+        reject(error);
+      } finally {
+        checking = false;
+      }
+    };
+    engine
+      .subscribe((n) => {
+        if (n.type === "block") void check();
+      })
+      .then((u) => {
+        if (done) u();
+        else unsubscribe = u;
+      }, reject);
+    timer = setInterval(() => void check(), pollMs);
+    void check();
+  });
+}
+
+const secondsAgo = (timestamp: number) => Math.max(0, Math.round(Date.now() / 1000 - timestamp));
+
+function answerLine(a: GuardianAnswer): string {
+  switch (a.status) {
+    case "signed":
+      return `${a.guardian}: signed (${a.ms} ms)`;
+    case "refused":
+      return `${a.guardian}: refused — ${a.reason}`;
+    case "unreachable":
+      return `${a.guardian}: unreachable (${a.reason})`;
+    default:
+      return `${a.guardian}: not needed (quorum reached first)`;
+  }
+}
+
+/**
+ * Signs, broadcasts and waits for the engine: the common tail of the operation and the price update.
+ * Locks taken for the transaction are released on any failure before broadcast.
+ */
+async function send(
+  deps: FlowDeps,
+  built: BuiltPsbt,
+  set: (id: StepId, state: StepState, detail?: string) => void,
+  ids: { sign: StepId; cosign: StepId | null; broadcast: StepId; confirm: StepId },
+): Promise<{ txid: string; height: number }> {
+  set(ids.sign, "running", "Waiting for your wallet: check its window and approve the signature.");
+  let signed: { id: string; signed: Uint8Array };
+  try {
+    signed = await signWithLocks({ tracker: deps.tracker, wallet: deps.wallet, built });
+  } catch (error) {
+    throw new StepFailure(ids.sign, walletSentence(error));
+  }
+  set(ids.sign, "done", "Signed by your wallet.");
+  const psbts = [signed.signed];
+  if (built.guardianInputs.length > 0) {
+    const cosign = ids.cosign ?? ids.sign;
+    const endpoints = deps.guardians.urls.map((url) => ({
+      name: url.replace(/\/+$/, ""),
+      url: url.replace(/\/+$/, ""),
+    }));
+    set(cosign, "running", `Asking ${endpoints.length} guardians; ${deps.guardians.threshold} must sign.`);
+    const outcome = await collectCosignatures(endpoints, signed.signed, {
+      threshold: deps.guardians.threshold,
+      timeoutMs: 60_000,
+    });
+    const lines = outcome.answers.map(answerLine).join("; ");
+    if (!outcome.quorum) {
+      deps.tracker.unlock(signed.id);
+      throw new StepFailure(
+        cosign,
+        `Only ${outcome.signed.length} of the ${deps.guardians.threshold} guardian signatures needed were given: ${lines}. Nothing was sent; fix what a guardian refused, or try again when more guardians are up.`,
+      );
+    }
+    set(cosign, "done", lines);
+    psbts.push(...outcome.signed);
+  }
+  set(ids.broadcast, "running");
+  const { height: before } = await deps.engine.snapshot();
+  let txid: string;
+  try {
+    txid = await broadcastWithLocks({ tracker: deps.tracker, chain: deps.esplora, id: signed.id, psbts });
+  } catch (error) {
+    throw new StepFailure(
+      ids.broadcast,
+      `The node refused the transaction (${(error as Error).message}). Nothing was sent and your coins are unlocked; try again.`,
+    );
+  }
+  set(ids.broadcast, "done", `Sent: ${txid}`);
+  try {
+    await deps.engine.trackPending(txid);
+  } catch {
+    // Not following a chain: the wait below says so if nothing ever confirms.
+  }
+  set(ids.confirm, "running", "Waiting for a block and for this app's engine to apply it…");
+  const outcome = await waitForSpell(deps.engine, txid, before + 1, deps.pollMs);
+  if (!outcome.ok) {
+    throw new StepFailure(
+      ids.confirm,
+      `The transaction ${txid} was mined in block ${outcome.height} but the protocol refused its spell: ${outcome.reason}. Its network fee is spent; nothing else changed.`,
+    );
+  }
+  deps.engine.refresh();
+  set(ids.confirm, "done", `Confirmed in block ${formatCount(BigInt(outcome.height))}.`);
+  return { txid, height: outcome.height };
+}
+
+function walletSentence(error: unknown): string {
+  const e = error as { name?: string; code?: string; message?: string };
+  if (e?.name === "WalletError" && e.code === "userRejected")
+    return "You declined the signature in your wallet. Nothing was signed or sent; try again when ready.";
+  return `Your wallet could not sign (${e?.message ?? String(error)}). Nothing was sent; try again.`;
+}
+
+/** Runs every step of `deps.op`, reporting each; resolves with the txid or the failed step. */
+export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): Promise<FlowResult> {
+  const { op } = deps;
+  const steps = planSteps(op, deps.spendsCustody);
+  const set = (id: StepId, state: StepState, detail?: string, progress?: Step["progress"]) => {
+    const i = steps.findIndex((s) => s.id === id);
+    if (i < 0) return;
+    const { detail: _d, progress: _p, ...rest } = steps[i]!;
+    steps[i] = { ...rest, state, ...(detail ? { detail } : {}), ...(progress ? { progress } : {}) };
+    report([...steps]);
+  };
+  report([...steps]);
+  try {
+    // 1. The price the operation is valued at, and 2. the chain brought to it.
+    let attestation: PriceAttestationAnswer | null = null;
+    if (PRICED.has(op.type)) {
+      for (let round = 0; ; round++) {
+        set("attestation", "running");
+        const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold);
+        if (!answer.ok) throw new StepFailure("attestation", answer.reason);
+        const a = answer.answer;
+        set(
+          "attestation",
+          "done",
+          `${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
+        );
+        const { state } = await loadState(deps.engine);
+        if (a.price === state.g.price) {
+          attestation = a;
+          if (round === 0) set("price", "skipped", `The on-chain price is already ${formatUsd(a.price)}.`);
+          break;
+        }
+        if (round >= 2) {
+          throw new StepFailure(
+            "price",
+            "The price keeps moving faster than blocks confirm, so the on-chain price never matched the attested one. Try again in a few minutes.",
+          );
+        }
+        set(
+          "price",
+          "running",
+          `The on-chain price is ${formatUsd(state.g.price)} but the guardians attest ${formatUsd(a.price)}. Operations are valued at the on-chain price, so it must be current first: your wallet sends a price update (a small transaction of its own).`,
+        );
+        await updatePrice(deps, a, (state, detail) => set("price", state, detail));
+        // The update confirmed: fetch the attestation again (it must be fresh for the guardians).
+      }
+    }
+    const time = attestation ? BigInt(attestation.timestamp) : undefined;
+
+    // 3. The proof, against the engine worker's state of record.
+    let proof = emptyProof();
+    const zkOp = zkOperationOf(op);
+    if (zkOp) {
+      if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
+      set("proof", "running", "Loading the circuit…", { value: 0, max: 3 });
+      const { state } = await loadState(deps.engine);
+      const started = Date.now();
+      try {
+        const att = decodeAttestation(attestation.bytes);
+        const result = await deps.prover.prove(
+          zkOp,
+          state,
+          {
+            time: BigInt(att.timestamp),
+            attestation: { price: att.price, timestamp: BigInt(att.timestamp), round: att.round },
+          },
+          {
+            onProgress: (p) => {
+              const phase = { loading: 0, witness: 1, proving: 2, done: 3 }[p.phase];
+              const what = {
+                loading: "Loading the circuit",
+                witness: "Computing the witness",
+                proving: "Proving",
+                done: "Proof made",
+              }[p.phase];
+              set("proof", "running", `${what}… ${Math.round(p.elapsedMs / 1000)} s`, {
+                value: phase,
+                max: 3,
+              });
+            },
+          },
+        );
+        proof = compressProof(proofFromJson(result.proof));
+        const total = ((Date.now() - started) / 1000).toFixed(1);
+        set(
+          "proof",
+          "done",
+          `${result.circuit} proof made in ${total} s (witness ${(result.timings.witnessMs / 1000).toFixed(1)} s, proving ${(result.timings.proveMs / 1000).toFixed(1)} s); 128 bytes.`,
+          { value: 3, max: 3 },
+        );
+      } catch (error) {
+        throw new StepFailure(
+          "proof",
+          `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
+        );
+      }
+    }
+
+    // 4. The final transaction with the attestation and proof, at the chosen rate.
+    set("build", "running");
+    let draft: TxDraft;
+    try {
+      const { state } = await loadState(deps.engine);
+      const events = engineEvents(state, op, time ?? state.g.time);
+      if (!events.ok) throw new DraftError(events.message);
+      const custody = await gatherCustody(op, events.events, deps);
+      draft = makeDraft({
+        op,
+        network: deps.network,
+        wallet: deps.account,
+        coins: await spendableCoins(deps),
+        feeRate: deps.feeRate,
+        guardians: deps.guardians,
+        events: events.events,
+        custody,
+        ...(attestation ? { attestation: attestation.bytes } : {}),
+        proof,
+      });
+    } catch (error) {
+      throw new StepFailure("build", `${(error as Error).message} Nothing was signed or sent.`);
+    }
+    set(
+      "build",
+      "done",
+      `${draft.summary.inputs.length} inputs, ${draft.summary.outputs.length} outputs; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * 10n ** 10n)}).`,
+    );
+    if (draft.built.guardianInputs.length > 0 && !steps.some((s) => s.id === "cosign")) {
+      // The review did not spend custody coins but the final one does (the chain moved): add the step.
+      steps.splice(
+        steps.findIndex((s) => s.id === "broadcast"),
+        0,
+        {
+          id: "cosign",
+          label: LABELS.cosign,
+          state: "waiting",
+        },
+      );
+    }
+    const sent = await send(deps, draft.built, set, {
+      sign: "sign",
+      cosign: draft.built.guardianInputs.length > 0 ? "cosign" : null,
+      broadcast: "broadcast",
+      confirm: "confirm",
+    });
+    if (steps.some((s) => s.id === "cosign" && s.state === "waiting")) set("cosign", "skipped");
+    return { ok: true, ...sent };
+  } catch (error) {
+    const failure =
+      error instanceof StepFailure
+        ? error
+        : new StepFailure(
+            steps.find((s) => s.state === "running")?.id ?? "build",
+            `${(error as Error).message ?? String(error)}. Try again.`,
+          );
+    set(failure.step, "failed", failure.message);
+    for (const s of steps) if (s.state === "waiting" || s.state === "running") set(s.id, "skipped");
+    return { ok: false, step: failure.step, message: failure.message };
+  }
+}
+
+/** The setPrice spell at the attested price, from the user's wallet, until the engine applied it. */
+async function updatePrice(
+  deps: FlowDeps,
+  a: PriceAttestationAnswer,
+  set: (state: StepState, detail?: string) => void,
+): Promise<void> {
+  const spell = {
+    version: SPELL_VERSION,
+    op: { type: "setPrice" as const, price: a.price },
+    attestation: a.bytes,
+    proof: emptyProof(),
+  };
+  let built: BuiltPsbt;
+  try {
+    const coins = await spendableCoins(deps);
+    built = buildLedgerOp(
+      {
+        network: deps.network,
+        wallet: deps.account,
+        walletUtxos: coins.map((c) => walletUtxo(deps.account, deps.network, walletCoinUtxo(c))),
+        feeRate: deps.feeRate,
+      },
+      { spell },
+    );
+  } catch (error) {
+    throw new StepFailure(
+      "price",
+      `The price update could not be built: ${(error as Error).message}. Nothing was sent.`,
+    );
+  }
+  const detail = (s: string) => set("running", `Price update to ${formatUsd(a.price)}: ${s}`);
+  let failed: StepFailure | null = null;
+  await send(
+    deps,
+    built,
+    (_id, state, d) => {
+      if (state === "failed") return;
+      if (d) detail(d);
+    },
+    { sign: "price", cosign: null, broadcast: "price", confirm: "price" },
+  ).catch((error: unknown) => {
+    failed = error instanceof StepFailure ? new StepFailure("price", `Price update: ${error.message}`) : null;
+    if (!failed) throw error;
+  });
+  if (failed) throw failed;
+  set("done", `The on-chain price is now ${formatUsd(a.price)} (price update confirmed).`);
+}
