@@ -363,5 +363,9 @@ export function makeDraft(input: DraftInput): TxDraft {
     wallet: [input.wallet.address],
     paths: built.vaultPaths,
   });
+  // The builder knows which output pays whom (a payout to the wallet is not change).
+  if (built.outputs.length === summary.outputs.length) {
+    summary.outputs = summary.outputs.map((o, i) => ({ ...o, kind: built.outputs[i]!.label }));
+  }
   return { built, summary, vault, spell };
 }
