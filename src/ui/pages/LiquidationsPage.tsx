@@ -17,7 +17,8 @@ export default function LiquidationsPage() {
   const atRisk = useAtRisk(50);
   const liquidator = useAccountId();
   const [target, setTarget] = useState<string | null>(null);
-  const [reviewing, setReviewing] = useState(false);
+  // Frozen when the review opens: the vault leaves the list once liquidated, the review stays.
+  const [reviewing, setReviewing] = useState<Operation | null>(null);
   const op: Operation | null = target && liquidator ? { type: "liquidate", owner: target, liquidator } : null;
   const preview = usePreview(op);
   const mcr = info.data?.params.MCR;
@@ -33,12 +34,15 @@ export default function LiquidationsPage() {
         {info.data ? formatZkusd(info.data.params.gasReserve) : "…"} reserve and 0.5% of the collateral; the
         stability pool absorbs the debt.
       </p>
-      {reviewing && op && summary.data ? (
+      {reviewing && summary.data ? (
         <TransactionReview
           title="Liquidate a vault"
-          op={op}
+          op={reviewing}
           price={summary.data.price}
-          onCancel={() => setReviewing(false)}
+          onCancel={() => {
+            setReviewing(null);
+            setTarget(null);
+          }}
         />
       ) : atRisk.isError ? (
         <p className="notice notice-danger" role="alert">
@@ -151,7 +155,12 @@ export default function LiquidationsPage() {
                 </Figure>
               </dl>
               <div className="actions">
-                <button type="button" className="button button-primary" onClick={() => setReviewing(true)}>
+                <button
+                  type="button"
+                  className="button button-primary"
+                  data-testid="review-button"
+                  onClick={() => op && setReviewing(op)}
+                >
                   Review transaction
                 </button>
                 <button type="button" className="button button-ghost" onClick={() => setTarget(null)}>

@@ -16,7 +16,8 @@ export default function RedeemPage() {
   const summary = useSystemSummary();
   const position = usePosition(owner);
   const [text, setText] = useState("");
-  const [reviewing, setReviewing] = useState(false);
+  // The operation under review is frozen, so the review outlives a balance that changes under it.
+  const [reviewing, setReviewing] = useState<Operation | null>(null);
   const amount = parseAmount(text);
   const op: Operation | null =
     owner && amount.kind === "ok" ? { type: "redeem", redeemer: owner, amount: amount.value } : null;
@@ -34,12 +35,12 @@ export default function RedeemPage() {
       </p>
       {!owner ? (
         <ConnectPrompt why="Connect a wallet to redeem zkUSD." />
-      ) : reviewing && op && summary.data ? (
+      ) : reviewing && summary.data ? (
         <TransactionReview
           title="Redeem zkUSD"
-          op={op}
+          op={reviewing}
           price={summary.data.price}
-          onCancel={() => setReviewing(false)}
+          onCancel={() => setReviewing(null)}
         />
       ) : (
         <div className="two-columns">
@@ -47,7 +48,7 @@ export default function RedeemPage() {
             className="card form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (p?.ok) setReviewing(true);
+              if (op && p?.ok && !preview.isPlaceholderData) setReviewing(op);
             }}
           >
             <h2>Amount</h2>

@@ -24,8 +24,15 @@ import { useAccountId } from "../wallet/wallet-store.ts";
 
 const PERCENT = 10n ** 16n;
 
+/** The operation under review, held by the page so the review (and its confirmation) outlives the form. */
+interface Review {
+  title: string;
+  op: Operation;
+}
+
 export default function VaultPage() {
   const owner = useAccountId();
+  const [review, setReview] = useState<Review | null>(null);
   const info = useEngineInfo();
   const summary = useSystemSummary();
   const position = usePosition(owner);
@@ -50,10 +57,29 @@ export default function VaultPage() {
         <p className="card loading" role="status">
           Reading your vault from the engine…
         </p>
+      ) : review ? (
+        <TransactionReview
+          title={review.title}
+          op={review.op}
+          price={summary.data.price}
+          onCancel={() => setReview(null)}
+        />
       ) : position.data.vault?.status === "active" ? (
-        <AdjustVault owner={owner} info={info.data} summary={summary.data} position={position.data} />
+        <AdjustVault
+          owner={owner}
+          info={info.data}
+          summary={summary.data}
+          position={position.data}
+          onReview={setReview}
+        />
       ) : (
-        <OpenVault owner={owner} info={info.data} summary={summary.data} position={position.data} />
+        <OpenVault
+          owner={owner}
+          info={info.data}
+          summary={summary.data}
+          position={position.data}
+          onReview={setReview}
+        />
       )}
     </section>
   );
@@ -64,15 +90,15 @@ interface FormProps {
   info: EngineInfo;
   summary: EngineSummary;
   position: AccountPosition;
+  onReview: (review: Review) => void;
 }
 
 const ok = (p: ParsedAmount) => (p.kind === "ok" ? p.value : undefined);
 
-function OpenVault({ owner, info, summary, position }: FormProps) {
+function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   const [collText, setCollText] = useState("");
   const [borrowText, setBorrowText] = useState("");
   const [maxFeeText, setMaxFeeText] = useState(() => defaultMaxFee(summary));
-  const [reviewing, setReviewing] = useState(false);
   const coll = parseAmount(collText, 8);
   const borrow = parseAmount(borrowText);
   const maxFeePct = parseAmount(maxFeeText, 16);
@@ -94,16 +120,6 @@ function OpenVault({ owner, info, summary, position }: FormProps) {
     collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
   );
 
-  if (reviewing && op && preview.data?.ok) {
-    return (
-      <TransactionReview
-        title="Open a vault"
-        op={op}
-        price={summary.price}
-        onCancel={() => setReviewing(false)}
-      />
-    );
-  }
   return (
     <div className="two-columns">
       <form
@@ -111,7 +127,7 @@ function OpenVault({ owner, info, summary, position }: FormProps) {
         aria-labelledby="open-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (preview.data?.ok && !preview.isPlaceholderData) setReviewing(true);
+          if (op && preview.data?.ok && !preview.isPlaceholderData) onReview({ title: "Open a vault", op });
         }}
       >
         <h2 id="open-title">Open a vault</h2>
@@ -193,14 +209,13 @@ function MaxBorrowFigure({ value, loading }: { value: bigint | null; loading: bo
   );
 }
 
-function AdjustVault({ owner, info, summary, position }: FormProps) {
+function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
   const vault = position.vault!;
   const [mode, setMode] = useState<"adjust" | "close">("adjust");
   const [collDir, setCollDir] = useState<"deposit" | "withdraw">("deposit");
   const [debtDir, setDebtDir] = useState<"borrow" | "repay">("borrow");
   const [collText, setCollText] = useState("");
   const [debtText, setDebtText] = useState("");
-  const [reviewing, setReviewing] = useState(false);
   const coll = parseAmount(collText, 8);
   const debt = parseAmount(debtText);
   const c = ok(coll) ?? 0n;
@@ -227,16 +242,6 @@ function AdjustVault({ owner, info, summary, position }: FormProps) {
         : {}
       : null,
   );
-  if (reviewing && op && preview.data?.ok) {
-    return (
-      <TransactionReview
-        title={mode === "close" ? "Close the vault" : "Adjust the vault"}
-        op={op}
-        price={summary.price}
-        onCancel={() => setReviewing(false)}
-      />
-    );
-  }
   return (
     <div className="two-columns">
       <form
@@ -244,7 +249,8 @@ function AdjustVault({ owner, info, summary, position }: FormProps) {
         aria-labelledby="adjust-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (preview.data?.ok) setReviewing(true);
+          if (op && preview.data?.ok && !preview.isPlaceholderData)
+            onReview({ title: mode === "close" ? "Close the vault" : "Adjust the vault", op });
         }}
       >
         <h2 id="adjust-title">Your vault</h2>
