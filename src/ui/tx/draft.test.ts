@@ -147,7 +147,7 @@ async function draftOf(state: State, op: Operation, who: WalletAccount, time = s
   const events = engineEvents(state, op, time);
   if (!events.ok) throw new Error(events.message);
   const custody: Custody = await gatherCustody(op, events.events, {
-    esplora: chain as never,
+    esplora: chain,
     network: NET,
     guardians: guardianSettings,
     account: who,
@@ -339,7 +339,7 @@ describe("drafts for every operation", () => {
     if (!events.ok) throw new Error(events.message);
     await expect(
       gatherCustody(op, events.events, {
-        esplora: empty as never,
+        esplora: empty,
         network: NET,
         guardians: guardianSettings,
         account: a,

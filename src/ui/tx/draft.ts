@@ -167,6 +167,8 @@ export interface DraftInput {
   coins: WalletCoin[];
   feeRate: number;
   guardians: GuardianSettings;
+  /** The federation's escape timelock for vault scripts (published by the guardians; default 26,280). */
+  csvBlocks?: number;
   /** The engine's events for `op` on the current state (amounts the guardians check). */
   events: ProtocolEvent[];
   custody: Custody;
@@ -191,7 +193,11 @@ function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLed
     case "adjustVault": {
       const deposit = op.type === "openVault" ? op.collateral : (op.depositCollateral ?? 0n);
       if (deposit > 0n) {
-        vault = vaultDescriptor({ owner: input.wallet.publicKey, guardians: guardians() });
+        vault = vaultDescriptor({
+          owner: input.wallet.publicKey,
+          guardians: guardians(),
+          ...(input.csvBlocks !== undefined ? { csvBlocks: input.csvBlocks } : {}),
+        });
         return { vault, built: buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) }) };
       }
       if (op.type === "adjustVault" && op.withdrawCollateral) {

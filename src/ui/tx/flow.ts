@@ -35,7 +35,7 @@ import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../queries/ch
 import type { GuardianSettings } from "../state/settings-store.ts";
 import { type Custody, custodyNeeds, DraftError, guardianSetFrom, makeDraft, type TxDraft } from "./draft.ts";
 import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
-import { custodyUtxos, vaultCoins } from "./vault-coins.ts";
+import { type CustodyChain, custodyUtxos, vaultCoins } from "./vault-coins.ts";
 
 export type StepId =
   | "attestation"
@@ -136,6 +136,8 @@ export interface FlowDeps {
   wallet: BitcoinWallet;
   account: WalletAccount;
   guardians: GuardianSettings;
+  /** The federation's escape timelock (vault scripts), when the guardians publish one. */
+  csvBlocks?: number;
   feeRate: number;
   esplora: EsploraClient;
   engine: FlowEngine;
@@ -165,10 +167,11 @@ export async function gatherCustody(
   op: Operation,
   events: ProtocolEvent[],
   ctx: {
-    esplora: EsploraClient;
+    esplora: CustodyChain;
     network: BtcNetworkName;
     guardians: GuardianSettings;
     account: WalletAccount;
+    csvBlocks?: number;
   },
 ): Promise<Custody> {
   const needs = custodyNeeds(op, events);
@@ -177,7 +180,7 @@ export async function gatherCustody(
   const vaults = [];
   for (const owner of needs.owners) {
     const own = owner === ctx.account.address ? ctx.account.publicKey : undefined;
-    vaults.push(await vaultCoins(ctx.esplora, owner, set, ctx.network, own));
+    vaults.push(await vaultCoins(ctx.esplora, owner, set, ctx.network, own, ctx.csvBlocks));
   }
   let pool: Custody["pool"] = null;
   if (needs.pool) {
@@ -459,6 +462,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
         coins: await spendableCoins(deps),
         feeRate: deps.feeRate,
         guardians: deps.guardians,
+        ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
         events: events.events,
         custody,
         ...(attestation ? { attestation: attestation.bytes } : {}),

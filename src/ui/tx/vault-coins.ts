@@ -102,9 +102,14 @@ export async function vaultCoins(
   guardians: GuardianSet,
   network: BtcNetworkName,
   ownKey?: Uint8Array,
+  csvBlocks?: number,
 ): Promise<{ owner: string; descriptor: VaultDescriptor; utxos: ProtocolInput["utxo"][] }> {
   const key = ownKey ?? (await findOwnerKey(chain, owner, network));
-  const descriptor = vaultDescriptor({ owner: key, guardians });
+  const descriptor = vaultDescriptor({
+    owner: key,
+    guardians,
+    ...(csvBlocks !== undefined ? { csvBlocks } : {}),
+  });
   const utxos = await custodyUtxos(chain, descriptor, network);
   if (utxos.length === 0) {
     throw new VaultOwnerError(
