@@ -3,13 +3,17 @@
  * loopback stand-in for the six exchanges: settings, wallet connection (dev wallet and an injected
  * sats-connect provider), the vault form's live figures compared with the engine's own preview
  * computed here in Node, engine refusals in plain words, the review step's real PSBT (decoded again
- * here), the flow stopping cleanly where today's parts end, and screenshots of every screen.
+ * here), a real journey on the local federation (open a vault, then mint with a proof made in the
+ * browser, each confirmed and the screen equal to the guardians' replay), and screenshots of every
+ * screen.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hex } from "@scure/base";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { EsploraClient } from "../src/btc/esplora.ts";
 import { summarizePsbt, walletAccount } from "../src/btc/psbt.ts";
+import { descriptorAddress, type GuardianSet, vaultDescriptor } from "../src/btc/scripts.ts";
 import {
   createGenesisState,
   DEFAULT_PARAMS,
@@ -18,6 +22,7 @@ import {
   parseDecimal,
 } from "../src/protocol/index.ts";
 import { maxBorrow, previewOperation } from "../src/ui/engine/preview.ts";
+import { findOwnerKey } from "../src/ui/tx/vault-coins.ts";
 import { type ExchangeServer, startExchangeServer } from "../test/support/exchange-server.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
 
@@ -309,8 +314,8 @@ describe("transaction screens", () => {
     expect(session.problems).toEqual([]);
   });
 
-  it("review step: the real PSBT (vault output, spell, change, fee) and a clean stop where the guardians are needed", async () => {
-    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });
+  it("a real journey: open a vault, then mint with a proof made in the browser — each confirmed, the screen equal to the guardians' replay", async () => {
+    session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withFederation(p) });
     const { page } = session;
     await waitForEngine(page);
     await go(page, "Vault");
@@ -320,6 +325,7 @@ describe("transaction screens", () => {
     await page.getByTestId("wallet-button").click();
     await page.getByTestId("collateral-input").fill("0.5");
     await page.getByTestId("borrow-input").fill("12000");
+    await page.getByTestId("max-fee-input").fill("5");
     await settledPreview(page);
     await page.getByTestId("review-button").click();
     const draftError = page.getByTestId("draft-error");
@@ -336,6 +342,7 @@ describe("transaction screens", () => {
     await page.locator('[data-testid="wallet-balance"][data-value="100000000"]').waitFor({ timeout: 30_000 });
     await page.getByTestId("wallet-button").click();
 
+    await settledPreview(page);
     await page.getByTestId("review-button").click();
     const preview = page.getByTestId("psbt-preview");
     await preview.waitFor({ timeout: 30_000 });
@@ -347,7 +354,6 @@ describe("transaction screens", () => {
     expect(await outputs.nth(0).getAttribute("data-amount")).toBe("50000000");
     expect(await outputs.nth(1).getAttribute("data-kind")).toBe("spell");
     expect(await outputs.nth(2).getAttribute("data-kind")).toBe("change");
-    expect(summary.outputs[0]!.amount).toBe(50_000_000n);
     expect(summary.spell?.op).toMatchObject({
       type: "openVault",
       collateral: parseDecimal("0.5"), // the codec carries sats; decoded back into engine units
@@ -356,35 +362,76 @@ describe("transaction screens", () => {
     expect(await page.getByTestId("psbt-fee").getAttribute("data-value")).toBe(summary.fee.toString());
     expect(summary.inputs.every((i) => i.kind === "wallet")).toBe(true);
     expect(summary.rbf).toBe(true);
-    expect(await page.getByTestId("psbt-spell").getAttribute("data-op")).toBe("openVault");
-    expect(
-      await page.locator('[data-testid="psbt-spell"] [data-field="borrow"]').getAttribute("data-value"),
-    ).toBe(parseDecimal("12000").toString());
-    // The vault output is a P2WSH custody script (the wallet's key and the configured 2-of-3 guardians).
-    const vaultAddress = summary.outputs[0]!.address!;
-    expect(vaultAddress).toMatch(/^bcrt1q[0-9a-z]{58}$/);
     await screenshot(page, "vault-review-desktop-dark");
 
     // A higher fee rate changes the fee; the change output absorbs it.
-    await page.getByLabel("Custom fee rate in sat/vB").fill("25");
+    await page.getByLabel("Custom fee rate in sat/vB").fill("3");
     await page.waitForFunction(
       (before) => document.querySelector('[data-testid="psbt-fee"]')?.getAttribute("data-value") !== before,
       summary.fee.toString(),
     );
-    const fee25 = BigInt((await page.getByTestId("psbt-fee").getAttribute("data-value"))!);
-    expect(fee25).toBeGreaterThan(summary.fee);
 
-    await page.getByTestId("sign-and-send").click();
-    const txError = page.getByTestId("tx-error");
-    await txError.waitFor();
-    expect(await txError.textContent()).toContain("No guardian is configured");
-    expect(await page.locator('[data-step="attestation"]').getAttribute("data-state")).toBe("failed");
-    expect(await page.locator('[data-step="sign"]').getAttribute("data-state")).toBe("skipped");
-    // Nothing half-done: the coins are untouched.
-    await page.getByTestId("wallet-button").click();
-    expect(await page.getByTestId("wallet-balance").getAttribute("data-value")).toBe("100000000");
-    await page.getByTestId("wallet-button").click();
-    await screenshot(page, "vault-flow-stopped-desktop-dark");
+    // Sign and send: attestation, the on-chain price brought to the attested one, signature, broadcast,
+    // confirmation by the app's own engine.
+    const open = await runJourneyStep(page);
+    expect(open.steps.map((s) => s.step)).toEqual([
+      "attestation",
+      "price",
+      "build",
+      "sign",
+      "broadcast",
+      "confirm",
+    ]);
+    expect(await page.getByTestId("tx-confirmed").textContent()).toMatch(/Confirmed in block [\d,]+/);
+    const link = page.getByTestId("tx-confirmed").getByRole("link");
+    expect(await link.getAttribute("href")).toContain(`/tx/${open.txid}`);
+    const opened = await guardianVaultOf(owner, open.height);
+    // The vault output is the custody script of the wallet's key (found as the app finds another
+    // owner's: in the opening transaction's witness) and the federation's 2-of-3 keys.
+    const ownerKey = await findOwnerKey(devnetEsplora(), owner, "regtest");
+    const vaultAddress = descriptorAddress(
+      vaultDescriptor({ owner: ownerKey, guardians: await federationCustody() }),
+      "regtest",
+    );
+    expect(summary.outputs[0]!.address).toBe(vaultAddress);
+    const onChain = await devnetEsplora().addressUtxos(vaultAddress);
+    expect(onChain.map((u) => u.value)).toEqual([50_000_000]);
+    expect(opened.status).toBe("active");
+    expect(opened.collateral).toBe(parseDecimal("0.5"));
+    await screenshot(page, "vault-open-confirmed-desktop-dark");
+
+    // The screen shows the new vault, equal to the guardians' independent replay.
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByTestId("adjust-debt-input").waitFor({ timeout: 30_000 });
+    await expectFigure(page, "vault-collateral", formatDecimal(opened.collateral));
+    await expectFigure(page, "vault-debt", formatDecimal(opened.debt));
+
+    // Mint 1,000 zkUSD: a priced operation with a circuit, proved in the browser's prover worker.
+    await page.getByTestId("adjust-debt-input").fill("1000");
+    await settledPreview(page);
+    await page.getByTestId("review-button").click();
+    await page.getByTestId("psbt-preview").waitFor({ timeout: 30_000 });
+    const mint = await runJourneyStep(page);
+    expect(mint.steps.map((s) => s.step)).toEqual([
+      "attestation",
+      "price",
+      "proof",
+      "build",
+      "sign",
+      "broadcast",
+      "confirm",
+    ]);
+    expect(await page.locator('[data-step="proof"]').textContent()).toMatch(/mint proof made in [\d.]+ s/);
+    const minted = await guardianVaultOf(owner, mint.height);
+    expect(minted.debt).toBeGreaterThan(opened.debt + parseDecimal("1000")); // plus the borrowing fee
+    await page.getByRole("button", { name: "Done" }).click();
+    await expectFigure(page, "vault-debt", formatDecimal(minted.debt));
+    await expectFigure(page, "vault-collateral", formatDecimal(minted.collateral));
+    console.table([
+      { step: "open", ms: open.ms, txid: open.txid, block: open.height },
+      { step: "mint (proof in browser)", ms: mint.ms, txid: mint.txid, block: mint.height },
+    ]);
+    await screenshot(page, "vault-minted-desktop-dark");
     expect(session.problems).toEqual([]);
   });
 
@@ -529,4 +576,101 @@ describe("transaction screens", () => {
 
 function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// ------------------------------------------------------------------ the local federation (journey)
+
+const GUARDIANS = [18491, 18492, 18493].map((p) => `http://127.0.0.1:${p}`);
+
+/** Settings with the local federation's guardians and no pinned keys: the app discovers them. */
+async function withFederation(page: Page) {
+  const value = JSON.stringify({
+    state: {
+      network: "regtest",
+      esploraUrls: {},
+      priceSources: JSON.parse(storedSettings()).state.priceSources,
+      guardians: { urls: GUARDIANS, keys: [], threshold: 2 },
+      feePreset: "halfHour",
+    },
+    version: 1,
+  });
+  await page.addInitScript((v) => {
+    if (!localStorage.getItem("zkusd.settings")) localStorage.setItem("zkusd.settings", v);
+  }, value);
+}
+
+async function federationCustody(): Promise<GuardianSet> {
+  const res = await fetch(`${GUARDIANS[0]}/v1/status`);
+  const s = (await res.json()) as { custodySet: { threshold: number; keys: string[] } };
+  return { threshold: s.custodySet.threshold, keys: s.custodySet.keys.map((k) => hex.decode(k)) };
+}
+
+/** The stack's devnet Esplora API (scripts/lib/stack.ts default port). */
+const devnetEsplora = () => new EsploraClient({ baseUrl: "http://127.0.0.1:18443", retries: 1 });
+
+/**
+ * Presses "Sign and send" and waits until the flow confirmed (or failed, which fails the test with
+ * its sentence and step states). Returns the txid, the block and the steps with their states.
+ */
+async function runJourneyStep(page: Page) {
+  const start = Date.now();
+  await page.getByTestId("sign-and-send").click();
+  const steps = () =>
+    page
+      .locator("[data-testid=tx-steps] [data-step]")
+      .evaluateAll((els) =>
+        els.map((e) => ({
+          step: e.getAttribute("data-step") ?? "",
+          state: e.getAttribute("data-state") ?? "",
+        })),
+      );
+  const end = page.locator('[data-testid="tx-confirmed"], [data-testid="tx-error"]').first();
+  try {
+    await end.waitFor({ timeout: 240_000 });
+  } catch {
+    throw new Error(`the flow neither confirmed nor failed in 240 s: ${JSON.stringify(await steps())}`);
+  }
+  if (await page.getByTestId("tx-error").isVisible()) {
+    throw new Error(`the flow failed: ${await page.getByTestId("tx-error").textContent()}`);
+  }
+  const all = await steps();
+  for (const s of all) expect(["done", "skipped"], `step ${s.step}`).toContain(s.state);
+  const txid = (await page.getByTestId("tx-confirmed").getAttribute("data-txid")) ?? "";
+  expect(txid).toMatch(/^[0-9a-f]{64}$/);
+  const text = (await page.getByTestId("tx-confirmed").textContent()) ?? "";
+  const height = Number(/block ([\d,]+)/.exec(text)?.[1]?.replaceAll(",", "") ?? "-1");
+  return { txid, height, steps: all, ms: Date.now() - start };
+}
+
+/** The guardians' replay of `owner`'s vault once guardian-0 has applied block `height`. */
+async function guardianVaultOf(owner: string, height: number) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = (await (await fetch(`${GUARDIANS[0]}/v1/status`)).json()) as { chain: { height: number } };
+    if (status.chain.height >= height) break;
+    if (Date.now() > deadline) throw new Error(`guardian-0 did not reach block ${height}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const res = await fetch(`${GUARDIANS[0]}/v1/vaults/${owner}`);
+  expect(res.status).toBe(200);
+  const b = (await res.json()) as { vault: Record<string, string> };
+  return {
+    status: b.vault.status!,
+    collateral: BigInt(b.vault.collateral!),
+    debt: BigInt(b.vault.debt!),
+  };
+}
+
+async function expectFigure(page: Page, id: string, value: string) {
+  await page
+    .waitForFunction(
+      ([i, v]) => document.querySelector(`[data-figure="${i}"]`)?.getAttribute("data-value") === v,
+      [id, value] as const,
+      { timeout: 30_000 },
+    )
+    .catch(async () => {
+      throw new Error(
+        `figure ${id} is ${await page.locator(`[data-figure="${id}"]`).getAttribute("data-value")}, the guardians say ${value}`,
+      );
+    });
 }

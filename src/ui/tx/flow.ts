@@ -297,10 +297,19 @@ async function send(
       url: url.replace(/\/+$/, ""),
     }));
     set(cosign, "running", `Asking ${endpoints.length} guardians; ${deps.guardians.threshold} must sign.`);
-    const outcome = await collectCosignatures(endpoints, signed.signed, {
-      threshold: deps.guardians.threshold,
-      timeoutMs: 60_000,
-    });
+    let outcome: Awaited<ReturnType<typeof collectCosignatures>>;
+    try {
+      outcome = await collectCosignatures(endpoints, signed.signed, {
+        threshold: deps.guardians.threshold,
+        timeoutMs: 60_000,
+      });
+    } catch (error) {
+      deps.tracker.unlock(signed.id);
+      throw new StepFailure(
+        cosign,
+        `The guardians could not be asked (${(error as Error).message}). Nothing was sent; try again.`,
+      );
+    }
     const lines = outcome.answers.map(answerLine).join("; ");
     if (!outcome.quorum) {
       deps.tracker.unlock(signed.id);
