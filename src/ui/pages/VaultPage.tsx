@@ -57,29 +57,37 @@ export default function VaultPage() {
         <p className="card loading" role="status">
           Reading your vault from the engine…
         </p>
-      ) : review ? (
-        <TransactionReview
-          title={review.title}
-          op={review.op}
-          price={summary.data.price}
-          onCancel={() => setReview(null)}
-        />
-      ) : position.data.vault?.status === "active" ? (
-        <AdjustVault
-          owner={owner}
-          info={info.data}
-          summary={summary.data}
-          position={position.data}
-          onReview={setReview}
-        />
       ) : (
-        <OpenVault
-          owner={owner}
-          info={info.data}
-          summary={summary.data}
-          position={position.data}
-          onReview={setReview}
-        />
+        <>
+          {review ? (
+            <TransactionReview
+              title={review.title}
+              op={review.op}
+              price={summary.data.price}
+              onCancel={() => setReview(null)}
+            />
+          ) : null}
+          {/* Hidden, not unmounted, during the review: "Back to the form" finds what was typed. */}
+          <div hidden={review !== null}>
+            {position.data.vault?.status === "active" ? (
+              <AdjustVault
+                owner={owner}
+                info={info.data}
+                summary={summary.data}
+                position={position.data}
+                onReview={setReview}
+              />
+            ) : (
+              <OpenVault
+                owner={owner}
+                info={info.data}
+                summary={summary.data}
+                position={position.data}
+                onReview={setReview}
+              />
+            )}
+          </div>
+        </>
       )}
     </section>
   );
