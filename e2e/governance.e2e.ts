@@ -9,8 +9,9 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EsploraClient } from "../src/btc/index.ts";
+import { summarizePsbt } from "../src/btc/psbt.ts";
 import { type Devnet, startDevnet } from "../src/devnet/server.ts";
-import { governanceOverview } from "../src/governance/index.ts";
+import { type GovernanceOverview, governanceOverview } from "../src/governance/index.ts";
 import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, ERROR_MESSAGES, initPoseidon } from "../src/protocol/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
@@ -24,12 +25,12 @@ afterEach(async () => {
   session = undefined;
 });
 
-/** Regtest settings without guardians or exchanges (nothing here needs them). */
-async function regtestSettings(page: Page) {
+/** Regtest settings without guardians or exchanges (nothing here needs them); Esplora at `esplora`. */
+async function regtestSettings(page: Page, esplora?: string) {
   const value = JSON.stringify({
     state: {
       network: "regtest",
-      esploraUrls: {},
+      esploraUrls: esplora ? { regtest: esplora } : {},
       priceSources: {},
       guardians: { urls: [], keys: [], threshold: 2 },
       feePreset: "halfHour",
@@ -216,12 +217,18 @@ describe("governance screen following a chain with proposals", () => {
   });
 
   it("shows the engine's proposals, tallies and power; propose and vote open the review", async () => {
-    session = await openApp({ viewport: DESKTOP, path: "/governance", beforeLoad: regtestSettings });
+    session = await openApp({
+      viewport: DESKTOP,
+      path: "/governance",
+      beforeLoad: (p) => regtestSettings(p, devnet.url),
+    });
     const { page } = session;
     await loaded(page);
     const me = await connectDevWallet(page);
-    // The user receives 1,000 zkUSD after proposal 1's snapshot; alice then proposes again.
+    // The user receives 1,000 zkUSD after proposal 1's snapshot (and coins for fees); alice then
+    // proposes again.
     await alice.cast({ type: "transfer", to: me, amount: 1_000n * E18 });
+    await devnet.faucet(me, 10_000_000n);
     await devnet.mine(1);
     await alice.cast({
       type: "propose",
@@ -264,30 +271,9 @@ describe("governance screen following a chain with proposals", () => {
     await page.locator('[data-testid="proposal"]').nth(2).waitFor();
 
     // Every proposal as the engine has it: order, state, tallies, quorum, the user's power and vote.
-    const cards = page.getByTestId("proposal");
-    expect(await cards.count()).toBe(3);
-    for (const [i, p] of ref.proposals.entries()) {
-      const card = cards.nth(i);
-      expect(await card.getAttribute("data-id")).toBe(p.id.toString());
-      expect(await card.getAttribute("data-status")).toBe(p.state);
-      for (const [tally, value] of [
-        ["for", p.forVotes],
-        ["against", p.againstVotes],
-        ["abstain", p.abstainVotes],
-        ["quorum", p.quorum],
-      ] as const) {
-        expect(
-          await card.locator(`[data-tally="${tally}"]`).getAttribute("data-value"),
-          `${p.id} ${tally}`,
-        ).toBe(value.toString());
-      }
-      const mine = ref.account!.perProposal[i]!;
-      expect(await card.getByTestId("power-at-snapshot").getAttribute("data-value")).toBe(
-        mine.power.toString(),
-      );
-      expect(await card.getByTestId("your-vote").getAttribute("data-support")).toBe("none");
-    }
-    const [p3, p2, p1] = [cards.nth(0), cards.nth(1), cards.nth(2)];
+    await sameAsEngine(page, ref);
+    const card = (id: number) => page.locator(`[data-testid="proposal"][data-id="${id}"]`);
+    const [p1, p2, p3, p4] = [card(1), card(2), card(3), card(4)];
     expect(await p1.getByTestId("proposal-action").first().textContent()).toBe(
       "Minimum collateral ratio (MCR): 110% → 120%",
     );
@@ -297,9 +283,6 @@ describe("governance screen following a chain with proposals", () => {
     expect(await p2.getByTestId("proposal-action").first().textContent()).toMatch(/^Pause new debt/);
     expect(await p1.getByTestId("tally-verdict").textContent()).toMatch(
       /Quorum .*: reached\. Majority .*: yes/,
-    );
-    expect(await page.getByTestId("voting-power").getAttribute("data-value")).toBe(
-      ref.account!.power.toString(),
     );
     expect(ref.account!.power).toBe(1_000n * E18);
 
@@ -332,15 +315,45 @@ describe("governance screen following a chain with proposals", () => {
     expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe(
       "Review: New proposal (2 actions)",
     );
-    await reviewOutcome(page, "propose");
+    const sendable = await reviewOutcome(page, {
+      type: "propose",
+      actions: [{ type: "setParameter", name: "MCR", value: (115n * E18) / 100n }, { type: "pause" }],
+    });
     await screenshot(page, "governance-propose-review-desktop-dark");
-    await review.getByRole("button", { name: "Back to the form" }).click();
 
-    await p3.locator('[data-testid="vote-for"]:not([disabled])').click();
-    await review.waitFor();
-    expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe("Review: Vote for proposal 3");
-    await reviewOutcome(page, "vote");
-    await review.getByRole("button", { name: "Back to the form" }).click();
+    if (sendable) {
+      // The whole flow: the wallet signs, the app broadcasts, the app's engine confirms proposal 4.
+      await signAndSend(page, devnet);
+      await review.getByRole("button", { name: "Done" }).click();
+      await synced(page, devnet, me, reference);
+      expect(await p4.getAttribute("data-status")).toBe("active");
+      expect(await p4.textContent()).toContain("(you)");
+      // The proposer may cancel it (the engine's preview accepts); the user votes for it instead.
+      await p4.locator('[data-testid="cancel-button"]:not([disabled])').waitFor();
+      await p4.locator('[data-testid="vote-for"]:not([disabled])').click();
+      await review.waitFor();
+      expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe(
+        "Review: Vote for proposal 4",
+      );
+      await reviewOutcome(page, { type: "vote", proposalId: 4n, support: "for" });
+      await signAndSend(page, devnet);
+      await review.getByRole("button", { name: "Done" }).click();
+      const after = await synced(page, devnet, me, reference);
+      const four = after.proposals.find((p) => p.id === 4n)!;
+      expect(four.forVotes).toBe(1_000n * E18);
+      expect(await p4.getByTestId("your-vote").getAttribute("data-support")).toBe("for");
+      await sameAsEngine(page, after);
+      await screenshot(page, "governance-voted-desktop-dark");
+    } else {
+      await review.getByRole("button", { name: "Back to the form" }).click();
+      await p3.locator('[data-testid="vote-for"]:not([disabled])').click();
+      await review.waitFor();
+      expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe(
+        "Review: Vote for proposal 3",
+      );
+      await reviewOutcome(page, { type: "vote", proposalId: 3n, support: "for" });
+      await review.getByRole("button", { name: "Back to the form" }).click();
+    }
     await page.getByTestId("proposal").first().waitFor();
 
     // Delegation to a valid regtest address is previewed and reviewed.
@@ -349,7 +362,7 @@ describe("governance screen following a chain with proposals", () => {
     await delegate.locator('[data-testid="delegate-button"]:not([disabled])').click();
     await review.waitFor();
     expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe("Review: Delegate your votes");
-    await reviewOutcome(page, "delegate");
+    await reviewOutcome(page, { type: "delegate", delegatee: bob.address });
     await review.getByRole("button", { name: "Back to the form" }).click();
     await page.getByTestId("proposal").first().waitFor();
 
@@ -378,19 +391,11 @@ describe("governance screen following a chain with proposals", () => {
       await alice.cast({ type: "setPrice", price }, attest(price, baseTime + clock.offset, round++).bytes);
       await devnet.mine(1);
     };
-    const synced = async () => {
-      const height = devnet.chain.height;
-      await page.locator(`[data-testid="gov-height"][data-value="${height}"]`).waitFor({ timeout: 60_000 });
-      const state = governanceOverview((await reference()).state, me);
-      for (const p of state.proposals)
-        await page.locator(`[data-testid="proposal"][data-id="${p.id}"][data-status="${p.state}"]`).waitFor();
-      return state;
-    };
-
     // Voting over: proposal 1 passed (anyone may queue it), proposal 3 got no votes.
     await jump(8);
-    let now = await synced();
-    expect(now.proposals.map((p) => p.state)).toEqual(["defeated", "canceled", "succeeded"]);
+    let now = await synced(page, devnet, me, reference);
+    const stateOf = (id: bigint) => now.proposals.find((p) => p.id === id)!.state;
+    expect([1n, 2n, 3n].map(stateOf)).toEqual(["succeeded", "canceled", "defeated"]);
     await p1.locator('[data-testid="queue-button"]:not([disabled])').waitFor();
     expect(await p3.getByTestId("vote-for").count()).toBe(0);
     await screenshot(page, "governance-succeeded-desktop-dark");
@@ -398,20 +403,20 @@ describe("governance screen following a chain with proposals", () => {
     // Queued: the timelock refuses execution until its eta, in the engine's words.
     await bob.cast({ type: "queue", proposalId: 1n });
     await devnet.mine(1);
-    now = await synced();
-    expect(now.proposals[2]!.state).toBe("queued");
+    now = await synced(page, devnet, me, reference);
+    expect(stateOf(1n)).toBe("queued");
     await p1.locator('[data-testid="engine-refusal"][data-code="timelockNotElapsed"]').waitFor();
     expect(await p1.getByTestId("execute-button").isDisabled()).toBe(true);
     expect(await p1.getByTestId("eta").count()).toBe(1);
 
     // After the timelock: execute is open; once executed, MCR is 120% in the form too.
     await jump(3);
-    await synced();
+    await synced(page, devnet, me, reference);
     await p1.locator('[data-testid="execute-button"]:not([disabled])').waitFor();
     await alice.cast({ type: "execute", proposalId: 1n });
     await devnet.mine(1);
-    now = await synced();
-    expect(now.proposals[2]!.state).toBe("executed");
+    now = await synced(page, devnet, me, reference);
+    expect(stateOf(1n)).toBe("executed");
     expect(await p1.getByTestId("proposal-action").first().textContent()).toBe(
       "Minimum collateral ratio (MCR) set to 120%",
     );
@@ -423,17 +428,101 @@ describe("governance screen following a chain with proposals", () => {
   });
 });
 
+/** The screen's proposals, tallies, quorum, the user's power and votes equal the engine's overview. */
+async function sameAsEngine(page: Page, ref: GovernanceOverview) {
+  const cards = page.getByTestId("proposal");
+  expect(await cards.count()).toBe(ref.proposals.length);
+  for (const [i, p] of ref.proposals.entries()) {
+    const card = cards.nth(i);
+    expect(await card.getAttribute("data-id")).toBe(p.id.toString());
+    expect(await card.getAttribute("data-status")).toBe(p.state);
+    for (const [tally, value] of [
+      ["for", p.forVotes],
+      ["against", p.againstVotes],
+      ["abstain", p.abstainVotes],
+      ["quorum", p.quorum],
+    ] as const) {
+      expect(
+        await card.locator(`[data-tally="${tally}"]`).getAttribute("data-value"),
+        `${p.id} ${tally}`,
+      ).toBe(value.toString());
+    }
+    const mine = ref.account!.perProposal[i]!;
+    expect(await card.getByTestId("power-at-snapshot").getAttribute("data-value")).toBe(
+      mine.power.toString(),
+    );
+    expect(await card.getByTestId("your-vote").getAttribute("data-support")).toBe(
+      mine.vote?.support ?? "none",
+    );
+  }
+  expect(await page.getByTestId("voting-power").getAttribute("data-value")).toBe(
+    ref.account!.power.toString(),
+  );
+}
+
 /**
- * The review either builds the transaction (the decoded spell is the governance op) or says why it
- * cannot yet; either way it names the operation and nothing was sent.
+ * Waits until the app's engine is at the devnet's tip and every proposal shows the Node indexer's
+ * state there; returns the indexer's overview for `me`.
  */
-async function reviewOutcome(page: Page, op: string) {
+async function synced(
+  page: Page,
+  devnet: Devnet,
+  me: string,
+  reference: () => Promise<{ state: Parameters<typeof governanceOverview>[0] }>,
+): Promise<GovernanceOverview> {
+  const height = devnet.chain.height;
+  await page.locator(`[data-testid="gov-height"][data-value="${height}"]`).waitFor({ timeout: 60_000 });
+  const state = governanceOverview((await reference()).state, me);
+  for (const p of state.proposals)
+    await page.locator(`[data-testid="proposal"][data-id="${p.id}"][data-status="${p.state}"]`).waitFor();
+  return state;
+}
+
+/**
+ * "Sign and send" from the review: the dev wallet signs, the app broadcasts to this test's devnet
+ * (which mines a block every second meanwhile) and waits for its own engine to apply the spell.
+ */
+async function signAndSend(page: Page, devnet: Devnet) {
+  await page.getByTestId("sign-and-send").click();
+  const end = page.locator('[data-testid="tx-confirmed"], [data-testid="tx-error"]').first();
+  let waiting = true;
+  const miner = (async () => {
+    while (waiting) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      if (waiting) await devnet.mine(1);
+    }
+  })();
+  try {
+    await end.waitFor({ timeout: 120_000 });
+  } finally {
+    waiting = false;
+    await miner;
+  }
+  const steps = await page
+    .locator("[data-testid=tx-steps] [data-step]")
+    .evaluateAll((els) => els.map((e) => `${e.getAttribute("data-step")}:${e.getAttribute("data-state")}`));
+  expect(await page.getByTestId("tx-error").count(), `flow failed: ${steps.join(" ")}`).toBe(0);
+  for (const s of steps) expect(s).toMatch(/:(done|skipped)$/);
+}
+
+/**
+ * The review builds the transaction whose decoded spell is the governance op (decoded again here from
+ * the PSBT), or says why it cannot; returns whether it can be sent.
+ */
+async function reviewOutcome(page: Page, expected: Record<string, unknown>): Promise<boolean> {
   const review = page.getByTestId("review");
   await review
-    .locator('[data-testid="psbt-spell"], [data-testid="draft-error"], .notice')
+    .locator('[data-testid="psbt-preview"], [data-testid="draft-error"]')
     .first()
     .waitFor({ timeout: 30_000 });
-  const spell = review.getByTestId("psbt-spell");
-  if ((await spell.count()) > 0) expect(await spell.getAttribute("data-op")).toBe(op);
-  else console.info(`review of ${op}: ${(await review.textContent())?.slice(0, 300)}`);
+  const preview = review.getByTestId("psbt-preview");
+  if ((await preview.count()) === 0) {
+    console.info(`review of ${expected.type}: ${await review.getByTestId("draft-error").textContent()}`);
+    return false;
+  }
+  expect(await review.getByTestId("psbt-spell").getAttribute("data-op")).toBe(expected.type);
+  const summary = summarizePsbt((await preview.getAttribute("data-psbt"))!, "regtest");
+  expect(summary.spell?.op).toEqual(expected);
+  expect(summary.outputs.filter((o) => o.kind === "spell")).toHaveLength(1);
+  return (await review.getByTestId("sign-and-send").count()) > 0;
 }
