@@ -342,6 +342,7 @@ describe("governance screen following a chain with proposals", () => {
       const four = after.proposals.find((p) => p.id === 4n)!;
       expect(four.forVotes).toBe(1_000n * E18);
       expect(await p4.getByTestId("your-vote").getAttribute("data-support")).toBe("for");
+      expect(await p4.getByTestId("vote-for").count()).toBe(0); // voted: no second vote offered
       await sameAsEngine(page, after);
       await screenshot(page, "governance-voted-desktop-dark");
     } else {

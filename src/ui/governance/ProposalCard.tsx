@@ -216,7 +216,8 @@ function ProposalActions({
   onReview: (r: ReviewRequest) => void;
 }) {
   const id = p.id;
-  const canVote = p.state === "active";
+  // Once voted, the vote is shown with the proposal's facts; no buttons to refuse a second one.
+  const canVote = p.state === "active" && !voted;
   const canQueue = p.state === "succeeded";
   const canExecute = p.state === "queued";
   const canCancel = (p.state === "active" || p.state === "queued") && account === p.proposer;
@@ -250,7 +251,7 @@ function ProposalActions({
     <div className="proposal-buttons">
       {canVote ? (
         <fieldset className="vote-choice" aria-busy={vote.isFetching}>
-          <legend>{voted ? "You have voted" : "Your vote"}</legend>
+          <legend>Your vote</legend>
           <div className="actions">
             {(["for", "against", "abstain"] as const).map((support) => (
               <button

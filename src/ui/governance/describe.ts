@@ -116,3 +116,14 @@ export function sharePercent(part: bigint, whole: bigint): string {
   const capped = tenths > 1000n ? 1000n : tenths;
   return `${capped / 10n}.${capped % 10n}`;
 }
+
+/**
+ * A governance spell field in words for the review's decoded spell (TransactionReview), or null for
+ * fields that are not governance's: `actions` as sentences, `proposalId` as a number.
+ */
+export function governanceSpellValue(field: string, value: unknown): string | null {
+  if (field === "actions" && Array.isArray(value))
+    return (value as GovAction[]).map((a, i) => `${i + 1}. ${describeGovAction(a, []).text}`).join("; ");
+  if (field === "proposalId" && typeof value === "bigint") return `proposal ${value}`;
+  return null;
+}

@@ -4,6 +4,7 @@ import { ONE, parseDecimal } from "../../protocol/decimal.ts";
 import {
   describeGovAction,
   formatBlockTime,
+  governanceSpellValue,
   PROPOSAL_STATUS,
   relativeTime,
   sharePercent,
@@ -151,5 +152,18 @@ describe("proposals in words", () => {
     expect(governanceAdvice("timelockNotElapsed", { snapshot: 1n, timeline: { eta: 0n, endTime: 0n } })).toBe(
       "It can be executed from 1970-01-01 00:00 UTC.",
     );
+  });
+
+  it("reads a decoded governance spell's fields for the review", () => {
+    expect(
+      governanceSpellValue("actions", [
+        { type: "setParameter", name: "MCR", value: d("1.15") },
+        { type: "pause" },
+      ]),
+    ).toBe(
+      "1. Minimum collateral ratio (MCR) → 115%; 2. Pause new debt (no new vaults or borrowing; every exit stays open)",
+    );
+    expect(governanceSpellValue("proposalId", 4n)).toBe("proposal 4");
+    expect(governanceSpellValue("amount", 4n)).toBeNull();
   });
 });
