@@ -588,7 +588,13 @@ async function withFederation(page: Page) {
     state: {
       network: "regtest",
       esploraUrls: {},
-      priceSources: JSON.parse(storedSettings()).state.priceSources,
+      // Only the exchanges that answer browsers (CORS): the journey runs long enough for the others'
+      // REST fallbacks to log blocked requests, which are not what this test is about.
+      priceSources: Object.fromEntries(
+        Object.entries(
+          JSON.parse(storedSettings()).state.priceSources as Record<string, { enabled: boolean }>,
+        ).map(([id, v]) => [id, { ...v, enabled: id === "binance" || id === "coinbase" }]),
+      ),
       guardians: { urls: GUARDIANS, keys: [], threshold: 2 },
       feePreset: "halfHour",
     },
@@ -616,14 +622,12 @@ async function runJourneyStep(page: Page) {
   const start = Date.now();
   await page.getByTestId("sign-and-send").click();
   const steps = () =>
-    page
-      .locator("[data-testid=tx-steps] [data-step]")
-      .evaluateAll((els) =>
-        els.map((e) => ({
-          step: e.getAttribute("data-step") ?? "",
-          state: e.getAttribute("data-state") ?? "",
-        })),
-      );
+    page.locator("[data-testid=tx-steps] [data-step]").evaluateAll((els) =>
+      els.map((e) => ({
+        step: e.getAttribute("data-step") ?? "",
+        state: e.getAttribute("data-state") ?? "",
+      })),
+    );
   const end = page.locator('[data-testid="tx-confirmed"], [data-testid="tx-error"]').first();
   try {
     await end.waitFor({ timeout: 240_000 });
