@@ -72,6 +72,8 @@ export interface DataLayerOptions {
   tab?: string;
   /** Where the app serves public/ (verification keys), default "/". */
   artifactsBase?: string;
+  /** false: do not follow the stored sync settings either (default true). */
+  follow?: boolean;
 }
 
 export interface DataStatus {
@@ -113,7 +115,9 @@ export class DataLayer {
     await initStateRoot();
     const store = await openIdbStore({ name: o.dbName ?? "zkusd" });
     const layer = new DataLayer(store, o);
-    const sync = o.sync ?? (await store.getSetting<SyncSettings>("sync"));
+    // `follow: false` (guardians publishing keys that differ from the pinned ones): stay on genesis,
+    // even if an earlier session stored sync settings.
+    const sync = o.sync ?? (o.follow === false ? undefined : await store.getSetting<SyncSettings>("sync"));
     if (o.sync) await store.setSetting("sync", o.sync);
     if (sync) await layer.follow(sync);
     else {
@@ -142,6 +146,7 @@ export class DataLayer {
         : {},
     };
     const chain = new EsploraClient({ baseUrl: sync.esploraUrl });
+    await this.forgetAnotherChain(chain, sync);
     this.indexer = await Indexer.open({
       store: this.store,
       chain,
@@ -163,6 +168,25 @@ export class DataLayer {
       onMessage: (m) => void this.onMessage(m),
     });
     void this.leader.start();
+  }
+
+  /**
+   * What is stored belongs to one chain: the Esplora URL, the start height and the hash of the block
+   * the genesis state is taken at. When any of them changed (another network, or a regtest devnet
+   * started afresh, which no 12-block reorg can bridge), the chain data is dropped and replayed;
+   * settings and backups stay. Without an answer from the chain nothing is dropped.
+   */
+  private async forgetAnotherChain(chain: EsploraClient, sync: SyncSettings): Promise<void> {
+    let anchor: string;
+    try {
+      anchor = await chain.blockHash(sync.startHeight - 1);
+    } catch {
+      return;
+    }
+    const identity = `${sync.esploraUrl}|${sync.startHeight}|${anchor}`;
+    const stored = await this.store.getSetting<string>("chainIdentity");
+    if (stored !== undefined && stored !== identity) await this.store.clearChain();
+    if (stored !== identity) await this.store.setSetting("chainIdentity", identity);
   }
 
   /** The leader's loop: take over from the stored head, sync, poll, until the lock is given up. */

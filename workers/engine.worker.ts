@@ -61,6 +61,8 @@ export interface EngineApi {
     params?: Params;
     genesis?: Genesis;
     sync?: SyncSettings;
+    /** false: stay on the genesis state even if sync settings were stored earlier. */
+    follow?: boolean;
     dbName?: string;
   }): Promise<EngineInfo>;
   /** System totals for the dashboard. Rejects if `init` has not completed. */
@@ -99,11 +101,13 @@ async function start(
   genesis: Genesis,
   sync: SyncSettings | undefined,
   dbName: string | undefined,
+  follow: boolean | undefined,
 ): Promise<Engine> {
   const data = await DataLayer.open({
     params,
     genesis,
     ...(sync ? { sync } : {}),
+    ...(follow === false ? { follow } : {}),
     ...(dbName ? { dbName } : {}),
   });
   return { info: { params, genesis }, data };
@@ -121,6 +125,7 @@ const api: EngineApi = {
       options?.genesis ?? { ...DEV_GENESIS },
       options?.sync,
       options?.dbName,
+      options?.follow,
     );
     try {
       return (await engine).info;

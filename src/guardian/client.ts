@@ -262,10 +262,13 @@ export async function fetchFederation(
       `The guardians publish different federations (${groups.size} versions), so none is trusted. Check the guardian URLs in Settings.`,
     );
   const [only] = [...groups.values()];
-  if (!only || only.length < only[0]!.threshold)
+  // k agreeing guardians, and a majority of the URLs the user configured (one URL cannot vouch alone
+  // for a federation that claims k = 1 while others do not answer).
+  const needed = Math.max(only?.[0]?.threshold ?? 1, Math.floor(bases.length / 2) + 1);
+  if (!only || only.length < needed)
     throw new FederationError(
       "tooFewAnswers",
-      `Too few guardians answered to trust the federation's keys (${only?.length ?? 0} of the ${only?.[0]?.threshold ?? "required"} needed)${problems.length ? `: ${problems.join("; ")}` : ""}. Check that the guardians are running and their URLs in Settings.`,
+      `Too few guardians answered to trust the federation's keys (${only?.length ?? 0} of the ${needed} needed)${problems.length ? `: ${problems.join("; ")}` : ""}. Check that the guardians are running and their URLs in Settings.`,
     );
   return only[0]!;
 }

@@ -376,6 +376,13 @@ export class IdbStore implements DataStore {
     };
   }
 
+  /** Drops everything learnt from the chain (head, blocks, spells, events, prices); settings stay. */
+  async clearChain(): Promise<void> {
+    const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
+    await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));
+    await tx.done;
+  }
+
   async replaceAll(s: Snapshot) {
     const tx = this.db.transaction([...CHAIN_STORES, "settings"], "readwrite");
     await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));

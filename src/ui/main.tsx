@@ -5,6 +5,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App.tsx";
 import { createEngineClient } from "./engine/client.ts";
 import { EngineProvider } from "./engine/EngineProvider.tsx";
+import { resolveEngineStart, useSyncSetup } from "./engine/sync.ts";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -14,9 +15,20 @@ const queryClient = new QueryClient({
 });
 
 const engine = createEngineClient();
-// Live updates: a new block (or reorg, or restore) refreshes every engine view and the preview copy.
-void engine
-  .init()
+// The guardians tell which federation and chain to follow (sync.ts); then live updates: a new block
+// (or reorg, or restore) refreshes every engine view and the preview copy.
+void resolveEngineStart()
+  .catch((error: unknown) => ({
+    options: {},
+    setup: {
+      state: "offline" as const,
+      reason: `The sync settings could not be resolved (${String(error)}).`,
+    },
+  }))
+  .then(({ options, setup }) => {
+    useSyncSetup.setState(setup, true);
+    return engine.start(options);
+  })
   .then(() =>
     engine.subscribe((notice) => {
       if (notice.type === "status") {

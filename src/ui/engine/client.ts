@@ -34,6 +34,8 @@ export type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from
 export type { AccountPosition, OperationPreview } from "./preview.ts";
 export type { AtRiskVault } from "./state.worker.ts";
 
+export type EngineStartOptions = NonNullable<Parameters<EngineApi["init"]>[0]>;
+
 export interface BorrowChange {
   /** Open: the vault's collateral. */
   collateral?: bigint;
@@ -43,7 +45,12 @@ export interface BorrowChange {
 }
 
 export interface EngineClient {
-  /** Resolves once the worker has built its state (genesis for now). */
+  /**
+   * Starts the worker, once, from the app's entry point: following the chain with `sync`
+   * (src/ui/engine/sync.ts resolves it from Settings and the guardians), or on the genesis state.
+   */
+  start(options?: EngineStartOptions): Promise<EngineInfo>;
+  /** Resolves once the worker has started (every other call waits for `start` too). */
   init(): Promise<EngineInfo>;
   summary(): Promise<EngineSummary>;
   /** An account's vault, zkUSD balance and pool deposit. */
@@ -96,6 +103,14 @@ export function createEngineClient(): EngineClient {
   let stateWorker: Worker | undefined;
   let stateRemote: Comlink.Remote<StateWorkerApi> | undefined;
   let agreed: Promise<Comlink.Remote<StateWorkerApi>> | undefined;
+  // Calls made before the entry point's start (components mount while the guardians are asked)
+  // wait for it, so the worker is always started with the sync settings, never without.
+  let started: Promise<EngineInfo> | undefined;
+  let release!: (info: Promise<EngineInfo>) => void;
+  const gate = new Promise<EngineInfo>((resolve) => {
+    release = resolve;
+  });
+  const after = <T>(call: () => Promise<T>): Promise<T> => gate.then(call);
 
   const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
     agreed ??= (async () => {
@@ -106,7 +121,7 @@ export function createEngineClient(): EngineClient {
         });
         stateRemote = Comlink.wrap<StateWorkerApi>(stateWorker);
       }
-      await remote.init();
+      await gate;
       const snapshot = await remote.snapshot();
       const mine = await stateRemote.load(snapshot.state);
       if (mine.stateRoot !== snapshot.root) {
@@ -123,36 +138,44 @@ export function createEngineClient(): EngineClient {
   };
 
   return {
-    init: () => remote.init(),
-    summary: () => remote.summary(),
+    start: (options) => {
+      started ??= remote.init(options);
+      release(started);
+      return started;
+    },
+    init: () => gate,
+    summary: () => after(() => remote.summary()),
     position: async (owner) => (await reads()).position(owner),
     atRisk: async (limit) => (await reads()).atRisk(limit),
     preview: async (op) => (await reads()).preview(op),
     maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
     governance: async (account) => (await reads()).governance(account),
-    status: () => remote.status(),
-    events: (query) => remote.events(query),
-    eventStats: () => remote.eventStats(),
+    status: () => after(() => remote.status()),
+    events: (query) => after(() => remote.events(query)),
+    eventStats: () => after(() => remote.eventStats()),
     backup: async () => {
+      await gate;
       const bytes = await remote.backup();
       return { bytes, header: await remote.verifyBackup(bytes) };
     },
     restore: async (bytes) => {
+      await gate;
       await remote.verifyBackup(bytes); // checksum and root, before anything is replaced
       const header = await remote.restore(bytes);
       agreed = undefined;
       return header;
     },
-    listBackups: () => remote.listBackups(),
-    getBackup: (id) => remote.getBackup(id),
+    listBackups: () => after(() => remote.listBackups()),
+    getBackup: (id) => after(() => remote.getBackup(id)),
     subscribe: async (fn) => {
+      await gate;
       const unsubscribe = await remote.subscribe(Comlink.proxy(fn));
       return () => void unsubscribe();
     },
-    snapshot: () => remote.snapshot(),
-    spells: (range) => remote.spells(range),
-    rejected: (range) => remote.rejected(range),
-    trackPending: (txid) => remote.trackPending(txid),
+    snapshot: () => after(() => remote.snapshot()),
+    spells: (range) => after(() => remote.spells(range)),
+    rejected: (range) => after(() => remote.rejected(range)),
+    trackPending: (txid) => after(() => remote.trackPending(txid)),
     refresh: () => {
       agreed = undefined;
     },

@@ -6,6 +6,7 @@ import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { PriceCard } from "../components/PriceCard.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { StatTile } from "../components/StatTile.tsx";
+import { SyncStatus } from "../components/SyncStatus.tsx";
 import { TcrGauge } from "../components/TcrGauge.tsx";
 import type { EngineInfo, EngineSummary } from "../engine/client.ts";
 import {
@@ -16,7 +17,6 @@ import {
   formatUsd,
   formatZkusd,
   isInfiniteRatio,
-  shortHex,
 } from "../format.ts";
 import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 
@@ -72,8 +72,8 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
           <dt className="stat-label">BTC price used by the engine</dt>
           <dd className="headline-value">{formatUsd(summary.price)}</dd>
           <dd className="stat-hint">
-            {summary.height === info.genesis.height
-              ? "The genesis price: no guardian-attested price has been applied yet."
+            {summary.price === info.params.initialPrice
+              ? "The genesis price: no guardian-attested price has been applied on chain yet."
               : "The last guardian-attested price applied on chain."}
           </dd>
         </dl>
@@ -154,18 +154,11 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
       <section className="card" aria-labelledby="history-title">
         <h2 id="history-title">TCR and supply history</h2>
         <p className="muted small" data-testid="history-empty">
-          These charts are drawn from the protocol's events once this browser follows the chain. It does not
-          yet (see Health), so there is no history to draw, and none is invented.
+          These charts are drawn from the protocol's history as this browser follows the chain; nothing is
+          invented before there is a history to draw.
         </p>
       </section>
-      <p className="chain-position muted" data-testid="chain-position">
-        Block {formatCount(summary.height)}
-        {summary.height === info.genesis.height ? " (genesis)" : ""}. Chain sync is not connected yet, so
-        these are the protocol's starting figures. State root{" "}
-        <code title={summary.stateRoot} data-testid="state-root">
-          {shortHex(summary.stateRoot, 8)}
-        </code>
-      </p>
+      <SyncStatus stateRoot={summary.stateRoot} />
     </>
   );
 }

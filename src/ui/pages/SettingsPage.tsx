@@ -8,7 +8,14 @@ import { type FormEvent, useId, useState } from "react";
 import { BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
 import { SOURCES } from "../../oracle/sources/index.ts";
 import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
-import { type PriceSourceSetting, type Settings, useSettings } from "../state/settings-store.ts";
+import { useSyncSetup } from "../engine/sync.ts";
+import { DEV_PRICE_FEED_URL } from "../queries/prices.ts";
+import {
+  esploraUrlFor,
+  type PriceSourceSetting,
+  type Settings,
+  useSettings,
+} from "../state/settings-store.ts";
 import { networkLabel, useWalletStore } from "../wallet/wallet-store.ts";
 
 const KEY_RE = /^(02|03)[0-9a-f]{64}$/i;
@@ -84,10 +91,19 @@ export default function SettingsPage() {
       guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
     };
     if (network !== settings.network) disconnect();
+    const followChanged =
+      network !== settings.network ||
+      esploraUrlFor({ esploraUrls: patch.esploraUrls ?? {} }, network) !== esploraUrlFor(settings, network) ||
+      JSON.stringify(patch.guardians) !== JSON.stringify(settings.guardians);
     settings.update(patch);
     void queryClient.invalidateQueries({ queryKey: ["chain"] });
     void queryClient.invalidateQueries({ queryKey: ["prices"] });
-    setSaved("Saved. The app now uses these settings.");
+    // The engine worker is started once per page with its chain and federation (engine/sync.ts).
+    setSaved(
+      followChanged
+        ? "Saved. Reload the page to follow the chain with the new network, Esplora URL or guardians."
+        : "Saved. The app now uses these settings.",
+    );
   };
 
   return (
@@ -144,8 +160,8 @@ export default function SettingsPage() {
           <legend>Price sources</legend>
           <p className="field-hint">
             Your browser reads BTC/USD from these exchanges itself and warns when the guardians' attested
-            price differs. Empty URLs use the exchange's public API. A proxy or your own relay is just another
-            base URL.
+            price differs. Empty URLs use the exchange's public API (on regtest, the local dev price feed). A
+            proxy or your own relay is just another base URL.
           </p>
           <div className="sources">
             {SOURCE_IDS.map((id) => (
@@ -166,7 +182,9 @@ export default function SettingsPage() {
                   REST base URL
                   <input
                     value={sources[id].baseUrl}
-                    placeholder={SOURCES[id].rest.baseUrl}
+                    placeholder={
+                      network === "regtest" ? `${DEV_PRICE_FEED_URL}/${id}` : SOURCES[id].rest.baseUrl
+                    }
                     onChange={(e) =>
                       setSources({ ...sources, [id]: { ...sources[id], baseUrl: e.target.value } })
                     }
@@ -227,6 +245,7 @@ export default function SettingsPage() {
             />
             <p className="field-hint">k of the n keys above (2 of 3 on the dev network).</p>
           </div>
+          <FederationPanel />
         </fieldset>
 
         {problems.length ? (
@@ -256,5 +275,54 @@ export default function SettingsPage() {
         </div>
       </form>
     </section>
+  );
+}
+
+/**
+ * The federation as the guardians published it at this page load (engine/sync.ts). The first keys
+ * learnt are saved and pinned (trust on first use); forgetting them is how a user accepts a real change.
+ */
+function FederationPanel() {
+  const setup = useSyncSetup();
+  const settings = useSettings();
+  const forget = () => {
+    settings.update({ guardians: { ...settings.guardians, keys: [] } });
+    window.location.reload();
+  };
+  if (setup.state === "resolving")
+    return <p className="muted small">Asking the guardians for the federation…</p>;
+  if (setup.state === "offline")
+    return (
+      <div className="notice notice-warn" data-testid="federation" data-state="offline">
+        <p>{setup.reason}</p>
+        {settings.guardians.keys.length ? (
+          <button type="button" className="button" onClick={forget} data-testid="forget-keys">
+            Forget the saved keys and discover again
+          </button>
+        ) : null}
+      </div>
+    );
+  const f = setup.federation;
+  return (
+    <div className="federation" data-testid="federation" data-state="following">
+      <h3>Published by the guardians</h3>
+      <p className="field-hint">
+        {f.threshold} of {f.members.length} custody signatures, {f.oracleThreshold} of {f.members.length}{" "}
+        price signatures; the protocol starts at block {f.startHeight} on {f.network}. These keys are saved
+        above and pinned: if the guardians ever publish others, the app stops following them until you decide.
+      </p>
+      <ul className="io-list">
+        {f.members.map((m) => (
+          <li key={m.custodyKey} data-testid="federation-member">
+            <span className="io-kind">{m.name}</span>
+            <code title={m.custodyKey}>{m.custodyKey.slice(0, 12)}…</code>
+            <span className="muted small">{m.url}</span>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="button button-ghost" onClick={forget} data-testid="forget-keys">
+        Forget the saved keys and discover again
+      </button>
+    </div>
   );
 }

@@ -42,11 +42,19 @@ interface SettingsStore extends Settings {
   reset(): void;
 }
 
+/** The dev federation's guardians on regtest (ports 18491–18493). */
+export const LOCAL_GUARDIAN_URLS = [
+  "http://127.0.0.1:18491",
+  "http://127.0.0.1:18492",
+  "http://127.0.0.1:18493",
+];
+
 export const DEFAULT_SETTINGS: Settings = {
   network: "regtest",
   esploraUrls: {},
   priceSources: {},
-  guardians: { urls: [], keys: [], threshold: 2 },
+  // The local 2-of-3 federation `npm start` runs (src/guardian/main.ts); its keys are learnt from it.
+  guardians: { urls: LOCAL_GUARDIAN_URLS, keys: [], threshold: 2 },
   feePreset: "halfHour",
 };
 

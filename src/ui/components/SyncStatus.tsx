@@ -1,0 +1,87 @@
+/**
+ * Which chain this browser follows and how far it is: the network and Esplora URL, blocks applied
+ * against the chain tip, this tab's role (the leading tab indexes; others read what it writes), and
+ * the last sync error — or, when it follows nothing, why, and that the figures are the genesis state.
+ */
+import { useQuery } from "@tanstack/react-query";
+import type { DataStatus } from "../engine/client.ts";
+import { useEngine } from "../engine/EngineProvider.tsx";
+import { useSyncSetup } from "../engine/sync.ts";
+import { formatCount, shortHex } from "../format.ts";
+
+export function useDataStatus() {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: ["data", "status"],
+    queryFn: (): Promise<DataStatus> => engine.status(),
+    refetchInterval: 5_000,
+  });
+}
+
+export function SyncStatus({ stateRoot }: { stateRoot: string }) {
+  const setup = useSyncSetup();
+  const status = useDataStatus();
+  const root = (
+    <>
+      State root{" "}
+      <code title={stateRoot} data-testid="state-root">
+        {shortHex(stateRoot, 8)}
+      </code>
+    </>
+  );
+  if (setup.state === "resolving")
+    return (
+      <p className="chain-position muted" data-testid="chain-position" data-sync="resolving" role="status">
+        Asking the guardians which federation and chain to follow… {root}
+      </p>
+    );
+  if (setup.state === "offline")
+    return (
+      <div className="chain-position" data-testid="chain-position" data-sync="offline">
+        <p className="notice notice-warn">
+          Not following a chain: {setup.reason} The figures above are the protocol's starting (genesis) state.
+        </p>
+        <p className="muted small">{root}</p>
+      </div>
+    );
+  const s = status.data;
+  const progress = s?.progress;
+  const lag = progress ? Math.max(0, progress.tip - progress.height) : null;
+  return (
+    <div
+      className="chain-position"
+      data-testid="chain-position"
+      data-sync="following"
+      data-height={s?.height ?? ""}
+      data-tip={progress?.tip ?? ""}
+    >
+      <p className="muted">
+        Following <strong>{setup.federation.network}</strong> through <code>{setup.esploraUrl}</code>
+        {s ? (
+          <>
+            {" "}
+            · block {formatCount(s.height)}
+            {progress ? ` of ${formatCount(progress.tip)}` : ""}
+            {lag === 0 ? " (up to date)" : lag !== null ? ` (${formatCount(lag)} behind)` : ""}
+            {" · "}
+            {s.role === "leader"
+              ? "this tab indexes the chain"
+              : s.role === "follower"
+                ? "another tab indexes the chain"
+                : "offline"}
+          </>
+        ) : (
+          " · reading sync status…"
+        )}
+        {" · "}
+        {root}
+      </p>
+      {s?.lastError ? (
+        <p className="notice notice-danger" role="alert" data-testid="sync-error">
+          The last sync attempt failed: {s.lastError}. The app retries on its own; check the Esplora URL in
+          Settings if this persists.
+        </p>
+      ) : null}
+    </div>
+  );
+}
