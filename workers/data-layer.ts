@@ -34,6 +34,8 @@ import {
   type EventPage,
   type EventQuery,
   type EventStats,
+  type HistoryPoint,
+  type HistoryQuery,
   type IdbStore,
   openIdbStore,
   type RejectedRecord,
@@ -271,6 +273,10 @@ export class DataLayer {
   }
   rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]> {
     return this.store.rejected(range);
+  }
+  /** The system after each block that changed the state (empty while not following a chain). */
+  history(q?: HistoryQuery): Promise<HistoryPoint[]> {
+    return this.store.history(q);
   }
   pending(): Promise<PendingSpell[]> {
     return this.indexer ? this.indexer.pending() : Promise.resolve([]);

@@ -23,6 +23,8 @@ import type {
   EventPage,
   EventQuery,
   EventStats,
+  HistoryPoint,
+  HistoryQuery,
   RejectedRecord,
   SpellRecord,
 } from "../src/storage/index.ts";
@@ -74,6 +76,8 @@ export interface EngineApi {
   eventStats(): Promise<EventStats>;
   spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]>;
   rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]>;
+  /** TCR, supply and debt after each block that changed the state: the latest `limit`, oldest first. */
+  history(query?: HistoryQuery): Promise<HistoryPoint[]>;
   /** This user's broadcast spells not yet confirmed (shown as pending, never applied). */
   pending(): Promise<PendingSpell[]>;
   trackPending(txid: string): Promise<void>;
@@ -143,6 +147,7 @@ const api: EngineApi = {
   eventStats: async () => (await ready()).eventStats(),
   spells: async (r) => (await ready()).spells(r),
   rejected: async (r) => (await ready()).rejected(r),
+  history: async (q) => (await ready()).history(q),
   pending: async () => (await ready()).pending(),
   trackPending: async (txid) => (await ready()).trackPending(txid),
   snapshot: async () => (await ready()).snapshot(),

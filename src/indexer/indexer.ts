@@ -22,6 +22,7 @@ import {
   type BlockRecord,
   type DataStore,
   type Head,
+  historyPoint,
   type PendingRecord,
   type PriceRecord,
   plain,
@@ -302,6 +303,8 @@ export class Indexer {
       changed,
       prev: { hash: this.head.hash, time: this.head.time, root: this.head.root },
       undo: changed ? undo : null,
+      // The dashboard's history: only blocks that changed the state get a point (O(1) totals).
+      ...(changed ? { point: historyPoint(this.state, { height, time: header.timestamp }) } : {}),
     };
     try {
       await this.o.store.commitBlock({

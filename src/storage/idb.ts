@@ -15,6 +15,7 @@ import {
   pageLimit,
   updateStats,
 } from "./events.ts";
+import { historyLimit } from "./history.ts";
 import { undoState } from "./memory.ts";
 import {
   type BackupInfo,
@@ -27,6 +28,8 @@ import {
   type EventStats,
   type Head,
   type HeightRange,
+  type HistoryPoint,
+  type HistoryQuery,
   type PendingRecord,
   type PriceRecord,
   type RejectedRecord,
@@ -39,7 +42,8 @@ import {
 
 interface Schema extends DBSchema {
   meta: { key: string; value: unknown };
-  blocks: { key: number; value: BlockRecord };
+  /** `point`: the heights of blocks with a history point (records without one are not in it). */
+  blocks: { key: number; value: BlockRecord; indexes: { point: number } };
   spells: { key: [number, number]; value: SpellRecord; indexes: { height: number } };
   rejected: { key: [number, number]; value: RejectedRecord; indexes: { height: number } };
   events: {
@@ -74,6 +78,10 @@ const MIGRATIONS: ((db: IDBPDatabase<Schema>, tx: UpgradeTx) => void)[] = [
     db.createObjectStore("locks", { keyPath: "outpoint" });
     db.createObjectStore("pending", { keyPath: "txid" });
     db.createObjectStore("backups", { keyPath: "id" });
+  },
+  // 2: history points ride on block records; this index lists only the blocks that have one.
+  (_db, tx) => {
+    tx.objectStore("blocks").createIndex("point", "point.height");
   },
 ];
 
@@ -243,6 +251,23 @@ export class IdbStore implements DataStore {
   }
   async prices(range?: HeightRange) {
     return (await this.db.getAll("prices")).filter((p) => inRange(p.height, range));
+  }
+
+  /** Walks the `point` index down from the range's top, so only blocks with a point are read. */
+  async history(q: HistoryQuery = {}): Promise<HistoryPoint[]> {
+    const limit = historyLimit(q);
+    const from = q.fromHeight ?? 0;
+    const to = q.toHeight ?? Number.MAX_SAFE_INTEGER;
+    if (from > to) return []; // IDBKeyRange.bound throws a DataError for an empty range
+    const tx = this.db.transaction("blocks");
+    const out: HistoryPoint[] = [];
+    let c = await tx.store.index("point").openCursor(IDBKeyRange.bound(from, to), "prev");
+    while (c && out.length < limit) {
+      out.push(c.value.point!);
+      c = await c.continue();
+    }
+    await tx.done;
+    return out.reverse();
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 export * from "./backup.ts";
 export { dayOf, decodeCursor, encodeCursor, storedEvent } from "./events.ts";
+export { DEFAULT_HISTORY, historyPoint, MAX_HISTORY } from "./history.ts";
 export { DB_VERSION, IdbStore, type IdbStoreOptions, openIdbStore } from "./idb.ts";
 export { fromJson, plain, toJson } from "./json.ts";
 export { decodeStoreFile, encodeStoreFile, type MemoryData, MemoryStore } from "./memory.ts";

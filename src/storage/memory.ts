@@ -15,6 +15,7 @@ import {
   pageLimit,
   updateStats,
 } from "./events.ts";
+import { selectHistory } from "./history.ts";
 import { fromJson, toJson } from "./json.ts";
 import {
   type BackupInfo,
@@ -26,6 +27,8 @@ import {
   type EventStats,
   type Head,
   type HeightRange,
+  type HistoryPoint,
+  type HistoryQuery,
   type PendingRecord,
   type PriceRecord,
   type RejectedRecord,
@@ -171,6 +174,9 @@ export class MemoryStore implements DataStore {
   }
   async prices(range?: HeightRange) {
     return copy(this.data.prices.filter((b) => inRange(b.height, range)));
+  }
+  async history(q: HistoryQuery = {}): Promise<HistoryPoint[]> {
+    return copy(selectHistory(this.data.blocks, q));
   }
 
   async events(q: EventQuery = {}): Promise<EventPage> {

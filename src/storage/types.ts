@@ -34,6 +34,34 @@ export interface BlockRecord extends BlockRef {
   /** The head before this block (hash, time, root): where a rollback of this block lands. */
   prev: { hash: string; time: number; root: string };
   undo: SerializedState | null;
+  /**
+   * The system after this block (the dashboard's history charts), present only when the block changed
+   * the state: a block that changed nothing has the previous point's figures. Blocks indexed before
+   * points were recorded have none.
+   */
+  point?: HistoryPoint;
+}
+
+/** The engine's `systemSummary` figures after a block, with the block's height and header time. */
+export interface HistoryPoint {
+  height: number;
+  /** Block header time, seconds. */
+  time: number;
+  /** 18-decimal engine units, like the state. */
+  price: bigint;
+  totalCollateral: bigint;
+  totalDebt: bigint;
+  zkusdSupply: bigint;
+  /** Total collateral ratio, 18 decimals; MAX_UINT256 (infinite) while there is no debt. */
+  tcr: bigint;
+}
+
+/** A range of history points (inclusive heights); the latest `limit` of them, oldest first. */
+export interface HistoryQuery {
+  fromHeight?: number;
+  toHeight?: number;
+  /** Default 1,000, at most 5,000. */
+  limit?: number;
 }
 
 /** How a spell's proof was treated (docs/storage.md, "Proofs"). */
@@ -226,6 +254,8 @@ export interface DataStore {
   spells(range?: HeightRange): Promise<SpellRecord[]>;
   rejected(range?: HeightRange): Promise<RejectedRecord[]>;
   prices(range?: HeightRange): Promise<PriceRecord[]>;
+  /** The history points of the blocks in the range that changed the state (see HistoryQuery). */
+  history(query?: HistoryQuery): Promise<HistoryPoint[]>;
   events(query?: EventQuery): Promise<EventPage>;
   eventStats(): Promise<EventStats>;
   getSetting<T>(key: string): Promise<T | undefined>;

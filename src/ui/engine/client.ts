@@ -23,6 +23,8 @@ import type {
   EventPage,
   EventQuery,
   EventStats,
+  HistoryPoint,
+  HistoryQuery,
   RejectedRecord,
   SpellRecord,
 } from "../../storage/index.ts";
@@ -30,7 +32,15 @@ import type { AccountPosition, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
 export type { DataNotice, DataStatus, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
-export type { BackupHeader, BackupInfo, EventPage, EventQuery, EventStats } from "../../storage/index.ts";
+export type {
+  BackupHeader,
+  BackupInfo,
+  EventPage,
+  EventQuery,
+  EventStats,
+  HistoryPoint,
+  HistoryQuery,
+} from "../../storage/index.ts";
 export type { AccountPosition, OperationPreview } from "./preview.ts";
 export type { AtRiskVault } from "./state.worker.ts";
 
@@ -81,6 +91,8 @@ export interface EngineClient {
   /** Applied and refused spells by height (each carries its txid). */
   spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]>;
   rejected(range?: { fromHeight?: number; toHeight?: number }): Promise<RejectedRecord[]>;
+  /** TCR, supply and debt after each block that changed the state, oldest first (the history charts). */
+  history(query?: HistoryQuery): Promise<HistoryPoint[]>;
   /** Shows a broadcast spell of this user as pending until it confirms. */
   trackPending(txid: string): Promise<void>;
   /** Reloads the preview copy from the engine's state (after a new block or a restore). */
@@ -175,6 +187,7 @@ export function createEngineClient(): EngineClient {
     snapshot: () => after(() => remote.snapshot()),
     spells: (range) => after(() => remote.spells(range)),
     rejected: (range) => after(() => remote.rejected(range)),
+    history: (query) => after(() => remote.history(query)),
     trackPending: (txid) => after(() => remote.trackPending(txid)),
     refresh: () => {
       agreed = undefined;

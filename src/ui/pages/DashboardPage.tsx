@@ -2,6 +2,7 @@
  * The system at a glance: price, total collateral ratio, recovery mode and the protocol's totals.
  * `data-value` attributes carry the engine's exact values, so tests compare the screen to the engine.
  */
+import { lazy, Suspense } from "react";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { PriceCard } from "../components/PriceCard.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
@@ -19,6 +20,10 @@ import {
   isInfiniteRatio,
 } from "../format.ts";
 import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
+import { useHistory } from "../queries/history.ts";
+
+// recharts is its own chunk, fetched only when there is a history to draw.
+const HistoryCharts = lazy(() => import("../components/charts/HistoryCharts.tsx"));
 
 export function DashboardPage() {
   const info = useEngineInfo();
@@ -151,14 +156,40 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
         />
       </dl>
       <PriceCard enginePrice={summary.price} />
-      <section className="card" aria-labelledby="history-title">
-        <h2 id="history-title">TCR and supply history</h2>
-        <p className="muted small" data-testid="history-empty">
-          These charts are drawn from the protocol's history as this browser follows the chain; nothing is
-          invented before there is a history to draw.
-        </p>
-      </section>
+      <HistoryCard mcr={MCR} ccr={CCR} />
       <SyncStatus stateRoot={summary.stateRoot} />
     </>
+  );
+}
+
+/** TCR and supply after each block that changed the state, from the engine worker's store. */
+function HistoryCard({ mcr, ccr }: { mcr: bigint; ccr: bigint }) {
+  const history = useHistory();
+  const points = history.data ?? [];
+  return (
+    <section className="card" aria-labelledby="history-title" data-testid="history-card">
+      <h2 id="history-title">TCR and supply history</h2>
+      {history.isError ? (
+        <p className="notice notice-warn" role="alert" data-testid="history-error">
+          The history could not be read from this browser's store ({(history.error as Error).message}). Reload
+          the page; if it keeps failing, restore a backup in Settings.
+        </p>
+      ) : history.isPending ? (
+        <p className="loading" role="status">
+          Reading the history…
+        </p>
+      ) : points.length < 2 ? (
+        <p className="muted small" data-testid="history-empty" data-points={points.length}>
+          The history starts with the first spell on chain: a point is recorded for every block that changes
+          the system, and the charts appear from the second one (
+          {points.length === 0 ? "none yet" : `one so far, at block ${formatCount(points[0]!.height)}`}).
+          Nothing is drawn before that, and nothing is invented.
+        </p>
+      ) : (
+        <Suspense fallback={<p className="loading">Loading the charts…</p>}>
+          <HistoryCharts points={points} mcr={mcr} ccr={ccr} />
+        </Suspense>
+      )}
+    </section>
   );
 }
