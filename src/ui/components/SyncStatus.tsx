@@ -35,6 +35,30 @@ export function SyncStatus({ stateRoot }: { stateRoot: string }) {
         Asking the guardians which federation and chain to follow… {root}
       </p>
     );
+  const s = status.data;
+  // The guardians could not be asked, but the data layer follows the chain it followed before (its
+  // stored sync settings): say both.
+  if (setup.state === "offline" && s && s.role !== "offline")
+    return (
+      <div
+        className="chain-position"
+        data-testid="chain-position"
+        data-sync="stored"
+        data-height={s.height}
+        data-tip={s.progress?.tip ?? ""}
+      >
+        <p className="muted">
+          Following the chain this browser followed before · block {formatCount(s.height)}
+          {s.progress ? ` of ${formatCount(s.progress.tip)}` : ""} · {root}
+        </p>
+        <p className="notice notice-warn">The federation could not be confirmed just now: {setup.reason}</p>
+        {s.lastError ? (
+          <p className="notice notice-danger" role="alert" data-testid="sync-error">
+            The last sync attempt failed: {s.lastError}. The app retries on its own.
+          </p>
+        ) : null}
+      </div>
+    );
   if (setup.state === "offline")
     return (
       <div className="chain-position" data-testid="chain-position" data-sync="offline">
@@ -44,7 +68,6 @@ export function SyncStatus({ stateRoot }: { stateRoot: string }) {
         <p className="muted small">{root}</p>
       </div>
     );
-  const s = status.data;
   const progress = s?.progress;
   const lag = progress ? Math.max(0, progress.tip - progress.height) : null;
   return (

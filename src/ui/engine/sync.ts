@@ -60,7 +60,7 @@ export async function resolveEngineStart(settings: Settings = useSettings.getSta
   try {
     federation = await fetchFederation(urls);
   } catch (error) {
-    return offline(`${(error as Error).message} Until then the app shows the genesis state.`);
+    return offline((error as Error).message);
   }
   if (federation.network !== settings.network)
     return offline(
