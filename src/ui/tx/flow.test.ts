@@ -11,12 +11,14 @@ import { describe, expect, it } from "vitest";
 import type { EsploraClient } from "../../btc/esplora.ts";
 import { addressToScript } from "../../btc/network.ts";
 import { signPsbtInputs, walletAccount } from "../../btc/psbt.ts";
+import { descriptorAddress, poolDescriptor, toHex } from "../../btc/scripts.ts";
 import { UtxoTracker } from "../../btc/utxo.ts";
 import { type BitcoinWallet, WalletError } from "../../btc/wallet.ts";
 import {
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
+  type Operation,
   parseDecimal,
   serializeState,
 } from "../../protocol/index.ts";
@@ -26,7 +28,12 @@ import { type FlowDeps, type FlowEngine, runFlow, type Step } from "./flow.ts";
 const NET = "regtest" as const;
 const priv = secp256k1.utils.randomSecretKey();
 const account = walletAccount(secp256k1.getPublicKey(priv, true), "p2wpkh", NET);
-const bob = walletAccount(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true), "p2wpkh", NET);
+const other = () =>
+  walletAccount(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true), "p2wpkh", NET);
+const bob = other();
+const carol = other();
+const guardianKeys = [1, 2, 3].map(() => secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true));
+const guardianSet = { threshold: 2, keys: guardianKeys };
 
 /** A funding transaction paying the wallet (what Esplora's /tx/:id/hex returns for its coin). */
 function funding(sats: bigint) {
@@ -47,19 +54,21 @@ interface Stack {
  * next height as applied (or refused with `refuse`) and sends a block notice.
  */
 function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: BitcoinWallet } = {}): Stack {
+  // The wallet's vault and pool deposit; Carol's vault liquidated into the pool after a price drop, so
+  // the wallet has BTC gains the guardian pool pays.
   const state = createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n, height: 0n });
-  const r = apply(
-    state,
-    {
-      type: "openVault",
-      owner: account.address,
-      collateral: parseDecimal("1"),
-      borrow: parseDecimal("5000"),
-    },
-    { height: 1n, time: 0n },
-  );
-  if (!r.ok) throw new Error(r.error.message);
-  let height = 1;
+  const d = parseDecimal;
+  for (const op of [
+    { type: "openVault", owner: account.address, collateral: d("1"), borrow: d("20000") },
+    { type: "poolDeposit", owner: account.address, amount: d("19000") },
+    { type: "openVault", owner: carol.address, collateral: d("0.3"), borrow: d("16000") },
+    { type: "setPrice", price: d("55000") },
+    { type: "liquidate", owner: carol.address, liquidator: account.address },
+  ] as Operation[]) {
+    const r = apply(state, op, { height: state.height + 1n, time: 0n });
+    if (!r.ok) throw new Error(r.error.message);
+  }
+  let height = Number(state.height);
   const spells: { txid: string; height: number }[] = [];
   const rejected: { txid: string; height: number; reason: { message: string } }[] = [];
   const listeners = new Set<(n: DataNotice) => void>();
@@ -80,7 +89,16 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
     addressUtxos: async (a: string) =>
       a === account.address
         ? [{ txid: coin.txid, vout: 0, value: 10_000_000, status: { confirmed: true, block_height: 1 } }]
-        : [],
+        : a === descriptorAddress(poolDescriptor(guardianSet), NET)
+          ? [
+              {
+                txid: "ab".repeat(32),
+                vout: 1,
+                value: 29_900_000,
+                status: { confirmed: true, block_height: 4 },
+              },
+            ]
+          : [],
     addressTxs: async () => [],
     txHex: async () => coin.hex,
     broadcast: async (hex: string) => {
@@ -143,9 +161,9 @@ describe("the transaction flow", () => {
     const result = await runFlow(s.deps, (steps) => {
       last = steps;
     });
-    expect(result).toMatchObject({ ok: true, height: 2 });
+    expect(result).toMatchObject({ ok: true, height: 6 });
     expect(states(last)).toEqual({ build: "done", sign: "done", broadcast: "done", confirm: "done" });
-    expect(last.find((x) => x.id === "confirm")?.detail).toBe("Confirmed in block 2.");
+    expect(last.find((x) => x.id === "confirm")?.detail).toBe("Confirmed in block 6.");
     expect(last.find((x) => x.id === "build")?.detail).toMatch(/network fee \d+ sats at 2 sat\/vB/);
     expect(s.broadcasts).toHaveLength(1);
     // The coin stays reserved until the chain drops it (broadcast lock), so no later draft spends it.
@@ -195,8 +213,54 @@ describe("the transaction flow", () => {
     const result = await runFlow(s.deps, () => {});
     expect(result).toMatchObject({ ok: false, step: "confirm" });
     expect(!result.ok && result.message).toMatch(
-      /mined in block 2 but the protocol refused its spell: the account's zkUSD balance is too low/,
+      /mined in block 6 but the protocol refused its spell: the account's zkUSD balance is too low/,
     );
+  });
+
+  it("pool gains need the guardians: each answer is shown, a refusal with its reason; without a quorum nothing is sent", async () => {
+    const s = stack();
+    const urls = ["http://g0.test", "http://g1.test", "http://g2.test"];
+    // guardian-0 refuses with its policy's reason, guardian-1 signs nothing useful, guardian-2 is down.
+    const loopback = (async (url: string) => {
+      if (url.startsWith("http://g0.test/v1/cosign"))
+        return new Response(
+          JSON.stringify({ error: { code: "stalePrice", reason: "the attested price is 400 s old" } }),
+          { status: 422 },
+        );
+      if (url.startsWith("http://g1.test/v1/cosign"))
+        return new Response(JSON.stringify({ error: { code: "paused", reason: "the protocol is paused" } }), {
+          status: 422,
+        });
+      throw new TypeError("fetch failed");
+    }) as typeof fetch;
+    let last: Step[] = [];
+    const result = await runFlow(
+      {
+        ...s.deps,
+        op: { type: "claimGains", owner: account.address },
+        guardians: { urls, keys: guardianKeys.map(toHex), threshold: 2 },
+        spendsCustody: true,
+        fetch: loopback,
+      },
+      (steps) => {
+        last = steps;
+      },
+    );
+    expect(result).toMatchObject({ ok: false, step: "cosign" });
+    const message = result.ok ? "" : result.message;
+    expect(message).toContain("Only 0 of the 2 guardian signatures needed were given");
+    expect(message).toContain("http://g0.test: refused — the attested price is 400 s old");
+    expect(message).toContain("http://g1.test: refused — the protocol is paused");
+    expect(message).toMatch(/http:\/\/g2.test: unreachable \(fetch failed\)/);
+    expect(states(last)).toMatchObject({
+      build: "done",
+      sign: "done",
+      cosign: "failed",
+      broadcast: "skipped",
+    });
+    expect(last.find((x) => x.id === "build")?.detail).toMatch(/^2 inputs/); // wallet + pool coin
+    expect(s.broadcasts).toEqual([]);
+    expect(s.tracker.lockedOutpoints()).toEqual([]);
   });
 
   it("a priced operation without guardians stops at the attestation, before anything is built", async () => {

@@ -147,6 +147,8 @@ export interface FlowDeps {
   spendsCustody: boolean;
   /** How long to wait for a spell to be applied before saying so (it keeps the steps readable). */
   pollMs?: number;
+  /** How guardians are asked (tests pass a loopback stand-in; default the browser's fetch). */
+  fetch?: typeof fetch;
 }
 
 export type FlowResult =
@@ -302,6 +304,7 @@ async function send(
       outcome = await collectCosignatures(endpoints, signed.signed, {
         threshold: deps.guardians.threshold,
         timeoutMs: 60_000,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
     } catch (error) {
       deps.tracker.unlock(signed.id);
@@ -376,7 +379,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     if (PRICED.has(op.type)) {
       for (let round = 0; ; round++) {
         set("attestation", "running");
-        const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold);
+        const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold, deps.fetch);
         if (!answer.ok) throw new StepFailure("attestation", answer.reason);
         const a = answer.answer;
         set(
