@@ -216,7 +216,7 @@ describe("governance screen following a chain with proposals", () => {
     await devnet?.close();
   });
 
-  it("shows the engine's proposals, tallies and power; propose and vote open the review", async () => {
+  it("equals the engine's proposals, tallies and power; the user proposes and votes; the lifecycle runs to execution", async () => {
     session = await openApp({
       viewport: DESKTOP,
       path: "/governance",
