@@ -28,8 +28,10 @@ export function oracleSettingsFrom(
     SourceId,
     NonNullable<Settings["priceSources"][SourceId]>,
   ][]) {
+    // A source with its own URL in Settings is not the local feed: it keeps its own transport.
+    const own = Boolean(s.baseUrl.trim() || s.streamUrl.trim());
     sources[id] = {
-      ...sources[id],
+      ...(own ? {} : sources[id]),
       enabled: s.enabled,
       ...(s.baseUrl.trim() ? { baseUrl: s.baseUrl.trim() } : {}),
       ...(s.streamUrl.trim() ? { streamUrl: s.streamUrl.trim() } : {}),
