@@ -12,7 +12,7 @@ pragma circom 2.1.6;
 include "./lib/gadgets.circom";
 
 template Liquidate() {
-    var DEPTH = 20;
+    var DEPTH = 10;     // 4-ary accounts tree
     var AMT = 112;
     var PRICE = 96;
     var ICR_BITS = 124;
@@ -38,8 +38,8 @@ template Liquidate() {
     signal input snapColl;
     signal input snapDebt;
     signal input accountHash;
-    signal input siblings[DEPTH];
-    signal input pathBits[DEPTH];
+    signal input siblings[3 * DEPTH];
+    signal input positions[DEPTH];
 
     signal opHash <== Poseidon(5)([5, ownerHash, liquidatorHash, 0, time]);
     operationHash === opHash; // rule: operationHashMismatch
@@ -81,13 +81,16 @@ template Liquidate() {
 
     signal vaultHash <== Poseidon(6)([1, coll, debt, stake, snapColl, snapDebt]);
     signal leaf <== Poseidon(3)([ownerHash, vaultHash, accountHash]);
-    component tree = MerkleRoot(DEPTH);
+    component tree = MerkleRoot4(DEPTH);
     tree.leaf <== leaf;
     tree.siblings <== siblings;
-    tree.bits <== pathBits;
+    tree.positions <== positions;
     signal paramsHash <== ParamsHash()(params);
-    signal globalHash <== GlobalHash()(g);
-    signal root <== StateRoot()(tree.root, allowancesRoot, sumsRoot, globalHash, paramsHash, governanceHash);
+    signal redistributionHash <== RedistributionGlobals()(g);
+    signal otherGlobalsHash <== OtherGlobals()(g);
+    signal restHash <== RestHash()(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash);
+    signal vaultGlobalsHash <== VaultGlobals()(g);
+    signal root <== StateRoot()(tree.root, vaultGlobalsHash, restHash);
     oldRoot === root; // rule: oldRootMismatch
 }
 

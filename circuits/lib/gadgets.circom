@@ -60,83 +60,127 @@ template FloorDiv(qBits, dBits) {
     rLtD.out === 1;
 }
 
-// Root of a depth-`depth` Poseidon(2) Merkle tree before and after replacing one leaf on one shared
-// path (bits[i] = 1: the current node is the right child at level i).
-template MerkleUpdate(depth) {
+// One level of the 4-ary accounts tree: the position p = b0 + 2*b1 of the current node among its
+// parent's four children and the three other children s[0..2] in order. The selector terms that do
+// not depend on the node are shared by the old and new paths (Children4).
+template Level4() {
+    signal input position;
+    signal input s[3];
+    signal output e[4];     // e[j] = 1 iff p == j
+    signal output t1;       // e0 * (s0 - s1)
+    signal output t2;       // e3 * (s2 - s1)
+    component bits = Num2Bits(2);
+    bits.in <== position;
+    e[3] <== bits.out[0] * bits.out[1];
+    e[2] <== bits.out[1] - e[3];
+    e[1] <== bits.out[0] - e[3];
+    e[0] <== 1 - bits.out[0] - bits.out[1] + e[3];
+    t1 <== e[0] * (s[0] - s[1]);
+    t2 <== e[3] * (s[2] - s[1]);
+}
+
+// Parent of node x at one level: Poseidon(c0, c1, c2, c3) with x in slot p and the siblings in the
+// other slots in order.
+template Parent4() {
+    signal input x;
+    signal input s[3];
+    signal input e[4];
+    signal input t1;
+    signal input t2;
+    signal output out;
+    signal c[4];
+    c[0] <== s[0] + e[0] * (x - s[0]);
+    c[1] <== s[1] + e[1] * (x - s[1]) + t1;
+    c[2] <== s[1] + e[2] * (x - s[1]) + t2;
+    c[3] <== s[2] + e[3] * (x - s[2]);
+    out <== Poseidon(4)(c);
+}
+
+// Root of a depth-`depth` 4-ary Poseidon(4) Merkle tree before and after replacing one leaf on one
+// shared path (positions[i] in 0..3, siblings[3*i .. 3*i+2] the other children at level i).
+template MerkleUpdate4(depth) {
     signal input oldLeaf;
     signal input newLeaf;
-    signal input siblings[depth];
-    signal input bits[depth];
+    signal input siblings[3 * depth];
+    signal input positions[depth];
     signal output oldRoot;
     signal output newRoot;
     signal o[depth + 1];
     signal n[depth + 1];
-    signal oL[depth];
-    signal oR[depth];
-    signal nL[depth];
-    signal nR[depth];
-    component ho[depth];
-    component hn[depth];
+    component lv[depth];
+    component po[depth];
+    component pn[depth];
     o[0] <== oldLeaf;
     n[0] <== newLeaf;
     for (var i = 0; i < depth; i++) {
-        bits[i] * (bits[i] - 1) === 0;
-        oL[i] <== o[i] + bits[i] * (siblings[i] - o[i]);
-        oR[i] <== siblings[i] + o[i] - oL[i];
-        nL[i] <== n[i] + bits[i] * (siblings[i] - n[i]);
-        nR[i] <== siblings[i] + n[i] - nL[i];
-        ho[i] = Poseidon(2);
-        ho[i].inputs[0] <== oL[i];
-        ho[i].inputs[1] <== oR[i];
-        o[i + 1] <== ho[i].out;
-        hn[i] = Poseidon(2);
-        hn[i].inputs[0] <== nL[i];
-        hn[i].inputs[1] <== nR[i];
-        n[i + 1] <== hn[i].out;
+        lv[i] = Level4();
+        lv[i].position <== positions[i];
+        for (var j = 0; j < 3; j++) lv[i].s[j] <== siblings[3 * i + j];
+        po[i] = Parent4();
+        pn[i] = Parent4();
+        po[i].x <== o[i];
+        pn[i].x <== n[i];
+        for (var j = 0; j < 3; j++) {
+            po[i].s[j] <== siblings[3 * i + j];
+            pn[i].s[j] <== siblings[3 * i + j];
+        }
+        po[i].e <== lv[i].e;
+        pn[i].e <== lv[i].e;
+        po[i].t1 <== lv[i].t1;
+        pn[i].t1 <== lv[i].t1;
+        po[i].t2 <== lv[i].t2;
+        pn[i].t2 <== lv[i].t2;
+        o[i + 1] <== po[i].out;
+        n[i + 1] <== pn[i].out;
     }
     oldRoot <== o[depth];
     newRoot <== n[depth];
 }
 
-// Root of a depth-`depth` Poseidon(2) Merkle tree over one leaf (membership only).
-template MerkleRoot(depth) {
+// Root of a depth-`depth` 4-ary Poseidon(4) Merkle tree over one leaf (membership only).
+template MerkleRoot4(depth) {
     signal input leaf;
-    signal input siblings[depth];
-    signal input bits[depth];
+    signal input siblings[3 * depth];
+    signal input positions[depth];
     signal output root;
     signal c[depth + 1];
-    signal L[depth];
-    signal R[depth];
-    component h[depth];
+    component lv[depth];
+    component p[depth];
     c[0] <== leaf;
     for (var i = 0; i < depth; i++) {
-        bits[i] * (bits[i] - 1) === 0;
-        L[i] <== c[i] + bits[i] * (siblings[i] - c[i]);
-        R[i] <== siblings[i] + c[i] - L[i];
-        h[i] = Poseidon(2);
-        h[i].inputs[0] <== L[i];
-        h[i].inputs[1] <== R[i];
-        c[i + 1] <== h[i].out;
+        lv[i] = Level4();
+        lv[i].position <== positions[i];
+        for (var j = 0; j < 3; j++) lv[i].s[j] <== siblings[3 * i + j];
+        p[i] = Parent4();
+        p[i].x <== c[i];
+        for (var j = 0; j < 3; j++) p[i].s[j] <== siblings[3 * i + j];
+        p[i].e <== lv[i].e;
+        p[i].t1 <== lv[i].t1;
+        p[i].t2 <== lv[i].t2;
+        c[i + 1] <== p[i].out;
     }
     root <== c[depth];
 }
 
-// The 32 global fields in the engine's order (src/protocol/state.ts GLOBAL_FIELDS), hashed in four
-// groups (docs/state-root.md): globalHash = Poseidon(G1, G2, G3, G4).
-// G1 = g[0..6], g[28]; G2 = g[7..13]; G3 = g[14..20]; G4 = g[21..27], g[29..31].
-template GlobalGroup1() { signal input g[32]; signal output out; out <== Poseidon(8)([g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[28]]); }
-template GlobalGroup2() { signal input g[32]; signal output out; out <== Poseidon(7)([g[7], g[8], g[9], g[10], g[11], g[12], g[13]]); }
-template GlobalGroup3() { signal input g[32]; signal output out; out <== Poseidon(7)([g[14], g[15], g[16], g[17], g[18], g[19], g[20]]); }
-template GlobalGroup4() { signal input g[32]; signal output out; out <== Poseidon(10)([g[21], g[22], g[23], g[24], g[25], g[26], g[27], g[29], g[30], g[31]]); }
-
-template GlobalHash() {
+// The 32 global fields in the engine's order (src/protocol/state.ts GLOBAL_FIELDS), hashed in three
+// groups (src/protocol/stateRoot.ts GLOBAL_GROUPS, docs/state-root.md):
+//   vault globals (written by vault adjustments): g[0], g[1], g[3..7], g[21], g[22], g[24], g[27], g[28], g[31]
+//   redistribution (read by vault adjustments):   g[8..13]
+//   other globals:                                g[2], g[14..20], g[23], g[25], g[26], g[29], g[30]
+template VaultGlobals() {
     signal input g[32];
     signal output out;
-    signal h1 <== GlobalGroup1()(g);
-    signal h2 <== GlobalGroup2()(g);
-    signal h3 <== GlobalGroup3()(g);
-    signal h4 <== GlobalGroup4()(g);
-    out <== Poseidon(4)([h1, h2, h3, h4]);
+    out <== Poseidon(13)([g[0], g[1], g[3], g[4], g[5], g[6], g[7], g[21], g[22], g[24], g[27], g[28], g[31]]);
+}
+template RedistributionGlobals() {
+    signal input g[32];
+    signal output out;
+    out <== Poseidon(6)([g[8], g[9], g[10], g[11], g[12], g[13]]);
+}
+template OtherGlobals() {
+    signal input g[32];
+    signal output out;
+    out <== Poseidon(13)([g[2], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[23], g[25], g[26], g[29], g[30]]);
 }
 
 // paramsHash over the 17 parameters of PARAM_NAMES: Poseidon(Poseidon(p0..p15), Poseidon(p16)).
@@ -171,14 +215,24 @@ template AccountHash() {
     out <== h.out * (1 - allZero.out);
 }
 
-// stateRoot = Poseidon(accountsRoot, allowancesRoot, sumsRoot, globalHash, paramsHash, governanceHash).
-template StateRoot() {
-    signal input accountsRoot;
+// restHash = Poseidon(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash,
+// governanceHash): everything a vault adjustment leaves unchanged, hashed once per proof.
+template RestHash() {
     signal input allowancesRoot;
     signal input sumsRoot;
-    signal input globalHash;
+    signal input redistributionHash;
+    signal input otherGlobalsHash;
     signal input paramsHash;
     signal input governanceHash;
     signal output out;
-    out <== Poseidon(6)([accountsRoot, allowancesRoot, sumsRoot, globalHash, paramsHash, governanceHash]);
+    out <== Poseidon(6)([allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash]);
+}
+
+// stateRoot = Poseidon(accountsRoot, vaultGlobalsHash, restHash).
+template StateRoot() {
+    signal input accountsRoot;
+    signal input vaultGlobalsHash;
+    signal input restHash;
+    signal output out;
+    out <== Poseidon(3)([accountsRoot, vaultGlobalsHash, restHash]);
 }

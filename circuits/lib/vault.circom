@@ -13,7 +13,7 @@ pragma circom 2.1.6;
 include "./gadgets.circom";
 
 template VaultAdjust(KIND) {
-    var DEPTH = 20;
+    var DEPTH = 10;     // 4-ary accounts tree
     var AMT = 112;      // amounts (18 decimals) < 2^112
     var PRICE = 96;     // USD per BTC x 1e18 < 2^96
     var RATIO = 64;     // ratios and fee rates x 1e18 < 2^64
@@ -43,14 +43,17 @@ template VaultAdjust(KIND) {
     signal input allowancesRoot;
     signal input sumsRoot;
     signal input governanceHash;
+    // Poseidon of the global fields a vault adjustment neither reads nor writes (docs/state-root.md);
+    // the matching entries of g are not used.
+    signal input otherGlobalsHash;
     signal input coll;
     signal input debt;
     signal input stake;
     signal input snapColl;
     signal input snapDebt;
     signal input account[7];
-    signal input siblings[DEPTH];
-    signal input pathBits[DEPTH];
+    signal input siblings[3 * DEPTH];
+    signal input positions[DEPTH];
 
     // ---- operation and attestation hashes
     signal opHash <== Poseidon(5)([KIND, ownerHash, amount, maxFee, time]);
@@ -261,24 +264,19 @@ template VaultAdjust(KIND) {
     }
     signal leafOld <== Poseidon(3)([ownerHash, vaultOld, accountOld]);
     signal leafNew <== Poseidon(3)([ownerHash, vaultNew, accountNew]);
-    component tree = MerkleUpdate(DEPTH);
+    component tree = MerkleUpdate4(DEPTH);
     tree.oldLeaf <== leafOld;
     tree.newLeaf <== leafNew;
     tree.siblings <== siblings;
-    tree.bits <== pathBits;
+    tree.positions <== positions;
+    // everything but the accounts tree and the vault globals is unchanged: hashed once
     signal paramsHash <== ParamsHash()(params);
-    // G3 (stability pool) is untouched by vault adjustments
-    signal g1Old <== GlobalGroup1()(g);
-    signal g2Old <== GlobalGroup2()(g);
-    signal g3 <== GlobalGroup3()(g);
-    signal g4Old <== GlobalGroup4()(g);
-    signal globalOld <== Poseidon(4)([g1Old, g2Old, g3, g4Old]);
-    signal g1New <== GlobalGroup1()(g2);
-    signal g2New <== GlobalGroup2()(g2);
-    signal g4New <== GlobalGroup4()(g2);
-    signal globalNew <== Poseidon(4)([g1New, g2New, g3, g4New]);
-    signal rootBefore <== StateRoot()(tree.oldRoot, allowancesRoot, sumsRoot, globalOld, paramsHash, governanceHash);
-    signal rootAfter <== StateRoot()(tree.newRoot, allowancesRoot, sumsRoot, globalNew, paramsHash, governanceHash);
+    signal redistributionHash <== RedistributionGlobals()(g);
+    signal restHash <== RestHash()(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash);
+    signal vaultGlobalsOld <== VaultGlobals()(g);
+    signal vaultGlobalsNew <== VaultGlobals()(g2);
+    signal rootBefore <== StateRoot()(tree.oldRoot, vaultGlobalsOld, restHash);
+    signal rootAfter <== StateRoot()(tree.newRoot, vaultGlobalsNew, restHash);
     oldRoot === rootBefore; // rule: oldRootMismatch
     newRoot === rootAfter; // rule: newRootMismatch
 }

@@ -17,17 +17,36 @@ import { PARAM_NAMES } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
 import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
 
-export const ACCOUNTS_DEPTH = 20;
+/** The accounts tree is 4-ary (node = Poseidon of 4 children): 4^10 leaves, 10 hashes per path. */
+export const ACCOUNTS_ARITY = 4;
+export const ACCOUNTS_DEPTH = 10;
 export const ALLOWANCES_DEPTH = 20;
 export const SUMS_DEPTH = 16;
 export const VOTES_DEPTH = 20;
 export const PROPOSALS_DEPTH = 16;
 
-/** Global fields in four groups that tend to change together (docs/state-root.md). */
+/**
+ * Global fields in three groups (docs/state-root.md). The first holds exactly the fields a vault
+ * adjustment writes, so a vault circuit rehashes one group; the second the redistribution state it
+ * only reads; the third everything a vault adjustment neither reads nor writes.
+ */
 export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
-  ["price", "time", "genesisTime", "activeColl", "activeDebt", "defaultColl", "defaultDebt", "zkusdSupply"],
   [
+    "price",
+    "time",
+    "activeColl",
+    "activeDebt",
+    "defaultColl",
+    "defaultDebt",
     "totalStakes",
+    "baseRate",
+    "lastFeeOperationTime",
+    "feePool",
+    "dust",
+    "zkusdSupply",
+    "recoveryMode",
+  ],
+  [
     "totalStakesSnapshot",
     "totalCollateralSnapshot",
     "L_coll",
@@ -36,6 +55,7 @@ export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
     "lastDebtError_Redistribution",
   ],
   [
+    "genesisTime",
     "poolDeposits",
     "poolColl",
     "P",
@@ -43,34 +63,34 @@ export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
     "currentEpoch",
     "lastCollError_Offset",
     "lastLossError_Offset",
-  ],
-  [
-    "baseRate",
-    "lastFeeOperationTime",
     "gasPool",
-    "feePool",
     "feeCollateral",
     "surplusCollateral",
-    "dust",
     "activeVaults",
     "accountCount",
-    "recoveryMode",
   ],
 ];
 
-if (GLOBAL_GROUPS.flat().length !== GLOBAL_FIELDS.length) throw new Error("every global field needs a group");
+if (
+  GLOBAL_GROUPS.flat().length !== GLOBAL_FIELDS.length ||
+  new Set(GLOBAL_GROUPS.flat()).size !== GLOBAL_FIELDS.length
+)
+  throw new Error("every global field needs exactly one group");
 
 class MerkleTree {
   private readonly levels: Map<number, Uint8Array>[] = [];
   private readonly zeros: Uint8Array[] = [];
   private readonly dirty = new Set<number>();
 
-  constructor(readonly depth: number) {
+  constructor(
+    readonly depth: number,
+    readonly arity = 2,
+  ) {
     let z = fieldOf(0n);
     for (let i = 0; i <= depth; i++) {
       this.levels.push(new Map());
       this.zeros.push(z);
-      z = poseidonElements([z, z]);
+      z = poseidonElements(new Array<Uint8Array>(arity).fill(z));
     }
   }
 
@@ -92,11 +112,12 @@ class MerkleTree {
         const parents = this.levels[level + 1]!;
         const zero = this.zeros[level]!;
         const next = new Set<number>();
-        for (const i of indices) next.add(i >> 1);
+        const k = this.arity;
+        for (const i of indices) next.add(Math.floor(i / k));
         for (const parent of next) {
-          const left = nodes.get(parent * 2) ?? zero;
-          const right = nodes.get(parent * 2 + 1) ?? zero;
-          parents.set(parent, poseidonElements([left, right]));
+          const children: Uint8Array[] = [];
+          for (let c = 0; c < k; c++) children.push(nodes.get(parent * k + c) ?? zero);
+          parents.set(parent, poseidonElements(children));
         }
         indices = [...next];
       }
@@ -104,16 +125,24 @@ class MerkleTree {
     return this.levels[this.depth]!.get(0) ?? this.zeros[this.depth]!;
   }
 
-  /** Sibling path of a leaf (bottom-up), for circuits and light clients. */
+  /**
+   * Path of a leaf (bottom-up), for circuits and light clients: per level the node's position among
+   * its parent's children and the other `arity − 1` children in order (flattened).
+   */
   proof(index: number): { siblings: bigint[]; pathIndices: number[] } {
     this.root();
     const siblings: bigint[] = [];
     const pathIndices: number[] = [];
+    const k = this.arity;
     let i = index;
     for (let level = 0; level < this.depth; level++) {
-      siblings.push(bigintOf(this.levels[level]!.get(i ^ 1) ?? this.zeros[level]!));
-      pathIndices.push(i & 1);
-      i >>= 1;
+      const position = i % k;
+      const first = i - position;
+      for (let c = 0; c < k; c++) {
+        if (c !== position) siblings.push(bigintOf(this.levels[level]!.get(first + c) ?? this.zeros[level]!));
+      }
+      pathIndices.push(position);
+      i = Math.floor(i / k);
     }
     return { siblings, pathIndices };
   }
@@ -155,7 +184,7 @@ function trees(state: State): Trees {
   let t = state.root.trees as Trees | undefined;
   if (!t) {
     t = {
-      accounts: new MerkleTree(ACCOUNTS_DEPTH),
+      accounts: new MerkleTree(ACCOUNTS_DEPTH, ACCOUNTS_ARITY),
       allowances: new MerkleTree(ALLOWANCES_DEPTH),
       sums: new MerkleTree(SUMS_DEPTH),
       votes: new MerkleTree(VOTES_DEPTH),
@@ -464,9 +493,8 @@ function ownerHashCached(id: string): bigint {
   return h;
 }
 
-/** globalHash = Poseidon(G1, G2, G3, G4), each group hashed only when one of its fields changed. */
-export function globalHash(state: State): Uint8Array {
-  const t = trees(state);
+/** The three global group hashes (GLOBAL_GROUPS), each rehashed only when one of its fields changed. */
+function groupHashes(state: State, t: Trees): Uint8Array[] {
   GLOBAL_GROUPS.forEach((group, i) => {
     const values = group.map((k) => state.g[k]);
     const key = values.join(",");
@@ -475,7 +503,7 @@ export function globalHash(state: State): Uint8Array {
       t.groupHashes[i] = hashOf(values);
     }
   });
-  return poseidonElements(t.groupHashes);
+  return t.groupHashes;
 }
 
 function paramsHash(state: State, t: Trees): Uint8Array {
@@ -492,41 +520,58 @@ function paramsHash(state: State, t: Trees): Uint8Array {
 
 export interface RootParts {
   accountsRoot: bigint;
+  /** Poseidon of the fields a vault adjustment writes (GLOBAL_GROUPS[0]). */
+  vaultGlobalsHash: bigint;
   allowancesRoot: bigint;
   sumsRoot: bigint;
-  globalHash: bigint;
+  /** Poseidon of the redistribution fields (GLOBAL_GROUPS[1]). */
+  redistributionHash: bigint;
+  /** Poseidon of the remaining global fields (GLOBAL_GROUPS[2]). */
+  otherGlobalsHash: bigint;
   paramsHash: bigint;
   governanceHash: bigint;
+  /** Poseidon(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash). */
+  restHash: bigint;
+  /** Poseidon(accountsRoot, vaultGlobalsHash, restHash). */
   stateRoot: bigint;
 }
 
-/** Every component of the root (for circuits, debugging and docs). */
+/**
+ * Every component of the root (for circuits, debugging and docs). The root is
+ * Poseidon(accountsRoot, vaultGlobalsHash, restHash), so that a vault circuit, which changes one
+ * account leaf and the vault globals only, recomputes restHash once instead of twice.
+ */
 export function stateRootParts(state: State): RootParts {
   const t = refresh(state);
-  const parts = [
-    t.accounts.root(),
+  const [vaultGlobals, redistribution, otherGlobals] = groupHashes(state, t) as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+  ];
+  const restParts = [
     t.allowances.root(),
     t.sums.root(),
-    globalHash(state),
+    redistribution,
+    otherGlobals,
     paramsHash(state, t),
     governanceHash(state, t),
   ];
-  const root = poseidonElements(parts);
-  const [accountsRoot, allowancesRoot, sumsRoot, g, p, gov] = parts.map(bigintOf) as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
+  const rest = poseidonElements(restParts);
+  const accounts = t.accounts.root();
+  const root = poseidonElements([accounts, vaultGlobals, rest]);
+  const [allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, p, gov] = restParts.map(
+    bigintOf,
+  ) as [bigint, bigint, bigint, bigint, bigint, bigint];
   return {
-    accountsRoot,
+    accountsRoot: bigintOf(accounts),
+    vaultGlobalsHash: bigintOf(vaultGlobals),
     allowancesRoot,
     sumsRoot,
-    globalHash: g,
+    redistributionHash,
+    otherGlobalsHash,
     paramsHash: p,
     governanceHash: gov,
+    restHash: bigintOf(rest),
     stateRoot: bigintOf(root),
   };
 }

@@ -5,7 +5,6 @@
  * independently, so any disagreement between engine and circuit fails proving (tests rely on it).
  */
 import {
-  ACCOUNTS_DEPTH,
   type Account,
   accountLeafParts,
   accountProof,
@@ -20,6 +19,7 @@ import {
   type State,
   stateRootParts,
 } from "../protocol/index.ts";
+import { ACCOUNTS_ARITY, ACCOUNTS_DEPTH } from "../protocol/stateRoot.ts";
 import { type CircuitName, OPERATION_CODE, type VaultCircuit, ZkError } from "./circuits.ts";
 import { attestationHash, operationHash } from "./hash.ts";
 
@@ -87,7 +87,12 @@ function vaultAccount(state: State, owner: string): Account {
 function stateInputs(state: State, a: Account) {
   const parts = stateRootParts(state);
   const path = accountProof(state, a.index);
-  if (path.siblings.length !== ACCOUNTS_DEPTH) throw new Error("accounts tree depth changed");
+  if (
+    path.pathIndices.length !== ACCOUNTS_DEPTH ||
+    path.siblings.length !== ACCOUNTS_DEPTH * (ACCOUNTS_ARITY - 1)
+  ) {
+    throw new Error("accounts tree shape changed: the circuits need rebuilding");
+  }
   return {
     parts,
     common: {
@@ -100,13 +105,14 @@ function stateInputs(state: State, a: Account) {
       allowancesRoot: dec(parts.allowancesRoot),
       sumsRoot: dec(parts.sumsRoot),
       governanceHash: dec(parts.governanceHash),
+      otherGlobalsHash: dec(parts.otherGlobalsHash),
       coll: dec(a.coll),
       debt: dec(a.debt),
       stake: dec(a.stake),
       snapColl: dec(a.snapshotLColl),
       snapDebt: dec(a.snapshotLDebt),
       siblings: path.siblings.map(dec),
-      pathBits: path.pathIndices.map(dec),
+      positions: path.pathIndices.map(dec),
     },
   };
 }
@@ -142,7 +148,18 @@ export function buildWitness(
     const liquidatorHash = ownerHashOf(op.liquidator);
     const opHash = operationHash(OPERATION_CODE.liquidate, a.ownerHash, liquidatorHash, 0n, ctx.time);
     const publicSignals = [dec(parts.stateRoot), dec(opHash), dec(attHash)];
-    const { coll, debt, stake, snapColl, snapDebt, siblings, pathBits, ...rest } = common;
+    // liquidate opens every global group itself, so it takes no otherGlobalsHash
+    const {
+      coll,
+      debt,
+      stake,
+      snapColl,
+      snapDebt,
+      siblings,
+      positions,
+      otherGlobalsHash: _,
+      ...rest
+    } = common;
     const accountHash = accountLeafParts(state, a.index).accountHash;
     return {
       circuit: "liquidate",
@@ -163,7 +180,7 @@ export function buildWitness(
         snapDebt,
         accountHash: dec(accountHash),
         siblings,
-        pathBits,
+        positions,
       },
     };
   }
