@@ -32,6 +32,8 @@ template Liquidate() {
     signal input allowancesRoot;
     signal input sumsRoot;
     signal input governanceHash;
+    // Poseidon of the parameters liquidation eligibility does not read (docs/state-root.md)
+    signal input otherParamsHash;
     signal input coll;
     signal input debt;
     signal input stake;
@@ -85,10 +87,9 @@ template Liquidate() {
     tree.leaf <== leaf;
     tree.siblings <== siblings;
     tree.positions <== positions;
-    signal paramsHash <== ParamsHash()(params);
-    signal redistributionHash <== RedistributionGlobals()(g);
+    signal vaultInputsHash <== VaultInputs()(g, params);
     signal otherGlobalsHash <== OtherGlobals()(g);
-    signal restHash <== RestHash()(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash);
+    signal restHash <== RestHash()(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, governanceHash);
     signal vaultGlobalsHash <== VaultGlobals()(g);
     signal root <== StateRoot()(tree.root, vaultGlobalsHash, restHash);
     oldRoot === root; // rule: oldRootMismatch

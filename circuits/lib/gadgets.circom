@@ -162,36 +162,27 @@ template MerkleRoot4(depth) {
     root <== c[depth];
 }
 
-// The 32 global fields in the engine's order (src/protocol/state.ts GLOBAL_FIELDS), hashed in three
-// groups (src/protocol/stateRoot.ts GLOBAL_GROUPS, docs/state-root.md):
-//   vault globals (written by vault adjustments): g[0], g[1], g[3..7], g[21], g[22], g[24], g[27], g[28], g[31]
-//   redistribution (read by vault adjustments):   g[8..13]
-//   other globals:                                g[2], g[14..20], g[23], g[25], g[26], g[29], g[30]
+// The 32 global fields in the engine's order (src/protocol/state.ts GLOBAL_FIELDS) and the 17
+// parameters in PARAM_NAMES order are hashed in four groups (src/protocol/stateRoot.ts, docs/state-root.md):
+//   vaultGlobals (written by vault adjustments): g[0], g[1], g[3..7], g[21], g[22], g[24], g[27], g[28], g[31]
+//   vaultInputs (only read by them):             g[8..13], p[0..3], p[5], p[6], p[9], p[13]
+//   otherGlobals:                                g[2], g[14..20], g[23], g[25], g[26], g[29], g[30]
+//   otherParams:                                 p[4], p[7], p[8], p[10..12], p[14..16]
 template VaultGlobals() {
     signal input g[32];
     signal output out;
     out <== Poseidon(13)([g[0], g[1], g[3], g[4], g[5], g[6], g[7], g[21], g[22], g[24], g[27], g[28], g[31]]);
 }
-template RedistributionGlobals() {
+template VaultInputs() {
     signal input g[32];
+    signal input p[17];
     signal output out;
-    out <== Poseidon(6)([g[8], g[9], g[10], g[11], g[12], g[13]]);
+    out <== Poseidon(14)([g[8], g[9], g[10], g[11], g[12], g[13], p[0], p[1], p[2], p[3], p[5], p[6], p[9], p[13]]);
 }
 template OtherGlobals() {
     signal input g[32];
     signal output out;
     out <== Poseidon(13)([g[2], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[23], g[25], g[26], g[29], g[30]]);
-}
-
-// paramsHash over the 17 parameters of PARAM_NAMES: Poseidon(Poseidon(p0..p15), Poseidon(p16)).
-template ParamsHash() {
-    signal input p[17];
-    signal output out;
-    component lo = Poseidon(16);
-    for (var i = 0; i < 16; i++) lo.inputs[i] <== p[i];
-    component hi = Poseidon(1);
-    hi.inputs[0] <== p[16];
-    out <== Poseidon(2)([lo.out, hi.out]);
 }
 
 // accountHash = Poseidon(balance, depositInitial, depositP, depositS, depositEpoch, depositScale,
@@ -215,17 +206,17 @@ template AccountHash() {
     out <== h.out * (1 - allZero.out);
 }
 
-// restHash = Poseidon(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash,
+// restHash = Poseidon(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash,
 // governanceHash): everything a vault adjustment leaves unchanged, hashed once per proof.
 template RestHash() {
     signal input allowancesRoot;
     signal input sumsRoot;
-    signal input redistributionHash;
+    signal input vaultInputsHash;
     signal input otherGlobalsHash;
-    signal input paramsHash;
+    signal input otherParamsHash;
     signal input governanceHash;
     signal output out;
-    out <== Poseidon(6)([allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash]);
+    out <== Poseidon(6)([allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, governanceHash]);
 }
 
 // stateRoot = Poseidon(accountsRoot, vaultGlobalsHash, restHash).

@@ -43,15 +43,19 @@ template VaultAdjust(KIND) {
     signal input allowancesRoot;
     signal input sumsRoot;
     signal input governanceHash;
-    // Poseidon of the global fields a vault adjustment neither reads nor writes (docs/state-root.md);
-    // the matching entries of g are not used.
+    // Poseidon of the global fields and parameters a vault adjustment neither reads nor writes
+    // (docs/state-root.md); the matching entries of g and params are not used.
     signal input otherGlobalsHash;
+    signal input otherParamsHash;
     signal input coll;
     signal input debt;
     signal input stake;
     signal input snapColl;
     signal input snapDebt;
-    signal input account[7];
+    // mint and repay change the balance: the seven account fields (docs/state-root.md accountHash);
+    // deposit and withdraw leave the account as it is and take its hash alone: [accountHash]
+    var ACCOUNT_INPUTS = (KIND == 3 || KIND == 4) ? 7 : 1;
+    signal input account[ACCOUNT_INPUTS];
     signal input siblings[3 * DEPTH];
     signal input positions[DEPTH];
 
@@ -82,8 +86,10 @@ template VaultAdjust(KIND) {
     signal dLd <== g[11] - snapDebt;
     Range(LDIFF)(dLc);
     Range(LDIFF)(dLd);
-    // applied only when snapshot < L_collateral (Liquity hasPendingRewards / engine applyPendingRewards)
-    signal hasPending <== Lt(LDIFF)(snapColl, g[10]);
+    // applied only when snapshot < L_collateral (Liquity hasPendingRewards / engine applyPendingRewards);
+    // dLc is range-checked, so snapshot < L_collateral exactly when dLc != 0
+    signal noPending <== IsZero()(dLc);
+    signal hasPending <== 1 - noPending;
     signal pcFull <== FloorDivConst(AMT, ONE, 60)(stake * dLc);
     signal pdFull <== FloorDivConst(AMT, ONE, 60)(stake * dLd);
     signal pendingColl <== hasPending * pcFull;
@@ -184,7 +190,7 @@ template VaultAdjust(KIND) {
         fee <== 0;
         baseRate2 <== g[21];
         lastFeeTime2 <== g[22];
-        balance2 <== account[0];
+        balance2 <== 0; // unused: the account is unchanged
         supply2 <== g[28];
     }
 
@@ -252,14 +258,16 @@ template VaultAdjust(KIND) {
     // ---- leaves, accounts tree, state roots
     signal vaultOld <== Poseidon(6)([1, coll, debt, stake, snapColl, snapDebt]);
     signal vaultNew <== Poseidon(6)([1, coll2, debt2, stake2, snapColl2, snapDebt2]);
-    signal accountOld <== AccountHash()(account);
-    signal account2[7];
-    account2[0] <== balance2;
-    for (var i = 1; i < 7; i++) account2[i] <== account[i];
+    signal accountOld;
     signal accountNew;
     if (KIND == 3 || KIND == 4) {
+        accountOld <== AccountHash()(account);
+        signal account2[7];
+        account2[0] <== balance2;
+        for (var i = 1; i < 7; i++) account2[i] <== account[i];
         accountNew <== AccountHash()(account2);
     } else {
+        accountOld <== account[0];
         accountNew <== accountOld;
     }
     signal leafOld <== Poseidon(3)([ownerHash, vaultOld, accountOld]);
@@ -270,9 +278,8 @@ template VaultAdjust(KIND) {
     tree.siblings <== siblings;
     tree.positions <== positions;
     // everything but the accounts tree and the vault globals is unchanged: hashed once
-    signal paramsHash <== ParamsHash()(params);
-    signal redistributionHash <== RedistributionGlobals()(g);
-    signal restHash <== RestHash()(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash);
+    signal vaultInputsHash <== VaultInputs()(g, params);
+    signal restHash <== RestHash()(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, governanceHash);
     signal vaultGlobalsOld <== VaultGlobals()(g);
     signal vaultGlobalsNew <== VaultGlobals()(g2);
     signal rootBefore <== StateRoot()(tree.oldRoot, vaultGlobalsOld, restHash);

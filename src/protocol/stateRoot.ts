@@ -13,7 +13,7 @@ import {
   STORED_STATUS,
   SUPPORT,
 } from "./govState.ts";
-import { PARAM_NAMES } from "./params.ts";
+import { PARAM_NAMES, type Params } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
 import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
 
@@ -28,7 +28,8 @@ export const PROPOSALS_DEPTH = 16;
 /**
  * Global fields in three groups (docs/state-root.md). The first holds exactly the fields a vault
  * adjustment writes, so a vault circuit rehashes one group; the second the redistribution state it
- * only reads; the third everything a vault adjustment neither reads nor writes.
+ * only reads (hashed together with VAULT_PARAMS); the third everything a vault adjustment neither
+ * reads nor writes.
  */
 export const GLOBAL_GROUPS: readonly (readonly (keyof Globals)[])[] = [
   [
@@ -174,8 +175,6 @@ interface Trees {
   govSettingsHashes: Uint8Array[];
   groupKeys: string[];
   groupHashes: Uint8Array[];
-  paramsKey: string;
-  paramsHash: Uint8Array;
 }
 
 const ZERO = 0n;
@@ -200,8 +199,6 @@ function trees(state: State): Trees {
       govSettingsHashes: [],
       groupKeys: [],
       groupHashes: [],
-      paramsKey: "",
-      paramsHash: fieldOf(0n),
     };
     state.root.trees = t;
     // A fresh cache must hash every existing record once.
@@ -255,13 +252,6 @@ function accountLeafElements(state: State, index: number) {
   ];
   const account = accountFields.every((x) => x === 0n) ? zero : hashOf(accountFields);
   return { vault, account, leaf: poseidonElements([fieldOf(a.ownerHash), vault, account]) };
-}
-
-function paramsValues(state: State): bigint[] {
-  return PARAM_NAMES.map((name) => {
-    const v = state.params[name];
-    return typeof v === "boolean" ? (v ? 1n : 0n) : v;
-  });
 }
 
 /** Brings the trees up to date with every dirty record. */
@@ -493,44 +483,61 @@ function ownerHashCached(id: string): bigint {
   return h;
 }
 
-/** The three global group hashes (GLOBAL_GROUPS), each rehashed only when one of its fields changed. */
-function groupHashes(state: State, t: Trees): Uint8Array[] {
-  GLOBAL_GROUPS.forEach((group, i) => {
-    const values = group.map((k) => state.g[k]);
+/** The parameters a vault adjustment reads (hashed with the redistribution group, docs/state-root.md). */
+export const VAULT_PARAMS: readonly (keyof Params)[] = [
+  "MCR",
+  "CCR",
+  "gasReserve",
+  "minNetDebt",
+  "borrowingFeeFloor",
+  "borrowingFeeCap",
+  "minuteDecayFactor",
+  "utilizationPremiumEnabled",
+];
+/** Every other parameter, in PARAM_NAMES order. */
+export const OTHER_PARAMS: readonly (keyof Params)[] = PARAM_NAMES.filter((n) => !VAULT_PARAMS.includes(n));
+
+const paramValue = (state: State, name: keyof Params): bigint => {
+  const v = state.params[name];
+  return typeof v === "boolean" ? (v ? 1n : 0n) : v;
+};
+
+/**
+ * The four hashes of the global fields and parameters, each recomputed only when one of its values
+ * changed: vaultGlobals (GLOBAL_GROUPS[0]), vaultInputs (GLOBAL_GROUPS[1] then VAULT_PARAMS),
+ * otherGlobals (GLOBAL_GROUPS[2]) and otherParams (OTHER_PARAMS).
+ */
+function groupHashes(state: State, t: Trees): [Uint8Array, Uint8Array, Uint8Array, Uint8Array] {
+  const groups = [
+    GLOBAL_GROUPS[0]!.map((k) => state.g[k]),
+    [...GLOBAL_GROUPS[1]!.map((k) => state.g[k]), ...VAULT_PARAMS.map((n) => paramValue(state, n))],
+    GLOBAL_GROUPS[2]!.map((k) => state.g[k]),
+    OTHER_PARAMS.map((n) => paramValue(state, n)),
+  ];
+  groups.forEach((values, i) => {
     const key = values.join(",");
     if (t.groupKeys[i] !== key) {
       t.groupKeys[i] = key;
       t.groupHashes[i] = hashOf(values);
     }
   });
-  return t.groupHashes;
-}
-
-function paramsHash(state: State, t: Trees): Uint8Array {
-  const values = paramsValues(state);
-  const key = values.join(",");
-  if (t.paramsKey !== key) {
-    t.paramsKey = key;
-    const chunks: Uint8Array[] = [];
-    for (let i = 0; i < values.length; i += 16) chunks.push(hashOf(values.slice(i, i + 16)));
-    t.paramsHash = poseidonElements(chunks);
-  }
-  return t.paramsHash;
+  return t.groupHashes as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 }
 
 export interface RootParts {
   accountsRoot: bigint;
-  /** Poseidon of the fields a vault adjustment writes (GLOBAL_GROUPS[0]). */
+  /** Poseidon of the global fields a vault adjustment writes (GLOBAL_GROUPS[0]). */
   vaultGlobalsHash: bigint;
   allowancesRoot: bigint;
   sumsRoot: bigint;
-  /** Poseidon of the redistribution fields (GLOBAL_GROUPS[1]). */
-  redistributionHash: bigint;
+  /** Poseidon of what a vault adjustment only reads: GLOBAL_GROUPS[1] then VAULT_PARAMS. */
+  vaultInputsHash: bigint;
   /** Poseidon of the remaining global fields (GLOBAL_GROUPS[2]). */
   otherGlobalsHash: bigint;
-  paramsHash: bigint;
+  /** Poseidon of the remaining parameters (OTHER_PARAMS). */
+  otherParamsHash: bigint;
   governanceHash: bigint;
-  /** Poseidon(allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, paramsHash, governanceHash). */
+  /** Poseidon(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, governanceHash). */
   restHash: bigint;
   /** Poseidon(accountsRoot, vaultGlobalsHash, restHash). */
   stateRoot: bigint;
@@ -538,28 +545,24 @@ export interface RootParts {
 
 /**
  * Every component of the root (for circuits, debugging and docs). The root is
- * Poseidon(accountsRoot, vaultGlobalsHash, restHash), so that a vault circuit, which changes one
- * account leaf and the vault globals only, recomputes restHash once instead of twice.
+ * Poseidon(accountsRoot, vaultGlobalsHash, restHash): a vault adjustment changes one account leaf and
+ * the vault globals only, so its circuit hashes restHash once for both roots.
  */
 export function stateRootParts(state: State): RootParts {
   const t = refresh(state);
-  const [vaultGlobals, redistribution, otherGlobals] = groupHashes(state, t) as [
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-  ];
+  const [vaultGlobals, vaultInputs, otherGlobals, otherParams] = groupHashes(state, t);
   const restParts = [
     t.allowances.root(),
     t.sums.root(),
-    redistribution,
+    vaultInputs,
     otherGlobals,
-    paramsHash(state, t),
+    otherParams,
     governanceHash(state, t),
   ];
   const rest = poseidonElements(restParts);
   const accounts = t.accounts.root();
   const root = poseidonElements([accounts, vaultGlobals, rest]);
-  const [allowancesRoot, sumsRoot, redistributionHash, otherGlobalsHash, p, gov] = restParts.map(
+  const [allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, gov] = restParts.map(
     bigintOf,
   ) as [bigint, bigint, bigint, bigint, bigint, bigint];
   return {
@@ -567,9 +570,9 @@ export function stateRootParts(state: State): RootParts {
     vaultGlobalsHash: bigintOf(vaultGlobals),
     allowancesRoot,
     sumsRoot,
-    redistributionHash,
+    vaultInputsHash,
     otherGlobalsHash,
-    paramsHash: p,
+    otherParamsHash,
     governanceHash: gov,
     restHash: bigintOf(rest),
     stateRoot: bigintOf(root),

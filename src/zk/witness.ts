@@ -106,6 +106,7 @@ function stateInputs(state: State, a: Account) {
       sumsRoot: dec(parts.sumsRoot),
       governanceHash: dec(parts.governanceHash),
       otherGlobalsHash: dec(parts.otherGlobalsHash),
+      otherParamsHash: dec(parts.otherParamsHash),
       coll: dec(a.coll),
       debt: dec(a.debt),
       stake: dec(a.stake),
@@ -203,15 +204,20 @@ export function buildWitness(
       maxFee: dec(maxFee),
       time: dec(ctx.time),
       ...attInputs,
-      account: [
-        a.balance,
-        a.depositInitial,
-        a.depositP,
-        a.depositS,
-        a.depositEpoch,
-        a.depositScale,
-        a.surplus,
-      ].map(dec),
+      // mint and repay prove the balance change from the seven fields; deposit and withdraw leave the
+      // account unchanged and take its hash (circuits/lib/vault.circom)
+      account:
+        circuit === "mint" || circuit === "repay"
+          ? [
+              a.balance,
+              a.depositInitial,
+              a.depositP,
+              a.depositS,
+              a.depositEpoch,
+              a.depositScale,
+              a.surplus,
+            ].map(dec)
+          : [dec(accountLeafParts(state, a.index).accountHash)],
     },
   };
 }
