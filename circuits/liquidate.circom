@@ -39,7 +39,7 @@ template Liquidate() {
     signal input stake;
     signal input snapColl;
     signal input snapDebt;
-    signal input accountHash;
+    signal input account[7];
     signal input siblings[3 * DEPTH];
     signal input positions[DEPTH];
 
@@ -81,8 +81,7 @@ template Liquidate() {
     signal eligible <== mcrCase + recoveryCase * cappedCase;
     eligible === 1; // rule: nothingToLiquidate
 
-    signal vaultHash <== Poseidon(6)([1, coll, debt, stake, snapColl, snapDebt]);
-    signal leaf <== Poseidon(3)([ownerHash, vaultHash, accountHash]);
+    signal leaf <== AccountLeaf()(ownerHash, 1, [coll, debt, stake, snapColl, snapDebt], account);
     component tree = MerkleRoot4(DEPTH);
     tree.leaf <== leaf;
     tree.siblings <== siblings;

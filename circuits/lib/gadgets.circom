@@ -185,25 +185,20 @@ template OtherGlobals() {
     out <== Poseidon(13)([g[2], g[14], g[15], g[16], g[17], g[18], g[19], g[20], g[23], g[25], g[26], g[29], g[30]]);
 }
 
-// accountHash = Poseidon(balance, depositInitial, depositP, depositS, depositEpoch, depositScale,
-// collateralSurplus), or 0 when all seven are zero.
-template AccountHash() {
-    signal input a[7];
+// Account leaf = Poseidon(ownerHash, status, coll, debt, stake, snapshotL_coll, snapshotL_debt,
+// balance, depositInitial, depositP, depositS, depositEpoch, depositScale, collateralSurplus).
+template AccountLeaf() {
+    signal input ownerHash;
+    signal input status;
+    signal input vault[5];
+    signal input account[7];
     signal output out;
-    component h = Poseidon(7);
-    signal zeroCount[8];
-    zeroCount[0] <== 0;
-    component isZero[7];
-    for (var i = 0; i < 7; i++) {
-        h.inputs[i] <== a[i];
-        isZero[i] = IsZero();
-        isZero[i].in <== a[i];
-        zeroCount[i + 1] <== zeroCount[i] + isZero[i].out;
-    }
-    component allZero = IsEqual();
-    allZero.in[0] <== zeroCount[7];
-    allZero.in[1] <== 7;
-    out <== h.out * (1 - allZero.out);
+    component h = Poseidon(14);
+    h.inputs[0] <== ownerHash;
+    h.inputs[1] <== status;
+    for (var i = 0; i < 5; i++) h.inputs[2 + i] <== vault[i];
+    for (var i = 0; i < 7; i++) h.inputs[7 + i] <== account[i];
+    out <== h.out;
 }
 
 // restHash = Poseidon(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash,

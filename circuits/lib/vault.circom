@@ -52,10 +52,8 @@ template VaultAdjust(KIND) {
     signal input stake;
     signal input snapColl;
     signal input snapDebt;
-    // mint and repay change the balance: the seven account fields (docs/state-root.md accountHash);
-    // deposit and withdraw leave the account as it is and take its hash alone: [accountHash]
-    var ACCOUNT_INPUTS = (KIND == 3 || KIND == 4) ? 7 : 1;
-    signal input account[ACCOUNT_INPUTS];
+    // balance, depositInitial, depositP, depositS, depositEpoch, depositScale, collateralSurplus
+    signal input account[7];
     signal input siblings[3 * DEPTH];
     signal input positions[DEPTH];
 
@@ -190,7 +188,7 @@ template VaultAdjust(KIND) {
         fee <== 0;
         baseRate2 <== g[21];
         lastFeeTime2 <== g[22];
-        balance2 <== 0; // unused: the account is unchanged
+        balance2 <== account[0];
         supply2 <== g[28];
     }
 
@@ -256,22 +254,13 @@ template VaultAdjust(KIND) {
     }
 
     // ---- leaves, accounts tree, state roots
-    signal vaultOld <== Poseidon(6)([1, coll, debt, stake, snapColl, snapDebt]);
-    signal vaultNew <== Poseidon(6)([1, coll2, debt2, stake2, snapColl2, snapDebt2]);
-    signal accountOld;
-    signal accountNew;
-    if (KIND == 3 || KIND == 4) {
-        accountOld <== AccountHash()(account);
-        signal account2[7];
-        account2[0] <== balance2;
-        for (var i = 1; i < 7; i++) account2[i] <== account[i];
-        accountNew <== AccountHash()(account2);
-    } else {
-        accountOld <== account[0];
-        accountNew <== accountOld;
-    }
-    signal leafOld <== Poseidon(3)([ownerHash, vaultOld, accountOld]);
-    signal leafNew <== Poseidon(3)([ownerHash, vaultNew, accountNew]);
+    // leaf = Poseidon(ownerHash, status, coll, debt, stake, snapshots, the seven account fields);
+    // status 1: the vault is active before and after
+    signal leafOld <== AccountLeaf()(ownerHash, 1, [coll, debt, stake, snapColl, snapDebt], account);
+    signal account2[7];
+    account2[0] <== balance2;
+    for (var i = 1; i < 7; i++) account2[i] <== account[i];
+    signal leafNew <== AccountLeaf()(ownerHash, 1, [coll2, debt2, stake2, snapColl2, snapDebt2], account2);
     component tree = MerkleUpdate4(DEPTH);
     tree.oldLeaf <== leafOld;
     tree.newLeaf <== leafNew;

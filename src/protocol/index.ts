@@ -73,7 +73,7 @@ export {
 } from "./state.ts";
 export {
   ACCOUNTS_DEPTH,
-  accountLeafParts,
+  accountLeafValues,
   accountProof,
   GLOBAL_GROUPS,
   oracleSetHashOf,

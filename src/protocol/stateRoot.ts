@@ -213,35 +213,22 @@ function trees(state: State): Trees {
 
 const hashOf = (values: bigint[]) => poseidonElements(values.map(fieldOf));
 
-/** The hashes of one account's leaf (docs/state-root.md), as integers. */
-export function accountLeafParts(
-  state: State,
-  index: number,
-): { vaultHash: bigint; accountHash: bigint; leaf: bigint } {
-  const parts = accountLeafElements(state, index);
-  return {
-    vaultHash: bigintOf(parts.vault),
-    accountHash: bigintOf(parts.account),
-    leaf: bigintOf(parts.leaf),
-  };
-}
-
-function accountLeafElements(state: State, index: number) {
+/**
+ * The 14 values of an account leaf (docs/state-root.md): ownerHash, the vault (status, collateral,
+ * debt, stake, snapshots) and the account (balance, stability deposit, surplus), flat so that a
+ * circuit hashes one Poseidon(14) per leaf.
+ */
+export function accountLeafValues(state: State, index: number): bigint[] | undefined {
   const a = state.accountList[index];
-  const zero = fieldOf(ZERO);
-  if (!a) return { vault: zero, account: zero, leaf: zero };
-  const vault =
-    a.status === "nonExistent"
-      ? zero
-      : hashOf([
-          BigInt(VAULT_STATUS.indexOf(a.status)),
-          a.coll,
-          a.debt,
-          a.stake,
-          a.snapshotLColl,
-          a.snapshotLDebt,
-        ]);
-  const accountFields = [
+  if (!a) return undefined;
+  return [
+    a.ownerHash,
+    BigInt(VAULT_STATUS.indexOf(a.status)),
+    a.coll,
+    a.debt,
+    a.stake,
+    a.snapshotLColl,
+    a.snapshotLDebt,
     a.balance,
     a.depositInitial,
     a.depositP,
@@ -250,15 +237,18 @@ function accountLeafElements(state: State, index: number) {
     a.depositScale,
     a.surplus,
   ];
-  const account = accountFields.every((x) => x === 0n) ? zero : hashOf(accountFields);
-  return { vault, account, leaf: poseidonElements([fieldOf(a.ownerHash), vault, account]) };
+}
+
+function accountLeaf(state: State, index: number): Uint8Array {
+  const values = accountLeafValues(state, index);
+  return values ? hashOf(values) : fieldOf(ZERO);
 }
 
 /** Brings the trees up to date with every dirty record. */
 function refresh(state: State): Trees {
   const t = trees(state);
   const r = state.root;
-  for (const index of r.dirtyAccounts) t.accounts.setLeaf(index, accountLeafElements(state, index).leaf);
+  for (const index of r.dirtyAccounts) t.accounts.setLeaf(index, accountLeaf(state, index));
   r.dirtyAccounts.clear();
   for (const index of r.dirtyAllowances) {
     const x = state.allowanceList[index];

@@ -6,7 +6,7 @@
  */
 import {
   type Account,
-  accountLeafParts,
+  accountLeafValues,
   accountProof,
   apply,
   cloneState,
@@ -82,6 +82,13 @@ function vaultAccount(state: State, owner: string): Account {
   const a = findAccount(state, owner);
   if (a?.status !== "active") throw new ZkError("operationRejected", `${owner} has no active vault.`);
   return a!;
+}
+
+/** The account part of the leaf (balance, stability deposit, surplus), as the circuits take it. */
+function accountFields(state: State, a: Account): string[] {
+  const values = accountLeafValues(state, a.index);
+  if (!values) throw new ZkError("operationRejected", `${a.id} has no account leaf.`);
+  return values.slice(7).map(dec);
 }
 
 function stateInputs(state: State, a: Account) {
@@ -161,7 +168,6 @@ export function buildWitness(
       otherGlobalsHash: _,
       ...rest
     } = common;
-    const accountHash = accountLeafParts(state, a.index).accountHash;
     return {
       circuit: "liquidate",
       publicSignals,
@@ -179,7 +185,7 @@ export function buildWitness(
         stake,
         snapColl,
         snapDebt,
-        accountHash: dec(accountHash),
+        account: accountFields(state, a),
         siblings,
         positions,
       },
@@ -204,20 +210,7 @@ export function buildWitness(
       maxFee: dec(maxFee),
       time: dec(ctx.time),
       ...attInputs,
-      // mint and repay prove the balance change from the seven fields; deposit and withdraw leave the
-      // account unchanged and take its hash (circuits/lib/vault.circom)
-      account:
-        circuit === "mint" || circuit === "repay"
-          ? [
-              a.balance,
-              a.depositInitial,
-              a.depositP,
-              a.depositS,
-              a.depositEpoch,
-              a.depositScale,
-              a.surplus,
-            ].map(dec)
-          : [dec(accountLeafParts(state, a.index).accountHash)],
+      account: accountFields(state, a),
     },
   };
 }
