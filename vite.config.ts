@@ -9,9 +9,12 @@
  * (ffjavascript's threads); connect-src allows https and wss (exchange APIs and ticker streams, a
  * user-chosen Esplora URL) and local services on localhost (devnet, price feed, guardians), http and ws.
  */
+import { createHash } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
-import { defineConfig, type Plugin } from "vite";
+import { build, defineConfig, type Plugin, type ResolvedConfig, type Rolldown } from "vite";
 
 /**
  * circomlibjs's main entry also re-exports its SMT, MiMC and contract generators, which import Node's
@@ -58,8 +61,74 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/** The service worker's source (src/sw/), built into dist/ under this fixed name: its scope is the app's. */
+const SERVICE_WORKER_ENTRY = fileURLToPath(new URL("./src/sw/service-worker.ts", import.meta.url));
+export const SERVICE_WORKER_FILE = "sw.js";
+
+/** Every file under `dir`, as paths relative to it with "/" separators, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    .sort();
+}
+
+/**
+ * Writes dist/sw.js once the build is on disk: its precache list is every file the build wrote (the
+ * hashed assets, the worker chunks, index.html, the favicon), except the ZK artifacts (zk/, cached by
+ * src/zk/artifacts.ts after their SHA-256 check) and the worker itself. The cache version hashes each
+ * file's path and contents, so any change (even to a file without a hash in its name) is a new
+ * version, and an identical build keeps the same sw.js (no needless update).
+ */
+function serviceWorker(): Plugin {
+  let config: ResolvedConfig;
+  return {
+    name: "zkusd-service-worker",
+    apply: "build",
+    configResolved(resolved) {
+      config = resolved;
+    },
+    async closeBundle() {
+      const outDir = join(config.root, config.build.outDir);
+      const files = (await filesUnder(outDir)).filter(
+        (file) => !file.startsWith("zk/") && file !== SERVICE_WORKER_FILE && !file.endsWith(".map"),
+      );
+      const version = createHash("sha256");
+      for (const file of files) {
+        const contents = createHash("sha256")
+          .update(await readFile(join(outDir, file)))
+          .digest("hex");
+        version.update(`${file}\0${contents}\n`);
+      }
+      const output = (await build({
+        configFile: false,
+        root: config.root,
+        logLevel: "warn",
+        publicDir: false,
+        define: {
+          __ZKUSD_SW_VERSION__: JSON.stringify(version.digest("hex").slice(0, 16)),
+          __ZKUSD_SW_PRECACHE__: JSON.stringify(files),
+        },
+        build: {
+          write: false,
+          target: "es2022",
+          minify: config.build.minify !== false,
+          // A classic script (no `type: "module"` registration), which every browser with service
+          // workers runs.
+          lib: { entry: SERVICE_WORKER_ENTRY, formats: ["iife"], name: "zkusdServiceWorker" },
+        },
+      })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
+      const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) => o.output);
+      const chunk = chunks.find((c) => c.type === "chunk" && c.isEntry);
+      if (chunk?.type !== "chunk") throw new Error("the service worker build produced no script");
+      await writeFile(join(outDir, SERVICE_WORKER_FILE), chunk.code);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy()],
+  plugins: [react(), contentSecurityPolicy(), serviceWorker()],
   resolve: {
     alias: BROWSER_ALIASES,
   },

@@ -1,6 +1,7 @@
 /** The app shell: header, screen navigation and the current screen. */
 import { Suspense, useEffect, useRef } from "react";
 import { AppHeader } from "./components/AppHeader.tsx";
+import { OfflineBanner } from "./components/OfflineBanner.tsx";
 import { ScreenNavigation } from "./components/ScreenNavigation.tsx";
 import { hrefFor, useCurrentPath } from "./router.ts";
 import { screenForPath } from "./screens.tsx";
@@ -40,6 +41,7 @@ export function App() {
       <div className="app-body">
         <ScreenNavigation currentPath={path} />
         <main id="main" ref={mainRef} tabIndex={-1}>
+          <OfflineBanner />
           {Screen ? (
             <Suspense
               fallback={

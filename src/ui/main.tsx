@@ -55,3 +55,14 @@ createRoot(container).render(
     </EngineProvider>
   </StrictMode>,
 );
+
+// ── Offline app shell (src/sw/service-worker.ts, built into dist/sw.js by vite.config.ts) ──────────
+// Production builds only: dev mode serves unbundled modules that must not be cached. Registered after
+// the load event, so precaching the shell does not compete with the first load.
+if (import.meta.env.PROD && "serviceWorker" in navigator) {
+  window.addEventListener("load", () => {
+    navigator.serviceWorker
+      .register(new URL("sw.js", document.baseURI), { updateViaCache: "none" })
+      .catch((error: unknown) => console.warn("The app could not be made available offline:", error));
+  });
+}
