@@ -588,8 +588,8 @@ async function withFederation(page: Page) {
     state: {
       network: "regtest",
       esploraUrls: {},
-      // Only the exchanges that answer browsers (CORS): the journey runs long enough for the others'
-      // REST fallbacks to log blocked requests, which are not what this test is about.
+      // The journey's prices are the guardians' attestations (the dev feed); the dashboard's market
+      // price needs only the two loopback exchanges that answer browsers over REST too (CORS).
       priceSources: Object.fromEntries(
         Object.entries(
           JSON.parse(storedSettings()).state.priceSources as Record<string, { enabled: boolean }>,
