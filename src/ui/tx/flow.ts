@@ -68,13 +68,20 @@ const LABELS: Record<StepId, string> = {
 };
 
 /**
+ * Operations that carry a price attestation: the chain's priced ones, and a close, which the chain
+ * does not value but whose BTC the guardians release only with a fresh attested price
+ * (src/guardian/cosign.ts refuses it otherwise: stalePrice).
+ */
+const ATTESTED = new Set<Operation["type"]>([...PRICED, "closeVault"]);
+
+/**
  * The steps `op` goes through: a priced operation needs an attestation (and may need a price update
  * first), an operation with a circuit needs a proof, a transaction spending vault or pool coins needs
  * the guardians' co-signatures.
  */
 export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
   const ids: StepId[] = [
-    ...(PRICED.has(op.type) ? (["attestation", "price"] as const) : []),
+    ...(ATTESTED.has(op.type) ? (["attestation", "price"] as const) : []),
     ...(circuitOf(op) ? (["proof"] as const) : []),
     "build",
     "sign",
@@ -376,7 +383,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
   try {
     // 1. The price the operation is valued at, and 2. the chain brought to it.
     let attestation: PriceAttestationAnswer | null = null;
-    if (PRICED.has(op.type)) {
+    if (ATTESTED.has(op.type)) {
       for (let round = 0; ; round++) {
         set("attestation", "running");
         const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold, deps.fetch);
