@@ -314,7 +314,7 @@ describe("transaction screens", () => {
     expect(session.problems).toEqual([]);
   });
 
-  it("a real journey: open a vault, then mint with a proof made in the browser — each confirmed, the screen equal to the guardians' replay", async () => {
+  it("a real journey: open a vault, mint with a proof made in the browser, withdraw co-signed by the guardians — each confirmed, the screen equal to the guardians' replay", async () => {
     session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withFederation(p) });
     const { page } = session;
     await waitForEngine(page);
@@ -427,11 +427,52 @@ describe("transaction screens", () => {
     await page.getByRole("button", { name: "Done" }).click();
     await expectFigure(page, "vault-debt", formatDecimal(minted.debt));
     await expectFigure(page, "vault-collateral", formatDecimal(minted.collateral));
-    console.table([
-      { step: "open", ms: open.ms, txid: open.txid, block: open.height },
-      { step: "mint (proof in browser)", ms: mint.ms, txid: mint.txid, block: mint.height },
-    ]);
     await screenshot(page, "vault-minted-desktop-dark");
+
+    // Withdraw 0.1 BTC: the vault's own coin is spent (owner + 2 of 3 guardians), with a proof.
+    await page.getByTestId("adjust-debt-input").fill("");
+    await page.getByRole("button", { name: "Withdraw", exact: true }).click();
+    await page.getByTestId("adjust-collateral-input").fill("0.1");
+    await settledPreview(page);
+    await page.getByTestId("review-button").click();
+    await page.getByTestId("psbt-preview").waitFor({ timeout: 30_000 });
+    const inputs = page.getByTestId("psbt-inputs").locator("li");
+    expect(await inputs.evaluateAll((els) => els.map((e) => e.getAttribute("data-kind")))).toEqual([
+      "wallet",
+      "vault",
+    ]);
+    expect(
+      await page.locator('[data-testid="psbt-outputs"] li[data-kind="payout"]').getAttribute("data-amount"),
+    ).toBe("10000000");
+    const withdraw = await runJourneyStep(page);
+    expect(withdraw.steps.map((s) => s.step)).toEqual([
+      "attestation",
+      "price",
+      "proof",
+      "build",
+      "sign",
+      "cosign",
+      "broadcast",
+      "confirm",
+    ]);
+    expect(await page.locator('[data-step="cosign"]').textContent()).toMatch(/guardian-\d: signed|signed \(/);
+    const paid = await devnetEsplora().tx(withdraw.txid);
+    expect(paid.vout.some((o) => o.scriptpubkey_address === owner && o.value === 10_000_000)).toBe(true);
+    expect((await devnetEsplora().addressUtxos(vaultAddress)).map((u) => u.value)).toEqual([40_000_000]);
+    const withdrawn = await guardianVaultOf(owner, withdraw.height);
+    expect(withdrawn.collateral).toBe(parseDecimal("0.4"));
+    await page.getByRole("button", { name: "Done" }).click();
+    await expectFigure(page, "vault-collateral", formatDecimal(withdrawn.collateral));
+    console.table([
+      { step: "open (with price update)", ms: open.ms, txid: open.txid, block: open.height },
+      { step: "mint (proof in browser)", ms: mint.ms, txid: mint.txid, block: mint.height },
+      {
+        step: "withdraw (proof + 2 guardians)",
+        ms: withdraw.ms,
+        txid: withdraw.txid,
+        block: withdraw.height,
+      },
+    ]);
     expect(session.problems).toEqual([]);
   });
 
