@@ -258,7 +258,7 @@ describe("the transaction flow", () => {
       cosign: "failed",
       broadcast: "skipped",
     });
-    expect(last.find((x) => x.id === "build")?.detail).toMatch(/^2 inputs/); // wallet + pool coin
+    expect(last.find((x) => x.id === "build")?.detail).toMatch(/^2 inputs, 4 outputs/); // wallet + pool coin
     expect(s.broadcasts).toEqual([]);
     expect(s.tracker.lockedOutpoints()).toEqual([]);
   });

@@ -265,6 +265,8 @@ export function waitForSpell(
   });
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 const secondsAgo = (timestamp: number) => Math.max(0, Math.round(Date.now() / 1000 - timestamp));
 
 function answerLine(a: GuardianAnswer): string {
@@ -493,7 +495,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     set(
       "build",
       "done",
-      `${draft.summary.inputs.length} inputs, ${draft.summary.outputs.length} outputs; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * 10n ** 10n)}).`,
+      `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * 10n ** 10n)}).`,
     );
     if (draft.built.guardianInputs.length > 0 && !steps.some((s) => s.id === "cosign")) {
       // The review did not spend custody coins but the final one does (the chain moved): add the step.
