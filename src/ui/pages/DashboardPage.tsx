@@ -180,9 +180,9 @@ function HistoryCard({ mcr, ccr }: { mcr: bigint; ccr: bigint }) {
         </p>
       ) : points.length < 2 ? (
         <p className="muted small" data-testid="history-empty" data-points={points.length}>
-          The history starts with the first spell on chain: a point is recorded for every block that changes
-          the system, and the charts appear from the second one (
-          {points.length === 0 ? "none yet" : `one so far, at block ${formatCount(points[0]!.height)}`}).
+          The history starts with the first spell on chain. A point is recorded for every block that changes
+          the system, and the charts appear with the second point (
+          {points.length === 0 ? "none so far" : `one so far, at block ${formatCount(points[0]!.height)}`}).
           Nothing is drawn before that, and nothing is invented.
         </p>
       ) : (

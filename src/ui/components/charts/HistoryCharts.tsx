@@ -44,6 +44,12 @@ const blockLabel = (points: HistoryPoint[]) => (height: unknown) => {
   return p ? `Block ${formatCount(p.height)}, ${when(p.time)}` : `Block ${String(height)}`;
 };
 
+/** Round ratio ticks from 0 past `top`: steps of 25%, 50%, 100%, 250%… so that there are 4 to 8. */
+function ratioTicks(top: number): number[] {
+  const step = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100].find((s) => top / s <= 7) ?? 250;
+  return Array.from({ length: Math.ceil(top / step) + 1 }, (_, i) => i * step);
+}
+
 const ratioText = (tcr: bigint) => (isInfiniteRatio(tcr) ? "infinite (no debt)" : formatPercent(tcr));
 
 export default function HistoryCharts({ points, mcr, ccr }: HistoryChartsProps) {
@@ -66,7 +72,7 @@ function TcrChart({ points, mcr, ccr }: HistoryChartsProps) {
   const finite = points.filter((p) => !isInfiniteRatio(p.tcr));
   const lowest = finite.reduce<HistoryPoint | undefined>((m, p) => (!m || p.tcr < m.tcr ? p : m), undefined);
   const ccrAt = toPlotNumber(ccr);
-  const top = Math.max(ccrAt * 1.2, ...data.map((d) => d.tcr ?? 0));
+  const ticks = ratioTicks(Math.max(ccrAt * 1.2, ...data.map((d) => d.tcr ?? 0)));
   const summary =
     `Total collateral ratio at block ${formatCount(last.height)}: ${ratioText(last.tcr)}` +
     (lowest && finite.length > 1
@@ -95,7 +101,8 @@ function TcrChart({ points, mcr, ccr }: HistoryChartsProps) {
               {...axis}
             />
             <YAxis
-              domain={[0, top]}
+              domain={[0, ticks.at(-1)!]}
+              ticks={ticks}
               width={52}
               tickFormatter={(v: number) => `${Math.round(v * 100)}%`}
               {...axis}
