@@ -51,6 +51,7 @@ import {
   shots,
   signAndSend,
   tipHeight,
+  visitEveryScreen,
   walletBalanceMatchesChain,
   watchProblems,
 } from "./support/journeys.ts";
@@ -111,6 +112,7 @@ beforeAll(async () => {
   session = await openApp({ viewport: DESKTOP });
   page = session.page;
   watchProblems(page, problems);
+  await visitEveryScreen(page);
   // The other actors: coins, the feed's price on chain, and two vaults (carol healthy, bob near MCR).
   await Promise.all([keeper, carol, bob].map((a) => a.fund(100_000_000n)));
   const att = await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
@@ -163,10 +165,13 @@ describe("user journeys on the local stack", () => {
       satsPage = await satsContext.newPage();
       watchProblems(satsPage, problems);
       await satsPage.goto(appUrl("/vault"));
+      await visitEveryScreen(satsPage);
       expect(await connectWallet(satsPage, "sats-connect")).toBe(injected.address);
       expect(injected.calls).toContain("getAddresses");
       expect(await walletBalanceMatchesChain(satsPage, injected.address)).toBe(50_000_000n);
 
+      // The app learnt the federation from the guardians and follows the chain: same root as theirs.
+      await appRootMatchesGuardians(page);
       await page.getByTestId("wallet-button").click();
       await shots(page, "connect-dev-wallet");
       await page.getByTestId("wallet-button").click();
@@ -177,8 +182,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "opens a vault: the preview is the engine's, the confirmed vault equals the guardians'",
     async () => {
       await go(page, "Vault");
@@ -217,8 +221,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "the injected wallet opens a vault too, signing the PSBT in the wallet",
     async () => {
       await go(satsPage, "Vault");
@@ -238,8 +241,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "adjusts the vault: withdraws collateral with a proof made in the browser",
     async () => {
       await go(page, "Vault");
@@ -266,8 +268,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "deposits zkUSD to the stability pool",
     async () => {
       await go(page, "Stability pool");
@@ -284,8 +285,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "creates a proposal and votes on it; a second holder votes against; tallies are the engine's",
     async () => {
       await go(page, "Governance");
@@ -359,8 +359,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "the price drops on the feed; a vault falls below MCR; the user liquidates it and the pool gains",
     async () => {
       await setFeedPrice("80000");
@@ -404,8 +403,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "claims the pool gains to the wallet",
     async () => {
       await go(page, "Stability pool");
@@ -432,8 +430,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "redeems zkUSD for BTC from the riskiest vault",
     async () => {
       await go(page, "Redeem");
@@ -478,8 +475,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "closes the vault after receiving the zkUSD it lacks",
     async () => {
       const ref = await referenceAccount(me);
@@ -509,8 +505,7 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the app does not follow the local chain yet (A: federation discovery and sync).
-  it.skip(
+  it(
     "exports a backup and restores it in a fresh profile",
     async () => {
       const head = await appRootMatchesGuardians(page);

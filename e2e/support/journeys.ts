@@ -507,6 +507,27 @@ export function watchProblems(page: Page, into: string[]): void {
   page.on("pageerror", (e) => into.push(`page error: ${e.message}`));
 }
 
+export const SCREEN_TITLES = [
+  "Vault",
+  "Stability pool",
+  "Redeem",
+  "Liquidations",
+  "Governance",
+  "Activity",
+  "Health",
+  "Settings",
+  "Backup",
+  "Dashboard",
+] as const;
+
+/**
+ * Opens every screen once, so each lazily loaded page module is in the tab before the journeys
+ * (the served build is the working tree's dist/, which a build elsewhere on the machine can replace).
+ */
+export async function visitEveryScreen(page: Page): Promise<void> {
+  for (const title of SCREEN_TITLES) await go(page, title);
+}
+
 /** Opens a screen from the navigation; a screen already open is left and reopened, so it starts fresh. */
 export async function go(page: Page, title: string): Promise<void> {
   const nav = page.getByRole("navigation", { name: "Screens" });
@@ -670,9 +691,10 @@ export async function appRootMatchesGuardians(page: Page): Promise<{ height: num
     },
     90_000,
     500,
-  ).catch((e: Error) => {
+  ).catch(async (e: Error) => {
+    const says = await page.getByTestId("chain-position").textContent();
     throw new Error(
-      `${e.message}: the app shows block ${last.height} root ${last.root}; guardians block ${g.height} root ${g.root}`,
+      `${e.message}: the app shows block ${last.height} root ${last.root} ("${says?.trim()}"); guardians block ${g.height} root ${g.root}`,
     );
   });
   return g;
