@@ -11,7 +11,6 @@ import { useMemo, useState } from "react";
 import type { FeePresets } from "../../btc/fees.ts";
 import type { WalletAccount } from "../../btc/psbt.ts";
 import { outpoint } from "../../btc/utxo.ts";
-import { PRICED } from "../../indexer/verify.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import { deserializeState, type Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
@@ -24,6 +23,7 @@ import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
 import {
   engineEvents,
   gatherCustody,
+  needsAttestation,
   runFlow,
   type Step,
   type StepState,
@@ -418,7 +418,7 @@ function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: 
             <dd>
               {spell.attestation.length
                 ? `${spell.attestation.length} bytes`
-                : PRICED.has(op.type)
+                : needsAttestation(op)
                   ? "the guardians' latest, attached in the next step"
                   : "none needed"}
             </dd>

@@ -381,6 +381,16 @@ describe("steps per operation", () => {
       "broadcast",
       "confirm",
     ]);
+    // A close carries a fresh attestation (the guardians release BTC only with one) but the chain does
+    // not value it: no price update.
+    expect(ids({ type: "closeVault", owner: a }, true)).toEqual([
+      "attestation",
+      "build",
+      "sign",
+      "cosign",
+      "broadcast",
+      "confirm",
+    ]);
     expect(ids({ type: "claimGains", owner: a }, true)).toEqual([
       "build",
       "sign",

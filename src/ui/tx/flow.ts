@@ -74,6 +74,9 @@ const LABELS: Record<StepId, string> = {
  */
 const ATTESTED = new Set<Operation["type"]>([...PRICED, "closeVault"]);
 
+/** Whether `op`'s spell carries a price attestation (the review says so before the flow runs). */
+export const needsAttestation = (op: Operation): boolean => ATTESTED.has(op.type);
+
 /**
  * The steps `op` goes through: a priced operation needs an attestation (and may need a price update
  * first), an operation with a circuit needs a proof, a transaction spending vault or pool coins needs
@@ -81,7 +84,9 @@ const ATTESTED = new Set<Operation["type"]>([...PRICED, "closeVault"]);
  */
 export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
   const ids: StepId[] = [
-    ...(ATTESTED.has(op.type) ? (["attestation", "price"] as const) : []),
+    ...(ATTESTED.has(op.type) ? (["attestation"] as const) : []),
+    // Only what the chain values needs its on-chain price to be the attested one.
+    ...(PRICED.has(op.type) ? (["price"] as const) : []),
     ...(circuitOf(op) ? (["proof"] as const) : []),
     "build",
     "sign",
@@ -397,6 +402,10 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
           `${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
         );
         const { state } = await loadState(deps.engine);
+        if (!PRICED.has(op.type)) {
+          attestation = a; // a close is not valued at it: no price update needed
+          break;
+        }
         if (a.price === state.g.price) {
           attestation = a;
           if (round === 0) set("price", "skipped", `The on-chain price is already ${formatUsd(a.price)}.`);
