@@ -208,6 +208,27 @@ describe("the transaction flow", () => {
     expect(s.tracker.lockedOutpoints()).toEqual([]);
   });
 
+  it("an engine that follows no chain cannot confirm: the sentence says the transaction was sent", async () => {
+    const s = stack();
+    const result = await runFlow(
+      {
+        ...s.deps,
+        engine: {
+          ...s.deps.engine,
+          trackPending: async () => {
+            throw new Error("not following a chain");
+          },
+        },
+      },
+      () => {},
+    );
+    expect(result).toMatchObject({ ok: false, step: "confirm" });
+    expect(!result.ok && result.message).toMatch(
+      /was sent, but this app's engine is not following the chain/,
+    );
+    expect(s.broadcasts).toHaveLength(1);
+  });
+
   it("a spell the engine refuses is reported with its reason", async () => {
     const s = stack({ refuse: "the account's zkUSD balance is too low" });
     const result = await runFlow(s.deps, () => {});

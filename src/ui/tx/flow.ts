@@ -352,8 +352,12 @@ async function send(
   set(ids.broadcast, "done", `Sent: ${txid}`);
   try {
     await deps.engine.trackPending(txid);
-  } catch {
-    // Not following a chain: the wait below says so if nothing ever confirms.
+  } catch (error) {
+    // The engine follows no chain (offline in Settings): it would never see the spell confirm.
+    throw new StepFailure(
+      ids.confirm,
+      `The transaction ${txid} was sent, but this app's engine is not following the chain (${(error as Error).message}), so it cannot see it confirm. Check Settings → Guardians and reload; the transaction itself is on its way.`,
+    );
   }
   set(ids.confirm, "running", "Waiting for a block and for this app's engine to apply it…");
   const outcome = await waitForSpell(deps.engine, txid, before + 1, deps.pollMs);
