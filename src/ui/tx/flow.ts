@@ -157,7 +157,7 @@ export interface FlowDeps {
   tracker: UtxoTracker;
   /** Whether the review's draft spends custody coins (decides the co-sign step up front). */
   spendsCustody: boolean;
-  /** How long to wait for a spell to be applied before saying so (it keeps the steps readable). */
+  /** How often to look for the spell besides block notices (default 3 s). */
   pollMs?: number;
   /** How guardians are asked (tests pass a loopback stand-in; default the browser's fetch). */
   fetch?: typeof fetch;
@@ -431,6 +431,9 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
       }
     }
     const time = attestation ? BigInt(attestation.timestamp) : undefined;
+    // One state for the proof and the final transaction: the proof binds its roots, so the amounts
+    // must come from the same state (a block in between makes the chain refuse it, said at confirmation).
+    const { state: current } = await loadState(deps.engine);
 
     // 3. The proof, against the engine worker's state of record.
     let proof = emptyProof();
@@ -438,7 +441,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     if (zkOp) {
       if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
       set("proof", "running", "Loading the circuit…", { value: 0, max: 3 });
-      const { state } = await loadState(deps.engine);
+      const state = current;
       const started = Date.now();
       try {
         const att = decodeAttestation(attestation.bytes);
@@ -485,8 +488,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     set("build", "running");
     let draft: TxDraft;
     try {
-      const { state } = await loadState(deps.engine);
-      const events = engineEvents(state, op, time ?? state.g.time);
+      const events = engineEvents(current, op, time ?? current.g.time);
       if (!events.ok) throw new DraftError(events.message);
       const custody = await gatherCustody(op, events.events, deps);
       draft = makeDraft({
