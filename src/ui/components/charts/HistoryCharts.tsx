@@ -113,7 +113,8 @@ function TcrChart({ points, mcr, ccr }: HistoryChartsProps) {
               strokeDasharray="4 4"
               label={{
                 value: `MCR ${formatPercent(mcr, 0)}`,
-                position: "insideBottomLeft",
+                // below its line, the CCR label above its own: they never overlap
+                position: "insideTopLeft",
                 fill: "var(--danger)",
                 fontSize: 11,
               }}
@@ -124,7 +125,7 @@ function TcrChart({ points, mcr, ccr }: HistoryChartsProps) {
               strokeDasharray="4 4"
               label={{
                 value: `CCR ${formatPercent(ccr, 0)}`,
-                position: "insideTopLeft",
+                position: "insideBottomLeft",
                 fill: "var(--warn)",
                 fontSize: 11,
               }}
