@@ -14,6 +14,7 @@ import { outpoint } from "../../btc/utxo.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import { deserializeState, type Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
+import { useSyncSetup } from "../engine/sync.ts";
 import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
@@ -55,6 +56,8 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
   const guardians = useSettings((s) => s.guardians);
   const defaultPreset = useSettings((s) => s.feePreset);
   const esploraUrl = useEsploraUrl();
+  // Vault scripts use the federation's escape timelock when the app follows one.
+  const csvBlocks = useSyncSetup((s) => (s.state === "following" ? s.federation.csvBlocks : undefined));
   const engine = useEngine();
   const queryClient = useQueryClient();
   const coins = useWalletCoins(addresses?.payment.address);
@@ -94,6 +97,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
           network,
           guardians,
           account: account!,
+          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
         });
         return { ok: true as const, events: events.events, custody };
       } catch (error) {
@@ -119,6 +123,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
           coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
           feeRate,
           guardians,
+          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
           events: context.data.events,
           custody: context.data.custody,
         }),
@@ -127,7 +132,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
       if (error instanceof DraftError) return { ok: false, message: error.message };
       return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
     }
-  }, [account, coins.data, feeRate, op, network, guardians, context.data]);
+  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
 
   const start = async () => {
     if (!wallet || !account || feeRate === null || !draft?.ok) return;
@@ -139,6 +144,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
         wallet,
         account,
         guardians,
+        ...(csvBlocks !== undefined ? { csvBlocks } : {}),
         feeRate,
         esplora: esploraClient(esploraUrl),
         engine,
