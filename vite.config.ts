@@ -15,6 +15,7 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { build, defineConfig, type Plugin, type ResolvedConfig, type Rolldown } from "vite";
+import { isPrecached } from "./src/sw/routes.ts";
 
 /**
  * circomlibjs's main entry also re-exports its SMT, MiMC and contract generators, which import Node's
@@ -76,8 +77,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /**
  * Writes dist/sw.js once the build is on disk: its precache list is every file the build wrote (the
- * hashed assets, the worker chunks, index.html, the favicon), except the ZK artifacts (zk/, cached by
- * src/zk/artifacts.ts after their SHA-256 check) and the worker itself. The cache version hashes each
+ * hashed assets, the worker chunks, index.html, the favicon, the ZK manifest and verification keys),
+ * except the proving artifacts (zk/*.zkey and *.wasm, cached by src/zk/artifacts.ts after their SHA-256
+ * check) and the worker itself (`isPrecached` in src/sw/routes.ts). The cache version hashes each
  * file's path and contents, so any change (even to a file without a hash in its name) is a new
  * version, and an identical build keeps the same sw.js (no needless update).
  */
@@ -91,9 +93,7 @@ function serviceWorker(): Plugin {
     },
     async closeBundle() {
       const outDir = join(config.root, config.build.outDir);
-      const files = (await filesUnder(outDir)).filter(
-        (file) => !file.startsWith("zk/") && file !== SERVICE_WORKER_FILE && !file.endsWith(".map"),
-      );
+      const files = (await filesUnder(outDir)).filter((file) => isPrecached(file, SERVICE_WORKER_FILE));
       const version = createHash("sha256");
       for (const file of files) {
         const contents = createHash("sha256")

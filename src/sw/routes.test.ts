@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { routeFor, staleCaches } from "./routes.ts";
+import { isPrecached, routeFor, staleCaches } from "./routes.ts";
 
 const SCOPE = "http://localhost:5173/";
 const PRECACHED = new Set([
@@ -7,6 +7,8 @@ const PRECACHED = new Set([
   "http://localhost:5173/assets/index-B3jwiJ9d.js",
   "http://localhost:5173/assets/engine.worker-DkpcEVWx.js",
   "http://localhost:5173/favicon.svg",
+  "http://localhost:5173/zk/manifest.json",
+  "http://localhost:5173/zk/mint.vkey.json",
 ]);
 const get = (url: string, mode = "cors") => routeFor({ method: "GET", url, mode }, SCOPE, PRECACHED);
 
@@ -30,10 +32,40 @@ describe("service worker routes", () => {
     expect(get("http://localhost:18480/assets/index-B3jwiJ9d.js")).toBe("network");
   });
 
-  it("leaves the ZK artifacts to their own hash-checked cache", () => {
-    expect(get("http://localhost:5173/zk/mint.zkey")).toBe("network");
-    expect(get("http://localhost:5173/zk/mint.wasm")).toBe("network");
-    expect(get("http://localhost:5173/zk/manifest.json")).toBe("network");
+  it("leaves the proving artifacts to their own hash-checked cache, even when asked to precache them", () => {
+    const withArtifacts = new Set([
+      ...PRECACHED,
+      "http://localhost:5173/zk/mint.zkey",
+      "http://localhost:5173/zk/mint.wasm",
+    ]);
+    for (const mode of ["cors", "navigate"]) {
+      for (const file of ["zk/mint.zkey", "zk/mint.wasm"])
+        expect(routeFor({ method: "GET", url: `${SCOPE}${file}`, mode }, SCOPE, withArtifacts)).toBe(
+          "network",
+        );
+    }
+    // The verifier's manifest and keys are small and needed to follow the chain: precached.
+    expect(get("http://localhost:5173/zk/manifest.json")).toBe("precache");
+    expect(get("http://localhost:5173/zk/mint.vkey.json")).toBe("precache");
+  });
+
+  it("precaches every file of the build but the proving artifacts, the worker, maps and the ceremony record", () => {
+    const files = [
+      "index.html",
+      "favicon.svg",
+      "assets/index-B3jwiJ9d.js",
+      "assets/prover.worker-AdDfal_O.js",
+      "assets/index-DWgbH5w8.css",
+      "zk/manifest.json",
+      "zk/mint.vkey.json",
+      "zk/priceAttestation.vkey.json",
+      "zk/mint.zkey",
+      "zk/mint.wasm",
+      "zk/ceremony.json",
+      "sw.js",
+      "assets/index-B3jwiJ9d.js.map",
+    ];
+    expect(files.filter((f) => isPrecached(f, "sw.js"))).toEqual(files.slice(0, 8));
   });
 
   it("leaves non-GET requests, unknown files and paths outside the scope to the network", () => {

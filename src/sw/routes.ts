@@ -8,8 +8,8 @@
  *   precached index.html when the network fails.
  * - `network`: not touched (no `respondWith`), so the browser does what it does without a worker:
  *   other origins (Esplora, guardians, exchanges: live data must never be served stale), non-GET
- *   requests, and the ZK artifacts under `zk/`, which src/zk/artifacts.ts caches itself after checking
- *   their SHA-256.
+ *   requests, and the proving artifacts (`zk/*.zkey`, `zk/*.wasm`, megabytes each), which
+ *   src/zk/artifacts.ts caches itself after checking their SHA-256.
  */
 
 export type Route = "precache" | "navigation" | "network";
@@ -21,19 +21,33 @@ export interface RequestInfo {
   mode: string;
 }
 
-/** The ZK artifacts' folder, relative to the scope (public/zk/ in the sources). */
-export const ZK_ARTIFACTS_PATH = "zk/";
+/** A proving artifact (path relative to the scope): fetched and cached by src/zk/artifacts.ts only. */
+export function isProvingArtifact(path: string): boolean {
+  return /^zk\/.*\.(zkey|wasm)$/.test(path);
+}
+
+/**
+ * Whether a file the build wrote (path relative to dist/) is precached: everything the app may load,
+ * except the proving artifacts, the worker itself, source maps and the trusted-setup record. The ZK
+ * manifest and verification keys stay (a few kB): the engine worker's verifier loads them whenever it
+ * follows the chain, so an offline start still gets them and a sync resumed later checks proofs.
+ */
+export function isPrecached(path: string, serviceWorkerFile: string): boolean {
+  if (path === serviceWorkerFile || path.endsWith(".map")) return false;
+  if (path.startsWith("zk/")) return path === "zk/manifest.json" || /^zk\/[\w-]+\.vkey\.json$/.test(path);
+  return true;
+}
 
 /**
  * @param scope the registration's scope URL (ends with "/")
- * @param precached absolute URLs of this build's precached files
+ * @param precached absolute URLs of this build's precached files, without query
  */
 export function routeFor(request: RequestInfo, scope: string, precached: ReadonlySet<string>): Route {
   if (request.method !== "GET") return "network";
   const url = new URL(request.url);
   const base = new URL(scope);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return "network";
-  if (url.pathname.startsWith(`${base.pathname}${ZK_ARTIFACTS_PATH}`)) return "network";
+  if (isProvingArtifact(url.pathname.slice(base.pathname.length))) return "network";
   if (request.mode === "navigate") return "navigation";
   // The query never names another file of the build; dropping it keeps "?import"-style suffixes from
   // missing the cache (and the hash fragment never reaches a request anyway).

@@ -1,0 +1,125 @@
+/**
+ * The app after its first load works without a network for reading state: the service worker
+ * (src/sw/, dist/sw.js) serves the app shell from its cache and the engine reads IndexedDB, so a
+ * reload while offline shows the same state root and figures as before, with the offline banner.
+ */
+import type { ConsoleMessage } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+
+const DEVNET = "http://127.0.0.1:18443";
+const tip = async () => Number(await (await fetch(`${DEVNET}/blocks/tip/height`)).text());
+
+let session: AppSession | undefined;
+afterAll(async () => {
+  await session?.close();
+});
+
+/** What the dashboard shows: every figure's exact engine value, the state root and the block. */
+async function dashboard(page: AppSession["page"]) {
+  const figures = await page
+    .locator("[data-stat]")
+    .evaluateAll((nodes) =>
+      Object.fromEntries(nodes.map((n) => [n.getAttribute("data-stat"), n.getAttribute("data-value")])),
+    );
+  return {
+    figures,
+    stateRoot: await page.getByTestId("state-root").getAttribute("title"),
+    height: Number(await page.getByTestId("chain-position").getAttribute("data-height")),
+  };
+}
+
+describe("offline after the first load", () => {
+  it("reloads without a network from the service worker's cache and shows the state last synced", async () => {
+    session = await openApp({ viewport: DESKTOP });
+    const { page } = session;
+    await waitForEngine(page);
+    await page.locator('[data-testid="chain-position"][data-sync="following"]').waitFor({ timeout: 60_000 });
+    const position = page.getByTestId("chain-position");
+    await expect
+      .poll(async () => Number(await position.getAttribute("data-height")), {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .toBe(await tip());
+    // The worker is installed (every file precached) and controls this page.
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    expect(scope).toBe(new URL(page.url()).origin + new URL(page.url()).pathname);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, {
+      timeout: 30_000,
+    });
+    const precached = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith("zkusd-app-"));
+      const urls = names.length === 1 ? (await (await caches.open(names[0]!)).keys()).map((r) => r.url) : [];
+      return { names, urls };
+    });
+    expect(precached.names).toHaveLength(1);
+    expect(precached.urls.some((u) => /\/assets\/engine\.worker-[\w-]+\.js$/.test(u))).toBe(true);
+    expect(precached.urls.some((u) => u.endsWith("/index.html"))).toBe(true);
+    // The verifier's manifest and keys are precached; the proving artifacts never are.
+    expect(precached.urls.some((u) => u.endsWith("/zk/manifest.json"))).toBe(true);
+    expect(precached.urls.some((u) => /\/zk\/.*\.(zkey|wasm)$/.test(u))).toBe(false);
+    const online = await dashboard(page);
+    expect(online.stateRoot).toMatch(/^(0x)?[0-9a-f]{16,}$/);
+    expect(Object.keys(online.figures).length).toBeGreaterThanOrEqual(8);
+    expect(await page.getByTestId("offline-banner").count()).toBe(0);
+    expect(session.problems).toEqual([]);
+
+    // Offline: Chromium's network emulation covers the page, its workers and (playwright ≥ 1.4x
+    // inspects service worker networking) the service worker's own fetches.
+    const offlineConsole: ConsoleMessage[] = [];
+    const onConsole = (message: ConsoleMessage) => {
+      if (message.type() === "error") offlineConsole.push(message);
+    };
+    page.on("console", onConsole);
+    const problemsBefore = session.problems.length;
+    await page.context().setOffline(true);
+    await page.reload();
+    await waitForEngine(page);
+    const banner = page.getByTestId("offline-banner");
+    await banner.waitFor();
+    await page.locator(`[data-testid="chain-position"][data-height="${online.height}"]`).waitFor();
+    const offline = await dashboard(page);
+    expect(offline).toEqual(online);
+    await expect.poll(() => banner.getAttribute("data-height")).toBe(String(online.height));
+    expect(await banner.textContent()).toBe(
+      `You are offline: showing the state this browser last synced (block ${online.height.toLocaleString("en-US")}). Transactions need a connection.`,
+    );
+    // The sync stops at the chain (Esplora is unreachable), not at the verifier's keys: those come from
+    // the precache, so a sync resumed in this session still checks proofs.
+    await page.getByTestId("sync-error").waitFor();
+    expect(await page.getByTestId("sync-error").textContent()).not.toContain("verification keys");
+    // The page came from the service worker (the network is off, yet it loaded).
+    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await screenshot(page, "offline-dashboard-desktop");
+    await page.setViewportSize(PHONE);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await screenshot(page, "offline-dashboard-phone");
+    await page.setViewportSize(DESKTOP);
+    page.off("console", onConsole);
+
+    // Expected while offline, and only these: the page's requests to the other origins it reads live
+    // data from (the guardians for the federation, the devnet's Esplora API from the engine worker, the
+    // price sources) fail with the browser's "Failed to load resource: net::ERR_INTERNET_DISCONNECTED";
+    // nothing of the app itself (same origin, served by the service worker) may fail, and no page error.
+    const appOrigin = new URL(page.url()).origin;
+    const unexpected = offlineConsole.filter((m) => {
+      const from = m.location().url;
+      const crossOrigin = from !== "" && new URL(from).origin !== appOrigin;
+      return !(crossOrigin && /net::ERR_INTERNET_DISCONNECTED/.test(m.text()));
+    });
+    console.log(
+      `offline console errors: ${offlineConsole.map((m) => `${m.text()} (${m.location().url})`).join(" | ")}`,
+    );
+    expect(unexpected.map((m) => `${m.text()} (${m.location().url})`)).toEqual([]);
+    const newProblems = session.problems.slice(problemsBefore);
+    expect(newProblems.filter((p) => !p.startsWith("console: "))).toEqual([]);
+    expect(newProblems.length).toBe(offlineConsole.length);
+
+    // Back online: the banner goes away on the browser's online event.
+    await page.context().setOffline(false);
+    await banner.waitFor({ state: "detached" });
+  }, 240_000);
+});
