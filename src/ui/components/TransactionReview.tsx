@@ -16,6 +16,7 @@ import { deserializeState, type Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
 import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
+import { governanceSpellValue } from "../governance/describe.ts";
 import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
 import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
@@ -489,6 +490,8 @@ function StepList({ steps }: { steps: Step[] }) {
 
 /** A decoded spell field in words (amounts are 18-decimal engine units; the codec carried BTC as sats). */
 function spellValue(field: string, value: unknown): string {
+  const governance = governanceSpellValue(field, value);
+  if (governance !== null) return governance;
   if (typeof value !== "bigint") return Array.isArray(value) ? value.join(", ") : String(value);
   if (field === "maxFee") return `max fee ${formatPercent(value, 2)}`;
   if (field === "collateral" || field.endsWith("Collateral")) return formatBtc(value);
