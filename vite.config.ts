@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { build, defineConfig, type Plugin, type ResolvedConfig, type Rolldown } from "vite";
@@ -92,7 +92,7 @@ function serviceWorker(): Plugin {
       config = resolved;
     },
     async closeBundle() {
-      const outDir = join(config.root, config.build.outDir);
+      const outDir = resolve(config.root, config.build.outDir);
       const files = (await filesUnder(outDir)).filter((file) => isPrecached(file, SERVICE_WORKER_FILE));
       const version = createHash("sha256");
       for (const file of files) {

@@ -3,9 +3,23 @@
  * (src/sw/, dist/sw.js) serves the app shell from its cache and the engine reads IndexedDB, so a
  * reload while offline shows the same state root and figures as before, with the offline banner.
  */
-import type { ConsoleMessage } from "playwright-core";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join, resolve } from "node:path";
+import type { ConsoleMessage, Page } from "playwright-core";
+import { build, type Plugin } from "vite";
 import { afterAll, describe, expect, it } from "vitest";
-import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+import {
+  type AppSession,
+  DESKTOP,
+  launchBrowser,
+  openApp,
+  PHONE,
+  screenshot,
+  waitForEngine,
+} from "./support/browser.ts";
 
 const DEVNET = "http://127.0.0.1:18443";
 const tip = async () => Number(await (await fetch(`${DEVNET}/blocks/tip/height`)).text());
@@ -122,4 +136,107 @@ describe("offline after the first load", () => {
     await page.context().setOffline(false);
     await banner.waitFor({ state: "detached" });
   }, 240_000);
+});
+
+/** Two production builds that differ only by a marker in index.html (so each has its own sw.js). */
+async function buildMarked(outDir: string, marker: string): Promise<void> {
+  const mark: Plugin = {
+    name: "offline-e2e-marker",
+    transformIndexHtml: () => [{ tag: "meta", attrs: { name: "zkusd-build", content: marker } }],
+  };
+  // As scripts/lib/stack.ts does: vitest sets NODE_ENV=test, the app must be a production build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await build({
+      root: resolve(import.meta.dirname, ".."),
+      mode: "production",
+      logLevel: "error",
+      plugins: [mark],
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+};
+
+describe("a new deployment", () => {
+  it("installs next to the open version and takes over once every tab is closed, deleting the old cache", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zkusd-offline-e2e-"));
+    const builds = { A: join(dir, "A"), B: join(dir, "B") };
+    await buildMarked(builds.A, "A");
+    await buildMarked(builds.B, "B");
+    let served = builds.A;
+    const server = createServer(async (req, res) => {
+      const path = (req.url ?? "/").split("?")[0]!;
+      const file = join(served, path === "/" ? "index.html" : path);
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ viewport: DESKTOP });
+      const appCaches = (page: Page) =>
+        page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith("zkusd-app-")).sort());
+      const marker = (page: Page) =>
+        page.evaluate(() => document.querySelector('meta[name="zkusd-build"]')?.getAttribute("content"));
+
+      const first = await context.newPage();
+      await first.goto(url);
+      await first.evaluate(() => navigator.serviceWorker.ready);
+      await first.waitForFunction(() => navigator.serviceWorker.controller !== null);
+      const [cacheA] = await appCaches(first);
+      expect(cacheA).toMatch(/^zkusd-app-[0-9a-f]{16}$/);
+
+      // Deploy B. A reload gets B's page from the network (navigations are network-first); B's worker
+      // installs and waits, the old one still controls the tab, both versions' caches exist.
+      served = builds.B;
+      await first.reload();
+      expect(await marker(first)).toBe("B");
+      const registration = (page: Page) =>
+        page.evaluate(async () => {
+          const r = await navigator.serviceWorker.getRegistration();
+          return { waiting: r?.waiting != null, controlled: navigator.serviceWorker.controller !== null };
+        });
+      await expect
+        .poll(() => registration(first), { timeout: 60_000, interval: 500 })
+        .toEqual({ waiting: true, controlled: true });
+      expect((await appCaches(first)).length).toBe(2);
+      expect(await appCaches(first)).toContain(cacheA);
+
+      // Every tab closed: the next load is B's, controlled by B's worker, and A's cache is gone.
+      await first.close();
+      const second = await context.newPage();
+      await second.goto(url);
+      await expect
+        .poll(() => registration(second), { timeout: 60_000, interval: 500 })
+        .toEqual({ waiting: false, controlled: true });
+      await expect.poll(() => appCaches(second), { timeout: 10_000 }).toHaveLength(1);
+      expect(await appCaches(second)).not.toContain(cacheA);
+
+      // And B works offline: its precache is complete.
+      await context.setOffline(true);
+      await second.reload();
+      expect(await marker(second)).toBe("B");
+    } finally {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -58,11 +58,13 @@ createRoot(container).render(
 
 // ── Offline app shell (src/sw/service-worker.ts, built into dist/sw.js by vite.config.ts) ──────────
 // Production builds only: dev mode serves unbundled modules that must not be cached. Registered after
-// the load event, so precaching the shell does not compete with the first load.
+// the load event, so precaching the shell does not compete with the first load; `update()` checks for
+// a new deployment on every load (online only: offline the check can only fail).
 if (import.meta.env.PROD && "serviceWorker" in navigator) {
   window.addEventListener("load", () => {
     navigator.serviceWorker
       .register(new URL("sw.js", document.baseURI), { updateViaCache: "none" })
+      .then((registration) => (navigator.onLine ? registration.update() : undefined))
       .catch((error: unknown) => console.warn("The app could not be made available offline:", error));
   });
 }
