@@ -26,6 +26,7 @@ import {
   Actor,
   applied,
   appRootMatchesGuardians,
+  attestation,
   chainPriceIn,
   confirmed,
   connectWallet,
@@ -68,6 +69,8 @@ let injected: InjectedWallet;
 let me = ""; // the dev wallet's address
 const problems: string[] = [];
 const flows: { journey: string; ms: number; steps: string }[] = [];
+/** What the redemption journey saw on chain, for the payout check that follows it. */
+let redemption: { paidSats: bigint; feeSats: bigint; toRedeemer: bigint[] } | undefined;
 
 const keeper = new Actor("keeper");
 const carol = new Actor("carol"); // a large healthy vault; sends the user zkUSD to close
@@ -132,10 +135,13 @@ afterAll(async () => {
 
 describe("user journeys on the local stack", () => {
   // Each journey starts where the previous one left the user: after a failure the rest are skipped
-  // (the first failure is the one to read), except the closing console check.
+  // (the first failure is the one to read). Checks that change nothing neither skip nor are skipped.
   let broken: string | undefined;
+  const isCheck = (name: string) =>
+    name.startsWith("saw no console") || name.startsWith("the redeemer's wallet");
   beforeEach((ctx) => {
-    if (broken && !ctx.task.name.startsWith("saw no console")) {
+    if (isCheck(ctx.task.name)) return;
+    if (broken) {
       console.warn(`skipped "${ctx.task.name}": the journey "${broken}" failed`);
       ctx.skip();
     }
@@ -431,7 +437,7 @@ describe("user journeys on the local stack", () => {
   );
 
   it(
-    "redeems zkUSD for BTC from the riskiest vault",
+    "redeems zkUSD for BTC from the riskiest vault, after the app puts a new price on chain",
     async () => {
       await go(page, "Redeem");
       const amount = 1_000n * E18;
@@ -442,6 +448,10 @@ describe("user journeys on the local stack", () => {
       await figureEquals(page, "redeemed", expected.result.zkusd as bigint, 30_000);
       await figureEquals(page, "btc-drawn", expected.result.btc as bigint);
       await figureEquals(page, "fee", expected.result.fee as bigint);
+      // What reaches the wallet: drawn minus fee, in whole satoshis (rounded down, as the engine pays).
+      const drawn = expected.result.btc as bigint;
+      const fee = expected.result.fee as bigint;
+      await figureEquals(page, "btc", ((drawn - fee) / SAT) * SAT);
       const vaults = expected.result.vaults as string[];
       expect(
         await page
@@ -453,11 +463,35 @@ describe("user journeys on the local stack", () => {
       const balanceBefore = (await referenceAccount(me)).position.balance;
       await shots(page, "redeem-preview");
 
+      // The price moves before the user sends: the guardians attest $82,000 while the chain still
+      // says $80,000, so the app's flow first sends a price update from the user's wallet.
       await page.getByTestId("review-button").click();
-      const { txid } = record("redeem", await signAndSend(page));
+      await page.getByTestId("psbt-preview").waitFor({ timeout: 60_000 });
+      await setFeedPrice("82000");
+      const moved = await attestation(81_000n * E18, 83_000n * E18);
+      const flow = record("redeem (price update)", await signAndSend(page));
+      expect(flow.steps.find((s) => s.step === "price")?.state).toBe("done");
+      const { txid } = flow;
       await applied(txid);
+      expect((await guardianPool()).price, "the chain's price is the attested one").toBe(moved.price);
+      const updates = (await guardianEvents("PriceUpdated")).filter(
+        (e) => e.event.price === moved.price.toString(),
+      );
+      expect(updates.length, "one price update put $82,000 on chain").toBeGreaterThanOrEqual(1);
       const red = (await guardianEvents("Redeemed")).find((e) => e.txid === txid);
       expect(red, "a Redeemed event for the transaction").toBeDefined();
+      expect(red!.event.redeemer).toBe(me);
+      const tx = (await (await fetch(`${DEVNET_URL}/tx/${txid}`)).json()) as {
+        vout: { scriptpubkey_address?: string; value: number }[];
+      };
+      redemption = {
+        paidSats: BigInt(red!.event.paidSats as string),
+        feeSats: BigInt(red!.event.fee as string) / SAT,
+        toRedeemer: tx.vout
+          .filter((o) => o.scriptpubkey_address === me)
+          .map((o) => BigInt(o.value))
+          .sort((a, b) => (a < b ? -1 : 1)),
+      };
       const perVault = (await guardianEvents("VaultRedeemed")).filter((e) => e.txid === txid);
       expect(perVault.map((e) => e.event.owner)).toEqual(vaults);
       for (const [i, v] of vaults.entries()) {
@@ -474,6 +508,18 @@ describe("user journeys on the local stack", () => {
     },
     JOURNEY,
   );
+
+  // Pending: the redemption payout (src/guardian/cosign.ts and src/ui/tx/draft.ts buildRedemption) pays
+  // the redeemer each vault's drawn collateral including the fee, which the engine keeps (feeCollateral).
+  it.skip("the redeemer's wallet receives the engine's paidSats; the fee stays with the protocol", (ctx) => {
+    if (!redemption) return ctx.skip(); // the redemption journey did not run
+    const { paidSats, feeSats, toRedeemer } = redemption;
+    expect(feeSats).toBeGreaterThan(0n);
+    expect(
+      toRedeemer.includes(paidSats),
+      `outputs to the redeemer ${toRedeemer.join(", ")} sats; the engine pays ${paidSats} sats (fee ${feeSats} sats)`,
+    ).toBe(true);
+  });
 
   it(
     "closes the vault after receiving the zkUSD it lacks",
@@ -532,7 +578,10 @@ describe("user journeys on the local stack", () => {
         await other.getByRole("heading", { level: 1, name: "Backup" }).waitFor();
         await other.locator('input[type="file"]').setInputFiles(file);
         const restored = other.getByTestId("backup-status");
-        await other.getByText(/^Restored: block/).waitFor({ timeout: 60_000 });
+        await restored.waitFor({ timeout: 120_000 }).catch(async () => {
+          const main = (await other.locator("main").textContent())?.slice(0, 600);
+          throw new Error(`the restore gave no answer within 120 s; the screen says: ${main}`);
+        });
         expect(await restored.textContent()).toBe(
           `Restored: block ${head.height.toLocaleString("en-US")}, root ${shortHex(head.root, 8)}.`,
         );
