@@ -106,6 +106,7 @@ export class DataLayer {
   private offlineHeight = 0n;
   private blocksWritten = 0;
   private lastError: string | null = null;
+  private verificationKeysReady: () => Promise<void> = async () => {};
   private readonly listeners = new Set<(n: DataNotice) => void>();
 
   private constructor(
@@ -137,15 +138,28 @@ export class DataLayer {
         keys: sync.oracleKeys.keys.map(([x, y]) => [BigInt(x), BigInt(y)] as unknown as BabyJubPoint),
         threshold: sync.oracleKeys.threshold,
       },
-      // Without the keys a circuit operation is rejected (proofInvalid), never accepted unchecked.
-      verificationKeys: proofs
-        ? await loadVerificationKeys(
+      // Filled before the first block is indexed (`verificationKeysReady`), in place: the indexer
+      // holds this object.
+      verificationKeys: {},
+    };
+    let loaded = !proofs;
+    this.verificationKeysReady = async () => {
+      if (loaded) return;
+      try {
+        Object.assign(
+          verifier.verificationKeys,
+          await loadVerificationKeys(
             new ArtifactLoader(fetchSource(this.o.artifactsBase ?? "/"), cacheStorageStore()),
-          ).catch((error: unknown) => {
-            this.lastError = `verification keys: ${(error as Error).message}`;
-            return {};
-          })
-        : {},
+          ),
+        );
+        loaded = true;
+      } catch (error) {
+        // Never index without them: every proof-carrying spell would be rejected and the wrong state
+        // stored. The leader's loop retries on its next poll.
+        throw new Error(
+          `the proof verification keys could not be loaded (${(error as Error).message}); the chain is not indexed until they are`,
+        );
+      }
     };
     const chain = new EsploraClient({ baseUrl: sync.esploraUrl });
     await this.forgetAnotherChain(chain, sync);
@@ -196,6 +210,7 @@ export class DataLayer {
     const ix = this.indexer!;
     while (!signal.aborted) {
       try {
+        await this.verificationKeysReady();
         await ix.reload();
         await ix.sync();
         this.lastError = null;
