@@ -574,8 +574,14 @@ describe("user journeys on the local stack", () => {
       try {
         const other = await fresh.newPage();
         watchProblems(other, problems);
-        await other.goto(appUrl("/backup"));
-        await other.getByRole("heading", { level: 1, name: "Backup" }).waitFor();
+        await other.goto(appUrl("/"));
+        // Only the tab that indexes the chain may restore: wait until this (only) tab leads.
+        await other
+          .locator('[data-testid="chain-position"][data-sync="following"]', {
+            hasText: "this tab indexes the chain",
+          })
+          .waitFor({ timeout: 120_000 });
+        await go(other, "Backup");
         await other.locator('input[type="file"]').setInputFiles(file);
         const restored = other.getByTestId("backup-status");
         await restored.waitFor({ timeout: 120_000 }).catch(async () => {

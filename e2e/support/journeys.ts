@@ -501,8 +501,13 @@ export async function injectSatsConnect(context: BrowserContext): Promise<Inject
  */
 export function watchProblems(page: Page, into: string[]): void {
   page.on("console", (m) => {
-    if (m.type() === "error" && !m.text().includes("net::ERR_NAME_NOT_RESOLVED"))
-      into.push(`console: ${m.text()}`);
+    if (m.type() !== "error" || m.text().includes("net::ERR_NAME_NOT_RESOLVED")) return;
+    // A guardian refusing a co-signature (HTTP 422) is an answer the flow handles, not a page
+    // error: after the quorum has signed, a late guardian may refuse a spend already on chain.
+    const url = m.location().url ?? "";
+    if (m.text().includes("status of 422") && GUARDIAN_URLS.some((g) => url.startsWith(`${g}/v1/cosign`)))
+      return;
+    into.push(`console: ${m.text()}${url ? ` (${url})` : ""}`);
   });
   page.on("pageerror", (e) => into.push(`page error: ${e.message}`));
 }
