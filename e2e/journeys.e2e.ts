@@ -509,9 +509,9 @@ describe("user journeys on the local stack", () => {
     JOURNEY,
   );
 
-  // Pending: the redemption payout (src/guardian/cosign.ts and src/ui/tx/draft.ts buildRedemption) pays
-  // the redeemer each vault's drawn collateral including the fee, which the engine keeps (feeCollateral).
-  it.skip("the redeemer's wallet receives the engine's paidSats; the fee stays with the protocol", (ctx) => {
+  // The payout is the engine's paidSats: the redemption fee stays with the protocol (feeCollateral, in
+  // the guardian pool), which both the app's draft and the guardians' co-sign policy now require.
+  it("the redeemer's wallet receives the engine's paidSats; the fee stays with the protocol", (ctx) => {
     if (!redemption) return ctx.skip(); // the redemption journey did not run
     const { paidSats, feeSats, toRedeemer } = redemption;
     expect(feeSats).toBeGreaterThan(0n);

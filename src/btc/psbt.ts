@@ -396,7 +396,8 @@ export function buildClaimGains(
 
 /**
  * Redemption payout (guardians alone): the redeemer's wallet input carries the spell; each redeemed
- * vault's UTXOs pay the redeemer's share and the rest rolls to a fresh output of the vault.
+ * vault's UTXOs pay the redeemer's share and the rest rolls to a fresh output of the vault; with
+ * `fee`, the redemption fee moves into the guardian pool.
  */
 export function buildRedemptionPayout(
   opts: BuildOptions,
@@ -404,6 +405,11 @@ export function buildRedemptionPayout(
     spell: Spell | Uint8Array;
     vaults: { vault: VaultDescriptor; utxos: ProtocolInput["utxo"][]; payoutSats: bigint }[];
     to?: string;
+    /**
+     * What the redeemer is paid (the engine's `Redeemed.paidSats`); the rest of the vaults' payouts
+     * (the redemption fee and rounding) goes to `pool`. Default: the whole payout to the redeemer.
+     */
+    fee?: { redeemerSats: bigint; pool: PoolDescriptor };
   },
 ): BuiltPsbt {
   const to = addressToScript(p.to ?? opts.wallet.address, opts.network);
@@ -418,7 +424,12 @@ export function buildRedemptionPayout(
     payout += v.payoutSats;
     if (rest > 0n) outputs.push({ script: v.vault.script, amount: rest, label: "vault" });
   }
-  outputs.unshift({ script: to, amount: payout, label: "payout" });
+  const redeemer = p.fee?.redeemerSats ?? payout;
+  if (redeemer < 0n || redeemer > payout)
+    throw new BtcInputError("invalidAmount", "the redeemer's payout exceeds what the vaults release");
+  outputs.unshift({ script: to, amount: redeemer, label: "payout" });
+  if (p.fee && payout > redeemer)
+    outputs.push({ script: p.fee.pool.script, amount: payout - redeemer, label: "pool" });
   return buildSpellPsbt(opts, { spell: p.spell, protocolInputs: inputs, outputs });
 }
 

@@ -463,9 +463,22 @@ function planOutputs(
             });
         }
       }
-      outputs.unshift(payout(paid));
+      // The redeemer gets the engine's paidSats (drawn collateral minus the redemption fee, rounded
+      // down); the fee and the rounding stay with the protocol in the guardian pool (feeCollateral, dust).
+      const owed = ev("Redeemed").reduce((a, e) => a + e.paidSats, 0n);
+      if (owed > paid)
+        return {
+          code: "inputMismatch",
+          reason: `the redeemer is owed ${owed} sats but the redeemed vaults release ${paid}`,
+        };
+      outputs.unshift(payout(owed));
+      toPool += paid - owed;
       if (toPool > 0n)
-        outputs.push({ script: pool.script, amount: toPool, what: "closed vaults' surplus into the pool" });
+        outputs.push({
+          script: pool.script,
+          amount: toPool,
+          what: "the redemption fee and closed vaults' surplus into the pool",
+        });
       return { outputs, emptied: new Set(redeemed.map((r) => r.owner)) };
     }
     case "claimGains":

@@ -485,15 +485,30 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
       }));
       vaults.push({ vault: v, utxos, payoutSats: r.collateral / SAT });
     }
+    const total = events.find((e) => e.type === "Redeemed") as Extract<ProtocolEvent, { type: "Redeemed" }>;
+    expect(total.paidSats).toBeLessThan(redeemed[0]!.collateral / SAT); // the fee stays with the protocol
+    const spell = spellOf({ type: "redeem", amount: 500n * E18, maxFee: 5n * 10n ** 16n }, att);
+    // Paying the redeemer the whole drawn collateral (the fee included) is refused.
+    const greedy = buildRedemptionPayout(await keeper.opts(), { spell, vaults });
+    expect((await refusal(keeper.sign(greedy))).reason).toMatch(/outputMismatch/);
     const built = buildRedemptionPayout(await keeper.opts(), {
-      spell: spellOf({ type: "redeem", amount: 500n * E18, maxFee: 5n * 10n ** 16n }, att),
+      spell,
       vaults,
+      fee: { redeemerSats: total.paidSats, pool: pool() },
     });
     const txid = await cosignAndSend("redeem", keeper, built);
-    const paid = (await esplora.tx(txid)).vout.find(
-      (o) => o.scriptpubkey_address === keeper.address && BigInt(o.value) === redeemed[0]!.collateral / SAT,
-    );
-    expect(paid).toBeDefined();
+    const outs = (await esplora.tx(txid)).vout;
+    expect(
+      outs.some((o) => o.scriptpubkey_address === keeper.address && BigInt(o.value) === total.paidSats),
+    ).toBe(true);
+    const poolAddress = descriptorAddress(pool(), "regtest");
+    expect(
+      outs.some(
+        (o) =>
+          o.scriptpubkey_address === poolAddress &&
+          BigInt(o.value) === redeemed[0]!.collateral / SAT - total.paidSats,
+      ),
+    ).toBe(true);
   }, 120_000);
 
   it("serves the chain, vaults, events, pool and prices over /v1 (brotli when asked)", async () => {

@@ -279,7 +279,7 @@ describe("drafts for every operation", () => {
     expect(kinds(deposit.draft).inputs.every((k) => k === "wallet")).toBe(true);
   });
 
-  it("redeem: the riskiest vault's coins pay the redeemer, the rest rolls back to that vault", async () => {
+  it("redeem: the riskiest vault's coins pay the redeemer net of the fee, the fee goes to the pool, the rest rolls back to that vault", async () => {
     const op: Operation = { type: "redeem", redeemer: a.address, amount: d("1000"), maxFee: d("0.05") };
     const { draft, events } = await draftOf(liquidated, op, a);
     const redeemed = events.filter((e) => e.type === "VaultRedeemed") as {
@@ -289,8 +289,12 @@ describe("drafts for every operation", () => {
     }[];
     expect(redeemed.length).toBeGreaterThan(0);
     expect(redeemed.every((r) => !r.closed)).toBe(true);
-    const paid = redeemed.reduce((s, r) => s + r.collateral / SATOSHI, 0n);
-    expect(draft.summary.outputs[0]).toMatchObject({ kind: "payout", amount: paid });
+    const drawn = redeemed.reduce((s, r) => s + r.collateral / SATOSHI, 0n);
+    const total = events.find((e) => e.type === "Redeemed") as { paidSats: bigint };
+    // The redeemer gets the engine's paidSats; the fee (and rounding) goes to the guardian pool.
+    expect(total.paidSats).toBeLessThan(drawn);
+    expect(draft.summary.outputs[0]).toMatchObject({ kind: "payout", amount: total.paidSats });
+    expect(draft.summary.outputs.find((o) => o.kind === "pool")?.amount).toBe(drawn - total.paidSats);
     expect(draft.built.guardianInputs.length).toBeGreaterThan(0);
   });
 

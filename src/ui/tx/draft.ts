@@ -270,7 +270,7 @@ function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLed
 }
 
 /**
- * Redemption (guardians alone): the redeemer gets each vault's redeemed collateral; the rest of a vault
+ * Redemption (guardians alone): the redeemer gets the engine's paidSats, the fee goes to the pool; the rest of a vault
  * that stays open rolls back to it, and a vault the redemption closes leaves its surplus in the pool
  * (what the guardians expect, src/guardian/cosign.ts).
  */
@@ -297,9 +297,18 @@ function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeo
       else outputs.push({ script: v.descriptor.script, amount: held - sats, label: "vault" });
     }
   }
+  // The redeemer gets the engine's paidSats (drawn minus the fee, rounded down); the fee and the
+  // rounding go to the guardian pool with any closed vault's surplus (src/guardian/cosign.ts).
+  const owed = eventsOf(input.events, "Redeemed").reduce((a, e) => a + e.paidSats, 0n);
+  if (owed > paid) {
+    throw new DraftError(
+      `The engine owes ${owed} sats but the redeemed vaults release ${paid} on chain: wait for the chain to catch up, then try again.`,
+    );
+  }
+  toPool += paid - owed;
   outputs.unshift({
     script: addressToScript(input.wallet.address, input.network),
-    amount: paid,
+    amount: owed,
     label: "payout",
   });
   if (toPool > 0n) {
