@@ -113,9 +113,13 @@ describe("TCR and supply history", () => {
     await card.screenshot({ path: "test-results/screenshots/history-card-desktop-light.png" });
     await page.setViewportSize(PHONE);
     await page.emulateMedia({ colorScheme: "dark" });
-    // At 390 px the charts fit the card: no horizontal scrolling.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-    expect(overflow).toBe(false);
+    // At 390 px the charts fit the card: no horizontal scrolling. recharts re-measures its container on
+    // a ResizeObserver callback, after the viewport change, so wait for the layout to settle.
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), {
+        timeout: 10_000,
+      })
+      .toBeLessThanOrEqual(0);
     await screenshot(page, "history-phone");
     await card.screenshot({ path: "test-results/screenshots/history-card-phone.png" });
     expect(session.problems).toEqual([]);

@@ -5,7 +5,8 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { base64 } from "@scure/base";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildLedgerOp, emptyProof, walletAccount, walletUtxo } from "../btc/index.ts";
-import { collectCosignatures, FederationError, fetchFederation, type PublishedFederation } from "./client.ts";
+import { collectCosignatures } from "./client.ts";
+import { FederationError, fetchFederation, type PublishedFederation } from "./federation.ts";
 
 const owner = walletAccount(
   secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true),

@@ -7,14 +7,12 @@ export {
   type CosignOutcome,
   collectCosignatures,
   cosignFinalizeBroadcast,
-  FederationError,
-  fetchFederation,
   type GuardianAnswer,
   type GuardianEndpoint,
-  type PublishedFederation,
   QuorumError,
 } from "./client.ts";
 export type { CosignResult, RefusalCode } from "./cosign.ts";
 export type { Federation, FederationMember, GuardianConfig } from "./daemon.ts";
 export { GUARDIAN_ERROR_MESSAGES, GuardianError, type GuardianErrorCode } from "./errors.ts";
+export { FederationError, fetchFederation, type PublishedFederation } from "./federation.ts";
 export { PROTECTION_PRESETS, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";

@@ -10,8 +10,9 @@
  */
 import { create } from "zustand";
 import type { SyncSettings } from "../../../workers/engine.worker.ts";
-import { fetchFederation, type PublishedFederation } from "../../guardian/client.ts";
-import { DEFAULT_PARAMS, type Params } from "../../protocol/index.ts";
+import { fetchFederation, type PublishedFederation } from "../../guardian/federation.ts";
+// The params module alone: the protocol index would bring the whole engine into first load.
+import { DEFAULT_PARAMS, type Params } from "../../protocol/params.ts";
 import { esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
 import type { EngineStartOptions } from "./client.ts";
 
