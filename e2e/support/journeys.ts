@@ -715,6 +715,34 @@ export async function shots(page: Page, name: string): Promise<void> {
     await page
       .waitForFunction(() => !document.querySelector(".loading"), undefined, { timeout: 10_000 })
       .catch(() => undefined); // a screenshot is an artifact: take it even if something still loads
+    if (width === "phone") {
+      // Every screen fits a phone with real data on it (charts re-measure after the resize: poll).
+      const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await expect
+        .poll(overflow, { timeout: 10_000 })
+        .toBeLessThanOrEqual(0)
+        .catch(async () => {
+          // Name the outermost elements that stick out, so the failure says what to fix.
+          const culprits = await page.evaluate(() =>
+            [...document.querySelectorAll("body *")]
+              .filter((e) => {
+                const right = (x: Element) => x.getBoundingClientRect().right;
+                return (
+                  right(e) > window.innerWidth + 1 &&
+                  !(e.parentElement && right(e.parentElement) > window.innerWidth + 1)
+                );
+              })
+              .slice(0, 5)
+              .map(
+                (e) =>
+                  `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} (${Math.round(e.getBoundingClientRect().width)} px)`,
+              ),
+          );
+          throw new Error(
+            `${name}: the page scrolls sideways at 390 px by ${await overflow()} px: ${culprits.join(", ")}`,
+          );
+        });
+    }
     await screenshot(page, `journey-${name}-${width}`);
   }
   await page.setViewportSize(DESKTOP);
