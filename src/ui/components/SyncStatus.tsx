@@ -9,12 +9,13 @@ import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
 import { formatCount, shortHex } from "../format.ts";
 
-export function useDataStatus() {
+/** The data layer's sync status (one query key for every screen; block notices invalidate it). */
+export function useDataStatus(refetchMs = 5_000) {
   const engine = useEngine();
   return useQuery({
     queryKey: ["data", "status"],
     queryFn: (): Promise<DataStatus> => engine.status(),
-    refetchInterval: 5_000,
+    refetchInterval: refetchMs,
   });
 }
 

@@ -17,8 +17,8 @@ import {
   systemMetrics,
 } from "../../monitoring/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { useDataStatus } from "../components/SyncStatus.tsx";
 import type { AtRiskVault, EngineInfo, EngineSummary } from "../engine/client.ts";
-import { useEngine } from "../engine/EngineProvider.tsx";
 import { useTipHeight } from "../queries/chain.ts";
 import { useAtRisk, useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";
@@ -38,12 +38,7 @@ export default function HealthPage() {
   const feed = usePriceFeed();
   const reading = usePriceReading(feed);
   const tip = useTipHeight();
-  const engine = useEngine();
-  const status = useQuery({
-    queryKey: ["data", "status"],
-    queryFn: () => engine.status(),
-    refetchInterval: 15_000,
-  });
+  const status = useDataStatus(15_000);
   const error = info.error ?? summary.error ?? atRisk.error;
   return (
     <section className="page" aria-labelledby="page-title">
