@@ -107,9 +107,13 @@ describe("offline after the first load", () => {
     expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
     await screenshot(page, "offline-dashboard-desktop");
     await page.setViewportSize(PHONE);
-    expect(
-      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
-    ).toBeLessThanOrEqual(0);
+    // With a history on chain the dashboard draws charts, which recharts re-measures on a
+    // ResizeObserver callback after the viewport change: wait for the layout to settle.
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), {
+        timeout: 10_000,
+      })
+      .toBeLessThanOrEqual(0);
     await screenshot(page, "offline-dashboard-phone");
     await page.setViewportSize(DESKTOP);
     page.off("console", onConsole);
