@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import type { ConsoleMessage, Page } from "playwright-core";
 import { build, type Plugin } from "vite";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   type AppSession,
   DESKTOP,
@@ -21,7 +21,7 @@ import {
   waitForEngine,
 } from "./support/browser.ts";
 
-const DEVNET = "http://127.0.0.1:18443";
+const DEVNET = inject("localStack").devnet;
 const tip = async () => Number(await (await fetch(`${DEVNET}/blocks/tip/height`)).text());
 
 let session: AppSession | undefined;

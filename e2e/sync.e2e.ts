@@ -3,11 +3,10 @@
  * guardians `npm start` runs, follows the regtest chain through the devnet's Esplora API, reaches the
  * tip, and holds the same state root as the guardians' own replay; a new block is followed on its own.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
 
-const DEVNET = "http://127.0.0.1:18443";
-const GUARDIANS = [18491, 18492, 18493].map((p) => `http://127.0.0.1:${p}`);
+const { devnet: DEVNET, guardians: GUARDIANS } = inject("localStack");
 
 interface Status {
   chain: { height: number; stateRoot: string; lag: number };

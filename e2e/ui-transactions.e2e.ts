@@ -10,7 +10,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hex } from "@scure/base";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { EsploraClient } from "../src/btc/esplora.ts";
 import { summarizePsbt, walletAccount } from "../src/btc/psbt.ts";
 import { descriptorAddress, type GuardianSet, vaultDescriptor } from "../src/btc/scripts.ts";
@@ -621,7 +621,7 @@ function escapeRe(text: string): string {
 
 // ------------------------------------------------------------------ the local federation (journey)
 
-const GUARDIANS = [18491, 18492, 18493].map((p) => `http://127.0.0.1:${p}`);
+const GUARDIANS = inject("localStack").guardians;
 
 /** Settings with the local federation's guardians and no pinned keys: the app discovers them. */
 async function withFederation(page: Page) {
@@ -652,8 +652,8 @@ async function federationCustody(): Promise<GuardianSet> {
   return { threshold: s.custodySet.threshold, keys: s.custodySet.keys.map((k) => hex.decode(k)) };
 }
 
-/** The stack's devnet Esplora API (scripts/lib/stack.ts default port). */
-const devnetEsplora = () => new EsploraClient({ baseUrl: "http://127.0.0.1:18443", retries: 1 });
+/** The test stack's devnet Esplora API. */
+const devnetEsplora = () => new EsploraClient({ baseUrl: inject("localStack").devnet, retries: 1 });
 
 /**
  * Presses "Sign and send" and waits until the flow confirmed (or failed, which fails the test with

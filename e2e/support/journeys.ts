@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { base64, hex } from "@scure/base";
 import type { BrowserContext, Page } from "playwright-core";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 import {
   type BuiltPsbt,
   buildLedgerOp,
@@ -39,10 +39,11 @@ import { type AccountPosition, accountPosition } from "../../src/ui/engine/previ
 import { nodeArtifacts } from "../../src/zk/node.ts";
 import { DESKTOP, PHONE, screenshot } from "./browser.ts";
 
-/** The stack's fixed local services (scripts/lib/stack.ts defaults). */
-export const DEVNET_URL = "http://127.0.0.1:18443";
-export const FEED_URL = "http://127.0.0.1:18480";
-export const GUARDIAN_URLS = [18491, 18492, 18493].map((p) => `http://127.0.0.1:${p}`);
+/** The test stack's local services, on the free ports e2e/support/global-setup.ts took. */
+const STACK = inject("localStack");
+export const DEVNET_URL = STACK.devnet;
+export const FEED_URL = STACK.priceFeed;
+export const GUARDIAN_URLS = [...STACK.guardians];
 export const E18 = 10n ** 18n;
 export const SAT = 10n ** 10n;
 
@@ -527,7 +528,7 @@ export const SCREEN_TITLES = [
 
 /**
  * Opens every screen once, so each lazily loaded page module is in the tab before the journeys
- * (the served build is the working tree's dist/, which a build elsewhere on the machine can replace).
+ * (a late chunk load must not be what a journey waits on).
  */
 export async function visitEveryScreen(page: Page): Promise<void> {
   for (const title of SCREEN_TITLES) await go(page, title);

@@ -3,6 +3,7 @@
  * testnet4 and signet share testnet's address prefixes (`tb`); regtest uses `bcrt`.
  */
 import { Address, NETWORK, OutScript, TEST_NETWORK } from "@scure/btc-signer";
+import { LOCAL_STACK } from "../devnet/local-stack.ts";
 import { BtcInputError } from "./errors.ts";
 
 export type BtcNetworkName = "mainnet" | "testnet4" | "signet" | "regtest";
@@ -24,7 +25,7 @@ export const DEFAULT_ESPLORA_URLS: Readonly<Record<BtcNetworkName, string>> = {
   mainnet: "https://mempool.space/api",
   testnet4: "https://mempool.space/testnet4/api",
   signet: "https://mempool.space/signet/api",
-  regtest: "http://127.0.0.1:18443",
+  regtest: LOCAL_STACK.devnet,
 };
 
 export function assertNetwork(name: unknown): BtcNetworkName {

@@ -4,6 +4,7 @@
  * Prints one JSON line ({"devnet": url, ...}) when ready so a parent process can read the URL.
  */
 import { pathToFileURL } from "node:url";
+import { DEFAULT_LOCAL_STACK_PORTS } from "./local-stack.ts";
 import { startDevnet } from "./server.ts";
 
 export type { Devnet, DevnetOptions } from "./server.ts";
@@ -15,7 +16,7 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const port = Number(arg("port") ?? process.env.DEVNET_PORT ?? 18443);
+  const port = Number(arg("port") ?? process.env.DEVNET_PORT ?? DEFAULT_LOCAL_STACK_PORTS.devnet);
   const origins = arg("cors")?.split(",");
   const automineMs = Number(arg("automine-ms") ?? process.env.DEVNET_AUTOMINE_MS ?? 0);
   const devnet = await startDevnet({

@@ -15,6 +15,7 @@ import { pathToFileURL } from "node:url";
 import { SOURCE_IDS, type SourceId } from "../oracle/index.ts";
 import { formatDecimal, parseDecimal } from "../protocol/index.ts";
 import { tickerAnswer } from "./exchange-formats.ts";
+import { DEFAULT_LOCAL_STACK_PORTS } from "./local-stack.ts";
 
 export interface PriceFeed {
   url: string;
@@ -122,7 +123,7 @@ function arg(name: string): string | undefined {
 
 const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invoked) {
-  const port = Number(arg("port") ?? process.env.PRICE_FEED_PORT ?? 18480);
+  const port = Number(arg("port") ?? process.env.PRICE_FEED_PORT ?? DEFAULT_LOCAL_STACK_PORTS.priceFeed);
   startPriceFeed({ port, price: arg("price") ?? "97000" })
     .then((feed) => {
       process.stdout.write(`${JSON.stringify({ priceFeed: feed.url, prices: feed.prices() })}\n`);

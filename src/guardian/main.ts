@@ -2,16 +2,19 @@
  * The local guardian set that `npm start` runs (scripts/lib/stack.ts): a 2-of-3 federation of
  * guardian daemons in this process, against the local regtest devnet and the dev price feed, so
  * withdrawals, liquidations and redemptions work end to end with no internet. DEV ONLY: the three
- * key files are created in .zkusd/guardians/ (mode 600) on first run and reused after.
+ * key files are created in .zkusd/guardians/ (mode 600; ZKUSD_GUARDIAN_DIR moves it) on first run and
+ * reused after.
  *
  * Environment: DEVNET_URL (default http://127.0.0.1:18443), PRICE_FEED_URL (default
- * http://127.0.0.1:18480), GUARDIAN_BASE_PORT (default 18491; guardians on +0, +1, +2), APP_ORIGIN
- * (CORS; default the stack's app at http://localhost:$PORT, PORT default 5173). Prints {"guardians": [urls], ...} when all three are up.
+ * http://127.0.0.1:18480), GUARDIAN_PORTS (three comma-separated ports; default 18491,18492,18493, see
+ * src/devnet/local-stack.ts), APP_ORIGIN (CORS; default the stack's app at http://localhost:$PORT, PORT
+ * default 5173). Prints {"guardians": [urls], ...} when all three are up.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EsploraClient } from "../btc/index.ts";
+import { DEFAULT_LOCAL_STACK_PORTS, localStackUrls } from "../devnet/local-stack.ts";
 import { SOURCE_IDS, type SourceId, type SourceSettings } from "../oracle/index.ts";
 import { type Federation, type GuardianConfig, type RunningGuardian, startGuardian } from "./daemon.ts";
 import { GuardianKeys } from "./keys.ts";
@@ -22,11 +25,17 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
   guardians: RunningGuardian[];
   stop(): Promise<void>;
 }> {
-  const root = join(process.cwd(), ".zkusd", "guardians");
+  const root = env.ZKUSD_GUARDIAN_DIR ?? join(process.cwd(), ".zkusd", "guardians");
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const esploraUrl = env.DEVNET_URL ?? "http://127.0.0.1:18443";
-  const feedUrl = env.PRICE_FEED_URL ?? "http://127.0.0.1:18480";
-  const basePort = Number(env.GUARDIAN_BASE_PORT ?? 18491);
+  const defaults = localStackUrls(DEFAULT_LOCAL_STACK_PORTS);
+  const esploraUrl = env.DEVNET_URL ?? defaults.devnet;
+  const feedUrl = env.PRICE_FEED_URL ?? defaults.priceFeed;
+  const ports = env.GUARDIAN_PORTS
+    ? env.GUARDIAN_PORTS.split(",").map(Number)
+    : DEFAULT_LOCAL_STACK_PORTS.guardians;
+  if (ports.length !== 3 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65_535)) {
+    throw new Error(`GUARDIAN_PORTS must be three TCP ports, got ${env.GUARDIAN_PORTS}`);
+  }
   const keys: GuardianKeys[] = [];
   for (let i = 0; i < 3; i++) {
     const file = join(root, `guardian-${i}.keys.json`);
@@ -43,7 +52,7 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
     threshold: 2,
     members: keys.map((k, i) => ({
       name: `guardian-${i}`,
-      url: `http://127.0.0.1:${basePort + i}`,
+      url: `http://127.0.0.1:${ports[i]}`,
       custodyKey: k.custodyPublicKeyHex,
       oracleKey: [k.oraclePublicKey[0].toString(), k.oraclePublicKey[1].toString()],
     })),
@@ -61,7 +70,7 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
       federation,
       esploraUrl,
       dataDir: join(root, `guardian-${i}-${stamp}`),
-      port: basePort + i,
+      port: ports[i]!,
       // The protocol starts with the dev chain itself (block 1; the genesis state takes block 0's time):
       // the devnet mines its first blocks with header times ahead of the wall clock.
       startHeight: 1,

@@ -5,6 +5,7 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
+import { LOCAL_STACK } from "../../devnet/local-stack.ts";
 import type { PriceReading } from "../../oracle/aggregate.ts";
 import { PriceHistory } from "../../oracle/history.ts";
 import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
@@ -13,7 +14,7 @@ import { type Settings, useSettings } from "../state/settings-store.ts";
 import { keyOf, queryKeys } from "./keys.ts";
 
 /** The local dev price feed `npm start` runs (src/devnet/pricefeed.ts): regtest's default source. */
-export const DEV_PRICE_FEED_URL = "http://127.0.0.1:18480";
+export const DEV_PRICE_FEED_URL = LOCAL_STACK.priceFeed;
 
 export function oracleSettingsFrom(
   priceSources: Settings["priceSources"],

@@ -6,6 +6,7 @@
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
 import { type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
+import { LOCAL_STACK } from "../../devnet/local-stack.ts";
 import type { SourceId } from "../../oracle/types.ts";
 
 export interface PriceSourceSetting {
@@ -42,12 +43,8 @@ interface SettingsStore extends Settings {
   reset(): void;
 }
 
-/** The dev federation's guardians on regtest (ports 18491–18493). */
-export const LOCAL_GUARDIAN_URLS = [
-  "http://127.0.0.1:18491",
-  "http://127.0.0.1:18492",
-  "http://127.0.0.1:18493",
-];
+/** The dev federation's guardians on regtest (ports 18491–18493; a test stack's own, see src/devnet/local-stack.ts). */
+export const LOCAL_GUARDIAN_URLS = [...LOCAL_STACK.guardians];
 
 export const DEFAULT_SETTINGS: Settings = {
   network: "regtest",
