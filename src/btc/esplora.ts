@@ -95,7 +95,13 @@ export class EsploraClient {
     this.fetchFn = opts.fetch ?? ((...a) => globalThis.fetch(...a));
   }
 
-  private async request(path: string, init?: { method: "POST"; body: string }): Promise<string> {
+  private async request(path: string, init?: { method: "POST"; body: string }): Promise<string>;
+  private async request<T>(path: string, init: undefined, read: (res: Response) => Promise<T>): Promise<T>;
+  private async request(
+    path: string,
+    init?: { method: "POST"; body: string },
+    read: (res: Response) => Promise<unknown> = (res) => res.text(),
+  ): Promise<unknown> {
     let lastError: EsploraError | undefined;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1));
@@ -113,6 +119,11 @@ export class EsploraClient {
       }
       let text: string;
       try {
+        if (res.ok) {
+          const body = await read(res);
+          clearTimeout(timer);
+          return body;
+        }
         text = await res.text();
       } catch (e) {
         clearTimeout(timer);
@@ -123,7 +134,6 @@ export class EsploraClient {
         continue;
       }
       clearTimeout(timer);
-      if (res.ok) return text;
       if (res.status === 429 || res.status >= 500) {
         lastError = new EsploraError("http", `${path}: HTTP ${res.status}`, res.status, text);
         const after = Number(res.headers.get("retry-after"));
@@ -193,6 +203,28 @@ export class EsploraClient {
   /** The address's transactions, newest first (mempool, then the last 25 confirmed). */
   addressTxs(address: string): Promise<EsploraTx[]> {
     return this.json(`/address/${address}/txs`);
+  }
+  /** The block's bytes (header and every transaction with witnesses); src/btc/block.ts checks them. */
+  blockRaw(hash: string): Promise<Uint8Array> {
+    return this.request(
+      `/block/${hash}/raw`,
+      undefined,
+      async (res) => new Uint8Array(await res.arrayBuffer()),
+    );
+  }
+  /** The block's 80-byte header as hex. */
+  async blockHeader(hash: string): Promise<string> {
+    const text = (await this.request(`/block/${hash}/header`)).trim();
+    if (!/^[0-9a-f]{160}$/.test(text))
+      throw new EsploraError(
+        "parse",
+        `/block/${hash}/header: expected 80 bytes of hex, got ${text.slice(0, 80)}`,
+      );
+    return text;
+  }
+  /** The transaction's bytes (with witnesses); src/btc/block.ts `parseTx` checks they hash to `txid`. */
+  txRaw(txid: string): Promise<Uint8Array> {
+    return this.request(`/tx/${txid}/raw`, undefined, async (res) => new Uint8Array(await res.arrayBuffer()));
   }
   tx(txid: string): Promise<EsploraTx> {
     return this.json(`/tx/${txid}`);

@@ -3,6 +3,7 @@
  * the Esplora chain client. Dev tooling (the regtest node) lives in src/devnet and is Node-only.
  */
 
+export * from "./block.ts";
 export { DEV_WALLET_LABEL, DevWallet, devnetFaucet, devnetMine } from "./devwallet.ts";
 export * from "./errors.ts";
 export * from "./esplora.ts";

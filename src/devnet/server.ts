@@ -153,6 +153,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
           return out;
         }
         if (p[2] === "status" && p.length === 3) return { in_best_chain: true, height: entry.height };
+        // As electrs: the block's bytes, and its 80-byte header as hex.
+        if (p[2] === "raw" && p.length === 3) return new Uint8Array(block.toRaw());
+        if (p[2] === "header" && p.length === 3) return block.toHead().toString("hex");
       }
       if (p[0] === "address" && p[1] && (p[2] === "utxo" || p[2] === "txs") && p.length === 3) {
         let script: Uint8Array;
@@ -193,6 +196,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         if (!meta) throw new HttpError(404, "Transaction not found");
         if (p.length === 2) return txJson(chain, meta);
         if (p[2] === "hex" && p.length === 3) return meta.tx.toRaw().toString("hex");
+        if (p[2] === "raw" && p.length === 3) return new Uint8Array(meta.tx.toRaw());
         if (p[2] === "status" && p.length === 3) return txStatus(chain, meta);
         if (p[2] === "outspends" && p.length === 3) {
           return meta.tx.outputs.map((_: unknown, i: number) => outspend(p[1]!, i));
@@ -273,7 +277,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "") || "/";
       route(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8")).then(
         (result) => {
-          if (typeof result === "string") {
+          if (result instanceof Uint8Array) {
+            res.writeHead(200, { "content-type": "application/octet-stream" }).end(result);
+          } else if (typeof result === "string") {
             res.writeHead(200, { "content-type": "text/plain" }).end(result);
           } else {
             res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));

@@ -3,12 +3,14 @@
  * spells through the engine into a `DataStore`; `applySpell` is the per-spell check; `TabLeader`
  * makes one tab the indexer and keeps the others informed.
  */
+export type { ChainTx, ChainTxInput, ChainTxOutput } from "../btc/block.ts";
 export {
   type BlockNotice,
   type ChainSource,
   Indexer,
   type IndexerOptions,
   type PendingSpell,
+  type PrevoutLookup,
   ReorgTooDeepError,
   type SyncProgress,
   spellOfEsploraTx,

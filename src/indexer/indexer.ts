@@ -7,6 +7,7 @@
  */
 // Modules, not src/btc/index.ts: the index also exports the wallets (sats-connect), which the engine
 // worker never needs.
+import type { ChainTxOutput } from "../btc/block.ts";
 import type { EsploraClient, EsploraTx } from "../btc/esplora.ts";
 import { opReturnPayload } from "../btc/psbt.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
@@ -38,6 +39,13 @@ export type ChainSource = Pick<
   EsploraClient,
   "tipHeight" | "blockHash" | "block" | "blockTxs" | "tx" | "txStatus"
 >;
+
+/**
+ * The output a transaction input spends, read from the previous transaction's raw bytes after they
+ * hashed to its txid (never a server's prevout JSON). Rejects with ChainDataError when the source
+ * fails or lies: the block is then retried, never indexed without it.
+ */
+export type PrevoutLookup = (txid: string, vout: number) => Promise<ChainTxOutput>;
 
 export interface IndexerOptions {
   store: DataStore;
