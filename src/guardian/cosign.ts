@@ -25,6 +25,7 @@ import {
   type EsploraClient,
   type GuardianSet,
   hasSpellMagic,
+  type Outspend,
   opReturnPayload,
   outpoint,
   type PoolDescriptor,
@@ -532,7 +533,16 @@ async function checkOnChain(
         code: "inputMismatch",
         reason: `input ${c.index} (${c.outpoint}) is not the ${out.value}-sat output its witnessUtxo claims`,
       };
-    const spent = await esplora.outspend(txid, vout);
+    let spent: Outspend;
+    try {
+      spent = await esplora.outspend(txid, vout);
+    } catch (error) {
+      // Unknown is not "unspent": never sign on a failed check.
+      return {
+        code: "inputMismatch",
+        reason: `input ${c.index} (${c.outpoint}): whether it is already spent could not be checked (${(error as Error).message}); try again`,
+      };
+    }
     if (spent.spent)
       return {
         code: "alreadySpending",
@@ -543,7 +553,15 @@ async function checkOnChain(
     const mine = custody.filter((c) => c.owner === owner);
     const d = mine[0]?.descriptor;
     if (!d) continue;
-    const utxos = await esplora.addressUtxos(descriptorAddress(d, network));
+    let utxos: { txid: string; vout: number }[];
+    try {
+      utxos = await esplora.addressUtxos(descriptorAddress(d, network));
+    } catch (error) {
+      return {
+        code: "inputMismatch",
+        reason: `the vault of ${owner} is emptied, but its coins could not be listed (${(error as Error).message}); try again`,
+      };
+    }
     const have = new Set(mine.map((c) => c.outpoint));
     const missing = utxos.filter((u) => !have.has(`${u.txid}:${u.vout}`));
     if (missing.length)

@@ -37,7 +37,7 @@ import { applySpell, type VerifierConfig } from "./verify.ts";
 /** The part of the Esplora client the indexer uses (the guardian may pass its own). */
 export type ChainSource = Pick<
   EsploraClient,
-  "tipHeight" | "blockHash" | "block" | "blockTxs" | "tx" | "txStatus"
+  "tipHeight" | "blockHash" | "block" | "blockTxsAll" | "tx" | "txStatus"
 >;
 
 /**
@@ -229,12 +229,6 @@ export class Indexer {
     throw new ReorgTooDeepError(this.undoDepth);
   }
 
-  private async blockTxs(hash: string, count: number): Promise<EsploraTx[]> {
-    const txs: EsploraTx[] = [];
-    for (let start = 0; start < count; start += 25) txs.push(...(await this.o.chain.blockTxs(hash, start)));
-    return txs;
-  }
-
   /** Indexes one block; false when it turned out to be on another branch (rolled back instead). */
   private async indexBlock(height: number): Promise<boolean> {
     const hash = await this.o.chain.blockHash(height);
@@ -243,7 +237,8 @@ export class Indexer {
       await this.rollbackToFork();
       return false;
     }
-    const txs = await this.blockTxs(hash, header.tx_count);
+    // Pages advance by what the server returned (10 or 25), checked against the header's count.
+    const txs = await this.o.chain.blockTxsAll(hash, header.tx_count);
     const undo = serializeState(this.state);
     const spells: SpellRecord[] = [];
     const rejected: RejectedRecord[] = [];
