@@ -69,16 +69,21 @@ export class HostScheduler {
   private pausedUntil = 0;
   /** Rate-limit answers in a row; the pause without Retry-After doubles with each. */
   private strikes = 0;
+  /** Requests per second in effect: the limit, or less while recovering from a rate limit. */
+  private rate: number;
   /** Counters for the bench and the health screen. */
   readonly stats = { requests: 0, bytes: 0, rateLimited: 0, cacheHits: 0 };
 
   constructor(limits: HostLimits) {
     this.limits = { ...limits };
     this.tokens = limits.burst;
+    this.rate = limits.rps;
   }
 
   setLimits(limits: Partial<HostLimits>): void {
     this.limits = { ...this.limits, ...limits };
+    this.rate = this.limits.rps;
+    this.refilledAt = Date.now();
     this.tokens = Math.min(this.tokens, this.limits.burst);
     this.pump();
   }
@@ -102,15 +107,19 @@ export class HostScheduler {
    * headers): pause every request to it for Retry-After when given, else 1 s doubling per answer in
    * a row up to a minute, with jitter so many tabs do not come back together.
    */
-  backOff(retryAfter: number | undefined, random = Math.random): number {
-    this.strikes++;
+  backOff(retryAfter: number | undefined, random = Math.random, now = Date.now()): number {
     this.stats.rateLimited++;
+    // Answers to requests already in flight when the pause began are one event, not many.
+    if (retryAfter === undefined && now < this.pausedUntil) return this.pausedUntil - now;
+    this.strikes++;
     const pause =
       retryAfter !== undefined
         ? Math.min(retryAfter, MAX_PAUSE_MS)
         : Math.min(1_000 * 2 ** (this.strikes - 1), 60_000) * (0.75 + 0.5 * random());
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
+    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     this.tokens = 0;
+    // Slow down, then speed up again answer by answer (halve now, +5 % per good answer).
+    this.rate = Math.max(0.5, (Number.isFinite(this.rate) ? this.rate : 10) / 2);
     return pause;
   }
 
@@ -118,6 +127,10 @@ export class HostScheduler {
   ok(bytes: number): void {
     this.strikes = 0;
     this.stats.bytes += bytes;
+    if (this.rate < this.limits.rps) {
+      this.rate *= 1.05;
+      if (this.rate >= Math.min(this.limits.rps, 100)) this.rate = this.limits.rps;
+    }
   }
 
   /** Milliseconds until the host may be asked again (0: now). */
@@ -126,14 +139,16 @@ export class HostScheduler {
   }
 
   private refill(now: number): void {
-    if (this.limits.rps === Infinity) {
+    if (this.rate === Infinity) {
       this.tokens = Infinity;
+      this.refilledAt = now;
       return;
     }
-    this.tokens = Math.min(
-      this.limits.burst,
-      this.tokens + ((now - this.refilledAt) / 1000) * this.limits.rps,
-    );
+    // Slowed down after a rate limit: the burst shrinks with the rate.
+    const burst =
+      this.rate < this.limits.rps ? Math.max(1, Math.min(this.limits.burst, this.rate)) : this.limits.burst;
+    const tokens = Number.isFinite(this.tokens) ? this.tokens : burst;
+    this.tokens = Math.min(burst, tokens + ((now - this.refilledAt) / 1000) * this.rate);
     this.refilledAt = now;
   }
 
@@ -148,7 +163,7 @@ export class HostScheduler {
         return;
       }
       if (this.tokens < 1) {
-        this.wake(Math.ceil(((1 - this.tokens) / this.limits.rps) * 1000));
+        this.wake(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
         return;
       }
       this.tokens--;

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EsploraClient, EsploraError, type EsploraTx } from "./esplora.ts";
 import { MemoryCache } from "./esplora-cache.ts";
-import { HostScheduler, retryAfterMs } from "./esplora-scheduler.ts";
+import { HostScheduler, retryAfterMs, setHostLimits } from "./esplora-scheduler.ts";
 
 // A tiny local HTTP server scripted per path: the client's retry/timeout logic against real sockets.
 let server: Server;
@@ -140,6 +140,11 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const client = (path = "", extra = {}) =>
   new EsploraClient({ baseUrl: `${base}${path}/`, backoffMs: 5, ...extra });
+
+// Each test starts at the host's full rate (an earlier test's 429s slowed the shared scheduler down).
+beforeEach(() => {
+  if (base) setHostLimits(base, {});
+});
 
 describe("EsploraClient", () => {
   it("retries 429 and 5xx with backoff, then succeeds", async () => {
@@ -294,11 +299,13 @@ describe("HostScheduler and caches", () => {
 
   it("doubles the pause for each rate limit in a row and caps a long Retry-After", () => {
     const s = new HostScheduler({ rps: 5, burst: 10, concurrency: 10 });
-    expect(s.backOff(undefined, () => 0.5)).toBe(1000);
-    expect(s.backOff(undefined, () => 0.5)).toBe(2000);
-    expect(s.backOff(3_600_000)).toBe(120_000);
+    const t = Date.now();
+    expect(s.backOff(undefined, () => 0.5, t)).toBe(1000);
+    expect(s.backOff(undefined, () => 0.5, t + 10)).toBe(990); // the same event: no escalation
+    expect(s.backOff(undefined, () => 0.5, t + 1500)).toBe(2000);
+    expect(s.backOff(3_600_000, () => 0.5, t + 1500)).toBe(120_000);
     s.ok(1);
-    expect(s.backOff(undefined, () => 0.5)).toBe(1000);
+    expect(s.backOff(undefined, () => 0.5, t + 200_000)).toBe(1000);
   });
 
   it("keeps the memory cache under its byte budget, dropping the least recently used", () => {
