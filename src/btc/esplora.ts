@@ -118,7 +118,7 @@ export interface EsploraOptions {
 /** What a transaction is to the server: in a block, in its mempool, or unknown (never seen, dropped, replaced). */
 export type TxState = { state: "confirmed"; status: TxStatus } | { state: "mempool" } | { state: "unknown" };
 
-export interface BlockHeader {
+export interface EsploraBlock {
   id: string;
   height: number;
   timestamp: number;
@@ -373,7 +373,7 @@ export class EsploraClient {
     return this.hash(`/block-height/${height}`, () => this.final(height));
   }
   /** A block's header fields (cached: a hash names one block forever). */
-  block(hash: string): Promise<BlockHeader> {
+  block(hash: string): Promise<EsploraBlock> {
     return this.json(`/block/${hash}`, () => /^[0-9a-f]{64}$/.test(hash));
   }
   blockTxids(hash: string): Promise<string[]> {
