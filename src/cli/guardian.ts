@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { LOCAL_STACK } from "../devnet/local-stack.ts";
 import { type GuardianConfig, startGuardian } from "../guardian/daemon.ts";
 import { GuardianError } from "../guardian/errors.ts";
 import { GuardianKeys } from "../guardian/keys.ts";
@@ -56,7 +57,7 @@ export function registerGuardian(program: Command): void {
     .description("write fresh guardian keys (mode 600) and print the public federation member entry")
     .requiredOption("--out <file>", "key file to create (must not exist)")
     .option("--name <name>", "member name", "guardian")
-    .option("--url <url>", "member URL", "http://127.0.0.1:18491")
+    .option("--url <url>", "member URL", LOCAL_STACK.guardians[0])
     .action((o: { out: string; name: string; url: string }) => {
       const { keys, custodyKey, oracleKey } = GuardianKeys.generate();
       try {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordScenario } from "../monitoring/index.ts";
-import { initPoseidon, riskiestVaults, systemSummary } from "../protocol/index.ts";
+import { initPoseidon, serializeState, stateRoot } from "../protocol/index.ts";
 
 const SLIDE = "test/fixtures/monitoring/price-slide.json";
 const dir = mkdtempSync(join(tmpdir(), "zkusd-cli-"));
@@ -166,9 +166,17 @@ describe("zkusd status, vault, pool, governance on a scenario history", () => {
   it("exit codes: 1 bad input, 2 usage, 3 unavailable", async () => {
     expect((await zkusd(["vault", "get", "nobody", "--from-scenario", SLIDE])).code).toBe(1);
     expect((await zkusd(["status", "--from-scenario", join(dir, "missing.json")])).code).toBe(1);
-    const noSource = await zkusd(["status"]);
+    const mainnet = join(dir, "mainnet.json");
+    writeFileSync(mainnet, JSON.stringify({ network: "mainnet" }));
+    const noSource = await zkusd(["status"], { ZKUSD_CONFIG: mainnet });
     expect(noSource.code).toBe(2);
     expect(noSource.stderr).toMatch(/no data source/);
+    // On regtest the local stack is the default source; when it is not running, the CLI says so.
+    const noStack = await zkusd(["status"], { GUARDIAN_PORTS: "9,10,11" });
+    expect(noStack.code).toBe(3);
+    expect(noStack.stderr).toMatch(
+      /local stack's guardian http:\/\/127\.0\.0\.1:9 does not answer \(is `npm start` running\?\)/,
+    );
     expect((await zkusd(["status", "--from-scenario", SLIDE, "--format", "yaml"])).code).toBe(2);
     expect((await zkusd(["vault", "frobnicate"])).code).toBe(2);
     const down = await zkusd(["status", "--guardian", "http://127.0.0.1:9"]);
@@ -410,13 +418,15 @@ describe("zkusd config", () => {
 describe("zkusd on a guardian API", () => {
   let server: Server;
   let url: string;
+  let lyingRoot = false;
+  let head: { height: number; root: string; state: unknown };
   beforeAll(async () => {
     await initPoseidon();
     // A loopback server answering the guardian daemon's routes in its JSON convention (bigints as
     // integer strings) from real engine state: the recovery-mode history.
     const { state } = recordScenario(JSON.parse(readFileSync(RECOVERY, "utf8")));
     const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
-    const vaults = riskiestVaults(state);
+    head = { height: 120, root: stateRoot(state), state: serializeState(state) };
     server = createServer((req, res) => {
       const path = new URL(req.url ?? "/", "http://x");
       const send = (status: number, body: unknown) =>
@@ -450,12 +460,7 @@ describe("zkusd on a guardian API", () => {
             sources: [],
           },
         });
-      if (path.pathname === "/v1/pool")
-        return send(200, { deposits: state.g.poolDeposits, summary: systemSummary(state) });
-      if (path.pathname === "/v1/vaults") {
-        const offset = Number(path.searchParams.get("offset") ?? 0);
-        return send(200, { total: vaults.length, vaults: vaults.slice(offset, offset + 1) });
-      }
+      if (path.pathname === "/v1/state") return send(200, lyingRoot ? { ...head, root: "0xabc" } : head);
       if (path.pathname === "/v1/attestations")
         return send(200, {
           attestations: [
@@ -470,22 +475,40 @@ describe("zkusd on a guardian API", () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it("status and vault list read the guardian, paging through vaults", async () => {
+  it("status, vaults, pool and governance run the engine's views on the guardian's verified state", async () => {
     const status = await zkusd(["status", "--guardian", url, "--format", "json"]);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
       source: `guardian ${url}`,
       recoveryMode: true,
       tcr: "1.421520236920039486",
-      paramsKnown: false,
-      chain: { height: 120, tip: 130, stateRoot: "0xabc" },
+      paramsKnown: true,
+      chain: { height: 120, tip: 130, stateRoot: head.root },
     });
     const list = JSON.parse((await zkusd(["vault", "list", "--guardian", url, "--format", "json"])).stdout);
     expect(list.vaults.map((v: { owner: string }) => v.owner)).toEqual(["bob", "alice"]);
-    expect((await zkusd(["pool", "depositors", "--guardian", url])).code).toBe(3);
-    const proposals = await zkusd(["governance", "proposals", "--guardian", url]);
-    expect(proposals.code).toBe(3);
-    expect(proposals.stderr).toMatch(/does not publish governance state/);
+    expect((await zkusd(["pool", "depositors", "--guardian", url])).code).toBe(0);
+    const proposals = await zkusd(["governance", "proposals", "--guardian", url, "--format", "json"]);
+    expect(proposals.code).toBe(0);
+    expect(JSON.parse(proposals.stdout).proposals).toEqual([]);
+  });
+
+  it("with no source on regtest, reads the local stack's guardian (GUARDIAN_PORTS as the stack)", async () => {
+    const port = new URL(url).port;
+    const status = await zkusd(["status", "--format", "json"], { GUARDIAN_PORTS: `${port},${port},${port}` });
+    expect(status.stderr).toBe("");
+    expect(JSON.parse(status.stdout)).toMatchObject({ source: `guardian ${url}`, paramsKnown: true });
+  });
+
+  it("refuses a guardian whose state does not hash to the root it reports", async () => {
+    lyingRoot = true;
+    try {
+      const status = await zkusd(["status", "--guardian", url]);
+      expect(status.code).toBe(3);
+      expect(status.stderr).toMatch(/its state hashes to 0x[0-9a-f]{64}, not to the root 0xabc it reports/);
+    } finally {
+      lyingRoot = false;
+    }
   });
 
   it("monitor watch --once on the guardian: sync lag and stall alerts, exit 4", async () => {
@@ -549,7 +572,6 @@ describe("zkusd on the data layer's store file and a backup", () => {
     await initPoseidon();
     const { openFileStore } = await import("../storage/file.ts");
     const { createBackup } = await import("../storage/index.ts");
-    const { serializeState, stateRoot } = await import("../protocol/index.ts");
     const { state } = recordScenario(JSON.parse(readFileSync(RECOVERY, "utf8")));
     const storeFile = join(dir, "store.json");
     const store = await openFileStore(storeFile);
@@ -583,6 +605,24 @@ describe("zkusd on the data layer's store file and a backup", () => {
     const bad = await zkusd(["vault", "list", "--backup", backupFile]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/checksum/i);
+  });
+});
+
+describe("zkusd oracle price on a price feed", () => {
+  it("--feed reads every exchange's paths from one feed (the local stack's) and says which it used", async () => {
+    const { startPriceFeed } = await import("../devnet/pricefeed.ts");
+    const feed = await startPriceFeed({ price: "97000" });
+    try {
+      const { code, stdout } = await zkusd(["oracle", "price", "--feed", feed.url, "--json"]);
+      expect(code).toBe(0);
+      const out = JSON.parse(stdout);
+      expect(out).toMatchObject({ status: "ok", feed: feed.url });
+      expect(out.sources.filter((x: { accepted: boolean }) => x.accepted)).toHaveLength(6);
+      const text = await zkusd(["oracle", "price", "--feed", feed.url]);
+      expect(text.stdout).toContain(`sources read: the price feed at ${feed.url}`);
+    } finally {
+      await feed.close();
+    }
   });
 });
 

@@ -8,16 +8,19 @@
  * `zkusd oracle history` prints the prices a data source recorded (scenario steps, guardian attestations).
  */
 import { type Command, InvalidArgumentError } from "commander";
+import { LOCAL_STACK } from "../devnet/local-stack.ts";
 import {
   formatReading,
   OracleError,
   PriceOracle,
+  priceFeedSources,
   readingToJson,
   SOURCE_IDS,
   type SourceId,
   type SourceSettings,
 } from "../oracle/index.ts";
 import { formatDecimal } from "../protocol/index.ts";
+import { loadConfigOrFail } from "./config.ts";
 import { action, EXIT as CLI_EXIT, emit } from "./output.ts";
 import { open, type SourceOptions, withSource } from "./source.ts";
 
@@ -33,6 +36,33 @@ export const ORACLE_URL_ENV: Readonly<Record<SourceId, string>> = {
   okx: "ZKUSD_ORACLE_URL_OKX",
   bybit: "ZKUSD_ORACLE_URL_BYBIT",
 };
+
+/**
+ * Where the CLI reads prices: `--feed URL` (one feed serving every exchange's paths, such as the local
+ * stack's), else the local feed on regtest (a regtest chain has no market; the app does the same), else
+ * the exchanges. Per-source environment variables win over either.
+ */
+export interface FeedChoice {
+  /** The feed's URL, or null for the exchanges' own endpoints. */
+  feed: string | null;
+  sources: Partial<Record<SourceId, SourceSettings>>;
+}
+
+export async function chooseFeed(
+  o: { feed?: string; config?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FeedChoice> {
+  let feed: string | null;
+  if (o.feed === "exchanges") feed = null;
+  else if (o.feed !== undefined) feed = o.feed;
+  else feed = (await loadConfigOrFail(o.config)).network === "regtest" ? LOCAL_STACK.priceFeed : null;
+  return { feed, sources: { ...(feed ? priceFeedSources(feed) : {}), ...sourceSettingsFromEnv(env) } };
+}
+
+const FEED_OPTION = [
+  "--feed <url>",
+  `read every exchange's REST paths from one price feed ("exchanges" for the real ones; default: the local stack's ${LOCAL_STACK.priceFeed} on regtest, the exchanges elsewhere)`,
+] as const;
 
 /** Source base URLs from the environment; unset or empty variables keep the public endpoints. */
 export function sourceSettingsFromEnv(
@@ -70,6 +100,8 @@ export function registerOracle(program: Command): void {
       "print one JSON document: { status, price, sources: [{ source, price, volume, timestamp, accepted, reason }] }",
     )
     .option("--timeout <ms>", "per-request timeout", positiveInteger, 5_000)
+    .option(...FEED_OPTION)
+    .option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)")
     .option(
       "--method <method>",
       'aggregate with "median" or "volume-weighted" (median by 24 h volume)',
@@ -77,11 +109,19 @@ export function registerOracle(program: Command): void {
       "median",
     )
     .action(
-      async (options: { json?: boolean; timeout: number; method: "median" | "volumeWeightedMedian" }) => {
+      async (options: {
+        json?: boolean;
+        timeout: number;
+        method: "median" | "volumeWeightedMedian";
+        feed?: string;
+        config?: string;
+      }) => {
         let priceOracle: PriceOracle;
+        let choice: FeedChoice;
         try {
+          choice = await chooseFeed(options);
           priceOracle = new PriceOracle({
-            sources: sourceSettingsFromEnv(),
+            sources: choice.sources,
             timeoutMs: options.timeout,
             rules: { method: options.method },
           });
@@ -95,8 +135,8 @@ export function registerOracle(program: Command): void {
         priceOracle.close();
         process.stdout.write(
           options.json
-            ? `${JSON.stringify(readingToJson(reading), null, 2)}\n`
-            : `${formatReading(reading)}\n`,
+            ? `${JSON.stringify({ ...readingToJson(reading), feed: choice.feed ?? "exchanges" }, null, 2)}\n`
+            : `${formatReading(reading)}\nsources read: ${choice.feed ? `the price feed at ${choice.feed}` : "the exchanges' public endpoints"}\n`,
         );
         if (reading.status !== "ok") process.exitCode = EXIT_REFUSED;
       },
@@ -114,55 +154,62 @@ export function registerOracleSources(oracle: Command): void {
     .option("--format <format>", "text, table, json or minimal", (v: string) => parseFormatArg(v), "table")
     .option("--json", "same as --format json")
     .option("--timeout <ms>", "per-request timeout", positiveInteger, 5_000)
+    .option(...FEED_OPTION)
+    .option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)")
     .action(
-      action("oracle sources", async (o: { format: string; json?: boolean; timeout: number }) => {
-        const priceOracle = new PriceOracle({ sources: sourceSettingsFromEnv(), timeoutMs: o.timeout });
-        const reading = await priceOracle.readPrice();
-        const health = priceOracle.health();
-        priceOracle.close();
-        const rows = reading.sources.map((v) => {
-          const h = health.find((x) => x.source === v.source);
-          return {
-            source: v.source,
-            name: h?.name ?? v.source,
-            transport: v.transport,
-            quoteCurrency: v.quoteCurrency,
-            price: v.price === null ? null : formatDecimal(v.price),
-            ageMs: v.timestamp === null ? null : Math.max(0, reading.at - v.timestamp),
-            accepted: v.accepted,
-            reason: v.rejection ? `${v.rejection.code}: ${v.rejection.reason}` : null,
-            breaker: h?.breaker.state ?? null,
-            blocked: h?.blocked ?? null,
-          };
-        });
-        const accepted = rows.filter((r) => r.accepted).length;
-        emit(
-          {
-            json: {
-              status: reading.status,
-              price: reading.price === null ? null : formatDecimal(reading.price),
-              accepted,
-              sources: rows,
+      action(
+        "oracle sources",
+        async (o: { format: string; json?: boolean; timeout: number; feed?: string; config?: string }) => {
+          const choice = await chooseFeed(o);
+          const priceOracle = new PriceOracle({ sources: choice.sources, timeoutMs: o.timeout });
+          const reading = await priceOracle.readPrice();
+          const health = priceOracle.health();
+          priceOracle.close();
+          const rows = reading.sources.map((v) => {
+            const h = health.find((x) => x.source === v.source);
+            return {
+              source: v.source,
+              name: h?.name ?? v.source,
+              transport: v.transport,
+              quoteCurrency: v.quoteCurrency,
+              price: v.price === null ? null : formatDecimal(v.price),
+              ageMs: v.timestamp === null ? null : Math.max(0, reading.at - v.timestamp),
+              accepted: v.accepted,
+              reason: v.rejection ? `${v.rejection.code}: ${v.rejection.reason}` : null,
+              breaker: h?.breaker.state ?? null,
+              blocked: h?.blocked ?? null,
+            };
+          });
+          const accepted = rows.filter((r) => r.accepted).length;
+          emit(
+            {
+              json: {
+                status: reading.status,
+                price: reading.price === null ? null : formatDecimal(reading.price),
+                accepted,
+                feed: choice.feed ?? "exchanges",
+                sources: rows,
+              },
+              table: {
+                columns: ["source", "price", "age s", "breaker", "verdict"],
+                rows: rows.map((r) => [
+                  r.source,
+                  r.price === null ? "-" : `${r.price} ${r.quoteCurrency}`,
+                  r.ageMs === null ? "-" : String(Math.round(r.ageMs / 1000)),
+                  r.breaker ?? "-",
+                  r.accepted ? "accepted" : `rejected (${r.reason})`,
+                ]),
+              },
+              minimal: rows
+                .filter((r) => r.accepted)
+                .map((r) => r.source)
+                .join("\n"),
             },
-            table: {
-              columns: ["source", "price", "age s", "breaker", "verdict"],
-              rows: rows.map((r) => [
-                r.source,
-                r.price === null ? "-" : `${r.price} ${r.quoteCurrency}`,
-                r.ageMs === null ? "-" : String(Math.round(r.ageMs / 1000)),
-                r.breaker ?? "-",
-                r.accepted ? "accepted" : `rejected (${r.reason})`,
-              ]),
-            },
-            minimal: rows
-              .filter((r) => r.accepted)
-              .map((r) => r.source)
-              .join("\n"),
-          },
-          o.json ? "json" : (o.format as "text" | "table" | "json" | "minimal"),
-        );
-        return reading.status === "ok" ? CLI_EXIT.ok : CLI_EXIT.unavailable;
-      }),
+            o.json ? "json" : (o.format as "text" | "table" | "json" | "minimal"),
+          );
+          return reading.status === "ok" ? CLI_EXIT.ok : CLI_EXIT.unavailable;
+        },
+      ),
     );
 
   withSource(

@@ -11,6 +11,7 @@
  */
 import { access, readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { DEFAULT_LOCAL_STACK_PORTS, LOCAL_STACK, localStackUrls } from "../devnet/local-stack.ts";
 import {
   type EngineMetricOptions,
   engineMetrics,
@@ -20,10 +21,8 @@ import {
   recordScenario,
   ScenarioInputError,
   syncMetrics,
-  systemMetrics,
 } from "../monitoring/index.ts";
 import {
-  DEFAULT_PARAMS,
   type DepositView,
   depositView,
   deserializeState,
@@ -109,6 +108,25 @@ export async function openSnapshot(o: SourceOptions, config: Config): Promise<Sn
   if (o.backup) return backupSnapshot(o.backup, metricOptions);
   const url = o.guardian ?? config.guardian;
   if (url) return guardianSnapshot(url, metricOptions);
+  if (config.network === "regtest") {
+    // No source named on regtest: the local stack `npm start` runs, or a sentence saying how to start it.
+    // GUARDIAN_PORTS moves the stack's guardians (src/guardian/main.ts): follow it.
+    const ports = process.env.GUARDIAN_PORTS;
+    const local = ports
+      ? localStackUrls({ ...DEFAULT_LOCAL_STACK_PORTS, guardians: [Number(ports.split(",")[0])] })
+          .guardians[0]!
+      : LOCAL_STACK.guardians[0]!;
+    try {
+      return await guardianSnapshot(local, metricOptions);
+    } catch (error) {
+      if (!(error instanceof CliError) || error.exitCode !== EXIT.unavailable) throw error;
+      throw new CliError(
+        `no data source: the local stack's guardian ${local} does not answer (is \`npm start\` running?); ` +
+          "pass --from-scenario, --store, --backup or --guardian, or set one with `zkusd config set guardian URL`",
+        EXIT.unavailable,
+      );
+    }
+  }
   throw new CliError(
     "no data source: pass --from-scenario, --store, --backup or --guardian, or set one with `zkusd config set guardian URL`",
     EXIT.usage,
@@ -287,63 +305,52 @@ async function getJson(base: string, path: string): Promise<{ body: Json; ms: nu
   return { body, ms: performance.now() - t0 };
 }
 
-/** A bigint field as the guardian sends it: an integer string (or a safe integer number). */
-function big(v: unknown, field: string): bigint {
-  if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
-  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
-  throw new CliError(`guardian answer: ${field} is not an integer (${JSON.stringify(v)})`, EXIT.unavailable);
-}
-
-export function summaryFromJson(j: Json): SystemSummary {
-  return {
-    price: big(j.price, "price"),
-    time: big(j.time, "time"),
-    totalCollateral: big(j.totalCollateral, "totalCollateral"),
-    totalDebt: big(j.totalDebt, "totalDebt"),
-    tcr: big(j.tcr, "tcr"),
-    recoveryMode: j.recoveryMode === true,
-    baseRate: big(j.baseRate, "baseRate"),
-    decayedBaseRate: big(j.decayedBaseRate, "decayedBaseRate"),
-    borrowingRate: big(j.borrowingRate, "borrowingRate"),
-    zkusdSupply: big(j.zkusdSupply, "zkusdSupply"),
-    activeVaults: big(j.activeVaults, "activeVaults"),
-    poolTotal: big(j.poolTotal, "poolTotal"),
-    poolCollateral: big(j.poolCollateral, "poolCollateral"),
-  };
-}
-
-export function vaultFromJson(j: Json): VaultView {
-  return {
-    owner: String(j.owner),
-    status: j.status as VaultView["status"],
-    collateral: big(j.collateral, "collateral"),
-    debt: big(j.debt, "debt"),
-    stake: big(j.stake, "stake"),
-    rawCollateral: big(j.rawCollateral, "rawCollateral"),
-    rawDebt: big(j.rawDebt, "rawDebt"),
-    pendingCollateralReward: big(j.pendingCollateralReward, "pendingCollateralReward"),
-    pendingDebtReward: big(j.pendingDebtReward, "pendingDebtReward"),
-    icr: big(j.icr, "icr"),
-  };
-}
-
 export async function guardianSnapshot(url: string, options: EngineMetricOptions = {}): Promise<Snapshot> {
   const at = Date.now();
   const status = await getJson(url, "/v1/status");
-  const pool = await getJson(url, "/v1/pool");
-  const summary = summaryFromJson(pool.body.summary as Json);
-  const vaults: VaultView[] = [];
-  for (let offset = 0; ; ) {
-    const page = await getJson(url, `/v1/vaults?limit=500&offset=${offset}`);
-    const list = (page.body.vaults as Json[]) ?? [];
-    vaults.push(...list.map(vaultFromJson));
-    offset += list.length;
-    if (list.length === 0 || offset >= Number(page.body.total ?? 0)) break;
-    progress(`reading vaults ${offset}/${page.body.total}…`);
+  const head = await getJson(url, "/v1/state");
+  await initPoseidon();
+  let state: State;
+  try {
+    state = deserializeState(head.body.state as Parameters<typeof deserializeState>[0]);
+  } catch (error) {
+    throw new CliError(
+      `guardian ${url}: its state does not decode: ${(error as Error).message}`,
+      EXIT.unavailable,
+    );
   }
-  progressDone();
+  // Never trust a summary: the engine's own views run on a state that must hash to the root it claims.
+  const root = stateRoot(state);
+  if (root !== head.body.root)
+    throw new CliError(
+      `guardian ${url}: its state hashes to ${root}, not to the root ${String(head.body.root)} it reports`,
+      EXIT.unavailable,
+    );
   const chain = status.body.chain as Json | undefined;
-  const metrics: MetricSample[] = [...systemMetrics(summary, vaults, DEFAULT_PARAMS, at, options)];
+  const tip = chain && typeof chain.tip === "number" ? chain.tip : Number(head.body.height);
+  const prices: { at: number; price: bigint }[] = [];
+  try {
+    const att = await getJson(url, "/v1/attestations");
+    for (const a of (att.body.attestations as Json[]) ?? []) {
+      const inner = (a.attestation as Json | undefined) ?? a;
+      if (typeof inner.price === "string" && /^\d+$/.test(inner.price) && typeof inner.timestamp === "number")
+        prices.push({
+          at: inner.timestamp * (inner.timestamp < 1e12 ? 1000 : 1),
+          price: BigInt(inner.price),
+        });
+    }
+  } catch {
+    // No attestations yet: the history is empty.
+  }
+  const snap = stateSnapshot(
+    state,
+    `guardian ${url}`,
+    { height: Number(head.body.height), tip, stateRoot: root },
+    prices,
+    options,
+  );
+  // A live source: the metrics are taken now (wall clock), not at the state's last block time.
+  const metrics: MetricSample[] = [...engineMetrics(state, at, options)];
   if (chain && typeof chain.height === "number" && typeof chain.tip === "number") {
     const lastAdvance = typeof chain.lastSyncAt === "number" ? chain.lastSyncAt : at;
     metrics.push(
@@ -353,42 +360,7 @@ export async function guardianSnapshot(url: string, options: EngineMetricOptions
   const reading = (status.body.oracle as Json | undefined)?.reading as Json | null | undefined;
   if (reading) metrics.push(...oracleMetrics(readingFromJson(reading, at), at));
   metrics.push(latencyMetric("guardianLatency", status.ms, at));
-  const prices: { at: number; price: bigint }[] = [];
-  try {
-    const att = await getJson(url, "/v1/attestations");
-    for (const a of (att.body.attestations as Json[]) ?? []) {
-      const inner = (a.attestation as Json | undefined) ?? a;
-      if (inner.price !== undefined && typeof inner.timestamp === "number")
-        prices.push({
-          at: inner.timestamp * (inner.timestamp < 1e12 ? 1000 : 1),
-          price: big(inner.price, "price"),
-        });
-    }
-  } catch {
-    // No attestations yet: the history is empty.
-  }
-  return {
-    source: `guardian ${url}`,
-    at,
-    params: DEFAULT_PARAMS,
-    paramsKnown: false,
-    summary,
-    vaults,
-    deposits: null,
-    prices,
-    chain:
-      chain && typeof chain.height === "number"
-        ? {
-            height: chain.height,
-            tip: Number(chain.tip ?? chain.height),
-            stateRoot: String(chain.stateRoot ?? ""),
-          }
-        : null,
-    metrics,
-    series: null,
-    times: null,
-    state: null,
-  };
+  return { ...snap, at, metrics };
 }
 
 /** The guardian's readingToJson (decimal strings) back to what oracleMetrics reads. */

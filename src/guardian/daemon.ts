@@ -32,6 +32,7 @@ import {
   initPoseidon,
   type Params,
   riskiestVaults,
+  serializeState,
   systemSummary,
 } from "../protocol/index.ts";
 import { nodeArtifacts } from "../zk/node.ts";
@@ -285,6 +286,14 @@ export async function startGuardian(
         },
         signedOutpoints: ledger.size,
       }),
+    },
+    {
+      // The whole replayed state at the head, so operators' tools run the engine's own views on it
+      // (parameters, governance, deposits) instead of trusting a summary; they check it hashes to `root`.
+      method: "GET",
+      path: "/v1/state",
+      cost: 4,
+      handler: () => ({ height: follower.height, root: root(), state: serializeState(follower.state) }),
     },
     {
       method: "GET",

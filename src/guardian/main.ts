@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EsploraClient } from "../btc/index.ts";
 import { DEFAULT_LOCAL_STACK_PORTS, localStackUrls } from "../devnet/local-stack.ts";
-import { SOURCE_IDS, type SourceId, type SourceSettings } from "../oracle/index.ts";
+import { priceFeedSources } from "../oracle/index.ts";
 import { type Federation, type GuardianConfig, type RunningGuardian, startGuardian } from "./daemon.ts";
 import { GuardianKeys } from "./keys.ts";
 import { createLogger } from "./log.ts";
@@ -60,9 +60,7 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
   writeFileSync(join(root, "federation.json"), `${JSON.stringify(federation, null, 2)}\n`);
   // The devnet is in memory (a fresh chain each start): wait until it answers.
   await new EsploraClient({ baseUrl: esploraUrl }).tipHeight();
-  const sources = Object.fromEntries(
-    SOURCE_IDS.map((id) => [id, { baseUrl: `${feedUrl}/${id}`, transport: "rest" }]),
-  ) as Partial<Record<SourceId, SourceSettings>>;
+  const sources = priceFeedSources(feedUrl);
   const stamp = Date.now();
   const configs = keys.map(
     (_, i): GuardianConfig => ({

@@ -60,6 +60,7 @@ export {
   OracleError,
   type OracleErrorCode,
 } from "./errors.ts";
+export { priceFeedSources } from "./feed.ts";
 export { PriceHistory, type PriceHistoryOptions, type PricePoint } from "./history.ts";
 export {
   type OracleDeps,

@@ -7,6 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
 import { LOCAL_STACK } from "../../devnet/local-stack.ts";
 import type { PriceReading } from "../../oracle/aggregate.ts";
+import { priceFeedSources } from "../../oracle/feed.ts";
 import { PriceHistory } from "../../oracle/history.ts";
 import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
 import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
@@ -23,7 +24,7 @@ export function oracleSettingsFrom(
   const sources: OracleSettings["sources"] = {};
   if (network === "regtest") {
     // A regtest chain has no market: its price comes from the local feed unless Settings say otherwise.
-    for (const id of SOURCE_IDS) sources[id] = { baseUrl: `${DEV_PRICE_FEED_URL}/${id}`, transport: "rest" };
+    Object.assign(sources, priceFeedSources(DEV_PRICE_FEED_URL));
   }
   for (const [id, s] of Object.entries(priceSources) as [
     SourceId,
