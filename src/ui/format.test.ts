@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { parseDecimal } from "../protocol/decimal.ts";
 import {
+  decimalSeparatorOf,
   formatAmount,
   formatBtc,
   formatCount,
   formatPercent,
   formatUsd,
   formatZkusd,
+  parseAmountText,
   toPlotNumber,
 } from "./format.ts";
 
@@ -53,5 +56,58 @@ describe("amount formatting", () => {
 
   it("rejects an impossible number of decimals", () => {
     expect(() => formatAmount(1n, { decimals: 19 })).toThrow(RangeError);
+  });
+});
+
+describe("amount input in the user's locale", () => {
+  const en = { decimalSeparator: "." as const };
+  const de = { decimalSeparator: "," as const };
+  const ok = (value: string) => ({ kind: "ok", value: parseDecimal(value) });
+
+  it("reads the locale's decimal mark and groups of three", () => {
+    expect(parseAmountText("1.5", en)).toEqual(ok("1.5"));
+    expect(parseAmountText("1,5", de)).toEqual(ok("1.5"));
+    expect(parseAmountText("12,500,000.25", en)).toEqual(ok("12500000.25"));
+    expect(parseAmountText("12.500.000,25", de)).toEqual(ok("12500000.25"));
+    expect(parseAmountText("12 500,25", de)).toEqual(ok("12500.25"));
+    expect(parseAmountText("12\u202f500.25", en)).toEqual(ok("12500.25"));
+    expect(parseAmountText(".5", en)).toEqual(ok("0.5"));
+    expect(parseAmountText("  ", en)).toEqual({ kind: "empty" });
+  });
+
+  it("refuses what could be read two ways instead of guessing (1,5 was read as 15 BTC)", () => {
+    const oneFive = parseAmountText("1,5", en);
+    expect(oneFive).toEqual({ kind: "error", message: '"1,5" could be read two ways: write 15 or 1.5.' });
+    expect(parseAmountText("0,001", en).kind).toBe("error");
+    expect(parseAmountText("1,500", en)).toEqual(ok("1500"));
+    expect(parseAmountText("1.500", de)).toEqual(ok("1500"));
+    expect(parseAmountText("1.5", de)).toEqual({
+      kind: "error",
+      message: '"1.5" could be read two ways: write 15 or 1,5.',
+    });
+  });
+
+  it("refuses malformed groups, signs, letters, and too many decimals", () => {
+    for (const text of ["1,50,0", "1,500,5", ",500,000", "-1", "1e3", "0x10", "1.2.3", "1.5,000"])
+      expect(parseAmountText(text, en).kind, text).toBe("error");
+    expect(parseAmountText("0.123456789", { ...en, maxDecimals: 8 })).toEqual({
+      kind: "error",
+      message: "Use at most 8 decimals.",
+    });
+  });
+
+  it("applies the field's bound with its own sentence", () => {
+    const max = { value: parseDecimal("21000000"), message: "That is more bitcoin than will ever exist." };
+    expect(parseAmountText("99,999,999,999", { ...en, max })).toEqual({
+      kind: "error",
+      message: max.message,
+    });
+    expect(parseAmountText("21,000,000", { ...en, max })).toEqual(ok("21000000"));
+  });
+
+  it("knows each locale's decimal mark", () => {
+    expect(decimalSeparatorOf("en-US")).toBe(".");
+    expect(decimalSeparatorOf("de-DE")).toBe(",");
+    expect(decimalSeparatorOf("fr-FR")).toBe(",");
   });
 });

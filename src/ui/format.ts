@@ -88,3 +88,62 @@ export function toPlotNumber(value: bigint): number {
 export function shortHex(hex: string, keep = 6): string {
   return hex.length <= keep * 2 + 1 ? hex : `${hex.slice(0, keep)}…${hex.slice(-keep)}`;
 }
+
+/** What the user typed in an amount field: empty, an 18-decimal bigint, or a sentence saying what is wrong. */
+export type ParsedAmountText =
+  | { kind: "empty" }
+  | { kind: "ok"; value: bigint }
+  | { kind: "error"; message: string };
+
+/** The decimal separator of a locale ("." or ","), from Intl. */
+export function decimalSeparatorOf(locale: string | undefined): "." | "," {
+  const part = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal");
+  return part?.value === "," ? "," : ".";
+}
+
+const GROUP_SPACES = /[\s\u00a0\u202f'_]/g;
+
+/**
+ * Reads an amount as a person types it in their locale: "1.5" or "1,5" (with that locale's decimal
+ * separator), groups of three digits separated by the other mark or by spaces ("12,500.25", "12 500,25").
+ * Refuses what a person could mean two ways, because money must never be misread by a factor of 10 or
+ * 1,000: a lone mark that is not the locale's decimal mark and does not group thousands ("1,5" or
+ * "0,001" in English) could be a decimal mark typed by habit.
+ */
+export function parseAmountText(
+  text: string,
+  options: { decimalSeparator: "." | ","; maxDecimals?: number; max?: { value: bigint; message: string } },
+): ParsedAmountText {
+  const { decimalSeparator, maxDecimals = DECIMALS } = options;
+  const group = decimalSeparator === "." ? "," : ".";
+  const compact = text.trim().replace(GROUP_SPACES, "");
+  if (compact === "") return { kind: "empty" };
+  if (!/^[0-9.,]+$/.test(compact)) return { kind: "error", message: "Enter a positive number such as 0.5." };
+  const decimals = compact.split(decimalSeparator);
+  if (decimals.length > 2)
+    return { kind: "error", message: `Use "${decimalSeparator}" once, for the decimals.` };
+  const [whole = "", fraction = ""] = decimals;
+  const groups = whole.split(group);
+  const validGroups = groups.every((g, i) => (i === 0 ? /^[1-9][0-9]{0,2}$/.test(g) : g.length === 3));
+  if (groups.length === 2 && decimals.length === 1 && !validGroups) {
+    // "1,5" in a point locale (or "1.5" in a comma locale): a decimal mark typed by habit, not thousands.
+    const meant = `${groups[0]}${decimalSeparator}${groups[1]}`;
+    return {
+      kind: "error",
+      message: `"${text.trim()}" could be read two ways: write ${groups.join("")} or ${meant}.`,
+    };
+  }
+  if (groups.length > 1 && !validGroups)
+    return { kind: "error", message: "Separate thousands in groups of three digits, or leave them out." };
+  if (fraction.includes(group)) return { kind: "error", message: "Write the decimals without separators." };
+  const digits = groups.join("");
+  if (digits === "" && fraction === "")
+    return { kind: "error", message: "Enter a positive number such as 0.5." };
+  if (fraction.length > maxDecimals)
+    return { kind: "error", message: `Use at most ${maxDecimals} decimals.` };
+  // Exact: the digits become an 18-decimal integer with no rounding at all.
+  const value =
+    BigInt(digits || "0") * 10n ** BigInt(DECIMALS) + BigInt((fraction || "0").padEnd(DECIMALS, "0"));
+  if (options.max && value > options.max.value) return { kind: "error", message: options.max.message };
+  return { kind: "ok", value };
+}

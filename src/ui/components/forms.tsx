@@ -1,29 +1,27 @@
 /** Small form parts shared by the transaction screens: amount fields and read-only figures. */
 import { type ReactNode, useId } from "react";
-import { ERROR_MESSAGES, type ProtocolErrorCode, parseDecimal } from "../../protocol/index.ts";
-import { exactDecimal } from "../format.ts";
+import type { ProtocolErrorCode } from "../../protocol/index.ts";
+import { decimalSeparatorOf, exactDecimal, type ParsedAmountText, parseAmountText } from "../format.ts";
 
 /** A typed amount: empty, a valid 18-decimal bigint, or a sentence saying what is wrong. */
-export type ParsedAmount =
-  | { kind: "empty" }
-  | { kind: "ok"; value: bigint }
-  | { kind: "error"; message: string };
+export type ParsedAmount = ParsedAmountText;
 
-/** Parses what the user typed with the engine's own decimal parser (commas and spaces ignored). */
-export function parseAmount(text: string, maxDecimals = 18): ParsedAmount {
-  const clean = text.replace(/[,\s_]/g, "");
-  if (clean === "") return { kind: "empty" };
-  try {
-    const value = parseDecimal(clean);
-    const decimals = clean.includes(".") ? clean.split(".")[1]!.length : 0;
-    if (decimals > maxDecimals) {
-      return { kind: "error", message: `Use at most ${maxDecimals} decimals.` };
-    }
-    return { kind: "ok", value };
-  } catch (error) {
-    const code = (error as { code?: ProtocolErrorCode }).code;
-    return { kind: "error", message: code ? ERROR_MESSAGES[code] : "Enter a number such as 0.5." };
-  }
+/** All the bitcoin there will ever be: no BTC field accepts more. */
+export const BTC_SUPPLY_BOUND = {
+  value: 21_000_000n * 10n ** 18n,
+  message: "That is more bitcoin than will ever exist.",
+};
+
+/** Parses what the user typed in their browser's locale (src/ui/format.ts parseAmountText). */
+export function parseAmount(
+  text: string,
+  maxDecimals = 18,
+  max?: { value: bigint; message: string },
+): ParsedAmount {
+  const decimalSeparator = decimalSeparatorOf(
+    typeof navigator === "undefined" ? undefined : navigator.language,
+  );
+  return parseAmountText(text, { decimalSeparator, maxDecimals, ...(max ? { max } : {}) });
 }
 
 interface AmountFieldProps {

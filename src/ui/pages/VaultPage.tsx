@@ -9,6 +9,7 @@ import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import {
   AmountField,
+  BTC_SUPPLY_BOUND,
   EngineRefusal,
   Figure,
   type ParsedAmount,
@@ -107,7 +108,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   const [collText, setCollText] = useState("");
   const [borrowText, setBorrowText] = useState("");
   const [maxFeeText, setMaxFeeText] = useState(() => defaultMaxFee(summary));
-  const coll = parseAmount(collText, 8);
+  const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const borrow = parseAmount(borrowText);
   const maxFeePct = parseAmount(maxFeeText, 16);
   const maxFee = ok(maxFeePct) !== undefined ? ok(maxFeePct)! / 100n : undefined;
@@ -224,7 +225,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
   const [debtDir, setDebtDir] = useState<"borrow" | "repay">("borrow");
   const [collText, setCollText] = useState("");
   const [debtText, setDebtText] = useState("");
-  const coll = parseAmount(collText, 8);
+  const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const debt = parseAmount(debtText);
   const c = ok(coll) ?? 0n;
   const d = ok(debt) ?? 0n;
