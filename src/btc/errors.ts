@@ -14,6 +14,8 @@ export type SpellDecodeErrorCode =
   | "truncated"
   | "nonCanonicalInteger"
   | "integerTooLarge"
+  /** An amount above MAX_AMOUNT (2^112 − 1), the engine's bound (docs/spell-format.md). */
+  | "amountTooLarge"
   | "invalidAccount"
   | "invalidField"
   | "trailingBytes";
@@ -34,7 +36,13 @@ export class SpellDecodeError extends Error {
 export class SpellEncodeError extends Error {
   override readonly name = "SpellEncodeError";
   constructor(
-    readonly code: "unencodable" | "notWholeSatoshis" | "invalidAccount" | "invalidField" | "tooLarge",
+    readonly code:
+      | "unencodable"
+      | "notWholeSatoshis"
+      | "invalidAccount"
+      | "invalidField"
+      | "amountTooLarge"
+      | "tooLarge",
     detail: string,
   ) {
     super(detail);

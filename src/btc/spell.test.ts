@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MAX_AMOUNT } from "../protocol/decimal.ts";
 import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
 import type { GovAction } from "../protocol/govState.ts";
 import type { Operation } from "../protocol/operations.ts";
@@ -19,7 +20,7 @@ import {
 
 const SAT = 10n ** 10n;
 const account = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
-const amount = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n });
+const amount = fc.bigInt({ min: 0n, max: MAX_AMOUNT });
 const sats = fc.bigInt({ min: 0n, max: 21_000_000n * 100_000_000n }).map((s) => s * SAT);
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 
@@ -207,6 +208,56 @@ describe("spell codec", () => {
     const badOp = b.slice();
     badOp[6] = 0x67; // governance range: reserved, not yet defined
     expect(tryDecodeSpell(badOp)).toMatchObject({ ok: false, error: { code: "unknownOpCode" } });
+  });
+
+  it("decodes amounts up to 2^112 − 1 and rejects larger ones (up to 2^256) with amountTooLarge", () => {
+    const deposit = (amount: bigint): Spell => ({
+      version: 1,
+      op: { type: "poolDeposit", amount },
+      attestation: new Uint8Array(),
+      proof: new Uint8Array(128),
+    });
+    expect(decodeSpell(encodeSpell(deposit(MAX_AMOUNT))).op).toEqual({
+      type: "poolDeposit",
+      amount: MAX_AMOUNT,
+    });
+    expect(() => encodeSpell(deposit(MAX_AMOUNT + 1n))).toThrow(
+      expect.objectContaining({ code: "amountTooLarge" }),
+    );
+    // Hand-written bytes, as an attacker would: every amount field of every op, just above the bound,
+    // at the BN254 field modulus and at 2^256 − 1 (the halting spells of issue 14).
+    const leb = (v: bigint) => {
+      const out: number[] = [];
+      do {
+        out.push(Number(v & 0x7fn) | (v >> 7n ? 0x80 : 0));
+        v >>= 7n;
+      } while (v);
+      return out;
+    };
+    const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+    const tail = [0, ...new Array(128).fill(0)];
+    for (const big of [MAX_AMOUNT + 1n, FIELD, (1n << 256n) - 1n]) {
+      const bodies: [string, number[]][] = [
+        ["setPrice", [0x01, ...leb(big)]],
+        ["openVault", [0x10, 0, ...leb(1n), ...leb(big)]],
+        ["openVault maxFee", [0x10, 1, ...leb(1n), ...leb(1n), ...leb(big)]],
+        ["adjustVault borrow", [0x11, 0b00100, ...leb(big)]],
+        ["adjustVault repay", [0x11, 0b01000, ...leb(big)]],
+        ["adjustVault maxFee", [0x11, 0b10100, ...leb(1n), ...leb(big)]],
+        ["transfer", [0x20, 1, 0x62, ...leb(big)]],
+        ["approve", [0x21, 1, 0x62, ...leb(big)]],
+        ["transferFrom", [0x22, 1, 0x61, 1, 0x62, ...leb(big)]],
+        ["poolDeposit", [0x30, ...leb(big)]],
+        ["poolWithdraw", [0x31, ...leb(big)]],
+        ["redeem", [0x50, 0, ...leb(big)]],
+        ["redeem maxFee", [0x50, 1, ...leb(1n), ...leb(big)]],
+      ];
+      for (const [name, body] of bodies) {
+        const bytes = Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 1, ...body, ...tail]);
+        const out = tryDecodeSpell(bytes);
+        expect(out.ok ? "decoded" : out.error.code, `${name} of ${big}`).toBe("amountTooLarge");
+      }
+    }
   });
 
   it("refuses collateral that is not a whole number of satoshis", () => {

@@ -3,12 +3,15 @@
  *
  *   magic "zkUSD" (5) | version (1) | op code (1) | arguments | attestation | proof (128)
  *
- * Integers and amounts are unsigned minimal LEB128; collateral travels as whole satoshis; account ids
+ * Integers and amounts are unsigned minimal LEB128, amounts at most MAX_AMOUNT (2^112 − 1, the engine's
+ * bound); collateral travels as whole satoshis; account ids
  * as a 1-byte length (1–128) then printable ASCII (a subset of UTF-8); optional arguments behind one
  * presence-flags byte. The attestation is an opaque LEB128-length-prefixed byte field (the oracle owns
  * its format). A spell carries no actor: the actor is the owner of the transaction's first input,
  * filled in by the indexer with `toOperation(spell.op, actor)`.
  */
+
+import { MAX_AMOUNT } from "../protocol/decimal.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
 import { type GovAction, SUPPORT, type Support } from "../protocol/govState.ts";
@@ -226,8 +229,12 @@ function encodeField(out: number[], field: Field, value: unknown): void {
       return;
     }
     case "amount":
-      if (typeof value !== "bigint" || value < 0n || value >> 256n !== 0n) {
-        throw bad("expected a bigint in [0, 2^256)");
+      if (typeof value !== "bigint" || value < 0n) throw bad("expected a non-negative bigint");
+      if (value > MAX_AMOUNT) {
+        throw new SpellEncodeError(
+          "amountTooLarge",
+          `${field.name}: ${value} exceeds the largest amount, 2^112 − 1`,
+        );
       }
       writeLeb128(out, value);
       return;
@@ -427,8 +434,16 @@ function decodeField(r: Reader, field: Field): unknown {
         throw new SpellDecodeError("invalidField", `${field.name}: exceeds 21 million BTC`, at);
       return sats * SATOSHI;
     }
-    case "amount":
-      return r.leb(256);
+    case "amount": {
+      const amount = r.leb(256);
+      if (amount > MAX_AMOUNT)
+        throw new SpellDecodeError(
+          "amountTooLarge",
+          `${field.name}: exceeds the largest amount, 2^112 − 1`,
+          at,
+        );
+      return amount;
+    }
     case "count":
       return Number(r.leb(32));
     case "account":

@@ -276,7 +276,6 @@ export class Indexer {
         this.o.verifier,
       );
       if (!out.ok) {
-        if (out.state) this.state = out.state;
         rejected.push({ ...where, actor: found.actor, opType: out.op.type, reason: out.reason });
         return;
       }

@@ -1,8 +1,10 @@
 /**
  * Checking one decoded spell and applying it (docs/storage.md, "What the indexer checks"):
  * attestation (quorum of the registered oracle keys, price agreement, declared time), then the
- * Groth16 proof against the engine's own roots for operations that have a circuit, then the engine.
- * A spell that fails any step changes nothing and comes back with a typed reason.
+ * Groth16 proof against the engine's own roots for operations that have a circuit, then the engine,
+ * whose new state root must compute before the operation commits. A spell that fails any step changes
+ * nothing and comes back with a typed reason; so does one whose check throws anything at all (the
+ * total rule, docs/storage.md): `applySpell` never throws, so no spell can stop the indexer.
  */
 import { type Spell, toOperation } from "../btc/spell.ts";
 import {
@@ -13,13 +15,11 @@ import {
 } from "../oracle/index.ts";
 import {
   apply,
-  deserializeState,
   ONE,
   type Operation,
   ownerHashOf,
   type ProtocolEvent,
   type State,
-  serializeState,
   stateRoot,
 } from "../protocol/index.ts";
 import type { ProofStatus, RejectReason } from "../storage/index.ts";
@@ -61,12 +61,7 @@ export interface SpellPlace {
 
 export type SpellOutcome =
   | { ok: true; op: Operation; events: ProtocolEvent[]; proof: ProofStatus; time: bigint }
-  | {
-      ok: false;
-      op: Operation;
-      reason: RejectReason /** The state to continue with when it had to be restored. */;
-      state?: State;
-    };
+  | { ok: false; op: Operation; reason: RejectReason };
 
 type CircuitOp = { circuit: Exclude<CircuitName, "priceAttestation">; amount: bigint; maxFee: bigint } | null;
 
@@ -90,9 +85,22 @@ export function circuitOf(op: Operation): CircuitOp {
 const reject = (op: Operation, code: RejectReason["code"], message: string, detail?: string) =>
   ({ ok: false, op, reason: detail ? { code, message, detail } : { code, message } }) as const;
 
+/** Thrown from `beforeCommit` to roll the operation back with this outcome (an invalid proof). */
+class Refused extends Error {
+  constructor(readonly outcome: SpellOutcome) {
+    super("refused");
+  }
+}
+
+/** The new root must compute before the operation commits (a value outside the field rolls it back). */
+const rootComputes = (state: State) => {
+  stateRoot(state);
+};
+
 /**
- * Checks and applies one spell to `state` (mutated on success). The actor is the owner of the
- * transaction's first input (docs/spell-format.md).
+ * Checks and applies one spell to `state` (mutated on success only). The actor is the owner of the
+ * transaction's first input (docs/spell-format.md). Never throws: anything that goes wrong is the
+ * spell's rejection (`internalError` with what went wrong), and the state is as before.
  */
 export function applySpell(
   state: State,
@@ -102,6 +110,23 @@ export function applySpell(
   config: VerifierConfig,
 ): SpellOutcome {
   const op = toOperation(spell.op, actor);
+  try {
+    return check(state, spell, op, place, config);
+  } catch (error) {
+    if (error instanceof Refused) return error.outcome;
+    // The engine rolled back whatever it had started (its journal); nothing else here writes the state.
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return reject(op, "internalError", `checking the spell failed: ${what.slice(0, 500)}`);
+  }
+}
+
+function check(
+  state: State,
+  spell: Spell,
+  op: Operation,
+  place: SpellPlace,
+  config: VerifierConfig,
+): SpellOutcome {
   let att: Attestation | undefined;
   if (spell.attestation.length > 0) {
     try {
@@ -137,7 +162,7 @@ export function applySpell(
   const circuit = circuitOf(op);
 
   if (!circuit || !config.proofs) {
-    const r = apply(state, op, ctx);
+    const r = apply(state, op, ctx, { beforeCommit: rootComputes });
     if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
     return { ok: true, op, events: r.events, proof: circuit ? "skipped" : "noCircuit", time };
   }
@@ -164,7 +189,7 @@ export function applySpell(
     if (!verifyProof(vk, [oldRoot, opHash, attHash], spell.proof)) {
       return reject(op, "proofInvalid", "the liquidation proof does not verify against the state root");
     }
-    const r = apply(state, op, ctx);
+    const r = apply(state, op, ctx, { beforeCommit: rootComputes });
     if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
     return { ok: true, op, events: r.events, proof: "verified", time };
   }
@@ -177,20 +202,21 @@ export function applySpell(
     circuit.maxFee,
     time,
   );
-  // The new root is the engine's: apply, then check the proof, and put the state back if it fails.
-  const undo = serializeState(state);
-  const r = apply(state, op, ctx);
+  // The new root is the engine's: apply, then check the proof before committing (a failure rolls back).
+  const r = apply(state, op, ctx, {
+    beforeCommit: () => {
+      const newRoot = BigInt(stateRoot(state));
+      if (!verifyProof(vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
+        throw new Refused(
+          reject(
+            op,
+            "proofInvalid",
+            `the ${circuit.circuit} proof does not verify for the engine's transition`,
+          ),
+        );
+      }
+    },
+  });
   if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
-  const newRoot = BigInt(stateRoot(state));
-  if (!verifyProof(vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
-    return {
-      ...reject(
-        op,
-        "proofInvalid",
-        `the ${circuit.circuit} proof does not verify for the engine's transition`,
-      ),
-      state: deserializeState(undo),
-    };
-  }
   return { ok: true, op, events: r.events, proof: "verified", time };
 }

@@ -67,8 +67,14 @@ export function computeNominalCR(coll: bigint, debt: bigint): bigint {
   return debt > 0n ? (coll * NICR_PRECISION) / debt : MAX_UINT256;
 }
 
-/** Largest amount the engine accepts from outside: 2^128 units (≈ 3.4e20 whole units). */
-export const MAX_AMOUNT = 1n << 128n;
+/**
+ * Largest amount anything from outside may carry (a spell's argument, an engine operation's field, a
+ * scenario's number): 2^112 − 1 units, about 5.19e15 whole zkUSD or BTC. It is the circuits' range
+ * check (amounts < 2^112, docs/zk.md), so whatever the decoder and the engine accept can be proven, and
+ * it keeps every stored value far below the BN254 field the state root hashes in (docs/engine.md,
+ * "Bounded amounts"). An approval of exactly this amount is unlimited (token.ts).
+ */
+export const MAX_AMOUNT = (1n << 112n) - 1n;
 
 const DECIMAL_RE = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 

@@ -22,10 +22,11 @@ import {
 } from "./governance.ts";
 import { Journal } from "./journal.ts";
 import { liquidate, liquidateBatch, liquidateList } from "./liquidation.ts";
-import type { Operation } from "./operations.ts";
+import { assertAmountsInBounds, type Operation } from "./operations.ts";
 import { redeem } from "./redemption.ts";
 import { claimGains, claimGainsToVault, poolDeposit, poolWithdraw } from "./stabilityPool.ts";
 import type { State } from "./state.ts";
+import { forgetRootCache } from "./stateRoot.ts";
 import { approve, transfer, transferFrom } from "./token.ts";
 import { getTCR, isRecoveryMode, require, set, type Tx } from "./tx.ts";
 
@@ -168,11 +169,24 @@ function run(tx: Tx, op: Operation): OperationResult {
   }
 }
 
-/** Applies one operation atomically (see the module comment). */
-export function apply(state: State, op: Operation, ctx: Context): ApplyResult {
+export interface ApplyOptions {
+  /**
+   * Runs after the operation, before it commits (the indexer computes the new state root and checks
+   * the proof here). Whatever it throws rolls the operation back, exactly as a broken rule does.
+   */
+  beforeCommit?: (state: State) => void;
+}
+
+/**
+ * Applies one operation atomically (see the module comment). A ProtocolError comes back as
+ * `ok: false`; any other exception (a bug, or one from `beforeCommit`) is rethrown after the rollback.
+ */
+export function apply(state: State, op: Operation, ctx: Context, options: ApplyOptions = {}): ApplyResult {
   const journal = new Journal();
   const tx: Tx = { state, j: journal, events: [], now: ctx.time };
+  let checking = false;
   try {
+    assertAmountsInBounds(op);
     if (ctx.time < state.g.time) throw new ProtocolError("timeWentBackwards");
     const wasRecovery = state.g.recoveryMode === 1n;
     set(tx, "time", ctx.time);
@@ -183,10 +197,16 @@ export function apply(state: State, op: Operation, ctx: Context): ApplyResult {
       set(tx, "recoveryMode", recovery ? 1n : 0n);
       tx.events.push({ type: recovery ? "RecoveryModeEntered" : "RecoveryModeExited", tcr: getTCR(state) });
     }
+    if (options.beforeCommit) {
+      checking = true;
+      options.beforeCommit(state);
+    }
     journal.commit();
     return { ok: true, state, events: tx.events, result };
   } catch (error) {
     journal.rollback();
+    // Rare (an invalid proof, a bug): the next root is rebuilt from the records, as a restored snapshot's is.
+    if (checking) forgetRootCache(state);
     if (error instanceof ProtocolError) return { ok: false, state, error };
     throw error;
   }

@@ -80,5 +80,6 @@ export {
   stateRoot,
   stateRootParts,
 } from "./stateRoot.ts";
+export { UNLIMITED_ALLOWANCE } from "./token.ts";
 export { currentICR, getTCR, isRecoveryMode } from "./tx.ts";
 export * from "./views.ts";

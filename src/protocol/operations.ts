@@ -3,6 +3,7 @@
  * (maxFee) are 18-decimal fractions (0.05 = 5%). Account ids are opaque strings: on chain the
  * indexer fills the actor from the transaction's first input (SPEC §2); in scenarios they are names.
  */
+import { MAX_AMOUNT } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import type { GovAction, Support } from "./govState.ts";
 
@@ -94,4 +95,18 @@ export function assertAccount(value: unknown, field: string): AccountId {
 
 export function isOperationType(type: unknown): type is OperationType {
   return typeof type === "string" && (OPERATION_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * Every integer an operation carries (amounts, collateral, prices, fee limits, proposal ids) lies in
+ * [0, MAX_AMOUNT]: the one bound of docs/engine.md "Bounded amounts", checked by `apply` before any rule.
+ */
+export function assertAmountsInBounds(op: Operation): void {
+  for (const [field, value] of Object.entries(op)) {
+    if (typeof value !== "bigint") continue;
+    if (value < 0n) throw new ProtocolError("negativeAmount", `${field}: ${value} is negative`);
+    if (value > MAX_AMOUNT) {
+      throw new ProtocolError("amountTooLarge", `${field}: ${value} exceeds the largest amount, 2^112 − 1`);
+    }
+  }
 }

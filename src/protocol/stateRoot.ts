@@ -569,6 +569,15 @@ export function stateRootParts(state: State): RootParts {
   };
 }
 
+/**
+ * Drops the incremental trees: the next root hashes every record again. For an operation rolled back
+ * after its root was computed (`apply` with `beforeCommit`): the journal restores the values, not the
+ * dirty marks that computation cleared, so the cached trees would keep the rolled-back hashes.
+ */
+export function forgetRootCache(state: State): void {
+  state.root.trees = undefined;
+}
+
 /** The state root as 0x-prefixed 64-digit hex. Requires `await initPoseidon()`. */
 export function stateRoot(state: State): string {
   return `0x${stateRootParts(state).stateRoot.toString(16).padStart(64, "0")}`;

@@ -1,7 +1,10 @@
 /**
  * zkUSD token ledger: transfer, approve, transferFrom (ERC-20 semantics as Liquity's LUSDToken).
  * Zero-amount transfers are refused: on chain a spell that moves nothing is only noise.
+ * An approval of MAX_AMOUNT is unlimited: transferFrom never lowers it (OpenZeppelin's ERC-20 rule for
+ * type(uint256).max; Liquity's LUSDToken has no such case). docs/engine.md "Bounded amounts".
  */
+import { MAX_AMOUNT } from "./decimal.ts";
 import type { AccountId } from "./operations.ts";
 import { findAccount, getAllowance, getOrCreateAccount, setAllowance } from "./state.ts";
 import { require, setA, type Tx } from "./tx.ts";
@@ -21,6 +24,9 @@ export function transfer(tx: Tx, from: AccountId, to: AccountId, amount: bigint)
   move(tx, from, to, amount);
 }
 
+/** The allowance that transferFrom never spends down. */
+export const UNLIMITED_ALLOWANCE = MAX_AMOUNT;
+
 export function approve(tx: Tx, owner: AccountId, spender: AccountId, amount: bigint): void {
   getOrCreateAccount(tx.state, owner, tx.j);
   setAllowance(tx.state, tx.j, owner, spender, amount);
@@ -38,6 +44,7 @@ export function transferFrom(
   require(allowance >=
     amount, "insufficientAllowance", `${spender} may spend only ${allowance} units of ${from}'s zkUSD`);
   move(tx, from, to, amount);
+  if (allowance === UNLIMITED_ALLOWANCE) return;
   setAllowance(tx.state, tx.j, from, spender, allowance - amount);
   tx.events.push({ type: "Approval", owner: from, spender, amount: allowance - amount });
 }

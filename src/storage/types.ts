@@ -102,7 +102,12 @@ export type RejectCode =
   /** The proof does not verify for the transition the engine computed. */
   | "proofInvalid"
   /** The engine refused the operation (a protocol rule); `detail` is the engine's error code. */
-  | "ruleViolated";
+  | "ruleViolated"
+  /**
+   * Anything else went wrong while checking or applying the spell (a bug, a value the state root
+   * cannot hash): refused like the others, nothing changed; `message` says what was thrown.
+   */
+  | "internalError";
 
 export interface RejectReason {
   code: RejectCode;
