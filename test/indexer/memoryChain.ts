@@ -129,6 +129,11 @@ export class MemoryChain implements ChainSource {
   async blockTxs(hash: string, start = 0) {
     return this.byHash(hash).txs.slice(start, start + 25);
   }
+  async blockTxsAll(hash: string, count: number) {
+    const txs = this.byHash(hash).txs;
+    if (txs.length !== count) throw new Error(`block ${hash} has ${txs.length} transactions, not ${count}`);
+    return [...txs];
+  }
   async tx(txid: string) {
     const found = this.txs.get(txid);
     if (!found) throw new Error(`no transaction ${txid}`);
