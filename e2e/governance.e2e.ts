@@ -13,7 +13,7 @@ import { summarizePsbt } from "../src/btc/psbt.ts";
 import { type Devnet, startDevnet } from "../src/devnet/server.ts";
 import { type GovernanceOverview, governanceOverview } from "../src/governance/index.ts";
 import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";
-import { DEFAULT_PARAMS, ERROR_MESSAGES, initPoseidon } from "../src/protocol/index.ts";
+import { DEFAULT_GOV_CONFIG, DEFAULT_PARAMS, ERROR_MESSAGES, initPoseidon } from "../src/protocol/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
 import { nodeArtifacts } from "../src/zk/node.ts";
 import { attest, E18, ORACLE_KEYS, ORACLE_KEYS_SETTING, SpellWallet } from "../test/indexer/chain.ts";
@@ -51,6 +51,9 @@ async function connectDevWallet(page: Page): Promise<string> {
   expect(address).toMatch(/^bcrt1q/);
   return address;
 }
+
+/** Blocks through which zkUSD must be held to vote with it. */
+const WINDOW = Number(DEFAULT_GOV_CONFIG.votingPowerWindow);
 
 /** Waits until the propose form's preview answers for what is typed now. */
 async function settledProposal(page: Page) {
@@ -195,7 +198,8 @@ describe("governance screen following a chain with proposals", () => {
       { type: "openVault", collateral: E18 / 10n, borrow: 2_000n * E18, maxFee: E18 / 20n },
       open,
     );
-    await devnet.mine(1);
+    // Voting power is the least held over the window before a proposal (issue 19).
+    await devnet.mine(1 + WINDOW);
     // Proposal 1: MCR 110% → 120%; alice for, bob abstains.
     await alice.cast({
       type: "propose",
@@ -229,7 +233,7 @@ describe("governance screen following a chain with proposals", () => {
     // proposes again.
     await alice.cast({ type: "transfer", to: me, amount: 1_000n * E18 });
     await devnet.faucet(me, 10_000_000n);
-    await devnet.mine(1);
+    await devnet.mine(1 + WINDOW);
     await alice.cast({
       type: "propose",
       actions: [{ type: "setParameter", name: "timelockDelay", value: 3n * 86_400n }, { type: "unpause" }],

@@ -305,7 +305,7 @@ const failedCodes = new Map<string, number>();
 const genesis = {
   time: 0n,
   governance: {
-    config: { votingPeriod: 86_400n, gracePeriod: 5n * 86_400n },
+    config: { votingPeriod: 86_400n, gracePeriod: 5n * 86_400n, votingPowerWindow: 144n },
     guardians: { keys: GUARDIANS, threshold: 2n },
   },
 };
@@ -318,7 +318,9 @@ function run(steps: Step[], check?: (s: State, ledger: Ledger) => void): { state
   for (const st of steps) {
     time += waitOf(st);
     for (const op of resolve(state, st)) {
-      height++;
+      // Every operation in its own block, 144 blocks apart (the shortest voting-power window): power
+      // on a proposal is the least an account held since the operation before the proposal.
+      height += 144n;
       const before = check ? JSON.stringify(serializeState(state)) : "";
       const r = apply(state, op, { height, time });
       if (r.ok) {

@@ -53,6 +53,11 @@ class Chain {
     this.time += seconds;
     return this;
   }
+  /** Lets `blocks` empty blocks pass (default: the voting-power window, so balances held now vote). */
+  mine(blocks = this.state.gov.config.votingPowerWindow): this {
+    this.height += blocks;
+    return this;
+  }
   /** Applies in a new block (or the same block with sameBlock). */
   try(op: Operation, sameBlock = false) {
     if (!sameBlock) this.height++;
@@ -108,7 +113,7 @@ function funded(): Chain {
   c.open("bob", u(50_000), u(5));
   c.open("carol", u(5_000), u(1));
   c.open("dave", u(2_000), u(1));
-  return c;
+  return c.mine();
 }
 
 describe("governance", () => {
@@ -118,6 +123,7 @@ describe("governance", () => {
     const c = funded();
     const supply = c.state.g.zkusdSupply;
     c.ok({ type: "transfer", from: "dave", to: "erin", amount: (supply * 9n) / 1000n }); // 0.9%
+    c.mine();
     c.fails({ type: "propose", proposer: "erin", actions: [{ type: "pause" }] }, "proposalThresholdNotMet");
     // Topping erin up to 1% in the same block as the proposal still leaves her snapshot at 0.9%.
     c.ok({ type: "transfer", from: "carol", to: "erin", amount: supply / 1000n + 1n });
@@ -126,7 +132,11 @@ describe("governance", () => {
       "proposalThresholdNotMet",
       true,
     );
-    expect(canPropose(c.state, "erin").ok).toBe(true);
+    // Held for one block less than the voting-power window, the top-up still does not count.
+    c.mine(c.state.gov.config.votingPowerWindow - 2n);
+    c.fails({ type: "propose", proposer: "erin", actions: [{ type: "pause" }] }, "proposalThresholdNotMet");
+    expect(canPropose(c.state, "erin", c.height - 1n).ok).toBe(false);
+    expect(canPropose(c.state, "erin", c.height).ok).toBe(true);
     const id = c.propose("erin", [{ type: "pause" }]);
     expect(id).toBe(1n);
     c.fails({ type: "propose", proposer: "nobody", actions: [{ type: "pause" }] }, "proposalThresholdNotMet");
@@ -181,7 +191,12 @@ describe("governance", () => {
     expect(carolVote).toBe(u(5_000));
     expect(c.vote("bob", id).result.votes).toBe(bobAtSnapshot);
     c.fails({ type: "vote", voter: "bob", proposalId: id, support: "against" }, "alreadyVoted");
-    // Delegation before the next snapshot does count: carol now carries bob's whole balance.
+    // Delegated power is held power too: it counts only once held through the whole window.
+    const early = c.propose("alice", [{ type: "unpause" }]);
+    expect(c.vote("carol", early).result.votes).toBe(u(5_000));
+    c.fails({ type: "vote", voter: "bob", proposalId: early, support: "for" }, "noVotingPower");
+    // Delegation a window before the next snapshot does count: carol now carries bob's whole balance.
+    c.mine();
     const next = c.propose("alice", [{ type: "unpause" }]);
     expect(c.vote("carol", next).result.votes).toBe(u(5_000) + bobAtSnapshot + u(10_000));
     c.fails({ type: "vote", voter: "bob", proposalId: next, support: "for" }, "noVotingPower");
@@ -342,7 +357,7 @@ describe("governance", () => {
     c.open("erin", u(2_000), u(1));
   });
 
-  it("shutdown is permanent and freezes borrowing and liquidations; repaying, closing and pool exits stay open", () => {
+  it("shutdown is permanent and freezes new debt and pool deposits; every exit stays open", () => {
     const c = funded();
     c.ok({ type: "poolDeposit", owner: "alice", amount: u(20_000) });
     c.open("risky", u(51_700), u(1)); // ICR ≈ 115%
@@ -352,24 +367,39 @@ describe("governance", () => {
       type: "Shutdown",
     });
     expect(c.state.gov.shutdown).toBe(true);
-    // The price falls 10%: the risky vault is below MCR, yet it is not liquidated and pool withdrawals
-    // (normally refused while a vault awaits liquidation) still work.
-    c.ok({ type: "setPrice", price: u(54_000) });
-    c.fails({ type: "liquidate", owner: "risky", liquidator: "x" }, "shutdown");
-    c.fails({ type: "liquidateBatch", count: 5, liquidator: "x" }, "shutdown");
     c.fails({ type: "openVault", owner: "erin", collateral: u(10), borrow: u(2_000) }, "shutdown");
     c.fails({ type: "adjustVault", owner: "alice", borrow: u(1) }, "shutdown");
     c.fails({ type: "poolDeposit", owner: "bob", amount: u(1) }, "shutdown");
+    // The price falls 10%: the risky vault is below MCR and is liquidated (normal-mode rules), so it
+    // cannot drag the TCR down and close the redemption exit.
+    c.ok({ type: "setPrice", price: u(54_000) });
+    c.ok({ type: "liquidate", owner: "risky", liquidator: "x" });
     c.ok({ type: "poolWithdraw", owner: "alice", amount: u(20_000) });
     c.ok({ type: "adjustVault", owner: "bob", repay: u(100) });
-    c.ok({ type: "transfer", from: "alice", to: "dave", amount: u(1_000) });
+    c.ok({ type: "transfer", from: "alice", to: "dave", amount: u(3_000) });
     c.ok({ type: "closeVault", owner: "dave" });
     c.ok({ type: "redeem", redeemer: "alice", amount: u(1_000) });
-    // Recovery mode (TCR < 150%) no longer blocks closing during the wind-down.
-    c.ok({ type: "setPrice", price: u(16_000) });
+    // Recovery mode (TCR < 150%): no recovery-mode liquidation of vaults above MCR during the
+    // wind-down, and closing is no longer refused.
+    c.ok({ type: "setPrice", price: u(13_500) });
     expect(c.state.g.recoveryMode).toBe(1n);
-    c.ok({ type: "transfer", from: "alice", to: "bob", amount: u(2_000) });
+    c.fails({ type: "liquidateBatch", count: 5, liquidator: "x" }, "nothingToLiquidate");
+    c.ok({ type: "transfer", from: "alice", to: "bob", amount: u(10_000) });
     c.ok({ type: "closeVault", owner: "bob" });
+    c.ok({ type: "transfer", from: "alice", to: "carol", amount: u(5_000) });
+    c.ok({ type: "closeVault", owner: "carol" });
+    // The last vault closes too: everything in wallets plus the fee pool repays it.
+    const circulating = [...c.state.accounts.values()].reduce((sum, a) => sum + a.balance, 0n);
+    for (const a of c.state.accounts.values())
+      if (a.id !== "alice" && a.balance > 0n)
+        c.ok({ type: "transfer", from: a.id, to: "alice", amount: a.balance });
+    expect(c.state.accounts.get("alice")!.balance).toBe(circulating);
+    c.ok({ type: "closeVault", owner: "alice" });
+    expect(c.state.sorted.size).toBe(0);
+    // What is left is the redistribution's rounding dust in the default pool (a few units).
+    expect(c.state.g.activeDebt).toBe(0n);
+    expect(c.state.g.zkusdSupply).toBe(c.state.g.defaultDebt);
+    expect(c.state.g.defaultDebt).toBeLessThan(100n);
   });
 
   it("guardian and oracle key rotation are engine state, and the oracle set hashes as the circuit's", () => {

@@ -148,7 +148,7 @@ describe("zkusd status, vault, pool, governance on a scenario history", () => {
       name: "CCR",
       value: "1.5",
       kind: "decimal",
-      min: "1",
+      min: "1.15",
       max: "5",
       maxExclusive: false,
     });

@@ -25,7 +25,11 @@ function chain() {
     if (!r.ok) throw new Error(`${op.type}: ${r.error.code} ${r.error.message}`);
     return r.result;
   };
-  return { state, ok };
+  /** Empty blocks pass (default: the voting-power window, so what is held now votes). */
+  const mine = (blocks = state.gov.config.votingPowerWindow) => {
+    height += blocks;
+  };
+  return { state, ok, mine };
 }
 
 describe("governance overview", () => {
@@ -37,13 +41,15 @@ describe("governance overview", () => {
     const names = params.map((p) => p.name);
     expect(names).not.toContain("gasReserve");
     expect(names).not.toContain("initialPrice");
+    expect(names).not.toContain("scaleFactor");
+    expect(names).not.toContain("redemptionBootstrapDays");
     expect(names).toContain("MCR");
     expect(names).toContain("timelockDelay");
     const mcr = params.find((p) => p.name === "MCR")!;
     expect(mcr).toMatchObject({
       kind: "decimal",
       value: u(1) + ONE / 10n,
-      min: u(1),
+      min: u(1) + ONE / 20n,
       max: u(5),
       group: "params",
     });
@@ -55,13 +61,22 @@ describe("governance overview", () => {
       group: "governance",
     });
     expect(params.find((p) => p.name === "minuteDecayFactor")?.maxExclusive).toBe(true);
+    expect(params.find((p) => p.name === "votingPowerWindow")).toMatchObject({
+      kind: "integer",
+      value: 1008n,
+      min: 144n,
+      group: "governance",
+    });
   });
 
   it("reads power, delegation both ways, and each proposal's snapshot power and vote", () => {
-    const { state, ok } = chain();
+    const { state, ok, mine } = chain();
     ok({ type: "openVault", owner: "alice", collateral: u(10), borrow: u(100_000) });
     ok({ type: "openVault", owner: "bob", collateral: u(5), borrow: u(50_000) });
     ok({ type: "delegate", delegator: "bob", delegatee: "alice" });
+    // Held for less than the voting-power window: no power for a proposal yet.
+    expect(governanceOverview(state, "alice").account!.powerAtNextSnapshot).toBe(0n);
+    mine();
     const { proposalId } = ok({
       type: "propose",
       proposer: "alice",

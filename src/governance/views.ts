@@ -25,6 +25,7 @@ import {
   type State,
   type Support,
   valueAt,
+  votingPowerOver,
 } from "../protocol/index.ts";
 
 export interface ProposalTimeline {
@@ -60,13 +61,14 @@ export interface ProposalView {
   vetoThreshold: bigint;
 }
 
-export function proposalTimeline(p: Proposal, config: GovConfig): ProposalTimeline {
+/** The proposal's own windows (fixed when it was made; later settings changes do not move them). */
+export function proposalTimeline(p: Proposal): ProposalTimeline {
   return {
     startTime: p.startTime,
     endTime: p.endTime,
-    queueDeadline: p.endTime + config.gracePeriod,
+    queueDeadline: p.endTime + p.gracePeriod,
     eta: p.eta,
-    executeDeadline: p.eta === 0n ? 0n : p.eta + config.gracePeriod,
+    executeDeadline: p.eta === 0n ? 0n : p.eta + p.gracePeriod,
   };
 }
 
@@ -85,14 +87,14 @@ export function proposalView(state: State, id: bigint, t: bigint = state.g.time)
   return {
     id: p.id,
     proposer: p.proposer,
-    state: proposalState(p, state.gov.config, t),
+    state: proposalState(p, t),
     actions: p.actions.map((action) => ({
       description: describeAction(action),
       json: govActionToJson(action),
       action,
     })),
     snapshot: p.snapshot,
-    timeline: proposalTimeline(p, state.gov.config),
+    timeline: proposalTimeline(p),
     quorum: p.quorum,
     forVotes: p.forVotes,
     againstVotes: p.againstVotes,
@@ -140,15 +142,32 @@ export function proposalThresholdAt(state: State, h: bigint): bigint {
 }
 
 /**
+ * Voting power the account has on a proposal: the least it held over the proposal's window ending
+ * at its snapshot (the engine's rule, src/protocol/governance.ts `votingPowerOver`).
+ */
+export function proposalVotingPower(state: State, account: AccountId, p: Proposal): bigint {
+  return votingPowerOver(state, account, p.snapshot, p.powerWindow);
+}
+
+/**
+ * Power a proposal made in the next block would count: its snapshot is the chain tip `tip` (default:
+ * the height of the last operation applied, which errs low when empty blocks followed it).
+ */
+export function powerForNextProposal(state: State, account: AccountId, tip = state.height): bigint {
+  return votingPowerOver(state, account, tip, state.gov.config.votingPowerWindow);
+}
+
+/**
  * Whether `account` could propose in the next block (its snapshot would be the current height), and
  * the numbers behind the answer.
  */
 export function canPropose(
   state: State,
   account: AccountId,
+  tip = state.height,
 ): { ok: boolean; power: bigint; threshold: bigint } {
-  const power = votingPowerAt(state, account, state.height);
-  const threshold = proposalThresholdAt(state, state.height);
+  const power = powerForNextProposal(state, account, tip);
+  const threshold = proposalThresholdAt(state, tip);
   return { ok: power > 0n && power >= threshold, power, threshold };
 }
 
@@ -199,7 +218,8 @@ export function governableParameters(state: State): GovernableParameter[] {
       const b = GOV_CONFIG_BOUNDS[name as (typeof GOV_CONFIG_NAMES)[number]];
       out.push({
         name,
-        kind: b.kind,
+        // A count of blocks is a plain integer to screens.
+        kind: b.kind === "blocks" ? "integer" : b.kind,
         value: state.gov.config[name as keyof GovConfig],
         min: b.min,
         max: b.max,
@@ -256,7 +276,7 @@ export interface GovernanceOverview {
   /** The given account's side, when one was given. */
   account:
     | (VotingPowerView & {
-        /** Power at `nextSnapshot` (what a proposal in the next block would count). */
+        /** Least power over the window ending at `nextSnapshot` (what a proposal in the next block would count). */
         powerAtNextSnapshot: bigint;
         /** Per proposal, same order as `proposals`: power at its snapshot and the vote cast, if any. */
         perProposal: { id: bigint; power: bigint; vote: { support: Support; votes: bigint } | null }[];
@@ -282,10 +302,10 @@ export function governanceOverview(state: State, account?: AccountId): Governanc
     account: account
       ? {
           ...votingPowerView(state, account),
-          powerAtNextSnapshot: votingPowerAt(state, account, nextSnapshot),
+          powerAtNextSnapshot: powerForNextProposal(state, account),
           perProposal: proposals.map((p) => ({
             id: p.id,
-            power: votingPowerAt(state, account, p.snapshot),
+            power: proposalVotingPower(state, account, getProposal(state, p.id)!),
             vote: receiptOf(state, p.id, account) ?? null,
           })),
         }

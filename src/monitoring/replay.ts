@@ -62,6 +62,8 @@ export function recordScenario(doc: unknown, options: EngineMetricOptions = {}):
   const times: number[] = [0];
   const steps: StepRecord[] = [];
   let time = 0n;
+  // As runScenario: step i runs at height i + 1 plus the empty blocks advanceTime steps added.
+  let skipped = 0n;
   d.steps.forEach((raw, i) => {
     let step: ReturnType<typeof parseStep>;
     try {
@@ -73,10 +75,11 @@ export function recordScenario(doc: unknown, options: EngineMetricOptions = {}):
     }
     if (step.kind === "advanceTime") {
       time += step.seconds;
+      skipped += step.blocks;
       advanceTime(state, time);
       steps.push({ index: i, op: "advanceTime", ok: true, error: null, time });
     } else {
-      const outcome = apply(state, step.op, { height: BigInt(i + 1), time });
+      const outcome = apply(state, step.op, { height: BigInt(i + 1) + skipped, time });
       steps.push({
         index: i,
         op: step.op.type,

@@ -3,7 +3,7 @@
  * claiming a collateral surplus. Checks run in Liquity's order so the first violated rule is the
  * one reported.
  */
-import { computeCR, ONE } from "./decimal.ts";
+import { computeCR, min, ONE } from "./decimal.ts";
 import { requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
 import type { AccountId } from "./operations.ts";
 import { type Account, findAccount, getOrCreateAccount, sortedInsert, sortedRemove } from "./state.ts";
@@ -231,14 +231,19 @@ export function closeVault(tx: Tx, owner: AccountId): CloseResult {
   const coll = a.coll;
   const debt = a.debt;
   const repaid = debt - p.gasReserve;
-  require(a.balance >= repaid, "insufficientBalance", `closing needs ${repaid} units of zkUSD`);
+  // The last vault of a wind-down repays from the fee pool first: borrowing fees are zkUSD in the
+  // supply that no wallet can ever hold, so without them the last debt could never be repaid in full.
+  const fromFees = windDown && s.sorted.size === 1 ? min(s.g.feePool, repaid) : 0n;
+  require(a.balance >=
+    repaid - fromFees, "insufficientBalance", `closing needs ${repaid - fromFees} units of zkUSD`);
   if (!windDown) requireNewTCRAboveCCR(tx, newTCR(s, -coll, -debt));
-  require(s.sorted.size > 1, "onlyOneVault");
 
   removeStake(tx, a);
   closeVaultRecord(tx, a, "closedByOwner");
   add(tx, "activeDebt", -debt);
-  burnFrom(tx, a, repaid);
+  burnFrom(tx, a, repaid - fromFees);
+  add(tx, "feePool", -fromFees);
+  add(tx, "zkusdSupply", -fromFees);
   add(tx, "gasPool", -p.gasReserve);
   add(tx, "zkusdSupply", -p.gasReserve);
   add(tx, "activeColl", -coll);
@@ -250,14 +255,16 @@ export function closeVault(tx: Tx, owner: AccountId): CloseResult {
 /**
  * Liquity _closeTrove: status, zeroed amounts and snapshots, out of the sorted list. Like Liquity's
  * `_requireMoreThanOneTroveInSystem`, it refuses to close the last vault by any path (owner, liquidation,
- * redemption), so the whole operation fails.
+ * redemption), so the whole operation fails; after a shutdown only liquidation keeps that rule.
  */
 export function closeVaultRecord(
   tx: Tx,
   a: Account,
   status: "closedByOwner" | "closedByLiquidation" | "closedByRedemption",
 ): void {
-  require(tx.state.sorted.size > 1, "onlyOneVault");
+  // After a shutdown no vault can open again, so the last one may close (by its owner or a redemption).
+  const windDown = tx.state.gov.shutdown && status !== "closedByLiquidation";
+  require(windDown || tx.state.sorted.size > 1, "onlyOneVault");
   setA(tx, a, "status", status);
   setA(tx, a, "coll", 0n);
   setA(tx, a, "debt", 0n);

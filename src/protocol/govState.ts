@@ -32,6 +32,12 @@ export interface GovConfig {
   timelockDelay: bigint;
   /** Seconds a succeeded proposal may wait to be queued, and a queued one to be executed (14 days). */
   gracePeriod: bigint;
+  /**
+   * Blocks over which voting power is the minimum held (1008 ≈ 7 days): a vote counts the least power
+   * the account had in any of the `votingPowerWindow` blocks ending at the snapshot, so zkUSD borrowed
+   * or received shortly before a proposal does not vote (docs/governance.md "Voting power").
+   */
+  votingPowerWindow: bigint;
 }
 
 export const GOV_CONFIG_NAMES = [
@@ -40,6 +46,7 @@ export const GOV_CONFIG_NAMES = [
   "votingPeriod",
   "timelockDelay",
   "gracePeriod",
+  "votingPowerWindow",
 ] as const satisfies readonly (keyof GovConfig)[];
 export type GovConfigName = (typeof GOV_CONFIG_NAMES)[number];
 
@@ -49,17 +56,20 @@ export const DEFAULT_GOV_CONFIG: Readonly<GovConfig> = Object.freeze({
   votingPeriod: 7n * DAY,
   timelockDelay: 2n * DAY,
   gracePeriod: 14n * DAY,
+  votingPowerWindow: 1008n,
 });
 
-/** Inclusive bounds; fractions are 18-decimal, periods whole seconds. */
+/** Inclusive bounds; fractions are 18-decimal, periods whole seconds, the power window whole blocks. */
 export const GOV_CONFIG_BOUNDS: Readonly<
-  Record<GovConfigName, { kind: "decimal" | "seconds"; min: bigint; max: bigint }>
+  Record<GovConfigName, { kind: "decimal" | "seconds" | "blocks"; min: bigint; max: bigint }>
 > = {
   quorumFraction: { kind: "decimal", min: E18 / 100n, max: E18 / 2n },
   proposalThresholdFraction: { kind: "decimal", min: E18 / 10_000n, max: E18 / 10n },
   votingPeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
   timelockDelay: { kind: "seconds", min: 2n * DAY, max: 30n * DAY },
   gracePeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
+  // At least a day of blocks (144 at the 10 minute target), at most 30 days (4320).
+  votingPowerWindow: { kind: "blocks", min: 144n, max: 4320n },
 };
 
 /** Key slots of the price-attestation circuit (src/zk/attestation.ts ORACLE_SLOTS). */
@@ -108,6 +118,14 @@ export interface Proposal {
   readonly actions: readonly GovAction[];
   /** Voting power and supply are read at this height (the block before creation). */
   readonly snapshot: bigint;
+  /**
+   * Lifecycle windows fixed at creation from the settings then (a later change of the settings never
+   * reopens or shortens this proposal): voting power is the minimum over the `powerWindow` blocks
+   * ending at the snapshot; `timelockDelay` and `gracePeriod` in seconds.
+   */
+  readonly powerWindow: bigint;
+  readonly timelockDelay: bigint;
+  readonly gracePeriod: bigint;
   readonly startTime: bigint;
   readonly endTime: bigint;
   /** Votes for + abstain needed: quorumFraction × supply at the snapshot, rounded up. */
@@ -177,6 +195,17 @@ export function valueAt(list: readonly Checkpoint[], h: bigint): bigint {
   return lo === 0 ? 0n : list[lo - 1]!.v;
 }
 
+/**
+ * The least value of a checkpoint list over the heights from..to (inclusive): the value at `from`
+ * and every checkpoint written after it up to `to`. Heights before the first checkpoint count as 0.
+ */
+export function minOver(list: readonly Checkpoint[], from: bigint, to: bigint): bigint {
+  let least = valueAt(list, from);
+  for (let i = countBelow(list, from + 1n); i < list.length && list[i]!.h <= to; i++)
+    if (list[i]!.v < least) least = list[i]!.v;
+  return least;
+}
+
 /** How many checkpoints of a list lie below height h (binary search). */
 export function countBelow(list: readonly Checkpoint[], h: bigint): number {
   let lo = 0;
@@ -235,6 +264,10 @@ export interface SerializedGov {
     proposer: string;
     actions: RawAction[];
     snapshot: string;
+    /** Absent in states written before the windows were fixed per proposal (read as 1 block, config). */
+    powerWindow?: string;
+    timelockDelay?: string;
+    gracePeriod?: string;
     startTime: string;
     endTime: string;
     quorum: string;
@@ -306,6 +339,9 @@ export function serializeGov(
       proposer: p.proposer,
       actions: p.actions.map(rawAction),
       snapshot: String(p.snapshot),
+      powerWindow: String(p.powerWindow),
+      timelockDelay: String(p.timelockDelay),
+      gracePeriod: String(p.gracePeriod),
       startTime: String(p.startTime),
       endTime: String(p.endTime),
       quorum: String(p.quorum),
@@ -357,6 +393,11 @@ export function deserializeGov(
         proposer: p.proposer,
         actions: p.actions.map(actionFromRaw),
         snapshot: BigInt(p.snapshot),
+        // States written before the windows were fixed per proposal read power at the snapshot
+        // block only and took the timelock and grace from the settings, as they did then.
+        powerWindow: BigInt(p.powerWindow ?? "1"),
+        timelockDelay: BigInt(p.timelockDelay ?? String(config.timelockDelay)),
+        gracePeriod: BigInt(p.gracePeriod ?? String(config.gracePeriod)),
         startTime: BigInt(p.startTime),
         endTime: BigInt(p.endTime),
         quorum: BigInt(p.quorum),

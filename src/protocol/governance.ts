@@ -17,6 +17,7 @@ import {
   type GovState,
   MAX_ACTIONS,
   MAX_GUARDIANS,
+  minOver,
   ORACLE_KEY_SLOTS,
   type Proposal,
   type Receipt,
@@ -30,11 +31,19 @@ import { findAccount, getOrCreateAccount, type State, writeVotes } from "./state
 import { require, type Tx } from "./tx.ts";
 
 /**
- * Engine parameters governance may not change, because existing records depend on them:
- * `gasReserve` is part of every open vault's debt and of the gas pool (closing and liquidation pay
- * back the current value), and `initialPrice` only means something at genesis.
+ * Engine parameters governance may not change, because existing records depend on them or they
+ * only mean something at genesis: `gasReserve` is part of every open vault's debt and of the gas pool
+ * (closing and liquidation pay back the current value); `scaleFactor` is the unit of the stability
+ * pool's stored product P and of the scale of every deposit snapshot (changing it reinterprets every
+ * deposit: issue 19); `initialPrice` and `redemptionBootstrapDays` are counted from genesis (raising
+ * the bootstrap later would switch redemptions, the peg's floor, back off).
  */
-export const FROZEN_PARAMETERS: readonly (keyof Params)[] = ["gasReserve", "initialPrice"];
+export const FROZEN_PARAMETERS: readonly (keyof Params)[] = [
+  "gasReserve",
+  "scaleFactor",
+  "initialPrice",
+  "redemptionBootstrapDays",
+];
 
 /** Names a setParameter action may use, in a fixed order (the spell codec's parameter index). */
 export const SETTABLE_PARAMETERS: readonly string[] = [
@@ -62,20 +71,25 @@ export function proposalPassed(p: Proposal): boolean {
   return p.forVotes + p.abstainVotes >= p.quorum && p.forVotes > p.againstVotes;
 }
 
-export function proposalState(p: Proposal, config: GovConfig, now: bigint): ProposalState {
+/** A proposal's state at time `now`; its windows are its own (fixed at creation), never the settings'. */
+export function proposalState(p: Proposal, now: bigint): ProposalState {
   switch (p.status) {
     case "executed":
     case "canceled":
     case "vetoed":
       return p.status;
     case "queued":
-      return now >= p.eta + config.gracePeriod ? "expired" : "queued";
+      return now >= p.eta + p.gracePeriod ? "expired" : "queued";
     case "active":
       if (now < p.endTime) return "active";
       if (!proposalPassed(p)) return "defeated";
-      return now < p.endTime + config.gracePeriod ? "succeeded" : "expired";
+      return now < p.endTime + p.gracePeriod ? "succeeded" : "expired";
   }
 }
+
+/** States in which cancelling or vetoing still changes something (it could still be executed). */
+export const isOpenProposalState = (state: ProposalState): boolean =>
+  state === "active" || state === "succeeded" || state === "queued";
 
 /** ceil(amount × fraction): a quorum or threshold is never below its fraction of the supply. */
 export const fractionOfCeil = (amount: bigint, fraction: bigint): bigint =>
@@ -135,7 +149,8 @@ export function checkOracleSet(keys: readonly (readonly [bigint, bigint])[], thr
 function checkConfigValue(name: GovConfigName, value: bigint | boolean): bigint {
   const bound = GOV_CONFIG_BOUNDS[name];
   if (typeof value !== "bigint") throw new ProtocolError("invalidParameter", `${name}: expected a number`);
-  const show = (v: bigint) => (bound.kind === "decimal" ? formatDecimal(v) : `${v} s`);
+  const show = (v: bigint) =>
+    bound.kind === "decimal" ? formatDecimal(v) : `${v} ${bound.kind === "blocks" ? "blocks" : "s"}`;
   if (value < bound.min || value > bound.max) {
     throw new ProtocolError(
       "invalidParameter",
@@ -225,20 +240,13 @@ export function formatParameter(name: string, value: bigint | boolean): string {
 
 /**
  * Pause refuses what creates new debt: opening a vault and borrowing more. Shutdown (permanent)
- * refuses those, liquidations and stability-pool deposits. Repaying, closing, withdrawing
- * collateral and pool deposits, claiming, redeeming, transfers, prices and governance stay open.
+ * refuses those and stability-pool deposits. Every exit stays open: repaying, closing (the last vault
+ * too), withdrawing collateral and pool deposits, claiming, redeeming, and liquidating vaults below MCR
+ * (normal-mode rules only, so an underwater vault cannot hold the TCR down and block redemptions).
  */
 export function requireOperationAllowed(gov: GovState, op: Operation): void {
   const newDebt = op.type === "openVault" || (op.type === "adjustVault" && (op.borrow ?? 0n) > 0n);
-  if (gov.shutdown) {
-    const frozen =
-      newDebt ||
-      op.type === "liquidate" ||
-      op.type === "liquidateBatch" ||
-      op.type === "liquidateList" ||
-      op.type === "poolDeposit";
-    require(!frozen, "shutdown");
-  }
+  if (gov.shutdown) require(!(newDebt || op.type === "poolDeposit"), "shutdown");
   if (gov.paused) require(!newDebt, "paused");
 }
 
@@ -268,6 +276,16 @@ export function votingPowerAt(state: State, id: AccountId, height: bigint): bigi
   return a ? valueAt(a.votes, height) : 0n;
 }
 
+/**
+ * Voting power an account has on a proposal with this snapshot and window: the least power it had in
+ * any of the `window` blocks ending at the snapshot (docs/governance.md "Voting power"), so zkUSD held
+ * for less than the whole window (borrowed, bought or delegated late) does not count.
+ */
+export function votingPowerOver(state: State, id: AccountId, snapshot: bigint, window: bigint): bigint {
+  const a = findAccount(state, id);
+  return a ? minOver(a.votes, snapshot - window + 1n, snapshot) : 0n;
+}
+
 export function propose(tx: Tx, proposer: AccountId, actions: GovAction[]): { proposalId: bigint } {
   const s = tx.state;
   const gov = s.gov;
@@ -275,17 +293,21 @@ export function propose(tx: Tx, proposer: AccountId, actions: GovAction[]): { pr
   // The snapshot is the block before this one: no balance written in this block counts.
   const snapshot = s.height - 1n;
   const supply = valueAt(gov.supply, snapshot);
-  const power = votingPowerAt(s, proposer, snapshot);
+  const { votingPowerWindow, timelockDelay, gracePeriod } = gov.config;
+  const power = votingPowerOver(s, proposer, snapshot, votingPowerWindow);
   const threshold = fractionOfCeil(supply, gov.config.proposalThresholdFraction);
   require(power > 0n &&
     power >=
-      threshold, "proposalThresholdNotMet", `${proposer} had ${formatDecimal(power)} votes at height ${snapshot}; the threshold is ${formatDecimal(threshold)}`);
+      threshold, "proposalThresholdNotMet", `${proposer} held at least ${formatDecimal(power)} votes over the ${votingPowerWindow} blocks to height ${snapshot}; the threshold is ${formatDecimal(threshold)}`);
   const id = BigInt(gov.proposals.length + 1);
   const proposal: Proposal = {
     id,
     proposer,
     actions: actions.map((a) => structuredClone(a)),
     snapshot,
+    powerWindow: votingPowerWindow,
+    timelockDelay,
+    gracePeriod,
     startTime: tx.now,
     endTime: tx.now + gov.config.votingPeriod,
     quorum: fractionOfCeil(supply, gov.config.quorumFraction),
@@ -320,12 +342,13 @@ const TALLY = { for: "forVotes", against: "againstVotes", abstain: "abstainVotes
 
 export function vote(tx: Tx, voter: AccountId, proposalId: bigint, support: Support): { votes: bigint } {
   const p = proposalById(tx, proposalId);
-  require(proposalState(p, tx.state.gov.config, tx.now) ===
-    "active", "votingClosed", `proposal ${proposalId} is ${proposalState(p, tx.state.gov.config, tx.now)}`);
+  require(proposalState(p, tx.now) ===
+    "active", "votingClosed", `proposal ${proposalId} is ${proposalState(p, tx.now)}`);
   require(!p.voted.has(voter), "alreadyVoted");
   require(support in TALLY, "malformedOperation", `support must be for, against or abstain`);
-  const votes = votingPowerAt(tx.state, voter, p.snapshot);
-  require(votes > 0n, "noVotingPower", `${voter} had no voting power at height ${p.snapshot}`);
+  const votes = votingPowerOver(tx.state, voter, p.snapshot, p.powerWindow);
+  require(votes >
+    0n, "noVotingPower", `${voter} held no voting power through the ${p.powerWindow} blocks to height ${p.snapshot}`);
   const receipt: Receipt = { voter, support, votes };
   p.receipts.push(receipt);
   p.voted.set(voter, receipt);
@@ -372,9 +395,9 @@ export function undelegate(tx: Tx, delegator: AccountId): void {
 
 export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
   const p = proposalById(tx, proposalId);
-  const state = proposalState(p, tx.state.gov.config, tx.now);
+  const state = proposalState(p, tx.now);
   require(state === "succeeded", "proposalNotSucceeded", `proposal ${proposalId} is ${state}`);
-  const eta = tx.now + tx.state.gov.config.timelockDelay;
+  const eta = tx.now + p.timelockDelay;
   tx.j.set(p, "eta", eta);
   tx.j.set(p, "status", "queued");
   markProposal(tx, p);
@@ -384,11 +407,10 @@ export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
 
 export function execute(tx: Tx, proposalId: bigint): void {
   const p = proposalById(tx, proposalId);
-  const gov = tx.state.gov;
   require(p.status ===
-    "queued", "proposalNotQueued", `proposal ${proposalId} is ${proposalState(p, gov.config, tx.now)}`);
+    "queued", "proposalNotQueued", `proposal ${proposalId} is ${proposalState(p, tx.now)}`);
   require(tx.now >= p.eta, "timelockNotElapsed", `proposal ${proposalId} can be executed from time ${p.eta}`);
-  require(tx.now < p.eta + gov.config.gracePeriod, "proposalExpired");
+  require(tx.now < p.eta + p.gracePeriod, "proposalExpired");
   tx.j.set(p, "status", "executed");
   markProposal(tx, p);
   // Checked again: another proposal may have moved a related parameter since this one was made.
@@ -454,7 +476,9 @@ function executeAction(tx: Tx, action: GovAction): void {
 export function cancel(tx: Tx, proposer: AccountId, proposalId: bigint): void {
   const p = proposalById(tx, proposalId);
   require(p.proposer === proposer, "notProposer");
-  require(p.status === "active" || p.status === "queued", "proposalClosed");
+  // Only while it can still be executed: a defeated or expired proposal stays as it ended.
+  const state = proposalState(p, tx.now);
+  require(isOpenProposalState(state), "proposalClosed", `proposal ${proposalId} is ${state}`);
   tx.j.set(p, "status", "canceled");
   markProposal(tx, p);
   tx.events.push({ type: "ProposalCanceled", proposalId });
@@ -470,7 +494,8 @@ export function veto(tx: Tx, guardian: AccountId, proposalId: bigint): void {
   const key = guardian.toLowerCase();
   require(gov.guardians.keys.includes(key), "notGuardian", `${guardian} is not a registered guardian key`);
   const p = proposalById(tx, proposalId);
-  require(p.status === "active" || p.status === "queued", "proposalClosed");
+  const state = proposalState(p, tx.now);
+  require(isOpenProposalState(state), "proposalClosed", `proposal ${proposalId} is ${state}`);
   require(!p.vetoes.includes(key), "alreadyVetoed");
   p.vetoes.push(key);
   tx.j.onRollback(() => {

@@ -21,10 +21,12 @@ export {
   govActionFromJson,
   govActionToJson,
   govGenesisFromJson,
+  isOpenProposalState,
   type ProposalState,
   proposalPassed,
   proposalState,
   SETTABLE_PARAMETERS,
+  votingPowerOver,
 } from "./governance.ts";
 export {
   type Checkpoint,

@@ -15,6 +15,7 @@ import {
   getOrCreateAccount,
   pendingColl,
   pendingDebt,
+  type State,
 } from "./state.ts";
 import {
   add,
@@ -297,10 +298,16 @@ function settle(tx: Tx, totals: LiquidationValues, liquidatorId: AccountId): Liq
   };
 }
 
+/**
+ * Recovery-mode rules apply in recovery mode, except after a shutdown: the wind-down liquidates only
+ * vaults below MCR, so no healthy vault is taken at the capped recovery-mode price (docs/governance.md).
+ */
+const liquidatesInRecoveryMode = (s: State): boolean => !s.gov.shutdown && isRecoveryMode(s);
+
 /** Liquity liquidateTroves(n): walks from the riskiest vault. */
 export function liquidateBatch(tx: Tx, count: number, liquidator: AccountId): LiquidationResult {
   const s = tx.state;
-  const recovery = isRecoveryMode(s);
+  const recovery = liquidatesInRecoveryMode(s);
   let remaining = count;
   let totals: LiquidationValues;
   if (recovery) {
@@ -330,7 +337,7 @@ export function liquidateBatch(tx: Tx, count: number, liquidator: AccountId): Li
 export function liquidateList(tx: Tx, owners: AccountId[], liquidator: AccountId): LiquidationResult {
   require(owners.length > 0, "nothingToLiquidate", "the list of vaults is empty");
   const s = tx.state;
-  const recovery = isRecoveryMode(s);
+  const recovery = liquidatesInRecoveryMode(s);
   let i = 0;
   const next = (): Account | null => {
     while (i < owners.length) {

@@ -72,14 +72,17 @@ interface Bound {
 
 /** Inclusive bounds; the seed's bounds list adapted to 18-decimal units (docs/parameters.md). */
 export const PARAM_BOUNDS: Readonly<Record<keyof Params, Bound>> = {
-  MCR: { kind: "decimal", min: u("1"), max: u("5") },
-  CCR: { kind: "decimal", min: u("1"), max: u("5") },
+  // MCR strictly above 100% with a margin for the price moving between oracle updates and for the
+  // liquidator's compensation (see the relation in validateParams); CCR at least MCR + 0.1 (ditto).
+  MCR: { kind: "decimal", min: u("1.05"), max: u("5") },
+  CCR: { kind: "decimal", min: u("1.15"), max: u("5") },
   gasReserve: { kind: "decimal", min: 0n, max: u("10000") },
   minNetDebt: { kind: "decimal", min: u("1"), max: u("100000000") },
   liquidationCollateralDivisor: { kind: "integer", min: 20n, max: 10_000n },
   borrowingFeeFloor: { kind: "decimal", min: 0n, max: u("0.1") },
   borrowingFeeCap: { kind: "decimal", min: 0n, max: u("0.1") },
-  redemptionFeeFloor: { kind: "decimal", min: 0n, max: u("0.1") },
+  // Liquity's fixed 0.5% floor guards redemptions against oracle front-running; never below 0.25%.
+  redemptionFeeFloor: { kind: "decimal", min: u("0.0025"), max: u("0.1") },
   beta: { kind: "integer", min: 1n, max: 100n },
   minuteDecayFactor: { kind: "decimal", min: u("0.9"), max: ONE, maxExclusive: true },
   scaleFactor: { kind: "integer", min: 1000n, max: 10n ** 15n },
@@ -90,6 +93,9 @@ export const PARAM_BOUNDS: Readonly<Record<keyof Params, Bound>> = {
   utilizationPremiumStart: { kind: "decimal", min: 0n, max: ONE, maxExclusive: true },
   utilizationPremiumMax: { kind: "decimal", min: 0n, max: u("0.1") },
 };
+
+/** Least distance between CCR and MCR. */
+export const CCR_MARGIN = u("0.1");
 
 export const PARAM_NAMES = Object.keys(PARAM_BOUNDS) as (keyof Params)[];
 
@@ -119,7 +125,16 @@ function checkBound(name: keyof Params, value: bigint | boolean): void {
 /** Checks every bound and the relations between parameters; throws invalidParameter. */
 export function validateParams(params: Params): Params {
   for (const name of PARAM_NAMES) checkBound(name, params[name]);
-  if (params.CCR < params.MCR) throw new ProtocolError("invalidParameter", "CCR must not be below MCR");
+  // Recovery mode must start before a typical vault reaches MCR: CCR at least 10 points above MCR.
+  if (params.CCR < params.MCR + CCR_MARGIN)
+    throw new ProtocolError("invalidParameter", `CCR must be at least MCR + ${formatDecimal(CCR_MARGIN)}`);
+  // A vault liquidated at MCR must still cover its debt after the liquidator's compensation: the
+  // compensation (collateral / divisor) takes at most half of MCR's margin above 100%.
+  if (2n * ONE > (params.MCR - ONE) * params.liquidationCollateralDivisor)
+    throw new ProtocolError(
+      "invalidParameter",
+      "the liquidation compensation (1 / liquidationCollateralDivisor) must be at most half of MCR − 1",
+    );
   if (params.borrowingFeeCap < params.borrowingFeeFloor) {
     throw new ProtocolError("invalidParameter", "borrowingFeeCap must not be below borrowingFeeFloor");
   }

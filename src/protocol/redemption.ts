@@ -40,7 +40,9 @@ export function redeem(tx: Tx, redeemer: AccountId, amount: bigint, maxFee: bigi
   const price = s.g.price;
   require(maxFee >= p.redemptionFeeFloor && maxFee <= ONE, "invalidMaxFee");
   require(tx.now >= s.g.genesisTime + p.redemptionBootstrapDays * SECONDS_PER_DAY, "redemptionsInBootstrap");
-  require(getTCR(s) >= p.MCR, "totalCollateralRatioBelowMinimum");
+  // After a shutdown redemptions are the holders' exit: they take only vaults at or above MCR, at face
+  // value, so a low TCR (vaults nobody liquidated yet) no longer closes it (docs/governance.md).
+  require(s.gov.shutdown || getTCR(s) >= p.MCR, "totalCollateralRatioBelowMinimum");
   require(amount > 0n, "zeroAmount");
   const r = findAccount(s, redeemer);
   require(r !== undefined &&

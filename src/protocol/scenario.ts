@@ -35,7 +35,8 @@ export interface ScenarioOutput {
   state: Json;
 }
 
-type Step = { kind: "op"; op: Operation } | { kind: "advanceTime"; seconds: bigint };
+/** advanceTime moves block time by `seconds` and, optionally, the height by `blocks` empty blocks. */
+type Step = { kind: "op"; op: Operation } | { kind: "advanceTime"; seconds: bigint; blocks: bigint };
 
 const amount = (step: Json, field: string) => parseDecimal(step[field], field);
 const optionalAmount = (step: Json, field: string) =>
@@ -89,7 +90,12 @@ function normalizeStep(raw: unknown): { name: string; args: Json } {
 
 export function parseStep(raw: unknown): Step {
   const { name, args: s } = normalizeStep(raw);
-  if (name === "advanceTime") return { kind: "advanceTime", seconds: wholeNumber(s.seconds, "seconds") };
+  if (name === "advanceTime")
+    return {
+      kind: "advanceTime",
+      seconds: s.seconds === undefined && s.blocks !== undefined ? 0n : wholeNumber(s.seconds, "seconds"),
+      blocks: s.blocks === undefined ? 0n : wholeNumber(s.blocks, "blocks"),
+    };
   if (!isOperationType(name)) throw new ProtocolError("unknownOperation", `unknown operation "${name}"`);
   const op = ((): Operation => {
     switch (name) {
@@ -330,7 +336,7 @@ export function governanceToJson(state: State): Json {
   const proposals: Json = {};
   for (const p of gov.proposals) {
     proposals[p.id.toString()] = {
-      state: proposalState(p, gov.config, state.g.time),
+      state: proposalState(p, state.g.time),
       proposer: p.proposer,
       actions: p.actions.map(govActionToJson),
       snapshot: p.snapshot.toString(),
@@ -393,6 +399,8 @@ export function runScenario(input: unknown): ScenarioOutput {
   }
   const state = createGenesisState(params, { time: 0n, governance });
   let time = 0n;
+  // Step i runs at height i + 1 plus the empty blocks advanceTime steps added before it.
+  let skipped = 0n;
   const steps: StepOutput[] = doc.steps.map((raw, i) => {
     let step: Step;
     try {
@@ -404,10 +412,11 @@ export function runScenario(input: unknown): ScenarioOutput {
     }
     if (step.kind === "advanceTime") {
       time += step.seconds;
+      skipped += step.blocks;
       advanceTime(state, time);
       return { ok: true, result: {}, events: [] };
     }
-    const outcome = apply(state, step.op, { height: BigInt(i + 1), time });
+    const outcome = apply(state, step.op, { height: BigInt(i + 1) + skipped, time });
     if (!outcome.ok)
       return { ok: false, error: { code: outcome.error.code, message: outcome.error.message } };
     const result: Record<string, string> = {};

@@ -417,6 +417,8 @@ function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
     fieldOf(ownerHashCached(p.proposer)),
     actions,
     fieldOf(p.snapshot),
+    // The proposal's own windows (power window, timelock, grace), fixed at creation.
+    hashOf([p.powerWindow, p.timelockDelay, p.gracePeriod]),
     fieldOf(p.startTime),
     fieldOf(p.endTime),
     fieldOf(p.quorum),

@@ -124,6 +124,11 @@ const INFO: Record<string, ParameterInfo> = {
     unit: "days",
     help: "How long a passed proposal may wait to be queued, and a queued one to be executed.",
   },
+  votingPowerWindow: {
+    label: "Voting power window",
+    unit: "count",
+    help: "Blocks (144 a day) before a proposal through which zkUSD must be held to vote with it.",
+  },
 };
 
 const FALLBACK_UNIT: Record<ParameterSpec["kind"], ParameterUnit> = {
