@@ -212,7 +212,7 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
     const code: RefusalCode =
       outcome.reason.code === "proofMissing" || outcome.reason.code === "proofInvalid"
         ? "badProof"
-        : outcome.reason.code === "ruleViolated"
+        : outcome.reason.code === "ruleViolated" || outcome.reason.code === "internalError"
           ? "engineRejects"
           : "badAttestation";
     return refuse(
