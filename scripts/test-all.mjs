@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every check, in order, stopping at the first failure:
-//   typecheck (tsc) → lint and format (biome) → unit, property and integration tests (vitest)
+//   typecheck (tsc; then the engine alone without DOM or Node types) → lint and format (biome) → unit, property and integration tests (vitest)
 //   → circuits (recompile every circuit, compare its r1cs SHA-256 with public/zk/manifest.json; the
 //   ceremony itself is never rerun) → end-to-end tests in Chromium (vitest.e2e.config.ts; see e2e/support/).
 // On a fresh clone it first installs the locked dependencies and, as root on Debian, Chromium.
@@ -13,6 +13,8 @@ const bin = (name) => join(ROOT, "node_modules", ".bin", name);
 
 const STEPS = [
   { name: "typecheck", command: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
+  // The engine alone, with no DOM or Node types: it must run the same in a worker, in Node and in replay.
+  { name: "engine-types", command: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.engine.json"] },
   { name: "lint", command: bin("biome"), args: ["check", "."] },
   { name: "unit", command: bin("vitest"), args: ["run"] },
   {

@@ -93,6 +93,18 @@ export type GovAction =
 
 export type GovActionType = GovAction["type"];
 
+/** A copy of an action that shares no array with the original (a stored proposal owns its actions). */
+export function cloneAction(action: GovAction): GovAction {
+  switch (action.type) {
+    case "rotateGuardians":
+      return { ...action, keys: [...action.keys] };
+    case "rotateOracleKeys":
+      return { ...action, keys: action.keys.map(([x, y]): [bigint, bigint] => [x, y]) };
+    default:
+      return { ...action };
+  }
+}
+
 /**
  * Stored status. "active" covers the whole time from creation until queueing; whether it is still
  * voting, defeated, succeeded or expired follows from the time (governance.ts `proposalState`).

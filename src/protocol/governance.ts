@@ -8,6 +8,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import {
+  cloneAction,
   DEFAULT_GOV_CONFIG,
   GOV_CONFIG_BOUNDS,
   GOV_CONFIG_NAMES,
@@ -303,7 +304,7 @@ export function propose(tx: Tx, proposer: AccountId, actions: GovAction[]): { pr
   const proposal: Proposal = {
     id,
     proposer,
-    actions: actions.map((a) => structuredClone(a)),
+    actions: actions.map(cloneAction),
     snapshot,
     powerWindow: votingPowerWindow,
     timelockDelay,

@@ -4,6 +4,7 @@
  * only through a Journal (journal.ts), so a failed operation changes nothing.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import {
@@ -185,7 +186,7 @@ export interface State {
 
 /** First 31 bytes of SHA-256(UTF-8 id), big-endian: a field element naming the account. */
 export function ownerHashOf(id: AccountId): bigint {
-  const digest = sha256(new TextEncoder().encode(id));
+  const digest = sha256(utf8ToBytes(id));
   let x = 0n;
   for (let i = 0; i < 31; i++) x = (x << 8n) | BigInt(digest[i]!);
   return x;
