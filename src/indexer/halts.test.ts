@@ -16,11 +16,13 @@ import {
   deserializeState,
   FIELD_MODULUS,
   initPoseidon,
+  MAX_AMOUNT,
   type Operation,
   type State,
   serializeState,
   stateRoot,
 } from "../protocol/index.ts";
+import { getAllowance } from "../protocol/state.ts";
 import { MemoryStore } from "../storage/index.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { Indexer } from "./indexer.ts";
@@ -143,6 +145,36 @@ describe("spells that used to halt the indexer", () => {
       expect(indexer.head.root).toBe(stateRoot(replay));
     },
   );
+});
+
+describe("unlimited approval end to end", () => {
+  it("an approve of MAX_AMOUNT encodes, indexes, never goes down and hashes into the root", async () => {
+    const chain = new MemoryChain(100, T0);
+    const att = attest(PRICE, T0 + 300, 1n).bytes;
+    chain.mine([
+      { actor: "alice", payload: cast({ type: "setPrice", price: PRICE }, att) },
+      { actor: "alice", payload: cast({ type: "openVault", collateral: E18, borrow: 3_000n * E18 }, att) },
+      { actor: "alice", payload: cast({ type: "approve", spender: "bob", amount: MAX_AMOUNT }) },
+    ]);
+    const pull = cast({ type: "transferFrom", from: "alice", to: "carol", amount: 100n * E18 });
+    chain.mine([
+      { actor: "bob", payload: pull },
+      { actor: "bob", payload: pull },
+    ]);
+    const store = new MemoryStore();
+    const indexer = await Indexer.open({
+      store,
+      chain,
+      startHeight: 101,
+      params: { ...DEFAULT_PARAMS },
+      verifier,
+    });
+    await indexer.sync();
+    expect(await store.rejected()).toEqual([]);
+    expect(getAllowance(indexer.state, "alice", "bob")).toBe(MAX_AMOUNT);
+    expect(indexer.state.accounts.get("carol")?.balance).toBe(200n * E18);
+    expect(indexer.head.root).toBe(stateRoot(deserializeState(serializeState(indexer.state))));
+  });
 });
 
 describe("the total rule: whatever a spell's check throws is its rejection", () => {

@@ -9,6 +9,7 @@ import { apply } from "./engine.ts";
 import type { Operation } from "./operations.ts";
 import { DEFAULT_PARAMS } from "./params.ts";
 import { FIELD_MODULUS, initPoseidon } from "./poseidon.ts";
+import { runScenario } from "./scenario.ts";
 import { createGenesisState, deserializeState, getAllowance, type State, serializeState } from "./state.ts";
 import { stateRoot } from "./stateRoot.ts";
 import { UNLIMITED_ALLOWANCE } from "./token.ts";
@@ -95,6 +96,27 @@ describe("bounded amounts", () => {
       const fresh = deserializeState(serializeState(s));
       expect(stateRoot(s), name).toBe(stateRoot(fresh));
     }
+  });
+
+  it("refuses oversized numbers in scenario files with amountTooLarge, step by step", () => {
+    const whole = (units: bigint) => `${units / ONE}.${(units % ONE).toString().padStart(18, "0")}`;
+    const out = runScenario({
+      params: {},
+      steps: [
+        { op: "openVault", owner: "a", collateral: "30", borrow: "2000" },
+        { op: "approve", owner: "a", spender: "b", amount: whole(MAX_AMOUNT) },
+        { op: "approve", owner: "a", spender: "b", amount: whole(MAX_AMOUNT + 1n) },
+        { op: "transfer", from: "a", to: "b", amount: "1".padEnd(80, "0") },
+        { op: "vote", voter: "a", proposal: (MAX_AMOUNT + 1n).toString(), support: "for" },
+      ],
+    });
+    expect(out.steps.map((x) => (x.ok ? "ok" : x.error.code))).toEqual([
+      "ok",
+      "ok",
+      "amountTooLarge",
+      "amountTooLarge",
+      "amountTooLarge",
+    ]);
   });
 
   it("treats an approval of MAX_AMOUNT as unlimited: transferFrom never spends it down", () => {
