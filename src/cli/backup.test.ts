@@ -11,6 +11,7 @@ import {
   stateRoot,
 } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
+import { CHAIN_SETTING } from "../storage/index.ts";
 import { main } from "./main.ts";
 
 let dir: string;
@@ -66,7 +67,7 @@ describe("zkusd backup", () => {
     expect(created.code).toBe(0);
     const verified = await run("backup", "verify", file);
     expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.out)).toMatchObject({ height: 9, root, version: 1 });
+    expect(JSON.parse(verified.out)).toMatchObject({ height: 9, root, version: 2 });
     const restored = await run("backup", "restore", file, "--store", join(dir, "copy.json"), "--root", root);
     expect(restored.code).toBe(0);
     expect((await (await openFileStore(join(dir, "copy.json"))).head())?.root).toBe(root);
@@ -84,5 +85,23 @@ describe("zkusd backup", () => {
     expect(result.err).toMatch(/checksum/);
     await expect(readFile(target)).rejects.toThrow(/ENOENT/);
     expect((await run("backup", "verify", join(dir, "bad.zkb"))).code).toBe(3);
+  });
+
+  it("refuses another chain's file with exit code 3 and a sentence that says so", async () => {
+    const source = await openFileStore(join(dir, "regtest.json"));
+    await source.initHead((await (await openFileStore(join(dir, "store.json"))).head())!);
+    await source.setSetting(CHAIN_SETTING, { network: "regtest", startHeight: 10, anchor: "ab".repeat(32) });
+    const file = join(dir, "regtest.zkb");
+    expect((await run("backup", "create", "--store", join(dir, "regtest.json"), "--out", file)).code).toBe(0);
+    const verified = JSON.parse((await run("backup", "verify", file)).out);
+    expect(verified.chain).toEqual({ network: "regtest", startHeight: 10, anchor: "ab".repeat(32) });
+    const target = await openFileStore(join(dir, "signet.json"));
+    await target.setSetting(CHAIN_SETTING, { network: "signet", startHeight: 10, anchor: "cd".repeat(32) });
+    const result = await run("backup", "restore", file, "--store", join(dir, "signet.json"));
+    expect(result.code).toBe(3);
+    expect(result.err).toMatch(
+      /another chain than the one this client follows\. \(chain check: the file is of regtest/,
+    );
+    expect(await (await openFileStore(join(dir, "signet.json"))).head()).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `zkusd backup create|verify|restore|list` over a file-backed store (the guardian's and the CLI's;
  * the browser keeps the same records in IndexedDB). Backup files follow SPEC §7 (src/storage/backup.ts).
- * Exit codes: 0 ok, 1 unreadable file or store, 3 refused (corrupted, truncated, newer format, root mismatch).
+ * Exit codes: 0 ok, 1 unreadable file or store, 3 refused (every BackupError: corrupted, truncated, newer
+ * format, state root, trusted root, another chain than the store's); the message names the check.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
@@ -52,6 +53,7 @@ export function registerBackup(program: Command): void {
         const { header, snapshot } = readBackup(new Uint8Array(await readFile(file)));
         print({
           ...header,
+          chain: header.chain ?? null,
           createdAt: new Date(header.createdAt).toISOString(),
           events: snapshot.events.length,
           spells: snapshot.spells.length,
@@ -64,7 +66,9 @@ export function registerBackup(program: Command): void {
 
   backup
     .command("restore")
-    .description("replace the store's state with a verified backup (refused files change nothing)")
+    .description(
+      "replace the store's state with a verified backup of the same chain (refused files change nothing; settings are never imported)",
+    )
     .argument("<file>", "backup file")
     .option("--store <file>", "file-backed store", DEFAULT_STORE)
     .option("--root <hex>", "trusted state root the backup must have (checkpoint)")

@@ -28,6 +28,7 @@ import {
   type PriceRecord,
   plain,
   type RejectedRecord,
+  recordChainIdentity,
   type SpellRecord,
   type StoredEvent,
   storedEvent,
@@ -135,6 +136,8 @@ export class Indexer {
   /** Loads the stored head, or writes the genesis head (state at startHeight − 1) into an empty store. */
   static async open(o: IndexerOptions): Promise<Indexer> {
     const ix = new Indexer(o);
+    // Which chain the stored data is of (backups carry it and restores compare it).
+    await recordChainIdentity(o.store, o.chain, o.startHeight);
     let head = await o.store.head();
     if (!head) {
       const height = o.startHeight - 1;

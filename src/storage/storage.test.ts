@@ -17,8 +17,11 @@ import {
 import { openFileStore } from "./file.ts";
 import {
   autoBackup,
+  BACKUP_CHECKS,
   BackupError,
   type BlockCommit,
+  CHAIN_SETTING,
+  type ChainIdentity,
   createBackup,
   type DataStore,
   type EventQuery,
@@ -295,7 +298,7 @@ describe("backup files", () => {
 
   it("refuses a file from a newer format version", async () => {
     const future = bytes.slice();
-    future[9] = 2;
+    future[9] = 3;
     await refuses(future, "futureVersion");
   });
 
@@ -305,12 +308,97 @@ describe("backup files", () => {
     await refuses(encodeBackup(snapshot, 1), "rootMismatch");
   });
 
-  it("refuses a checkpoint whose root is not the trusted one", async () => {
+  it("refuses a checkpoint whose root is not the trusted one, and says so", async () => {
     const target = new MemoryStore();
-    await expect(restoreBackup(target, bytes, `0x${"11".repeat(32)}`)).rejects.toMatchObject({
-      code: "rootMismatch",
-    });
+    const refusal = restoreBackup(target, bytes, `0x${"11".repeat(32)}`);
+    await expect(refusal).rejects.toMatchObject({ code: "trustedRootMismatch" });
+    const message = await refusal.catch((e: Error) => e.message);
+    expect(message).toMatch(/not the trusted root/);
+    expect(message).toMatch(/\(trusted root check: the trusted root is 0x1111/);
+    expect(message).not.toMatch(/does not hash/);
     expect(await target.head()).toBeUndefined();
+  });
+
+  it("names the check that failed in every refusal", async () => {
+    for (const [file, code] of [
+      [bytes.slice(0, bytes.length - 1), "truncated"],
+      [Uint8Array.from([...bytes.slice(0, 100), bytes[100]! ^ 1, ...bytes.slice(101)]), "checksumMismatch"],
+    ] as const) {
+      const error = await restoreBackup(new MemoryStore(), file).catch((e: BackupError) => e);
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).code).toBe(code);
+      expect((error as BackupError).message).toContain(`(${BACKUP_CHECKS[code]} check`);
+    }
+  });
+});
+
+describe("backups and the chain they are of", () => {
+  const regtest: ChainIdentity = { network: "regtest", startHeight: 1, anchor: "ab".repeat(32) };
+  const source = async (chain?: ChainIdentity, settings: Record<string, unknown> = {}) => {
+    const store = new MemoryStore();
+    await filled(store, 2);
+    if (chain) await store.setSetting(CHAIN_SETTING, chain);
+    for (const [k, v] of Object.entries(settings)) await store.setSetting(k, v);
+    return store;
+  };
+
+  it("a backup records the network, the start height and the anchor block hash", async () => {
+    const bytes = await createBackup(await source(regtest), 5);
+    expect(readBackup(bytes).header).toMatchObject({ version: 2, chain: regtest });
+    // A store that does not know its chain writes none (and cannot be checked on restore).
+    expect(readBackup(await createBackup(await source(), 5)).header.chain).toBeUndefined();
+  });
+
+  it("refuses another chain's file with a sentence that says so, touching nothing", async () => {
+    const bytes = await createBackup(await source(regtest), 5);
+    for (const ours of [
+      { ...regtest, network: "signet" as const },
+      { ...regtest, startHeight: 2 },
+      { ...regtest, anchor: "cd".repeat(32) },
+    ]) {
+      const target = await source(ours);
+      const before = await target.exportSnapshot();
+      const error = await restoreBackup(target, bytes).catch((e: BackupError) => e);
+      expect(error).toMatchObject({ code: "otherChain" });
+      expect((error as Error).message).toMatch(
+        /^This backup is from another chain than the one this client follows/,
+      );
+      expect((error as Error).message).toContain("(chain check: the file is of regtest from height 1");
+      expect(await target.exportSnapshot()).toEqual(before);
+    }
+    // The same chain restores; so does a store that records no chain yet, which then records the file's.
+    await restoreBackup(await source(regtest), bytes);
+    const fresh = new MemoryStore();
+    await restoreBackup(fresh, bytes);
+    expect(await fresh.getSetting(CHAIN_SETTING)).toEqual(regtest);
+    // A file that does not say which chain it is from is refused by a store that knows its own.
+    const unknown = await createBackup(await source(), 5);
+    await expect(restoreBackup(await source(regtest), unknown)).rejects.toMatchObject({
+      code: "unknownChain",
+    });
+  });
+
+  it("never imports sync or federation settings from a file", async () => {
+    const hostile = {
+      sync: {
+        esploraUrl: "https://evil.example/api",
+        startHeight: 501,
+        oracleKeys: { keys: [["1", "2"]], threshold: 1 },
+        proofs: false,
+      },
+      guardians: ["https://evil.example/guardian"],
+    };
+    const bytes = await createBackup(await source(regtest, hostile), 5);
+    expect(new TextDecoder().decode(bytes)).not.toContain("evil.example");
+    const ours = { esploraUrl: "https://mempool.space/signet/api", startHeight: 501, proofs: true };
+    const target = await source(regtest, { sync: ours });
+    await restoreBackup(target, bytes);
+    expect(await target.getSetting("sync")).toEqual(ours);
+    expect(await target.getSetting("guardians")).toBeUndefined();
+    // An older file that still carries settings in its records: they are ignored too.
+    const snapshot = await (await source(regtest, hostile)).exportSnapshot();
+    const legacy = encodeBackup(snapshot, 5, regtest);
+    expect(new TextDecoder().decode(legacy)).not.toContain("evil.example");
   });
 });
 
