@@ -43,8 +43,10 @@ import { type Route, startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { SpendLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { PriceService } from "./prices.ts";
+import { PeerAuthenticator } from "./peer-auth.ts";
+import { attestRoute, PriceService } from "./prices.ts";
 import { Protection, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";
+import { SignedPrices } from "./signed-prices.ts";
 
 /** One member of the federation as every guardian and the app know it (public keys only). */
 export interface FederationMember {
@@ -193,7 +195,10 @@ export async function startGuardian(
     keys,
     index: oracleIndex,
     oracles,
-    peers: config.federation.members.filter((_, i) => i !== config.index).map((m) => m.url),
+    peers: config.federation.members
+      .filter((_, i) => i !== config.index)
+      .map((m) => ({ url: m.url, custodyKey: m.custodyKey })),
+    signed: new SignedPrices(config.dataDir),
     log,
     now,
     ...(config.prices ?? {}),
@@ -353,36 +358,8 @@ export async function startGuardian(
       path: "/v1/attestations",
       handler: () => ({ attestations: prices.history.slice(-100) }),
     },
-    {
-      method: "POST",
-      path: "/v1/attest",
-      cost: 2,
-      handler: (r) => {
-        const b = r.body as { price?: string; timestamp?: number; round?: string } | undefined;
-        if (
-          !b ||
-          typeof b.price !== "string" ||
-          typeof b.timestamp !== "number" ||
-          typeof b.round !== "string"
-        )
-          throw new GuardianError(
-            "invalidRequest",
-            "expected { price: string, timestamp: number, round: string }",
-          );
-        let statement: { price: bigint; timestamp: number; round: bigint };
-        try {
-          statement = { price: BigInt(b.price), timestamp: b.timestamp, round: BigInt(b.round) };
-        } catch {
-          throw new GuardianError("invalidRequest", "price and round must be integers");
-        }
-        const res = prices.cosign(statement);
-        if (!res.ok) throw new GuardianError("refused", res.reason);
-        const s = res.signature;
-        return {
-          signature: { signer: s.signer, R8: [s.R8[0].toString(), s.R8[1].toString()], S: s.S.toString() },
-        };
-      },
-    },
+    // Peers only (signed requests), one statement per timestamp: prices.ts.
+    attestRoute(prices, new PeerAuthenticator({ self: me.custodyKey, members: () => guardians().keys, now })),
     {
       method: "GET",
       path: "/v1/pool",

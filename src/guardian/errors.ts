@@ -8,6 +8,8 @@ export const GUARDIAN_ERROR_MESSAGES = {
   rateLimited: "Too many requests.",
   forbidden: "This client is not allowed.",
   unavailable: "The guardian is not able to answer now.",
+  unauthenticated: "This request needs a federation peer's signature.",
+  conflict: "The guardian already signed something else for this.",
 } as const;
 export type GuardianErrorCode = keyof typeof GUARDIAN_ERROR_MESSAGES;
 

@@ -3,7 +3,13 @@
  * bodies with a size limit, CORS for the configured app origins, gzip/brotli compression, request
  * timeouts, the Protection admission check, one structured log line per request, graceful close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { GuardianError } from "./errors.ts";
@@ -16,6 +22,9 @@ export interface Request {
   query: URLSearchParams;
   params: Record<string, string>;
   body: unknown;
+  /** The body's bytes as received (what a peer signature covers); empty for GET. */
+  rawBody: Uint8Array;
+  headers: IncomingHttpHeaders;
   ip: string;
   signal: AbortSignal;
 }
@@ -66,6 +75,8 @@ const STATUS: Record<GuardianError["code"], number> = {
   rateLimited: 429,
   forbidden: 403,
   unavailable: 503,
+  unauthenticated: 401,
+  conflict: 409,
 };
 
 function compile(path: string): { re: RegExp; names: string[] } {
@@ -131,7 +142,7 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
     };
   };
 
-  const readBody = (req: IncomingMessage): Promise<unknown> =>
+  const readBody = (req: IncomingMessage): Promise<{ raw: Buffer; value: unknown }> =>
     new Promise((resolve, reject) => {
       const declared = Number(req.headers["content-length"] ?? 0);
       if (declared > maxBody) {
@@ -163,9 +174,10 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
       });
       req.on("end", () => {
         if (over) return;
-        if (size === 0) return resolve(undefined);
+        const raw = Buffer.concat(chunks);
+        if (size === 0) return resolve({ raw, value: undefined });
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+          resolve({ raw, value: JSON.parse(raw.toString("utf8")) });
         } catch {
           reject(new GuardianError("invalidRequest", "the body is not JSON"));
         }
@@ -230,7 +242,7 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
       }
       const m = route.re.exec(url.pathname)!;
       const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
-      let body: unknown;
+      let body: { raw: Buffer; value: unknown } = { raw: Buffer.alloc(0), value: undefined };
       if (method === "POST") body = await readBody(req);
       else req.resume();
       const controller = new AbortController();
@@ -253,7 +265,9 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
             path: url.pathname,
             query: url.searchParams,
             params,
-            body,
+            body: body.value,
+            rawBody: body.raw,
+            headers: req.headers,
             ip,
             signal: controller.signal,
           }),

@@ -6,7 +6,7 @@
  * "[redacted]", and only its public keys leave it.
  */
 import { readFileSync, statSync } from "node:fs";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { signPsbtInputs, toHex } from "../btc/index.ts";
 import {
   type BabyJubPoint,
@@ -53,6 +53,14 @@ export class GuardianKeys {
   /** Signs a price statement with the oracle key as signer `index`. */
   signPrice(statement: PriceStatement, index: number): OracleSignature {
     return signStatement(statement, this.#oracle, index);
+  }
+
+  /**
+   * BIP340 Schnorr signature with the custody key over a 32-byte digest that peer-auth.ts built from a
+   * tagged hash (its tag keeps it apart from every Bitcoin sighash).
+   */
+  signPeerDigest(digest: Uint8Array): Uint8Array {
+    return schnorr.sign(digest, this.#custody);
   }
 
   get custodyPublicKeyHex(): string {

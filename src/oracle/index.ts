@@ -26,6 +26,7 @@ export {
   publicKeyFromPrivate,
   type QuorumResult,
   signStatement,
+  statementProblem,
   verifyAttestation,
 } from "./attestation.ts";
 export {
