@@ -1,12 +1,16 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuardianError } from "./errors.ts";
 import { type HttpServer, startHttp } from "./http.ts";
-import { silentLogger } from "./log.ts";
+import { createLogger } from "./log.ts";
 import { PROTECTION_PRESETS, Protection } from "./protect.ts";
 
 let server: HttpServer;
+/** Every log line the server wrote, parsed. */
+const logged: { level: string; msg: string }[] = [];
+const log = createLogger({ level: "debug", write: (line) => logged.push(JSON.parse(line)) });
 const protection = new Protection({
   preset: { ...PROTECTION_PRESETS.default, anonymous: { rps: 1, burst: 1000 } },
   apiKeys: ["good-key"],
@@ -44,7 +48,7 @@ beforeAll(async () => {
   server = await startHttp(
     {
       protection,
-      log: silentLogger,
+      log,
       corsOrigins: ["http://localhost:5173"],
       maxBodyBytes: 1024,
       requestTimeoutMs: 200,
@@ -128,5 +132,28 @@ describe("guardian HTTP layer", () => {
     expect(Number(limited!.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(limited!.body.toString()).error.code).toBe("rateLimited");
     expect((await raw("/v1/vaults/x", { headers: { "x-api-key": "good-key" } })).status).toBe(200);
+  });
+
+  it("answers a malformed URL with 400 and logs no error (bad % escapes, an unparsable request target)", async () => {
+    const before = logged.filter((l) => l.level === "error").length;
+    for (const path of ["/v1/vaults/%E0%A4%A", "/v1/vaults/%", "/v1/vaults/%zz%", "/v1/vaults/a%80b"]) {
+      // (with the API key: the test above emptied this IP's bucket)
+      const r = await raw(path, { headers: { "x-api-key": "good-key" } });
+      expect(r.status, path).toBe(400);
+      expect(JSON.parse(r.body.toString()).error.code).toBe("invalidRequest");
+    }
+    // Absolute-form request target with a host that does not parse (sent raw: clients refuse to build it).
+    const answer = await new Promise<string>((resolve, reject) => {
+      const u = new URL(server.url);
+      const socket = connect(Number(u.port), u.hostname, () =>
+        socket.end("GET http://[bad/v1/vaults/x HTTP/1.1\r\nHost: x\r\nx-api-key: good-key\r\nConnection: close\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (d) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(logged.filter((l) => l.level === "error").length).toBe(before);
   });
 });

@@ -79,6 +79,15 @@ const STATUS: Record<GuardianError["code"], number> = {
   conflict: 409,
 };
 
+/** A path segment's value; a malformed escape (a lone %, %E0%A4) is the client's error, 400. */
+function decodePathParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new GuardianError("invalidRequest", "malformed percent-escape in the URL path");
+  }
+}
+
 function compile(path: string): { re: RegExp; names: string[] } {
   const names: string[] = [];
   const re = new RegExp(
@@ -188,7 +197,14 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
   const server = createServer(async (req, res) => {
     const started = performance.now();
     const ip = normalizeIp(req.socket.remoteAddress);
-    const url = new URL(req.url ?? "/", "http://guardian");
+    // A request target that does not parse as a URL (e.g. absolute-form with a bad host) is answered 400 below.
+    let url = new URL("http://guardian/");
+    let badTarget = false;
+    try {
+      url = new URL(req.url ?? "/", "http://guardian");
+    } catch {
+      badTarget = true;
+    }
     const method = req.method ?? "GET";
     const corsHeaders = cors(req);
     let status = 200;
@@ -223,6 +239,7 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
         req.resume();
         return;
       }
+      if (badTarget) throw new GuardianError("invalidRequest", "the request URL does not parse");
       if (!route) {
         status = pathMatches ? 405 : 404;
         send(
@@ -241,7 +258,7 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
         return;
       }
       const m = route.re.exec(url.pathname)!;
-      const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+      const params = Object.fromEntries(route.names.map((n, i) => [n, decodePathParam(m[i + 1]!)]));
       let body: { raw: Buffer; value: unknown } = { raw: Buffer.alloc(0), value: undefined };
       if (method === "POST") body = await readBody(req);
       else req.resume();
@@ -286,6 +303,7 @@ export async function startHttp(options: HttpOptions, port: number, host = "127.
           : { error: { code: "internal", reason: "internal error" } };
       if (!(e instanceof GuardianError)) log.error("request failed", { path: url.pathname, error: e });
       send(req, res, status, payload, corsHeaders);
+      req.resume();
     } finally {
       inFlight--;
       log.info("request", {

@@ -64,6 +64,12 @@ export class TokenBucket {
     return Math.max(Math.ceil(Math.max(waitUs, 0) / 1000), this.pausedUntilMs - nowMs, 0);
   }
 
+  /** Whether the bucket has refilled completely (forgetting it loses nothing: a new one starts full). */
+  isFull(): boolean {
+    const nowMs = this.now();
+    return nowMs >= this.pausedUntilMs && this.tatUs <= Math.floor(nowMs * 1000);
+  }
+
   /** No token before `untilMs` (a server's Retry-After). */
   pauseUntil(untilMs: number): void {
     this.pausedUntilMs = Math.max(this.pausedUntilMs, untilMs);
