@@ -146,7 +146,9 @@ describe("guardian HTTP layer", () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const u = new URL(server.url);
       const socket = connect(Number(u.port), u.hostname, () =>
-        socket.end("GET http://[bad/v1/vaults/x HTTP/1.1\r\nHost: x\r\nx-api-key: good-key\r\nConnection: close\r\n\r\n"),
+        socket.end(
+          "GET http://[bad/v1/vaults/x HTTP/1.1\r\nHost: x\r\nx-api-key: good-key\r\nConnection: close\r\n\r\n",
+        ),
       );
       let text = "";
       socket.on("data", (d) => (text += d.toString()));

@@ -101,7 +101,10 @@ function ipv6Groups(ip: string): number[] | null {
   if (s.includes(".")) {
     // An embedded IPv4 tail (a.b.c.d) is the last two groups.
     const at = s.lastIndexOf(":");
-    const [a = 0, b = 0, c = 0, d = 0] = s.slice(at + 1).split(".").map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = s
+      .slice(at + 1)
+      .split(".")
+      .map(Number);
     s = `${s.slice(0, at + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const gap = s.indexOf("::");
