@@ -20,6 +20,9 @@ import {
 } from "./esplora-cache.ts";
 import { type HostLimits, type HostScheduler, retryAfterMs, schedulerFor } from "./esplora-scheduler.ts";
 
+/** Most transactions a block can hold: 4 MB over the smallest transaction with an output (60 bytes). */
+export const MAX_BLOCK_TXS = Math.floor(4_000_000 / 60);
+
 export { type PersistentCache, setPersistentCache } from "./esplora-cache.ts";
 export type { HostLimits } from "./esplora-scheduler.ts";
 export { setHostLimits } from "./esplora-scheduler.ts";
@@ -389,6 +392,9 @@ export class EsploraClient {
    * a silently shorter block.
    */
   async blockTxsAll(hash: string, count: number): Promise<EsploraTx[]> {
+    // A count no block can have is a lie: refused before paging (a liar could serve pages forever).
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_BLOCK_TXS)
+      throw new EsploraError("incomplete", `block ${hash}: a block cannot hold ${count} transactions`);
     const txs: EsploraTx[] = [];
     let first: number | undefined;
     while (txs.length < count) {
