@@ -616,7 +616,7 @@ describe("zkusd oracle price on a price feed", () => {
       const { code, stdout } = await zkusd(["oracle", "price", "--feed", feed.url, "--json"]);
       expect(code).toBe(0);
       const out = JSON.parse(stdout);
-      expect(out).toMatchObject({ status: "ok", feed: feed.url });
+      expect(out).toMatchObject({ status: "ok", sourceUrls: feed.baseUrls });
       expect(out.sources.filter((x: { accepted: boolean }) => x.accepted)).toHaveLength(6);
       const text = await zkusd(["oracle", "price", "--feed", feed.url]);
       expect(text.stdout).toContain(`sources read: the price feed at ${feed.url}`);

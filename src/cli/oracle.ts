@@ -16,6 +16,7 @@ import {
   priceFeedSources,
   readingToJson,
   SOURCE_IDS,
+  SOURCES,
   type SourceId,
   type SourceSettings,
 } from "../oracle/index.ts";
@@ -46,6 +47,8 @@ export interface FeedChoice {
   /** The feed's URL, or null for the exchanges' own endpoints. */
   feed: string | null;
   sources: Partial<Record<SourceId, SourceSettings>>;
+  /** The base URL each source is read from: what the command says it used. */
+  urls: Record<SourceId, string>;
 }
 
 export async function chooseFeed(
@@ -56,7 +59,19 @@ export async function chooseFeed(
   if (o.feed === "exchanges") feed = null;
   else if (o.feed !== undefined) feed = o.feed;
   else feed = (await loadConfigOrFail(o.config)).network === "regtest" ? LOCAL_STACK.priceFeed : null;
-  return { feed, sources: { ...(feed ? priceFeedSources(feed) : {}), ...sourceSettingsFromEnv(env) } };
+  const sources = { ...(feed ? priceFeedSources(feed) : {}), ...sourceSettingsFromEnv(env) };
+  const urls = Object.fromEntries(
+    SOURCE_IDS.map((id) => [id, sources[id]?.baseUrl ?? SOURCES[id].rest.baseUrl]),
+  ) as Record<SourceId, string>;
+  return { feed, sources, urls };
+}
+
+/** One line saying where the prices came from: the feed when every source used it, else each source. */
+function describeSources(choice: FeedChoice): string {
+  const urls = Object.values(choice.urls);
+  if (choice.feed && urls.every((u) => u.startsWith(`${choice.feed}/`)))
+    return `sources read: the price feed at ${choice.feed}`;
+  return `sources read: ${SOURCE_IDS.map((id) => `${id} ${choice.urls[id]}`).join(", ")}`;
 }
 
 const FEED_OPTION = [
@@ -135,8 +150,8 @@ export function registerOracle(program: Command): void {
         priceOracle.close();
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ ...readingToJson(reading), feed: choice.feed ?? "exchanges" }, null, 2)}\n`
-            : `${formatReading(reading)}\nsources read: ${choice.feed ? `the price feed at ${choice.feed}` : "the exchanges' public endpoints"}\n`,
+            ? `${JSON.stringify({ ...readingToJson(reading), sourceUrls: choice.urls }, null, 2)}\n`
+            : `${formatReading(reading)}\n${describeSources(choice)}\n`,
         );
         if (reading.status !== "ok") process.exitCode = EXIT_REFUSED;
       },
@@ -187,7 +202,7 @@ export function registerOracleSources(oracle: Command): void {
                 status: reading.status,
                 price: reading.price === null ? null : formatDecimal(reading.price),
                 accepted,
-                feed: choice.feed ?? "exchanges",
+                sourceUrls: choice.urls,
                 sources: rows,
               },
               table: {

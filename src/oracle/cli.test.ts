@@ -35,7 +35,11 @@ describe("zkusd oracle price", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    expect(Object.keys(out)).toEqual(["status", "price", "sources"]);
+    expect(Object.keys(out)).toEqual(["status", "price", "sources", "sourceUrls"]);
+    // It says where it read each exchange: here the loopback servers the environment names.
+    expect(out.sourceUrls).toEqual(
+      Object.fromEntries(SOURCE_IDS.map((id) => [id, server.env()[`ZKUSD_ORACLE_URL_${id.toUpperCase()}`]])),
+    );
     expect(out.status).toBe("ok");
     // Median of the five accepted (okx is 8% high): bitstamp's 97003.25.
     expect(out.price).toBe("97003.25");
