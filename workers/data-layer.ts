@@ -3,7 +3,8 @@
  * leadership, event queries, backups. Context-free (a dedicated worker in the app; a page in the e2e
  * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
  */
-import { EsploraClient } from "../src/btc/esplora.ts";
+import { EsploraClient, setPersistentCache } from "../src/btc/esplora.ts";
+import { nextPollMs } from "../src/btc/poll.ts";
 import {
   type BlockNotice,
   Indexer,
@@ -37,6 +38,7 @@ import {
   type HistoryPoint,
   type HistoryQuery,
   type IdbStore,
+  openIdbEsploraCache,
   openIdbStore,
   type RejectedRecord,
   readBackup,
@@ -56,7 +58,11 @@ export interface SyncSettings {
   oracleKeys: { keys: [string, string][]; threshold: number };
   /** Verify Groth16 proofs (default true). */
   proofs?: boolean;
-  /** Milliseconds between polls of the chain tip (default 5000). */
+  /**
+   * Milliseconds between polls of the chain tip while blocks come (default 5000); the wait grows to a
+   * minute while none does (two while the tab is hidden) and stays short while a transaction of
+   * this user is pending (src/btc/poll.ts).
+   */
   pollMs?: number;
   /** Automatic backups (default: daily, keep 7); `false` turns them off. */
   autoBackup?: AutoBackupPolicy | false;
@@ -90,13 +96,15 @@ export interface DataStatus {
 
 export type DataNotice = BlockNotice | { type: "status"; status: DataStatus };
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal: AbortSignal, wake?: (fn: () => void) => void) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    signal.addEventListener("abort", done);
+    wake?.(done);
   });
 
 export class DataLayer {
@@ -108,6 +116,10 @@ export class DataLayer {
   private lastError: string | null = null;
   private verificationKeysReady: () => Promise<void> = async () => {};
   private readonly listeners = new Set<(n: DataNotice) => void>();
+  /** The page is hidden (it says so through `setHidden`): poll rarely. */
+  private hidden = false;
+  /** Ends the leader's current wait (the page became visible, the user broadcast). */
+  private wakeUp: (() => void) | undefined;
 
   private constructor(
     readonly store: IdbStore,
@@ -117,6 +129,8 @@ export class DataLayer {
   static async open(o: DataLayerOptions): Promise<DataLayer> {
     await initStateRoot();
     const store = await openIdbStore({ name: o.dbName ?? "zkusd" });
+    // Immutable Esplora answers survive reloads (a cache that fails to open only costs requests).
+    await openIdbEsploraCache().then(setPersistentCache, () => undefined);
     const layer = new DataLayer(store, o);
     // `follow: false` (guardians publishing keys that differ from the pinned ones): stay on genesis,
     // even if an earlier session stored sync settings.
@@ -208,11 +222,16 @@ export class DataLayer {
   /** The leader's loop: take over from the stored head, sync, poll, until the lock is given up. */
   private async lead(sync: SyncSettings, signal: AbortSignal): Promise<void> {
     const ix = this.indexer!;
+    const policy = { baseMs: sync.pollMs ?? 5000, maxMs: 60_000, hiddenMs: 120_000 };
+    let idlePolls = 0;
     while (!signal.aborted) {
       try {
         await this.verificationKeysReady();
         await ix.reload();
+        const before = ix.head.height;
         await ix.sync();
+        // A new block, or a transaction of this user waiting for one: keep polling at the base rate.
+        idlePolls = ix.head.height > before || (await this.store.pending()).length > 0 ? 0 : idlePolls + 1;
         this.lastError = null;
         if (sync.autoBackup !== false) await autoBackup(this.store, sync.autoBackup ?? {});
       } catch (error) {
@@ -220,7 +239,10 @@ export class DataLayer {
         if (!(error instanceof StaleWriteError)) this.lastError = (error as Error).message;
       }
       this.emit({ type: "status", status: this.statusNow() });
-      await sleep(sync.pollMs ?? 5000, signal);
+      await sleep(nextPollMs(policy, idlePolls, this.hidden), signal, (done) => {
+        this.wakeUp = done;
+      });
+      this.wakeUp = undefined;
     }
     ix.stop();
   }
@@ -299,6 +321,13 @@ export class DataLayer {
   async trackPending(txid: string): Promise<void> {
     if (!this.indexer) throw new Error("not following a chain");
     await this.indexer.trackPending(txid);
+    this.wakeUp?.();
+  }
+  /** The page was hidden or shown: a hidden tab polls every two minutes at most; shown, at once. */
+  setHidden(hidden: boolean): void {
+    const shown = this.hidden && !hidden;
+    this.hidden = hidden;
+    if (shown) this.wakeUp?.();
   }
 
   /** A backup file of the whole store (SPEC §7). */

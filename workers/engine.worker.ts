@@ -81,6 +81,8 @@ export interface EngineApi {
   /** This user's broadcast spells not yet confirmed (shown as pending, never applied). */
   pending(): Promise<PendingSpell[]>;
   trackPending(txid: string): Promise<void>;
+  /** The page was hidden or shown (the chain is polled rarely while hidden). */
+  setHidden(hidden: boolean): Promise<void>;
   /** The canonical state, for a worker that previews operations on a copy. */
   snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
   /** Backup file bytes (SPEC §7); verify without touching anything; restore or start from a checkpoint. */
@@ -150,6 +152,7 @@ const api: EngineApi = {
   history: async (q) => (await ready()).history(q),
   pending: async () => (await ready()).pending(),
   trackPending: async (txid) => (await ready()).trackPending(txid),
+  setHidden: async (hidden) => (await ready()).setHidden(hidden),
   snapshot: async () => (await ready()).snapshot(),
   backup: async () => (await ready()).backup(),
   verifyBackup: async (bytes) => (await ready()).verifyBackup(bytes),

@@ -109,3 +109,9 @@ export function setPersistentCache(cache: PersistentCache | undefined): void {
 export function persistentCache(): PersistentCache | undefined {
   return persistent;
 }
+
+/** Forgets every in-memory answer (what a page reload does; tests). */
+export function dropMemoryCaches(): void {
+  memories.clear();
+  rawBlocks.clear();
+}

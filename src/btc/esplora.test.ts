@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EsploraClient, EsploraError, type EsploraTx } from "./esplora.ts";
 import { MemoryCache } from "./esplora-cache.ts";
 import { HostScheduler, retryAfterMs, setHostLimits } from "./esplora-scheduler.ts";
+import { nextPollMs } from "./poll.ts";
 
 // A tiny local HTTP server scripted per path: the client's retry/timeout logic against real sockets.
 let server: Server;
@@ -318,5 +319,17 @@ describe("HostScheduler and caches", () => {
     expect(m.get("a")).toBeDefined();
     m.put("huge", "x".repeat(60));
     expect(m.get("huge")).toBeUndefined();
+  });
+});
+
+describe("nextPollMs", () => {
+  it("grows by half per idle poll up to the cap, resets on a block, waits longer when hidden", () => {
+    const p = { baseMs: 2_000, maxMs: 15_000, hiddenMs: 60_000 };
+    expect(nextPollMs(p, 0)).toBe(2_000);
+    expect(nextPollMs(p, 1)).toBe(3_000);
+    expect(nextPollMs(p, 2)).toBe(4_500);
+    expect(nextPollMs(p, 10)).toBe(15_000);
+    expect(nextPollMs(p, 1_000)).toBe(15_000);
+    expect(nextPollMs(p, 0, true)).toBe(60_000);
   });
 });

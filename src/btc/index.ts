@@ -11,6 +11,7 @@ export * from "./fees.ts";
 export * from "./flow.ts";
 export { readLeb128, writeLeb128 } from "./leb128.ts";
 export * from "./network.ts";
+export * from "./poll.ts";
 export * from "./psbt.ts";
 export { SatsConnectWallet } from "./satsconnect.ts";
 export * from "./scripts.ts";

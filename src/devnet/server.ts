@@ -2,6 +2,12 @@
  * An Esplora-compatible HTTP API over the in-process regtest chain, on loopback, with CORS for the
  * app's origin, plus dev endpoints: POST /regtest/faucet {address, sats} and POST /regtest/mine
  * {blocks, address?}. Only the endpoints the app's EsploraClient uses are served.
+ *
+ * Where the public servers differ in ways a client must handle, the devnet can behave like them
+ * (`esplora` options, docs/bitcoin.md): 10 block transactions per page (a self-hosted mempool
+ * backend) instead of 25 (electrs), a per-client rate limit answered with 429 and no CORS headers
+ * (blockstream.info), the 500-UTXO cap. Always, as the real ones: 200 {"confirmed":false} for an
+ * unknown transaction's status, no `witness` on an input without one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +26,24 @@ export interface DevnetOptions extends ChainOptions {
    * confirmed happens on its own as on a real chain. Off by default: tests mine when they choose.
    */
   automineMs?: number;
+  /** How the Esplora API behaves where the public servers differ. */
+  esplora?: EsploraBehaviour;
+}
+
+export interface EsploraBehaviour {
+  /** Block transactions per page: 25 as electrs (start a multiple of 25), 10 as a mempool backend. */
+  pageSize?: 10 | 25;
+  /** Requests per second (and burst) per client address; above it 429 without CORS headers. Off by default. */
+  rateLimit?: { rps: number; burst: number };
+  /** Most UTXOs `/address/:a/utxo` lists; above it HTTP 400 as electrs answers (default 500). */
+  utxoCap?: number;
+}
+
+/** What the API served (for the bench: requests and bytes per synced block). */
+export interface DevnetStats {
+  requests: number;
+  bytes: number;
+  limited: number;
 }
 
 export interface Devnet {
@@ -29,6 +53,9 @@ export interface Devnet {
   /** Sends sats from the faucet; returns the txid (unconfirmed until `mine`). */
   faucet(address: string, sats: bigint): Promise<string>;
   mine(blocks?: number, address?: string): Promise<string[]>;
+  /** Requests and bytes served since the start (or the last reset). */
+  stats: DevnetStats;
+  resetStats(): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +98,10 @@ async function txJson(chain: RegtestChain, meta: Bcoin) {
         vout: input.prevout.index,
         prevout: prev ? txOut(prev) : null,
         scriptsig: input.script.toRaw().toString("hex"),
-        witness: input.witness.items.map((w: Buffer) => w.toString("hex")),
+        // As electrs: no `witness` field at all on an input without one.
+        ...(input.witness.items.length > 0
+          ? { witness: input.witness.items.map((w: Buffer) => w.toString("hex")) }
+          : {}),
         is_coinbase: coinbase,
         sequence: input.sequence,
       };
@@ -104,6 +134,10 @@ async function blockAt(chain: RegtestChain, hash: string) {
 export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const chain = new RegtestChain(opts);
   await chain.open();
+  const pageSize = opts.esplora?.pageSize ?? 25;
+  const utxoCap = opts.esplora?.utxoCap ?? 500;
+  const stats: DevnetStats = { requests: 0, bytes: 0, limited: 0 };
+  const limiter = opts.esplora?.rateLimit ? new ClientLimiter(opts.esplora.rateLimit) : undefined;
   const host = opts.host ?? "127.0.0.1";
   const allowOrigin = (origin: string | undefined) => {
     if (!origin) return undefined;
@@ -145,10 +179,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         if (p[2] === "txids" && p.length === 3) return block.txs.map((t: Bcoin) => t.txid());
         if (p[2] === "txs" && p.length <= 4) {
           const start = Number(p[3] ?? 0);
-          if (!Number.isInteger(start) || start < 0 || start % 25 !== 0)
+          // electrs wants a multiple of its page size; a mempool backend serves 10 from any index.
+          if (!Number.isInteger(start) || start < 0 || (pageSize === 25 && start % 25 !== 0))
             throw new HttpError(400, "start index must be a multiple of 25");
           const out = [];
-          for (const t of block.txs.slice(start, start + 25))
+          for (const t of block.txs.slice(start, start + pageSize))
             out.push(await txJson(chain, await chain.txMeta(t.txid())));
           return out;
         }
@@ -157,7 +192,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         if (p[2] === "raw" && p.length === 3) return new Uint8Array(block.toRaw());
         if (p[2] === "header" && p.length === 3) return block.toHead().toString("hex");
       }
-      if (p[0] === "address" && p[1] && (p[2] === "utxo" || p[2] === "txs") && p.length === 3) {
+      const history = p[2] === "txs" && (p.length === 3 || p[3] === "mempool" || p[3] === "chain");
+      if (p[0] === "address" && p[1] && (p[2] === "utxo" || history) && p.length <= 5) {
         let script: Uint8Array;
         try {
           script = addressToScript(p[1], NET);
@@ -167,6 +203,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         const address = bcoin.Script.fromRaw(Buffer.from(script)).getAddress();
         if (p[2] === "utxo") {
           const coins = await node.getCoinsByAddress([address]);
+          if (coins.length > utxoCap)
+            throw new HttpError(
+              400,
+              `Too many unspent transaction outputs (>${utxoCap}). Contact support to raise limits.`,
+            );
           const tip = chain.height;
           return coins.map((c: Bcoin) => ({
             txid: c.txid(),
@@ -187,12 +228,23 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         metas.sort(
           (a: Bcoin, b: Bcoin) => (b.height === -1 ? 1e12 : b.height) - (a.height === -1 ? 1e12 : a.height),
         );
+        let list = metas.slice(0, 50);
+        if (p[3] === "mempool") list = metas.filter((m: Bcoin) => m.height === -1).slice(0, 50);
+        if (p[3] === "chain") {
+          // Confirmed, newest first, 25 a page after the last txid seen (electrs' paging).
+          const confirmed = metas.filter((m: Bcoin) => m.height !== -1);
+          const after = p[4] ? confirmed.findIndex((m: Bcoin) => m.tx.txid() === p[4]) + 1 : 0;
+          if (p[4] && after === 0) return [];
+          list = confirmed.slice(after, after + 25);
+        }
         const out = [];
-        for (const m of metas.slice(0, 50)) out.push(await txJson(chain, m));
+        for (const m of list) out.push(await txJson(chain, m));
         return out;
       }
       if (p[0] === "tx" && isHash(p[1])) {
         const meta = await chain.txMeta(p[1]);
+        // As electrs and mempool: a transaction never seen is "not confirmed", not "not found".
+        if (!meta && p[2] === "status" && p.length === 3) return { confirmed: false };
         if (!meta) throw new HttpError(404, "Transaction not found");
         if (p.length === 2) return txJson(chain, meta);
         if (p[2] === "hex" && p.length === 3) return meta.tx.toRaw().toString("hex");
@@ -212,6 +264,16 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         const out: Record<string, number> = {};
         for (const t of [1, 2, 3, 4, 5, 6, 10, 20, 144, 504, 1008]) out[String(t)] = chain.feeEstimate(t);
         return out;
+      }
+      if (path === "/v1/fees/recommended") {
+        const at = (t: number) => chain.feeEstimate(t);
+        return {
+          fastestFee: at(1),
+          halfHourFee: at(3),
+          hourFee: at(6),
+          economyFee: at(144),
+          minimumFee: at(1008),
+        };
       }
       if (path === "/mempool/txids") return node.mempool.getSnapshot().map((h: string) => revHex(h));
     }
@@ -255,6 +317,13 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    stats.requests++;
+    if (limiter && req.method !== "OPTIONS" && !limiter.take(req.socket.remoteAddress ?? "")) {
+      // As blockstream.info's nginx: 429, no Retry-After, no CORS headers (a browser sees a network error).
+      stats.limited++;
+      res.writeHead(429, { "content-type": "text/plain" }).end("Too Many Requests");
+      return;
+    }
     const origin = allowOrigin(req.headers.origin);
     if (origin) {
       res.setHeader("Access-Control-Allow-Origin", origin);
@@ -278,12 +347,17 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       route(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8")).then(
         (result) => {
           if (result instanceof Uint8Array) {
+            stats.bytes += result.length;
             res.writeHead(200, { "content-type": "application/octet-stream" }).end(result);
-          } else if (typeof result === "string") {
-            res.writeHead(200, { "content-type": "text/plain" }).end(result);
-          } else {
-            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));
+            return;
           }
+          const text = typeof result === "string" ? result : JSON.stringify(result);
+          stats.bytes += Buffer.byteLength(text);
+          res
+            .writeHead(200, {
+              "content-type": typeof result === "string" ? "text/plain" : "application/json",
+            })
+            .end(text);
         },
         (e: unknown) => {
           const status = e instanceof HttpError ? e.status : 500;
@@ -316,6 +390,12 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     chain,
     faucet: (address, sats) => chain.faucet(address, sats),
     mine: (blocks = 1, address) => chain.mine(blocks, address ? toScript(address) : undefined),
+    stats,
+    resetStats: () => {
+      stats.requests = 0;
+      stats.bytes = 0;
+      stats.limited = 0;
+    },
     close: async () => {
       clearInterval(automine);
       await new Promise<void>((r) => server.close(() => r()));
@@ -340,5 +420,21 @@ function toScript(address: string): Uint8Array {
     return addressToScript(address, NET);
   } catch (e) {
     throw new HttpError(400, (e as Error).message);
+  }
+}
+
+/** A token bucket per client address (the devnet's optional rate limit). */
+class ClientLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(private readonly limit: { rps: number; burst: number }) {}
+
+  take(client: string, now = Date.now()): boolean {
+    const b = this.buckets.get(client) ?? { tokens: this.limit.burst, at: now };
+    b.tokens = Math.min(this.limit.burst, b.tokens + ((now - b.at) / 1000) * this.limit.rps);
+    b.at = now;
+    this.buckets.set(client, b);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
   }
 }

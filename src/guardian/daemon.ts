@@ -12,6 +12,8 @@ import {
   EsploraClient,
   fromHex,
   type GuardianSet,
+  type HostLimits,
+  nextPollMs,
   poolDescriptor,
   toHex,
 } from "../btc/index.ts";
@@ -70,6 +72,11 @@ export interface GuardianConfig {
   index: number;
   federation: Federation;
   esploraUrl: string;
+  /**
+   * Caps for requests to the Esplora host (default below blockstream.info's public limits; none for
+   * a loopback host). Raise them for one's own server (docs/bitcoin.md).
+   */
+  esploraLimits?: Partial<HostLimits>;
   dataDir: string;
   port: number;
   host?: string;
@@ -91,7 +98,7 @@ export interface GuardianConfig {
   requestTimeoutMs?: number;
   prices?: { publishIntervalMs?: number; readIntervalMs?: number; deviationBps?: number };
   maxPriceAgeSec?: number;
-  /** Chain poll interval, ms. Default 2 s. */
+  /** Chain poll interval while blocks come, ms (default 2 s); up to 15 s while none does. */
   pollMs?: number;
   logLevel?: "debug" | "info" | "warn" | "error";
 }
@@ -170,7 +177,12 @@ export async function startGuardian(
     );
     return i < 0 ? null : i;
   };
-  const esplora = new EsploraClient({ baseUrl: config.esploraUrl, retries: 2, backoffMs: 200 });
+  const esplora = new EsploraClient({
+    baseUrl: config.esploraUrl,
+    retries: 2,
+    backoffMs: 200,
+    ...(config.esploraLimits ? { limits: config.esploraLimits } : {}),
+  });
 
   const verificationKeys = await loadVerificationKeys(nodeArtifacts(config.zkDir));
   const verifier = (): VerifierConfig => ({ proofs: true, oracleKeys: oracles(), verificationKeys });
@@ -450,8 +462,19 @@ export async function startGuardian(
     config.port,
     config.host ?? "127.0.0.1",
   );
+  let stopped = false;
   await follower.sync();
-  const poll = setInterval(() => void follower.sync(), config.pollMs ?? 2_000);
+  // Every pollMs while blocks come, slower while none does (co-signing syncs on demand anyway).
+  const policy = { baseMs: config.pollMs ?? 2_000, maxMs: Math.max(config.pollMs ?? 2_000, 15_000) };
+  let idlePolls = 0;
+  let poll: ReturnType<typeof setTimeout> | undefined;
+  const tick = async () => {
+    const before = follower.height;
+    await follower.sync();
+    idlePolls = follower.height > before ? 0 : idlePolls + 1;
+    if (!stopped) poll = setTimeout(() => void tick(), nextPollMs(policy, idlePolls));
+  };
+  poll = setTimeout(() => void tick(), policy.baseMs);
   prices.start();
   log.info("guardian started", {
     url: http.url,
@@ -460,7 +483,6 @@ export async function startGuardian(
     pool: descriptorAddress(poolDescriptor(guardians()), network),
     csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
   });
-  let stopped = false;
   return {
     url: http.url,
     chain: follower,
@@ -469,7 +491,7 @@ export async function startGuardian(
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(poll);
+      clearTimeout(poll);
       prices.stop();
       await http.close();
       oracle.close();

@@ -33,12 +33,13 @@ import {
   type StoredEvent,
   storedEvent,
 } from "../storage/index.ts";
+import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
 /** The part of the Esplora client the indexer uses (the guardian may pass its own). */
 export type ChainSource = Pick<
   EsploraClient,
-  "tipHeight" | "blockHash" | "block" | "blockTxsAll" | "tx" | "txStatus"
+  "tipHeight" | "blockHash" | "block" | "blockTxsAll" | "tx" | "txState" | "outspends"
 >;
 
 /**
@@ -78,6 +79,10 @@ export interface SyncProgress {
 /** A spell of this user seen in a transaction that is not confirmed yet: shown, never applied. */
 export interface PendingSpell extends PendingRecord {
   confirmed: boolean;
+  /** Waiting, confirmed, replaced (by which transaction) or dropped. */
+  status: PendingState;
+  /** What the app shows for it, plainly. */
+  note: string;
 }
 
 export class ReorgTooDeepError extends Error {
@@ -336,21 +341,27 @@ export class Indexer {
     const tx = await this.o.chain.tx(txid);
     const found = spellOfEsploraTx(tx);
     const opType = found?.decoded.ok ? found.decoded.spell.op.type : null;
-    await this.o.store.putPending({ txid, addedAt: now, opType });
+    const inputs = tx.vin.filter((i) => !i.is_coinbase).map((i) => `${i.txid}:${i.vout}`);
+    await this.o.store.putPending({ txid, addedAt: now, opType, inputs });
   }
 
-  /** The user's pending spells; confirmed ones the indexer has passed are dropped from the list. */
-  async pending(): Promise<PendingSpell[]> {
+  /**
+   * The user's pending spells and what became of each (src/indexer/pending.ts): confirmed ones the
+   * indexer has passed leave the list; replaced and dropped ones stay a day, said plainly.
+   */
+  async pending(now = Date.now()): Promise<PendingSpell[]> {
     const out: PendingSpell[] = [];
     for (const p of await this.o.store.pending()) {
-      const status = await this.o.chain
-        .txStatus(p.txid)
-        .catch(() => ({ confirmed: false, block_height: undefined }));
-      if (status.confirmed && (status.block_height ?? Infinity) <= this.head.height) {
+      const s = await pendingState(this.o.chain, p, now);
+      const over = s.state === "replaced" || s.state === "dropped";
+      if (
+        (s.state === "confirmed" && s.height <= this.head.height) ||
+        (over && now - p.addedAt >= FORGET_AFTER_MS)
+      ) {
         await this.o.store.deletePending(p.txid);
         continue;
       }
-      out.push({ ...p, confirmed: status.confirmed });
+      out.push({ ...p, confirmed: s.state === "confirmed", status: s, note: pendingSentence(s, p.txid) });
     }
     return out;
   }

@@ -5,6 +5,7 @@
  * and lives in ./file.ts.
  */
 export * from "./backup.ts";
+export { IdbEsploraCache, type IdbEsploraCacheOptions, openIdbEsploraCache } from "./esplora-cache.ts";
 export { dayOf, decodeCursor, encodeCursor, storedEvent } from "./events.ts";
 export { DEFAULT_HISTORY, historyPoint, MAX_HISTORY } from "./history.ts";
 export { DB_VERSION, IdbStore, type IdbStoreOptions, openIdbStore } from "./idb.ts";

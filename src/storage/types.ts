@@ -166,6 +166,8 @@ export interface PendingRecord {
   txid: string;
   addedAt: number;
   opType: string | null;
+  /** The outpoints it spends ("txid:vout"), to see a replacement (src/indexer/pending.ts). */
+  inputs?: string[];
 }
 
 export interface BackupInfo {

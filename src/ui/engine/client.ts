@@ -16,6 +16,7 @@ import type {
   EngineSummary,
 } from "../../../workers/engine.worker.ts";
 import type { GovernanceOverview } from "../../governance/index.ts";
+import type { PendingSpell } from "../../indexer/index.ts";
 import type { AccountId, Operation, SerializedState } from "../../protocol/index.ts";
 import type {
   BackupHeader,
@@ -95,6 +96,8 @@ export interface EngineClient {
   history(query?: HistoryQuery): Promise<HistoryPoint[]>;
   /** Shows a broadcast spell of this user as pending until it confirms. */
   trackPending(txid: string): Promise<void>;
+  /** This user's broadcast spells and what became of each (waiting, confirmed, replaced, dropped). */
+  pending(): Promise<PendingSpell[]>;
   /** Reloads the preview copy from the engine's state (after a new block or a restore). */
   refresh(): void;
   /** Stops the workers; later calls reject. */
@@ -123,6 +126,13 @@ export function createEngineClient(): EngineClient {
     release = resolve;
   });
   const after = <T>(call: () => Promise<T>): Promise<T> => gate.then(call);
+  // A hidden tab polls the chain rarely; shown again, it catches up at once.
+  if (typeof document !== "undefined") {
+    const tell = () =>
+      void after(() => remote.setHidden(document.visibilityState === "hidden")).catch(() => undefined);
+    document.addEventListener("visibilitychange", tell);
+    tell();
+  }
 
   const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
     agreed ??= (async () => {
@@ -189,6 +199,7 @@ export function createEngineClient(): EngineClient {
     rejected: (range) => after(() => remote.rejected(range)),
     history: (query) => after(() => remote.history(query)),
     trackPending: (txid) => after(() => remote.trackPending(txid)),
+    pending: () => after(() => remote.pending()),
     refresh: () => {
       agreed = undefined;
     },

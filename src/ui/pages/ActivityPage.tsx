@@ -7,6 +7,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import type { ProtocolEventType } from "../../protocol/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { PendingTransactions } from "../components/PendingTransactions.tsx";
 import type { EventQuery } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { formatCount, shortHex } from "../format.ts";
@@ -56,6 +57,7 @@ export default function ActivityPage() {
         ) : null}
       </header>
       <>
+        <PendingTransactions />
         <form className="card filters" onSubmit={apply} aria-label="Filters">
           <div className="field">
             <label htmlFor={ids.type}>Event type</label>

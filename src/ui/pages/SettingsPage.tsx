@@ -151,7 +151,8 @@ export default function SettingsPage() {
               data-testid="esplora-input"
             />
             <p className="field-hint">
-              Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own node's Esplora or mempool.space API.
+              Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own Esplora (electrs, or a mempool backend's /api)
+              must allow this app's origin (CORS); requests to a public server are kept under its rate limits.
             </p>
           </div>
         </fieldset>

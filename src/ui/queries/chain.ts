@@ -3,8 +3,9 @@
  * estimates and a transaction's status. Refresh intervals follow how fast each changes.
  */
 import { useQuery } from "@tanstack/react-query";
-import { EsploraClient } from "../../btc/esplora.ts";
+import { EsploraClient, setPersistentCache } from "../../btc/esplora.ts";
 import { type FeePresets, feePresets } from "../../btc/fees.ts";
+import { openIdbEsploraCache } from "../../storage/esplora-cache.ts";
 import { esploraUrlFor, useSettings } from "../state/settings-store.ts";
 import { queryKeys } from "./keys.ts";
 
@@ -13,6 +14,10 @@ export function useEsploraUrl(): string {
   const esploraUrls = useSettings((s) => s.esploraUrls);
   return esploraUrlFor({ esploraUrls }, network);
 }
+
+// The page's clients share the engine worker's IndexedDB cache of immutable answers (a funding
+// transaction's hex is fetched once, not every 20 s per coin).
+if (typeof indexedDB !== "undefined") void openIdbEsploraCache().then(setPersistentCache, () => undefined);
 
 export const esploraClient = (baseUrl: string) =>
   new EsploraClient({ baseUrl, retries: 1, timeoutMs: 8_000 });
@@ -37,7 +42,7 @@ export interface WalletCoin {
   rawTx?: string;
 }
 
-/** An address's coins, with each funding transaction's hex. */
+/** An address's coins, with each funding transaction's hex (cached: fetched once per transaction). */
 export async function fetchWalletCoins(client: EsploraClient, address: string): Promise<WalletCoin[]> {
   const utxos = await client.addressUtxos(address);
   return Promise.all(
