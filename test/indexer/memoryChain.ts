@@ -9,7 +9,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { Script } from "@scure/btc-signer";
-import type { EsploraTx, TxStatus } from "../../src/btc/esplora.ts";
+import type { EsploraTx, Outspend, TxState, TxStatus } from "../../src/btc/esplora.ts";
 import type { ChainSource } from "../../src/indexer/indexer.ts";
 
 /** One transaction to put in a block: an OP_RETURN payload and the actor (null: a coinbase-like input). */
@@ -143,5 +143,13 @@ export class MemoryChain implements ChainSource {
     const found = this.txs.get(txid);
     if (!found) return { confirmed: false };
     return { confirmed: true, block_height: found.height, block_hash: this.at(found.height).hash };
+  }
+  async txState(txid: string): Promise<TxState> {
+    const status = await this.txStatus(txid);
+    return status.confirmed ? { state: "confirmed", status } : { state: "unknown" };
+  }
+  /** No transaction here spends another's outputs. */
+  async outspends(txid: string): Promise<Outspend[]> {
+    return (this.txs.get(txid)?.tx.vout ?? []).map(() => ({ spent: false }));
   }
 }
