@@ -29,7 +29,7 @@ function chain() {
   const mine = (blocks = state.gov.config.votingPowerWindow) => {
     height += blocks;
   };
-  return { state, ok, mine };
+  return { state, ok, mine, tip: () => height };
 }
 
 describe("governance overview", () => {
@@ -70,13 +70,17 @@ describe("governance overview", () => {
   });
 
   it("reads power, delegation both ways, and each proposal's snapshot power and vote", () => {
-    const { state, ok, mine } = chain();
+    const { state, ok, mine, tip } = chain();
     ok({ type: "openVault", owner: "alice", collateral: u(10), borrow: u(100_000) });
     ok({ type: "openVault", owner: "bob", collateral: u(5), borrow: u(50_000) });
     ok({ type: "delegate", delegator: "bob", delegatee: "alice" });
     // Held for less than the voting-power window: no power for a proposal yet.
     expect(governanceOverview(state, "alice").account!.powerAtNextSnapshot).toBe(0n);
     mine();
+    // After a window of empty blocks it has (the synced head, not the last spell's height, counts).
+    const held = state.accounts.get("alice")!.balance + state.accounts.get("bob")!.balance;
+    expect(governanceOverview(state, "alice").account!.powerAtNextSnapshot).toBe(0n);
+    expect(governanceOverview(state, "alice", tip()).account!.powerAtNextSnapshot).toBe(held);
     const { proposalId } = ok({
       type: "propose",
       proposer: "alice",

@@ -284,9 +284,14 @@ export interface GovernanceOverview {
     | null;
 }
 
-export function governanceOverview(state: State, account?: AccountId): GovernanceOverview {
+/** `tip`: the synced head's height (default the last spell's); a proposal in the next block snapshots it. */
+export function governanceOverview(
+  state: State,
+  account?: AccountId,
+  tip = state.height,
+): GovernanceOverview {
   const proposals = listProposals(state);
-  const nextSnapshot = state.height;
+  const nextSnapshot = tip;
   return {
     height: state.height,
     time: state.g.time,
@@ -302,7 +307,7 @@ export function governanceOverview(state: State, account?: AccountId): Governanc
     account: account
       ? {
           ...votingPowerView(state, account),
-          powerAtNextSnapshot: powerForNextProposal(state, account),
+          powerAtNextSnapshot: powerForNextProposal(state, account, tip),
           perProposal: proposals.map((p) => ({
             id: p.id,
             power: proposalVotingPower(state, account, getProposal(state, p.id)!),

@@ -145,7 +145,7 @@ export function createEngineClient(): EngineClient {
       }
       await gate;
       const snapshot = await remote.snapshot();
-      const mine = await stateRemote.load(snapshot.state);
+      const mine = await stateRemote.load(snapshot.state, snapshot.height);
       if (mine.stateRoot !== snapshot.root) {
         throw new EngineMismatchError(
           `Previews are unavailable: the copy's state root ${mine.stateRoot} differs from the engine's ${snapshot.root}.`,

@@ -117,10 +117,13 @@ export function accountPosition(state: State, owner: AccountId): AccountPosition
   };
 }
 
-/** The context a preview runs in: the next block at the state's own time (no wall clock). */
-export function nextContext(state: State, time?: bigint): Context {
+/**
+ * The context a preview runs in: the block after the synced head `tip` (default: the last spell's
+ * height, which is lower after empty blocks) at the state's own time (no wall clock).
+ */
+export function nextContext(state: State, time?: bigint, tip = state.height): Context {
   const t = time !== undefined && time > state.g.time ? time : state.g.time;
-  return { height: state.height + 1n, time: t };
+  return { height: (tip > state.height ? tip : state.height) + 1n, time: t };
 }
 
 /** Applies `op` to a copy of `state` and reports the outcome; `state` itself never changes. */

@@ -28,8 +28,11 @@ import {
 export type AtRiskVault = ReturnType<typeof atRiskVaults>[number];
 
 export interface StateWorkerApi {
-  /** Replaces the copy with the engine's serialized state; returns the copy's own state root. */
-  load(state: SerializedState): Promise<{ stateRoot: string }>;
+  /**
+   * Replaces the copy with the engine's serialized state and the synced head's height (the state's
+   * own height is the last spell's); returns the copy's own state root.
+   */
+  load(state: SerializedState, head?: number): Promise<{ stateRoot: string }>;
   stateRoot(): Promise<string>;
   position(owner: AccountId): Promise<AccountPosition>;
   atRisk(limit: number): Promise<AtRiskVault[]>;
@@ -44,6 +47,8 @@ export interface StateWorkerApi {
 }
 
 let ready: Promise<State> | undefined;
+/** Height of the synced head: the next block is the one after it (empty blocks included). */
+let tip = 0n;
 
 async function current(): Promise<State> {
   if (!ready) throw new Error("The preview copy has not been loaded: call load() first.");
@@ -51,7 +56,8 @@ async function current(): Promise<State> {
 }
 
 const api: StateWorkerApi = {
-  async load(serialized) {
+  async load(serialized, head) {
+    tip = BigInt(head ?? 0);
     const next = (async () => {
       await initStateRoot();
       return deserializeState(serialized);
@@ -75,14 +81,15 @@ const api: StateWorkerApi = {
   },
   async preview(op, time) {
     const state = await current();
-    return previewOperation(state, op, nextContext(state, time));
+    return previewOperation(state, op, nextContext(state, time, tip));
   },
   async maxBorrow(owner, change, time) {
     const state = await current();
-    return maxBorrow(state, owner, change, nextContext(state, time));
+    return maxBorrow(state, owner, change, nextContext(state, time, tip));
   },
   async governance(account) {
-    return governanceOverview(await current(), account);
+    const state = await current();
+    return governanceOverview(state, account, tip > state.height ? tip : state.height);
   },
 };
 
