@@ -23,7 +23,7 @@ import {
   serializeState,
 } from "../../protocol/index.ts";
 import type { DataNotice } from "../engine/client.ts";
-import { type FlowDeps, type FlowEngine, runFlow, type Step } from "./flow.ts";
+import { type FlowDeps, type FlowEngine, runFlow, type Step, waitForSpell } from "./flow.ts";
 
 const NET = "regtest" as const;
 const priv = secp256k1.utils.randomSecretKey();
@@ -315,4 +315,23 @@ it("what is broadcast is final", async () => {
   expect(
     Transaction.fromRaw(Buffer.from(s.broadcasts[0]!, "hex"), { allowUnknownOutputs: true }).isFinal,
   ).toBe(true);
+});
+
+describe("waiting for a spell", () => {
+  it("ends, said plainly, when the transaction was replaced (it never confirms)", async () => {
+    const txid = "ef".repeat(32);
+    const note = "Replaced: its coins were spent by transaction aa… instead.";
+    const engine: FlowEngine = {
+      snapshot: async () => {
+        throw new Error("not used");
+      },
+      spells: async () => [],
+      rejected: async () => [],
+      trackPending: async () => {},
+      pending: async () => [{ txid, status: { state: "replaced" }, note }],
+      subscribe: async () => () => {},
+      refresh: () => {},
+    };
+    expect(await waitForSpell(engine, txid, 1, 5)).toEqual({ ok: false, gone: true, reason: note });
+  });
 });

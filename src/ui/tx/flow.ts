@@ -129,9 +129,16 @@ export interface FlowEngine {
     fromHeight?: number;
   }): Promise<{ txid: string; height: number; reason: { message: string } }[]>;
   trackPending(txid: string): Promise<void>;
+  /** What became of this user's broadcast transactions (replaced and dropped ones end the wait). */
+  pending?(): Promise<{ txid: string; status: { state: string }; note: string }[]>;
   subscribe(fn: (notice: DataNotice) => void): Promise<() => void>;
   refresh(): void;
 }
+
+type SpellOutcome =
+  | { ok: true; height: number }
+  | { ok: false; height: number; reason: string }
+  | { ok: false; gone: true; reason: string };
 
 export interface FlowProver {
   prove(
@@ -227,12 +234,14 @@ export function waitForSpell(
   txid: string,
   fromHeight: number,
   pollMs = 3_000,
-): Promise<{ ok: true; height: number } | { ok: false; height: number; reason: string }> {
+): Promise<SpellOutcome> {
   return new Promise((resolve, reject) => {
     let done = false;
     let unsubscribe: (() => void) | undefined;
     let timer: ReturnType<typeof setInterval> | undefined;
-    const finish = (r: { ok: true; height: number } | { ok: false; height: number; reason: string }) => {
+    // Whether it was replaced or dropped costs Esplora requests: asked every 30 s at most.
+    let askedAt = 0;
+    const finish = (r: SpellOutcome) => {
       if (done) return;
       done = true;
       if (timer) clearInterval(timer);
@@ -248,6 +257,13 @@ export function waitForSpell(
         if (applied) return finish({ ok: true, height: applied.height });
         const refused = (await engine.rejected({ fromHeight })).find((s) => s.txid === txid);
         if (refused) return finish({ ok: false, height: refused.height, reason: refused.reason.message });
+        if (engine.pending && Date.now() - askedAt >= 30_000) {
+          askedAt = Date.now();
+          const gone = (await engine.pending()).find(
+            (p) => p.txid === txid && (p.status.state === "replaced" || p.status.state === "dropped"),
+          );
+          if (gone) return finish({ ok: false, gone: true, reason: gone.note });
+        }
       } catch (error) {
         done = true;
         if (timer) clearInterval(timer);
@@ -361,6 +377,8 @@ async function send(
   }
   set(ids.confirm, "running", "Waiting for a block and for this app's engine to apply it…");
   const outcome = await waitForSpell(deps.engine, txid, before + 1, deps.pollMs);
+  if (!outcome.ok && "gone" in outcome)
+    throw new StepFailure(ids.confirm, `The transaction ${txid} will not confirm. ${outcome.reason}`);
   if (!outcome.ok) {
     throw new StepFailure(
       ids.confirm,
