@@ -57,6 +57,12 @@ export class SignedPrices {
     } catch {
       // first run
     }
+    // A crash mid-append leaves a torn last line: end it, so the next record gets a line of its own
+    // (appended onto the torn bytes it would not parse at the next start, and its timestamp would be free).
+    if (text.length > 0 && !text.endsWith("\n")) {
+      appendFileSync(this.file, "\n");
+      sync(this.file);
+    }
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
       this.lines++;
