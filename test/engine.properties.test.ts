@@ -8,10 +8,12 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   apply,
+  cloneStateWithRoot,
   computeNominalCR,
   createGenesisState,
   DEFAULT_PARAMS,
   depositView,
+  deserializeState,
   entireColl,
   entireDebt,
   type GovAction,
@@ -491,6 +493,44 @@ describe("engine properties", () => {
         expect(stateRoot(state)).toBe(stateRoot(fresh));
       }),
       { numRuns: 60, seed: PROPERTY_SEED },
+    );
+  });
+
+  it("a copy that keeps the root cache (cloneStateWithRoot) roots like the original and like a cold copy", () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 2, maxLength: 40 }),
+        fc.nat(),
+        fc.boolean(),
+        (steps, at, warm) => {
+          const split = 1 + (at % (steps.length - 1));
+          const state = createGenesisState(params, genesis);
+          let time = 0n;
+          let h = 0n;
+          const play = (s: State, part: Step[], t0: bigint, h0: bigint) => {
+            let [t, hh] = [t0, h0];
+            for (const st of part) {
+              t += waitOf(st);
+              for (const op of resolve(s, st)) apply(s, op, { height: ++hh, time: t });
+              stateRoot(s);
+            }
+            return [t, hh] as const;
+          };
+          [time, h] = play(state, steps.slice(0, split - 1), time, h);
+          // The last step before the copy leaves pending marks unless the root is warm.
+          const last = steps[split - 1]!;
+          time += waitOf(last);
+          for (const op of resolve(state, last)) apply(state, op, { height: ++h, time });
+          if (warm) stateRoot(state);
+          const copy = cloneStateWithRoot(state);
+          expect(stateRoot(copy)).toBe(stateRoot(deserializeState(serializeState(copy))));
+          play(state, steps.slice(split), time, h);
+          play(copy, steps.slice(split), time, h);
+          expect(stateRoot(copy)).toBe(stateRoot(state));
+          expect(stateRoot(copy)).toBe(stateRoot(deserializeState(serializeState(copy))));
+        },
+      ),
+      { numRuns: 40, seed: PROPERTY_SEED },
     );
   });
 });

@@ -42,7 +42,7 @@ import {
 } from "../btc/index.ts";
 import { applySpell, type VerifierConfig } from "../indexer/index.ts";
 import { decodeAttestation } from "../oracle/index.ts";
-import { cloneState, type Operation, type ProtocolEvent, type State } from "../protocol/index.ts";
+import { cloneStateWithRoot, type Operation, type ProtocolEvent, type State } from "../protocol/index.ts";
 import type { GuardianKeys } from "./keys.ts";
 import type { SpendLedger } from "./ledger.ts";
 
@@ -200,7 +200,8 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
 
   // 3. The same checks the chain will apply (attestation quorum and price, declared time, proof,
   //    engine rules), on a clone of this guardian's state: what the engine pays comes from its events.
-  const state = cloneState(deps.state());
+  // A copy with the root cache: the checks compute the new state root, incrementally as the indexer does.
+  const state = cloneStateWithRoot(deps.state());
   const outcome = applySpell(
     state,
     spell,

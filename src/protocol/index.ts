@@ -77,6 +77,7 @@ export {
   ACCOUNTS_DEPTH,
   accountLeafValues,
   accountProof,
+  cloneStateWithRoot,
   GLOBAL_GROUPS,
   oracleSetHashOf,
   stateRoot,

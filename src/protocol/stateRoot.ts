@@ -15,7 +15,7 @@ import {
 } from "./govState.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
-import { GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
+import { cloneState, GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";
 
 /** The accounts tree is 4-ary (node = Poseidon of 4 children): 4^10 leaves, 10 hashes per path. */
 export const ACCOUNTS_ARITY = 4;
@@ -93,6 +93,19 @@ class MerkleTree {
       this.zeros.push(z);
       z = poseidonElements(new Array<Uint8Array>(arity).fill(z));
     }
+  }
+
+  /** An independent copy (nodes are immutable, so each level's map is copied, not its hashes). */
+  copy(): MerkleTree {
+    const out = Object.create(MerkleTree.prototype) as MerkleTree;
+    Object.assign(out, {
+      depth: this.depth,
+      arity: this.arity,
+      levels: this.levels.map((level) => new Map(level)),
+      zeros: this.zeros,
+      dirty: new Set(this.dirty),
+    });
+    return out;
   }
 
   leaf(index: number): Uint8Array | undefined {
@@ -569,6 +582,72 @@ export function stateRootParts(state: State): RootParts {
     restHash: bigintOf(rest),
     stateRoot: bigintOf(root),
   };
+}
+
+/**
+ * A chain cache moved to a copy of its list: the prefix that is valid for `from` (the same objects),
+ * pointing at `to`'s objects at the same positions, so the copy's identity checks pass exactly where
+ * the original's would. Stamps and links are kept; a stamp that changed is caught as before.
+ */
+function moveChain<T>(cache: Chain<T>, from: readonly T[], to: readonly T[]): Chain<T> {
+  let n = 0;
+  while (n < cache.items.length && n < to.length && cache.items[n] === from[n]) n++;
+  return { items: to.slice(0, n), stamps: cache.stamps.slice(0, n), links: cache.links.slice(0, n) };
+}
+
+/**
+ * cloneState with the root cache: the copy's next root is incremental, like the original's, instead
+ * of hashing every record again (a guardian checks each co-sign request on a copy of its state).
+ */
+export function cloneStateWithRoot(state: State): State {
+  const copy = cloneState(state);
+  const t = state.root.trees as Trees | undefined;
+  if (!t) return copy;
+  const accounts = (s: State, i: number) => s.accountList[i]?.votes ?? [];
+  const receipts = (s: State, i: number) => s.gov.proposals[i]?.receipts ?? [];
+  const voteChains = new Map<number, Chain<Checkpoint>>();
+  for (const [i, c] of t.voteChains) voteChains.set(i, moveChain(c, accounts(state, i), accounts(copy, i)));
+  const receiptChains = new Map<number, Chain<unknown>>();
+  for (const [i, c] of t.receiptChains)
+    receiptChains.set(i, moveChain(c, receipts(state, i) as unknown[], receipts(copy, i) as unknown[]));
+  const voteKeys: Trees["voteKeys"] = new Map();
+  for (const [i, key] of t.voteKeys) {
+    const last = key.n > 0 ? accounts(state, i)[key.n - 1] : undefined;
+    if (key.last !== last) continue; // stale: the leaf is recomputed when it is next dirty
+    voteKeys.set(i, { ...key, last: key.n > 0 ? accounts(copy, i)[key.n - 1] : undefined });
+  }
+  const actionHashes: Trees["actionHashes"] = new WeakMap();
+  state.gov.proposals.forEach((p, i) => {
+    const h = t.actionHashes.get(p.actions);
+    const to = copy.gov.proposals[i];
+    if (h && to) actionHashes.set(to.actions, h);
+  });
+  const trees: Trees = {
+    accounts: t.accounts.copy(),
+    allowances: t.allowances.copy(),
+    sums: t.sums.copy(),
+    votes: t.votes.copy(),
+    proposals: t.proposals.copy(),
+    voteChains,
+    voteKeys,
+    pendingVotes: new Set(t.pendingVotes),
+    committedHeight: t.committedHeight,
+    supplyChain: moveChain(t.supplyChain, state.gov.supply, copy.gov.supply),
+    receiptChains,
+    actionHashes,
+    govKey: t.govKey,
+    govSettingsHashes: [...t.govSettingsHashes],
+    groupKeys: [...t.groupKeys],
+    groupHashes: [...t.groupHashes],
+  };
+  copy.root.trees = trees;
+  // Only what is pending in the original is pending in the copy (deserializing marked everything).
+  copy.root.dirtyAccounts = new Set(state.root.dirtyAccounts);
+  copy.root.dirtyAllowances = new Set(state.root.dirtyAllowances);
+  copy.root.dirtySums = new Set(state.root.dirtySums);
+  copy.root.dirtyVotes = new Set(state.root.dirtyVotes);
+  copy.root.dirtyProposals = new Set(state.root.dirtyProposals);
+  return copy;
 }
 
 /**
