@@ -49,7 +49,21 @@ export interface VerifierConfig {
   verificationKeys: Partial<Record<CircuitName, VerificationKey>>;
   /** How far a declared time may be after the block's header time, seconds (default 7200, Bitcoin's rule). */
   futureToleranceSec?: number;
+  /**
+   * How much older than the block's header time an attestation may be, seconds (default
+   * MAX_ATTESTATION_AGE_SEC). A consensus rule: every client must use the same value.
+   */
+  maxAttestationAgeSec?: number;
 }
+
+/**
+ * An attestation older than this, against the header time of the block that confirms its spell, is
+ * refused (one hour: six blocks of slack for a transaction waiting in the mempool). Without it, a
+ * stranger could keep the low price of a past dip and post it hours later to liquidate vaults that are
+ * healthy at the real price. Bitcoin's header times are themselves only loosely bound, which is why the
+ * window is an hour and not the oracle's five-minute staleness.
+ */
+export const MAX_ATTESTATION_AGE_SEC = 3600;
 
 /** Where the spell is: block, position, transaction, header time. */
 export interface SpellPlace {
@@ -156,6 +170,14 @@ function check(
       op,
       "timeInFuture",
       `declared time ${time} is after the block time ${place.blockTime} + ${tolerance}s`,
+    );
+  }
+  const maxAge = BigInt(config.maxAttestationAgeSec ?? MAX_ATTESTATION_AGE_SEC);
+  if (att && time < BigInt(place.blockTime) - maxAge) {
+    return reject(
+      op,
+      "stalePrice",
+      `the attestation (signed at ${time}) is more than ${maxAge}s older than the block time ${place.blockTime}`,
     );
   }
   const ctx = { height: BigInt(place.height), time, txid: place.txid, index: place.position };

@@ -97,6 +97,8 @@ export type RejectCode =
   | "missingAttestation"
   /** The declared time (attestation timestamp) is after the block time plus the tolerance. */
   | "timeInFuture"
+  /** The attestation is more than MAX_ATTESTATION_AGE_SEC older than the block time (src/indexer/verify.ts). */
+  | "stalePrice"
   /** The operation has a circuit and the proof slot is empty (all zero). */
   | "proofMissing"
   /** The proof does not verify for the transition the engine computed. */
