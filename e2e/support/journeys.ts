@@ -96,10 +96,10 @@ export async function postJson<T>(url: string, payload: unknown): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // The federation and the chain
 
-/** The local federation as the stack wrote it (custody keys, oracle keys, threshold). */
-export function localFederation(): Federation {
-  const file = join(resolve(import.meta.dirname, "..", ".."), ".zkusd", "guardians", "federation.json");
-  return JSON.parse(readFileSync(file, "utf8")) as Federation;
+/** The local federation as its guardians publish it (GET /v1/federation: custody keys, oracle keys, threshold). */
+export function localFederation(): Promise<Federation> {
+  // The test stack keeps the guardians' files in a temp dir (free ports), so ask them, as the app does.
+  return getJson<Federation>(`${GUARDIAN_URLS[0]}/v1/federation`);
 }
 
 /** The custody set the guardians sign with now (GET /v1/status). */
@@ -379,7 +379,7 @@ let reference: Promise<Indexer> | undefined;
 export async function referenceState(): Promise<Indexer> {
   reference ??= (async () => {
     await initPoseidon();
-    const federation = localFederation();
+    const federation = await localFederation();
     return Indexer.open({
       store: new MemoryStore(),
       chain: esplora,
