@@ -32,7 +32,7 @@ import {
 } from "../src/storage/index.ts";
 import { compressProof, proofFromJson, prove } from "../src/zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
-import { attest, E18, mixedHistory, ORACLE_KEYS } from "../test/indexer/chain.ts";
+import { attest, E18, mixedHistory, ORACLE_KEYS, TEST_CUSTODY } from "../test/indexer/chain.ts";
 import type { Figure } from "./run.ts";
 
 const PRICE = 60_000n * E18;
@@ -120,6 +120,7 @@ export async function run(): Promise<Figure[]> {
       startHeight,
       params: { ...DEFAULT_PARAMS },
       verifier: { proofs, oracleKeys: ORACLE_KEYS, verificationKeys },
+      custody: TEST_CUSTODY,
     });
     // Deposits with real proofs, one per block, proven against a follower's state.
     const follower = await Indexer.open(options(new MemoryStore(), true));

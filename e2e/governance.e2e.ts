@@ -16,7 +16,14 @@ import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";
 import { DEFAULT_GOV_CONFIG, DEFAULT_PARAMS, ERROR_MESSAGES, initPoseidon } from "../src/protocol/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
 import { nodeArtifacts } from "../src/zk/node.ts";
-import { attest, E18, ORACLE_KEYS, ORACLE_KEYS_SETTING, SpellWallet } from "../test/indexer/chain.ts";
+import {
+  attest,
+  E18,
+  ORACLE_KEYS,
+  ORACLE_KEYS_SETTING,
+  SpellWallet,
+  TEST_CUSTODY,
+} from "../test/indexer/chain.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot } from "./support/browser.ts";
 
 let session: AppSession | undefined;
@@ -171,6 +178,7 @@ describe("governance screen following a chain with proposals", () => {
         oracleKeys: ORACLE_KEYS,
         verificationKeys: await loadVerificationKeys(nodeArtifacts()),
       },
+      custody: TEST_CUSTODY,
     });
     await ix.sync();
     return ix;
@@ -184,7 +192,7 @@ describe("governance screen following a chain with proposals", () => {
     const baseTime = (await esplora.block(await esplora.blockHash(startHeight - 1))).timestamp;
     alice = new SpellWallet(devnet, esplora);
     bob = new SpellWallet(devnet, esplora);
-    for (const w of [alice, bob]) await w.fund(5_000_000n);
+    for (const w of [alice, bob]) await w.fund(20_000_000n);
     await devnet.mine(1);
     const price = 60_000n * E18;
     await alice.cast({ type: "setPrice", price }, attest(price, baseTime + 60, 1n).bytes);
@@ -264,7 +272,14 @@ describe("governance screen following a chain with proposals", () => {
             tx.onerror = () => reject(tx.error);
           };
         }),
-      { esploraUrl: devnet.url, startHeight, oracleKeys: ORACLE_KEYS_SETTING, proofs: true, pollMs: 500 },
+      {
+        esploraUrl: devnet.url,
+        startHeight,
+        oracleKeys: ORACLE_KEYS_SETTING,
+        proofs: true,
+        pollMs: 500,
+        custody: TEST_CUSTODY,
+      },
     );
     await page.reload();
     await loaded(page);

@@ -18,6 +18,7 @@ import {
   ORACLE_KEYS,
   ORACLE_KEYS_SETTING,
   type SpellWallet,
+  TEST_CUSTODY,
 } from "../test/indexer/chain.ts";
 import { harnessBundle, serveOrigin } from "./storage-harness.ts";
 import { launchBrowser } from "./support/browser.ts";
@@ -50,6 +51,7 @@ async function referenceHead() {
       oracleKeys: ORACLE_KEYS,
       verificationKeys: await loadVerificationKeys(nodeArtifacts()),
     },
+    custody: TEST_CUSTODY,
   });
   await ix.sync();
   return {
@@ -98,7 +100,13 @@ async function openLayer(context: BrowserContext, db: string, tab: string): Prom
     {
       db,
       tab,
-      sync: { esploraUrl: devnet.url, startHeight, oracleKeys: ORACLE_KEYS_SETTING, proofs: true },
+      sync: {
+        esploraUrl: devnet.url,
+        startHeight,
+        oracleKeys: ORACLE_KEYS_SETTING,
+        proofs: true,
+        custody: TEST_CUSTODY,
+      },
     },
   );
   return page;
@@ -294,7 +302,13 @@ describe("data layer in Chromium", () => {
           w.engine = w.zkData.Comlink.wrap(worker) as typeof w.engine;
           await w.engine.init({ dbName: "worker", sync: { ...sync, pollMs: 300 } });
         },
-        { esploraUrl: devnet.url, startHeight, oracleKeys: ORACLE_KEYS_SETTING, proofs: true },
+        {
+          esploraUrl: devnet.url,
+          startHeight,
+          oracleKeys: ORACLE_KEYS_SETTING,
+          proofs: true,
+          custody: TEST_CUSTODY,
+        },
       );
       return page;
     };

@@ -8,6 +8,7 @@ import { nextPollMs } from "../src/btc/poll.ts";
 import {
   type BlockNotice,
   Indexer,
+  type IndexerCustody,
   loadVerificationKeys,
   type PendingSpell,
   type SyncMessage,
@@ -66,6 +67,8 @@ export interface SyncSettings {
   pollMs?: number;
   /** Automatic backups (default: daily, keep 7); `false` turns them off. */
   autoBackup?: AutoBackupPolicy | false;
+  /** Network, escape timelock and custody key set the vault scripts derive from (the federation's). */
+  custody: IndexerCustody;
 }
 
 export interface DataLayerOptions {
@@ -136,7 +139,8 @@ export class DataLayer {
     // even if an earlier session stored sync settings.
     const sync = o.sync ?? (o.follow === false ? undefined : await store.getSetting<SyncSettings>("sync"));
     if (o.sync) await store.setSetting("sync", o.sync);
-    if (sync) await layer.follow(sync);
+    // Settings stored before custody existed cannot check inflows: stay on genesis until re-discovered.
+    if (sync?.custody) await layer.follow(sync);
     else {
       layer.offlineState = createGenesisState(o.params, o.genesis);
       layer.offlineHeight = o.genesis.height;
@@ -183,6 +187,7 @@ export class DataLayer {
       startHeight: sync.startHeight,
       params: this.o.params,
       verifier,
+      custody: sync.custody,
       onProgress: (progress) => this.emit({ type: "status", status: this.statusNow(progress) }),
     });
     this.indexer.subscribe((notice) => {
@@ -213,7 +218,9 @@ export class DataLayer {
     } catch {
       return;
     }
-    const identity = `${sync.esploraUrl}|${sync.startHeight}|${anchor}`;
+    // The custody key set is in the genesis state: another set is another chain's state.
+    const custody = `${sync.custody.guardians.threshold}:${sync.custody.guardians.keys.join(",")}:${sync.custody.csvBlocks}`;
+    const identity = `${sync.esploraUrl}|${sync.startHeight}|${anchor}|${custody}`;
     const stored = await this.store.getSetting<string>("chainIdentity");
     if (stored !== undefined && stored !== identity) await this.store.clearChain();
     if (stored !== identity) await this.store.setSetting("chainIdentity", identity);

@@ -73,6 +73,8 @@ export interface EsploraTx {
     vout: number;
     is_coinbase: boolean;
     sequence: number;
+    /** Hex; empty for native segwit inputs. */
+    scriptsig?: string;
     witness?: string[];
     prevout?: EsploraTxOut | null;
   }[];

@@ -28,6 +28,10 @@ function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+const ownerKey = fc
+  .tuple(fc.constantFrom(2, 3), fc.uint8Array({ minLength: 32, maxLength: 32 }))
+  .map(([p, x]) => Uint8Array.of(p, ...x));
+const outputIndex = fc.integer({ min: 0, max: 0xffff });
 const proposalId = fc.bigInt({ min: 1n, max: (1n << 64n) - 1n });
 const guardianKey = fc.stringMatching(/^0[23][0-9a-f]{64}$/);
 const uint256 = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n });
@@ -60,6 +64,8 @@ const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
       collateral: sats,
       borrow: amount,
       maxFee: opt(amount),
+      ownerKey: opt(ownerKey),
+      vaultOutput: opt(outputIndex),
     })
     .map(clean),
   fc
@@ -70,6 +76,7 @@ const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
       borrow: opt(amount),
       repay: opt(amount),
       maxFee: opt(amount),
+      vaultOutput: opt(outputIndex),
     })
     .map(clean),
   fc.constant({ type: "closeVault" as const }),
@@ -397,5 +404,41 @@ describe("spell codec", () => {
       }),
     ).toThrow(SpellEncodeError);
     expect(() => fromOperation({ type: "setBaseRate", value: 1n })).toThrow(SpellEncodeError);
+  });
+});
+
+describe("custody fields (SPEC §2a: owner key and inflow output)", () => {
+  const key = Uint8Array.of(2, ...new Array(32).fill(0x11));
+  const base = { version: 1, attestation: new Uint8Array(), proof: new Uint8Array(PROOF_BYTES) };
+
+  it("an open carries the 33-byte owner key and its vault output index; the engine sees neither", () => {
+    const s: Spell = {
+      ...base,
+      op: { type: "openVault", collateral: 10n * SAT, borrow: 1n, ownerKey: key, vaultOutput: 1 },
+    };
+    const decoded = decodeSpell(encodeSpell(s));
+    expect(decoded.op).toEqual(s.op);
+    expect(toOperation(decoded.op, "alice")).toEqual({
+      type: "openVault",
+      owner: "alice",
+      collateral: 10n * SAT,
+      borrow: 1n,
+    });
+  });
+
+  it("refuses a key that is not 33 bytes with a compressed prefix, and an output index out of range", () => {
+    const bad = (op: object) => () => encodeSpell({ ...base, op } as Spell);
+    expect(bad({ type: "openVault", collateral: 0n, borrow: 0n, ownerKey: key.subarray(1) })).toThrow(
+      SpellEncodeError,
+    );
+    expect(bad({ type: "adjustVault", vaultOutput: 0x10000 })).toThrow(SpellEncodeError);
+    const bytes = encodeSpell({
+      ...base,
+      op: { type: "openVault", collateral: 0n, borrow: 0n, ownerKey: key },
+    });
+    const prefixAt = bytes.indexOf(0x02, 8);
+    const tampered = Uint8Array.from(bytes);
+    tampered[prefixAt] = 0x04;
+    expect(tryDecodeSpell(tampered)).toMatchObject({ ok: false, error: { code: "invalidField" } });
   });
 });

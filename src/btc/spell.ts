@@ -34,6 +34,12 @@ const SATOSHI = 10n ** 10n;
 /** 21 million BTC in satoshis: no collateral amount can exceed it. */
 const MAX_SATS = 21_000_000n * 100_000_000n;
 const MAX_COUNT = 0xffff_ffff;
+/** Largest output index a spell can name (a relayable transaction has far fewer outputs). */
+export const MAX_OUTPUT_INDEX = 0xffff;
+/** Compressed secp256k1 key length. */
+const KEY_BYTES = 33;
+/** Spell fields that say where BTC travels (custody, src/settlement), not what the ledger does. */
+export const CUSTODY_FIELDS = ["ownerKey", "vaultOutput"] as const;
 /** Largest proposal id a spell can name. */
 const MAX_PROPOSAL_ID = (1n << 64n) - 1n;
 /** Proposal action tags (docs/spell-format.md "Governance"). */
@@ -51,7 +57,16 @@ const MAX_KEYS = 15;
 /** An operation as a spell carries it: the engine Operation without its actor field. */
 export type SpellOperation =
   | { type: "setPrice"; price: bigint }
-  | { type: "openVault"; collateral: bigint; borrow: bigint; maxFee?: bigint }
+  | {
+      type: "openVault";
+      collateral: bigint;
+      borrow: bigint;
+      maxFee?: bigint;
+      /** The owner's 33-byte compressed key (SPEC §2a "Owner keys"); the indexer requires it. */
+      ownerKey?: Uint8Array;
+      /** Index of this transaction's output that pays the collateral to the vault script (§2a rule 1). */
+      vaultOutput?: number;
+    }
   | {
       type: "adjustVault";
       depositCollateral?: bigint;
@@ -59,6 +74,8 @@ export type SpellOperation =
       borrow?: bigint;
       repay?: bigint;
       maxFee?: bigint;
+      /** With a deposit: index of the output paying it to the vault script (§2a rule 1). */
+      vaultOutput?: number;
     }
   | { type: "closeVault" }
   | { type: "claimSurplus" }
@@ -93,7 +110,17 @@ export interface Spell {
   proof: Uint8Array;
 }
 
-type FieldKind = "sats" | "amount" | "account" | "count" | "accounts" | "proposalId" | "support" | "actions";
+type FieldKind =
+  | "sats"
+  | "amount"
+  | "account"
+  | "count"
+  | "accounts"
+  | "proposalId"
+  | "support"
+  | "actions"
+  | "key"
+  | "output";
 interface Field {
   name: string;
   kind: FieldKind;
@@ -118,7 +145,13 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
   openVault: {
     code: 0x10,
     actor: "owner",
-    fields: [f("collateral", "sats"), f("borrow", "amount"), f("maxFee", "amount", true)],
+    fields: [
+      f("collateral", "sats"),
+      f("borrow", "amount"),
+      f("maxFee", "amount", true),
+      f("ownerKey", "key", true),
+      f("vaultOutput", "output", true),
+    ],
   },
   adjustVault: {
     code: 0x11,
@@ -129,6 +162,7 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
       f("borrow", "amount", true),
       f("repay", "amount", true),
       f("maxFee", "amount", true),
+      f("vaultOutput", "output", true),
     ],
   },
   closeVault: { code: 0x12, actor: "owner", fields: [] },
@@ -194,8 +228,11 @@ export function fromOperation(op: Operation): { op: SpellOperation; actor: Accou
 /** Rebuilds the engine Operation from a decoded spell operation and its actor (ignored by setPrice). */
 export function toOperation(op: SpellOperation, actor: AccountId): Operation {
   const schema = SPELL_SCHEMAS[op.type];
-  if (schema.actor === null) return { ...op } as Operation;
-  return { ...op, [schema.actor]: actor } as unknown as Operation;
+  const ledger: Record<string, unknown> = { ...op };
+  // The engine sees the ledger change only; the settlement module reads the custody fields.
+  for (const name of CUSTODY_FIELDS) delete ledger[name];
+  if (schema.actor === null) return ledger as unknown as Operation;
+  return { ...ledger, [schema.actor]: actor } as unknown as Operation;
 }
 
 // ---------------------------------------------------------------- encoding
@@ -246,6 +283,16 @@ function encodeField(out: number[], field: Field, value: unknown): void {
       return;
     case "account":
       encodeAccount(out, value, field.name);
+      return;
+    case "key":
+      if (!(value instanceof Uint8Array) || value.length !== KEY_BYTES || (value[0] !== 2 && value[0] !== 3))
+        throw bad("expected a 33-byte compressed key");
+      out.push(...value);
+      return;
+    case "output":
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_OUTPUT_INDEX)
+        throw bad(`expected an output index in [0, ${MAX_OUTPUT_INDEX}]`);
+      writeLeb128(out, BigInt(value));
       return;
     case "accounts": {
       if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LIST_LENGTH) {
@@ -448,6 +495,18 @@ function decodeField(r: Reader, field: Field): unknown {
       return Number(r.leb(32));
     case "account":
       return decodeAccount(r, field.name);
+    case "key": {
+      const key = r.take(KEY_BYTES, field.name);
+      if (key[0] !== 2 && key[0] !== 3)
+        throw new SpellDecodeError("invalidField", `${field.name}: prefix 0x${key[0]!.toString(16)}`, at);
+      return key;
+    }
+    case "output": {
+      const index = r.leb(32);
+      if (index > BigInt(MAX_OUTPUT_INDEX))
+        throw new SpellDecodeError("invalidField", `${field.name}: output ${index} is out of range`, at);
+      return Number(index);
+    }
     case "accounts": {
       const n = Number(r.leb(16));
       if (n < 1 || n > MAX_LIST_LENGTH) {

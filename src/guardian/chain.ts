@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { EsploraClient } from "../btc/index.ts";
-import { Indexer, type VerifierConfig } from "../indexer/index.ts";
+import { Indexer, type IndexerCustody, type VerifierConfig } from "../indexer/index.ts";
 import type { Params, ProtocolEventType, State } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
 import type { DataStore, EventPage, RejectedRecord, SpellRecord } from "../storage/index.ts";
@@ -20,6 +20,8 @@ export interface ChainOptions {
   startHeight: number;
   params: Params;
   verifier: VerifierConfig;
+  /** The federation's network, escape timelock and custody key set (vault scripts, SPEC §2a). */
+  custody: IndexerCustody;
   log: Logger;
 }
 
@@ -45,6 +47,7 @@ export class GuardianChain {
       startHeight: o.startHeight,
       params: o.params,
       verifier: o.verifier,
+      custody: o.custody,
     });
     return new GuardianChain(indexer, store, o.log);
   }

@@ -7,7 +7,7 @@
 import "fake-indexeddb/auto";
 import bcoin from "bcoin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attest, E18, ORACLE_KEYS, SpellWallet } from "../../test/indexer/chain.ts";
+import { attest, E18, ORACLE_KEYS, SpellWallet, TEST_CUSTODY } from "../../test/indexer/chain.ts";
 import { EsploraClient } from "../btc/index.ts";
 import { type Devnet, startDevnet } from "../devnet/server.ts";
 import { DEFAULT_PARAMS, initPoseidon, systemSummary } from "../protocol/index.ts";
@@ -27,6 +27,7 @@ const options = (store: IndexerOptions["store"]): IndexerOptions => ({
   params: { ...DEFAULT_PARAMS },
   // No circuit-covered shapes below (setPrice, openVault, transfer): nothing to prove.
   verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
+  custody: TEST_CUSTODY,
 });
 
 beforeAll(async () => {
@@ -44,7 +45,7 @@ afterAll(async () => {
 describe("history points", () => {
   it("one per block that changed the state, the engine's figures, dropped by a reorg", async () => {
     const [alice, bob] = [0, 1].map(() => new SpellWallet(devnet, esplora)) as [SpellWallet, SpellWallet];
-    for (const w of [alice, bob]) await w.fund(1_000_000n);
+    for (const w of [alice, bob]) await w.fund(200_000_000n);
     await devnet.mine(1); // no spell: no point
 
     const memory = await Indexer.open(options(new MemoryStore()));

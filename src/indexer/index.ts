@@ -8,6 +8,7 @@ export {
   type BlockNotice,
   type ChainSource,
   Indexer,
+  type IndexerCustody,
   type IndexerOptions,
   type PendingSpell,
   type PrevoutLookup,

@@ -12,6 +12,7 @@ import type { EsploraClient, EsploraTx } from "../btc/esplora.ts";
 import { opReturnPayload } from "../btc/psbt.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {
+  checkGuardianSet,
   createGenesisState,
   deserializeState,
   type Params,
@@ -19,6 +20,7 @@ import {
   serializeState,
   stateRoot,
 } from "../protocol/index.ts";
+import { type CustodyConfig, checkInflow, readActor, recordInflow } from "../settlement/index.ts";
 import {
   type BlockRecord,
   type DataStore,
@@ -33,6 +35,7 @@ import {
   type StoredEvent,
   storedEvent,
 } from "../storage/index.ts";
+import { chainTxOfEsplora } from "./chaintx.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
@@ -56,11 +59,22 @@ export interface IndexerOptions {
   startHeight: number;
   params: Params;
   verifier: VerifierConfig;
+  /** Network, the vault scripts' escape timelock and the genesis custody key set (SPEC §2a). */
+  custody: IndexerCustody;
   /** Blocks kept with undo snapshots (deepest reorg handled without a resync); default 12. */
   undoDepth?: number;
   /** Called after each block is written and on every reorg. */
   onBlock?: (e: BlockNotice) => void;
   onProgress?: (p: SyncProgress) => void;
+}
+
+/**
+ * What the custody rules derive vault scripts from: the network and escape timelock (settlement
+ * config) and the custody key set the protocol starts with (the federation's; put in the genesis
+ * state's governance, committed in the root, rotated only by governance afterwards).
+ */
+export interface IndexerCustody extends CustodyConfig {
+  guardians: { keys: string[]; threshold: number };
 }
 
 export type BlockNotice =
@@ -148,7 +162,17 @@ export class Indexer {
       const height = o.startHeight - 1;
       const hash = await o.chain.blockHash(height);
       const time = (await o.chain.block(hash)).timestamp;
-      const state = createGenesisState(o.params, { time: BigInt(time), height: BigInt(height) });
+      checkGuardianSet(o.custody.guardians.keys, o.custody.guardians.threshold);
+      const state = createGenesisState(o.params, {
+        time: BigInt(time),
+        height: BigInt(height),
+        governance: {
+          guardians: {
+            keys: [...o.custody.guardians.keys],
+            threshold: BigInt(o.custody.guardians.threshold),
+          },
+        },
+      });
       head = { height, hash, time, root: stateRoot(state), state: serializeState(state) };
       await o.store.initHead(head);
       ix.state = state;
@@ -267,35 +291,40 @@ export class Indexer {
         return;
       }
       const spell = found.decoded.spell;
-      if (!found.actor) {
-        rejected.push({
-          ...where,
-          actor: null,
-          opType: spell.op.type,
-          reason: { code: "noActor", message: "the first input has no address" },
-        });
+      // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
+      const { tx: chainTx, actorPrevout } = chainTxOfEsplora(tx);
+      const who = readActor(chainTx, actorPrevout, this.o.custody.network);
+      if (!who.ok) {
+        rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
+        return;
+      }
+      const actor = who.actor.account;
+      const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
+      if (!inflow.ok) {
+        rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
         return;
       }
       const out = applySpell(
         this.state,
         spell,
-        found.actor,
+        actor,
         { ...where, blockTime: header.timestamp },
         this.o.verifier,
       );
       if (!out.ok) {
-        rejected.push({ ...where, actor: found.actor, opType: out.op.type, reason: out.reason });
+        rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
         return;
       }
+      if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
       spells.push({
         ...where,
-        actor: found.actor,
+        actor,
         op: plain(out.op) as Record<string, unknown>,
         proof: out.proof,
         time: Number(out.time),
       });
       out.events.forEach((event, n) => {
-        events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor: found.actor! }));
+        events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
         if (event.type === "PriceUpdated")
           prices.push({ height, position, time: Number(out.time), price: event.price });
       });

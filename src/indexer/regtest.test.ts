@@ -12,10 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcoin from "bcoin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attest, E18, ORACLE_KEYS, SpellWallet } from "../../test/indexer/chain.ts";
-import { EsploraClient } from "../btc/index.ts";
+import {
+  attest,
+  E18,
+  ORACLE_KEYS,
+  SpellWallet,
+  TEST_CUSTODY,
+  testVaultScript,
+} from "../../test/indexer/chain.ts";
+import { EsploraClient, emptyProof, encodeSpell } from "../btc/index.ts";
 import { type Devnet, startDevnet } from "../devnet/server.ts";
 import {
+  coinSats,
   DEFAULT_PARAMS,
   formatDecimal,
   initPoseidon,
@@ -44,6 +52,7 @@ const options = (store: IndexerOptions["store"]): IndexerOptions => ({
   startHeight,
   params: { ...DEFAULT_PARAMS },
   verifier,
+  custody: TEST_CUSTODY,
 });
 
 beforeAll(async () => {
@@ -83,7 +92,7 @@ describe("indexer on regtest", () => {
       SpellWallet,
       SpellWallet,
     ];
-    for (const w of [alice, bob, carol, dave]) await w.fund(1_000_000n);
+    for (const w of [alice, bob, carol, dave]) await w.fund(300_000_000n);
     await devnet.mine(1);
 
     const follower = await Indexer.open(options(new MemoryStore()));
@@ -101,6 +110,31 @@ describe("indexer on regtest", () => {
     for (const w of [alice, bob, carol]) {
       await w.cast({ type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n }, a2.bytes);
     }
+    // Hostile (SPEC §2a rule 1): a phantom open (no vault output) and an underfunded one (1,000 sats
+    // paid for 10 BTC claimed). Both are refused by every client; dave holds no vault and no zkUSD.
+    const claim = {
+      type: "openVault" as const,
+      collateral: 10n * E18,
+      borrow: 200_000n * E18,
+      maxFee: E18 / 20n,
+    };
+    const phantom = await dave.send(
+      encodeSpell({
+        version: 1,
+        op: { ...claim, ownerKey: dave.pub },
+        attestation: a2.bytes,
+        proof: emptyProof(),
+      }),
+    );
+    const underfunded = await dave.send(
+      encodeSpell({
+        version: 1,
+        op: { ...claim, ownerKey: dave.pub, vaultOutput: 0 },
+        attestation: a2.bytes,
+        proof: emptyProof(),
+      }),
+      [{ script: testVaultScript(dave.pub), amount: 1_000n }],
+    );
     await step();
     // Token and pool operations, a two-change adjustment (no circuit), and a malformed spell.
     await alice.cast({ type: "transfer", to: dave.address, amount: 100n * E18 });
@@ -200,6 +234,8 @@ describe("indexer on regtest", () => {
     const store = await openIdbStore({ name: "regtest-fresh" });
     const rejected = await store.rejected();
     expect(rejected.map((r) => [r.txid, r.reason.code])).toEqual([
+      [phantom, "custodyMismatch"],
+      [underfunded, "custodyMismatch"],
       [malformed, "malformedSpell"],
       [badProof, "proofInvalid"],
     ]);
@@ -211,6 +247,12 @@ describe("indexer on regtest", () => {
     const events = await store.events({ account: carol.address, limit: 500 });
     expect(events.events.every((e) => e.txid !== badProof)).toBe(true);
     const badBlock = (await store.blocks()).find((b) => b.rejected === 1 && b.spells === 0)!;
+    expect(fresh.state.accounts.get(dave.address)?.status ?? "nonExistent").toBe("nonExistent");
+    // Every vault's coins hold exactly its ledger collateral (no redistribution in this history).
+    for (const w of [alice, bob, carol]) {
+      const account = fresh.state.accounts.get(w.address)!;
+      expect(coinSats(fresh.state.custody, w.address) * 10n ** 10n).toBe(account.coll);
+    }
     expect(badBlock.root).toBe(badBlock.prev.root);
 
     // The operator CLI (the real binary) reads the regtest history from the checkpointed file store.

@@ -1,4 +1,5 @@
 /** The protocol engine's public face: pure, deterministic, bigint fixed point (SPEC §3). */
+export * from "./custody.ts";
 export * from "./decimal.ts";
 export {
   type ApplyResult,

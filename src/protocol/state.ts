@@ -5,6 +5,14 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
+import {
+  type CustodyState,
+  createCustodyState,
+  deserializeCustody,
+  isCustodyEmpty,
+  type SerializedCustody,
+  serializeCustody,
+} from "./custody.ts";
 import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import {
@@ -181,6 +189,8 @@ export interface State {
   sorted: SortedVaults<Account>;
   /** Governance (govState.ts, rules in governance.ts). */
   gov: GovState;
+  /** Protocol coins, vault owner keys and obligations (custody.ts; rules in src/settlement). */
+  custody: CustodyState;
   root: RootCache;
 }
 
@@ -269,6 +279,7 @@ export function createGenesisState(
     sumList: [],
     sorted: undefined as unknown as SortedVaults<Account>,
     gov: createGovState(genesis.governance),
+    custody: createCustodyState(),
     root: {
       dirtyAccounts: new Set(),
       dirtyAllowances: new Set(),
@@ -477,6 +488,8 @@ export interface SerializedState {
   sums: [string, string, string][];
   /** Absent in snapshots made before governance existed (read as the default governance state). */
   governance?: SerializedGov;
+  /** Absent while custody holds nothing (and in snapshots made before custody existed). */
+  custody?: SerializedCustody;
 }
 
 const ACCOUNT_FIELDS: AccountField[] = [
@@ -513,6 +526,7 @@ export function serializeState(state: State): SerializedState {
     allowances: state.allowanceList.map((x) => [x.owner, x.spender, x.amount.toString()]),
     sums: state.sumList.map((x) => [x.epoch.toString(), x.scale.toString(), x.S.toString()]),
     governance: serializeGov(state.gov, state.accountList),
+    ...(isCustodyEmpty(state.custody) ? {} : { custody: serializeCustody(state.custody) }),
   };
 }
 
@@ -567,6 +581,7 @@ export function deserializeState(data: SerializedState): State {
     });
     for (let i = 0; i < state.gov.proposals.length; i++) state.root.dirtyProposals.add(i);
   }
+  state.custody = deserializeCustody(data.custody);
   return state;
 }
 

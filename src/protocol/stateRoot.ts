@@ -4,6 +4,7 @@
  * engine marks touched leaves dirty; `stateRoot` rehashes only those paths (shared parents once).
  */
 
+import { custodyHash } from "./custody.ts";
 import type { GovAction } from "./govState.ts";
 import {
   type Checkpoint,
@@ -478,6 +479,17 @@ function governanceHash(state: State, t: Trees): Uint8Array {
   ]);
 }
 
+/**
+ * restHash's sixth input: governanceHash while custody holds nothing, else
+ * Poseidon(governanceHash, custodyHash). Circuits take this slot as one opaque input, so custody is
+ * committed in the root without changing any circuit (docs/state-root.md).
+ */
+function governanceCustodyHash(state: State, t: Trees): Uint8Array {
+  const gov = governanceHash(state, t);
+  const custody = custodyHash(state.custody);
+  return custody === 0n ? gov : poseidonElements([gov, fieldOf(custody)]);
+}
+
 const idHashes = new Map<string, bigint>();
 function ownerHashCached(id: string): bigint {
   let h = idHashes.get(id);
@@ -541,7 +553,10 @@ export interface RootParts {
   otherGlobalsHash: bigint;
   /** Poseidon of the remaining parameters (OTHER_PARAMS). */
   otherParamsHash: bigint;
+  /** restHash's sixth input: the governance hash, with custodyHash folded in once custody holds anything. */
   governanceHash: bigint;
+  /** SHA-256 commitment to the custody records (0 while empty; custody.ts). */
+  custodyHash: bigint;
   /** Poseidon(allowancesRoot, sumsRoot, vaultInputsHash, otherGlobalsHash, otherParamsHash, governanceHash). */
   restHash: bigint;
   /** Poseidon(accountsRoot, vaultGlobalsHash, restHash). */
@@ -562,7 +577,7 @@ export function stateRootParts(state: State): RootParts {
     vaultInputs,
     otherGlobals,
     otherParams,
-    governanceHash(state, t),
+    governanceCustodyHash(state, t),
   ];
   const rest = poseidonElements(restParts);
   const accounts = t.accounts.root();
@@ -579,6 +594,7 @@ export function stateRootParts(state: State): RootParts {
     otherGlobalsHash,
     otherParamsHash,
     governanceHash: gov,
+    custodyHash: custodyHash(state.custody),
     restHash: bigintOf(rest),
     stateRoot: bigintOf(root),
   };

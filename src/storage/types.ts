@@ -109,7 +109,15 @@ export type RejectCode =
    * Anything else went wrong while checking or applying the spell (a bug, a value the state root
    * cannot hash): refused like the others, nothing changed; `message` says what was thrown.
    */
-  | "internalError";
+  | "internalError"
+  /** Custody (SPEC §2a, src/settlement reasons.ts): the spell's own transaction does not pay the vault. */
+  | "custodyMismatch"
+  /** The actor's input type or key cannot own a vault. */
+  | "unsupportedOwner"
+  /** The actor's signature does not commit to the whole transaction. */
+  | "actorSighash"
+  /** The actor's witness does not match its previous output. */
+  | "actorWitness";
 
 export interface RejectReason {
   code: RejectCode;

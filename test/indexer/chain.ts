@@ -11,6 +11,8 @@ import {
   networkParams,
   type Spell,
   type SpellOperation,
+  toHex,
+  vaultDescriptor,
 } from "../../src/btc/index.ts";
 import type { Devnet } from "../../src/devnet/server.ts";
 import {
@@ -36,6 +38,30 @@ export const ORACLE_KEYS_SETTING = {
   keys: ORACLE_KEYS.keys.map((k) => [k[0].toString(), k[1].toString()] as [string, string]),
   threshold: 2,
 };
+
+/** A fixed 2-of-3 custody key set and a short escape timelock for test chains (IndexerOptions.custody). */
+const CUSTODY_PRIVATE_KEYS = [7, 8, 9].map((i) =>
+  Uint8Array.from({ length: 32 }, (_, j) => (i * 17 + j) & 0xff),
+);
+export const TEST_CUSTODY = {
+  network: "regtest" as const,
+  csvBlocks: 144,
+  guardians: {
+    keys: CUSTODY_PRIVATE_KEYS.map((k) => toHex(secp256k1.getPublicKey(k, true))),
+    threshold: 2,
+  },
+};
+
+/** The vault script of an owner key under TEST_CUSTODY. */
+export const testVaultScript = (owner: Uint8Array): Uint8Array =>
+  vaultDescriptor({
+    owner,
+    guardians: {
+      threshold: TEST_CUSTODY.guardians.threshold,
+      keys: TEST_CUSTODY.guardians.keys.map((k) => Uint8Array.from(Buffer.from(k, "hex"))),
+    },
+    csvBlocks: TEST_CUSTODY.csvBlocks,
+  }).script;
 
 /** Oracle-signed attestation bytes (signers 0 and 2) and the statement as the prover wants it. */
 export function attest(price: bigint, timestamp: number, round: bigint) {
@@ -69,29 +95,48 @@ export class SpellWallet {
     this.utxo = { txid, vout, amount: BigInt(tx.vout[vout]!.value) };
   }
 
-  /** Broadcasts a transaction whose first input is this wallet's and whose OP_RETURN is `payload`. */
-  async send(payload: Uint8Array): Promise<string> {
+  /**
+   * Broadcasts a transaction whose first input is this wallet's: `pay` outputs first, then the
+   * OP_RETURN carrying `payload`, then change.
+   */
+  async send(payload: Uint8Array, pay: { script: Uint8Array; amount: bigint }[] = []): Promise<string> {
     const u = this.utxo!;
     const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
     tx.addInput({ txid: u.txid, index: u.vout, witnessUtxo: { script: this.pay.script, amount: u.amount } });
+    for (const o of pay) tx.addOutput(o);
     tx.addOutput({ script: Script.encode(["RETURN", payload]), amount: 0n });
-    const change = u.amount - 2_000n;
+    const change = u.amount - 2_000n - pay.reduce((a, o) => a + o.amount, 0n);
     tx.addOutput({ script: this.pay.script, amount: change });
     tx.sign(this.priv);
     tx.finalize();
     const txid = await this.devnet.chain.broadcast(tx.hex);
     this.raw.set(txid, tx.hex);
-    this.utxo = { txid, vout: 1, amount: change };
+    this.utxo = { txid, vout: pay.length + 1, amount: change };
     return txid;
   }
 
+  /**
+   * Casts a spell. An open or a deposit travels with its BTC (SPEC §2a): output 0 pays the added
+   * sats to this wallet's vault script under TEST_CUSTODY, and the spell names it (and, to open, this
+   * wallet's key as the owner key). `unfunded` casts the spell as given (hostile tests).
+   */
   cast(
     op: SpellOperation,
     attestation: Uint8Array = new Uint8Array(0),
     proof: Uint8Array = new Uint8Array(128),
+    options: { unfunded?: boolean } = {},
   ): Promise<string> {
-    const spell: Spell = { version: 1, op, attestation, proof };
-    return this.send(encodeSpell(spell));
+    const added =
+      op.type === "openVault" ? op.collateral : op.type === "adjustVault" ? (op.depositCollateral ?? 0n) : 0n;
+    if (options.unfunded || added === 0n)
+      return this.send(encodeSpell({ version: 1, op, attestation, proof } satisfies Spell));
+    const funded: SpellOperation =
+      op.type === "openVault"
+        ? { ...op, ownerKey: this.pub, vaultOutput: 0 }
+        : { ...(op as Extract<SpellOperation, { type: "adjustVault" }>), vaultOutput: 0 };
+    return this.send(encodeSpell({ version: 1, op: funded, attestation, proof }), [
+      { script: testVaultScript(this.pub), amount: added / 10n ** 10n },
+    ]);
   }
 }
 
@@ -105,7 +150,7 @@ export async function mixedHistory(
   opts: { wallets: number; blocks: number; baseTime: number },
 ): Promise<{ wallets: SpellWallet[]; spells: number }> {
   const wallets = Array.from({ length: opts.wallets }, () => new SpellWallet(devnet, esplora));
-  for (const w of wallets) await w.fund(5_000_000n);
+  for (const w of wallets) await w.fund(20_000_000n);
   await devnet.mine(1);
   const price = 60_000n * E18;
   await wallets[0]!.cast({ type: "setPrice", price }, attest(price, opts.baseTime + 60, 1n).bytes);

@@ -92,6 +92,11 @@ export async function resolveEngineStart(settings: Settings = useSettings.getSta
       keys: federation.members.map((m) => m.oracleKey),
       threshold: federation.oracleThreshold,
     },
+    custody: {
+      network: settings.network,
+      csvBlocks: federation.csvBlocks,
+      guardians: { keys: published, threshold: federation.threshold },
+    },
     // A local chain answers at once and blocks come seconds apart: poll it often.
     ...(settings.network === "regtest" ? { pollMs: 1_000 } : {}),
   };

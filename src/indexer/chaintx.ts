@@ -1,0 +1,33 @@
+/**
+ * The indexer's Esplora JSON mapped onto the verified transaction shape (src/btc/block.ts) until the
+ * loop reads verified raw blocks: the actor's previous output here is the server's word.
+ */
+import type { ChainTxOutput } from "../btc/block.ts";
+import type { EsploraTx } from "../btc/esplora.ts";
+import type { TxShape } from "../settlement/index.ts";
+
+const bytes = (hex: string | undefined): Uint8Array =>
+  Uint8Array.from({ length: (hex?.length ?? 0) >> 1 }, (_, i) =>
+    Number.parseInt(hex!.slice(2 * i, 2 * i + 2), 16),
+  );
+
+export function chainTxOfEsplora(tx: EsploraTx): { tx: TxShape; actorPrevout: ChainTxOutput | undefined } {
+  const first = tx.vin[0];
+  return {
+    tx: {
+      txid: tx.txid,
+      inputs: tx.vin.map((vin) => ({
+        prevTxid: vin.txid,
+        vout: vin.vout,
+        scriptSig: bytes(vin.scriptsig),
+        witness: (vin.witness ?? []).map(bytes),
+        sequence: vin.sequence,
+      })),
+      outputs: tx.vout.map((o) => ({ script: bytes(o.scriptpubkey), sats: BigInt(o.value) })),
+    },
+    actorPrevout:
+      !first || first.is_coinbase || !first.prevout
+        ? undefined
+        : { script: bytes(first.prevout.scriptpubkey), sats: BigInt(first.prevout.value) },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * Custody records in the engine state (SPEC §2a rule 3, docs/custody.md): the owner key of every
+ * vault opened with custody, every protocol coin (outpoint, sats, whose) and every obligation. The
+ * rules that change them live in src/settlement (the one module for BTC moving); this file holds the
+ * data, its canonical serialization and its commitment (`custodyHash`, inside the state root's
+ * restHash, docs/state-root.md). Pure: no I/O, no clock.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { AccountId } from "./operations.ts";
+
+/** A UTXO at a protocol script. `vault` names the vault that owns it; null is the pool (main) coin. */
+export interface ProtocolCoin {
+  /** "txid:vout". */
+  readonly outpoint: string;
+  readonly sats: bigint;
+  readonly vault: AccountId | null;
+  /** Output script, lowercase hex. */
+  readonly script: string;
+  /** Height of the block that confirmed it. */
+  readonly height: bigint;
+}
+
+export type ObligationStatus = "open" | "settled";
+
+/** BTC the ledger has granted and custody still has to pay (SPEC §2a rule 2). */
+export interface Obligation {
+  /** sha256(txid ‖ index) of the creating transaction and the obligation's index in it, hex. */
+  readonly id: string;
+  /** Who owes it: a vault, or null for the pool. */
+  readonly source: AccountId | null;
+  /** Destination script, lowercase hex (a payout script, or a protocol script for internal moves). */
+  readonly script: string;
+  readonly sats: bigint;
+  /** Largest fee share the payee accepted, sats. */
+  readonly maxFee: bigint;
+  readonly height: bigint;
+  status: ObligationStatus;
+  /** The settlement transaction that paid it. */
+  settledBy: string | null;
+}
+
+export interface CustodyState {
+  /** Owner key (33-byte compressed, lowercase hex) of each vault, set by its open spell. */
+  vaultKeys: Map<AccountId, string>;
+  coins: Map<string, ProtocolCoin>;
+  obligations: Map<string, Obligation>;
+  /** Bumped on every change (hash cache key; not state). */
+  rev: number;
+}
+
+export function createCustodyState(): CustodyState {
+  return { vaultKeys: new Map(), coins: new Map(), obligations: new Map(), rev: 0 };
+}
+
+export const isCustodyEmpty = (c: CustodyState): boolean =>
+  c.vaultKeys.size === 0 && c.coins.size === 0 && c.obligations.size === 0;
+
+/** Canonical JSON form: each map as rows sorted by key, bigints as decimal strings. */
+export interface SerializedCustody {
+  vaultKeys: [AccountId, string][];
+  /** [outpoint, sats, vault (null = pool), script, height] */
+  coins: [string, string, string | null, string, string][];
+  /** [id, source, script, sats, maxFee, height, status, settledBy] */
+  obligations: [string, string | null, string, string, string, string, ObligationStatus, string | null][];
+}
+
+const byKey = <T>(m: Map<string, T>): [string, T][] =>
+  [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+export function serializeCustody(c: CustodyState): SerializedCustody {
+  return {
+    vaultKeys: byKey(c.vaultKeys),
+    coins: byKey(c.coins).map(([, x]) => [
+      x.outpoint,
+      x.sats.toString(),
+      x.vault,
+      x.script,
+      x.height.toString(),
+    ]),
+    obligations: byKey(c.obligations).map(([, o]) => [
+      o.id,
+      o.source,
+      o.script,
+      o.sats.toString(),
+      o.maxFee.toString(),
+      o.height.toString(),
+      o.status,
+      o.settledBy,
+    ]),
+  };
+}
+
+export function deserializeCustody(data: SerializedCustody | undefined): CustodyState {
+  const c = createCustodyState();
+  if (!data) return c;
+  for (const [id, key] of data.vaultKeys) c.vaultKeys.set(id, key);
+  for (const [outpoint, sats, vault, script, height] of data.coins)
+    c.coins.set(outpoint, { outpoint, sats: BigInt(sats), vault, script, height: BigInt(height) });
+  for (const [id, source, script, sats, maxFee, height, status, settledBy] of data.obligations) {
+    c.obligations.set(id, {
+      id,
+      source,
+      script,
+      sats: BigInt(sats),
+      maxFee: BigInt(maxFee),
+      height: BigInt(height),
+      status,
+      settledBy,
+    });
+  }
+  return c;
+}
+
+const hashCache = new WeakMap<CustodyState, { rev: number; hash: bigint }>();
+
+/**
+ * custodyHash: the first 31 bytes of SHA-256 over the canonical JSON form, read big-endian (a field
+ * element); 0 while custody holds nothing, so states without custody keep their roots. SHA-256, not
+ * Poseidon: no circuit opens it (docs/state-root.md).
+ */
+export function custodyHash(c: CustodyState): bigint {
+  if (isCustodyEmpty(c)) return 0n;
+  const cached = hashCache.get(c);
+  if (cached && cached.rev === c.rev) return cached.hash;
+  const digest = sha256(new TextEncoder().encode(JSON.stringify(serializeCustody(c))));
+  let x = 0n;
+  for (let i = 0; i < 31; i++) x = (x << 8n) | BigInt(digest[i]!);
+  hashCache.set(c, { rev: c.rev, hash: x });
+  return x;
+}
+
+// ---------------------------------------------------------------- mutations (called by src/settlement)
+
+export function setVaultKey(c: CustodyState, vault: AccountId, keyHex: string): void {
+  c.vaultKeys.set(vault, keyHex);
+  c.rev++;
+}
+
+export function addCoin(c: CustodyState, coin: ProtocolCoin): void {
+  c.coins.set(coin.outpoint, coin);
+  c.rev++;
+}
+
+export function removeCoin(c: CustodyState, outpoint: string): ProtocolCoin | undefined {
+  const coin = c.coins.get(outpoint);
+  if (coin) {
+    c.coins.delete(outpoint);
+    c.rev++;
+  }
+  return coin;
+}
+
+export function addObligation(c: CustodyState, o: Obligation): void {
+  c.obligations.set(o.id, o);
+  c.rev++;
+}
+
+export function markSettled(c: CustodyState, id: string, txid: string): void {
+  const o = c.obligations.get(id);
+  if (!o) return;
+  o.status = "settled";
+  o.settledBy = txid;
+  c.rev++;
+}
+
+/** Sats in the coins of one owner (a vault id, or null for the pool). */
+export function coinSats(c: CustodyState, vault: AccountId | null): bigint {
+  let total = 0n;
+  for (const coin of c.coins.values()) if (coin.vault === vault) total += coin.sats;
+  return total;
+}

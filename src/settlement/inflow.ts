@@ -1,0 +1,148 @@
+/**
+ * BTC in travels with its spell (SPEC §2a rule 1). An operation that adds collateral (open, deposit,
+ * an adjust with a deposit) is valid only if its own transaction pays exactly the added satoshis to
+ * that vault's script, derived from the owner's key, the current custody key set and the timelock.
+ * The open spell carries the owner key, authorized by the actor's signature (actor.ts). A deposit to
+ * an existing vault adds a new coin at the vault's script; no custody input is spent.
+ */
+import type { BtcNetworkName } from "../btc/network.ts";
+import { type GuardianSet, toHex, vaultDescriptor } from "../btc/scripts.ts";
+import type { SpellOperation } from "../btc/spell.ts";
+import { type AccountId, addCoin, type ProtocolCoin, type State, setVaultKey } from "../protocol/index.ts";
+import { type Actor, authorizesOwnerKey } from "./actor.ts";
+import { type CustodyReason, custodyReason } from "./reasons.ts";
+import { outpointKey, type TxShape } from "./tx.ts";
+
+/** What the rules need besides the state: the network (addresses) and the vaults' escape timelock. */
+export interface CustodyConfig {
+  network: BtcNetworkName;
+  /** Relative timelock of the vault scripts' escape path, blocks (the federation's; default 26,280). */
+  csvBlocks: number;
+}
+
+/** BTC that an applied spell brings into custody: a new coin at a vault's script. */
+export interface Inflow {
+  vault: AccountId;
+  /** Owner key, lowercase hex (recorded by an open). */
+  ownerKey: string;
+  vout: number;
+  sats: bigint;
+  /** Vault output script, lowercase hex. */
+  script: string;
+}
+
+export type InflowCheck = { ok: true; inflow: Inflow | null } | { ok: false; reason: CustodyReason };
+
+/** 1 satoshi in engine units (SPEC §3). */
+const SATOSHI = 10n ** 10n;
+
+/** The custody key set in force (governance state), as the script builder takes it. */
+export function custodyKeySet(state: State): GuardianSet {
+  const g = state.gov.guardians;
+  return {
+    threshold: Number(g.threshold),
+    keys: g.keys.map((k) => Uint8Array.from(k.match(/../g) ?? [], (x) => Number.parseInt(x, 16))),
+  };
+}
+
+/**
+ * The P2WSH script of the vault with `ownerKey` under the current custody key set; undefined when
+ * no valid script exists (no custody set, a key that is not a point, the owner among the guardians).
+ */
+export function vaultScriptFor(
+  state: State,
+  ownerKey: Uint8Array,
+  config: CustodyConfig,
+): Uint8Array | undefined {
+  try {
+    return vaultDescriptor({ owner: ownerKey, guardians: custodyKeySet(state), csvBlocks: config.csvBlocks })
+      .script;
+  } catch {
+    return undefined;
+  }
+}
+
+const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
+
+/**
+ * Checks the custody side of a spell before the engine applies it. Never throws. `ok` with
+ * `inflow: null` for operations that bring no BTC in.
+ */
+export function checkInflow(
+  state: State,
+  op: SpellOperation,
+  actor: Actor,
+  tx: TxShape,
+  config: CustodyConfig,
+): InflowCheck {
+  const mismatch = (why: string): InflowCheck => ({
+    ok: false,
+    reason: custodyReason("custodyMismatch", why),
+  });
+  let added: bigint;
+  let ownerKey: Uint8Array;
+  let vout: number | undefined;
+  if (op.type === "openVault") {
+    if (!op.ownerKey)
+      return { ok: false, reason: custodyReason("unsupportedOwner", "the open spell carries no owner key") };
+    if (actor.kind === "other")
+      return {
+        ok: false,
+        reason: custodyReason("unsupportedOwner", "the actor's input type cannot own a vault"),
+      };
+    if (!authorizesOwnerKey(actor, op.ownerKey))
+      return {
+        ok: false,
+        reason: custodyReason("unsupportedOwner", "the owner key is not the key that signed the first input"),
+      };
+    added = op.collateral;
+    ownerKey = op.ownerKey;
+    vout = op.vaultOutput;
+  } else if (op.type === "adjustVault") {
+    added = op.depositCollateral ?? 0n;
+    if (added === 0n) {
+      return op.vaultOutput === undefined
+        ? { ok: true, inflow: null }
+        : mismatch("the spell names a vault output but deposits nothing");
+    }
+    const key = state.custody.vaultKeys.get(actor.account);
+    if (!key) return mismatch("this vault has no owner key on record");
+    ownerKey = fromHex(key);
+    vout = op.vaultOutput;
+  } else {
+    return { ok: true, inflow: null };
+  }
+  if (vout === undefined) return mismatch("the spell names no vault output");
+  const out = tx.outputs[vout];
+  if (!out) return mismatch(`output ${vout} does not exist`);
+  const script = vaultScriptFor(state, ownerKey, config);
+  if (!script) return mismatch("no vault script exists for this owner key and the current custody key set");
+  if (!eq(out.script, script)) return mismatch(`output ${vout} does not pay the vault's script`);
+  // Collateral travels as whole satoshis (the decoder multiplies by 1e10), so this is exact.
+  if (out.sats * SATOSHI !== added)
+    return mismatch(`output ${vout} pays ${out.sats} sats, the spell adds ${added / SATOSHI} sats`);
+  return {
+    ok: true,
+    inflow: { vault: actor.account, ownerKey: toHex(ownerKey), vout, sats: out.sats, script: toHex(script) },
+  };
+}
+
+/** Records an applied spell's inflow: the vault's owner key (on open) and its new coin. */
+export function recordInflow(
+  state: State,
+  inflow: Inflow,
+  place: { txid: string; height: number },
+): ProtocolCoin {
+  if (state.custody.vaultKeys.get(inflow.vault) !== inflow.ownerKey)
+    setVaultKey(state.custody, inflow.vault, inflow.ownerKey);
+  const coin: ProtocolCoin = {
+    outpoint: outpointKey(place.txid, inflow.vout),
+    sats: inflow.sats,
+    vault: inflow.vault,
+    script: inflow.script,
+    height: BigInt(place.height),
+  };
+  addCoin(state.custody, coin);
+  return coin;
+}
