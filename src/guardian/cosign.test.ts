@@ -1,7 +1,8 @@
 /**
- * Co-signing refusals that need no chain: membership after a rotation, no spell, a vault as input 0,
- * a price-moving spell without or with an old attestation. (Everything that needs the chain is in
- * test/guardian/regtest.test.ts.)
+ * Co-signing refusals that need no chain beyond input 0's previous transaction (served from memory):
+ * membership after a rotation, no spell, a price-moving spell without or with an old attestation, a
+ * forged attestation, and an input 0 whose witnessUtxo lies about the coin it spends. (Everything
+ * else that needs the chain is in test/guardian/regtest.test.ts and custody.test.ts.)
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import {
   emptyProof,
   type GuardianSet,
   TX_OPTS,
+  toHex,
   vaultDescriptor,
   walletAccount,
   walletUtxo,
@@ -32,8 +34,36 @@ const owner = walletAccount(
   "p2wpkh",
   "regtest",
 );
+const stranger = walletAccount(
+  secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true),
+  "p2wpkh",
+  "regtest",
+);
 const vault = vaultDescriptor({ owner: owner.publicKey, guardians: set });
 const NOW = 1_800_000_000_000;
+
+/** A previous transaction paying 1,000,000 sats to `to` at output 0: what the chain says input 0 spends. */
+function fundingTx(to: typeof owner): { txid: string; hex: string } {
+  const tx = new Transaction({ ...TX_OPTS, version: 2 });
+  tx.addInput({ txid: "44".repeat(32), index: 0 });
+  tx.addOutput({
+    script: walletUtxo(to, "regtest", { txid: "", vout: 0, value: 0n }).script,
+    amount: 1_000_000n,
+  });
+  return { txid: tx.id, hex: toHex(tx.unsignedTx) };
+}
+const funding = fundingTx(owner);
+const strangers = fundingTx(stranger);
+
+/** Esplora serving only the raw previous transactions above (nothing else is reached by these refusals). */
+const chain = new EsploraClient({
+  baseUrl: "http://chain.test",
+  retries: 0,
+  fetch: async (url) => {
+    const prev = [funding, strangers].find((t) => String(url).endsWith(`/tx/${t.txid}/hex`));
+    return prev ? new Response(prev.hex) : new Response("not found", { status: 404 });
+  },
+});
 
 function deps(over: Partial<CosignDeps> = {}): CosignDeps {
   return {
@@ -45,8 +75,7 @@ function deps(over: Partial<CosignDeps> = {}): CosignDeps {
       oracleKeys: { threshold: 2, keys: keys.map((k) => k.oraclePublicKey) },
       verificationKeys: {},
     }),
-    // Never reached by these refusals (they all stop before the chain checks).
-    esplora: new EsploraClient({ baseUrl: "http://127.0.0.1:9" }),
+    esplora: chain,
     ledger: new SpendLedger(mkdtempSync(join(tmpdir(), "cosign-"))),
     keys: keys[0]!,
     now: () => NOW,
@@ -54,12 +83,12 @@ function deps(over: Partial<CosignDeps> = {}): CosignDeps {
   };
 }
 
-function withdrawPsbt(attestation: Uint8Array): Uint8Array {
+function withdrawPsbt(attestation: Uint8Array, input0 = funding.txid): Uint8Array {
   return buildWithdraw(
     {
       network: "regtest",
       wallet: owner,
-      walletUtxos: [walletUtxo(owner, "regtest", { txid: "11".repeat(32), vout: 0, value: 1_000_000n })],
+      walletUtxos: [walletUtxo(owner, "regtest", { txid: input0, vout: 0, value: 1_000_000n })],
       feeRate: 2,
     },
     {
@@ -146,6 +175,26 @@ describe("co-signing refusals before any chain lookup", () => {
       ok: false,
       code: "badAttestation",
       reason: expect.stringMatching(/signer 1 does not verify/),
+    });
+  });
+
+  it("reads the actor from input 0's real previous output, never from the PSBT's witnessUtxo", async () => {
+    // The PSBT says input 0 is the owner's coin; the chain says that outpoint pays a stranger.
+    const r = await reviewAndSign(deps(), withdrawPsbt(attestation(5), strangers.txid));
+    expect(r).toMatchObject({
+      ok: false,
+      code: "inputMismatch",
+      reason: expect.stringMatching(
+        new RegExp(
+          `input 0 \\(${strangers.txid}:0\\) is not the output its witnessUtxo claims: on chain it pays 1000000 sats to ${stranger.address}`,
+        ),
+      ),
+    });
+    // An outpoint the chain does not know is no actor at all.
+    expect(await reviewAndSign(deps(), withdrawPsbt(attestation(5), "55".repeat(32)))).toMatchObject({
+      ok: false,
+      code: "inputMismatch",
+      reason: expect.stringMatching(/does not exist on chain or in the mempool/),
     });
   });
 });

@@ -2,7 +2,8 @@
  * The co-signing policy (SPEC §2 custody): a guardian signs a PSBT's vault and pool inputs only when
  * the transaction does exactly what the spell does to its own replayed state. It:
  *
- *  1. finds the one spell output and the actor (the owner of input 0);
+ *  1. finds the one spell output and the actor: the owner of input 0 as the chain says it (the previous
+ *     transaction's own bytes, hashed to its txid), never the PSBT's witnessUtxo (SPEC §2a rule 4);
  *  2. requires a fresh attested price for operations that move BTC on a price (never a stale one);
  *  3. runs the indexer's own spell check (src/indexer applySpell: attestation quorum and price,
  *     declared time, Groth16 proof against roots it computes itself, engine rules) on a clone of its
@@ -14,15 +15,17 @@
  *  5. derives the outputs the protocol funds must make — payouts to the actor, the rest back to the
  *     vault or into the pool — and requires each exactly (script and amount); every other output must
  *     be change to the actor's own address;
- *  6. records the outpoints durably, then signs the custody inputs (SIGHASH_ALL only).
+ *  6. reserves the outpoints in the spend ledger in one synchronous check-and-record (durable; of two
+ *     rival requests for one outpoint only the first gets there), then signs (SIGHASH_ALL only).
  *
  * Anything else is refused with the reason, and nothing is signed.
  */
-import { SigHash } from "@scure/btc-signer";
+import { SigHash, Transaction } from "@scure/btc-signer";
 import {
   type BtcNetworkName,
   descriptorAddress,
   type EsploraClient,
+  fromHex,
   type GuardianSet,
   hasSpellMagic,
   type Outspend,
@@ -34,6 +37,7 @@ import {
   poolDescriptor,
   type Spell,
   scriptToAddress,
+  TX_OPTS,
   toHex,
   toOperation,
   tryDecodeSpell,
@@ -168,20 +172,13 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
   if (!first.witnessUtxo) return refuse("invalidPsbt", "input 0 has no witnessUtxo (the actor is unknown)");
   if (first.witnessScript)
     return refuse("invalidPsbt", "input 0 must be the actor's wallet input, not a vault or pool");
-  const actor = scriptToAddress(first.witnessUtxo.script, network);
-  if (!actor) return refuse("invalidPsbt", "input 0 pays from no standard address (the actor is unknown)");
-  const actorScript = first.witnessUtxo.script;
-  let op: Operation;
-  try {
-    op = toOperation(spell.op, actor);
-  } catch (error) {
-    return refuse("invalidSpell", (error as Error).message);
-  }
-
-  // 2. A fresh price for anything that moves BTC on a price (checked before the quorum, cheapest first).
-  if (PRICED.has(op.type)) {
+  // 2. A fresh price for anything that moves BTC on a price (checked before the chain and the quorum, cheapest first).
+  if (PRICED.has(spell.op.type)) {
     if (spell.attestation.length === 0)
-      return refuse("stalePrice", `a ${op.type} spell that moves BTC must carry a fresh price attestation`);
+      return refuse(
+        "stalePrice",
+        `a ${spell.op.type} spell that moves BTC must carry a fresh price attestation`,
+      );
     let timestamp: number;
     try {
       timestamp = decodeAttestation(spell.attestation).timestamp;
@@ -196,6 +193,30 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
         `the attested price is ${ageSec} s old (signed at ${timestamp}); the limit is ${maxAge} s`,
       );
     if (ageSec < -60) return refuse("stalePrice", `the attestation is dated ${-ageSec} s in the future`);
+  }
+
+  // The actor is whoever owns the real previous output of input 0: read from its transaction's own
+  // bytes (checked against the txid), never from the PSBT's witnessUtxo, which the sender writes.
+  const firstPoint = { txid: toHex(first.txid!), vout: first.index! };
+  const real = await previousOutput(deps.esplora, firstPoint.txid, firstPoint.vout);
+  if (!real)
+    return refuse(
+      "inputMismatch",
+      `input 0 (${outpoint(firstPoint)}) does not exist on chain or in the mempool`,
+    );
+  if (!eq(real.script, first.witnessUtxo.script) || real.amount !== first.witnessUtxo.amount)
+    return refuse(
+      "inputMismatch",
+      `input 0 (${outpoint(firstPoint)}) is not the output its witnessUtxo claims: on chain it pays ${real.amount} sats to ${scriptToAddress(real.script, network) ?? toHex(real.script)}`,
+    );
+  const actorScript = real.script;
+  const actor = scriptToAddress(actorScript, network);
+  if (!actor) return refuse("invalidPsbt", "input 0 pays from no standard address (the actor is unknown)");
+  let op: Operation;
+  try {
+    op = toOperation(spell.op, actor);
+  } catch (error) {
+    return refuse("invalidSpell", (error as Error).message);
   }
 
   // 3. The same checks the chain will apply (attestation quorum and price, declared time, proof,
@@ -301,12 +322,18 @@ export async function reviewAndSign(deps: CosignDeps, psbtBytes: Uint8Array): Pr
     }
   }
 
-  // 6. Record, then sign.
-  deps.ledger.record(
+  // 6. Reserve (check and record in one synchronous step, durably), then sign: of two rival requests
+  //    that passed every check above while the other awaited the chain, only the first gets here.
+  const taken = deps.ledger.reserve(
     custody.map((c) => c.outpoint),
     txid,
     op.type,
   );
+  if (taken)
+    return refuse(
+      "alreadySpending",
+      `${taken.outpoint} is already being spent by ${taken.txid} (${taken.op}); a guardian signs an output into one spend only`,
+    );
   const signedInputs = custody.map((c) => c.index);
   const signed = deps.keys.signInputs(psbtBytes, signedInputs);
   return {
@@ -521,18 +548,13 @@ async function checkOnChain(
   for (const c of custody) {
     const [txid, voutText] = c.outpoint.split(":") as [string, string];
     const vout = Number(voutText);
-    let out: { scriptpubkey: string; value: number } | undefined;
-    try {
-      out = (await esplora.tx(txid)).vout[vout];
-    } catch {
-      out = undefined;
-    }
+    const out = await previousOutput(esplora, txid, vout);
     if (!out)
       return { code: "inputMismatch", reason: `input ${c.index} (${c.outpoint}) does not exist on chain` };
-    if (out.scriptpubkey !== toHex(c.descriptor.script) || BigInt(out.value) !== c.amount)
+    if (!eq(out.script, c.descriptor.script) || out.amount !== c.amount)
       return {
         code: "inputMismatch",
-        reason: `input ${c.index} (${c.outpoint}) is not the ${out.value}-sat output its witnessUtxo claims`,
+        reason: `input ${c.index} (${c.outpoint}) is not the ${out.amount}-sat output its witnessUtxo claims`,
       };
     let spent: Outspend;
     try {
@@ -572,4 +594,27 @@ async function checkOnChain(
       };
   }
   return null;
+}
+
+/**
+ * The real output `txid:vout`: from the previous transaction's raw bytes, accepted only when they hash
+ * to `txid` (an API's JSON or a PSBT's witnessUtxo is never taken for it). A txid commits to its
+ * outputs, so this holds for a confirmed or a mempool transaction alike; undefined when there is none.
+ */
+async function previousOutput(
+  esplora: EsploraClient,
+  txid: string,
+  vout: number,
+): Promise<{ script: Uint8Array; amount: bigint } | undefined> {
+  try {
+    const tx = Transaction.fromRaw(fromHex(await esplora.txHex(txid)), {
+      ...TX_OPTS,
+      disableScriptCheck: true,
+    });
+    if (tx.id !== txid || vout < 0 || vout >= tx.outputsLength) return undefined;
+    const out = tx.getOutput(vout);
+    return out.script && out.amount !== undefined ? { script: out.script, amount: out.amount } : undefined;
+  } catch {
+    return undefined;
+  }
 }

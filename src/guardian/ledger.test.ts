@@ -27,4 +27,15 @@ describe("spend ledger", () => {
     expect(b.size).toBe(1);
     expect(b.conflict("t:0", "tx9")?.txid).toBe("tx1");
   });
+
+  it("reserves all outpoints of a spend or none: the second of two rival spends is refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ledger-"));
+    const a = new SpendLedger(dir);
+    expect(a.reserve(["t:0", "t:1"], "tx1", "redeem")).toBeUndefined();
+    expect(a.reserve(["t:2", "t:1"], "tx2", "redeem")).toMatchObject({ outpoint: "t:1", txid: "tx1" });
+    // nothing of the refused spend was recorded: t:2 is still free for another spend
+    expect(a.conflict("t:2", "tx3")).toBeUndefined();
+    expect(a.reserve(["t:0", "t:1"], "tx1", "redeem")).toBeUndefined(); // a retry of the same spend
+    expect(new SpendLedger(dir).conflict("t:0", "tx2")?.txid).toBe("tx1");
+  });
 });

@@ -3,6 +3,9 @@
  * outpoint it co-signs is recorded with the id of the (unsigned) transaction it signed, appended to
  * a JSON-lines file and fsync'd before the signature leaves the daemon. Signing the same transaction
  * again (a retry) is allowed; a different transaction over a recorded outpoint is refused.
+ *
+ * `reserve` checks and records in one synchronous step (no await between them): two requests for one
+ * outpoint that arrive together cannot both pass the check, whatever they awaited before it.
  */
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -42,6 +45,20 @@ export class SpendLedger {
   conflict(outpoint: string, txid: string): LedgerEntry | undefined {
     const e = this.entries.get(outpoint);
     return e && e.txid !== txid ? e : undefined;
+  }
+
+  /**
+   * Atomically reserves the outpoints of a spend for `txid`: the first conflicting entry if any
+   * outpoint is already bound to another transaction (then nothing is recorded), else records them
+   * all durably and returns undefined. Call it last, right before signing.
+   */
+  reserve(outpoints: string[], txid: string, op: string): LedgerEntry | undefined {
+    for (const o of outpoints) {
+      const conflict = this.conflict(o, txid);
+      if (conflict) return conflict;
+    }
+    this.record(outpoints, txid, op);
+    return undefined;
   }
 
   /** Records the outpoints of a spend, durably, before its signatures are released. */

@@ -1,0 +1,303 @@
+/**
+ * Issue 13, phase 1: the attacks of the issue against the real regtest node (bcoin devnet) and three
+ * guardian daemons (2-of-3), each refused with no BTC moved:
+ *  - a phantom open (an openVault spell whose transaction locks nothing) and an underfunded open
+ *    (10 BTC claimed, 1,000 sats locked) are rejected by every guardian's replay (custodyMismatch);
+ *  - a co-sign request whose input 0 `witnessUtxo` lies about whose coin it is (it names a zkUSD
+ *    holder's address, the real previous output is the attacker's) is refused, nothing signed;
+ *  - two different co-sign requests for the same vault outpoint sent at the same moment: one is
+ *    signed, the other refused (the spend ledger reserves outpoints atomically).
+ */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { base64 } from "@scure/base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BuiltPsbt,
+  buildLedgerOp,
+  buildOpenVault,
+  buildRedemptionPayout,
+  descriptorAddress,
+  EsploraClient,
+  emptyProof,
+  finalizePsbt,
+  poolDescriptor,
+  type Spell,
+  type SpellOperation,
+  signPsbtInputs,
+  toOperation,
+  type VaultDescriptor,
+  vaultDescriptor,
+  type WalletAccount,
+  walletAccount,
+  walletUtxo,
+} from "../../src/btc/index.ts";
+import { type PriceFeed, startPriceFeed } from "../../src/devnet/pricefeed.ts";
+import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
+import { guardianSetOf } from "../../src/guardian/daemon.ts";
+import { decodeAttestation } from "../../src/oracle/index.ts";
+import { apply, cloneState, type ProtocolEvent } from "../../src/protocol/index.ts";
+import { startFederation, type TestFederation, waitFor } from "./support.ts";
+
+const E18 = 10n ** 18n;
+const SAT = 10n ** 10n;
+const RATE = 2;
+
+let devnet: Devnet;
+let feed: PriceFeed;
+let esplora: EsploraClient;
+let fed: TestFederation;
+
+class Wallet {
+  readonly priv = secp256k1.utils.randomSecretKey();
+  readonly account: WalletAccount = walletAccount(
+    secp256k1.getPublicKey(this.priv, true),
+    "p2wpkh",
+    "regtest",
+  );
+  get address() {
+    return this.account.address;
+  }
+  async utxos() {
+    return (await esplora.addressUtxos(this.address)).map((u) =>
+      walletUtxo(this.account, "regtest", { txid: u.txid, vout: u.vout, value: BigInt(u.value) }),
+    );
+  }
+  async opts(extra: { feeRate?: number } = {}) {
+    return {
+      network: "regtest" as const,
+      wallet: this.account,
+      walletUtxos: await this.utxos(),
+      feeRate: extra.feeRate ?? RATE,
+      strategy: "largestFirst" as const,
+    };
+  }
+  sign(built: BuiltPsbt): Uint8Array {
+    return signPsbtInputs(built.psbt, this.priv, built.signInputs[this.address]!);
+  }
+}
+
+const keeper = new Wallet();
+const alice = new Wallet();
+const bob = new Wallet();
+const mallory = new Wallet();
+
+const g = (i: number) => fed.guardians[i]!;
+const guardians = () => guardianSetOf(fed.federation);
+const vaultOf = (w: Wallet): VaultDescriptor =>
+  vaultDescriptor({ owner: w.account.publicKey, guardians: guardians() });
+
+const spellOf = (op: SpellOperation, attestation: Uint8Array): Spell => ({
+  version: 1,
+  op,
+  attestation,
+  proof: emptyProof(),
+});
+
+/**
+ * The open spell of `w` locking `sats` in output `vout` of its own transaction (SPEC §2a rule 1 and
+ * "Owner keys": the spell names its vault output and carries the owner's key).
+ */
+const openOp = (w: Wallet, sats: bigint, borrow: bigint, vout = 0): SpellOperation => ({
+  type: "openVault",
+  collateral: sats * SAT,
+  borrow: borrow * E18,
+  maxFee: 5n * 10n ** 16n,
+  ownerKey: w.account.publicKey,
+  vaultOutput: vout,
+});
+
+async function latestAttestation(): Promise<Uint8Array> {
+  return waitFor("a quorum price attestation", async () => {
+    const res = await fetch(`${g(0).url}/v1/price`);
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { attestation: string };
+    return Uint8Array.from(Buffer.from(body.attestation, "hex"));
+  });
+}
+
+async function mine(): Promise<void> {
+  await devnet.mine(1);
+  const h = devnet.chain.height;
+  await waitFor("guardians to sync", () =>
+    fed.guardians.every((x) => x && x.chain.height >= h) ? true : undefined,
+  );
+}
+
+/** Signs with the wallet alone, broadcasts and mines; returns the txid. */
+async function send(w: Wallet, built: BuiltPsbt): Promise<string> {
+  const txid = await esplora.broadcast(finalizePsbt(w.sign(built)).hex);
+  await mine();
+  return txid;
+}
+
+/** How each of the three guardians recorded a spell: "applied" or its reject code. */
+async function verdicts(txid: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const rec = await g(i).chain.spellOf(txid);
+    out.push(rec ? (rec.ok ? "applied" : rec.reason.code) : "unseen");
+  }
+  return out;
+}
+
+async function cosign(
+  psbt: Uint8Array,
+  guardian = 0,
+): Promise<{ status: number; code?: string; reason?: string }> {
+  const res = await fetch(`${g(guardian).url}/v1/cosign`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ psbt: base64.encode(psbt) }),
+  });
+  const body = (await res.json()) as { error?: { code: string; reason: string }; psbt?: string };
+  if (res.status === 200) expect(body.psbt).toBeDefined();
+  else expect(body.psbt).toBeUndefined();
+  return { status: res.status, ...(body.error ? { code: body.error.code, reason: body.error.reason } : {}) };
+}
+
+const vaultUtxos = async (w: Wallet) =>
+  (await esplora.addressUtxos(descriptorAddress(vaultOf(w), "regtest"))).map((u) => ({
+    txid: u.txid,
+    vout: u.vout,
+    value: BigInt(u.value),
+  }));
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0 });
+  feed = await startPriceFeed({ price: "97000" });
+  esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1, backoffMs: 50 });
+  for (const w of [keeper, alice, bob, mallory]) await devnet.faucet(w.address, 100_000_000n);
+  await devnet.mine(1);
+  fed = await startFederation({ esploraUrl: devnet.url, feed, startHeight: 1 });
+}, 180_000);
+
+afterAll(async () => {
+  await fed?.stopAll();
+  await feed?.close();
+  await devnet?.close();
+});
+
+describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
+  it("honest setup: a price on chain, two vaults opened with their BTC, zkUSD to the keeper", async () => {
+    const att = await latestAttestation();
+    const price = decodeAttestation(att).price;
+    await send(
+      keeper,
+      buildLedgerOp(await keeper.opts(), { spell: spellOf({ type: "setPrice", price }, att) }),
+    );
+    expect(g(0).chain.state.g.price).toBe(price);
+    for (const [w, sats, borrow] of [
+      [alice, 50_000_000n, 3_000n],
+      [bob, 20_000_000n, 4_000n],
+    ] as const) {
+      const txid = await send(
+        w,
+        buildOpenVault(await w.opts(), {
+          spell: spellOf(openOp(w, sats, borrow), await latestAttestation()),
+          vault: vaultOf(w),
+          collateralSats: sats,
+        }),
+      );
+      expect(await verdicts(txid)).toEqual(["applied", "applied", "applied"]);
+    }
+    await send(
+      bob,
+      buildLedgerOp(await bob.opts(), {
+        spell: spellOf({ type: "transfer", to: keeper.address, amount: 1_000n * E18 }, new Uint8Array(0)),
+      }),
+    );
+    expect(g(0).chain.state.g.activeVaults).toBe(2n);
+  }, 120_000);
+
+  it("a phantom open (10 BTC claimed, no vault output) is rejected by all three guardians", async () => {
+    const before = g(0).chain.root();
+    const txid = await send(
+      mallory,
+      buildLedgerOp(await mallory.opts(), {
+        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await latestAttestation()),
+      }),
+    );
+    expect(await verdicts(txid)).toEqual(["custodyMismatch", "custodyMismatch", "custodyMismatch"]);
+    for (let i = 0; i < 3; i++)
+      expect(g(i).chain.state.accounts.get(mallory.address)?.status ?? "none").not.toBe("active");
+    expect(g(0).chain.root()).toBe(before);
+  }, 60_000);
+
+  it("an underfunded open (10 BTC claimed, 1,000 sats locked) is rejected by all three guardians", async () => {
+    const txid = await send(
+      mallory,
+      buildOpenVault(await mallory.opts(), {
+        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await latestAttestation()),
+        vault: vaultOf(mallory),
+        collateralSats: 1_000n,
+      }),
+    );
+    expect(await verdicts(txid)).toEqual(["custodyMismatch", "custodyMismatch", "custodyMismatch"]);
+    for (let i = 0; i < 3; i++)
+      expect(g(i).chain.state.accounts.get(mallory.address)?.status ?? "none").not.toBe("active");
+    expect(g(0).chain.state.g.activeVaults).toBe(2n);
+  }, 60_000);
+
+  /** A redemption of the keeper's 500 zkUSD from Bob's vault, as the guardians would pay it now. */
+  async function redemption(walletUtxos: Awaited<ReturnType<Wallet["utxos"]>>, feeRate = RATE) {
+    const att = await latestAttestation();
+    const op = toOperation({ type: "redeem", amount: 500n * E18, maxFee: 5n * 10n ** 16n }, keeper.address);
+    const s = cloneState(g(0).chain.state);
+    const r = apply(s, op, { height: s.height + 1n, time: BigInt(decodeAttestation(att).timestamp) });
+    if (!r.ok) throw new Error(r.error.message);
+    const redeemed = r.events.filter((e) => e.type === "VaultRedeemed") as Extract<
+      ProtocolEvent,
+      { type: "VaultRedeemed" }
+    >[];
+    const paid = r.events.find((e) => e.type === "Redeemed") as Extract<ProtocolEvent, { type: "Redeemed" }>;
+    expect(redeemed.map((x) => x.owner)).toEqual([bob.address]);
+    return buildRedemptionPayout(
+      { network: "regtest", wallet: keeper.account, walletUtxos, feeRate, strategy: "largestFirst" },
+      {
+        spell: spellOf({ type: "redeem", amount: 500n * E18, maxFee: 5n * 10n ** 16n }, att),
+        vaults: [
+          { vault: vaultOf(bob), utxos: await vaultUtxos(bob), payoutSats: redeemed[0]!.collateral / SAT },
+        ],
+        fee: { redeemerSats: paid.paidSats, pool: poolDescriptor(guardians()) },
+      },
+    );
+  }
+
+  it("a co-sign request whose input 0 witnessUtxo lies (claims the keeper's coin, spends Mallory's) is refused by every guardian", async () => {
+    // Mallory holds no zkUSD. She spends her own coin as input 0 but labels it the keeper's (who holds
+    // 1,000 zkUSD) in the PSBT: script and amount of the keeper's address.
+    const real = (await mallory.utxos())[0]!;
+    const lie = walletUtxo(keeper.account, "regtest", {
+      txid: real.txid,
+      vout: real.vout,
+      value: real.value,
+    });
+    const built = await redemption([lie]);
+    for (let i = 0; i < 3; i++) {
+      const r = await cosign(built.psbt, i);
+      expect(r.status, `guardian-${i}: ${r.reason}`).toBe(422);
+      expect(r.reason).toMatch(
+        /^inputMismatch: input 0 \(\w+:\d+\) is not the output its witnessUtxo claims/,
+      );
+    }
+    // Nothing was recorded as signed, and Bob's vault still holds every sat.
+    for (let i = 0; i < 3; i++) {
+      const status = (await (await fetch(`${g(i).url}/v1/status`)).json()) as { signedOutpoints: number };
+      expect(status.signedOutpoints).toBe(0);
+    }
+    expect((await vaultUtxos(bob)).reduce((a, u) => a + u.value, 0n)).toBe(20_000_000n);
+  }, 60_000);
+
+  it("two different co-sign requests for one vault outpoint at the same moment: one signed, one refused", async () => {
+    const utxos = await keeper.utxos();
+    const a = await redemption(utxos, 2);
+    const b = await redemption(utxos, 7);
+    for (let i = 0; i < 3; i++) {
+      const answers = await Promise.all([cosign(a.psbt, i), cosign(b.psbt, i)]);
+      const signed = answers.filter((x) => x.status === 200);
+      expect(signed.length, `guardian-${i}: ${answers.map((x) => x.reason).join(" | ")}`).toBe(1);
+      const refused = answers.find((x) => x.status !== 200)!;
+      expect(refused.reason).toMatch(/alreadySpending/);
+    }
+  }, 120_000);
+});
