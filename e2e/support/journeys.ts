@@ -15,6 +15,7 @@ import {
   type BuiltPsbt,
   buildLedgerOp,
   buildOpenVault,
+  DEFAULT_ESCAPE_CSV_BLOCKS,
   EsploraClient,
   emptyProof,
   finalizePsbt,
@@ -346,7 +347,14 @@ export class Actor {
     return this.send(
       buildOpenVault(await this.opts(), {
         spell: spellOf(
-          { type: "openVault", collateral: collateralSats * SAT, borrow, maxFee: 5n * 10n ** 16n },
+          {
+            type: "openVault",
+            collateral: collateralSats * SAT,
+            borrow,
+            maxFee: 5n * 10n ** 16n,
+            ownerKey: this.account.publicKey,
+            vaultOutput: 0, // buildOpenVault pays the vault first
+          },
           att,
         ),
         vault: vaultDescriptor({ owner: this.account.publicKey, guardians: await custodySet() }),
@@ -390,6 +398,11 @@ export async function referenceState(): Promise<Indexer> {
         proofs: true,
         oracleKeys: oracleSetOf(federation),
         verificationKeys: await loadVerificationKeys(nodeArtifacts()),
+      },
+      custody: {
+        network: "regtest",
+        csvBlocks: federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+        guardians: { keys: federation.members.map((m) => m.custodyKey), threshold: federation.threshold },
       },
     });
   })();

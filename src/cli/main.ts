@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerBackup } from "./backup.ts";
 import { registerConfig } from "./config.ts";
+import { registerCustody } from "./custody.ts";
 import { registerGovernance } from "./governance.ts";
 import { registerGuardian } from "./guardian.ts";
 import { registerMonitor } from "./monitor.ts";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerVault(program);
   registerPool(program);
+  registerCustody(program);
   registerGovernance(program);
   registerConfig(program);
   registerMonitor(program);

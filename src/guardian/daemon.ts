@@ -40,6 +40,7 @@ import {
 import { nodeArtifacts } from "../zk/node.ts";
 import { GuardianChain } from "./chain.ts";
 import { type CosignDeps, reviewAndSign } from "./cosign.ts";
+import { custodyViewToJson } from "./custody-view.ts";
 import { GuardianError } from "./errors.ts";
 import { type Route, startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
@@ -197,6 +198,14 @@ export async function startGuardian(
     params,
     // The indexer takes its oracle keys once; the co-signer reads the current ones per request.
     verifier: verifier(),
+    custody: {
+      network: config.federation.network,
+      csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+      guardians: {
+        keys: config.federation.members.map((m) => m.custodyKey),
+        threshold: config.federation.threshold,
+      },
+    },
     log,
   });
   chainRef = follower;
@@ -395,6 +404,21 @@ export async function startGuardian(
         }
         return { address, deposits: s.poolTotal, collateral: s.poolCollateral, onChainSats, summary: s };
       },
+    },
+    {
+      method: "GET",
+      path: "/v1/custody",
+      // Protocol coins, obligations, invariant status and breaches (`zkusd custody`, docs/custody.md).
+      handler: () =>
+        custodyViewToJson({
+          height: follower.height,
+          custody: follower.state.custody,
+          invariants: {
+            status: "unchecked",
+            detail: "this guardian does not check the custody invariants per block yet",
+          },
+          breaches: [],
+        }),
     },
     {
       method: "GET",

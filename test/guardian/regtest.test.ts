@@ -231,7 +231,14 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
         w,
         buildOpenVault(await w.opts(), {
           spell: spellOf(
-            { type: "openVault", collateral: btcSats * SAT, borrow: borrow * E18, maxFee: 5n * 10n ** 16n },
+            {
+              type: "openVault",
+              collateral: btcSats * SAT,
+              borrow: borrow * E18,
+              maxFee: 5n * 10n ** 16n,
+              ownerKey: w.account.publicKey,
+              vaultOutput: 0, // buildOpenVault pays the vault first
+            },
             att,
           ),
           vault: vaultOf(w),

@@ -13,6 +13,7 @@ import type { WalletAccount } from "../../btc/psbt.ts";
 import { outpoint } from "../../btc/utxo.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import { deserializeState, type Operation } from "../../protocol/index.ts";
+import { custodyKeySet } from "../../settlement/inflow.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
 import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
@@ -100,7 +101,8 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
           account: account!,
           ...(csvBlocks !== undefined ? { csvBlocks } : {}),
         });
-        return { ok: true as const, events: events.events, custody };
+        const custodySet = state.gov.guardians.keys.length > 0 ? custodyKeySet(state) : undefined;
+        return { ok: true as const, events: events.events, custody, custodySet };
       } catch (error) {
         return { ok: false as const, message: (error as Error).message };
       }
@@ -127,6 +129,7 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
           ...(csvBlocks !== undefined ? { csvBlocks } : {}),
           events: context.data.events,
           custody: context.data.custody,
+          ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
         }),
       };
     } catch (error) {

@@ -205,6 +205,8 @@ describe("drafts for every operation", () => {
     expect(kinds(draft).inputs.every((k) => k === "wallet")).toBe(true);
     expect(kinds(draft).outputs[0]).toBe("vault:25000000");
     expect(draft.summary.spell?.op.type).toBe("openVault");
+    // The spell names its vault output and carries the wallet's key as the owner key (SPEC §2a).
+    expect(draft.spell.op).toMatchObject({ vaultOutput: 0, ownerKey: a.publicKey });
     expect(draft.built.guardianInputs).toEqual([]);
   });
 
@@ -215,6 +217,8 @@ describe("drafts for every operation", () => {
       a,
     );
     expect(kinds(deposit.draft).outputs[0]).toBe("vault:10000000");
+    expect(deposit.draft.spell.op).toMatchObject({ vaultOutput: 0 });
+    expect(deposit.draft.built.guardianInputs).toEqual([]); // a new coin: no vault input, no guardian
     for (const op of [
       { type: "adjustVault", owner: a.address, borrow: d("1000") },
       { type: "adjustVault", owner: a.address, repay: d("1000") },

@@ -32,7 +32,13 @@ import {
   type VaultDescriptor,
   vaultDescriptor,
 } from "../../btc/scripts.ts";
-import { emptyProof, fromOperation, SPELL_VERSION, type Spell } from "../../btc/spell.ts";
+import {
+  emptyProof,
+  fromOperation,
+  SPELL_VERSION,
+  type Spell,
+  type SpellOperation,
+} from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
 import type { WalletCoin } from "../queries/chain.ts";
@@ -169,6 +175,11 @@ export interface DraftInput {
   guardians: GuardianSettings;
   /** The federation's escape timelock for vault scripts (published by the guardians; default 26,280). */
   csvBlocks?: number;
+  /**
+   * The custody key set of the engine state (`state.gov.guardians`): what the indexer derives a new
+   * vault coin's script from (SPEC §2a rule 1). Without it, the set in Settings.
+   */
+  custodySet?: GuardianSet;
   /** The engine's events for `op` on the current state (amounts the guardians check). */
   events: ProtocolEvent[];
   custody: Custody;
@@ -195,7 +206,7 @@ function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLed
       if (deposit > 0n) {
         vault = vaultDescriptor({
           owner: input.wallet.publicKey,
-          guardians: guardians(),
+          guardians: input.custodySet ?? guardians(),
           ...(input.csvBlocks !== undefined ? { csvBlocks: input.csvBlocks } : {}),
         });
         return { vault, built: buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) }) };
@@ -321,12 +332,40 @@ function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeo
   return buildSpellPsbt(opts, { spell, protocolInputs: inputs, outputs });
 }
 
+/** Output index of the vault coin in a funding transaction (`buildVaultFunding` puts it first). */
+const FUNDING_VAULT_OUTPUT = 0;
+
+/**
+ * The spell operation with where its BTC travels (SPEC §2a rules 1 and 4): an open names its vault
+ * output and carries the owner's 33-byte key (the wallet key that signs input 0); a deposit names its
+ * vault output. A Taproot wallet cannot own a vault yet (the indexer says `unsupportedOwner`).
+ */
+function withCustodyFields(input: DraftInput): SpellOperation {
+  const { op } = input;
+  const spellOp = fromOperation(op).op;
+  if (op.type === "openVault") {
+    if (input.wallet.type === "p2tr" || input.wallet.publicKey.length !== 33) {
+      throw new DraftError(
+        "A Taproot address cannot own a vault yet: its key cannot sign the vault's escape path. Connect a native SegWit (bc1q…) or nested SegWit (3…) address to open a vault.",
+      );
+    }
+    return {
+      ...spellOp,
+      ownerKey: input.wallet.publicKey,
+      vaultOutput: FUNDING_VAULT_OUTPUT,
+    } as SpellOperation;
+  }
+  if (op.type === "adjustVault" && (op.depositCollateral ?? 0n) > 0n)
+    return { ...spellOp, vaultOutput: FUNDING_VAULT_OUTPUT } as SpellOperation;
+  return spellOp;
+}
+
 export function makeDraft(input: DraftInput): TxDraft {
   const support = draftSupport(input.op);
   if (!support.ok) throw new DraftError(support.reason);
   const spell: Spell = {
     version: SPELL_VERSION,
-    op: fromOperation(input.op).op,
+    op: withCustodyFields(input),
     // The review has neither attestation nor proof yet; the flow rebuilds with both (fixed sizes, so
     // the final fee grows only by their bytes).
     attestation: input.attestation ?? new Uint8Array(0),

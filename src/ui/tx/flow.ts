@@ -27,6 +27,7 @@ import {
   type SerializedState,
   type State,
 } from "../../protocol/index.ts";
+import { custodyKeySet } from "../../settlement/inflow.ts";
 import type { ProveContext, ProveProgress, ProveResult, ZkOperation } from "../../zk/index.ts";
 import { compressProof, proofFromJson } from "../../zk/proof.ts";
 import type { DataNotice } from "../engine/client.ts";
@@ -517,6 +518,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
         feeRate: deps.feeRate,
         guardians: deps.guardians,
         ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
+        ...(current.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(current) } : {}),
         events: events.events,
         custody,
         ...(attestation ? { attestation: attestation.bytes } : {}),
