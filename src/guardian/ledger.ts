@@ -24,20 +24,8 @@ export class SpendLedger {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, "signed-outpoints.jsonl");
-    let text = "";
-    try {
-      text = readFileSync(this.file, "utf8");
-    } catch {
-      // first run
-    }
-    for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const e = JSON.parse(line) as LedgerEntry;
-        if (!this.entries.has(e.outpoint)) this.entries.set(e.outpoint, e);
-      } catch {
-        // a torn last line (crash mid-write) is ignored: its signature was never returned
-      }
+    for (const e of readLines<LedgerEntry>(this.file)) {
+      if (!this.entries.has(e.outpoint)) this.entries.set(e.outpoint, e);
     }
   }
 
@@ -66,18 +54,139 @@ export class SpendLedger {
     const fresh = outpoints.filter((o) => !this.entries.has(o));
     if (fresh.length === 0) return;
     const at = new Date().toISOString();
-    const lines = fresh.map((outpoint) => JSON.stringify({ outpoint, txid, op, at })).join("\n");
-    appendFileSync(this.file, `${lines}\n`);
-    const fd = openSync(this.file, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(
+      this.file,
+      fresh.map((outpoint) => JSON.stringify({ outpoint, txid, op, at })),
+    );
     for (const outpoint of fresh) this.entries.set(outpoint, { outpoint, txid, op, at });
   }
 
   get size(): number {
     return this.entries.size;
+  }
+}
+
+/** Appends JSON lines and fsyncs the file before returning: what is recorded survives a crash. */
+function appendDurably(file: string, lines: string[]): void {
+  appendFileSync(file, `${lines.join("\n")}\n`);
+  const fd = openSync(file, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The JSON lines of a file; a torn last line (crash mid-write: its signature was never released) is skipped. */
+function readLines<T>(file: string): T[] {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return []; // first run
+  }
+  const out: T[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // torn line
+    }
+  }
+  return out;
+}
+
+/** What a guardian signed over one main-coin outpoint (SPEC §2a "One main coin serializes settlements"). */
+export interface SettlementEntry {
+  /** The protocol coin every settlement spends and recreates ("txid:vout"). */
+  main: string;
+  txid: string;
+  /** Hash of the settled obligation ids (the settle spell's), hex. */
+  ids: string;
+  /** Basis height the settlement names. */
+  basis: number;
+  /** Fee rate, sat/vB, integer. */
+  feeRate: number;
+  at: string;
+}
+
+export type SettlementVerdict =
+  | { ok: true; replacement: boolean }
+  | {
+      ok: false;
+      code: "otherObligations" | "otherBasis" | "notHigherFee";
+      reason: string;
+      signed: SettlementEntry;
+    };
+
+/**
+ * The guardian's promise about settlements: over one main-coin outpoint it signs one settlement, or a
+ * replacement of it with the same obligations and basis at a strictly higher fee rate (RBF). Every
+ * signature is recorded (fsync'd) before it is released, and the records are read back on restart,
+ * so a restarted guardian keeps the promise (idempotent: the same transaction again is a retry).
+ */
+export class SettlementLedger {
+  /** The latest signed settlement per main outpoint. */
+  private readonly latest = new Map<string, SettlementEntry>();
+  private readonly file: string;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = join(dataDir, "signed-settlements.jsonl");
+    for (const e of readLines<SettlementEntry>(this.file)) this.remember(e);
+  }
+
+  private remember(e: SettlementEntry): void {
+    const prev = this.latest.get(e.main);
+    if (!prev || e.feeRate > prev.feeRate) this.latest.set(e.main, e);
+  }
+
+  /** Whether signing `s` keeps the promise (no side effects). */
+  check(s: Omit<SettlementEntry, "at">): SettlementVerdict {
+    const prev = this.latest.get(s.main);
+    if (!prev) return { ok: true, replacement: false };
+    if (prev.txid === s.txid) return { ok: true, replacement: false };
+    if (prev.ids !== s.ids)
+      return {
+        ok: false,
+        code: "otherObligations",
+        reason: `main coin ${s.main} is already in settlement ${prev.txid} of other obligations`,
+        signed: prev,
+      };
+    if (prev.basis !== s.basis)
+      return {
+        ok: false,
+        code: "otherBasis",
+        reason: `main coin ${s.main} is already in settlement ${prev.txid} at basis ${prev.basis}, not ${s.basis}`,
+        signed: prev,
+      };
+    if (s.feeRate <= prev.feeRate)
+      return {
+        ok: false,
+        code: "notHigherFee",
+        reason: `a replacement of ${prev.txid} must pay more than ${prev.feeRate} sat/vB (offered ${s.feeRate})`,
+        signed: prev,
+      };
+    return { ok: true, replacement: true };
+  }
+
+  /**
+   * Checks and records in one synchronous step; call it right before releasing a signature. Returns
+   * the verdict; only an ok verdict was recorded.
+   */
+  reserve(s: Omit<SettlementEntry, "at">): SettlementVerdict {
+    const verdict = this.check(s);
+    if (!verdict.ok) return verdict;
+    if (this.latest.get(s.main)?.txid === s.txid) return verdict; // a retry: already recorded
+    const entry: SettlementEntry = { ...s, at: new Date().toISOString() };
+    appendDurably(this.file, [JSON.stringify(entry)]);
+    this.remember(entry);
+    return verdict;
+  }
+
+  /** The settlement signed over a main outpoint, if any. */
+  signed(main: string): SettlementEntry | undefined {
+    return this.latest.get(main);
   }
 }
