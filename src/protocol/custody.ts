@@ -28,8 +28,10 @@ export interface Obligation {
   readonly id: string;
   /** Who owes it: a vault, or null for the pool. */
   readonly source: AccountId | null;
-  /** Destination script, lowercase hex (a payout script, or a protocol script for internal moves). */
+  /** Payout script, lowercase hex; "" for an internal move (its destination is `to`). */
   readonly script: string;
+  /** Internal moves: the destination owner (a vault, or null for the pool); undefined for payouts. */
+  readonly to?: AccountId | null;
   readonly sats: bigint;
   /** Largest fee share the payee accepted, sats. */
   readonly maxFee: bigint;
@@ -44,24 +46,40 @@ export interface CustodyState {
   vaultKeys: Map<AccountId, string>;
   coins: Map<string, ProtocolCoin>;
   obligations: Map<string, Obligation>;
+  /**
+   * Sats at protocol scripts that the ledger owes nobody: the fee account (funded at genesis) plus
+   * stray deposits below the refund threshold. Settlement fees beyond the payees' shares come from it.
+   */
+  stray: bigint;
   /** Bumped on every change (hash cache key; not state). */
   rev: number;
 }
 
 export function createCustodyState(): CustodyState {
-  return { vaultKeys: new Map(), coins: new Map(), obligations: new Map(), rev: 0 };
+  return { vaultKeys: new Map(), coins: new Map(), obligations: new Map(), stray: 0n, rev: 0 };
 }
 
 export const isCustodyEmpty = (c: CustodyState): boolean =>
-  c.vaultKeys.size === 0 && c.coins.size === 0 && c.obligations.size === 0;
+  c.vaultKeys.size === 0 && c.coins.size === 0 && c.obligations.size === 0 && c.stray === 0n;
 
 /** Canonical JSON form: each map as rows sorted by key, bigints as decimal strings. */
 export interface SerializedCustody {
   vaultKeys: [AccountId, string][];
   /** [outpoint, sats, vault (null = pool), script, height] */
   coins: [string, string, string | null, string, string][];
-  /** [id, source, script, sats, maxFee, height, status, settledBy] */
-  obligations: [string, string | null, string, string, string, string, ObligationStatus, string | null][];
+  /** [id, source, script, to ([] = a payout, [owner] = internal), sats, maxFee, height, status, settledBy] */
+  obligations: [
+    string,
+    string | null,
+    string,
+    [] | [string | null],
+    string,
+    string,
+    string,
+    ObligationStatus,
+    string | null,
+  ][];
+  stray: string;
 }
 
 const byKey = <T>(m: Map<string, T>): [string, T][] =>
@@ -81,12 +99,14 @@ export function serializeCustody(c: CustodyState): SerializedCustody {
       o.id,
       o.source,
       o.script,
+      o.to === undefined ? [] : [o.to],
       o.sats.toString(),
       o.maxFee.toString(),
       o.height.toString(),
       o.status,
       o.settledBy,
     ]),
+    stray: c.stray.toString(),
   };
 }
 
@@ -96,11 +116,13 @@ export function deserializeCustody(data: SerializedCustody | undefined): Custody
   for (const [id, key] of data.vaultKeys) c.vaultKeys.set(id, key);
   for (const [outpoint, sats, vault, script, height] of data.coins)
     c.coins.set(outpoint, { outpoint, sats: BigInt(sats), vault, script, height: BigInt(height) });
-  for (const [id, source, script, sats, maxFee, height, status, settledBy] of data.obligations) {
+  c.stray = BigInt(data.stray ?? "0");
+  for (const [id, source, script, to, sats, maxFee, height, status, settledBy] of data.obligations) {
     c.obligations.set(id, {
       id,
       source,
       script,
+      ...(to.length === 1 ? { to: to[0] } : {}),
       sats: BigInt(sats),
       maxFee: BigInt(maxFee),
       height: BigInt(height),
@@ -160,6 +182,11 @@ export function markSettled(c: CustodyState, id: string, txid: string): void {
   if (!o) return;
   o.status = "settled";
   o.settledBy = txid;
+  c.rev++;
+}
+
+export function setStray(c: CustodyState, sats: bigint): void {
+  c.stray = sats;
   c.rev++;
 }
 

@@ -13,5 +13,47 @@ export {
   recordInflow,
   vaultScriptFor,
 } from "./inflow.ts";
+export { checkInvariants, type InvariantReport, ledgerBtc } from "./invariants.ts";
+export {
+  DEFAULT_PAYOUT_MAX_FEE,
+  obligationId,
+  type Payout,
+  recordObligations,
+  vaultPosition,
+  vaultTargetSats,
+} from "./obligations.ts";
 export { CUSTODY_REASONS, type CustodyReason, type CustodyReasonCode, custodyReason } from "./reasons.ts";
+export {
+  applySettlement,
+  checkSettlement,
+  coinsToSpend,
+  DEFAULT_FINALITY_DEPTH,
+  isStandardPayout,
+  MAX_SETTLEMENT_VSIZE,
+  planOutputs,
+  planSettlement,
+  poolScriptHex,
+  SETTLEMENT_REASONS,
+  type SettlementCheck,
+  type SettlementInput,
+  type SettlementOutput,
+  type SettlementOutputKind,
+  type SettlementPlan,
+  type SettlementReason,
+  type SettlementReasonCode,
+  settlementOutputs,
+} from "./settle.ts";
+export {
+  decodeSettleSpell,
+  encodeSettleSpell,
+  idsHashOf,
+  isSettlePayload,
+  MAX_SETTLE_SPELL_BYTES,
+  MAX_SETTLE_WINDOW,
+  namedObligations,
+  SETTLE_OP_CODE,
+  type SettleSpell,
+  settleSpellFor,
+  settleWindow,
+} from "./settleSpell.ts";
 export { type ChainTx, type ChainTxInput, type ChainTxOutput, outpointKey, type TxShape } from "./tx.ts";

@@ -211,13 +211,19 @@ describe("BTC in travels with its spell (open)", () => {
     const t = tx(lying, [{ script: vaultScript(alice), sats: 1_000_000n }]);
     expect(check(state, open(1_000_000n), t)).toMatchObject({ ok: false, reason: { code: "actorWitness" } });
     const noPrevout = { ...wpkhInput(alice), prevout: undefined };
-    expect(readActor(tx(noPrevout, []), undefined, "regtest")).toMatchObject({ ok: false, reason: { code: "noActor" } });
+    expect(readActor(tx(noPrevout, []), undefined, "regtest")).toMatchObject({
+      ok: false,
+      reason: { code: "noActor" },
+    });
   });
 
   it("refuses an actor signature that is not SIGHASH_ALL (NONE, SINGLE|ANYONECANPAY), for any spell", () => {
     for (const sighash of [0x02, 0x83]) {
       const t = tx(wpkhInput(alice, sighash), [{ script: vaultScript(alice), sats: 1_000_000n }]);
-      expect(readActor(t, t.inputs[0]?.prevout, "regtest")).toMatchObject({ ok: false, reason: { code: "actorSighash" } });
+      expect(readActor(t, t.inputs[0]?.prevout, "regtest")).toMatchObject({
+        ok: false,
+        reason: { code: "actorSighash" },
+      });
     }
   });
 
@@ -257,7 +263,7 @@ describe("BTC in travels with its spell (open)", () => {
       tx(
         {
           prevTxid: "aa".repeat(32),
-        sequence: 0,
+          sequence: 0,
           vout: 0,
           scriptSig: new Uint8Array(0),
           witness: [new Uint8Array(64).fill(9)],

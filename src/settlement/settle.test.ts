@@ -1,0 +1,286 @@
+/**
+ * Obligations and settlements on the engine (SPEC §2a rule 2): an applied payout records an
+ * obligation and moves no BTC; the guardians' plan is the only transaction the indexer's predicate
+ * accepts for it (one sat more, a wrong coin, a second settlement and a too-recent basis are refused);
+ * the custody invariants hold after every step.
+ */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { p2wpkh } from "@scure/btc-signer";
+import { beforeAll, describe, expect, it } from "vitest";
+import { networkParams } from "../btc/network.ts";
+import { fromHex, toHex } from "../btc/scripts.ts";
+import {
+  apply,
+  createGenesisState,
+  DEFAULT_PARAMS,
+  initPoseidon,
+  type Operation,
+  type State,
+} from "../protocol/index.ts";
+import {
+  applySettlement,
+  type CustodyConfig,
+  checkInvariants,
+  checkSettlement,
+  DEFAULT_PAYOUT_MAX_FEE,
+  planSettlement,
+  recordInflow,
+  recordObligations,
+  type SettlementPlan,
+  type TxShape,
+  vaultScriptFor,
+} from "./index.ts";
+
+const E18 = 10n ** 18n;
+const SAT = 10n ** 10n;
+const NET = networkParams("regtest");
+const config: CustodyConfig = { network: "regtest", csvBlocks: 144 };
+const key = (n: number) =>
+  secp256k1.getPublicKey(Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? n : 2)));
+const guardians = [key(21), key(22), key(23)];
+const txid = (n: number) => n.toString(16).padStart(64, "0");
+let seq = 100;
+
+function genesis(): State {
+  return createGenesisState(DEFAULT_PARAMS, {
+    time: 1_700_000_000n,
+    price: 60_000n * E18,
+    governance: { guardians: { keys: guardians.map(toHex), threshold: 2n } },
+  });
+}
+
+/** Applies an operation as the indexer would at `height`, with its custody side. */
+function step(state: State, op: Operation, height: number, inflowSats = 0n, owner?: Uint8Array) {
+  const id = txid(seq++);
+  const r = apply(state, op, { height: BigInt(height), time: state.g.time + 60n, txid: id, index: 0 });
+  if (!r.ok) throw new Error(r.error.message);
+  if (inflowSats > 0n && owner) {
+    const account = (op as { owner: string }).owner;
+    recordInflow(
+      state,
+      {
+        vault: account,
+        ownerKey: toHex(owner),
+        vout: 0,
+        sats: inflowSats,
+        script: toHex(vaultScriptFor(state, owner, config)!),
+      },
+      { txid: id, height },
+    );
+  }
+  const payout = toHex(p2wpkh(owner ?? key(99), NET).script);
+  const created = recordObligations(
+    state,
+    r.events,
+    { txid: id, height },
+    { script: payout, maxFee: DEFAULT_PAYOUT_MAX_FEE },
+  );
+  return { txid: id, created };
+}
+
+/** The transaction a plan describes (what the guardians sign), as the indexer reads it. */
+function txOf(plan: SettlementPlan, id = txid(seq++)): TxShape {
+  return {
+    txid: id,
+    inputs: plan.inputs.map((i) => ({
+      prevTxid: i.txid,
+      vout: i.vout,
+      scriptSig: new Uint8Array(0),
+      witness: [],
+      sequence: 0xfffffffd,
+    })),
+    outputs: plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
+  };
+}
+
+const alice = key(1);
+const bob = key(2);
+
+function world() {
+  const state = genesis();
+  step(
+    state,
+    { type: "openVault", owner: "alice", collateral: E18, borrow: 10_000n * E18 },
+    10,
+    100_000_000n,
+    alice,
+  );
+  step(
+    state,
+    { type: "openVault", owner: "bob", collateral: E18 / 2n, borrow: 5_000n * E18 },
+    10,
+    50_000_000n,
+    bob,
+  );
+  return state;
+}
+
+beforeAll(() => initPoseidon());
+
+describe("obligations", () => {
+  it("a withdrawal records one payout obligation from the vault and moves no coin", () => {
+    const state = world();
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+    const coinsBefore = [...state.custody.coins.keys()];
+    const { created } = step(
+      state,
+      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
+      11,
+      0n,
+      alice,
+    );
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ source: "alice", sats: 10_000_000n, status: "open" });
+    expect([...state.custody.coins.keys()]).toEqual(coinsBefore);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+
+  it("the invariants catch a coin that is not there and an obligation nobody recorded", () => {
+    const state = world();
+    const coin = [...state.custody.coins.values()][0]!;
+    state.custody.coins.delete(coin.outpoint);
+    const r = checkInvariants(state);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join(" ")).toMatch(/vault|total/);
+  });
+
+  it("a redemption pays the redeemer from the pool and moves the drawn collateral from the vaults", () => {
+    const state = world();
+    state.g.time += 15n * 86_400n; // past the redemption bootstrap
+    const { created } = step(
+      state,
+      { type: "transfer", from: "alice", to: "carol", amount: 1_000n * E18 },
+      12,
+    );
+    expect(created).toHaveLength(0);
+    const r = step(state, { type: "redeem", redeemer: "carol", amount: 1_000n * E18, maxFee: E18 }, 13);
+    const payout = r.created.filter((o) => o.to === undefined);
+    const moves = r.created.filter((o) => o.to !== undefined);
+    expect(payout).toHaveLength(1);
+    expect(payout[0]!.source).toBeNull();
+    expect(moves.every((o) => o.to === null && o.source !== null)).toBe(true);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+});
+
+describe("settlement", () => {
+  function withdrawn() {
+    const state = world();
+    const w = step(
+      state,
+      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
+      11,
+      0n,
+      alice,
+    );
+    const plan = planSettlement(
+      state,
+      w.created.map((o) => o.id),
+      2_000,
+      config,
+    );
+    if (!plan.ok) throw new Error(plan.reason.message);
+    return { state, plan: plan.plan, ids: w.created.map((o) => o.id) };
+  }
+
+  it("the plan pays the obligation less its fee share and returns the vault's remainder", () => {
+    const { plan } = withdrawn();
+    const payout = plan.outputs.find((o) => o.kind === "payout")!;
+    const vault = plan.outputs.find((o) => o.kind === "vault")!;
+    expect(payout.sats).toBeLessThan(10_000_000n);
+    expect(10_000_000n - payout.sats).toBeLessThanOrEqual(DEFAULT_PAYOUT_MAX_FEE);
+    expect(vault.sats).toBe(90_000_000n);
+    expect(plan.inputs.map((i) => i.owner)).toEqual(["alice"]);
+    expect(plan.spellBytes.length).toBeLessThanOrEqual(80);
+    expect(plan.outputs.at(-1)!.kind).toBe("spell");
+  });
+
+  it("the indexer accepts exactly the plan, settles once, and the invariants hold", () => {
+    const { state, plan, ids } = withdrawn();
+    const tx = txOf(plan);
+    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 20, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true });
+    if (!checked.ok) return;
+    applySettlement(state, tx.txid, checked, 20);
+    expect(state.custody.obligations.get(ids[0]!)).toMatchObject({ status: "settled", settledBy: tx.txid });
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+    // The same settlement again (another transaction): the obligation is not open any more.
+    const again = checkSettlement(txOf(plan), plan.spellBytes, state, { height: 21, finality: 6 }, config);
+    expect(again).toMatchObject({ ok: false, reason: { code: "notNamed" } });
+  });
+
+  it("refuses a settlement that pays 1 sat more, or one sat less back to the vault", () => {
+    const { state, plan } = withdrawn();
+    const more = txOf(plan);
+    const i = plan.outputs.findIndex((o) => o.kind === "payout");
+    (more.outputs[i] as { sats: bigint }).sats += 1n;
+    expect(checkSettlement(more, plan.spellBytes, state, { height: 20, finality: 6 }, config)).toMatchObject({
+      ok: false,
+      reason: { code: "wrongOutputs" },
+    });
+    const less = txOf(plan);
+    const v = plan.outputs.findIndex((o) => o.kind === "vault");
+    (less.outputs[v] as { sats: bigint }).sats -= 1n;
+    expect(checkSettlement(less, plan.spellBytes, state, { height: 20, finality: 6 }, config)).toMatchObject({
+      ok: false,
+      reason: { code: "wrongOutputs" },
+    });
+  });
+
+  it("refuses a settlement that spends the wrong coin, a foreign coin, or names a too-recent basis", () => {
+    const { state, plan } = withdrawn();
+    const bobCoin = [...state.custody.coins.values()].find((c) => c.vault === "bob")!;
+    const wrong = txOf(plan);
+    const [t, v] = bobCoin.outpoint.split(":");
+    (wrong.inputs as { prevTxid: string; vout: number }[])[0] = {
+      ...wrong.inputs[0]!,
+      prevTxid: t!,
+      vout: Number(v),
+    };
+    expect(checkSettlement(wrong, plan.spellBytes, state, { height: 20, finality: 6 }, config)).toMatchObject(
+      {
+        ok: false,
+        reason: { code: "coinsNotConsolidated" },
+      },
+    );
+    const foreign = txOf(plan);
+    (foreign.inputs as { prevTxid: string }[])[0]!.prevTxid = "ee".repeat(32);
+    expect(
+      checkSettlement(foreign, plan.spellBytes, state, { height: 20, finality: 6 }, config),
+    ).toMatchObject({
+      ok: false,
+      reason: { code: "foreignInput" },
+    });
+    expect(
+      checkSettlement(txOf(plan), plan.spellBytes, state, { height: 15, finality: 6 }, config),
+    ).toMatchObject({
+      ok: false,
+      reason: { code: "basisTooRecent" },
+    });
+  });
+
+  it("a liquidation's collateral moves to the main coin through a settlement, invariants holding", () => {
+    const state = world();
+    // Price drop: alice (1 BTC, 10,000 debt) falls below 110%.
+    state.g.price = 10_500n * E18;
+    const l = step(state, { type: "liquidate", owner: "alice", liquidator: "bob" }, 12, 0n, bob);
+    expect(l.created.some((o) => o.source === "alice" && o.to === null)).toBe(true);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+    const plan = planSettlement(
+      state,
+      l.created.map((o) => o.id),
+      2_000,
+      config,
+    );
+    expect(plan).toMatchObject({ ok: true });
+    if (!plan.ok) return;
+    expect(plan.plan.outputs.some((o) => o.kind === "main")).toBe(true);
+    const tx = txOf(plan.plan);
+    const checked = checkSettlement(tx, plan.plan.spellBytes, state, { height: 30, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true });
+    if (!checked.ok) return;
+    applySettlement(state, tx.txid, checked, 30);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+    expect([...state.custody.coins.values()].some((c) => c.vault === "alice")).toBe(false);
+  });
+});

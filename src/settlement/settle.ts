@@ -1,0 +1,424 @@
+/**
+ * Settlements (SPEC §2a rule 2, docs/custody.md): one transaction pays many obligations. Its shape is
+ * a pure function of the state, the named obligations, the coins it spends and the fee rate
+ * (`settlementOutputs`), shared by the guardians' plan (`planSettlement`), the indexer's predicate
+ * (`checkSettlement`) and its effect on the state (`applySettlement`):
+ *
+ *   inputs:  every coin of every owner the obligations involve (sources, internal destinations) and
+ *            every pool coin (the main coin), sorted by outpoint; nothing else (the fee is custody's);
+ *   outputs: one payout per named payout obligation, in the spell's order: its sats less its fee share;
+ *            then each involved vault's remainder at its current script (none when 0), by account;
+ *            then the main coin (the pool's remainder less the fee account's part of the fee);
+ *            then the settle spell (OP_RETURN).
+ *
+ * Fees: fee = ceil(vsize × rate) with vsize estimated at the largest signatures (src/btc/fees.ts).
+ * A payee pays its output's own vbytes plus an equal share (rounded down) of the rest, never more
+ * than its obligation's maximum fee; the fee account (`custody.stray`) pays what is left.
+ */
+import { OutScript, Script } from "@scure/btc-signer";
+import { dustThreshold, estimateVsize, type InputKind, varIntSize } from "../btc/fees.ts";
+import { fromHex, poolDescriptor, toHex, vaultDescriptor } from "../btc/scripts.ts";
+import {
+  type AccountId,
+  addCoin,
+  markSettled,
+  type Obligation,
+  type ProtocolCoin,
+  removeCoin,
+  type State,
+  setStray,
+} from "../protocol/index.ts";
+import { type CustodyConfig, custodyKeySet } from "./inflow.ts";
+import {
+  decodeSettleSpell,
+  encodeSettleSpell,
+  namedObligations,
+  type SettleSpell,
+  settleSpellFor,
+} from "./settleSpell.ts";
+import { outpointKey, type TxShape } from "./tx.ts";
+
+/** Largest settlement transaction, vbytes (standard relay limit is 100 kvB; SPEC asks ≤ 10 kvB). */
+export const MAX_SETTLEMENT_VSIZE = 10_000;
+/** Blocks an obligation must be buried before a settlement may name it (SPEC: D = 6; dev may set 1). */
+export const DEFAULT_FINALITY_DEPTH = 6;
+
+export const SETTLEMENT_REASONS = {
+  settleMalformed: "The settle spell does not decode.",
+  basisTooRecent: "A settlement names only obligations buried at least D blocks deep.",
+  notNamed: "The settle spell does not name open obligations of this state.",
+  foreignInput: "A settlement spends only tracked protocol coins.",
+  coinsNotConsolidated: "A settlement spends every coin of every owner it involves, and the main coin.",
+  wrongOutputs: "The outputs are not the settlement of the named obligations at the spell's fee rate.",
+  infeasible: "These obligations cannot be settled together at this fee rate.",
+} as const;
+export type SettlementReasonCode = keyof typeof SETTLEMENT_REASONS;
+export interface SettlementReason {
+  code: SettlementReasonCode;
+  message: string;
+}
+const reason = (code: SettlementReasonCode, detail: string): SettlementReason => ({
+  code,
+  message: `${detail}. ${SETTLEMENT_REASONS[code]}`,
+});
+
+export interface SettlementInput {
+  outpoint: string;
+  txid: string;
+  vout: number;
+  sats: bigint;
+  /** A vault, or null for the pool. */
+  owner: AccountId | null;
+  /** Output script and witness script, lowercase hex. */
+  script: string;
+  witnessScript: string;
+}
+
+export type SettlementOutputKind = "payout" | "vault" | "main" | "spell";
+export interface SettlementOutput {
+  kind: SettlementOutputKind;
+  /** Lowercase hex. */
+  script: string;
+  sats: bigint;
+  /** Payouts: the obligation paid. */
+  obligation?: string;
+  /** Vault remainders: the vault. */
+  owner?: AccountId;
+}
+
+export interface SettlementPlan {
+  ids: string[];
+  spell: SettleSpell;
+  spellBytes: Uint8Array;
+  inputs: SettlementInput[];
+  outputs: SettlementOutput[];
+  fee: bigint;
+  /** Part of the fee paid by the fee account (stray). */
+  fromAccount: bigint;
+  vsize: number;
+}
+
+type Shape =
+  | { ok: true; outputs: SettlementOutput[]; fee: bigint; fromAccount: bigint; vsize: number }
+  | { ok: false; reason: SettlementReason };
+
+const SATS_PER_KVB = 1000n;
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+function witnessScriptOf(
+  state: State,
+  owner: AccountId | null,
+  config: CustodyConfig,
+): Uint8Array | undefined {
+  try {
+    const guardians = custodyKeySet(state);
+    if (owner === null) return poolDescriptor(guardians).witnessScript;
+    const key = state.custody.vaultKeys.get(owner);
+    if (!key) return undefined;
+    return vaultDescriptor({ owner: fromHex(key), guardians, csvBlocks: config.csvBlocks }).witnessScript;
+  } catch {
+    return undefined;
+  }
+}
+
+function scriptOf(state: State, owner: AccountId | null, config: CustodyConfig): Uint8Array | undefined {
+  try {
+    const guardians = custodyKeySet(state);
+    if (owner === null) return poolDescriptor(guardians).script;
+    const key = state.custody.vaultKeys.get(owner);
+    if (!key) return undefined;
+    return vaultDescriptor({ owner: fromHex(key), guardians, csvBlocks: config.csvBlocks }).script;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pool's script under the current custody key set (the main coin's), hex; undefined without a set. */
+export function poolScriptHex(state: State): string | undefined {
+  try {
+    return toHex(poolDescriptor(custodyKeySet(state)).script);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Owners the obligations involve, vaults sorted, the pool always. */
+function involvedOwners(named: readonly Obligation[]): { vaults: AccountId[] } {
+  const vaults = new Set<AccountId>();
+  for (const o of named) {
+    if (o.source !== null) vaults.add(o.source);
+    if (typeof o.to === "string") vaults.add(o.to);
+  }
+  return { vaults: [...vaults].sort() };
+}
+
+/** Every coin a settlement of `named` must spend, sorted by outpoint. */
+export function coinsToSpend(state: State, named: readonly Obligation[]): ProtocolCoin[] {
+  const { vaults } = involvedOwners(named);
+  const owners = new Set<AccountId | null>([null, ...vaults]);
+  return [...state.custody.coins.values()]
+    .filter((c) => owners.has(c.vault))
+    .sort((a, b) => (a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0));
+}
+
+/** The settlement's outputs and fee for these obligations, spent coins and fee rate (sat/kvB). */
+export function settlementOutputs(
+  state: State,
+  named: readonly Obligation[],
+  spent: readonly ProtocolCoin[],
+  feeRate: number,
+  spellBytes: Uint8Array,
+  config: CustodyConfig,
+): Shape {
+  const fail = (why: string): Shape => ({ ok: false, reason: reason("infeasible", why) });
+  const rate = BigInt(feeRate);
+  const after = new Map<AccountId | null, bigint>([[null, 0n]]);
+  const { vaults } = involvedOwners(named);
+  for (const v of vaults) after.set(v, 0n);
+  for (const c of spent) after.set(c.vault, (after.get(c.vault) ?? 0n) + c.sats);
+  const payouts: Obligation[] = [];
+  for (const o of named) {
+    after.set(o.source, (after.get(o.source) ?? 0n) - o.sats);
+    if (o.to === undefined) payouts.push(o);
+    else after.set(o.to, (after.get(o.to) ?? 0n) + o.sats);
+  }
+  const threshold = Number(state.gov.guardians.threshold);
+  const inputKinds: InputKind[] = [];
+  for (const c of spent) {
+    const ws = witnessScriptOf(state, c.vault, config);
+    if (!ws) return fail(`no witness script for coin ${c.outpoint}`);
+    inputKinds.push(
+      c.vault === null
+        ? { type: "multisig", threshold, witnessScriptLength: ws.length }
+        : { type: "vault", path: "guardians", threshold, witnessScriptLength: ws.length },
+    );
+  }
+  const outputs: SettlementOutput[] = payouts.map((o) => ({
+    kind: "payout",
+    script: o.script,
+    sats: o.sats,
+    obligation: o.id,
+  }));
+  for (const v of vaults) {
+    const sats = after.get(v)!;
+    if (sats < 0n) return fail(`vault ${v} owes more than its coins hold`);
+    if (sats === 0n) continue;
+    const script = scriptOf(state, v, config);
+    if (!script) return fail(`vault ${v} has no script`);
+    if (sats < dustThreshold(script)) return fail(`vault ${v}'s remainder of ${sats} sats is dust`);
+    outputs.push({ kind: "vault", script: toHex(script), sats, owner: v });
+  }
+  const pool = scriptOf(state, null, config);
+  if (!pool) return fail("there is no custody key set");
+  const mainIndex = outputs.length;
+  outputs.push({ kind: "main", script: toHex(pool), sats: after.get(null)! });
+  const spellScript = Script.encode(["RETURN", spellBytes]);
+  outputs.push({ kind: "spell", script: toHex(spellScript), sats: 0n });
+
+  const vsize = estimateVsize(
+    inputKinds,
+    outputs.map((o) => o.script.length / 2),
+  );
+  if (vsize > MAX_SETTLEMENT_VSIZE) return fail(`${vsize} vB exceeds ${MAX_SETTLEMENT_VSIZE}`);
+  // Rounded up: the transaction never pays below the declared rate.
+  const fee = ceilDiv(BigInt(vsize) * rate, SATS_PER_KVB);
+  const own = payouts.map((o) =>
+    ceilDiv(BigInt(8 + varIntSize(o.script.length / 2) + o.script.length / 2) * rate, SATS_PER_KVB),
+  );
+  const ownTotal = own.reduce((a, x) => a + x, 0n);
+  // The overhead share is rounded down: payees never pay more than the fee; the account pays the rest.
+  const overhead = fee > ownTotal ? fee - ownTotal : 0n;
+  const each = payouts.length > 0 ? overhead / BigInt(payouts.length) : 0n;
+  let shares = 0n;
+  for (const [i, o] of payouts.entries()) {
+    const share = own[i]! + each < o.maxFee ? own[i]! + each : o.maxFee;
+    const paid = o.sats - share;
+    if (paid < dustThreshold(fromHex(o.script)))
+      return fail(`obligation ${o.id} pays ${paid} sats after fees: dust`);
+    outputs[i] = { ...outputs[i]!, sats: paid };
+    shares += share;
+  }
+  const fromAccount = fee - shares;
+  if (fromAccount > state.custody.stray)
+    return fail(`the fee account holds ${state.custody.stray} sats, the settlement needs ${fromAccount}`);
+  const main = after.get(null)! - fromAccount;
+  if (main < 0n) return fail("the pool owes more than the main coin holds");
+  if (main === 0n) outputs.splice(mainIndex, 1);
+  else if (main < dustThreshold(pool)) return fail(`the main coin's remainder of ${main} sats is dust`);
+  else outputs[mainIndex] = { ...outputs[mainIndex]!, sats: main };
+  return { ok: true, outputs, fee, fromAccount, vsize };
+}
+
+/**
+ * The settlement the guardians build and sign for `ids` at `feeRate` sat/kvB: deterministic, so
+ * every guardian that replayed the same chain builds the same transaction.
+ */
+export function planSettlement(
+  state: State,
+  ids: readonly string[],
+  feeRate: number,
+  config: CustodyConfig,
+): { ok: true; plan: SettlementPlan } | { ok: false; reason: SettlementReason } {
+  const named: Obligation[] = [];
+  for (const id of ids) {
+    const o = state.custody.obligations.get(id);
+    if (!o || o.status !== "open")
+      return { ok: false, reason: reason("notNamed", `obligation ${id} is not open`) };
+    named.push(o);
+  }
+  if (named.length === 0) return { ok: false, reason: reason("notNamed", "no obligations named") };
+  const basis = Number(named.reduce((m, o) => (o.height > m ? o.height : m), 0n));
+  const s = settleSpellFor(state, ids, basis, feeRate);
+  if (!s.ok) return { ok: false, reason: reason("notNamed", s.message) };
+  const ordered = namedObligations(state, s.spell);
+  if (!ordered.ok) return { ok: false, reason: reason("notNamed", ordered.message) };
+  const spellBytes = encodeSettleSpell(s.spell);
+  const spent = coinsToSpend(state, ordered.obligations);
+  const shape = settlementOutputs(state, ordered.obligations, spent, feeRate, spellBytes, config);
+  if (!shape.ok) return shape;
+  const inputs: SettlementInput[] = spent.map((c) => {
+    const [txid, vout] = c.outpoint.split(":") as [string, string];
+    return {
+      outpoint: c.outpoint,
+      txid,
+      vout: Number(vout),
+      sats: c.sats,
+      owner: c.vault,
+      script: c.script,
+      witnessScript: toHex(witnessScriptOf(state, c.vault, config)!),
+    };
+  });
+  return {
+    ok: true,
+    plan: {
+      ids: ordered.obligations.map((o) => o.id),
+      spell: s.spell,
+      spellBytes,
+      inputs,
+      outputs: shape.outputs,
+      fee: shape.fee,
+      fromAccount: shape.fromAccount,
+      vsize: shape.vsize,
+    },
+  };
+}
+
+export type SettlementCheck =
+  | {
+      ok: true;
+      obligations: Obligation[];
+      spent: ProtocolCoin[];
+      outputs: SettlementOutput[];
+      fromAccount: bigint;
+    }
+  | { ok: false; reason: SettlementReason };
+
+/**
+ * The indexer's predicate for a confirmed transaction carrying a settle spell (SPEC §2a): the spell
+ * names open obligations buried `finality` blocks below `height`; every input is a tracked protocol
+ * coin and together they are every coin of the owners involved and the main coin; the outputs are
+ * exactly the settlement of those obligations at the spell's fee rate. Never throws.
+ */
+export function checkSettlement(
+  tx: TxShape,
+  spellBytes: Uint8Array,
+  state: State,
+  place: { height: number; finality: number },
+  config: CustodyConfig,
+): SettlementCheck {
+  const decoded = decodeSettleSpell(spellBytes);
+  if (!decoded.ok) return { ok: false, reason: reason("settleMalformed", decoded.message) };
+  const spell = decoded.spell;
+  if (spell.basis > place.height - place.finality)
+    return {
+      ok: false,
+      reason: reason(
+        "basisTooRecent",
+        `basis ${spell.basis} is not ${place.finality} blocks below ${place.height}`,
+      ),
+    };
+  const named = namedObligations(state, spell);
+  if (!named.ok) return { ok: false, reason: reason("notNamed", named.message) };
+  const spent: ProtocolCoin[] = [];
+  for (const input of tx.inputs) {
+    const coin = state.custody.coins.get(outpointKey(input.prevTxid, input.vout));
+    if (!coin)
+      return {
+        ok: false,
+        reason: reason("foreignInput", `input ${input.prevTxid}:${input.vout} is not a protocol coin`),
+      };
+    spent.push(coin);
+  }
+  const required = coinsToSpend(state, named.obligations).map((c) => c.outpoint);
+  const have = spent.map((c) => c.outpoint).sort();
+  if (required.length !== have.length || required.some((o, i) => o !== have[i]))
+    return {
+      ok: false,
+      reason: reason("coinsNotConsolidated", `spends ${have.length} of ${required.length} coins`),
+    };
+  const shape = settlementOutputs(state, named.obligations, spent, spell.feeRate, spellBytes, config);
+  if (!shape.ok) return shape;
+  if (shape.outputs.length !== tx.outputs.length)
+    return {
+      ok: false,
+      reason: reason(
+        "wrongOutputs",
+        `${tx.outputs.length} outputs, the settlement has ${shape.outputs.length}`,
+      ),
+    };
+  for (const [i, want] of shape.outputs.entries()) {
+    const got = tx.outputs[i]!;
+    if (toHex(got.script) !== want.script || got.sats !== want.sats)
+      return {
+        ok: false,
+        reason: reason(
+          "wrongOutputs",
+          `output ${i} pays ${got.sats} sats to ${toHex(got.script)}, the settlement pays ${want.sats} to ${want.script}`,
+        ),
+      };
+  }
+  return {
+    ok: true,
+    obligations: named.obligations,
+    spent,
+    outputs: shape.outputs,
+    fromAccount: shape.fromAccount,
+  };
+}
+
+/** Applies a checked settlement: spent coins leave, remainders and the main coin arrive, obligations settle. */
+export function applySettlement(
+  state: State,
+  txid: string,
+  checked: Extract<SettlementCheck, { ok: true }>,
+  height: number,
+): void {
+  const c = state.custody;
+  for (const coin of checked.spent) removeCoin(c, coin.outpoint);
+  checked.outputs.forEach((o, vout) => {
+    if (o.kind !== "vault" && o.kind !== "main") return;
+    addCoin(c, {
+      outpoint: outpointKey(txid, vout),
+      sats: o.sats,
+      vault: o.kind === "vault" ? o.owner! : null,
+      script: o.script,
+      height: BigInt(height),
+    });
+  });
+  for (const o of checked.obligations) markSettled(c, o.id, txid);
+  if (checked.fromAccount > 0n) setStray(c, c.stray - checked.fromAccount);
+}
+
+/** The outputs of a plan as bytes (what a transaction builder adds, in order). */
+export const planOutputs = (plan: SettlementPlan): { script: Uint8Array; amount: bigint }[] =>
+  plan.outputs.map((o) => ({ script: fromHex(o.script), amount: o.sats }));
+
+/** True when a script is a standard payout destination (not a protocol script, not OP_RETURN). */
+export function isStandardPayout(script: Uint8Array): boolean {
+  try {
+    const t = OutScript.decode(script).type;
+    return ["pkh", "sh", "wpkh", "wsh", "tr"].includes(t);
+  } catch {
+    return false;
+  }
+}
