@@ -29,6 +29,7 @@ import type {
   RejectedRecord,
   SpellRecord,
 } from "../../storage/index.ts";
+import type { AccountCustody } from "./custody.ts";
 import type { AccountPosition, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
@@ -74,6 +75,8 @@ export interface EngineClient {
   maxBorrow(owner: AccountId, change: BorrowChange): Promise<bigint | null>;
   /** Proposals, governable parameters and the account's voting power (src/governance views). */
   governance(account?: AccountId): Promise<GovernanceOverview>;
+  /** The account's vault coins and its payouts owed (confirmed, not yet settled) and settled. */
+  custody(owner: AccountId, payoutScripts: string[]): Promise<AccountCustody>;
   /** Sync role and progress. */
   status(): Promise<DataStatus>;
   /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
@@ -172,6 +175,7 @@ export function createEngineClient(): EngineClient {
     preview: async (op) => (await reads()).preview(op),
     maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
     governance: async (account) => (await reads()).governance(account),
+    custody: async (owner, scripts) => (await reads()).custody(owner, scripts),
     status: () => after(() => remote.status()),
     events: (query) => after(() => remote.events(query)),
     eventStats: () => after(() => remote.eventStats()),

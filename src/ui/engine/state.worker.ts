@@ -15,6 +15,7 @@ import {
   type State,
   stateRoot,
 } from "../../protocol/index.ts";
+import { type AccountCustody, accountCustody } from "./custody.ts";
 import {
   type AccountPosition,
   accountPosition,
@@ -44,6 +45,8 @@ export interface StateWorkerApi {
   ): Promise<bigint | null>;
   /** Proposals, parameters and (with an account) its voting power and votes (src/governance). */
   governance(account?: AccountId): Promise<GovernanceOverview>;
+  /** The account's vault coins and the payouts owed to / settled to its scripts (custody.ts). */
+  custody(owner: AccountId, payoutScripts: string[]): Promise<AccountCustody>;
 }
 
 let ready: Promise<State> | undefined;
@@ -90,6 +93,9 @@ const api: StateWorkerApi = {
   async governance(account) {
     const state = await current();
     return governanceOverview(state, account, tip > state.height ? tip : state.height);
+  },
+  async custody(owner, payoutScripts) {
+    return accountCustody(await current(), owner, payoutScripts);
   },
 };
 

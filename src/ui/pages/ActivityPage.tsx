@@ -7,15 +7,18 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import type { ProtocolEventType } from "../../protocol/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { PendingTransactions } from "../components/PendingTransactions.tsx";
 import type { EventQuery } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { formatCount, shortHex } from "../format.ts";
 import { keyOf } from "../queries/keys.ts";
+import { useAccountId } from "../wallet/wallet-store.ts";
 
 const PAGE = 25;
 
 export default function ActivityPage() {
+  const owner = useAccountId();
   const engine = useEngine();
   const ids = { type: useId(), who: useId(), from: useId(), to: useId() };
   const [draft, setDraft] = useState({ type: "", who: "", from: "", to: "" });
@@ -56,6 +59,7 @@ export default function ActivityPage() {
           <span className="badge badge-muted">{formatCount(stats.data.total)} events</span>
         ) : null}
       </header>
+      <PayoutsPanel owner={owner} />
       <>
         <PendingTransactions />
         <form className="card filters" onSubmit={apply} aria-label="Filters">

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { type Operation, SATOSHI } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
@@ -28,6 +29,7 @@ export default function RedeemPage() {
       <header className="page-header">
         <h1 id="page-title">Redeem</h1>
       </header>
+      <PayoutsPanel owner={owner} />
       <p className="muted">
         Swap zkUSD for BTC at face value ({summary.data ? formatUsd(summary.data.price) : "…"} per BTC), minus
         a fee that rises with redemptions. The BTC comes from the vaults with the lowest collateral ratio.

@@ -6,6 +6,7 @@ import { useState } from "react";
 import type { Operation } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { formatBtc, formatZkusd } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
@@ -30,6 +31,7 @@ export default function StabilityPoolPage() {
       <header className="page-header">
         <h1 id="page-title">Stability pool</h1>
       </header>
+      <PayoutsPanel owner={owner} />
       {summary.data ? (
         <dl className="card inline-figures" aria-label="Pool totals">
           <Figure id="pool-total" label="zkUSD in the pool" raw={summary.data.poolTotal}>

@@ -16,6 +16,7 @@ import {
   parseAmount,
   REFUSAL_ADVICE,
 } from "../components/forms.tsx";
+import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } from "../engine/client.ts";
@@ -43,6 +44,7 @@ export default function VaultPage() {
       <header className="page-header">
         <h1 id="page-title">Vault</h1>
       </header>
+      <PayoutsPanel owner={owner} showCoins />
       {summary.data?.recoveryMode && info.data ? (
         <RecoveryModeBanner tcr={summary.data.tcr} ccr={info.data.params.CCR} />
       ) : null}

@@ -1,5 +1,7 @@
 /** Queries over the engine worker. The engine is in-memory, so reads are cheap and never stale by time. */
 import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
+import { addressToScript, type BtcNetworkName } from "../../btc/network.ts";
+import { toHex } from "../../btc/scripts.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
 import type { BorrowChange, EngineClient } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
@@ -37,6 +39,28 @@ export function usePosition(owner: AccountId | undefined) {
   return useQuery({
     queryKey: queryKeys.engine.position(owner ?? ""),
     queryFn: () => engine.position(owner!),
+    enabled: Boolean(owner),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+/**
+ * The connected account's vault coins and payouts (owed: confirmed on the ledger, waiting for their
+ * settlement; settled: paid on Bitcoin). Payout scripts are the account's own address script.
+ */
+export function useAccountCustody(owner: AccountId | undefined, network: BtcNetworkName) {
+  const engine = useEngine();
+  return useQuery({
+    queryKey: queryKeys.engine.custody(owner ?? ""),
+    queryFn: () => {
+      let scripts: string[] = [];
+      try {
+        scripts = [toHex(addressToScript(owner!, network))];
+      } catch {
+        scripts = []; // an account that is no address on this network is owed nothing here
+      }
+      return engine.custody(owner!, scripts);
+    },
     enabled: Boolean(owner),
     staleTime: Number.POSITIVE_INFINITY,
   });

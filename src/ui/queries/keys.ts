@@ -16,6 +16,7 @@ export const queryKeys = {
     info: () => ["engine", "info"] as const,
     summary: () => ["engine", "summary"] as const,
     position: (owner: string) => ["engine", "position", owner] as const,
+    custody: (owner: string) => ["engine", "custody", owner] as const,
     atRisk: (limit: number) => ["engine", "atRisk", limit] as const,
     preview: (op: Operation) => ["engine", "preview", keyOf(op)] as const,
     maxBorrow: (owner: string, change: unknown) => ["engine", "maxBorrow", owner, keyOf(change)] as const,
