@@ -6,19 +6,21 @@
  * apply, and the state root equals a clean replay of the accepted operations.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { attest, E18, ORACLE_KEYS } from "../../test/indexer/chain.ts";
+import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "../../test/indexer/chain.ts";
 import { MemoryChain } from "../../test/indexer/memoryChain.ts";
 import { encodeSpell, type SpellOperation } from "../btc/index.ts";
 import {
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
+  deserializeCustody,
   deserializeState,
   FIELD_MODULUS,
   initPoseidon,
   MAX_AMOUNT,
   type Operation,
   type State,
+  serializeCustody,
   serializeState,
   stateRoot,
 } from "../protocol/index.ts";
@@ -43,6 +45,23 @@ const leb = (value: bigint): number[] => {
   } while (v);
   return out;
 };
+const alice = MemoryChain.address("alice");
+const bob = MemoryChain.address("bob");
+/** An open that travels with its BTC (SPEC §2a): output 0 pays the vault script of the actor's key. */
+const open = (name: string, att: Uint8Array) => ({
+  actor: name,
+  pay: [{ script: testVaultScript(MemoryChain.key(name)), sats: E18 / 10n ** 10n }],
+  payload: cast(
+    {
+      type: "openVault",
+      collateral: E18,
+      borrow: 3_000n * E18,
+      ownerKey: MemoryChain.key(name),
+      vaultOutput: 0,
+    },
+    att,
+  ),
+});
 const cast = (
   op: SpellOperation,
   attestation: Uint8Array = new Uint8Array(0),
@@ -97,14 +116,8 @@ describe("spells that used to halt the indexer", () => {
       const vaultAtt = attest(PRICE, T0 + 900, 2n).bytes;
       chain.mine([
         { actor: "alice", payload: cast({ type: "setPrice", price: PRICE }, priceAtt) },
-        {
-          actor: "alice",
-          payload: cast({ type: "openVault", collateral: E18, borrow: 3_000n * E18 }, vaultAtt),
-        },
-        {
-          actor: "bob",
-          payload: cast({ type: "openVault", collateral: E18, borrow: 3_000n * E18 }, vaultAtt),
-        },
+        open("alice", vaultAtt),
+        open("bob", vaultAtt),
       ]);
       chain.mine([
         { actor: "alice", payload: bad() },
@@ -119,6 +132,7 @@ describe("spells that used to halt the indexer", () => {
         startHeight: 101,
         params: { ...DEFAULT_PARAMS },
         verifier,
+        custody: TEST_CUSTODY,
       });
       await indexer.sync();
       expect(indexer.head.height).toBe(chain.height);
@@ -131,17 +145,29 @@ describe("spells that used to halt the indexer", () => {
       const spells = await store.spells();
       const ops: Operation[] = [
         { type: "setPrice", price: PRICE },
-        { type: "openVault", owner: "alice", collateral: E18, borrow: 3_000n * E18 },
-        { type: "openVault", owner: "bob", collateral: E18, borrow: 3_000n * E18 },
-        { type: "transfer", from: "alice", to: "carol", amount: 5n * E18 },
-        { type: "transfer", from: "bob", to: "carol", amount: E18 },
+        { type: "openVault", owner: alice, collateral: E18, borrow: 3_000n * E18 },
+        { type: "openVault", owner: bob, collateral: E18, borrow: 3_000n * E18 },
+        { type: "transfer", from: alice, to: "carol", amount: 5n * E18 },
+        { type: "transfer", from: bob, to: "carol", amount: E18 },
       ];
       expect(spells.map((s) => s.op.type)).toEqual(ops.map((op) => op.type));
-      const replay = createGenesisState({ ...DEFAULT_PARAMS }, { time: BigInt(T0), height: 100n });
+      const replay = createGenesisState(
+        { ...DEFAULT_PARAMS },
+        {
+          time: BigInt(T0),
+          height: 100n,
+          governance: {
+            guardians: { ...TEST_CUSTODY.guardians, threshold: BigInt(TEST_CUSTODY.guardians.threshold) },
+          },
+        },
+      );
       ops.forEach((op, i) => {
         const r = apply(replay, op, { height: BigInt(spells[i]!.height), time: BigInt(spells[i]!.time) });
         expect(r.ok).toBe(true);
       });
+      // The custody records (the two vault coins) come from Bitcoin, not from the engine's replay.
+      replay.custody = deserializeCustody(serializeCustody(indexer.state.custody));
+      expect(replay.custody.coins.size).toBe(2);
       expect(indexer.head.root).toBe(stateRoot(replay));
     },
   );
@@ -153,10 +179,10 @@ describe("unlimited approval end to end", () => {
     const att = attest(PRICE, T0 + 300, 1n).bytes;
     chain.mine([
       { actor: "alice", payload: cast({ type: "setPrice", price: PRICE }, att) },
-      { actor: "alice", payload: cast({ type: "openVault", collateral: E18, borrow: 3_000n * E18 }, att) },
-      { actor: "alice", payload: cast({ type: "approve", spender: "bob", amount: MAX_AMOUNT }) },
+      open("alice", att),
+      { actor: "alice", payload: cast({ type: "approve", spender: bob, amount: MAX_AMOUNT }) },
     ]);
-    const pull = cast({ type: "transferFrom", from: "alice", to: "carol", amount: 100n * E18 });
+    const pull = cast({ type: "transferFrom", from: alice, to: "carol", amount: 100n * E18 });
     chain.mine([
       { actor: "bob", payload: pull },
       { actor: "bob", payload: pull },
@@ -168,10 +194,11 @@ describe("unlimited approval end to end", () => {
       startHeight: 101,
       params: { ...DEFAULT_PARAMS },
       verifier,
+      custody: TEST_CUSTODY,
     });
     await indexer.sync();
     expect(await store.rejected()).toEqual([]);
-    expect(getAllowance(indexer.state, "alice", "bob")).toBe(MAX_AMOUNT);
+    expect(getAllowance(indexer.state, alice, bob)).toBe(MAX_AMOUNT);
     expect(indexer.state.accounts.get("carol")?.balance).toBe(200n * E18);
     expect(indexer.head.root).toBe(stateRoot(deserializeState(serializeState(indexer.state))));
   });

@@ -23,14 +23,16 @@ import {
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
+  deserializeCustody,
   FIELD_MODULUS,
   MAX_AMOUNT,
   ONE,
   SETTABLE_PARAMETERS,
+  serializeCustody,
   stateRoot,
 } from "../../src/protocol/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import { attest } from "./chain.ts";
+import { attest, TEST_CUSTODY, testVaultScript } from "./chain.ts";
 import { type ChainTx, MemoryChain } from "./memoryChain.ts";
 
 export interface FuzzOptions {
@@ -87,7 +89,9 @@ type Rng = ReturnType<typeof rng>;
 
 const SATOSHI = 10n ** 10n;
 const MAX_SATS = 21_000_000n * 100_000_000n;
-const ACTORS = Array.from({ length: 10 }, (_, i) => `bcrt1qfuzzactor${i}`);
+/** Actor names on the simulated chain (each a P2WPKH key there) and their account ids (addresses). */
+const NAMES = Array.from({ length: 10 }, (_, i) => `fuzz actor ${i}`);
+const ACTORS = NAMES.map((n) => MemoryChain.address(n));
 /** Amounts at and around every bound a spell's integer meets. */
 const BOUNDARY = [
   0n,
@@ -354,7 +358,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const chain = new MemoryChain(1000, T0);
   const store = new MemoryStore();
   const params = { ...DEFAULT_PARAMS, redemptionBootstrapDays: 0n };
-  const indexer = await Indexer.open({ store, chain, startHeight: 1001, params, verifier: o.verifier });
+  const indexer = await Indexer.open({
+    store,
+    chain,
+    startHeight: 1001,
+    params,
+    verifier: o.verifier,
+    custody: TEST_CUSTODY,
+  });
   const sent = new Map<string, ChainTx>();
   const halts: string[] = [];
   let round = 1n;
@@ -365,7 +376,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const setupAtt = sign(price, T0 + 60);
   const setup: ChainTx[] = [
     {
-      actor: ACTORS[0]!,
+      actor: NAMES[0]!,
       payload: encodeSpell({
         version: 1,
         op: { type: "setPrice", price },
@@ -373,20 +384,24 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         proof: new Uint8Array(128),
       }),
     },
-    ...ACTORS.map((actor, i) => ({
+    // Opens travel with their BTC (SPEC §2a): output 0 pays the actor's vault script.
+    ...NAMES.map((actor, i) => ({
       actor,
+      pay: [{ script: testVaultScript(MemoryChain.key(actor)), sats: BigInt(1 + (i % 4)) * 100_000_000n }],
       payload: encodeSpell({
         version: 1,
         op: {
           type: "openVault",
           collateral: BigInt(1 + (i % 4)) * ONE,
           borrow: BigInt(20_000 + 5_000 * i) * ONE,
+          ownerKey: MemoryChain.key(actor),
+          vaultOutput: 0,
         },
         attestation: setupAtt,
         proof: new Uint8Array(128),
       }),
     })),
-    ...ACTORS.slice(0, 5).map((actor) => ({
+    ...NAMES.slice(0, 5).map((actor) => ({
       actor,
       payload: encodeSpell({
         version: 1,
@@ -423,7 +438,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       attestedAt = blockTime - 30;
       const setPrice = sign(price, attestedAt);
       txs.push({
-        actor: r.pick(ACTORS),
+        actor: r.pick(NAMES),
         payload: encodeSpell({
           version: 1,
           op: { type: "setPrice", price },
@@ -436,7 +451,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     const view: View = { price, attestation, proposals: indexer.state.gov.proposals.length };
     const n = Math.min(perBlock, left);
     for (let i = 0; i < n; i++)
-      txs.push({ actor: r.chance(0.01) ? null : r.pick(ACTORS), payload: gen.payload(view) });
+      txs.push({ actor: r.chance(0.01) ? null : r.pick(NAMES), payload: gen.payload(view) });
     left -= n;
     const height = record(txs);
     for (const [position, tx] of txs.entries()) sent.set(`${height}:${position}`, tx);
@@ -446,14 +461,20 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
 
   // The clean replay: the accepted spells, decoded again from the chain, on the engine directly.
   const spells = await store.spells();
-  const replay = createGenesisState(params, { time: BigInt(T0), height: 1000n });
+  const replay = createGenesisState(params, {
+    time: BigInt(T0),
+    height: 1000n,
+    governance: {
+      guardians: { keys: TEST_CUSTODY.guardians.keys, threshold: BigInt(TEST_CUSTODY.guardians.threshold) },
+    },
+  });
   const kinds: Record<string, number> = {};
   const acceptedKinds: Record<string, number> = {};
   for (const s of spells) {
     acceptedKinds[s.op.type as string] = (acceptedKinds[s.op.type as string] ?? 0) + 1;
     const tx = s.height === 1001 ? setup[s.position]! : sent.get(`${s.height}:${s.position}`)!;
-    const spell = decodeSpell(tx.payload);
-    const op = toOperation(spell.op, tx.actor!);
+    const spell = decodeSpell(tx.payload!);
+    const op = toOperation(spell.op, MemoryChain.address(tx.actor!));
     const time =
       spell.attestation.length > 0 ? BigInt(decodeAttestation(spell.attestation).timestamp) : replay.g.time;
     if (Number(time) !== s.time)
@@ -470,7 +491,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   for (const tx of sent.values()) {
     let kind = "undecodable";
     try {
-      kind = decodeSpell(tx.payload).op.type;
+      kind = decodeSpell(tx.payload!).op.type;
     } catch {}
     kinds[kind] = (kinds[kind] ?? 0) + 1;
   }
@@ -483,7 +504,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     acceptedKinds,
     halts,
     root: indexer.head.root,
-    replayRoot: stateRoot(replay),
+    // The custody records (the vault coins) come from Bitcoin, not from the engine's replay.
+    replayRoot: stateRoot(
+      Object.assign(replay, { custody: deserializeCustody(serializeCustody(indexer.state.custody)) }),
+    ),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -6,17 +6,29 @@
  * indexer reads as the actor) and one OP_RETURN output carrying the payload. This is for testing the
  * spell path; the chain data itself is exercised against the regtest devnet elsewhere.
  */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { Script } from "@scure/btc-signer";
+import { p2wpkh, Script } from "@scure/btc-signer";
 import type { EsploraTx, Outspend, TxState, TxStatus } from "../../src/btc/esplora.ts";
+import { networkParams } from "../../src/btc/network.ts";
 import type { ChainSource } from "../../src/indexer/indexer.ts";
 
-/** One transaction to put in a block: an OP_RETURN payload and the actor (null: a coinbase-like input). */
+/**
+ * One transaction to put in a block: the actor's name (its first input is a P2WPKH coin of the key
+ * `MemoryChain.key(name)`, signed SIGHASH_ALL; null: a coinbase-like input), outputs to pay first
+ * (a vault's inflow), more inputs (protocol coins spent, with their witness) and an OP_RETURN payload.
+ */
 export interface ChainTx {
   actor: string | null;
-  payload: Uint8Array;
+  payload?: Uint8Array;
+  pay?: { script: Uint8Array; sats: bigint }[];
+  spend?: { txid: string; vout: number; witness: Uint8Array[] }[];
 }
+
+const NET = networkParams("regtest");
+/** A signature-shaped witness item ending with SIGHASH_ALL (consensus checked it on a real chain). */
+const SIG = bytesToHex(Uint8Array.from([0x30, ...new Array(69).fill(1), 0x01]));
 
 interface MemoryBlock {
   hash: string;
@@ -44,6 +56,16 @@ export class MemoryChain implements ChainSource {
     this.hashes.set(base.hash, base);
   }
 
+  /** The actor's compressed key (deterministic from the name). */
+  static key(name: string): Uint8Array {
+    return secp256k1.getPublicKey(sha256(new TextEncoder().encode(`actor ${name}`)), true);
+  }
+
+  /** The actor's account id: its P2WPKH regtest address. */
+  static address(name: string): string {
+    return p2wpkh(MemoryChain.key(name), NET).address!;
+  }
+
   get height(): number {
     return this.blocks[this.blocks.length - 1]!.height;
   }
@@ -65,8 +87,9 @@ export class MemoryChain implements ChainSource {
     return height;
   }
 
-  private transaction({ actor, payload }: ChainTx): EsploraTx {
+  private transaction({ actor, payload, pay = [], spend = [] }: ChainTx): EsploraTx {
     const txid = hashOf(`tx ${this.txCount++}`);
+    const key = actor === null ? undefined : MemoryChain.key(actor);
     return {
       txid,
       version: 2,
@@ -77,23 +100,42 @@ export class MemoryChain implements ChainSource {
           vout: 0,
           is_coinbase: actor === null,
           sequence: 0xffffffff,
-          prevout:
-            actor === null
-              ? null
-              : {
-                  scriptpubkey: "0014",
-                  scriptpubkey_type: "v0_p2wpkh",
-                  scriptpubkey_address: actor,
-                  value: 10_000,
-                },
+          scriptsig: "",
+          witness: key ? [SIG, bytesToHex(key)] : [],
+          prevout: key
+            ? {
+                scriptpubkey: bytesToHex(p2wpkh(key, NET).script),
+                scriptpubkey_type: "v0_p2wpkh",
+                scriptpubkey_address: MemoryChain.address(actor!),
+                value: 10_000,
+              }
+            : null,
         },
+        ...spend.map((s) => ({
+          txid: s.txid,
+          vout: s.vout,
+          is_coinbase: false,
+          sequence: 0xfffffffd,
+          scriptsig: "",
+          witness: s.witness.map(bytesToHex),
+          prevout: null,
+        })),
       ],
       vout: [
-        {
-          scriptpubkey: bytesToHex(Script.encode(["RETURN", payload])),
-          scriptpubkey_type: "op_return",
-          value: 0,
-        },
+        ...pay.map((o) => ({
+          scriptpubkey: bytesToHex(o.script),
+          scriptpubkey_type: "unknown",
+          value: Number(o.sats),
+        })),
+        ...(payload
+          ? [
+              {
+                scriptpubkey: bytesToHex(Script.encode(["RETURN", payload])),
+                scriptpubkey_type: "op_return",
+                value: 0,
+              },
+            ]
+          : []),
       ],
     } as EsploraTx;
   }
