@@ -6,6 +6,7 @@
  * restHash, docs/state-root.md). Pure: no I/O, no clock.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { AccountId } from "./operations.ts";
 
 /** A UTXO at a protocol script. `vault` names the vault that owns it; null is the pool (main) coin. */
@@ -144,7 +145,7 @@ export function custodyHash(c: CustodyState): bigint {
   if (isCustodyEmpty(c)) return 0n;
   const cached = hashCache.get(c);
   if (cached && cached.rev === c.rev) return cached.hash;
-  const digest = sha256(new TextEncoder().encode(JSON.stringify(serializeCustody(c))));
+  const digest = sha256(utf8ToBytes(JSON.stringify(serializeCustody(c))));
   let x = 0n;
   for (let i = 0; i < 31; i++) x = (x << 8n) | BigInt(digest[i]!);
   hashCache.set(c, { rev: c.rev, hash: x });
