@@ -24,7 +24,7 @@ import { type Devnet, startDevnet } from "../src/devnet/server.ts";
 import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
-import { E18, ORACLE_KEYS, SpellWallet } from "../test/indexer/chain.ts";
+import { E18, ORACLE_KEYS, SpellWallet, TEST_CUSTODY } from "../test/indexer/chain.ts";
 import type { Figure } from "./run.ts";
 
 const TXS = 2_000;
@@ -113,6 +113,7 @@ export async function run(): Promise<Figure[]> {
       startHeight: heights[0]!,
       params: { ...DEFAULT_PARAMS },
       verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
+      custody: TEST_CUSTODY,
     });
     let limited = 0;
     let jsonRequests = 0;
