@@ -16,7 +16,7 @@ import { Indexer } from "../../src/indexer/index.ts";
 import { DROP_AFTER_MS } from "../../src/indexer/pending.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../../src/protocol/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import { ORACLE_KEYS, SpellWallet } from "../indexer/chain.ts";
+import { ORACLE_KEYS, SpellWallet, TEST_CUSTODY } from "../indexer/chain.ts";
 
 const MALFORMED = Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 0x01, 0x10, 0xff]);
 const NET = networkParams("regtest");
@@ -40,6 +40,7 @@ const openIndexer = async (startHeight: number) =>
     startHeight,
     params: { ...DEFAULT_PARAMS },
     verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
+    custody: TEST_CUSTODY,
   });
 
 /** A one-input transaction from a P2WPKH key, paying `to` (and an optional OP_RETURN). */
