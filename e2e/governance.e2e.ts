@@ -105,11 +105,11 @@ describe("governance screen on the local stack", () => {
     expect(await refusal.getAttribute("data-code")).toBe("invalidParameter");
     expect(await refusal.textContent()).toContain(ERROR_MESSAGES.invalidParameter);
     expect(await refusal.textContent()).toContain("MCR = 6 is above its maximum 5");
-    // A relation between parameters: MCR above CCR (150%).
+    // A relation between parameters: MCR less than 10 points below CCR (150%).
     await form.getByTestId("parameter-value").fill("160");
     await settledProposal(page);
     await form.locator('[data-testid="engine-refusal"][data-code="invalidParameter"]').waitFor();
-    expect(await refusal.textContent()).toContain("CCR must not be below MCR");
+    expect(await refusal.textContent()).toContain("CCR must be at least MCR + 0.1");
     // No exact engine value: refused before the engine is asked.
     await form.getByTestId("parameter-value").fill("120.00000000000000001");
     expect(await form.getByTestId("parameter-error").textContent()).toBe(
