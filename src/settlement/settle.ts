@@ -12,8 +12,9 @@
  *            then the settle spell (OP_RETURN).
  *
  * Fees: fee = ceil(vsize × rate) with vsize estimated at the largest signatures (src/btc/fees.ts).
- * A payee pays its output's own vbytes plus an equal share (rounded down) of the rest, never more
- * than its obligation's maximum fee; the fee account (`custody.stray`) pays what is left.
+ * A payee pays its output's own vbytes plus an equal share of the rest (the remainder's sats one each
+ * to the first payees), never more than its obligation's maximum fee; the fee account
+ * (`custody.stray`) pays what the maximum fees leave, and an internal-only settlement's whole fee.
  */
 import { OutScript, Script } from "@scure/btc-signer";
 import { dustThreshold, estimateVsize, type InputKind, varIntSize } from "../btc/fees.ts";
@@ -226,12 +227,16 @@ export function settlementOutputs(
     ceilDiv(BigInt(8 + varIntSize(o.script.length / 2) + o.script.length / 2) * rate, SATS_PER_KVB),
   );
   const ownTotal = own.reduce((a, x) => a + x, 0n);
-  // The overhead share is rounded down: payees never pay more than the fee; the account pays the rest.
+  // Equal overhead shares; the remainder's sats go one each to the first payees, so the payees
+  // together pay the fee exactly unless a maximum fee caps them (the fee account pays that part).
   const overhead = fee > ownTotal ? fee - ownTotal : 0n;
-  const each = payouts.length > 0 ? overhead / BigInt(payouts.length) : 0n;
+  const n = BigInt(payouts.length);
+  const each = n > 0n ? overhead / n : 0n;
+  const extra = n > 0n ? overhead % n : 0n;
   let shares = 0n;
   for (const [i, o] of payouts.entries()) {
-    const share = own[i]! + each < o.maxFee ? own[i]! + each : o.maxFee;
+    const wanted = own[i]! + each + (BigInt(i) < extra ? 1n : 0n);
+    const share = wanted < o.maxFee ? wanted : o.maxFee;
     const paid = o.sats - share;
     if (paid < dustThreshold(fromHex(o.script)))
       return fail(`obligation ${o.id} pays ${paid} sats after fees: dust`);
