@@ -4,6 +4,7 @@
  * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
  */
 import { EsploraClient, setPersistentCache } from "../src/btc/esplora.ts";
+import type { BtcNetworkName } from "../src/btc/network.ts";
 import { nextPollMs } from "../src/btc/poll.ts";
 import {
   type BlockNotice,
@@ -53,6 +54,10 @@ import { ArtifactLoader, cacheStorageStore, fetchSource } from "../src/zk/artifa
 /** How this client follows the chain (stored in the `sync` setting). */
 export interface SyncSettings {
   esploraUrl: string;
+  /** A second Esplora, cross-checked: every block hash is asked of both and the sync stops when they differ. */
+  secondEsploraUrl?: string;
+  /** The network (proof-of-work limit, addresses); absent: the one whose block 0 the Esplora serves. */
+  network?: BtcNetworkName;
   /** First block whose spells count. */
   startHeight: number;
   /** Registered oracle keys: BabyJubjub points as decimal strings, and the quorum. */
@@ -184,6 +189,10 @@ export class DataLayer {
     this.indexer = await Indexer.open({
       store: this.store,
       chain,
+      ...(sync.secondEsploraUrl
+        ? { secondChain: new EsploraClient({ baseUrl: sync.secondEsploraUrl }) }
+        : {}),
+      ...(sync.network ? { network: sync.network } : {}),
       startHeight: sync.startHeight,
       params: this.o.params,
       verifier,

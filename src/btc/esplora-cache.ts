@@ -48,6 +48,14 @@ export class MemoryCache {
   get size(): number {
     return this.map.size;
   }
+
+  /** Drops an answer found to be wrong (a lying server's, see src/indexer/source.ts). */
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (old === undefined) return;
+    this.bytes -= old.length;
+    this.map.delete(key);
+  }
 }
 
 /** Raw blocks by key, least recently used dropped past the byte budget (default 32 MB). */

@@ -9,6 +9,8 @@
  * the server's UTXO cap is listed from its history. Broadcast is a "simple" request (plain-text body,
  * no custom headers) so browsers send it without a CORS preflight.
  */
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { displayHex, sha256d } from "./block.ts";
 import {
   type BytesCache,
   CACHE_DEPTH,
@@ -377,6 +379,10 @@ export class EsploraClient {
   blockHash(height: number): Promise<string> {
     return this.hash(`/block-height/${height}`, () => this.final(height));
   }
+  /** Forgets a cached hash at a height whose block failed verification (it may have been a lie). */
+  forgetBlockHash(height: number): void {
+    this.memory.delete(`${this.baseUrl}/block-height/${height}`);
+  }
   /** A block's header fields (cached: a hash names one block forever). */
   block(hash: string): Promise<EsploraBlock> {
     return this.json(`/block/${hash}`, () => /^[0-9a-f]{64}$/.test(hash));
@@ -467,9 +473,10 @@ export class EsploraClient {
   }
   /**
    * The block's bytes (header and every transaction with witnesses); src/btc/block.ts checks them.
-   * Cached in memory (a hash names one block forever).
+   * Cached in memory (a hash names one block forever), only once `check` (src/btc/block.ts) accepted
+   * the bytes: a lying answer is never kept.
    */
-  async blockRaw(hash: string): Promise<Uint8Array> {
+  async blockRaw(hash: string, check?: (bytes: Uint8Array) => void): Promise<Uint8Array> {
     const path = `/block/${hash}/raw`;
     const key = `${this.baseUrl}${path}`;
     const hit = this.rawBlocks.get(key);
@@ -478,12 +485,15 @@ export class EsploraClient {
       return hit;
     }
     const bytes = (await this.request(path, undefined, true)).bytes!;
+    check?.(bytes);
     if (/^[0-9a-f]{64}$/.test(hash)) this.rawBlocks.put(key, bytes);
     return bytes;
   }
-  /** The block's 80-byte header as hex. */
+  /** The block's 80-byte header as hex; cached only when it hashes to `hash`. */
   async blockHeader(hash: string): Promise<string> {
-    const text = (await this.get(`/block/${hash}/header`, () => /^[0-9a-f]{64}$/.test(hash))).trim();
+    const hashesTo = (text: string) =>
+      /^[0-9a-f]{160}$/.test(text.trim()) && displayHex(sha256d(hexToBytes(text.trim()))) === hash;
+    const text = (await this.get(`/block/${hash}/header`, hashesTo)).trim();
     if (!/^[0-9a-f]{160}$/.test(text))
       throw new EsploraError(
         "parse",

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { EsploraClient } from "../btc/index.ts";
+import type { BtcNetworkName, EsploraClient } from "../btc/index.ts";
 import { Indexer, type IndexerCustody, type VerifierConfig } from "../indexer/index.ts";
 import type { Params, ProtocolEventType, State } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
@@ -15,6 +15,9 @@ import type { Logger } from "./log.ts";
 
 export interface ChainOptions {
   esplora: EsploraClient;
+  /** A second Esplora, cross-checked block by block. */
+  secondEsplora?: EsploraClient;
+  network?: BtcNetworkName;
   dataDir: string;
   /** First block whose spells count. */
   startHeight: number;
@@ -44,10 +47,16 @@ export class GuardianChain {
     const indexer = await Indexer.open({
       store,
       chain: o.esplora,
+      ...(o.secondEsplora ? { secondChain: o.secondEsplora } : {}),
+      ...(o.network ? { network: o.network } : {}),
       startHeight: o.startHeight,
       params: o.params,
       verifier: o.verifier,
       custody: o.custody,
+    });
+    // A reorg deeper than the undo window is recovered from by the indexer itself; say so in the log.
+    indexer.subscribe((n) => {
+      if (n.type === "reorg") o.log.warn(n.message ?? "chain reorganisation", { from: n.from, to: n.to });
     });
     return new GuardianChain(indexer, store, o.log);
   }

@@ -78,6 +78,8 @@ export interface GuardianConfig {
    * a loopback host). Raise them for one's own server (docs/bitcoin.md).
    */
   esploraLimits?: Partial<HostLimits>;
+  /** A second Esplora the chain sync cross-checks (block hashes must agree, else the sync stops and says why). */
+  esploraCheckUrl?: string;
   dataDir: string;
   port: number;
   host?: string;
@@ -193,6 +195,10 @@ export async function startGuardian(
   }
   const follower = await GuardianChain.open({
     esplora,
+    ...(config.esploraCheckUrl
+      ? { secondEsplora: new EsploraClient({ baseUrl: config.esploraCheckUrl, retries: 2, backoffMs: 200 }) }
+      : {}),
+    network,
     dataDir: config.dataDir,
     startHeight: config.startHeight,
     params,

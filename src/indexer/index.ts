@@ -12,10 +12,11 @@ export {
   type IndexerOptions,
   type PendingSpell,
   type PrevoutLookup,
-  ReorgTooDeepError,
   type SyncProgress,
+  spellOfChainTx,
   spellOfEsploraTx,
 } from "./indexer.ts";
 export { type SyncMessage, TabLeader, type TabLeaderOptions } from "./leader.ts";
+export { GENESIS_HASH, VerifiedChain } from "./source.ts";
 export { loadVerificationKeys, SPELL_CIRCUITS } from "./support.ts";
 export { applySpell, circuitOf, type SpellOutcome, type SpellPlace, type VerifierConfig } from "./verify.ts";

@@ -7,8 +7,15 @@
  */
 // Modules, not src/btc/index.ts: the index also exports the wallets (sats-connect), which the engine
 // worker never needs.
-import type { ChainTxOutput } from "../btc/block.ts";
-import type { EsploraClient, EsploraTx } from "../btc/esplora.ts";
+import {
+  type BlockHeader,
+  type ChainBlock,
+  ChainDataError,
+  type ChainTx,
+  type ChainTxOutput,
+} from "../btc/block.ts";
+import type { EsploraTx } from "../btc/esplora.ts";
+import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
 import { opReturnPayload } from "../btc/psbt.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {
@@ -30,20 +37,17 @@ import {
   type PriceRecord,
   plain,
   type RejectedRecord,
+  readBackup,
   recordChainIdentity,
   type SpellRecord,
   type StoredEvent,
   storedEvent,
 } from "../storage/index.ts";
-import { chainTxOfEsplora } from "./chaintx.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
+import { type ChainSource, VerifiedChain } from "./source.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
-/** The part of the Esplora client the indexer uses (the guardian may pass its own). */
-export type ChainSource = Pick<
-  EsploraClient,
-  "tipHeight" | "blockHash" | "block" | "blockTxsAll" | "tx" | "txState" | "outspends"
->;
+export type { ChainSource } from "./source.ts";
 
 /**
  * The output a transaction input spends, read from the previous transaction's raw bytes after they
@@ -55,6 +59,10 @@ export type PrevoutLookup = (txid: string, vout: number) => Promise<ChainTxOutpu
 export interface IndexerOptions {
   store: DataStore;
   chain: ChainSource;
+  /** A second Esplora asked for every block hash too; the sync stops when the two disagree. */
+  secondChain?: ChainSource;
+  /** The network (proof-of-work limit, addresses); when absent, the one whose block 0 the source serves. */
+  network?: BtcNetworkName;
   /** First block whose spells count; the genesis state is built at the block before it. */
   startHeight: number;
   params: Params;
@@ -79,7 +87,18 @@ export interface IndexerCustody extends CustodyConfig {
 
 export type BlockNotice =
   | { type: "block"; height: number; hash: string; root: string; spells: number; rejected: number }
-  | { type: "reorg"; from: number; to: number };
+  | {
+      type: "reorg";
+      from: number;
+      to: number;
+      /**
+       * Set when the fork was below the blocks kept for undo: the indexer restarted from a stored
+       * checkpoint at or below the fork, or from the start height, and replays from there.
+       */
+      recovered?: "checkpoint" | "start";
+      /** What happened, in a sentence (shown to users and logged by guardians). */
+      message?: string;
+    };
 
 export interface SyncProgress {
   height: number;
@@ -99,15 +118,6 @@ export interface PendingSpell extends PendingRecord {
   note: string;
 }
 
-export class ReorgTooDeepError extends Error {
-  constructor(readonly depth: number) {
-    super(
-      `the chain reorganised deeper than the ${depth} blocks kept for undo: restore a checkpoint and resync`,
-    );
-    this.name = "ReorgTooDeepError";
-  }
-}
-
 const bytesOfHex = (hex: string): Uint8Array =>
   Uint8Array.from({ length: hex.length >> 1 }, (_, i) => Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16));
 
@@ -124,9 +134,23 @@ export function spellOfEsploraTx(tx: EsploraTx) {
   return null;
 }
 
+/** The spell of a verified transaction, if any: the first OP_RETURN output whose payload has the magic. */
+export function spellOfChainTx(tx: ChainTx) {
+  for (const out of tx.outputs) {
+    if (out.script[0] !== 0x6a) continue;
+    const payload = opReturnPayload(out.script);
+    if (!payload || !hasSpellMagic(payload)) continue;
+    return tryDecodeSpell(payload);
+  }
+  return null;
+}
+
 export class Indexer {
   state!: State;
   head!: Omit<Head, "state">;
+  private readonly chain: VerifiedChain;
+  /** The head's header, once read (difficulty continuity). */
+  private headHeader?: BlockHeader;
   private tip = 0;
   private syncing = false;
   private stopped = false;
@@ -135,6 +159,10 @@ export class Indexer {
 
   private constructor(private readonly o: IndexerOptions) {
     this.undoDepth = o.undoDepth ?? 12;
+    this.chain = new VerifiedChain(
+      o.secondChain ? [o.chain, o.secondChain] : [o.chain],
+      o.network ?? o.custody.network,
+    );
   }
 
   get store(): DataStore {
@@ -159,30 +187,29 @@ export class Indexer {
     await recordChainIdentity(o.store, o.chain, o.startHeight);
     let head = await o.store.head();
     if (!head) {
-      const height = o.startHeight - 1;
-      const hash = await o.chain.blockHash(height);
-      const time = (await o.chain.block(hash)).timestamp;
-      checkGuardianSet(o.custody.guardians.keys, o.custody.guardians.threshold);
-      const state = createGenesisState(o.params, {
-        time: BigInt(time),
-        height: BigInt(height),
-        governance: {
-          guardians: {
-            keys: [...o.custody.guardians.keys],
-            threshold: BigInt(o.custody.guardians.threshold),
-          },
-        },
-      });
-      head = { height, hash, time, root: stateRoot(state), state: serializeState(state) };
+      head = await ix.genesisHead();
       await o.store.initHead(head);
-      ix.state = state;
-    } else {
-      ix.state = deserializeState(head.state);
     }
+    ix.state = deserializeState(head.state);
     const { state: _s, ...rest } = head;
     ix.head = rest;
     ix.tip = head.height;
     return ix;
+  }
+
+  /** The genesis head: the protocol's state at block startHeight − 1, with that block's header time. */
+  private async genesisHead(): Promise<Head> {
+    const height = this.o.startHeight - 1;
+    const hash = await this.chain.blockHash(height);
+    const time = (await this.chain.header(hash)).time;
+    const { guardians } = this.o.custody;
+    checkGuardianSet(guardians.keys, guardians.threshold);
+    const state = createGenesisState(this.o.params, {
+      time: BigInt(time),
+      height: BigInt(height),
+      governance: { guardians: { keys: [...guardians.keys], threshold: BigInt(guardians.threshold) } },
+    });
+    return { height, hash, time, root: stateRoot(state), state: serializeState(state) };
   }
 
   /** Reloads the state from the store (a follower tab after the leader wrote a block). */
@@ -215,7 +242,7 @@ export class Indexer {
     this.stopped = false;
     let applied = 0;
     try {
-      this.tip = await this.o.chain.tipHeight();
+      this.tip = await this.chain.tipHeight();
       await this.checkHead();
       while (this.head.height < this.tip && !this.stopped && applied < (options.maxBlocks ?? Infinity)) {
         if (await this.indexBlock(this.head.height + 1)) applied++;
@@ -230,9 +257,16 @@ export class Indexer {
 
   /** Is our head still on the chain? If not, roll back to the fork point. */
   private async checkHead(): Promise<void> {
-    if (this.head.height < this.o.startHeight) return;
-    const onChain = this.head.height <= this.tip ? await this.o.chain.blockHash(this.head.height) : undefined;
-    if (onChain !== this.head.hash) await this.rollbackToFork();
+    // A source whose tip is below our head (a lagging second server) is waited for, not followed back,
+    // unless the block at its tip is not ours.
+    const height = Math.min(this.head.height, this.tip);
+    if (height < this.o.startHeight) return;
+    const onChain = await this.chain.blockHash(height);
+    if ((await this.storedHash(height)) === onChain) return;
+    await this.rollbackToFork(onChain, height).catch((error: unknown) => {
+      this.chain.forget(height);
+      throw error;
+    });
   }
 
   private async storedHash(height: number): Promise<string | undefined> {
@@ -242,44 +276,137 @@ export class Indexer {
     return (await this.o.store.block(height + 1))?.prev.hash;
   }
 
-  /** Finds the highest stored block still on the chain and rolls the store and the state back to it. */
-  private async rollbackToFork(): Promise<void> {
+  /**
+   * Finds where the chain that `hash` (at `height`) ends leaves our stored blocks and rolls the store
+   * and the state back to there. The fork is found by walking that chain's headers back (each one
+   * checked: it hashes to the hash its child names, with valid proof of work), never by trusting
+   * the source's hash-per-height answers: a source that lies about a block can stop the sync, not
+   * make it roll back. Within the undo window that is one store transaction; deeper, the indexer
+   * restarts from the newest stored checkpoint at or below the fork, or from the start height, and
+   * says so. Returns false when `hash` is already ours (nothing to roll back).
+   */
+  private async rollbackToFork(hash: string, height: number): Promise<boolean> {
     const from = this.head.height;
-    const floor = Math.max(this.o.startHeight - 1, from - this.undoDepth);
-    for (let h = Math.min(from, this.tip); h >= floor; h--) {
+    let fork: number | undefined;
+    for (let h = height; h >= this.o.startHeight - 1; h--) {
       const ours = await this.storedHash(h);
-      if (ours !== undefined && ours === (await this.o.chain.blockHash(h))) {
-        if (h === from) return;
-        const head = await this.o.store.rollback(h);
-        this.state = deserializeState(head.state);
-        const { state: _s, ...rest } = head;
-        this.head = rest;
-        this.notify({ type: "reorg", from, to: h });
-        return;
+      if (ours === undefined) break;
+      if (ours === hash) {
+        fork = h;
+        break;
+      }
+      hash = (await this.chain.header(hash)).prevHash;
+    }
+    if (fork === from) return false;
+    this.headHeader = undefined;
+    // Hashes the client cached as final above the fork belong to the old branch: ask again.
+    for (let h = (fork ?? this.o.startHeight - 1) + 1; h <= Math.max(from, this.tip); h++)
+      this.chain.forget(h);
+    if (fork !== undefined && from - fork <= this.undoDepth) {
+      try {
+        this.setHead(await this.o.store.rollback(fork));
+        this.notify({ type: "reorg", from, to: fork });
+        return true;
+      } catch {
+        // No undo data for it (a store restored from a checkpoint): recover below.
       }
     }
-    throw new ReorgTooDeepError(this.undoDepth);
+    await this.recoverBelow(fork, from);
+    return true;
+  }
+
+  private setHead(head: Head): void {
+    this.state = deserializeState(head.state);
+    const { state: _s, ...rest } = head;
+    this.head = rest;
+  }
+
+  /** A fork deeper than the undo window: restart from a checkpoint still on the chain, or from the start. */
+  private async recoverBelow(fork: number | undefined, from: number): Promise<void> {
+    const depth = fork === undefined ? "below every stored block" : `${from - fork} blocks deep`;
+    const checkpoints = (await this.o.store.listBackups())
+      .filter((b) => fork !== undefined && b.height <= fork && b.height >= this.o.startHeight - 1)
+      .sort((a, b) => b.height - a.height);
+    for (const info of checkpoints) {
+      const bytes = await this.o.store.getBackup(info.id);
+      if (!bytes) continue;
+      let snapshot: ReturnType<typeof readBackup>["snapshot"];
+      try {
+        snapshot = readBackup(bytes).snapshot;
+      } catch {
+        continue; // a damaged checkpoint: try an older one
+      }
+      if (snapshot.head.hash !== (await this.chain.blockHash(snapshot.head.height))) continue;
+      // The chain data only: this store's own settings stay as they are.
+      await this.o.store.replaceAll({ ...snapshot, settings: {} });
+      this.setHead(snapshot.head);
+      this.notify({
+        type: "reorg",
+        from,
+        to: snapshot.head.height,
+        recovered: "checkpoint",
+        message: `The chain reorganised ${depth}, more than the ${this.undoDepth} blocks kept for undo: restarted from the checkpoint at block ${snapshot.head.height} and replaying from there.`,
+      });
+      return;
+    }
+    const head = await this.genesisHead();
+    await this.o.store.replaceAll({
+      head,
+      blocks: [],
+      spells: [],
+      rejected: [],
+      events: [],
+      prices: [],
+      settings: {},
+    });
+    this.setHead(head);
+    this.notify({
+      type: "reorg",
+      from,
+      to: head.height,
+      recovered: "start",
+      message: `The chain reorganised ${depth}, more than the ${this.undoDepth} blocks kept for undo, and no stored checkpoint is below the fork: replaying from the start height ${this.o.startHeight}.`,
+    });
   }
 
   /** Indexes one block; false when it turned out to be on another branch (rolled back instead). */
   private async indexBlock(height: number): Promise<boolean> {
-    const hash = await this.o.chain.blockHash(height);
-    const header = await this.o.chain.block(hash);
-    if ((header.previousblockhash ?? "") !== this.head.hash) {
-      await this.rollbackToFork();
-      return false;
+    const hash = await this.chain.blockHash(height);
+    let verified: ChainBlock;
+    try {
+      verified = await this.chain.block(hash, height, this.headHeader);
+      if (verified.header.prevHash !== this.head.hash) {
+        if (await this.rollbackToFork(verified.header.prevHash, height - 1)) return false;
+        throw new ChainDataError(
+          "brokenLink",
+          `block ${hash}, served as block ${height}, does not link to block ${this.head.hash}, which the source still reports at ${height - 1}`,
+        );
+      }
+    } catch (error) {
+      // The hash at this height may have been the lie: ask for it again next time.
+      this.chain.forget(height);
+      throw error;
     }
-    // Pages advance by what the server returned (10 or 25), checked against the header's count.
-    const txs = await this.o.chain.blockTxsAll(hash, header.tx_count);
+    const header = { timestamp: verified.header.time };
+    const network = await this.chain.network();
+    const prevout: PrevoutLookup = (txid, vout) => this.chain.prevout(txid, vout);
     const undo = serializeState(this.state);
     const spells: SpellRecord[] = [];
     const rejected: RejectedRecord[] = [];
     const events: StoredEvent[] = [];
     const prices: PriceRecord[] = [];
-    txs.forEach((tx, position) => {
-      const found = spellOfEsploraTx(tx);
-      if (!found) return;
+    for (const tx of verified.txs) {
+      const decoded = spellOfChainTx(tx);
+      if (!decoded) continue;
+      const { position } = tx;
       const where = { height, position, txid: tx.txid };
+      // The actor: the address of the output the first input spends (read from its verified bytes).
+      const first = tx.inputs[0]!;
+      const actorPrevout = tx.coinbase ? undefined : await prevout(first.prevTxid, first.vout);
+      const found = {
+        decoded,
+        actor: actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null,
+      };
       if (!found.decoded.ok) {
         const e = found.decoded.error;
         rejected.push({
@@ -288,21 +415,21 @@ export class Indexer {
           opType: null,
           reason: { code: "malformedSpell", detail: e.code, message: e.message },
         });
-        return;
+        continue;
       }
       const spell = found.decoded.spell;
       // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
-      const { tx: chainTx, actorPrevout } = chainTxOfEsplora(tx);
+      const chainTx = tx;
       const who = readActor(chainTx, actorPrevout, this.o.custody.network);
       if (!who.ok) {
         rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
-        return;
+        continue;
       }
       const actor = who.actor.account;
       const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
       if (!inflow.ok) {
         rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
-        return;
+        continue;
       }
       const out = applySpell(
         this.state,
@@ -313,7 +440,7 @@ export class Indexer {
       );
       if (!out.ok) {
         rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
-        return;
+        continue;
       }
       if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
       spells.push({
@@ -328,7 +455,7 @@ export class Indexer {
         if (event.type === "PriceUpdated")
           prices.push({ height, position, time: Number(out.time), price: event.price });
       });
-    });
+    }
     const changed = spells.length > 0;
     const root = changed ? stateRoot(this.state) : this.head.root;
     const block: BlockRecord = {
@@ -361,6 +488,7 @@ export class Indexer {
       throw error;
     }
     this.head = { height, hash, time: header.timestamp, root };
+    this.headHeader = verified.header;
     this.notify({ type: "block", height, hash, root, spells: spells.length, rejected: rejected.length });
     return true;
   }

@@ -472,7 +472,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const acceptedKinds: Record<string, number> = {};
   for (const s of spells) {
     acceptedKinds[s.op.type as string] = (acceptedKinds[s.op.type as string] ?? 0) + 1;
-    const tx = s.height === 1001 ? setup[s.position]! : sent.get(`${s.height}:${s.position}`)!;
+    // Position 0 of every block is its coinbase: the spells sent are at 1, 2, …
+    const tx = s.height === 1001 ? setup[s.position - 1]! : sent.get(`${s.height}:${s.position - 1}`)!;
     const spell = decodeSpell(tx.payload!);
     const op = toOperation(spell.op, MemoryChain.address(tx.actor!));
     const time =

@@ -85,8 +85,11 @@ export async function resolveEngineStart(settings: Settings = useSettings.getSta
     return offline(`The guardians' federation cannot be used: ${(error as Error).message}.`);
   }
   const esploraUrl = esploraUrlFor(settings, settings.network);
+  const secondEsploraUrl = settings.esploraCheckUrls?.[settings.network]?.trim();
   const sync: SyncSettings = {
     esploraUrl,
+    network: settings.network,
+    ...(secondEsploraUrl ? { secondEsploraUrl } : {}),
     startHeight: federation.startHeight,
     oracleKeys: {
       keys: federation.members.map((m) => m.oracleKey),

@@ -43,6 +43,7 @@ export default function SettingsPage() {
   const disconnect = useWalletStore((s) => s.disconnect);
   const [network, setNetwork] = useState<BtcNetworkName>(settings.network);
   const [esplora, setEsplora] = useState(settings.esploraUrls[settings.network] ?? "");
+  const [esploraCheck, setEsploraCheck] = useState(settings.esploraCheckUrls?.[settings.network] ?? "");
   const [sources, setSources] = useState<Record<SourceId, PriceSourceSetting>>(
     () =>
       Object.fromEntries(
@@ -56,11 +57,20 @@ export default function SettingsPage() {
   const [guardianKeys, setGuardianKeys] = useState(settings.guardians.keys.join("\n"));
   const [threshold, setThreshold] = useState(String(settings.guardians.threshold));
   const [saved, setSaved] = useState<string | null>(null);
-  const ids = { network: useId(), esplora: useId(), urls: useId(), keys: useId(), threshold: useId() };
+  const ids = {
+    network: useId(),
+    esplora: useId(),
+    esploraCheck: useId(),
+    urls: useId(),
+    keys: useId(),
+    threshold: useId(),
+  };
 
   const problems: string[] = [];
   const esploraProblem = checkUrl(esplora, ["http:", "https:"]);
   if (esploraProblem) problems.push(`Esplora URL: ${esploraProblem}.`);
+  const esploraCheckProblem = checkUrl(esploraCheck, ["http:", "https:"]);
+  if (esploraCheckProblem) problems.push(`Second Esplora URL: ${esploraCheckProblem}.`);
   for (const id of SOURCE_IDS) {
     const rest = checkUrl(sources[id].baseUrl, ["http:", "https:"]);
     const ws = checkUrl(sources[id].streamUrl, ["ws:", "wss:"]);
@@ -87,6 +97,7 @@ export default function SettingsPage() {
     const patch: Partial<Settings> = {
       network,
       esploraUrls: { ...settings.esploraUrls, [network]: esplora.trim() },
+      esploraCheckUrls: { ...settings.esploraCheckUrls, [network]: esploraCheck.trim() },
       priceSources: sources,
       guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
     };
@@ -94,6 +105,7 @@ export default function SettingsPage() {
     const followChanged =
       network !== settings.network ||
       esploraUrlFor({ esploraUrls: patch.esploraUrls ?? {} }, network) !== esploraUrlFor(settings, network) ||
+      esploraCheck.trim() !== (settings.esploraCheckUrls?.[network] ?? "").trim() ||
       JSON.stringify(patch.guardians) !== JSON.stringify(settings.guardians);
     settings.update(patch);
     void queryClient.invalidateQueries({ queryKey: ["chain"] });
@@ -128,6 +140,7 @@ export default function SettingsPage() {
                 const n = e.target.value as BtcNetworkName;
                 setNetwork(n);
                 setEsplora(settings.esploraUrls[n] ?? "");
+                setEsploraCheck(settings.esploraCheckUrls?.[n] ?? "");
               }}
               data-testid="network-select"
             >
@@ -153,6 +166,20 @@ export default function SettingsPage() {
             <p className="field-hint">
               Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own Esplora (electrs, or a mempool backend's /api)
               must allow this app's origin (CORS); requests to a public server are kept under its rate limits.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.esploraCheck}>Second Esplora API URL (cross-check)</label>
+            <input
+              id={ids.esploraCheck}
+              value={esploraCheck}
+              placeholder="none"
+              onChange={(e) => setEsploraCheck(e.target.value)}
+              data-testid="esplora-check-input"
+            />
+            <p className="field-hint">
+              Optional. Every block is checked locally either way; with a second server the app also asks it
+              for each block hash and stops syncing, saying which servers disagree, when they differ.
             </p>
           </div>
         </fieldset>

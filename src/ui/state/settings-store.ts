@@ -32,6 +32,8 @@ export interface Settings {
   network: BtcNetworkName;
   /** Esplora base URL per network; empty = DEFAULT_ESPLORA_URLS. */
   esploraUrls: Partial<Record<BtcNetworkName, string>>;
+  /** A second Esplora per network that the sync cross-checks (optional; docs/bitcoin.md). */
+  esploraCheckUrls?: Partial<Record<BtcNetworkName, string>>;
   priceSources: Partial<Record<SourceId, PriceSourceSetting>>;
   guardians: GuardianSettings;
   /** The fee speed preselected on review screens. */
@@ -66,9 +68,10 @@ export const useSettings = create<SettingsStore>()(
       name: "zkusd.settings",
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: ({ network, esploraUrls, priceSources, guardians, feePreset }) => ({
+      partialize: ({ network, esploraUrls, esploraCheckUrls, priceSources, guardians, feePreset }) => ({
         network,
         esploraUrls,
+        esploraCheckUrls,
         priceSources,
         guardians,
         feePreset,

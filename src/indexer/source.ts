@@ -1,0 +1,182 @@
+/**
+ * The indexer's verified view of the chain (docs/storage.md, "What the indexer checks"): Esplora
+ * answers are used only after they are checked here. Blocks come raw, one request each, and must hash
+ * to the hash asked for, carry valid proof of work for the network, commit to their transactions and
+ * witnesses, and name their own height in the coinbase (BIP34); a previous output is read from the
+ * raw previous transaction after it hashed to its txid. With a second Esplora every block hash is
+ * asked of both, and a disagreement stops the sync with a sentence naming both servers.
+ */
+import {
+  type BlockHeader,
+  type ChainBlock,
+  ChainDataError,
+  type ChainTxOutput,
+  checkProofOfWork,
+  parseBlock,
+  parseHeader,
+  parseTx,
+} from "../btc/block.ts";
+import type { EsploraClient } from "../btc/esplora.ts";
+import type { BtcNetworkName } from "../btc/network.ts";
+
+/** The part of the Esplora client the indexer uses (the guardian may pass its own). */
+export type ChainSource = Pick<
+  EsploraClient,
+  "tipHeight" | "blockHash" | "blockRaw" | "blockHeader" | "txRaw" | "tx" | "txState" | "outspends"
+> &
+  Partial<Pick<EsploraClient, "forgetBlockHash">> & { readonly baseUrl?: string };
+
+/** Block 0 of each network (display order): the network a source serves when none is configured. */
+export const GENESIS_HASH: Readonly<Record<BtcNetworkName, string>> = {
+  mainnet: "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+  testnet4: "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+  signet: "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
+  regtest: "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+};
+
+/** First height whose coinbase must start with its height (BIP34; Core's chainparams, regtest: 1). */
+const BIP34_HEIGHT: Readonly<Record<BtcNetworkName, number>> = {
+  mainnet: 227_931,
+  testnet4: 1,
+  signet: 1,
+  regtest: 1,
+};
+
+/** `CScript() << height` (Core's BIP34 check compares the coinbase's first bytes with it). */
+export function heightPush(height: number): Uint8Array {
+  if (height === 0) return Uint8Array.of(0x00);
+  if (height <= 16) return Uint8Array.of(0x50 + height);
+  const bytes: number[] = [];
+  for (let v = height; v > 0; v = Math.floor(v / 256)) bytes.push(v % 256);
+  if (bytes[bytes.length - 1]! & 0x80) bytes.push(0);
+  return Uint8Array.from([bytes.length, ...bytes]);
+}
+
+const label = (s: ChainSource, i: number) => s.baseUrl ?? `Esplora #${i + 1}`;
+
+export class VerifiedChain {
+  private resolved?: BtcNetworkName;
+  private readonly outputs = new Map<string, ChainTxOutput[]>();
+
+  constructor(
+    private readonly sources: readonly ChainSource[],
+    network?: BtcNetworkName,
+  ) {
+    if (sources.length === 0) throw new Error("the indexer needs at least one Esplora source");
+    this.resolved = network;
+  }
+
+  get primary(): ChainSource {
+    return this.sources[0]!;
+  }
+
+  /** The configured network, else the one whose block 0 the source serves. */
+  async network(): Promise<BtcNetworkName> {
+    if (this.resolved) return this.resolved;
+    const genesis = await this.blockHash(0);
+    const found = (Object.keys(GENESIS_HASH) as BtcNetworkName[]).find((n) => GENESIS_HASH[n] === genesis);
+    if (!found)
+      throw new ChainDataError(
+        "malformed",
+        `block 0 of ${label(this.primary, 0)} is ${genesis}, the genesis of no known network: set the network in the sync settings`,
+      );
+    this.resolved = found;
+    return found;
+  }
+
+  /** The lowest tip of the sources (where all of them can answer). */
+  async tipHeight(): Promise<number> {
+    const tips = await Promise.all(this.sources.map((s) => s.tipHeight()));
+    return Math.min(...tips);
+  }
+
+  /** The block hash at `height`, the same from every source or a ChainDataError naming both. */
+  async blockHash(height: number): Promise<string> {
+    const hashes = await Promise.all(this.sources.map((s) => s.blockHash(height)));
+    const first = hashes[0]!;
+    const other = hashes.findIndex((h) => h !== first);
+    if (other > 0)
+      throw new ChainDataError(
+        "sourcesDisagree",
+        `the Esplora servers disagree on block ${height}: ${label(this.primary, 0)} says ${first}, ${label(this.sources[other]!, other)} says ${hashes[other]}; syncing stops until they agree`,
+      );
+    return first;
+  }
+
+  /** The header of `hash`, checked to hash to it and to carry valid proof of work. */
+  async header(hash: string): Promise<BlockHeader> {
+    const header = parseHeader(hexBytes(await this.primary.blockHeader(hash)));
+    if (header.hash !== hash)
+      throw new ChainDataError(
+        "wrongHash",
+        `asked for header ${hash}, the bytes served hash to ${header.hash}`,
+      );
+    checkProofOfWork(header, await this.network(), Number.NaN);
+    return header;
+  }
+
+  /**
+   * The block `hash` at `height`, verified: raw bytes (src/btc/block.ts), proof of work for the
+   * network (difficulty continuity against `prev` when known), and its height in the coinbase.
+   */
+  async block(hash: string, height: number, prev?: BlockHeader): Promise<ChainBlock> {
+    const network = await this.network();
+    let block: ChainBlock | undefined;
+    // Checked before the client caches the bytes, so a lie is never kept.
+    const verify = (raw: Uint8Array) => {
+      block = parseBlock(raw, hash);
+      checkProofOfWork(
+        block.header,
+        network,
+        height,
+        prev?.hash === block.header.prevHash ? prev : undefined,
+      );
+      if (height >= BIP34_HEIGHT[network]) {
+        const expected = heightPush(height);
+        const script = block.txs[0]!.inputs[0]!.scriptSig;
+        if (!expected.every((b, i) => script[i] === b))
+          throw new ChainDataError(
+            "wrongHash",
+            `block ${hash} was served as block ${height}, but its coinbase does not name that height`,
+          );
+      }
+    };
+    const raw = await this.primary.blockRaw(hash, verify);
+    // A cached answer was checked when it was stored; check it again anyway (cheap next to a fetch).
+    if (!block) verify(raw);
+    if (!block) throw new ChainDataError("malformed", `block ${hash} could not be read`);
+    for (const tx of block.txs) this.remember(tx.txid, tx.outputs);
+    return block;
+  }
+
+  /** Forgets every source's cached hash at `height` (its block failed a check: the hash may have been a lie). */
+  forget(height: number): void {
+    for (const s of this.sources) s.forgetBlockHash?.(height);
+  }
+
+  /** The output `txid:vout`, from the block just read or the raw transaction hashed to `txid`. */
+  async prevout(txid: string, vout: number): Promise<ChainTxOutput> {
+    let outputs = this.outputs.get(txid);
+    if (!outputs) {
+      outputs = parseTx(await this.primary.txRaw(txid), txid).outputs;
+      this.remember(txid, outputs);
+    }
+    const out = outputs[vout];
+    if (!out) throw new ChainDataError("wrongTx", `transaction ${txid} has no output ${vout}`);
+    return out;
+  }
+
+  /** Keeps the outputs of the last few thousand transactions (spells often spend recent change). */
+  private remember(txid: string, outputs: ChainTxOutput[]): void {
+    this.outputs.delete(txid);
+    this.outputs.set(txid, outputs);
+    if (this.outputs.size > 5_000) this.outputs.delete(this.outputs.keys().next().value!);
+  }
+}
+
+function hexBytes(hex: string): Uint8Array {
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new ChainDataError("malformed", "expected hex");
+  return Uint8Array.from({ length: hex.length >> 1 }, (_, i) =>
+    Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16),
+  );
+}
