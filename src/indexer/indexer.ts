@@ -395,14 +395,21 @@ export class Indexer {
     const rejected: RejectedRecord[] = [];
     const events: StoredEvent[] = [];
     const prices: PriceRecord[] = [];
+    // Every previous output the block's spells need, fetched before anything is applied: a source
+    // that fails or lies here leaves the state untouched (the block is retried).
+    const actorPrevouts = new Map<string, ChainTxOutput>();
+    for (const tx of verified.txs) {
+      if (tx.coinbase || !spellOfChainTx(tx)) continue;
+      const first = tx.inputs[0]!;
+      actorPrevouts.set(tx.txid, await prevout(first.prevTxid, first.vout));
+    }
     for (const tx of verified.txs) {
       const decoded = spellOfChainTx(tx);
       if (!decoded) continue;
       const { position } = tx;
       const where = { height, position, txid: tx.txid };
       // The actor: the address of the output the first input spends (read from its verified bytes).
-      const first = tx.inputs[0]!;
-      const actorPrevout = tx.coinbase ? undefined : await prevout(first.prevTxid, first.vout);
+      const actorPrevout = actorPrevouts.get(tx.txid);
       const found = {
         decoded,
         actor: actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null,
