@@ -64,20 +64,23 @@ const describeChain = (c: ChainIdentity) =>
 
 /**
  * Records the chain a store's data belongs to (the indexer calls it when it opens): the network from
- * the genesis block hash, the anchor from the chain source. Best effort: without an answer from the
- * chain the stored identity is left as it is.
+ * the genesis block hash, the anchor from the chain source. Asked once per store: a store keeps its
+ * chain (another chain's data is dropped or refused), and an offline start must not wait on the
+ * network. Best effort: without an answer from the chain nothing is recorded.
  */
 export async function recordChainIdentity(
   store: DataStore,
   chain: { blockHash(height: number): Promise<string> },
   startHeight: number,
 ): Promise<ChainIdentity | undefined> {
+  const stored = await store.getSetting<ChainIdentity>(CHAIN_SETTING);
+  if (stored && stored.startHeight === startHeight) return stored;
   let identity: ChainIdentity;
   try {
     const [genesis, anchor] = await Promise.all([chain.blockHash(0), chain.blockHash(startHeight - 1)]);
     identity = { network: networkOfGenesis(genesis), startHeight, anchor: anchor.toLowerCase() };
   } catch {
-    return store.getSetting<ChainIdentity>(CHAIN_SETTING);
+    return stored;
   }
   await store.setSetting(CHAIN_SETTING, identity);
   return identity;
