@@ -209,6 +209,14 @@ export class EsploraClient {
             retry: "yes",
             error: new EsploraError("timeout", `${path}: no answer within ${this.timeoutMs} ms`),
           };
+        // A browser that knows it is offline reached no server: neither a rate limit nor worth waiting
+        // for, so the caller hears it at once (the app shows its sync error and the offline banner).
+        if (globalThis.navigator?.onLine === false)
+          return {
+            ok: false,
+            retry: "no",
+            error: new EsploraError("network", `${path}: this browser is offline`),
+          };
         // A browser shows a 429 without CORS headers (blockstream.info, mempool.space under load) as
         // a network failure: it may be a rate limit, so it pauses the host as one would.
         this.scheduler.backOff(undefined);
