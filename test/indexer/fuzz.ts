@@ -17,7 +17,7 @@ import {
   toOperation,
 } from "../../src/btc/spell.ts";
 import { Indexer } from "../../src/indexer/indexer.ts";
-import type { VerifierConfig } from "../../src/indexer/verify.ts";
+import { PRICED, type VerifierConfig } from "../../src/indexer/verify.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import {
   apply,
@@ -278,17 +278,8 @@ class Generator {
 
   private attestationFor(op: SpellOperation, view: View): Uint8Array {
     const r = this.r;
-    const priced = [
-      "setPrice",
-      "openVault",
-      "adjustVault",
-      "liquidate",
-      "liquidateBatch",
-      "liquidateList",
-      "redeem",
-    ];
     const x = r.next();
-    if (priced.includes(op.type) && x < this.attested) return view.attestation;
+    if (PRICED.has(op.type) && x < this.attested) return view.attestation;
     if (x < 0.9) return new Uint8Array(0);
     if (x < 0.98) return r.bytes(r.int(1, 120));
     // A valid attestation with one byte changed (its signatures are checked, and fail).
