@@ -6,6 +6,8 @@ import { App } from "./App.tsx";
 import { createEngineClient } from "./engine/client.ts";
 import { EngineProvider } from "./engine/EngineProvider.tsx";
 import { resolveEngineStart, useSyncSetup } from "./engine/sync.ts";
+import { useSettings } from "./state/settings-store.ts";
+import { useWalletStore } from "./wallet/wallet-store.ts";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -15,6 +17,8 @@ const queryClient = new QueryClient({
 });
 
 const engine = createEngineClient();
+// The wallet connected before a reload comes back without asking (src/ui/wallet/wallet-store.ts).
+void useWalletStore.getState().reconnect(useSettings.getState().network);
 // The guardians tell which federation and chain to follow (sync.ts); then live updates: a new block
 // (or reorg, or restore) refreshes every engine view and the preview copy.
 void resolveEngineStart()

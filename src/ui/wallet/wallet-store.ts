@@ -1,11 +1,17 @@
 /**
- * The connected wallet (UI state, not persisted: a wallet is reconnected by the user each visit).
- * Connecting checks the wallet's network against the app's: a mismatch is refused with a sentence
- * that says which network to switch to, never a cryptic error.
+ * The connected wallet. Connecting checks the wallet's network against the app's: a mismatch is
+ * refused with a sentence that says which network to switch to, never a cryptic error.
+ *
+ * A connection survives a reload: which wallet and its public addresses (never a key) are kept in
+ * localStorage (`zkusd.wallet`), and `reconnectWallet` reopens it on load without asking the user
+ * again: the dev wallet from its keys in IndexedDB; a browser wallet by asking only its network
+ * (`wallet_getNetwork`, no prompt) and reusing the addresses it gave at connect time. A wallet that
+ * is gone, or on another network now, is reported in the wallet menu, and the user connects again.
  */
+import { hex } from "@scure/base";
 import { create } from "zustand";
 import type { BtcNetworkName } from "../../btc/network.ts";
-import type { BitcoinWallet, WalletAddresses } from "../../btc/wallet.ts";
+import type { BitcoinWallet, WalletAddress, WalletAddresses } from "../../btc/wallet.ts";
 
 export type WalletKind = "dev" | "sats-connect";
 
@@ -16,6 +22,8 @@ interface WalletState {
   connecting: WalletKind | null;
   error: string | null;
   connect(kind: WalletKind, network: BtcNetworkName): Promise<void>;
+  /** Reopens the wallet connected before the reload, if any (see the file comment). */
+  reconnect(network: BtcNetworkName): Promise<void>;
   disconnect(): void;
   clearError(): void;
 }
@@ -63,6 +71,59 @@ export function walletErrorMessage(error: unknown): string {
   return e?.message ?? String(error);
 }
 
+const SAVED_KEY = "zkusd.wallet";
+
+interface SavedAddress {
+  address: string;
+  publicKey: string;
+  purpose: WalletAddress["purpose"];
+  type: WalletAddress["type"];
+}
+
+interface SavedWallet {
+  kind: WalletKind;
+  network: BtcNetworkName;
+  payment: SavedAddress;
+  ordinals?: SavedAddress;
+}
+
+const saveAddress = (a: WalletAddress): SavedAddress => ({ ...a, publicKey: hex.encode(a.publicKey) });
+const loadAddress = (a: SavedAddress): WalletAddress => ({ ...a, publicKey: hex.decode(a.publicKey) });
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null; // storage disabled by the browser: connections simply do not survive a reload
+  }
+}
+
+function saveWallet(kind: WalletKind, addresses: WalletAddresses): void {
+  const saved: SavedWallet = {
+    kind,
+    network: addresses.network,
+    payment: saveAddress(addresses.payment),
+    ...(addresses.ordinals ? { ordinals: saveAddress(addresses.ordinals) } : {}),
+  };
+  storage()?.setItem(SAVED_KEY, JSON.stringify(saved));
+}
+
+/** The wallet saved at connect time, or null (none, or unreadable: then it is forgotten). */
+export function savedWallet(): SavedWallet | null {
+  const raw = storage()?.getItem(SAVED_KEY);
+  if (!raw) return null;
+  try {
+    const s = JSON.parse(raw) as SavedWallet;
+    if ((s.kind !== "dev" && s.kind !== "sats-connect") || typeof s.payment?.address !== "string")
+      throw new Error("not a saved wallet");
+    loadAddress(s.payment);
+    return s;
+  } catch {
+    storage()?.removeItem(SAVED_KEY);
+    return null;
+  }
+}
+
 export const useWalletStore = create<WalletState>()((set, get) => ({
   wallet: null,
   kind: null,
@@ -86,12 +147,55 @@ export const useWalletStore = create<WalletState>()((set, get) => ({
           "Your wallet's payment address is Taproot-only. Vaults need a SegWit (P2WPKH or P2SH-P2WPKH) payment address: switch the wallet's payment address type and connect again.",
         );
       }
+      saveWallet(kind, addresses);
       set({ wallet, kind, addresses, connecting: null });
     } catch (error) {
       set({ wallet: null, kind: null, addresses: null, connecting: null, error: walletErrorMessage(error) });
     }
   },
-  disconnect: () => set({ wallet: null, kind: null, addresses: null, error: null }),
+  async reconnect(network) {
+    const saved = savedWallet();
+    if (!saved || get().wallet || get().connecting) return;
+    if (saved.network !== network) {
+      // The app's network changed in Settings since: that connection does not apply any more.
+      storage()?.removeItem(SAVED_KEY);
+      return;
+    }
+    if (saved.kind === "dev") {
+      await get().connect("dev", network); // no prompt: the keys are in this browser
+      if (get().error) storage()?.removeItem(SAVED_KEY);
+      return;
+    }
+    set({ connecting: saved.kind, error: null });
+    try {
+      const wallet = await openWallet(saved.kind, network);
+      const walletNetwork = await wallet.getNetwork();
+      if (walletNetwork !== network) {
+        throw new Error(
+          `Your wallet is now on ${networkLabel(walletNetwork)} but zkUSD is set to ${networkLabel(network)}. Switch the wallet's network and connect again.`,
+        );
+      }
+      const addresses: WalletAddresses = {
+        payment: loadAddress(saved.payment),
+        ...(saved.ordinals ? { ordinals: loadAddress(saved.ordinals) } : {}),
+        network,
+      };
+      set({ wallet, kind: saved.kind, addresses, connecting: null });
+    } catch (error) {
+      storage()?.removeItem(SAVED_KEY);
+      set({
+        wallet: null,
+        kind: null,
+        addresses: null,
+        connecting: null,
+        error: `Your wallet did not reconnect after the reload: ${walletErrorMessage(error)} Connect it again.`,
+      });
+    }
+  },
+  disconnect: () => {
+    storage()?.removeItem(SAVED_KEY);
+    set({ wallet: null, kind: null, addresses: null, error: null });
+  },
   clearError: () => set({ error: null }),
 }));
 
