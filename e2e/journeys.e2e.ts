@@ -593,6 +593,7 @@ describe("user journeys on the local stack", () => {
           .waitFor({ timeout: 120_000 });
         await go(other, "Backup");
         await other.locator('input[type="file"]').setInputFiles(file);
+        await other.getByTestId("restore-confirm-button").click();
         const restored = other.getByTestId("backup-status");
         await restored.waitFor({ timeout: 120_000 }).catch(async () => {
           const main = (await other.locator("main").textContent())?.slice(0, 600);

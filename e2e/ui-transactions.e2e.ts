@@ -528,6 +528,7 @@ describe("transaction screens", () => {
     const bad = `${tmpdir()}/zkusd-not-a-backup-${Date.now()}.zkusd`;
     await writeFile(bad, new Uint8Array(200).fill(7));
     await page.locator('input[type="file"]').setInputFiles(bad);
+    await page.getByTestId("restore-confirm-button").click();
     await page.getByText("Restore failed").waitFor();
     expect(await status.textContent()).toContain("Nothing was changed.");
     expect(await page.getByTestId("engine-status").count()).toBe(0); // still on the Backup screen

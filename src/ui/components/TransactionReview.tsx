@@ -47,11 +47,13 @@ interface TransactionReviewProps {
   /** The engine's BTC price, to show the network fee in USD. */
   price: bigint;
   onCancel: () => void;
+  /** Called once the transaction is confirmed: the page clears its form (no one-click duplicate). */
+  onConfirmed?: () => void;
 }
 
 type DraftOutcome = { ok: true; draft: TxDraft } | { ok: false; message: string };
 
-export function TransactionReview({ title, op, price, onCancel }: TransactionReviewProps) {
+export function TransactionReview({ title, op, price, onCancel, onConfirmed }: TransactionReviewProps) {
   const addresses = useWalletStore((s) => s.addresses);
   const wallet = useWalletStore((s) => s.wallet);
   const network = useSettings((s) => s.network);
@@ -161,7 +163,10 @@ export function TransactionReview({ title, op, price, onCancel }: TransactionRev
     // Every screen reads the new state (or the unlocked coins after a failure).
     await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
     await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
-    if (result.ok) setSent({ txid: result.txid, height: result.height });
+    if (result.ok) {
+      setSent({ txid: result.txid, height: result.height });
+      onConfirmed?.();
+    }
   };
 
   return (

@@ -3,7 +3,7 @@
  * lifecycle (block time), the reader's power and vote, and the buttons the engine would accept now
  * (each previewed on a copy of the state; a refusal shows the engine's sentence instead).
  */
-import { useId } from "react";
+import { useId, useState } from "react";
 import type { GovernanceOverview, ProposalView } from "../../governance/index.ts";
 import type { AccountId, Operation, Support } from "../../protocol/index.ts";
 import { EngineRefusal } from "../components/forms.tsx";
@@ -234,6 +234,8 @@ function ProposalActions({
   const queue = usePreview(queueOp);
   const execute = usePreview(executeOp);
   const cancel = usePreview(cancelOp);
+  // Cancelling ends the proposal for good: the proposer confirms before the review opens.
+  const [confirmCancel, setConfirmCancel] = useState(false);
   if (!canVote && !canQueue && !canExecute && !canCancel) return null;
   if (!account) {
     return <p className="muted small">Connect a wallet to vote, queue or execute.</p>;
@@ -303,12 +305,42 @@ function ProposalActions({
             className="button"
             disabled={!accepted(cancel)}
             data-testid="cancel-button"
-            onClick={() => cancelOp && onReview({ title: `Cancel proposal ${id}`, op: cancelOp })}
+            aria-expanded={confirmCancel}
+            onClick={() => setConfirmCancel(true)}
           >
             Cancel proposal
           </button>
         ) : null}
       </div>
+      {canCancel && confirmCancel ? (
+        <div
+          className="notice notice-warn"
+          role="alertdialog"
+          aria-label="Confirm"
+          data-testid="cancel-confirm"
+        >
+          <p>
+            <strong>Cancel proposal {id.toString()} for good?</strong> Its votes are discarded and it can
+            never be queued or executed; a new proposal starts from the beginning.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary"
+              data-testid="cancel-confirm-button"
+              onClick={() => {
+                setConfirmCancel(false);
+                if (cancelOp) onReview({ title: `Cancel proposal ${id}`, op: cancelOp });
+              }}
+            >
+              Yes, cancel it
+            </button>
+            <button type="button" className="button button-ghost" onClick={() => setConfirmCancel(false)}>
+              Keep the proposal
+            </button>
+          </div>
+        </div>
+      ) : null}
       {canQueue ? refusal(queue) : null}
       {canExecute ? refusal(execute) : null}
       {canCancel ? refusal(cancel) : null}

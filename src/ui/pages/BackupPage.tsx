@@ -17,6 +17,8 @@ export default function BackupPage() {
   const engine = useEngine();
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<Status>({ kind: "idle" });
+  // The file chosen for a restore, waiting for the user's confirmation.
+  const [chosen, setChosen] = useState<File | null>(null);
   const fail = (error: unknown, what: string) =>
     setStatus({
       kind: "error",
@@ -75,31 +77,66 @@ export default function BackupPage() {
             Choose a backup file. Its checksum and state root are verified before anything is replaced; a file
             that fails either check is refused and your current state stays as it is.
           </p>
-          <label className="button">
-            Choose a backup file…
-            <input
-              type="file"
-              accept=".zkusd,application/octet-stream"
-              className="visually-hidden"
-              disabled={status.kind === "busy"}
-              onChange={async (e) => {
-                const file = e.target.files?.[0];
-                e.target.value = "";
-                if (!file) return;
-                setStatus({ kind: "busy", what: "Verifying and restoring" });
-                try {
-                  const r = await engine.restore(new Uint8Array(await file.arrayBuffer()));
-                  await queryClient.invalidateQueries();
-                  setStatus({
-                    kind: "done",
-                    message: `Restored: block ${formatCount(r.height)}, root ${shortHex(r.root, 8)}.`,
-                  });
-                } catch (error) {
-                  fail(error, "Restore");
-                }
-              }}
-            />
-          </label>
+          {chosen ? (
+            <div
+              className="notice notice-warn"
+              role="alertdialog"
+              aria-labelledby="restore-confirm-title"
+              data-testid="restore-confirm"
+            >
+              <p id="restore-confirm-title">
+                <strong>Replace this browser's state with {chosen.name}?</strong>
+              </p>
+              <p>
+                The state this browser holds now (vaults, balances, events, settings) is replaced by the
+                file's, once its checksum and state root are verified. The app then carries on syncing from
+                the file's block. This cannot be undone unless you have a backup of the current state.
+              </p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button-primary"
+                  data-testid="restore-confirm-button"
+                  onClick={async () => {
+                    const file = chosen;
+                    setChosen(null);
+                    setStatus({ kind: "busy", what: "Verifying and restoring" });
+                    try {
+                      const r = await engine.restore(new Uint8Array(await file.arrayBuffer()));
+                      await queryClient.invalidateQueries();
+                      setStatus({
+                        kind: "done",
+                        message: `Restored: block ${formatCount(r.height)}, root ${shortHex(r.root, 8)}.`,
+                      });
+                    } catch (error) {
+                      fail(error, "Restore");
+                    }
+                  }}
+                >
+                  Restore from this file
+                </button>
+                <button type="button" className="button button-ghost" onClick={() => setChosen(null)}>
+                  Keep the current state
+                </button>
+              </div>
+            </div>
+          ) : (
+            <label className="button">
+              Choose a backup file…
+              <input
+                type="file"
+                accept=".zkusd,application/octet-stream"
+                className="visually-hidden"
+                disabled={status.kind === "busy"}
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  e.target.value = "";
+                  // Nothing is replaced yet: the user confirms first (a restore is destructive).
+                  if (file) setChosen(file);
+                }}
+              />
+            </label>
+          )}
         </div>
       </div>
       {status.kind === "busy" ? (

@@ -43,6 +43,7 @@ export default function RedeemPage() {
           op={reviewing}
           price={summary.data.price}
           onCancel={() => setReviewing(null)}
+          onConfirmed={() => setText("")}
         />
       ) : (
         <div className="two-columns">

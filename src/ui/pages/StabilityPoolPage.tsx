@@ -65,6 +65,7 @@ export default function StabilityPoolPage() {
           op={reviewing}
           price={summary.data.price}
           onCancel={() => setReviewing(null)}
+          onConfirmed={() => setText("")}
         />
       ) : (
         <div className="two-columns">

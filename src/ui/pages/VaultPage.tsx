@@ -35,6 +35,8 @@ interface Review {
 export default function VaultPage() {
   const owner = useAccountId();
   const [review, setReview] = useState<Review | null>(null);
+  // A new key after a confirmed transaction remounts the form empty: no one-click duplicate.
+  const [formKey, setFormKey] = useState(0);
   const info = useEngineInfo();
   const summary = useSystemSummary();
   const position = usePosition(owner);
@@ -68,10 +70,11 @@ export default function VaultPage() {
               op={review.op}
               price={summary.data.price}
               onCancel={() => setReview(null)}
+              onConfirmed={() => setFormKey((k) => k + 1)}
             />
           ) : null}
           {/* Hidden, not unmounted, during the review: "Back to the form" finds what was typed. */}
-          <div hidden={review !== null}>
+          <div hidden={review !== null} key={formKey}>
             {position.data.vault?.status === "active" ? (
               <AdjustVault
                 owner={owner}
