@@ -315,6 +315,15 @@ describe("governance screen following a chain with proposals", () => {
     expect(await p3.getByTestId("vote-abstain").isDisabled()).toBe(false);
     await screenshot(page, "governance-proposals-desktop-dark");
 
+    // Health during a vote: governance has data (two proposals in their voting period), not "no data".
+    await page.goto(`${page.url().split("#")[0]}#/health`);
+    const govHealth = page.locator('[data-component="governance"]');
+    await page.locator('[data-component="governance"]:not([data-score="none"])').waitFor({ timeout: 30_000 });
+    expect(await govHealth.textContent()).toContain("2 proposal(s) are being voted on");
+    await page.goto(`${page.url().split("#")[0]}#/governance`);
+    await page.locator('[data-testid="proposal"]').nth(2).waitFor({ timeout: 30_000 });
+    await p3.locator('[data-testid="vote-for"]:not([disabled])').waitFor();
+
     // The user meets the threshold: the proposal form's engine preview accepts, the review opens.
     const form = page.getByTestId("propose-form");
     expect(await form.getByTestId("threshold-verdict").textContent()).toContain(
@@ -349,6 +358,12 @@ describe("governance screen following a chain with proposals", () => {
       expect(await p4.textContent()).toContain("(you)");
       // The proposer may cancel it (the engine's preview accepts); the user votes for it instead.
       await p4.locator('[data-testid="cancel-button"]:not([disabled])').waitFor();
+      // Cancelling is for good: the button asks first, and "Keep the proposal" changes nothing.
+      await p4.getByTestId("cancel-button").click();
+      await p4.getByTestId("cancel-confirm").waitFor();
+      expect(await review.count()).toBe(0);
+      await p4.getByRole("button", { name: "Keep the proposal" }).click();
+      expect(await p4.getByTestId("cancel-confirm").count()).toBe(0);
       await p4.locator('[data-testid="vote-for"]:not([disabled])').click();
       await review.waitFor();
       expect(await review.getByRole("heading", { level: 2 }).textContent()).toBe(
@@ -541,6 +556,14 @@ async function reviewOutcome(page: Page, expected: Record<string, unknown>): Pro
     return false;
   }
   expect(await review.getByTestId("psbt-spell").getAttribute("data-op")).toBe(expected.type);
+  // The decoded spell reads as words: no "[object Object]", no "proposal 4 4", no "for for".
+  expect(await review.getByTestId("psbt-spell").textContent()).not.toContain("[object Object]");
+  const field = async (name: string) =>
+    ((await review.locator(`[data-field="${name}"] dd`).textContent()) ?? "").trim();
+  if (expected.proposalId !== undefined)
+    expect(await field("proposalId")).toBe(`proposal ${expected.proposalId}`);
+  if (expected.support !== undefined) expect(await field("support")).toBe(expected.support);
+  if (Array.isArray(expected.actions)) expect(await field("actions")).toMatch(/^1\. /);
   const summary = summarizePsbt((await preview.getAttribute("data-psbt"))!, "regtest");
   expect(summary.spell?.op).toEqual(expected);
   expect(summary.outputs.filter((o) => o.kind === "spell")).toHaveLength(1);

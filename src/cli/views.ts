@@ -1,6 +1,11 @@
 /** Shared formatting of engine views for operator commands: JSON with decimal strings, table cells. */
 import { listProposals } from "../governance/index.ts";
-import { formatMetric, type GovernanceStatus, type MetricSample } from "../monitoring/index.ts";
+import {
+  formatMetric,
+  type GovernanceStatus,
+  governanceStatusOf,
+  type MetricSample,
+} from "../monitoring/index.ts";
 import {
   type DepositView,
   formatDecimal,
@@ -80,9 +85,9 @@ export const sampleJson = (s: MetricSample) => ({
 /** Governance facts for the health score, when the source has the engine state. */
 export function governanceStatus(state: State | null): GovernanceStatus | null {
   if (!state) return null;
-  return {
+  return governanceStatusOf({
     paused: state.gov.paused,
     shutdown: state.gov.shutdown,
-    queuedProposals: listProposals(state).filter((p) => p.state === "queued").length,
-  };
+    proposals: listProposals(state),
+  });
 }

@@ -62,6 +62,22 @@ export interface GovernanceStatus {
   readonly shutdown: boolean;
   /** Queued proposals that change parameters, keys or pause state. */
   readonly queuedProposals: number;
+  /** Proposals in their voting period (absent: not known to the source). */
+  readonly activeProposals?: number;
+}
+
+/** The governance facts the score uses, from the proposal list (src/governance listProposals) and flags. */
+export function governanceStatusOf(g: {
+  paused: boolean;
+  shutdown: boolean;
+  proposals: readonly { state: string }[];
+}): GovernanceStatus {
+  return {
+    paused: g.paused,
+    shutdown: g.shutdown,
+    queuedProposals: g.proposals.filter((p) => p.state === "queued").length,
+    activeProposals: g.proposals.filter((p) => p.state === "active").length,
+  };
 }
 
 export interface HealthInput {
@@ -217,6 +233,13 @@ function governance(g: GovernanceStatus | null | undefined): [number | null, str
     return [
       80,
       [`${g.queuedProposals} proposal(s) are queued in the timelock: review them before they execute.`],
+    ];
+  if (g.activeProposals)
+    return [
+      90,
+      [
+        `${g.activeProposals} proposal(s) are being voted on: read them and vote before the voting period ends.`,
+      ],
     ];
   return [100, ["No pending governance changes."]];
 }

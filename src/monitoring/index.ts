@@ -19,6 +19,7 @@ export {
   type Component,
   type ComponentHealth,
   type GovernanceStatus,
+  governanceStatusOf,
   type HealthInput,
   type HealthReport,
   healthScore,

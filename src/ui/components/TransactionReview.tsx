@@ -421,10 +421,17 @@ function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: 
           {Object.entries(summary.spell.op)
             .filter(([k]) => k !== "type")
             .map(([k, v]) => (
-              <div key={k} data-field={k} data-value={String(v)}>
+              <div key={k} data-field={k} data-value={spellRaw(v)}>
                 <dt>{k}</dt>
                 <dd>
-                  {spellValue(k, v)} <code className="muted small">{String(v)}</code>
+                  {spellValue(k, v)}
+                  {/* The raw engine units beside an amount; words alone for ids, choices and actions. */}
+                  {typeof v === "bigint" && k !== "proposalId" ? (
+                    <>
+                      {" "}
+                      <code className="muted small">{String(v)}</code>
+                    </>
+                  ) : null}
                 </dd>
               </div>
             ))}
@@ -494,6 +501,12 @@ function StepList({ steps }: { steps: Step[] }) {
       ) : null}
     </div>
   );
+}
+
+/** A decoded spell field's raw value for `data-value` (structures as JSON, bigints as digits). */
+function spellRaw(value: unknown): string {
+  if (typeof value !== "object" || value === null) return String(value);
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 /** A decoded spell field in words (amounts are 18-decimal engine units; the codec carried BTC as sats). */

@@ -9,6 +9,8 @@ import { useMemo, useState } from "react";
 import {
   type Alert,
   defaultRules,
+  type GovernanceStatus,
+  governanceStatusOf,
   type HealthReport,
   healthScore,
   Monitor,
@@ -21,6 +23,7 @@ import { useDataStatus } from "../components/SyncStatus.tsx";
 import type { AtRiskVault, EngineInfo, EngineSummary } from "../engine/client.ts";
 import { useTipHeight } from "../queries/chain.ts";
 import { useAtRisk, useEngineInfo, useSystemSummary } from "../queries/engine.ts";
+import { useGovernance } from "../queries/governance.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";
 
 const BAND_LABEL: Record<string, string> = {
@@ -39,6 +42,7 @@ export default function HealthPage() {
   const reading = usePriceReading(feed);
   const tip = useTipHeight();
   const status = useDataStatus(15_000);
+  const gov = useGovernance(undefined);
   const error = info.error ?? summary.error ?? atRisk.error;
   return (
     <section className="page" aria-labelledby="page-title">
@@ -65,6 +69,7 @@ export default function HealthPage() {
           tipError={tip.isError}
           role={status.data?.role ?? null}
           syncError={status.data?.lastError ?? null}
+          governance={gov.data ? governanceStatusOf(gov.data) : null}
           stamp={Math.max(reading.dataUpdatedAt, tip.dataUpdatedAt, summary.dataUpdatedAt)}
         />
       )}
@@ -81,13 +86,14 @@ function HealthReportView(props: {
   tipError: boolean;
   role: string | null;
   syncError: string | null;
+  governance: GovernanceStatus | null;
   stamp: number;
 }) {
-  const { info, summary, atRisk, reading, tipHeight, tipError, role, syncError, stamp } = props;
+  const { info, summary, atRisk, reading, tipHeight, tipError, role, syncError, governance, stamp } = props;
   const monitor = useMemo(() => new Monitor({ rules: defaultRules(info.params) }), [info.params]);
   const [, setTick] = useState(0);
   const report = useQuery({
-    queryKey: ["health", stamp, summary.stateRoot],
+    queryKey: ["health", stamp, summary.stateRoot, governance],
     queryFn: async (): Promise<{ report: HealthReport; alerts: Alert[] }> => {
       const at = Date.now();
       const samples = [
@@ -100,7 +106,7 @@ function HealthReportView(props: {
       await monitor.record(samples, at);
       const alerts = monitor.alerts.active();
       return {
-        report: healthScore({ metrics: await monitor.latest(), params: info.params, alerts }),
+        report: healthScore({ metrics: await monitor.latest(), params: info.params, alerts, governance }),
         alerts,
       };
     },
