@@ -21,6 +21,53 @@ export interface HostLimits {
 export const PUBLIC_HOST_LIMITS: Readonly<HostLimits> = { rps: 4, burst: 8, concurrency: 6 };
 export const LOCAL_HOST_LIMITS: Readonly<HostLimits> = { rps: Infinity, burst: Infinity, concurrency: 64 };
 
+/**
+ * Caps a user or an operator may set (the Settings screen, the guardian's config): at least one
+ * request every ten seconds and one at a time, at most what a loopback server takes without strain.
+ */
+export const HOST_LIMIT_BOUNDS: Readonly<
+  Record<keyof HostLimits, { min: number; max: number; whole: boolean }>
+> = {
+  rps: { min: 0.1, max: 1000, whole: false },
+  burst: { min: 1, max: 1000, whole: true },
+  concurrency: { min: 1, max: 64, whole: true },
+};
+
+const LIMIT_LABEL: Readonly<Record<keyof HostLimits, string>> = {
+  rps: "requests per second",
+  burst: "burst",
+  concurrency: "requests at once",
+};
+
+/** What is wrong with caps about to be set, one sentence each (empty: they can be set). */
+export function hostLimitsProblems(limits: Partial<HostLimits>): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(HOST_LIMIT_BOUNDS) as (keyof HostLimits)[]) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    const b = HOST_LIMIT_BOUNDS[key];
+    if (
+      typeof v !== "number" ||
+      !Number.isFinite(v) ||
+      v < b.min ||
+      v > b.max ||
+      (b.whole && !Number.isInteger(v))
+    )
+      out.push(`${LIMIT_LABEL[key]}: ${b.whole ? "a whole number" : "a number"} from ${b.min} to ${b.max}`);
+  }
+  return out;
+}
+
+/**
+ * Caps as the scheduler keeps them: a finite rate always comes with a finite burst (one second's
+ * worth when none is set), else an idle spell would bank unlimited requests.
+ */
+function normalized(limits: HostLimits): HostLimits {
+  if (Number.isFinite(limits.rps) && !Number.isFinite(limits.burst))
+    return { ...limits, burst: Math.max(1, Math.ceil(limits.rps)) };
+  return limits;
+}
+
 /** Longest a host is paused for after one answer (a Retry-After beyond it is clipped). */
 export const MAX_PAUSE_MS = 120_000;
 
@@ -75,13 +122,21 @@ export class HostScheduler {
   readonly stats = { requests: 0, bytes: 0, rateLimited: 0, cacheHits: 0 };
 
   constructor(limits: HostLimits) {
-    this.limits = { ...limits };
-    this.tokens = limits.burst;
-    this.rate = limits.rps;
+    this.limits = normalized({ ...limits });
+    this.tokens = this.limits.burst;
+    this.rate = this.limits.rps;
   }
 
+  /** Changes the caps; caps equal to the ones in effect change nothing (a slowdown after a 429 stays). */
   setLimits(limits: Partial<HostLimits>): void {
-    this.limits = { ...this.limits, ...limits };
+    const next = normalized({ ...this.limits, ...limits });
+    if (
+      next.rps === this.limits.rps &&
+      next.burst === this.limits.burst &&
+      next.concurrency === this.limits.concurrency
+    )
+      return;
+    this.limits = next;
     this.rate = this.limits.rps;
     this.refilledAt = Date.now();
     this.tokens = Math.min(this.tokens, this.limits.burst);

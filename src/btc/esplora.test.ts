@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EsploraClient, EsploraError, type EsploraTx } from "./esplora.ts";
 import { MemoryCache } from "./esplora-cache.ts";
-import { HostScheduler, retryAfterMs, setHostLimits } from "./esplora-scheduler.ts";
+import { HostScheduler, hostLimitsProblems, retryAfterMs, setHostLimits } from "./esplora-scheduler.ts";
 import { nextPollMs } from "./poll.ts";
 
 // A tiny local HTTP server scripted per path: the client's retry/timeout logic against real sockets.
@@ -307,6 +307,36 @@ describe("HostScheduler and caches", () => {
     expect(s.backOff(3_600_000, () => 0.5, t + 1500)).toBe(120_000);
     s.ok(1);
     expect(s.backOff(undefined, () => 0.5, t + 200_000)).toBe(1000);
+  });
+
+  it("refuses caps outside their bounds, one sentence per cap", () => {
+    expect(hostLimitsProblems({})).toEqual([]);
+    expect(hostLimitsProblems({ rps: 0.5, burst: 1, concurrency: 64 })).toEqual([]);
+    expect(hostLimitsProblems({ rps: 0, burst: 2.5, concurrency: 65 })).toEqual([
+      "requests per second: a number from 0.1 to 1000",
+      "burst: a whole number from 1 to 1000",
+      "requests at once: a whole number from 1 to 64",
+    ]);
+    expect(hostLimitsProblems({ rps: Number.NaN })).toHaveLength(1);
+    expect(hostLimitsProblems({ rps: Infinity })).toHaveLength(1);
+  });
+
+  it("gives a rate set on an uncapped (loopback) host a burst of one second, so idling banks no flood", () => {
+    const s = new HostScheduler({ rps: Infinity, burst: Infinity, concurrency: 64 });
+    s.setLimits({ rps: 2.5 });
+    expect(s.limits).toEqual({ rps: 2.5, burst: 3, concurrency: 64 });
+  });
+
+  it("keeps the slowdown after a rate limit when the same caps are set again (each new client sets them)", async () => {
+    const s = new HostScheduler({ rps: 5, burst: 1, concurrency: 1 });
+    const t = Date.now();
+    s.backOff(0, () => 0.5, t); // slowed to 2.5 requests/s, no pause
+    s.setLimits({ rps: 5, burst: 1, concurrency: 1 });
+    // At 2.5/s the second request waits ~400 ms for its token; at a rate reset to 5/s, ~200 ms.
+    await s.run(async () => undefined);
+    const started = Date.now();
+    await s.run(async () => undefined);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
   });
 
   it("keeps the memory cache under its byte budget, dropping the least recently used", () => {

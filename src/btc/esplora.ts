@@ -27,7 +27,7 @@ export const MAX_BLOCK_TXS = Math.floor(4_000_000 / 60);
 
 export { type PersistentCache, setPersistentCache } from "./esplora-cache.ts";
 export type { HostLimits } from "./esplora-scheduler.ts";
-export { setHostLimits } from "./esplora-scheduler.ts";
+export { hostLimitsProblems, setHostLimits } from "./esplora-scheduler.ts";
 
 export type EsploraErrorKind =
   | "timeout"

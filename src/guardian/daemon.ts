@@ -13,6 +13,7 @@ import {
   fromHex,
   type GuardianSet,
   type HostLimits,
+  hostLimitsProblems,
   nextPollMs,
   poolDescriptor,
   toHex,
@@ -180,6 +181,8 @@ export async function startGuardian(
     );
     return i < 0 ? null : i;
   };
+  const capProblems = hostLimitsProblems(config.esploraLimits ?? {});
+  if (capProblems.length) throw new Error(`guardian config esploraLimits: ${capProblems.join("; ")}`);
   const esplora = new EsploraClient({
     baseUrl: config.esploraUrl,
     retries: 2,
