@@ -22,7 +22,8 @@ export type ChainDataErrorCode =
   | "badCoinbase"
   | "badWitnessCommitment"
   | "wrongTx"
-  | "sourcesDisagree";
+  | "sourcesDisagree"
+  | "badSignetSolution";
 
 /** Chain data that fails a check: the source is broken or lying; nothing of it may be used. */
 export class ChainDataError extends Error {
@@ -98,6 +99,17 @@ export const POW_LIMIT: Readonly<Record<BtcNetworkName, bigint>> = {
   signet: 0x00000377ae000000000000000000000000000000000000000000000000000000n,
   regtest: 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffn,
 };
+/**
+ * The least work a mainnet block must show when its parent is not at hand (a first header, after a
+ * restart or a rollback): the target of block 840,000 (difficulty 86.4 T) eased by the most one
+ * retarget allows (x4). Without it a difficulty-1 header (2^32 hashes: a GPU-second) passes as block
+ * 900,000. Blocks below the checkpoint are never synced on mainnet (the protocol starts later).
+ * testnet4 keeps its 20-minute minimum-difficulty rule, so difficulty-1 blocks are real there and no
+ * floor can hold; signet is guarded by its block signature (signet.ts); regtest by nothing
+ * (docs/bitcoin.md, "What a lying server can and cannot do").
+ */
+const MAINNET_CHECKPOINT = { height: 840_000, bits: 0x17034219 };
+
 /** Regtest never retargets (`fPowNoRetargeting`): every block carries the genesis bits. */
 const REGTEST_BITS = 0x207fffff;
 const RETARGET_INTERVAL = 2016;
@@ -123,6 +135,10 @@ class Reader {
     const out = this.b.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
+  }
+  skip(n: number, what: string): void {
+    this.need(n, what);
+    this.pos += n;
   }
   u8(what: string): number {
     this.need(1, what);
@@ -168,7 +184,11 @@ class Reader {
 }
 
 /** Reads one transaction at the reader's position (BIP144 when the marker 0x00 and flag 0x01 follow the version). */
-function readTx(r: Reader): ParsedTx {
+/**
+ * Reads one transaction. `witnesses: false` steps over witness items without keeping them (their
+ * count and sizes are still checked): a first pass that only needs txids costs no memory per item.
+ */
+function readTx(r: Reader, witnesses = true): ParsedTx {
   const start = r.pos;
   const version = r.u32("version");
   let segwit = false;
@@ -204,8 +224,11 @@ function readTx(r: Reader): ParsedTx {
     let any = false;
     for (const input of inputs) {
       const items = r.size("witness item count", r.left);
-      for (let j = 0; j < items; j++)
-        input.witness.push(r.bytes(r.size("witness item length", r.left), "witness item"));
+      for (let j = 0; j < items; j++) {
+        const size = r.size("witness item length", r.left);
+        if (witnesses) input.witness.push(r.bytes(size, "witness item"));
+        else r.skip(size, "witness item");
+      }
       if (items > 0) any = true;
     }
     // Core: "Superfluous witness record" when the flag is set and every witness is empty.
@@ -274,7 +297,7 @@ export function merkleRoot(leaves: Uint8Array[]): { root: Uint8Array; mutated: b
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
-const internal = (displayHash: string): Uint8Array =>
+export const internal = (displayHash: string): Uint8Array =>
   Uint8Array.from({ length: 32 }, (_, i) => Number.parseInt(displayHash.slice(62 - 2 * i, 64 - 2 * i), 16));
 
 /** The target `nBits` encodes, or null for a negative, zero or overflowing encoding (Core `SetCompact`). */
@@ -314,6 +337,14 @@ export function checkProofOfWork(
     );
   if (BigInt(`0x${header.hash}`) > target)
     throw new ChainDataError("badProofOfWork", `block ${header.hash} does not meet its own target ${hex}`);
+  if (network === "mainnet" && prev === undefined && !(height < MAINNET_CHECKPOINT.height)) {
+    const floor = targetOfBits(MAINNET_CHECKPOINT.bits)! * 4n;
+    if (target > floor)
+      throw new ChainDataError(
+        "badProofOfWork",
+        `block ${header.hash}: target ${hex} is easier than any mainnet block since height ${MAINNET_CHECKPOINT.height} (a cheaply mined header)`,
+      );
+  }
   if (network === "regtest" && header.bits !== REGTEST_BITS)
     throw new ChainDataError(
       "badProofOfWork",
@@ -359,6 +390,13 @@ export function parseBlock(raw: Uint8Array, hash: string): ChainBlock {
   // A transaction is at least 60 bytes (version, one input, no output, locktime).
   const count = r.size("transaction count", Math.floor(r.left / 60));
   if (count === 0) throw new ChainDataError("malformed", `block ${hash} has no transactions`);
+  // First pass, txids only: a body that is not the header's (junk padded into witness items, which
+  // never change a txid) is refused by its merkle root before its witnesses cost any memory.
+  const bodyStart = r.pos;
+  const txids: string[] = [];
+  for (let position = 0; position < count; position++) txids.push(readTx(r, false).txid);
+  checkMerkleRoot(hash, header, txids);
+  r.pos = bodyStart;
   const txs: ChainTx[] = [];
   let stripped = 80 + (r.pos - 80);
   for (let position = 0; position < count; position++) {
@@ -376,14 +414,6 @@ export function parseBlock(raw: Uint8Array, hash: string): ChainBlock {
   if (stripped * 3 + raw.length > MAX_BLOCK_WEIGHT)
     throw new ChainDataError("malformed", `block ${hash} weighs more than ${MAX_BLOCK_WEIGHT}`);
 
-  const { root, mutated } = merkleRoot(txs.map((t) => internal(t.txid)));
-  if (mutated)
-    throw new ChainDataError("badMerkleRoot", `block ${hash} repeats a transaction (mutated merkle tree)`);
-  if (displayHex(root) !== header.merkleRoot)
-    throw new ChainDataError(
-      "badMerkleRoot",
-      `block ${hash}: its transactions do not hash to the header's merkle root (a transaction was dropped, added, reordered or altered)`,
-    );
   if (!txs[0]!.coinbase)
     throw new ChainDataError("badCoinbase", `block ${hash}: the first transaction is not a coinbase`);
   if (txs.slice(1).some((t) => t.coinbase))
@@ -392,18 +422,36 @@ export function parseBlock(raw: Uint8Array, hash: string): ChainBlock {
   return { header, txs };
 }
 
+function checkMerkleRoot(hash: string, header: BlockHeader, txids: string[]): void {
+  const { root, mutated } = merkleRoot(txids.map(internal));
+  if (mutated)
+    throw new ChainDataError("badMerkleRoot", `block ${hash} repeats a transaction (mutated merkle tree)`);
+  if (displayHex(root) !== header.merkleRoot)
+    throw new ChainDataError(
+      "badMerkleRoot",
+      `block ${hash}: its transactions do not hash to the header's merkle root (a transaction was dropped, added, reordered or altered)`,
+    );
+}
+
 function witnessSize(items: Uint8Array[]): number {
   const sizeOf = (n: number) => (n < 0xfd ? 1 : n <= 0xffff ? 3 : n <= 0xffffffff ? 5 : 9);
   return sizeOf(items.length) + items.reduce((n, w) => n + sizeOf(w.length) + w.length, 0);
 }
 
-/** BIP141: the last coinbase output starting 6a24aa21a9ed commits to the wtxids' merkle root. */
+/** BIP141: the index of the coinbase's witness commitment, the last output starting 6a24aa21a9ed. */
+export function witnessCommitmentIndex(coinbase: ParsedTx): number | null {
+  let index: number | null = null;
+  coinbase.outputs.forEach((o, i) => {
+    if (o.script.length >= 38 && COMMITMENT_PREFIX.every((b, j) => o.script[j] === b)) index = i;
+  });
+  return index;
+}
+
+/** BIP141: the witness commitment commits to the wtxids' merkle root. */
 function checkWitnessCommitment(hash: string, txs: ChainTx[]): void {
   const coinbase = txs[0]!;
-  let commitment: Uint8Array | undefined;
-  for (const o of coinbase.outputs)
-    if (o.script.length >= 38 && COMMITMENT_PREFIX.every((b, i) => o.script[i] === b))
-      commitment = o.script.subarray(6, 38);
+  const at = witnessCommitmentIndex(coinbase);
+  const commitment = at === null ? undefined : coinbase.outputs[at]!.script.subarray(6, 38);
   const witnessed = txs.some((t) => t.inputs.some((i) => i.witness.length > 0));
   if (!commitment) {
     if (witnessed)

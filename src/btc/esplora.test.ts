@@ -14,6 +14,10 @@ let lastPost: { contentType?: string; body: string } | undefined;
 const times = new Map<string, number[]>();
 
 const H = (c: string) => c.repeat(64);
+/** A real transaction (a coinbase with an OP_RETURN) and its txid: txHex checks the bytes hash to it. */
+const TX_HEX =
+  "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0a03e8030004666f726765ffffffff0100000000000000000c6a0a7a6b555344666f72676500000000";
+const TXID = "e927afed5ddb00c86d638ddbaca9d56fdee33196f4b190dd472f83934d96b56f";
 const fakeTx = (txid: string, vin: [string, number][], vout: [string | undefined, number][]): EsploraTx => ({
   txid,
   version: 2,
@@ -102,7 +106,8 @@ beforeAll(async () => {
         const list = page[1] === "short" ? blockTxList.slice(0, 15) : blockTxList;
         return res.end(JSON.stringify(list.slice(start, start + size)));
       }
-      if (path === `/tx/${H("c")}/hex`) return res.end("0200");
+      if (path === `/tx/${TXID}/hex`) return res.end(TX_HEX);
+      if (path === `/tx/${H("e")}/hex`) return res.end(TX_HEX); // not transaction e…e
       if (path === `/tx/${H("c")}`)
         return res.end(
           JSON.stringify({ ...fakeTx(H("c"), [], []), status: { confirmed: true, block_height: 10 } }),
@@ -235,9 +240,13 @@ describe("EsploraClient", () => {
 
   it("caches immutable answers: a transaction's hex, deep confirmed transactions and block hashes", async () => {
     const c = client();
-    expect(await c.txHex(H("c"))).toBe("0200");
-    expect(await client().txHex(H("c"))).toBe("0200"); // another client of the host
-    expect(hits.get(`/tx/${H("c")}/hex`)).toBe(1);
+    expect(await c.txHex(TXID)).toBe(TX_HEX);
+    expect(await client().txHex(TXID)).toBe(TX_HEX); // another client of the host
+    expect(hits.get(`/tx/${TXID}/hex`)).toBe(1);
+    // Bytes that do not hash to the txid asked for are refused, never kept.
+    await expect(c.txHex(H("e"))).rejects.toThrow(/not transaction/);
+    await expect(c.txHex(H("e"))).rejects.toThrow(/not transaction/);
+    expect(hits.get(`/tx/${H("e")}/hex`)).toBe(2);
     const tipped = new EsploraClient({
       baseUrl: base,
       fetch: (u, i) => fetch(String(u).replace("/blocks/tip/height", "/blocks/tip/height/x"), i),

@@ -10,7 +10,7 @@
  * no custom headers) so browsers send it without a CORS preflight.
  */
 import { hexToBytes } from "@noble/hashes/utils.js";
-import { displayHex, sha256d } from "./block.ts";
+import { displayHex, MAX_BLOCK_BYTES, parseTx, sha256d } from "./block.ts";
 import {
   type BytesCache,
   CACHE_DEPTH,
@@ -25,6 +25,47 @@ import { type HostLimits, type HostScheduler, retryAfterMs, schedulerFor } from 
 /** Most transactions a block can hold: 4 MB over the smallest transaction with an output (60 bytes). */
 export const MAX_BLOCK_TXS = Math.floor(4_000_000 / 60);
 
+/**
+ * Largest answer read, in bytes: a raw block is at most MAX_BLOCK_BYTES; a text answer (a block or a
+ * transaction as hex, a page of transactions as JSON) at most twice that plus room for JSON. A lying
+ * server that streams more is cut off, so it can cost a client memory no larger than one real block.
+ */
+const MAX_BINARY_ANSWER = MAX_BLOCK_BYTES;
+const MAX_TEXT_ANSWER = 2 * MAX_BLOCK_BYTES + (1 << 20);
+
+/** The body of `res`, or null once it grows past `limit` bytes (the rest is never read). */
+async function readCapped(res: Response, limit: number): Promise<Uint8Array | null> {
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (declared > limit || res.body === null) {
+    if (declared > limit) {
+      await res.body?.cancel().catch(() => undefined);
+      return null;
+    }
+    const whole = new Uint8Array(await res.arrayBuffer());
+    return whole.length > limit ? null : whole;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 export { type PersistentCache, setPersistentCache } from "./esplora-cache.ts";
 export type { HostLimits } from "./esplora-scheduler.ts";
 export { hostLimitsProblems, setHostLimits } from "./esplora-scheduler.ts";
@@ -38,7 +79,8 @@ export type EsploraErrorKind =
   | "notFound"
   | "parse"
   | "incomplete"
-  | "tooManyUtxos";
+  | "tooManyUtxos"
+  | "tooLarge";
 
 export class EsploraError extends Error {
   override readonly name = "EsploraError";
@@ -228,12 +270,19 @@ export class EsploraClient {
       }
       let text: string;
       try {
-        if (res.ok && binary)
+        const limit = res.ok && binary ? MAX_BINARY_ANSWER : MAX_TEXT_ANSWER;
+        const body = await readCapped(res, limit);
+        if (body === null)
           return {
-            ok: true,
-            answer: { status: res.status, text: "", bytes: new Uint8Array(await res.arrayBuffer()) },
+            ok: false,
+            retry: "no",
+            error: new EsploraError(
+              "tooLarge",
+              `${path}: the answer exceeds ${limit} bytes, more than any block or transaction; not read further`,
+            ),
           };
-        text = await res.text();
+        if (res.ok && binary) return { ok: true, answer: { status: res.status, text: "", bytes: body } };
+        text = new TextDecoder().decode(body);
       } catch (e) {
         return {
           ok: false,
@@ -493,7 +542,8 @@ export class EsploraClient {
       return hit;
     }
     const bytes = (await this.request(path, undefined, true)).bytes!;
-    check?.(bytes);
+    if (check === undefined) return bytes; // unchecked bytes are never kept
+    check(bytes);
     if (/^[0-9a-f]{64}$/.test(hash)) this.rawBlocks.put(key, bytes);
     return bytes;
   }
@@ -529,12 +579,28 @@ export class EsploraClient {
     );
   }
   /**
-   * A transaction's bytes. Cached from the first answer: the txid fixes every input, output and
-   * amount (all anyone reads the hex for: a wallet checking a funding output); only a witness could
-   * differ between two copies.
+   * A transaction's bytes, checked to hash to `txid` (the txid fixes every input, output and amount:
+   * all anyone reads the hex for, e.g. a wallet checking a funding output). Cached once checked; only
+   * a witness could differ between two honest copies.
    */
   async txHex(txid: string): Promise<string> {
-    return (await this.get(`/tx/${txid}/hex`, (t) => /^([0-9a-f]{2})+$/.test(t.trim()), true)).trim();
+    const hashesTo = (text: string) => {
+      const hex = text.trim();
+      if (!/^([0-9a-f]{2})+$/.test(hex)) return false;
+      try {
+        parseTx(hexToBytes(hex), txid);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const text = await this.get(`/tx/${txid}/hex`, hashesTo, true);
+    if (!hashesTo(text))
+      throw new EsploraError(
+        "parse",
+        `/tx/${txid}/hex: the bytes served are not transaction ${txid} (a lying or broken server)`,
+      );
+    return text.trim();
   }
   /**
    * A transaction's status. Public servers answer `{"confirmed":false}` for a transaction they have

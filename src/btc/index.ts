@@ -15,6 +15,7 @@ export * from "./poll.ts";
 export * from "./psbt.ts";
 export { SatsConnectWallet } from "./satsconnect.ts";
 export * from "./scripts.ts";
+export { checkSignetSolution, DEFAULT_SIGNET_CHALLENGE } from "./signet.ts";
 export * from "./spell.ts";
 export * from "./utxo.ts";
 export * from "./wallet.ts";

@@ -18,6 +18,7 @@ import {
 } from "../btc/block.ts";
 import type { EsploraClient } from "../btc/esplora.ts";
 import type { BtcNetworkName } from "../btc/network.ts";
+import { checkSignetSolution } from "../btc/signet.ts";
 
 /** The part of the Esplora client the indexer uses (the guardian may pass its own). */
 export type ChainSource = Pick<
@@ -125,6 +126,7 @@ export class VerifiedChain {
     // Checked before the client caches the bytes, so a lie is never kept.
     const verify = (raw: Uint8Array) => {
       block = parseBlock(raw, hash);
+      if (network === "signet") checkSignetSolution(block);
       checkProofOfWork(
         block.header,
         network,
