@@ -44,6 +44,7 @@ import {
   storedEvent,
 } from "../storage/index.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
+import { BlockProofs } from "./proofs.ts";
 import { type ChainSource, VerifiedChain } from "./source.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
@@ -155,6 +156,8 @@ export class Indexer {
   private syncing = false;
   private stopped = false;
   private readonly undoDepth: number;
+  /** The block's proofs as one batch (null: the WebAssembly verifier could not load). */
+  private proofs?: BlockProofs | null;
   private readonly listeners = new Set<(e: BlockNotice) => void>();
 
   private constructor(private readonly o: IndexerOptions) {
@@ -387,6 +390,9 @@ export class Indexer {
       this.chain.forget(height);
       throw error;
     }
+    // The block's proofs are checked as one batch when the WebAssembly verifier loads (proofs.ts).
+    if (this.o.verifier.proofs && this.proofs === undefined) this.proofs = await BlockProofs.load();
+    this.proofs?.begin();
     const header = { timestamp: verified.header.time };
     const network = await this.chain.network();
     const prevout: PrevoutLookup = (txid, vout) => this.chain.prevout(txid, vout);
@@ -443,7 +449,7 @@ export class Indexer {
         spell,
         actor,
         { ...where, blockTime: header.timestamp },
-        this.o.verifier,
+        this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
       );
       if (!out.ok) {
         rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
@@ -462,6 +468,11 @@ export class Indexer {
         if (event.type === "PriceUpdated")
           prices.push({ height, position, time: Number(out.time), price: event.price });
       });
+    }
+    if (this.proofs && !this.proofs.settle()) {
+      // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).
+      this.state = deserializeState(undo);
+      return this.indexBlock(height);
     }
     const changed = spells.length > 0;
     const root = changed ? stateRoot(this.state) : this.head.root;

@@ -54,7 +54,13 @@ export interface VerifierConfig {
    * MAX_ATTESTATION_AGE_SEC). A consensus rule: every client must use the same value.
    */
   maxAttestationAgeSec?: number;
+  /** Set by the indexer to batch a block's proofs (src/indexer/proofs.ts); absent: each is verified now. */
+  deferProof?: (vk: VerificationKey, publicSignals: bigint[], proof: Uint8Array) => boolean;
 }
+
+/** A proof check: deferred into the block's batch when one is collected, else verified here. */
+const proofHolds = (config: VerifierConfig, vk: VerificationKey, signals: bigint[], proof: Uint8Array) =>
+  config.deferProof ? config.deferProof(vk, signals, proof) : verifyProof(vk, signals, proof);
 
 /**
  * An attestation older than this, against the header time of the block that confirms its spell, is
@@ -208,7 +214,7 @@ function check(
       0n,
       time,
     );
-    if (!verifyProof(vk, [oldRoot, opHash, attHash], spell.proof)) {
+    if (!proofHolds(config, vk, [oldRoot, opHash, attHash], spell.proof)) {
       return reject(op, "proofInvalid", "the liquidation proof does not verify against the state root");
     }
     const r = apply(state, op, ctx, { beforeCommit: rootComputes });
@@ -228,7 +234,7 @@ function check(
   const r = apply(state, op, ctx, {
     beforeCommit: () => {
       const newRoot = BigInt(stateRoot(state));
-      if (!verifyProof(vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
+      if (!proofHolds(config, vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
         throw new Refused(
           reject(
             op,
