@@ -186,7 +186,13 @@ function check(
       `the attestation (signed at ${time}) is more than ${maxAge}s older than the block time ${place.blockTime}`,
     );
   }
-  const ctx = { height: BigInt(place.height), time, txid: place.txid, index: place.position };
+  // The engine's clock never goes back, and a spell attested a little before another in the same
+  // block (another user's, or a stranger's copying the newest attestation ahead of it) runs at the
+  // later time instead of failing `timeWentBackwards`: the price check above already holds it to the
+  // price in force, and the age check to a fresh attestation. A setPrice keeps its own time, so an
+  // older attestation can never set the price back (engine: timeWentBackwards).
+  const clock = op.type !== "setPrice" && time < state.g.time ? state.g.time : time;
+  const ctx = { height: BigInt(place.height), time: clock, txid: place.txid, index: place.position };
   const circuit = circuitOf(op);
 
   if (!circuit || !config.proofs) {
