@@ -9,6 +9,7 @@ import {
   MAX_UINT256,
   ONE,
   type Params,
+  RISK_MARGIN,
   riskiestVaults,
   type State,
   type SystemSummary,
@@ -83,7 +84,7 @@ export interface MetricSample {
 }
 
 export interface EngineMetricOptions {
-  /** A vault is "at risk" below this ICR (18 decimals). Default: MCR + 0.1 (the seed's 120%). */
+  /** A vault is "at risk" below this ICR (18 decimals). Default: MCR + RISK_MARGIN (0.1; the seed's 120%). */
   atRiskRatio?: bigint;
 }
 
@@ -103,7 +104,7 @@ export function systemMetrics(
   at: number,
   options: EngineMetricOptions = {},
 ): MetricSample[] {
-  const atRiskRatio = options.atRiskRatio ?? params.MCR + ONE / 10n;
+  const atRiskRatio = options.atRiskRatio ?? params.MCR + RISK_MARGIN;
   let vaultsAtRisk = 0n;
   let debtAtRisk = 0n;
   let liquidatable = 0n;

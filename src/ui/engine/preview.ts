@@ -15,6 +15,7 @@ import {
   ERROR_MESSAGES,
   findAccount,
   getVault,
+  isLiquidatable,
   MAX_UINT256,
   mulDiv,
   ONE,
@@ -22,11 +23,14 @@ import {
   type OperationResult,
   type ProtocolErrorCode,
   type ProtocolEventType,
+  priceAtRatio,
   riskiestVaults,
   type State,
   type SystemSummary,
   systemSummary,
+  type VaultRisk,
   type VaultView,
+  vaultRisk,
 } from "../../protocol/index.ts";
 
 /** An account's position: vault, zkUSD balance and stability-pool deposit (all engine values). */
@@ -36,6 +40,8 @@ export interface AccountPosition {
   balance: bigint;
   deposit: DepositView | null;
   surplus: bigint;
+  /** The engine's risk view of the active vault (src/protocol/views.ts vaultRisk), null without one. */
+  risk: VaultRisk | null;
 }
 
 export type OperationPreview =
@@ -99,12 +105,8 @@ export function actorOf(op: Operation): AccountId | null {
   }
 }
 
-/** BTC price at which a vault's ICR equals MCR: debt × MCR / collateral (rounded up, the safe side). */
-export function liquidationPrice(collateral: bigint, debt: bigint, mcr: bigint): bigint | null {
-  if (collateral === 0n || debt === 0n) return null;
-  const n = debt * mcr;
-  return (n + collateral - 1n) / collateral;
-}
+/** BTC price at which a vault's ICR equals `mcr` (the engine's priceAtRatio: rounded up, the safe side). */
+export const liquidationPrice = priceAtRatio;
 
 export function accountPosition(state: State, owner: AccountId): AccountPosition {
   const a = findAccount(state, owner);
@@ -114,6 +116,7 @@ export function accountPosition(state: State, owner: AccountId): AccountPosition
     balance: a?.balance ?? 0n,
     deposit: a && a.depositInitial > 0n ? depositView(state, a) : null,
     surplus: a?.surplus ?? 0n,
+    risk: vaultRisk(state, owner) ?? null,
   };
 }
 
@@ -213,13 +216,20 @@ export function maxBorrow(
   return lo;
 }
 
-/** Active vaults from the riskiest, each with its liquidation price, at most `limit`. */
+/**
+ * Active vaults from the riskiest, each with its liquidation price and whether the engine would
+ * liquidate it now (src/protocol/views.ts), at most `limit`.
+ */
 export function atRiskVaults(
   state: State,
   limit: number,
-): (VaultView & { liquidationPrice: bigint | null })[] {
-  return riskiestVaults(state, limit).map((v) => ({
-    ...v,
-    liquidationPrice: liquidationPrice(v.collateral, v.debt, state.params.MCR),
-  }));
+): (VaultView & { liquidationPrice: bigint | null; liquidatable: boolean })[] {
+  return riskiestVaults(state, limit).map((v) => {
+    const a = findAccount(state, v.owner);
+    return {
+      ...v,
+      liquidationPrice: priceAtRatio(v.collateral, v.debt, state.params.MCR),
+      liquidatable: a ? isLiquidatable(state, a, v.icr) : false,
+    };
+  });
 }

@@ -78,30 +78,43 @@ export default function LiquidationsPage() {
             </thead>
             <tbody>
               {atRisk.data.map((v) => {
-                const liquidatable =
-                  mcr !== undefined &&
-                  (v.icr < mcr || (summary.data?.recoveryMode && ccr !== undefined && v.icr < ccr));
+                // The engine's answer (src/protocol/views.ts isLiquidatable), not a rule copied here.
+                const liquidatable = v.liquidatable;
+                const mine = v.owner === liquidator;
                 return (
-                  <tr key={v.owner} className={liquidatable ? "row-danger" : undefined} data-owner={v.owner}>
+                  <tr
+                    key={v.owner}
+                    className={liquidatable ? "row-danger" : undefined}
+                    data-owner={v.owner}
+                    data-liquidatable={liquidatable ? "yes" : "no"}
+                  >
                     <td>
                       <code title={v.owner}>{shortHex(v.owner, 10)}</code>
+                      {mine ? <span className="badge badge-ready">yours</span> : null}
                     </td>
                     <td>{formatBtc(v.collateral)}</td>
                     <td>{formatZkusd(v.debt)}</td>
                     <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
                     <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
                     <td>
-                      <button
-                        type="button"
-                        className={
-                          liquidatable ? "button button-primary button-small" : "button button-small"
-                        }
-                        disabled={!liquidator}
-                        title={liquidator ? undefined : "Connect a wallet to liquidate"}
-                        onClick={() => setTarget(v.owner)}
-                      >
-                        Liquidate…
-                      </button>
+                      {mine ? (
+                        <span className="muted small">
+                          {liquidatable ? "Yours: add collateral or repay now" : "Your vault"}
+                        </span>
+                      ) : liquidatable ? (
+                        <button
+                          type="button"
+                          className="button button-primary button-small"
+                          disabled={!liquidator}
+                          title={liquidator ? undefined : "Connect a wallet to liquidate"}
+                          onClick={() => setTarget(v.owner)}
+                          data-testid="liquidate-button"
+                        >
+                          Liquidate…
+                        </button>
+                      ) : (
+                        <span className="muted small">Healthy</span>
+                      )}
                     </td>
                   </tr>
                 );

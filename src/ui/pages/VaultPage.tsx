@@ -4,7 +4,7 @@
  * computed on a copy of the state in a worker; refusals are the engine's own sentences.
  */
 import { useState } from "react";
-import type { Operation } from "../../protocol/index.ts";
+import { type Operation, systemRiskLevel } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import {
@@ -19,6 +19,7 @@ import {
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
+import { RISK_LABEL, riskTone, systemTone, VaultRiskPanel } from "../components/VaultRisk.tsx";
 import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } from "../engine/client.ts";
 import { formatBtc, formatPercent, formatUsd, formatZkusd, isInfiniteRatio } from "../format.ts";
 import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
@@ -342,6 +343,15 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
         preview={op ? preview.data : undefined}
         pending={preview.isPlaceholderData || preview.isFetching}
       />
+      {position.risk ? (
+        <VaultRiskPanel
+          risk={position.risk}
+          price={summary.price}
+          recoveryMode={summary.recoveryMode}
+          mcr={info.params.MCR}
+          ccr={info.params.CCR}
+        />
+      ) : null}
       <RecoveryRules info={info} summary={summary} />
     </div>
   );
@@ -382,6 +392,9 @@ function VaultPreviewPanel({
   pending: boolean;
 }) {
   const { MCR, CCR } = info.params;
+  // The engine's risk view of the vault and the system after this transaction (never green on a line).
+  const riskAfter = preview?.ok ? (preview.positionAfter?.risk ?? null) : null;
+  const systemAfter = preview?.ok ? systemRiskLevel(preview.summaryAfter.tcr, info.params) : null;
   return (
     <aside
       className="card preview"
@@ -423,9 +436,12 @@ function VaultPreviewPanel({
                 id="icr"
                 label="Collateral ratio"
                 raw={preview.vaultAfter.icr}
-                tone={preview.vaultAfter.icr < CCR ? "warn" : "ok"}
+                tone={riskAfter ? riskTone(riskAfter.level) : "warn"}
               >
                 {formatPercent(preview.vaultAfter.icr)}
+                {riskAfter && riskAfter.level !== "safe"
+                  ? ` — ${RISK_LABEL[riskAfter.level].toLowerCase()}`
+                  : ""}
               </Figure>
               <Figure id="liquidation-price" label="Liquidation price" raw={preview.liquidationPriceAfter}>
                 {preview.liquidationPriceAfter ? formatUsd(preview.liquidationPriceAfter) : "—"}
@@ -440,10 +456,30 @@ function VaultPreviewPanel({
             id="tcr-after"
             label="System ratio (TCR) after"
             raw={isInfiniteRatio(preview.summaryAfter.tcr) ? "infinite" : preview.summaryAfter.tcr}
+            tone={systemTone(systemAfter!)}
           >
             {formatPercent(preview.summaryAfter.tcr)}
             {preview.summaryAfter.recoveryMode ? " — recovery mode" : ""}
           </Figure>
+          {riskAfter && riskAfter.level !== "safe" ? (
+            <p
+              className={riskAfter.level === "caution" ? "notice notice-warn" : "notice notice-danger"}
+              data-testid="risk-warning"
+              data-level={riskAfter.level}
+            >
+              {riskAfter.level === "caution"
+                ? `Your vault would be at ${formatPercent(riskAfter.icr)}, near the ${formatPercent(CCR, 0)} recovery-mode line: in recovery mode a vault below ${formatPercent(CCR, 0)} can be liquidated.`
+                : `Your vault would be at ${formatPercent(riskAfter.icr)}, close to the ${formatPercent(MCR, 0)} liquidation line: a small fall of the BTC price (to ${riskAfter.liquidationPrice ? formatUsd(riskAfter.liquidationPrice) : "—"}) lets anyone liquidate it.`}{" "}
+              Keep a margin: borrow less or add collateral.
+            </p>
+          ) : null}
+          {systemAfter !== "safe" ? (
+            <p className="notice notice-warn" data-testid="system-warning" data-level={systemAfter}>
+              {systemAfter === "recovery"
+                ? `The system would be in recovery mode (ratio below ${formatPercent(CCR, 0)}).`
+                : `This leaves the whole system at ${formatPercent(preview.summaryAfter.tcr)}, near the ${formatPercent(CCR, 0)} recovery-mode line: a small fall of the BTC price puts it in recovery mode, where withdrawals stop and vaults below ${formatPercent(CCR, 0)} can be liquidated.`}
+            </p>
+          ) : null}
           <div className="figure-note muted small">
             Liquidation below {formatPercent(MCR, 0)}
             {summary.recoveryMode
