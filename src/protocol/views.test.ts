@@ -45,9 +45,7 @@ describe("vaultRisk", () => {
     expect(alice.redemptionRank).toBe(2n);
     expect(alice.debtAhead).toBe(debtOf(s, "bob")! - DEFAULT_PARAMS.gasReserve);
     expect(carol.redemptionRank).toBe(3n);
-    expect(carol.debtAhead).toBe(
-      debtOf(s, "bob")! + debtOf(s, "alice")! - 2n * DEFAULT_PARAMS.gasReserve,
-    );
+    expect(carol.debtAhead).toBe(debtOf(s, "bob")! + debtOf(s, "alice")! - 2n * DEFAULT_PARAMS.gasReserve);
     // Liquidation price: the price at which ICR = MCR, rounded up (the user is warned early).
     const a = findAccount(s, "alice")!;
     expect(alice.liquidationPrice).toBe((a.debt * DEFAULT_PARAMS.MCR + a.coll - 1n) / a.coll);
