@@ -140,7 +140,10 @@ export async function confirmed(txid: string, graceMs = 8_000): Promise<number> 
 }
 
 /** Waits until every guardian has applied the chain up to `height` and they agree on the root. */
-export async function guardiansAt(height: number): Promise<{ height: number; root: string }> {
+export async function guardiansAt(
+  height: number,
+  timeoutMs = 90_000,
+): Promise<{ height: number; root: string }> {
   return until(
     `the three guardians at block ${height}`,
     async () => {
@@ -152,7 +155,7 @@ export async function guardiansAt(height: number): Promise<{ height: number; roo
       expect(roots.size, "the guardians' state roots agree").toBe(1);
       return { height: all[0]!.chain.height, root: all[0]!.chain.stateRoot };
     },
-    90_000,
+    timeoutMs,
   );
 }
 
