@@ -8,8 +8,12 @@
  * - item 5: the vault's risk from the engine's risk view (liquidation price, meter, recovery mode,
  *   the debt redeemed before it); Max never lands on a line shown in green; no Liquidate button on
  *   healthy or own vaults.
+ * - the header: BTC and zkUSD balances equal to the chain's and the engine's, the address copied to
+ *   the clipboard and drawn as a QR code that an independent decoder reads back.
  */
+
 import type { Page } from "playwright-core";
+import decodeQR from "qr/decode.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_PARAMS, priceAtRatio } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp } from "./support/browser.ts";
@@ -18,13 +22,16 @@ import {
   chainPriceIn,
   connectWallet,
   E18,
+  esplora,
   figureEquals,
   go,
   guardianVault,
+  referenceAccount,
   setFeedPrice,
   settledPreview,
   shots,
   signAndSend,
+  until,
   walletBalanceMatchesChain,
   watchProblems,
 } from "./support/journeys.ts";
@@ -58,6 +65,37 @@ afterAll(async () => {
   await setFeedPrice(STACK_PRICE).catch(() => undefined);
   await session?.close();
 });
+
+/** The header's QR (one SVG path of 1×1 modules) as an RGBA image, 8 px a module, for a decoder. */
+async function qrImage(p: Page): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const svg = p.getByTestId("address-qr");
+  const size = Number((await svg.getAttribute("viewBox"))!.split(" ")[2]);
+  const d = (await svg.locator("path").getAttribute("d")) ?? "";
+  const quiet = 4;
+  const scale = 8;
+  const side = (size + 2 * quiet) * scale;
+  const data = new Uint8Array(side * side * 4).fill(255);
+  for (const m of d.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
+    const [x, y] = [Number(m[1]) + quiet, Number(m[2]) + quiet];
+    for (let dy = 0; dy < scale; dy++)
+      for (let dx = 0; dx < scale; dx++) {
+        const i = ((y * scale + dy) * side + x * scale + dx) * 4;
+        data[i] = data[i + 1] = data[i + 2] = 0;
+      }
+  }
+  return { width: side, height: side, data };
+}
+
+async function figureEqualsAttr(p: Page, testId: string, value: string): Promise<void> {
+  await until(
+    `${testId} to be ${value}`,
+    async () => ((await p.getByTestId(testId).getAttribute("data-value")) === value ? true : undefined),
+    30_000,
+    250,
+  ).catch(async (e: Error) => {
+    throw new Error(`${e.message}: shows ${await p.getByTestId(testId).getAttribute("data-value")}`);
+  });
+}
 
 const tone = async (id: string) => (await page.locator(`[data-figure="${id}"]`).getAttribute("class")) ?? "";
 
@@ -175,6 +213,39 @@ describe("a careful user (issue 15)", () => {
       expect(await page.locator('[data-figure="vault-debt-ahead"]').textContent()).toContain(
         "first in line for redemption",
       );
+    },
+    LONG,
+  );
+
+  it(
+    "header: BTC and zkUSD balances, the address copied and as a QR code",
+    async () => {
+      const balances = page.getByTestId("header-balances");
+      await balances.waitFor();
+      const chainSats = (await esplora.addressUtxos(me)).reduce((a, u) => a + BigInt(u.value), 0n);
+      await until(
+        "the header's BTC to equal the chain's",
+        async () =>
+          (await page.getByTestId("header-btc").getAttribute("data-value")) === chainSats.toString()
+            ? true
+            : undefined,
+        30_000,
+        250,
+      );
+      const ref = await referenceAccount(me);
+      expect(ref.position.balance).toBeGreaterThan(0n);
+      await figureEqualsAttr(page, "header-zkusd", ref.position.balance.toString());
+
+      await session.page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+      await page.getByTestId("receive-button").click();
+      await page.getByTestId("receive-panel").waitFor();
+      expect(await page.getByTestId("receive-address").textContent()).toBe(me);
+      expect(decodeQR(await qrImage(page))).toBe(`bitcoin:${me}`);
+      await page.getByTestId("copy-address").click();
+      expect(await page.getByTestId("copy-status").textContent()).toBe("Copied.");
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(me);
+      await shots(page, "careful-header-receive");
+      await page.getByTestId("receive-button").click();
     },
     LONG,
   );

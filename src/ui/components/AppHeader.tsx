@@ -2,6 +2,7 @@
 import { hrefFor } from "../router.ts";
 import { useSettings } from "../state/settings-store.ts";
 import { useUiStore } from "../state/ui-store.ts";
+import { HeaderBalances } from "./HeaderBalances.tsx";
 import { ThemeToggle } from "./ThemeToggle.tsx";
 import { WalletButton } from "./WalletButton.tsx";
 
@@ -24,6 +25,7 @@ export function AppHeader() {
         <span>zkUSD</span>
       </a>
       <NetworkBadge />
+      <HeaderBalances />
       <div className="header-actions">
         <WalletButton />
         <ThemeToggle />
