@@ -15,7 +15,7 @@
 import type { Page } from "playwright-core";
 import decodeQR from "qr/decode.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_PARAMS, priceAtRatio } from "../src/protocol/index.ts";
+import { DEFAULT_PARAMS } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp } from "./support/browser.ts";
 import {
   Actor,
@@ -164,11 +164,9 @@ describe("a careful user (issue 15)", () => {
       const bobs = (await guardianVault(bob.address))!.vault;
       await page.getByTestId("vault-risk").waitFor({ timeout: 30_000 });
       expect(await page.getByTestId("risk-meter").getAttribute("data-level")).toBe("safe");
-      await figureEquals(
-        page,
-        "vault-liquidation-price",
-        priceAtRatio(mine.collateral, mine.debt, DEFAULT_PARAMS.MCR)!,
-      );
+      // The price at which the vault's ratio is MCR: debt × MCR / collateral, rounded up.
+      const liquidationPrice = (mine.debt * DEFAULT_PARAMS.MCR + mine.collateral - 1n) / mine.collateral;
+      await figureEquals(page, "vault-liquidation-price", liquidationPrice);
       // Redemptions take bob's vault (lower ratio) first: its debt less the reserve is ahead of ours.
       await figureEquals(page, "vault-debt-ahead", bobs.debt - DEFAULT_PARAMS.gasReserve);
       expect(await page.locator('[data-figure="vault-debt-ahead"]').textContent()).toContain(
