@@ -86,7 +86,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Waits until the engine worker has answered (the dashboard's status badge says ready). */
+/**
+ * Waits until the engine worker has answered (the dashboard's status badge says ready, or that it is
+ * catching up with the chain: "ready" is said only at the tip).
+ */
 export async function waitForEngine(page: Page): Promise<void> {
-  await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: 30_000 });
+  await page
+    .locator(
+      '[data-testid="engine-status"][data-state="ready"], [data-testid="engine-status"][data-state="syncing"]',
+    )
+    .first()
+    .waitFor({ timeout: 30_000 });
 }

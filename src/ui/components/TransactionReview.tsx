@@ -15,11 +15,13 @@ import { SATOSHI } from "../../protocol/decimal.ts";
 import { deserializeState, type Operation } from "../../protocol/index.ts";
 import { custodyKeySet } from "../../settlement/inflow.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
+import { meetFor, nextContext, stateMet } from "../engine/preview.ts";
 import { useSyncSetup } from "../engine/sync.ts";
 import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { governanceSpellValue } from "../governance/describe.ts";
 import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
+import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
 import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
 import { appProver, appTracker } from "../tx/app.ts";
 import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
@@ -33,6 +35,7 @@ import {
   zkOperationOf,
 } from "../tx/flow.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
+import { SyncWait } from "./SyncWait.tsx";
 
 const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
   { id: "fastest", label: "Fastest", eta: "next block" },
@@ -70,6 +73,9 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   const [custom, setCustom] = useState("");
   const [steps, setSteps] = useState<Step[] | null>(null);
   const [sent, setSent] = useState<{ txid: string; height: number } | null>(null);
+  const gate = useSyncGate();
+  // The price and time the transaction will meet (the flow's own price update comes first).
+  const meet = meetFor(op, useMeetQuote() ?? undefined);
 
   const account = useMemo((): WalletAccount | null => {
     if (!addresses) return null;
@@ -89,11 +95,13 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
       esploraUrl,
       keyOf(guardians),
       account?.address ?? "",
+      keyOf(meet.price ?? null),
     ],
     queryFn: async () => {
       const snap = await engine.snapshot();
-      const state = deserializeState(snap.state);
-      const events = engineEvents(state, op, state.g.time);
+      const original = deserializeState(snap.state);
+      const state = stateMet(original, op, meet.price, nextContext(original, meet.time));
+      const events = engineEvents(state, op, meet.time ?? state.g.time);
       if (!events.ok) return { ok: false as const, message: events.message };
       try {
         const custody = await gatherCustody(op, events.events, {
@@ -141,7 +149,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
 
   const start = async () => {
-    if (!wallet || !account || feeRate === null || !draft?.ok) return;
+    if (!wallet || !account || feeRate === null || !draft?.ok || !gate.ready) return;
     setSent(null);
     const result = await runFlow(
       {
@@ -228,10 +236,11 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
                 </div>
               ) : (
                 <div className="actions">
+                  {isRunning(steps) ? null : <SyncWait gate={gate} />}
                   <button
                     type="button"
                     className="button button-primary"
-                    disabled={isRunning(steps) || !draft?.ok || !wallet}
+                    disabled={isRunning(steps) || !draft?.ok || !wallet || !gate.ready}
                     data-testid="sign-and-send"
                     onClick={() => void start()}
                   >

@@ -30,7 +30,7 @@ import type {
   SpellRecord,
 } from "../../storage/index.ts";
 import type { AccountCustody } from "./custody.ts";
-import type { AccountPosition, OperationPreview } from "./preview.ts";
+import type { AccountPosition, Meet, OperationPreview } from "./preview.ts";
 import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
 export type { DataNotice, DataStatus, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
@@ -43,7 +43,7 @@ export type {
   HistoryPoint,
   HistoryQuery,
 } from "../../storage/index.ts";
-export type { AccountPosition, OperationPreview } from "./preview.ts";
+export type { AccountPosition, Meet, OperationPreview } from "./preview.ts";
 export type { AtRiskVault } from "./state.worker.ts";
 
 export type EngineStartOptions = NonNullable<Parameters<EngineApi["init"]>[0]>;
@@ -69,10 +69,13 @@ export interface EngineClient {
   position(owner: AccountId): Promise<AccountPosition>;
   /** Active vaults from the riskiest up. */
   atRisk(limit: number): Promise<AtRiskVault[]>;
-  /** The engine's outcome of `op` on a copy of the state (nothing changes). */
-  preview(op: Operation): Promise<OperationPreview>;
+  /**
+   * The engine's outcome of `op` on a copy of the state (nothing changes), at the price and time the
+   * transaction will meet (`meet`: the guardians' attested price, which the flow puts on chain first).
+   */
+  preview(op: Operation, meet?: Meet): Promise<OperationPreview>;
   /** The largest borrow the engine accepts for this open or adjustment, or null. */
-  maxBorrow(owner: AccountId, change: BorrowChange): Promise<bigint | null>;
+  maxBorrow(owner: AccountId, change: BorrowChange, meet?: Meet): Promise<bigint | null>;
   /** Proposals, governable parameters and the account's voting power (src/governance views). */
   governance(account?: AccountId): Promise<GovernanceOverview>;
   /** The account's vault coins and its payouts owed (confirmed, not yet settled) and settled. */
@@ -172,8 +175,8 @@ export function createEngineClient(): EngineClient {
     summary: () => after(() => remote.summary()),
     position: async (owner) => (await reads()).position(owner),
     atRisk: async (limit) => (await reads()).atRisk(limit),
-    preview: async (op) => (await reads()).preview(op),
-    maxBorrow: async (owner, change) => (await reads()).maxBorrow(owner, change),
+    preview: async (op, meet) => (await reads()).preview(op, meet),
+    maxBorrow: async (owner, change, meet) => (await reads()).maxBorrow(owner, change, meet),
     governance: async (account) => (await reads()).governance(account),
     custody: async (owner, scripts) => (await reads()).custody(owner, scripts),
     status: () => after(() => remote.status()),

@@ -7,7 +7,7 @@ import {
   type State,
   serializeState,
 } from "../../protocol/index.ts";
-import { liquidationPrice, maxBorrow, previewOperation } from "./preview.ts";
+import { liquidationPrice, maxBorrow, meetFor, previewOperation } from "./preview.ts";
 
 const d = parseDecimal;
 const genesis = (): State => createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n, height: 0n });
@@ -77,5 +77,27 @@ describe("previews", () => {
   it("liquidation price rounds up (the safe side) and is absent without debt", () => {
     expect(liquidationPrice(3n, 10n, 1n)).toBe(4n);
     expect(liquidationPrice(d("1"), 0n, d("1.1"))).toBeNull();
+  });
+
+  it("a priced operation is valued at the price it will meet (the flow's own price update first)", () => {
+    const state = genesis(); // $60,000 on the state
+    const op = { type: "openVault" as const, owner: "alice", collateral: d("0.5"), borrow: d("10000") };
+    const stale = previewOperation(state, op, ctx);
+    const met = previewOperation(state, op, ctx, { price: d("97000") });
+    if (!stale.ok || !met.ok) throw new Error("refused");
+    expect(stale.price).toBe(d("60000"));
+    expect(met.price).toBe(d("97000"));
+    // ICR = 0.5 × 97,000 / (10,000 + 50 fee + 200 reserve)
+    expect(met.vaultAfter!.icr).toBe((d("0.5") * d("97000")) / d("10250"));
+    expect(state.g.price).toBe(d("60000"));
+    // The most one can borrow follows the met price too.
+    const max = maxBorrow(state, "alice", { collateral: d("0.5") }, ctx, { price: d("97000") })!;
+    expect(max).toBeGreaterThan(maxBorrow(state, "alice", { collateral: d("0.5") }, ctx)!);
+    // Unpriced operations (a pool deposit, governance) meet the state as it is, at its own time.
+    expect(meetFor({ type: "poolDeposit", owner: "a", amount: 1n }, { price: 1n, time: 5n })).toEqual({});
+    expect(meetFor({ type: "closeVault", owner: "a" }, { price: 1n, time: 5n })).toEqual({
+      price: 1n,
+      time: 5n,
+    });
   });
 });

@@ -5,6 +5,8 @@
  *
  * These functions take a `State`; the worker that holds the state exposes them over comlink.
  */
+
+import { PRICED } from "../../indexer/verify.ts";
 import {
   type AccountId,
   apply,
@@ -54,6 +56,8 @@ export type OperationPreview =
       vaultAfter: VaultView | null;
       /** Liquidation price of the vault after: the BTC price at which its ICR would equal MCR. */
       liquidationPriceAfter: bigint | null;
+      /** The BTC price the operation was valued at (the attested price it will meet, see `stateMet`). */
+      price: bigint;
       summaryBefore: SystemSummary;
       summaryAfter: SystemSummary;
       positionAfter: AccountPosition | null;
@@ -129,12 +133,46 @@ export function nextContext(state: State, time?: bigint, tip = state.height): Co
   return { height: (tip > state.height ? tip : state.height) + 1n, time: t };
 }
 
-/** Applies `op` to a copy of `state` and reports the outcome; `state` itself never changes. */
+/**
+ * What the transaction will really meet: the price the flow (src/ui/tx/flow.ts) puts on chain first
+ * when the guardians attest another price than the state's, and the attestation's time as the block
+ * time. A preview made on the state as it is would value a vault at a price the transaction never sees.
+ */
+export interface Meet {
+  price?: bigint;
+  time?: bigint;
+}
+
+/**
+ * What of `meet` applies to `op`: an operation that carries an attestation (priced ones, and a close,
+ * src/ui/tx/flow.ts ATTESTED) is sent at the attestation's time and valued at its price; any other at
+ * the state's own time and price.
+ */
+export function meetFor(op: Operation, meet: Meet | undefined): Meet {
+  return meet && (PRICED.has(op.type) || op.type === "closeVault") ? meet : {};
+}
+
+/**
+ * The state `op` will meet: for an operation valued at a price (PRICED), a copy with the flow's own
+ * price update applied when `price` differs from the state's; otherwise `state` itself.
+ */
+export function stateMet(state: State, op: Operation, price: bigint | undefined, ctx: Context): State {
+  if (price === undefined || price <= 0n || price === state.g.price || !PRICED.has(op.type)) return state;
+  const copy = cloneState(state);
+  return apply(copy, { type: "setPrice", price }, ctx).ok ? copy : state;
+}
+
+/**
+ * Applies `op` to a copy of `state` (after the price update it will meet, `meet.price`) and reports
+ * the outcome; `state` itself never changes.
+ */
 export function previewOperation(
-  state: State,
+  original: State,
   op: Operation,
-  ctx: Context = nextContext(state),
+  ctx: Context = nextContext(original),
+  meet: Meet = {},
 ): OperationPreview {
+  const state = stateMet(original, op, meet.price, ctx);
   const actor = actorOf(op);
   const summaryBefore = systemSummary(state, ctx.time);
   const vaultBefore = actor ? (getVault(state, actor) ?? null) : null;
@@ -157,6 +195,7 @@ export function previewOperation(
     vaultBefore,
     vaultAfter,
     liquidationPriceAfter: active ? liquidationPrice(active.collateral, active.debt, copy.params.MCR) : null,
+    price: state.g.price,
     summaryBefore,
     summaryAfter: systemSummary(copy, ctx.time),
     positionAfter: actor ? accountPosition(copy, actor) : null,
@@ -170,11 +209,13 @@ export function previewOperation(
  * net debt, fee limit. Null when no amount is accepted.
  */
 export function maxBorrow(
-  state: State,
+  original: State,
   owner: AccountId,
   change: { depositCollateral?: bigint; withdrawCollateral?: bigint; collateral?: bigint; maxFee?: bigint },
-  ctx: Context = nextContext(state),
+  ctx: Context = nextContext(original),
+  meet: Meet = {},
 ): bigint | null {
+  const state = stateMet(original, { type: "openVault", owner, collateral: 1n, borrow: 0n }, meet.price, ctx);
   const existing = getVault(state, owner);
   const isOpen = !existing || existing.status !== "active";
   const build = (borrow: bigint): Operation =>

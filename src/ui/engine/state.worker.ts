@@ -20,7 +20,9 @@ import {
   type AccountPosition,
   accountPosition,
   atRiskVaults,
+  type Meet,
   maxBorrow,
+  meetFor,
   nextContext,
   type OperationPreview,
   previewOperation,
@@ -37,11 +39,12 @@ export interface StateWorkerApi {
   stateRoot(): Promise<string>;
   position(owner: AccountId): Promise<AccountPosition>;
   atRisk(limit: number): Promise<AtRiskVault[]>;
-  preview(op: Operation, time?: bigint): Promise<OperationPreview>;
+  /** `meet`: the attested price and time the transaction will meet (preview.ts `Meet`). */
+  preview(op: Operation, meet?: Meet): Promise<OperationPreview>;
   maxBorrow(
     owner: AccountId,
     change: { depositCollateral?: bigint; withdrawCollateral?: bigint; collateral?: bigint; maxFee?: bigint },
-    time?: bigint,
+    meet?: Meet,
   ): Promise<bigint | null>;
   /** Proposals, parameters and (with an account) its voting power and votes (src/governance). */
   governance(account?: AccountId): Promise<GovernanceOverview>;
@@ -82,13 +85,14 @@ const api: StateWorkerApi = {
   async atRisk(limit) {
     return atRiskVaults(await current(), limit);
   },
-  async preview(op, time) {
+  async preview(op, quote) {
     const state = await current();
-    return previewOperation(state, op, nextContext(state, time, tip));
+    const meet = meetFor(op, quote);
+    return previewOperation(state, op, nextContext(state, meet.time, tip), meet);
   },
-  async maxBorrow(owner, change, time) {
+  async maxBorrow(owner, change, meet) {
     const state = await current();
-    return maxBorrow(state, owner, change, nextContext(state, time, tip));
+    return maxBorrow(state, owner, change, nextContext(state, meet?.time, tip), meet);
   },
   async governance(account) {
     const state = await current();

@@ -21,6 +21,7 @@ import {
 } from "../format.ts";
 import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { useHistory } from "../queries/history.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 
 // recharts is its own chunk, fetched only when there is a history to draw.
 const HistoryCharts = lazy(() => import("../components/charts/HistoryCharts.tsx"));
@@ -57,8 +58,19 @@ export function DashboardPage() {
 }
 
 function EngineStatus({ summary, failed }: { summary: EngineSummary | undefined; failed: boolean }) {
-  const state = failed ? "error" : summary ? "ready" : "starting";
-  const label = failed ? "Engine stopped" : summary ? "Engine ready" : "Engine starting";
+  // "Ready" only once the engine has caught up with the chain: before, its figures are an older state's.
+  const gate = useSyncGate();
+  const behind = summary && !failed && !gate.ready;
+  const state = failed ? "error" : behind ? "syncing" : summary ? "ready" : "starting";
+  const label = failed
+    ? "Engine stopped"
+    : behind
+      ? gate.reason === "behind"
+        ? `Catching up: block ${formatCount(gate.height ?? 0)} of ${formatCount(gate.tip ?? 0)}`
+        : "Engine catching up"
+      : summary
+        ? "Engine ready"
+        : "Engine starting";
   return (
     <span className={`badge badge-${state}`} data-testid="engine-status" data-state={state}>
       {label}

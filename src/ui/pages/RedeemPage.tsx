@@ -7,9 +7,11 @@ import { type Operation, SATOSHI } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
+import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function RedeemPage() {
@@ -23,6 +25,7 @@ export default function RedeemPage() {
   const op: Operation | null =
     owner && amount.kind === "ok" ? { type: "redeem", redeemer: owner, amount: amount.value } : null;
   const preview = usePreview(op);
+  const gate = useSyncGate();
   const p = preview.data;
   return (
     <section className="page" aria-labelledby="page-title">
@@ -51,10 +54,11 @@ export default function RedeemPage() {
             className="card form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (op && p?.ok && !preview.isPlaceholderData) setReviewing(op);
+              if (op && gate.ready && p?.ok && !preview.isPlaceholderData) setReviewing(op);
             }}
           >
             <h2>Amount</h2>
+            <SyncWait gate={gate} />
             <AmountField
               label="Redeem"
               unit="zkUSD"
@@ -69,7 +73,7 @@ export default function RedeemPage() {
               <button
                 type="submit"
                 className="button button-primary"
-                disabled={!p?.ok || preview.isPlaceholderData}
+                disabled={!gate.ready || !p?.ok || preview.isPlaceholderData}
                 data-testid="review-button"
               >
                 Review transaction

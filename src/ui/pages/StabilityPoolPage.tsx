@@ -7,9 +7,11 @@ import type { Operation } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
+import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { formatBtc, formatZkusd } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function StabilityPoolPage() {
@@ -25,6 +27,7 @@ export default function StabilityPoolPage() {
   const preview = usePreview(op);
   const claim = usePreview(owner && position.data?.deposit?.btcGain ? { type: "claimGains", owner } : null);
   const deposit = position.data?.deposit;
+  const gate = useSyncGate();
 
   return (
     <section className="page" aria-labelledby="page-title">
@@ -73,7 +76,7 @@ export default function StabilityPoolPage() {
             className="card form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (op && preview.data?.ok) setReviewing(op);
+              if (op && gate.ready && preview.data?.ok) setReviewing(op);
             }}
           >
             <h2>Your deposit</h2>
@@ -123,6 +126,7 @@ export default function StabilityPoolPage() {
               }
               hint="Any change to your deposit also sends your BTC gains to your wallet."
             />
+            <SyncWait gate={gate} />
             {op && preview.data && !preview.data.ok ? (
               <EngineRefusal
                 code={preview.data.code}
@@ -152,7 +156,7 @@ export default function StabilityPoolPage() {
               <button
                 type="submit"
                 className="button button-primary"
-                disabled={!preview.data?.ok || preview.isPlaceholderData}
+                disabled={!gate.ready || !preview.data?.ok || preview.isPlaceholderData}
                 data-testid="review-button"
               >
                 Review transaction

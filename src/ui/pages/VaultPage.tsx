@@ -18,11 +18,13 @@ import {
 } from "../components/forms.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
+import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { RISK_LABEL, riskTone, systemTone, VaultRiskPanel } from "../components/VaultRisk.tsx";
 import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } from "../engine/client.ts";
 import { formatBtc, formatPercent, formatUsd, formatZkusd, isInfiniteRatio } from "../format.ts";
 import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 const PERCENT = 10n ** 16n;
@@ -130,6 +132,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
         }
       : null;
   const preview = usePreview(op);
+  const gate = useSyncGate();
   const max = useMaxBorrow(
     owner,
     collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
@@ -142,10 +145,12 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
         aria-labelledby="open-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (op && preview.data?.ok && !preview.isPlaceholderData) onReview({ title: "Open a vault", op });
+          if (op && gate.ready && preview.data?.ok && !preview.isPlaceholderData)
+            onReview({ title: "Open a vault", op });
         }}
       >
         <h2 id="open-title">Open a vault</h2>
+        <SyncWait gate={gate} />
         {position.surplus > 0n ? (
           <p className="notice notice-warn">
             You have {formatBtc(position.surplus)} of collateral surplus from a previous vault to claim.
@@ -158,7 +163,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           onChange={setCollText}
           parsed={coll}
           testId="collateral-input"
-          hint={`Locked in your vault's own Bitcoin output. At ${formatUsd(summary.price)} per BTC.`}
+          hint={`Locked in your vault's own Bitcoin output. At ${formatUsd(preview.data?.ok ? preview.data.price : summary.price)} per BTC.`}
         />
         <AmountField
           label="Borrow"
@@ -190,7 +195,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           <button
             type="submit"
             className="button button-primary"
-            disabled={!preview.data?.ok || preview.isPlaceholderData}
+            disabled={!gate.ready || !preview.data?.ok || preview.isPlaceholderData}
             data-testid="review-button"
           >
             Review transaction
@@ -247,6 +252,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
             ...(d > 0n ? (debtDir === "borrow" ? { borrow: d } : { repay: d }) : {}),
           };
   const preview = usePreview(op);
+  const gate = useSyncGate();
   const max = useMaxBorrow(
     owner,
     mode === "adjust" && debtDir === "borrow"
@@ -264,11 +270,12 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
         aria-labelledby="adjust-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (op && preview.data?.ok && !preview.isPlaceholderData)
+          if (op && gate.ready && preview.data?.ok && !preview.isPlaceholderData)
             onReview({ title: mode === "close" ? "Close the vault" : "Adjust the vault", op });
         }}
       >
         <h2 id="adjust-title">Your vault</h2>
+        <SyncWait gate={gate} />
         <dl className="inline-figures">
           <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
             {formatBtc(vault.collateral)}
@@ -330,7 +337,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
           <button
             type="submit"
             className="button button-primary"
-            disabled={!preview.data?.ok || preview.isPlaceholderData}
+            disabled={!gate.ready || !preview.data?.ok || preview.isPlaceholderData}
             data-testid="review-button"
           >
             Review transaction
@@ -452,6 +459,12 @@ function VaultPreviewPanel({
               {preview.vaultAfter?.status === "closedByOwner" ? "Closed" : "None"}
             </Figure>
           )}
+          <Figure id="price-met" label="Valued at" raw={preview.price}>
+            {formatUsd(preview.price)} per BTC
+            {preview.price !== summary.price
+              ? " (the guardians' price, put on chain by your transaction)"
+              : ""}
+          </Figure>
           <Figure
             id="tcr-after"
             label="System ratio (TCR) after"

@@ -5,7 +5,8 @@ import { toHex } from "../../btc/scripts.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
 import type { BorrowChange, EngineClient } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { queryKeys } from "./keys.ts";
+import { keyOf, queryKeys } from "./keys.ts";
+import { useMeetQuote } from "./readiness.ts";
 
 export const engineInfoQuery = (engine: EngineClient) =>
   queryOptions({
@@ -75,13 +76,18 @@ export function useAtRisk(limit = 50) {
   });
 }
 
-/** The engine's outcome of `op` on a copy of the state; null `op` = nothing to preview yet. */
+/**
+ * The engine's outcome of `op` on a copy of the state, at the price and time the transaction will
+ * meet (the guardians' attested price, which the flow puts on chain first); null `op` = nothing to
+ * preview yet. Waits for the first attestation answer when the app follows a federation.
+ */
 export function usePreview(op: Operation | null) {
   const engine = useEngine();
+  const meet = useMeetQuote();
   return useQuery({
-    queryKey: op ? queryKeys.engine.preview(op) : ["engine", "preview", "none"],
-    queryFn: () => engine.preview(op!),
-    enabled: op !== null,
+    queryKey: op ? [...queryKeys.engine.preview(op), keyOf(meet)] : ["engine", "preview", "none"],
+    queryFn: () => engine.preview(op!, meet ?? undefined),
+    enabled: op !== null && meet !== undefined,
     staleTime: Number.POSITIVE_INFINITY,
     placeholderData: keepPreviousData,
   });
@@ -89,10 +95,11 @@ export function usePreview(op: Operation | null) {
 
 export function useMaxBorrow(owner: AccountId | undefined, change: BorrowChange | null) {
   const engine = useEngine();
+  const meet = useMeetQuote();
   return useQuery({
-    queryKey: queryKeys.engine.maxBorrow(owner ?? "", change),
-    queryFn: () => engine.maxBorrow(owner!, change!),
-    enabled: Boolean(owner) && change !== null,
+    queryKey: [...queryKeys.engine.maxBorrow(owner ?? "", change), keyOf(meet)],
+    queryFn: () => engine.maxBorrow(owner!, change!, meet ?? undefined),
+    enabled: Boolean(owner) && change !== null && meet !== undefined,
     staleTime: Number.POSITIVE_INFINITY,
     placeholderData: keepPreviousData,
   });
