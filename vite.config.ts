@@ -15,6 +15,8 @@ import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { build, defineConfig, type Plugin, type ResolvedConfig, type Rolldown } from "vite";
+import { precompressed } from "./scripts/lib/precompress.ts";
+import { SPELL_CIRCUITS } from "./src/indexer/support.ts";
 import { isPrecached } from "./src/sw/routes.ts";
 
 /**
@@ -128,7 +130,7 @@ function serviceWorker(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy(), serviceWorker()],
+  plugins: [react(), contentSecurityPolicy(), serviceWorker(), precompressed(SPELL_CIRCUITS)],
   resolve: {
     alias: BROWSER_ALIASES,
   },

@@ -33,7 +33,8 @@ export function isProvingArtifact(path: string): boolean {
  * follows the chain, so an offline start still gets them and a sync resumed later checks proofs.
  */
 export function isPrecached(path: string, serviceWorkerFile: string): boolean {
-  if (path === serviceWorkerFile || path.endsWith(".map")) return false;
+  // .br and .gz are the precompressed twins of other files (scripts/lib/precompress.ts), never asked for.
+  if (path === serviceWorkerFile || /\.(map|br|gz)$/.test(path)) return false;
   if (path.startsWith("zk/")) return path === "zk/manifest.json" || /^zk\/[\w-]+\.vkey\.json$/.test(path);
   return true;
 }
