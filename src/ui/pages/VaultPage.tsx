@@ -3,7 +3,7 @@
  * price, TCR after, the most you can borrow) is the engine's answer for the exact operation typed,
  * computed on a copy of the state in a worker; refusals are the engine's own sentences.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { type Operation, systemRiskLevel } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
@@ -25,6 +25,7 @@ import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } fro
 import { formatBtc, formatPercent, formatUsd, formatZkusd, isInfiniteRatio } from "../format.ts";
 import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
+import { prefetchProving } from "../tx/app.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 const PERCENT = 10n ** 16n;
@@ -116,6 +117,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   const [collText, setCollText] = useState("");
   const [borrowText, setBorrowText] = useState("");
   const [maxFeeText, setMaxFeeText] = useState(() => defaultMaxFee(summary));
+  useEffect(() => prefetchProving(owner, ["open"]), [owner]);
   const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const borrow = parseAmount(borrowText);
   const maxFeePct = parseAmount(maxFeeText, 16);
@@ -236,6 +238,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
   const [debtDir, setDebtDir] = useState<"borrow" | "repay">("borrow");
   const [collText, setCollText] = useState("");
   const [debtText, setDebtText] = useState("");
+  useEffect(() => prefetchProving(owner, [collDir, debtDir]), [owner, collDir, debtDir]);
   const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const debt = parseAmount(debtText);
   const c = ok(coll) ?? 0n;
