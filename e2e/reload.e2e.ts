@@ -7,7 +7,15 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { type AppSession, openApp, waitForEngine } from "./support/browser.ts";
-import { connectWallet, type InjectedWallet, injectSatsConnect } from "./support/journeys.ts";
+import {
+  appHead,
+  applied,
+  connectWallet,
+  go,
+  type InjectedWallet,
+  injectSatsConnect,
+  settledPreview,
+} from "./support/journeys.ts";
 
 let session: AppSession | undefined;
 afterEach(async () => {
@@ -61,4 +69,64 @@ describe("a reload", () => {
     expect(await session.page.getByTestId("wallet-button").getAttribute("data-connected")).toBe("no");
     expect(session.problems).toEqual([]);
   });
+});
+
+describe("a flow in progress survives a reload", () => {
+  it("a broadcast open is followed to its confirmation; a mint stopped during its proof is reported, nothing sent", async () => {
+    session = await openApp();
+    const { page } = session;
+    await waitForEngine(page);
+    await go(page, "Vault");
+    await connectWallet(page, "dev");
+    await page.getByTestId("wallet-button").click();
+    await page.getByTestId("dev-faucet").click();
+    await page.getByText("Received 1 test BTC (confirmed).").waitFor({ timeout: 30_000 });
+    await page.getByTestId("wallet-button").click();
+
+    // Open a vault and reload the moment it is broadcast, before the app's engine saw it confirm.
+    await page.getByTestId("collateral-input").fill("0.5");
+    await page.getByTestId("borrow-input").fill("10000");
+    await settledPreview(page);
+    await page.getByTestId("review-button").click();
+    await page.getByTestId("psbt-preview").waitFor({ timeout: 60_000 });
+    await page.getByTestId("sign-and-send").click();
+    await page.locator('[data-step="broadcast"][data-state="done"]').waitFor({ timeout: 120_000 });
+    const txid = ((await page.locator('[data-step="broadcast"]').textContent()) ?? "").match(
+      /[0-9a-f]{64}/,
+    )?.[0];
+    expect(txid).toBeTruthy();
+    await page.reload();
+    const resumed = page.getByTestId("recovered-flow").first();
+    await resumed.waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="recovered-flow"][data-state="confirmed"]').waitFor({ timeout: 60_000 });
+    expect(await resumed.textContent()).toMatch(/confirmed in block/i);
+    await page.locator('[data-testid="toast"][data-kind="confirmed"]').waitFor({ timeout: 10_000 });
+    await applied(txid!);
+    await page.getByTestId("recovered-flow").getByRole("button", { name: "Dismiss" }).click();
+    await page.getByTestId("flow-recovery").waitFor({ state: "detached" });
+
+    // Mint with a proof, and reload while the browser proves: said plainly after the reload.
+    await go(page, "Vault");
+    await page.getByTestId("adjust-debt-input").waitFor({ timeout: 60_000 });
+    await page.getByTestId("adjust-debt-input").fill("1000");
+    await settledPreview(page);
+    await page.getByTestId("review-button").click();
+    await page.getByTestId("psbt-preview").waitFor({ timeout: 60_000 });
+    const height = (await appHead(page).catch(() => ({ height: -1 }))).height;
+    await page.getByTestId("sign-and-send").click();
+    await page.locator('[data-step="proof"][data-state="running"]').waitFor({ timeout: 120_000 });
+    await page.reload();
+    const reported = page.locator('[data-testid="recovered-flow"][data-state="interrupted"]');
+    await reported.waitFor({ timeout: 30_000 });
+    const sentence = (await reported.textContent()) ?? "";
+    expect(sentence).toMatch(/reloaded during "Proof/);
+    expect(sentence).toMatch(/before it was sent: nothing of it reached the chain/);
+    // And nothing was: no spell of this account after the mint started.
+    expect(height).toBeGreaterThanOrEqual(-1);
+    // Reported once: after another reload the notice stays until dismissed, and is not resumed.
+    await page.reload();
+    await page
+      .locator('[data-testid="recovered-flow"][data-state="interrupted"]')
+      .waitFor({ timeout: 30_000 });
+  }, 400_000);
 });

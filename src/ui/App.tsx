@@ -1,8 +1,10 @@
 /** The app shell: header, screen navigation and the current screen. */
 import { Suspense, useEffect, useRef } from "react";
 import { AppHeader } from "./components/AppHeader.tsx";
+import { FlowRecovery } from "./components/FlowRecovery.tsx";
 import { OfflineBanner } from "./components/OfflineBanner.tsx";
 import { ScreenNavigation } from "./components/ScreenNavigation.tsx";
+import { Toasts } from "./components/Toasts.tsx";
 import { hrefFor, useCurrentPath } from "./router.ts";
 import { screenForPath } from "./screens.tsx";
 import { useResolvedTheme, useUiStore } from "./state/ui-store.ts";
@@ -42,6 +44,7 @@ export function App() {
         <ScreenNavigation currentPath={path} />
         <main id="main" ref={mainRef} tabIndex={-1}>
           <OfflineBanner />
+          <FlowRecovery />
           {Screen ? (
             <Suspense
               fallback={
@@ -62,6 +65,7 @@ export function App() {
           )}
         </main>
       </div>
+      <Toasts />
       <footer className="app-footer muted">
         zkUSD runs its protocol engine in your browser. Custody is federated: a guardian quorum signs every
         movement of vault BTC.

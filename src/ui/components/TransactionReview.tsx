@@ -11,6 +11,7 @@ import { useMemo, useState } from "react";
 import type { FeePresets } from "../../btc/fees.ts";
 import type { WalletAccount } from "../../btc/psbt.ts";
 import { outpoint } from "../../btc/utxo.ts";
+import { holdingFlowLock, recordFlow } from "../../client/tx/journal.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import { deserializeState, type Operation } from "../../protocol/index.ts";
 import { custodyKeySet } from "../../settlement/inflow.ts";
@@ -23,6 +24,7 @@ import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../
 import { keyOf, queryKeys } from "../queries/keys.ts";
 import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
 import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
+import { toast } from "../state/toast-store.ts";
 import { appProver, appTracker } from "../tx/app.ts";
 import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
 import {
@@ -151,29 +153,46 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   const start = async () => {
     if (!wallet || !account || feeRate === null || !draft?.ok || !gate.ready) return;
     setSent(null);
-    const result = await runFlow(
-      {
-        op,
-        network,
-        wallet,
-        account,
-        guardians,
-        ...(csvBlocks !== undefined ? { csvBlocks } : {}),
-        feeRate,
-        esplora: esploraClient(esploraUrl),
-        engine,
-        prover: appProver(),
-        tracker: appTracker,
-        spendsCustody: draft.draft.built.guardianInputs.length > 0,
-      },
-      setSteps,
+    // Journaled step by step in IndexedDB, so a reload resumes or reports it (FlowRecovery).
+    const id = crypto.randomUUID();
+    const { height } = await engine.snapshot();
+    const journal = recordFlow({ id, title, op, account: account.address, height, startedAt: Date.now() });
+    const result = await holdingFlowLock(id, () =>
+      runFlow(
+        {
+          op,
+          network,
+          wallet,
+          account,
+          guardians,
+          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
+          feeRate,
+          esplora: esploraClient(esploraUrl),
+          engine,
+          prover: appProver(),
+          tracker: appTracker,
+          spendsCustody: draft.draft.built.guardianInputs.length > 0,
+          onBroadcast: journal.sent,
+        },
+        (s) => {
+          setSteps(s);
+          journal.steps(s);
+        },
+      ),
     );
+    await journal.finish(result);
     // Every screen reads the new state (or the unlocked coins after a failure).
     await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
     await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
     if (result.ok) {
       setSent({ txid: result.txid, height: result.height });
       onConfirmed?.();
+      toast({
+        kind: "confirmed",
+        tone: "ok",
+        text: `${title}: confirmed in block ${formatCount(BigInt(result.height))}.`,
+        link: { href: explorerTxUrl(network, esploraUrl, result.txid), label: "View transaction" },
+      });
     }
   };
 

@@ -169,6 +169,8 @@ export interface FlowDeps {
   pollMs?: number;
   /** How guardians are asked (tests pass a loopback stand-in; default the browser's fetch). */
   fetch?: typeof fetch;
+  /** Told of each transaction once broadcast (the flow journal keeps it across a reload). */
+  onBroadcast?: (which: "price" | "operation", txid: string) => void;
 }
 
 export type FlowResult =
@@ -367,6 +369,7 @@ async function send(
     );
   }
   set(ids.broadcast, "done", `Sent: ${txid}`);
+  deps.onBroadcast?.(ids.broadcast === "price" ? "price" : "operation", txid);
   try {
     await deps.engine.trackPending(txid);
   } catch (error) {
