@@ -14,6 +14,12 @@ import type { AddressInfo } from "node:net";
 import bcoin from "bcoin";
 import { addressToScript, scriptToAddress, scriptType } from "../btc/network.ts";
 import { type ChainOptions, RegtestChain, RejectedError, revHex } from "./chain.ts";
+import { type ExplorerTx, explorerTxPage } from "./explorer-page.ts";
+
+/** An HTML answer (the readable explorer page), served as text/html. */
+class Html {
+  constructor(readonly text: string) {}
+}
 
 export interface DevnetOptions extends ChainOptions {
   /** TCP port on 127.0.0.1 (0 = any free port). */
@@ -241,6 +247,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         for (const m of list) out.push(await txJson(chain, m));
         return out;
       }
+      if (p[0] === "explorer" && p[1] === "tx" && isHash(p[2]) && p.length === 3) {
+        const meta = await chain.txMeta(p[2]);
+        if (!meta) throw new HttpError(404, "Transaction not found");
+        return new Html(explorerTxPage((await txJson(chain, meta)) as ExplorerTx, chain.height));
+      }
       if (p[0] === "tx" && isHash(p[1])) {
         const meta = await chain.txMeta(p[1]);
         // As electrs and mempool: a transaction never seen is "not confirmed", not "not found".
@@ -346,6 +357,10 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "") || "/";
       route(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8")).then(
         (result) => {
+          if (result instanceof Html) {
+            res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(result.text);
+            return;
+          }
           if (result instanceof Uint8Array) {
             stats.bytes += result.length;
             res.writeHead(200, { "content-type": "application/octet-stream" }).end(result);

@@ -7,6 +7,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
 import type { ProtocolEventType } from "../../protocol/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { HistoryPanel } from "../components/HistoryPanel.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { PendingTransactions } from "../components/PendingTransactions.tsx";
 import type { EventQuery } from "../engine/client.ts";
@@ -59,6 +60,7 @@ export default function ActivityPage() {
           <span className="badge badge-muted">{formatCount(stats.data.total)} events</span>
         ) : null}
       </header>
+      {owner ? <HistoryPanel owner={owner} /> : null}
       <PayoutsPanel owner={owner} />
       <>
         <PendingTransactions />

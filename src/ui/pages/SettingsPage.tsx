@@ -11,6 +11,7 @@ import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
 import { useSyncSetup } from "../engine/sync.ts";
 import { DEV_PRICE_FEED_URL } from "../queries/prices.ts";
 import {
+  EXPLORER_DEFAULTS,
   esploraUrlFor,
   type PriceSourceSetting,
   type Settings,
@@ -44,6 +45,7 @@ export default function SettingsPage() {
   const [network, setNetwork] = useState<BtcNetworkName>(settings.network);
   const [esplora, setEsplora] = useState(settings.esploraUrls[settings.network] ?? "");
   const [esploraCheck, setEsploraCheck] = useState(settings.esploraCheckUrls?.[settings.network] ?? "");
+  const [explorer, setExplorer] = useState(settings.explorerUrls?.[settings.network] ?? "");
   const [sources, setSources] = useState<Record<SourceId, PriceSourceSetting>>(
     () =>
       Object.fromEntries(
@@ -61,6 +63,7 @@ export default function SettingsPage() {
     network: useId(),
     esplora: useId(),
     esploraCheck: useId(),
+    explorer: useId(),
     urls: useId(),
     keys: useId(),
     threshold: useId(),
@@ -71,6 +74,12 @@ export default function SettingsPage() {
   if (esploraProblem) problems.push(`Esplora URL: ${esploraProblem}.`);
   const esploraCheckProblem = checkUrl(esploraCheck, ["http:", "https:"]);
   if (esploraCheckProblem) problems.push(`Second Esplora URL: ${esploraCheckProblem}.`);
+  if (explorer.trim() && !explorer.includes("{txid}"))
+    problems.push("Block explorer link: it must contain {txid} where the transaction id goes.");
+  else if (explorer.trim() && !explorer.trim().startsWith("{esplora}")) {
+    const p = checkUrl(explorer.replaceAll("{txid}", "0"), ["http:", "https:"]);
+    if (p) problems.push(`Block explorer link: ${p}.`);
+  }
   for (const id of SOURCE_IDS) {
     const rest = checkUrl(sources[id].baseUrl, ["http:", "https:"]);
     const ws = checkUrl(sources[id].streamUrl, ["ws:", "wss:"]);
@@ -98,6 +107,7 @@ export default function SettingsPage() {
       network,
       esploraUrls: { ...settings.esploraUrls, [network]: esplora.trim() },
       esploraCheckUrls: { ...settings.esploraCheckUrls, [network]: esploraCheck.trim() },
+      explorerUrls: { ...settings.explorerUrls, [network]: explorer.trim() },
       priceSources: sources,
       guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
     };
@@ -141,6 +151,7 @@ export default function SettingsPage() {
                 setNetwork(n);
                 setEsplora(settings.esploraUrls[n] ?? "");
                 setEsploraCheck(settings.esploraCheckUrls?.[n] ?? "");
+                setExplorer(settings.explorerUrls?.[n] ?? "");
               }}
               data-testid="network-select"
             >
@@ -180,6 +191,20 @@ export default function SettingsPage() {
             <p className="field-hint">
               Optional. Every block is checked locally either way; with a second server the app also asks it
               for each block hash and stops syncing, saying which servers disagree, when they differ.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.explorer}>Block explorer link</label>
+            <input
+              id={ids.explorer}
+              value={explorer}
+              placeholder={EXPLORER_DEFAULTS[network]}
+              onChange={(e) => setExplorer(e.target.value)}
+              data-testid="explorer-input"
+            />
+            <p className="field-hint">
+              Where transaction links open. <code>{"{txid}"}</code> is replaced by the transaction id and{" "}
+              <code>{"{esplora}"}</code> by the Esplora URL above. Empty: {EXPLORER_DEFAULTS[network]}.
             </p>
           </div>
         </fieldset>

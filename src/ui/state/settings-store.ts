@@ -38,6 +38,8 @@ export interface Settings {
   guardians: GuardianSettings;
   /** The fee speed preselected on review screens. */
   feePreset: FeePreset;
+  /** Block explorer link per network, `{txid}` (and `{esplora}`) filled in; empty = EXPLORER_DEFAULTS. */
+  explorerUrls?: Partial<Record<BtcNetworkName, string>>;
 }
 
 interface SettingsStore extends Settings {
@@ -68,13 +70,22 @@ export const useSettings = create<SettingsStore>()(
       name: "zkusd.settings",
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: ({ network, esploraUrls, esploraCheckUrls, priceSources, guardians, feePreset }) => ({
+      partialize: ({
         network,
         esploraUrls,
         esploraCheckUrls,
         priceSources,
         guardians,
         feePreset,
+        explorerUrls,
+      }) => ({
+        network,
+        esploraUrls,
+        esploraCheckUrls,
+        priceSources,
+        guardians,
+        feePreset,
+        explorerUrls,
       }),
     },
   ),
@@ -84,10 +95,26 @@ export const useSettings = create<SettingsStore>()(
 export const esploraUrlFor = (settings: Pick<Settings, "esploraUrls">, network: BtcNetworkName): string =>
   settings.esploraUrls[network]?.trim() || DEFAULT_ESPLORA_URLS[network];
 
-/** Block explorer link for a transaction (mempool.space for public networks, the devnet's API on regtest). */
+/**
+ * Readable block explorer pages per network (never raw Esplora JSON): mempool.space's, and on regtest
+ * the devnet's own transaction page (src/devnet/explorer-page.ts) next to its Esplora API.
+ */
+export const EXPLORER_DEFAULTS: Record<BtcNetworkName, string> = {
+  mainnet: "https://mempool.space/tx/{txid}",
+  testnet4: "https://mempool.space/testnet4/tx/{txid}",
+  signet: "https://mempool.space/signet/tx/{txid}",
+  regtest: "{esplora}/explorer/tx/{txid}",
+};
+
+/** The explorer URL template in effect for a network (Settings, else the default). */
+export const explorerTemplateFor = (
+  settings: Pick<Settings, "explorerUrls">,
+  network: BtcNetworkName,
+): string => settings.explorerUrls?.[network]?.trim() || EXPLORER_DEFAULTS[network];
+
+/** Block explorer link for a transaction, from the template in Settings (or the network's default). */
 export function explorerTxUrl(network: BtcNetworkName, esploraUrl: string, txid: string): string {
-  if (network === "mainnet") return `https://mempool.space/tx/${txid}`;
-  if (network === "testnet4") return `https://mempool.space/testnet4/tx/${txid}`;
-  if (network === "signet") return `https://mempool.space/signet/tx/${txid}`;
-  return `${esploraUrl.replace(/\/+$/, "")}/tx/${txid}`;
+  return explorerTemplateFor(useSettings.getState(), network)
+    .replaceAll("{esplora}", esploraUrl.replace(/\/+$/, ""))
+    .replaceAll("{txid}", txid);
 }
