@@ -1,5 +1,6 @@
 /** The app shell: header, screen navigation and the current screen. */
 import { Suspense, useEffect, useRef } from "react";
+import { AlertWatcher } from "./components/AlertWatcher.tsx";
 import { AppHeader } from "./components/AppHeader.tsx";
 import { FlowRecovery } from "./components/FlowRecovery.tsx";
 import { OfflineBanner } from "./components/OfflineBanner.tsx";
@@ -66,6 +67,7 @@ export function App() {
         </main>
       </div>
       <Toasts />
+      <AlertWatcher />
       <footer className="app-footer muted">
         zkUSD runs its protocol engine in your browser. Custody is federated: a guardian quorum signs every
         movement of vault BTC.

@@ -4,6 +4,7 @@
  * and how far the engine is behind the chain tip. Alerts are evaluated at each refresh while the
  * screen is open.
  */
+
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import {
@@ -18,6 +19,7 @@ import {
   syncMetrics,
   systemMetrics,
 } from "../../monitoring/index.ts";
+import { AlertsToggle } from "../components/AlertWatcher.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { useDataStatus } from "../components/SyncStatus.tsx";
 import type { AtRiskVault, EngineInfo, EngineSummary } from "../engine/client.ts";
@@ -49,6 +51,9 @@ export default function HealthPage() {
       <header className="page-header">
         <h1 id="page-title">Health</h1>
       </header>
+      <section className="card" aria-label="Alerts">
+        <AlertsToggle />
+      </section>
       {error ? (
         <ErrorPanel
           title="Health cannot be computed"
