@@ -142,6 +142,7 @@ describe("dashboard", () => {
       "Liquidations",
       "Governance",
       "Activity",
+      "Prices",
       "Health",
       "Settings",
       "Backup",

@@ -43,6 +43,7 @@ export const SCREENS: readonly Screen[] = [
     title: "Activity",
     component: page(() => import("./pages/ActivityPage.tsx")),
   },
+  { id: "prices", path: "/prices", title: "Prices", component: page(() => import("./pages/PricesPage.tsx")) },
   { id: "health", path: "/health", title: "Health", component: page(() => import("./pages/HealthPage.tsx")) },
   {
     id: "settings",

@@ -8,11 +8,14 @@ import type { PriceReading } from "../../oracle/aggregate.ts";
 import { checkDeviation } from "../../oracle/deviation.ts";
 import { SOURCES } from "../../oracle/sources/index.ts";
 import { formatUsd } from "../format.ts";
+import { usePriceHistoryLoaded } from "../queries/price-history.ts";
 import { type PriceFeed, usePriceFeed, usePriceReading } from "../queries/prices.ts";
+import { useSettings } from "../state/settings-store.ts";
 
 const PriceChart = lazy(() => import("./charts/PriceChart.tsx"));
 
-export function PriceCard({ enginePrice }: { enginePrice: bigint }) {
+/** `chart: false` leaves the chart to the caller (the Prices screen draws its own, with a range). */
+export function PriceCard({ enginePrice, chart = true }: { enginePrice: bigint; chart?: boolean }) {
   const feed = usePriceFeed();
   const reading = usePriceReading(feed);
   const r = reading.data;
@@ -69,7 +72,7 @@ export function PriceCard({ enginePrice }: { enginePrice: bigint }) {
             </p>
           ) : null}
           <SourceTable reading={r} />
-          <PriceHistory feed={feed} />
+          {chart ? <PriceHistory feed={feed} /> : null}
         </>
       )}
     </section>
@@ -110,6 +113,8 @@ function SourceTable({ reading }: { reading: PriceReading }) {
 }
 
 function PriceHistory({ feed }: { feed: PriceFeed }) {
+  // Re-render once the stored readings are loaded (src/ui/queries/price-history.ts).
+  usePriceHistoryLoaded(useSettings((s) => s.network));
   const count = useSyncExternalStore(
     () => () => {},
     () => feed.history.size,

@@ -1,6 +1,6 @@
 /**
  * BTC/USD as this browser reads it from the exchanges (src/oracle's PriceOracle with the user's
- * source settings): a reading every 30 s, the accepted ones kept in a session history for the chart.
+ * source settings): a reading every 30 s, the accepted ones kept for the chart (price-history.ts).
  * The oracle and its streams live as long as the component tree that uses them.
  */
 import { useQuery } from "@tanstack/react-query";
@@ -8,11 +8,12 @@ import { useEffect, useMemo } from "react";
 import { LOCAL_STACK } from "../../devnet/local-stack.ts";
 import type { PriceReading } from "../../oracle/aggregate.ts";
 import { priceFeedSources } from "../../oracle/feed.ts";
-import { PriceHistory } from "../../oracle/history.ts";
+import type { PriceHistory } from "../../oracle/history.ts";
 import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
 import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
 import { type Settings, useSettings } from "../state/settings-store.ts";
 import { keyOf, queryKeys } from "./keys.ts";
+import { keptPriceHistory } from "./price-history.ts";
 
 /** The local dev price feed `npm start` runs (src/devnet/pricefeed.ts): regtest's default source. */
 export const DEV_PRICE_FEED_URL = LOCAL_STACK.priceFeed;
@@ -54,7 +55,8 @@ export function usePriceFeed(): PriceFeed {
   const priceSources = useSettings((s) => s.priceSources);
   const network = useSettings((s) => s.network);
   const feed = useMemo<PriceFeed>(() => {
-    const history = new PriceHistory({ capacity: 2_880 });
+    // Kept for the page's lifetime and in IndexedDB: the chart survives navigation and reloads.
+    const history = keptPriceHistory(network).history;
     try {
       const oracle = new PriceOracle(oracleSettingsFrom(priceSources, network), {
         history,
