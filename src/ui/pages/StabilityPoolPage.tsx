@@ -7,6 +7,7 @@ import type { Operation } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
+import { PoolHistory } from "../components/PoolHistory.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { formatBtc, formatZkusd } from "../format.ts";
@@ -174,13 +175,7 @@ export default function StabilityPoolPage() {
               </button>
             </div>
           </form>
-          <aside className="card">
-            <h2>Gains history</h2>
-            <p className="muted">
-              Your deposits and claimed gains are listed on the Activity screen (event store). A chart of the
-              pool's yield over time is not built yet; nothing is estimated here.
-            </p>
-          </aside>
+          <PoolHistory owner={owner} price={summary.data?.price ?? 0n} />
         </div>
       )}
     </section>
