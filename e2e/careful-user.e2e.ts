@@ -8,6 +8,8 @@
  * - item 5: the vault's risk from the engine's risk view (liquidation price, meter, recovery mode,
  *   the debt redeemed before it); Max never lands on a line shown in green; no Liquidate button on
  *   healthy or own vaults.
+ * - item 9: the pool's yield and gains history from the event store; the price chart kept across
+ *   navigation and reloads (IndexedDB) and a Prices screen.
  * - the header: BTC and zkUSD balances equal to the chain's and the engine's, the address copied to
  *   the clipboard and drawn as a QR code that an independent decoder reads back.
  */
@@ -25,6 +27,7 @@ import {
   esplora,
   figureEquals,
   go,
+  guardianEvents,
   guardianVault,
   referenceAccount,
   setFeedPrice,
@@ -120,9 +123,9 @@ describe("a careful user (issue 15)", () => {
       await page.getByRole("button", { name: "Done" }).click();
       await page.getByTestId("adjust-debt-input").waitFor({ timeout: 30_000 });
 
-      // Deposit 1,000 zkUSD to the pool: after the confirmation the amount is gone, Review is off.
+      // Deposit 5,000 zkUSD to the pool: after the confirmation the amount is gone, Review is off.
       await go(page, "Stability pool");
-      await page.getByTestId("pool-amount").fill("1000");
+      await page.getByTestId("pool-amount").fill("5000");
       await page.locator('[data-testid="review-button"]:not([disabled])').waitFor({ timeout: 30_000 });
       await page.getByTestId("review-button").click();
       await signAndSend(page);
@@ -130,7 +133,7 @@ describe("a careful user (issue 15)", () => {
       await page.getByTestId("pool-amount").waitFor();
       expect(await page.getByTestId("pool-amount").inputValue()).toBe("");
       expect(await page.getByTestId("review-button").isDisabled()).toBe(true);
-      await figureEquals(page, "deposit", 1_000n * E18);
+      await figureEquals(page, "deposit", 5_000n * E18);
 
       // Restore: choosing a file replaces nothing until the user confirms.
       await go(page, "Backup");
@@ -211,6 +214,40 @@ describe("a careful user (issue 15)", () => {
       expect(await page.locator('[data-figure="vault-debt-ahead"]').textContent()).toContain(
         "first in line for redemption",
       );
+
+      // The user liquidates bob's vault (a proof made in the browser): the pool absorbs its debt.
+      await go(page, "Liquidations");
+      await bobRow.getByRole("button", { name: "Liquidate…" }).click();
+      await page
+        .getByTestId("liquidation-preview")
+        .getByRole("button", { name: "Review transaction" })
+        .click();
+      await signAndSend(page);
+      await page.getByRole("button", { name: "Done" }).click();
+      expect((await guardianVault(bob.address))?.vault.status).toBe("closedByLiquidation");
+    },
+    LONG,
+  );
+
+  it(
+    "item 9: the pool's yield and gains history are the engine's events",
+    async () => {
+      await go(page, "Stability pool");
+      const history = page.getByTestId("pool-history");
+      await history.waitFor({ timeout: 30_000 });
+      const offsets = await guardianEvents("PoolOffset");
+      expect(offsets).toHaveLength(1);
+      const offset = offsets[0]!.event;
+      await figureEquals(page, "pool-absorbed", BigInt(offset.debt as string));
+      await figureEquals(page, "pool-btc-gained", BigInt(offset.collateral as string));
+      expect(await page.getByTestId("pool-offsets").locator("tbody tr").count()).toBe(1);
+      // Liquidated below MCR: the BTC received is worth more than the debt absorbed.
+      expect(await page.locator('[data-figure="pool-yield"]').getAttribute("class")).toContain("figure-ok");
+      const mine = page.getByTestId("pool-account-history").locator("li");
+      await mine.first().waitFor({ timeout: 30_000 });
+      expect(await mine.allTextContents()).toEqual([expect.stringContaining("deposited 5,000.00 zkUSD")]);
+      expect(await history.textContent()).not.toContain("not built");
+      await shots(page, "careful-pool-history");
     },
     LONG,
   );
@@ -244,6 +281,42 @@ describe("a careful user (issue 15)", () => {
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(me);
       await shots(page, "careful-header-receive");
       await page.getByTestId("receive-button").click();
+    },
+    LONG,
+  );
+
+  it(
+    "item 9: the price chart survives navigation and a reload (IndexedDB); the Prices screen shows it",
+    async () => {
+      await go(page, "Dashboard");
+      await page.locator('[data-testid="price-card"][data-status="ok"]').waitFor({ timeout: 60_000 });
+      const refresh = page.getByTestId("price-card").getByRole("button", { name: "Refresh" });
+      for (let i = 0; i < 2; i++) {
+        await page.waitForTimeout(1_100); // a reading newer than the last one
+        await refresh.click();
+        await page.getByTestId("price-card").getByRole("button", { name: "Refresh" }).waitFor();
+      }
+      const chart = page.locator('[data-testid="price-card"] figure.chart svg.recharts-surface');
+      await chart.waitFor({ timeout: 30_000 });
+      // Another screen and back: the chart is still there, with no new reading needed.
+      await go(page, "Vault");
+      await go(page, "Dashboard");
+      await chart.waitFor({ timeout: 5_000 });
+
+      await go(page, "Prices");
+      const points = page.locator('[data-figure="history-points"]');
+      await page.locator('[data-testid="price-history"] figure.chart svg.recharts-surface').waitFor({
+        timeout: 30_000,
+      });
+      const before = Number(await points.getAttribute("data-value"));
+      expect(before).toBeGreaterThanOrEqual(2);
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: "Prices" }).waitFor();
+      await page.locator('[data-testid="price-history"] figure.chart svg.recharts-surface').waitFor({
+        timeout: 30_000,
+      });
+      expect(Number(await points.getAttribute("data-value"))).toBeGreaterThanOrEqual(before);
+      await shots(page, "careful-prices");
     },
     LONG,
   );
