@@ -102,7 +102,7 @@ export async function run(): Promise<Figure[]> {
     });
     await send(built.psbt, built.signInputs[acct.address]!);
     const proved = await prove(
-      { type: "withdraw", owner: acct.address, amount: 1_000_000n * SAT },
+      { type: "adjustVault", owner: acct.address, withdrawCollateral: 1_000_000n * SAT },
       g0.chain.state,
       {
         time: BigInt(a.timestamp),

@@ -129,7 +129,7 @@ export async function run(): Promise<Figure[]> {
       const a = attest(PRICE, baseTime + 600 + i * 60, BigInt(10 + i));
       const w = wallets[i]!;
       const p = await prove(
-        { type: "deposit", owner: w.address, amount: E18 / 100n },
+        { type: "adjustVault", owner: w.address, depositCollateral: E18 / 100n },
         follower.state,
         { time: a.statement.timestamp, attestation: a.statement },
         artifacts,

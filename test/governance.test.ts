@@ -23,7 +23,11 @@ import {
   stateRoot,
   stateRootParts,
 } from "../src/protocol/index.ts";
-import { oracleSetHash } from "../src/zk/attestation.ts";
+import { poseidonHash } from "../src/zk/hash.ts";
+
+/** Poseidon(quorum, x0, y0, x1, y1, x2, y2) with poseidon-lite: a cross-check of the engine's hash. */
+const oracleSetHash = (set: { quorum: number; keys: readonly (readonly [bigint, bigint])[] }) =>
+  poseidonHash([BigInt(set.quorum), ...set.keys.flat()]);
 
 const DAY = 86_400n;
 const u = (x: number | bigint) => BigInt(x) * ONE;

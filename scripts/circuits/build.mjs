@@ -1,6 +1,7 @@
-// `npm run circuits`: compile every circuit (circom2 --O2), run the per-circuit Groth16 setup on the
-// local powers of tau (ceremony.mjs) with one contribution and a beacon, export verification keys, and
-// write public/zk/{NAME.wasm, NAME.zkey, NAME.vkey.json, manifest.json}.
+// `npm run circuits`: compile every circuit (circom2 --O2), run the per-circuit Groth16 setup (phase 2)
+// on the recorded powers of tau (circuits/ptau/pot15_final.ptau, copied to circuits/build/) with one
+// contribution and a beacon, export verification keys, and write
+// public/zk/{NAME.wasm, NAME.zkey, NAME.vkey.json, manifest.json}. Run it under the heavy lock.
 //
 //   node scripts/circuits/build.mjs             compile + setup all circuits
 //   node scripts/circuits/build.mjs --check     CI: recompile, compare r1cs SHA-256 with the manifest
@@ -9,12 +10,16 @@
 // Run from the repo root (circom2 runs in WASI and cannot read above the working directory).
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { r1cs as r1csApi, zKey } from "snarkjs";
 
-const ALL = ["deposit", "withdraw", "mint", "repay", "liquidate", "priceAttestation"];
+const ALL = ["vault"];
 const PTAU = "circuits/build/pot15_final.ptau";
+const RECORDED_PTAU = "circuits/ptau/pot15_final.ptau";
+// circom2 runs in WASI and reads only below the working directory: circomlib is copied (symlinks
+// resolved) into the build folder, which also works when node_modules is a symlink (work trees).
+const INCLUDE = "circuits/build/include";
 const OUT = "public/zk";
 const args = process.argv.slice(2);
 const check = args.includes("--check");
@@ -33,6 +38,9 @@ const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error 
 function compile(name) {
   const dir = `circuits/build/${name}`;
   mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(INCLUDE, "circomlib"))) {
+    cpSync("node_modules/circomlib", join(INCLUDE, "circomlib"), { recursive: true, dereference: true });
+  }
   const started = Date.now();
   execFileSync(
     "node",
@@ -44,7 +52,7 @@ function compile(name) {
       "--sym",
       "--O2",
       "-l",
-      "node_modules",
+      INCLUDE,
       "-o",
       dir,
     ],
@@ -55,11 +63,7 @@ function compile(name) {
 
 /** `// rule: code` comments on constraint lines → "Template:line" → code, for readable proving errors. */
 function rules() {
-  const sources = {
-    VaultAdjust: "circuits/lib/vault.circom",
-    Liquidate: "circuits/liquidate.circom",
-    PriceAttestation: "circuits/priceAttestation.circom",
-  };
+  const sources = { VaultOp: "circuits/lib/vault.circom" };
   const out = {};
   for (const [template, file] of Object.entries(sources)) {
     readFileSync(file, "utf8")
@@ -69,7 +73,6 @@ function rules() {
         if (m) out[`${template}:${i + 1}`] = m[1];
       });
   }
-  out["EdDSAPoseidonVerifier:*"] = "badSignature";
   return out;
 }
 
@@ -90,7 +93,11 @@ if (check) {
 }
 
 if (!existsSync(PTAU)) {
-  console.error(`missing ${PTAU}: run node scripts/circuits/ceremony.mjs 15 first (about 15 minutes)`);
+  mkdirSync("circuits/build", { recursive: true });
+  copyFileSync(RECORDED_PTAU, PTAU);
+}
+if (sha256(PTAU) !== JSON.parse(readFileSync(join(OUT, "ceremony.json"), "utf8")).finalPtau.sha256) {
+  console.error(`${PTAU} is not the phase 1 public/zk/ceremony.json records (circuits/ptau/README.md)`);
   process.exit(1);
 }
 mkdirSync(OUT, { recursive: true });

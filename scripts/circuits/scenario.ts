@@ -1,10 +1,7 @@
 /**
  * The engine scenario behind the circuit examples, tests and benchmarks: three vaults, one
- * liquidated by redistribution (so the survivors carry pending rewards), a base rate that decays, and
- * a 2-of-3 oracle set with dev keys derived from public labels (test vectors, never real keys).
+ * liquidated by redistribution (so the survivors carry pending rewards) and a base rate that decays.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { derivePublicKey, signPoseidon } from "../../src/oracle/eddsa-poseidon.ts";
 import {
   apply,
   createGenesisState,
@@ -14,8 +11,6 @@ import {
   parseDecimal,
   type State,
 } from "../../src/protocol/index.ts";
-import type { OracleSet, OracleSignature } from "../../src/zk/attestation.ts";
-import { attestationHash } from "../../src/zk/hash.ts";
 import type { Attestation, ProveContext } from "../../src/zk/witness.ts";
 
 export const u = (text: string) => parseDecimal(text);
@@ -48,21 +43,4 @@ export function attestationFor(state: State, now: bigint, round = 42n): Attestat
 
 export function contextFor(state: State, now: bigint): ProveContext {
   return { time: now, attestation: attestationFor(state, now) };
-}
-
-/** A dev oracle's private key: SHA-256 of a public label (test vectors only). */
-const devKey = (label: string) => sha256(new TextEncoder().encode(label));
-const ORACLE_LABELS = ["zkusd-dev-oracle-0", "zkusd-dev-oracle-1", "zkusd-dev-oracle-2"];
-
-export function devOracleSet(quorum = 2): OracleSet {
-  return { quorum, keys: ORACLE_LABELS.map((l) => derivePublicKey(devKey(l))) };
-}
-
-/** Signatures of the dev oracles whose slots are listed. */
-export function devSignatures(a: Attestation, slots: number[]): (OracleSignature | null)[] {
-  const m = attestationHash(a);
-  return ORACLE_LABELS.map((label, i) => {
-    if (!slots.includes(i)) return null;
-    return signPoseidon(devKey(label), m);
-  });
 }

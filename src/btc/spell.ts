@@ -62,6 +62,8 @@ export type SpellOperation =
       collateral: bigint;
       borrow: bigint;
       maxFee?: bigint;
+      /** The declared borrowing fee (docs/zk.md "Declared fee"). */
+      fee?: bigint;
       /** The owner's 33-byte compressed key (SPEC §2a "Owner keys"); the indexer requires it. */
       ownerKey?: Uint8Array;
       /** Index of this transaction's output that pays the collateral to the vault script (§2a rule 1). */
@@ -74,6 +76,8 @@ export type SpellOperation =
       borrow?: bigint;
       repay?: bigint;
       maxFee?: bigint;
+      /** The declared borrowing fee (docs/zk.md "Declared fee"). */
+      fee?: bigint;
       /** With a deposit: index of the output paying it to the vault script (§2a rule 1). */
       vaultOutput?: number;
     }
@@ -151,6 +155,7 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
       f("maxFee", "amount", true),
       f("ownerKey", "key", true),
       f("vaultOutput", "output", true),
+      f("fee", "amount", true),
     ],
   },
   adjustVault: {
@@ -163,6 +168,7 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
       f("repay", "amount", true),
       f("maxFee", "amount", true),
       f("vaultOutput", "output", true),
+      f("fee", "amount", true),
     ],
   },
   closeVault: { code: 0x12, actor: "owner", fields: [] },

@@ -32,7 +32,7 @@ import {
 } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
 import { createBackup, MemoryStore, openIdbStore, restoreBackup } from "../storage/index.ts";
-import { compressProof, proofFromJson, prove } from "../zk/index.ts";
+import { compressProof, proofFromJson, prove, withDeclaredFee, type ZkOperation } from "../zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../zk/node.ts";
 import { Indexer, type IndexerOptions, loadVerificationKeys, type VerifierConfig } from "./index.ts";
 
@@ -152,27 +152,27 @@ describe("indexer on regtest", () => {
 
     // A collateral deposit with a real proof against the state the follower holds now.
     const a4 = attest(PRICE, t(4), 4n);
-    const deposit = { type: "deposit" as const, owner: bob.address, amount: E18 / 10n };
+    const deposit = { type: "adjustVault" as const, owner: bob.address, depositCollateral: E18 / 10n };
     const ctx = { time: a4.statement.timestamp, attestation: a4.statement };
     const proven = await prove(deposit, follower.state, ctx, artifacts);
     const proof = compressProof(proofFromJson(proven.proof));
     const goodProof = await bob.cast(
-      { type: "adjustVault", depositCollateral: deposit.amount },
+      { type: "adjustVault", depositCollateral: deposit.depositCollateral },
       a4.bytes,
       proof,
     );
     await step();
     // A mint (borrowing fee, base rate) with a real proof, in the next block.
     const a6 = attest(PRICE, t(6), 6n);
-    const mint = { type: "mint" as const, owner: alice.address, amount: 250n * E18, maxFee: E18 / 20n };
-    const minted = await prove(
-      mint,
+    const ctx6 = { time: a6.statement.timestamp, attestation: a6.statement };
+    const mint = withDeclaredFee(
+      { type: "adjustVault", owner: alice.address, borrow: 250n * E18, maxFee: E18 / 20n },
       follower.state,
-      { time: a6.statement.timestamp, attestation: a6.statement },
-      artifacts,
-    );
+      ctx6,
+    ) as Extract<ZkOperation, { type: "adjustVault" }>;
+    const minted = await prove(mint, follower.state, ctx6, artifacts);
     const goodMint = await alice.cast(
-      { type: "adjustVault", borrow: mint.amount, maxFee: mint.maxFee },
+      { type: "adjustVault", borrow: mint.borrow!, maxFee: mint.maxFee!, fee: mint.fee! },
       a6.bytes,
       compressProof(proofFromJson(minted.proof)),
     );

@@ -4,14 +4,8 @@
  */
 import type { ArtifactLoader, CircuitName, VerificationKey } from "../zk/index.ts";
 
-/** Circuits a spell's proof can be for (the price circuit is checked natively through signatures). */
-export const SPELL_CIRCUITS = [
-  "deposit",
-  "withdraw",
-  "mint",
-  "repay",
-  "liquidate",
-] as const satisfies readonly CircuitName[];
+/** Circuits a spell's proof can be for: the one vault circuit (docs/zk.md). */
+export const SPELL_CIRCUITS = ["vault"] as const satisfies readonly CircuitName[];
 
 export async function loadVerificationKeys(
   artifacts: ArtifactLoader,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { attest, E18, ORACLE_KEYS } from "../../test/indexer/chain.ts";
-import type { Spell, SpellOperation } from "../btc/index.ts";
+import { fromOperation, type Spell, type SpellOperation } from "../btc/index.ts";
 import {
   apply,
   createGenesisState,
@@ -10,7 +10,15 @@ import {
   serializeState,
   stateRoot,
 } from "../protocol/index.ts";
-import { compressProof, proofFromJson, prove } from "../zk/index.ts";
+import {
+  compressProof,
+  proofFromJson,
+  prove,
+  recordHash,
+  vaultRecord,
+  withDeclaredFee,
+  type ZkOperation,
+} from "../zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../zk/node.ts";
 import { loadVerificationKeys } from "./support.ts";
 import { applySpell, circuitOf, type VerifierConfig } from "./verify.ts";
@@ -51,16 +59,17 @@ beforeAll(async () => {
 });
 
 describe("spell checks", () => {
-  it("maps exactly one vault change (or one liquidation) to its circuit", () => {
-    expect(circuitOf({ type: "adjustVault", owner: "a", depositCollateral: 5n })?.circuit).toBe("deposit");
-    expect(circuitOf({ type: "adjustVault", owner: "a", borrow: 5n })).toEqual({
-      circuit: "mint",
-      amount: 5n,
-      maxFee: E18,
-    });
-    expect(circuitOf({ type: "adjustVault", owner: "a", borrow: 5n, repay: 1n })).toBeNull();
-    expect(circuitOf({ type: "liquidate", owner: "a", liquidator: "b" })?.circuit).toBe("liquidate");
-    expect(circuitOf({ type: "openVault", owner: "a", collateral: 1n, borrow: 1n })).toBeNull();
+  it("maps every change an owner makes to their own vault to the vault circuit, nothing else", () => {
+    for (const op of [
+      { type: "adjustVault", owner: "a", depositCollateral: 5n },
+      { type: "adjustVault", owner: "a", borrow: 5n, depositCollateral: 1n },
+      { type: "openVault", owner: "a", collateral: 1n, borrow: 1n },
+      { type: "closeVault", owner: "a" },
+    ] as const) {
+      expect(circuitOf(op)).toEqual({ circuit: "vault" });
+    }
+    expect(circuitOf({ type: "liquidate", owner: "a", liquidator: "b" })).toBeNull();
+    expect(circuitOf({ type: "transfer", from: "a", to: "b", amount: 1n })).toBeNull();
   });
 
   const refusals: [string, () => [State, Spell], string][] = [
@@ -132,46 +141,110 @@ describe("spell checks", () => {
     });
   }
 
-  it("applies a deposit whose proof verifies against the engine's roots, and refuses it on another state", async () => {
+  /** Alice's proof of `op` on `state` (the fee declared as quoted), and the spell that carries it. */
+  async function proven(state: State, op: ZkOperation, a = attest(PRICE, T0 + 180, 3n)) {
+    const ctx = { time: a.statement.timestamp, attestation: a.statement };
+    const declared = withDeclaredFee(op, state, ctx);
+    const result = await prove(declared, state, ctx, artifacts);
+    const { op: spellOp } = fromOperation(declared);
+    return { spell: spell(spellOp, a.bytes, compressProof(proofFromJson(result.proof))), result };
+  }
+
+  const bobOpens = (s: State) =>
+    applySpell(
+      s,
+      spell({ type: "openVault", collateral: E18, borrow: 2_500n * E18 }, attest(PRICE, T0 + 120, 2n).bytes),
+      "bob",
+      place,
+      { ...config, proofs: false },
+    );
+
+  it("applies a vault proof after other users' spells confirmed first (a third party's vault, a transfer), and refuses it after a change to the same vault", async () => {
     const state = priced();
-    const a = attest(PRICE, T0 + 180, 3n);
-    const result = await prove(
-      { type: "deposit", owner: "alice", amount: E18 / 2n },
-      state,
-      { time: a.statement.timestamp, attestation: a.statement },
-      artifacts,
-    );
+    const { spell: deposit, result } = await proven(state, {
+      type: "adjustVault",
+      owner: "alice",
+      depositCollateral: E18 / 2n,
+      borrow: 500n * E18,
+      maxFee: E18 / 20n,
+    });
     await terminateProver();
-    const proof = compressProof(proofFromJson(result.proof));
-    const other = priced();
-    apply(
-      other,
-      { type: "transfer", from: "alice", to: "bob", amount: 1n },
-      { height: 9n, time: BigInt(T0 + 61) },
-    );
-    const otherBefore = serializeState(other);
-    const otherRoot = stateRoot(other);
-    const refused = applySpell(
-      other,
-      spell({ type: "adjustVault", depositCollateral: E18 / 2n }, a.bytes, proof),
-      "alice",
-      place,
-      config,
-    );
-    expect(refused.ok ? "applied" : refused.reason.code).toBe("proofInvalid");
-    expect(serializeState(other)).toEqual(otherBefore);
-    expect(stateRoot(other)).toBe(otherRoot);
-    const out = applySpell(
-      state,
-      spell({ type: "adjustVault", depositCollateral: E18 / 2n }, a.bytes, proof),
-      "alice",
-      place,
-      config,
-    );
+    // other users act between proving and confirmation: the state root moves, the proof still holds
+    const later = priced();
+    const rootBefore = stateRoot(later);
+    expect(bobOpens(later).ok).toBe(true);
+    expect(
+      apply(
+        later,
+        { type: "transfer", from: "alice", to: "carol", amount: E18 },
+        { height: 9n, time: BigInt(T0 + 150) },
+      ).ok,
+    ).toBe(true);
+    expect(stateRoot(later)).not.toBe(rootBefore);
+    const out = applySpell(later, deposit, "alice", place, config);
     expect(out.ok && out.proof).toBe("verified");
-    expect(stateRoot(state)).toBe(
-      result.publicSignals[1] && `0x${BigInt(result.publicSignals[1]).toString(16).padStart(64, "0")}`,
-    );
+    expect(recordHash(vaultRecord(later, "alice")).toString()).toBe(result.publicSignals[1]);
+
+    // a change to alice's own vault first: the proof's record before is no longer hers
+    const changed = priced();
+    expect(
+      apply(
+        changed,
+        { type: "adjustVault", owner: "alice", depositCollateral: 10n ** 10n },
+        { height: 9n, time: BigInt(T0 + 90) },
+      ).ok,
+    ).toBe(true);
+    const before = serializeState(changed);
+    const root = stateRoot(changed);
+    const refused = applySpell(changed, deposit, "alice", place, config);
+    expect(refused.ok ? "applied" : refused.reason.code).toBe("proofInvalid");
+    expect(serializeState(changed)).toEqual(before);
+    expect(stateRoot(changed)).toBe(root);
+
+    // the same spell and proof on the state it was made for
+    const same = priced();
+    const mine = applySpell(same, deposit, "alice", place, config);
+    expect(mine.ok && mine.proof).toBe("verified");
+  });
+
+  it("refuses a proof whose operation differs from the spell's, and a borrowing spell without its declared fee", async () => {
+    const state = priced();
+    const { spell: borrow } = await proven(state, {
+      type: "adjustVault",
+      owner: "alice",
+      borrow: 500n * E18,
+    });
+    await terminateProver();
+    const op = borrow.op as Extract<SpellOperation, { type: "adjustVault" }>;
+    // the same spell plus a one-satoshi deposit: the engine accepts it, the proof is not for it
+    const other = { ...borrow, op: { ...op, depositCollateral: 10n ** 10n } };
+    const out = applySpell(priced(), other, "alice", place, config);
+    expect(out.ok ? "applied" : out.reason.code).toBe("proofInvalid");
+    const { fee: _fee, ...undeclared } = op;
+    const out2 = applySpell(priced(), { ...borrow, op: undeclared }, "alice", place, config);
+    expect(out2.ok ? "applied" : out2.reason.message).toMatch(/declares its fee/);
+    expect(applySpell(priced(), borrow, "alice", place, config).ok).toBe(true);
+  });
+
+  it("checks a proof an open carries (a bad one is refused); until every client proves opens, one without a proof applies (noCircuit), but a one-kind adjustment needs its proof", async () => {
+    const state = priced();
+    const open = { type: "openVault", owner: "bob", collateral: E18, borrow: 2_500n * E18 } as const;
+    const { spell: openSpell } = await proven(state, open);
+    await terminateProver();
+    // A and C swapped: well-formed points, not the proof
+    const swapped = new Uint8Array(128);
+    swapped.set(openSpell.proof.subarray(96, 128), 0);
+    swapped.set(openSpell.proof.subarray(32, 96), 32);
+    swapped.set(openSpell.proof.subarray(0, 32), 96);
+    const out = applySpell(priced(), { ...openSpell, proof: swapped }, "bob", place, config);
+    expect(out.ok ? "applied" : out.reason.code).toBe("proofInvalid");
+    const ok = applySpell(priced(), openSpell, "bob", place, config);
+    expect(ok.ok && ok.proof).toBe("verified");
+    const unproven = applySpell(priced(), { ...openSpell, proof: new Uint8Array(128) }, "bob", place, config);
+    expect(unproven.ok && unproven.proof).toBe("noCircuit");
+    const deposit = spell({ type: "adjustVault", depositCollateral: E18 }, attest(PRICE, T0 + 120, 2n).bytes);
+    const missing = applySpell(priced(), deposit, "alice", place, config);
+    expect(missing.ok ? "applied" : missing.reason.code).toBe("proofMissing");
   });
 
   it("records skipped proofs when verification is off", () => {

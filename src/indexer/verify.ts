@@ -13,20 +13,18 @@ import {
   type OracleKeySet,
   verifyAttestation,
 } from "../oracle/index.ts";
-import {
-  apply,
-  ONE,
-  type Operation,
-  ownerHashOf,
-  type ProtocolEvent,
-  type State,
-  stateRoot,
-} from "../protocol/index.ts";
+import { apply, type Operation, type ProtocolEvent, type State, stateRoot } from "../protocol/index.ts";
 import type { ProofStatus, RejectReason } from "../storage/index.ts";
 // The verifier's own modules, not src/zk/index.ts: the index also exports the prover, whose snarkjs
 // would add megabytes to the engine worker that only ever verifies.
-import { type CircuitName, OPERATION_CODE } from "../zk/circuits.ts";
-import { attestationHash, operationHash } from "../zk/hash.ts";
+import type { CircuitName } from "../zk/circuits.ts";
+import {
+  isVaultOperation,
+  type VaultOperation,
+  vaultContext,
+  vaultPublicSignals,
+  vaultRecord,
+} from "../zk/vault.ts";
 import { type VerificationKey, verifyProof } from "../zk/verifier.ts";
 
 /** Operations valued at a price: they must carry an attestation of the state's price (setPrice: of its own). */
@@ -83,23 +81,29 @@ export type SpellOutcome =
   | { ok: true; op: Operation; events: ProtocolEvent[]; proof: ProofStatus; time: bigint }
   | { ok: false; op: Operation; reason: RejectReason };
 
-type CircuitOp = { circuit: Exclude<CircuitName, "priceAttestation">; amount: bigint; maxFee: bigint } | null;
+/**
+ * Which circuit proves an operation, if any: every change an owner makes to their own vault (open,
+ * adjust in any combination, close) has the one vault proof. Liquidation, redemption and the rest are
+ * the engine's rule alone (docs/zk.md says why).
+ */
+export function circuitOf(op: Operation): { circuit: "vault" } | null {
+  return isVaultOperation(op) ? { circuit: "vault" } : null;
+}
 
-/** Which circuit proves an operation, if any (one kind of vault change, or a single liquidation). */
-export function circuitOf(op: Operation): CircuitOp {
-  if (op.type === "liquidate") return { circuit: "liquidate", amount: 0n, maxFee: 0n };
-  if (op.type !== "adjustVault") return null;
-  const changes = (
-    [
-      ["deposit", op.depositCollateral],
-      ["withdraw", op.withdrawCollateral],
-      ["mint", op.borrow],
-      ["repay", op.repay],
-    ] as const
-  ).filter(([, v]) => v !== undefined && v !== 0n);
-  if (changes.length !== 1) return null;
-  const [circuit, amount] = changes[0]!;
-  return { circuit, amount: amount!, maxFee: circuit === "mint" ? (op.maxFee ?? ONE) : 0n };
+/**
+ * Whether a spell must carry its proof (an all-zero proof slot is then `proofMissing`). Every vault
+ * operation has the circuit and a proof it carries is always checked; a missing one is refused for the
+ * operations that needed a proof before issue 16 (an adjustment of one kind). Opens, closes and
+ * combined adjustments without a proof are still applied on the engine's rule (recorded `noCircuit`)
+ * until every client and test harness that casts them proves them (the app does since issue 16);
+ * then this returns true for every vault operation (docs/zk.md "Transition").
+ */
+export function proofRequired(op: Operation): boolean {
+  if (op.type !== "adjustVault") return false;
+  const kinds = [op.depositCollateral, op.withdrawCollateral, op.borrow, op.repay].filter(
+    (v) => v !== undefined && v !== 0n,
+  );
+  return kinds.length === 1;
 }
 
 const reject = (op: Operation, code: RejectReason["code"], message: string, detail?: string) =>
@@ -168,7 +172,7 @@ function check(
       );
     }
   }
-  // The declared time: the attestation's timestamp (what the proof binds); else the state's own time.
+  // The declared time: the attestation's timestamp; else the state's own time.
   const time = att ? BigInt(att.timestamp) : state.g.time;
   const tolerance = BigInt(config.futureToleranceSec ?? 7200);
   if (time > BigInt(place.blockTime) + tolerance) {
@@ -195,57 +199,42 @@ function check(
   const ctx = { height: BigInt(place.height), time: clock, txid: place.txid, index: place.position };
   const circuit = circuitOf(op);
 
-  if (!circuit || !config.proofs) {
+  const unproven = spell.proof.every((b) => b === 0);
+  if (!circuit || !config.proofs || (unproven && !proofRequired(op))) {
     const r = apply(state, op, ctx, { beforeCommit: rootComputes });
     if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
-    return { ok: true, op, events: r.events, proof: circuit ? "skipped" : "noCircuit", time };
+    return {
+      ok: true,
+      op,
+      events: r.events,
+      proof: circuit && !config.proofs ? "skipped" : "noCircuit",
+      time,
+    };
   }
 
-  if (spell.proof.every((b) => b === 0))
-    return reject(op, "proofMissing", `${circuit.circuit} needs a proof`);
+  if (unproven) return reject(op, "proofMissing", `${circuit.circuit} needs a proof`);
   const vk = config.verificationKeys[circuit.circuit];
   if (!vk) return reject(op, "proofInvalid", `no verification key for ${circuit.circuit}`);
-  const attHash = attestationHash({
-    price: att!.price,
-    timestamp: BigInt(att!.timestamp),
-    round: att!.round,
-  });
-  const oldRoot = BigInt(stateRoot(state));
-
-  if (op.type === "liquidate") {
-    const opHash = operationHash(
-      OPERATION_CODE.liquidate,
-      ownerHashOf(op.owner),
-      ownerHashOf(op.liquidator),
-      0n,
-      time,
-    );
-    if (!proofHolds(config, vk, [oldRoot, opHash, attHash], spell.proof)) {
-      return reject(op, "proofInvalid", "the liquidation proof does not verify against the state root");
-    }
-    const r = apply(state, op, ctx, { beforeCommit: rootComputes });
-    if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
-    return { ok: true, op, events: r.events, proof: "verified", time };
-  }
-
-  const owner = (op as { owner: string }).owner;
-  const opHash = operationHash(
-    OPERATION_CODE[circuit.circuit],
-    ownerHashOf(owner),
-    circuit.amount,
-    circuit.maxFee,
-    time,
-  );
-  // The new root is the engine's: apply, then check the proof before committing (a failure rolls back).
+  // The proof speaks about this vault's stored record, not the state root (docs/zk.md "Vault proofs"):
+  // the record before is the engine's current one, the context what the engine reads now, and the
+  // record after the engine's own result. Other vaults' changes cannot invalidate it.
+  const vaultOp = op as VaultOperation;
+  const before = vaultRecord(state, vaultOp.owner);
+  const context = vaultContext(state);
   const r = apply(state, op, ctx, {
     beforeCommit: () => {
-      const newRoot = BigInt(stateRoot(state));
-      if (!proofHolds(config, vk, [oldRoot, newRoot, opHash, attHash], spell.proof)) {
+      rootComputes(state);
+      const signals = vaultPublicSignals(before, vaultRecord(state, vaultOp.owner), vaultOp, context);
+      if (!proofHolds(config, vk, signals, spell.proof)) {
+        const undeclared =
+          vaultOp.type !== "closeVault" && (vaultOp.borrow ?? 0n) > 0n && vaultOp.fee === undefined
+            ? " (a proven borrowing spell declares its fee)"
+            : "";
         throw new Refused(
           reject(
             op,
             "proofInvalid",
-            `the ${circuit.circuit} proof does not verify for the engine's transition`,
+            `the vault proof does not verify for the engine's change to the vault${undeclared}`,
           ),
         );
       }

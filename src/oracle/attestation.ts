@@ -49,7 +49,7 @@ export type QuorumResult =
   | { readonly valid: false; readonly reason: string };
 
 const U64 = 1n << 64n;
-/** circuits/priceAttestation.circom range-checks the price to 96 bits (≈ 7.9e10 USD per BTC). */
+/** The vault circuit range-checks the price to 96 bits (≈ 7.9e10 USD per BTC). */
 export const MAX_ATTESTED_PRICE = (1n << 96n) - 1n;
 
 /** Why a statement is out of range, or null when it is fine. */

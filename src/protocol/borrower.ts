@@ -4,7 +4,7 @@
  * one reported.
  */
 import { computeCR, min, ONE } from "./decimal.ts";
-import { requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
+import { requireUserAcceptsFee, requireValidMaxFee, triggerBorrowingFee } from "./fees.ts";
 import type { AccountId } from "./operations.ts";
 import { type Account, findAccount, getOrCreateAccount, sortedInsert, sortedRemove } from "./state.ts";
 import {
@@ -50,6 +50,31 @@ export interface VaultChangeResult {
   debt: bigint;
 }
 
+/**
+ * The borrowing fee charged (docs/zk.md "Declared fee"). The engine's own fee is Liquity's: floor rate
+ * plus the decayed base rate in normal mode (the base rate decays here), none in recovery mode. A spell
+ * may declare the fee its owner agreed to: it must be at least the engine's fee now and within the
+ * accepted maximum, and it is then the fee charged, so the proven record of the vault after the
+ * operation does not depend on what other users did between proving and confirmation.
+ */
+function borrowingFee(
+  tx: Tx,
+  borrow: bigint,
+  maxFee: bigint,
+  declared: bigint | undefined,
+  recovery: boolean,
+): bigint {
+  if (borrow === 0n) {
+    require(declared === undefined || declared === 0n, "feeWithoutBorrowing");
+    return 0n;
+  }
+  const fee = recovery ? 0n : triggerBorrowingFee(tx, borrow, maxFee);
+  if (declared === undefined) return fee;
+  require(declared >= fee, "feeBelowCurrent", `the declared fee ${declared} is below the current fee ${fee}`);
+  requireUserAcceptsFee(declared, borrow, maxFee);
+  return declared;
+}
+
 /** Liquity openTrove. `borrow` is what the owner receives; debt = borrow + fee + gas reserve. */
 export function openVault(
   tx: Tx,
@@ -57,6 +82,7 @@ export function openVault(
   collateral: bigint,
   borrow: bigint,
   maxFee: bigint,
+  declaredFee?: bigint,
 ): VaultChangeResult {
   const s = tx.state;
   const p = s.params;
@@ -66,13 +92,9 @@ export function openVault(
   const existing = findAccount(s, owner);
   require(existing?.status !== "active", "vaultExists", `${owner} already has an active vault`);
 
-  let fee = 0n;
-  let netDebt = borrow;
-  if (!recovery) {
-    require(borrow > 0n, "belowMinimumNetDebt");
-    fee = triggerBorrowingFee(tx, borrow, maxFee);
-    netDebt += fee;
-  }
+  if (!recovery) require(borrow > 0n, "belowMinimumNetDebt");
+  const fee = borrowingFee(tx, borrow, maxFee, declaredFee, recovery);
+  const netDebt = borrow + fee;
   requireAtLeastMinNetDebt(tx, netDebt);
   const compositeDebt = netDebt + p.gasReserve;
   const icr = computeCR(collateral, compositeDebt, price);
@@ -112,6 +134,8 @@ export interface Adjustment {
   borrow?: bigint;
   repay?: bigint;
   maxFee?: bigint;
+  /** The declared borrowing fee (borrowingFee). */
+  fee?: bigint;
 }
 
 /** Liquity _adjustTrove, with borrow/repay and deposit/withdraw as separate optional fields. */
@@ -141,12 +165,8 @@ export function adjustVault(
   const isCollIncrease = deposit > 0n;
   const collChange = isCollIncrease ? deposit : withdrawal;
 
-  let netDebtChange = debtChange;
-  let fee = 0n;
-  if (isDebtIncrease && !recovery) {
-    fee = triggerBorrowingFee(tx, borrow, maxFee);
-    netDebtChange += fee;
-  }
+  const fee = borrowingFee(tx, borrow, maxFee, adj.fee, recovery);
+  const netDebtChange = debtChange + fee;
   const coll = a.coll;
   const debt = a.debt;
   require(withdrawal <=

@@ -64,7 +64,7 @@ function run(tx: Tx, op: Operation): OperationResult {
       tx.events.push({ type: "PriceUpdated", price: op.price });
       return {};
     case "openVault": {
-      const { fee, debt } = openVault(tx, op.owner, op.collateral, op.borrow, op.maxFee ?? ONE);
+      const { fee, debt } = openVault(tx, op.owner, op.collateral, op.borrow, op.maxFee ?? ONE, op.fee);
       return { fee, debt };
     }
     case "adjustVault": {

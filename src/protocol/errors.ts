@@ -32,6 +32,8 @@ export const ERROR_MESSAGES = {
   borrowAndRepay: "Debt cannot be borrowed and repaid in the same adjustment.",
   feeExceedsMaximum: "The fee is higher than the maximum you accepted.",
   invalidMaxFee: "The maximum fee must be between the fee floor and 100%.",
+  feeBelowCurrent: "The declared borrowing fee is below the current fee; quote the fee again.",
+  feeWithoutBorrowing: "A borrowing fee can only be declared when borrowing.",
   onlyOneVault: "The last vault in the system cannot be closed, liquidated or fully redeemed.",
   insufficientBalance: "The account's zkUSD balance is too low.",
   insufficientAllowance: "The spender's allowance is too low.",

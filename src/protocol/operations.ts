@@ -11,7 +11,15 @@ export type AccountId = string;
 
 export type Operation =
   | { type: "setPrice"; price: bigint }
-  | { type: "openVault"; owner: AccountId; collateral: bigint; borrow: bigint; maxFee?: bigint }
+  | {
+      type: "openVault";
+      owner: AccountId;
+      collateral: bigint;
+      borrow: bigint;
+      maxFee?: bigint;
+      /** The borrowing fee the owner agreed to (docs/zk.md "Declared fee"); the engine's own when absent. */
+      fee?: bigint;
+    }
   | {
       type: "adjustVault";
       owner: AccountId;
@@ -20,6 +28,8 @@ export type Operation =
       borrow?: bigint;
       repay?: bigint;
       maxFee?: bigint;
+      /** The borrowing fee the owner agreed to (docs/zk.md "Declared fee"); the engine's own when absent. */
+      fee?: bigint;
     }
   | { type: "closeVault"; owner: AccountId }
   | { type: "claimSurplus"; owner: AccountId }

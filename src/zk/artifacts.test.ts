@@ -15,14 +15,14 @@ async function fixture(files: Record<string, Uint8Array>, lie?: string) {
     rules: {},
     circuits: [
       {
-        name: "mint",
+        name: "vault",
         constraints: 1,
         nPublic: 4,
         r1csSha256: "",
         files: {
-          wasm: await entry("zk/mint.wasm"),
-          zkey: await entry("zk/mint.zkey"),
-          vkey: await entry("zk/mint.vkey.json"),
+          wasm: await entry("zk/vault.wasm"),
+          zkey: await entry("zk/vault.zkey"),
+          vkey: await entry("zk/vault.vkey.json"),
         },
       },
     ],
@@ -39,25 +39,25 @@ async function fixture(files: Record<string, Uint8Array>, lie?: string) {
 }
 
 const files = {
-  "zk/mint.wasm": enc("wasm"),
-  "zk/mint.zkey": enc("zkey"),
-  "zk/mint.vkey.json": enc('{"nPublic":4}'),
+  "zk/vault.wasm": enc("wasm"),
+  "zk/vault.zkey": enc("zkey"),
+  "zk/vault.vkey.json": enc('{"nPublic":4}'),
 };
 
 describe("artifact loader", () => {
   it("loads a file once and serves it from memory after", async () => {
     const { source, reads } = await fixture(files);
     const loader = new ArtifactLoader(source);
-    expect(new TextDecoder().decode(await loader.load("mint", "zkey"))).toBe("zkey");
-    await loader.load("mint", "zkey");
-    expect(reads.filter((r) => r === "zk/mint.zkey")).toHaveLength(1);
+    expect(new TextDecoder().decode(await loader.load("vault", "zkey"))).toBe("zkey");
+    await loader.load("vault", "zkey");
+    expect(reads.filter((r) => r === "zk/vault.zkey")).toHaveLength(1);
   });
 
   it("refuses a file whose SHA-256 is not the manifest's, with a clear error", async () => {
-    const { source } = await fixture(files, "zk/mint.wasm");
+    const { source } = await fixture(files, "zk/vault.wasm");
     const loader = new ArtifactLoader(source);
-    await expect(loader.load("mint", "wasm")).rejects.toThrow(
-      /does not match the manifest's SHA-256.*zk\/mint\.wasm/,
+    await expect(loader.load("vault", "wasm")).rejects.toThrow(
+      /does not match the manifest's SHA-256.*zk\/vault\.wasm/,
     );
   });
 
@@ -68,20 +68,23 @@ describe("artifact loader", () => {
       get: async (k) => saved.get(k),
       put: async (k, v) => void saved.set(k, v),
     };
-    await new ArtifactLoader(source, store).load("mint", "wasm");
+    await new ArtifactLoader(source, store).load("vault", "wasm");
     expect(saved.size).toBe(1);
     const before = reads.length;
-    await new ArtifactLoader(source, store).load("mint", "wasm");
-    expect(reads.slice(before)).not.toContain("zk/mint.wasm");
+    await new ArtifactLoader(source, store).load("vault", "wasm");
+    expect(reads.slice(before)).not.toContain("zk/vault.wasm");
     for (const k of saved.keys()) saved.set(k, enc("tampered"));
-    expect(new TextDecoder().decode(await new ArtifactLoader(source, store).load("mint", "wasm"))).toBe(
+    expect(new TextDecoder().decode(await new ArtifactLoader(source, store).load("vault", "wasm"))).toBe(
       "wasm",
     );
   });
 
   it("names a circuit the manifest lacks", async () => {
     const { source } = await fixture(files);
-    await expect(new ArtifactLoader(source).load("deposit", "wasm")).rejects.toThrow(/no circuit "deposit"/);
+    const manifest = JSON.stringify({ version: 1, circuits: [], rules: {} });
+    const empty: typeof source = async (path) =>
+      path === "zk/manifest.json" ? new TextEncoder().encode(manifest) : source(path);
+    await expect(new ArtifactLoader(empty).load("vault", "wasm")).rejects.toThrow(/no circuit "vault"/);
   });
 });
 

@@ -1,39 +1,14 @@
 /**
- * The zkUSD circuits: names, operation codes and public inputs (docs/zk.md). One circuit per
- * operation; vault circuits share `circuits/lib/vault.circom`.
+ * The zkUSD circuit: its name and public inputs (docs/zk.md). One circuit, `vault`, proves every change
+ * an owner makes to their own vault (circuits/lib/vault.circom).
  */
 
-export const CIRCUIT_NAMES = [
-  "deposit",
-  "withdraw",
-  "mint",
-  "repay",
-  "liquidate",
-  "priceAttestation",
-] as const;
+export const CIRCUIT_NAMES = ["vault"] as const;
 export type CircuitName = (typeof CIRCUIT_NAMES)[number];
 
-/** Vault adjustments proven as one state transition (oldRoot → newRoot). */
-export const VAULT_CIRCUITS = ["deposit", "withdraw", "mint", "repay"] as const;
-export type VaultCircuit = (typeof VAULT_CIRCUITS)[number];
-
-/** The operation code hashed first into the operation hash (the circuit's KIND). */
-export const OPERATION_CODE: Readonly<Record<VaultCircuit | "liquidate", bigint>> = {
-  deposit: 1n,
-  withdraw: 2n,
-  mint: 3n,
-  repay: 4n,
-  liquidate: 5n,
-};
-
-/** Public signals in the order snarkjs lists them (the circuit's `public [...]` order). */
+/** Public signals in the order snarkjs lists them (the template's declaration order). */
 export const PUBLIC_SIGNALS: Readonly<Record<CircuitName, readonly string[]>> = {
-  deposit: ["oldRoot", "newRoot", "operationHash", "attestationHash"],
-  withdraw: ["oldRoot", "newRoot", "operationHash", "attestationHash"],
-  mint: ["oldRoot", "newRoot", "operationHash", "attestationHash"],
-  repay: ["oldRoot", "newRoot", "operationHash", "attestationHash"],
-  liquidate: ["oldRoot", "operationHash", "attestationHash"],
-  priceAttestation: ["oracleSetHash", "attestationHash"],
+  vault: ["recordBefore", "recordAfter", "operationHash", "contextHash"],
 };
 
 export function isCircuitName(name: unknown): name is CircuitName {

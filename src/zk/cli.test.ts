@@ -9,14 +9,12 @@ import { terminateProver } from "./node.ts";
 afterAll(terminateProver);
 
 describe("zkusd prove / verify", () => {
-  it("proves the priceAttestation example, writes snarkjs files, and verifies them", async () => {
+  it("proves the vault example, writes snarkjs files, and verifies them", async () => {
     const out = await mkdtemp(join(tmpdir(), "zkusd-prove-"));
-    expect(
-      await main(["prove", "priceAttestation", "circuits/examples/priceAttestation.json", "--out", out]),
-    ).toBe(0);
+    expect(await main(["prove", "vault", "circuits/examples/vault.json", "--out", out])).toBe(0);
     const proof = JSON.parse(await readFile(join(out, "proof.json"), "utf8"));
     expect(proof.protocol).toBe("groth16");
-    expect(JSON.parse(await readFile(join(out, "verification_key.json"), "utf8")).nPublic).toBe(2);
+    expect(JSON.parse(await readFile(join(out, "verification_key.json"), "utf8")).nPublic).toBe(4);
     process.exitCode = undefined;
     expect(await main(["verify", out])).toBe(0);
     // a tampered public.json is refused (exit 3)
@@ -29,17 +27,9 @@ describe("zkusd prove / verify", () => {
 
   it("refuses an input that breaks the rule (exit 3) and an unknown circuit (exit 1)", async () => {
     const out = await mkdtemp(join(tmpdir(), "zkusd-prove-"));
-    expect(
-      await main([
-        "prove",
-        "priceAttestation",
-        "circuits/examples/priceAttestation.invalid.json",
-        "--out",
-        out,
-      ]),
-    ).toBe(3);
+    expect(await main(["prove", "vault", "circuits/examples/vault.invalid.json", "--out", out])).toBe(3);
     process.exitCode = undefined;
-    expect(await main(["prove", "nope", "circuits/examples/mint.json", "--out", out])).toBe(1);
+    expect(await main(["prove", "nope", "circuits/examples/vault.json", "--out", out])).toBe(1);
     process.exitCode = undefined;
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Poseidon (circomlib parameters, BN254) for the zk side: operation and attestation hashes, the
- * oracle set commitment. poseidon-lite is pure JS and synchronous, so it runs in workers and Node
+ * Poseidon (circomlib parameters, BN254) for the zk side: the vault proof's hashes (vault.ts) and the
+ * attestation message. poseidon-lite is pure JS and synchronous, so it runs in workers and Node
  * without initialisation; the engine's circomlibjs Poseidon computes the same function.
  */
 import { poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7 } from "poseidon-lite";
@@ -31,15 +31,4 @@ export function poseidonHash(inputs: readonly bigint[]): bigint {
 /** The attestation message and hash: Poseidon(price, timestamp, round). */
 export function attestationHash(a: { price: bigint; timestamp: bigint; round: bigint }): bigint {
   return poseidonHash([a.price, a.timestamp, a.round]);
-}
-
-/** Operation hash bound by vault and liquidation proofs: Poseidon(code, ownerHash, amount, maxFee, time). */
-export function operationHash(
-  code: bigint,
-  ownerHash: bigint,
-  amount: bigint,
-  maxFee: bigint,
-  time: bigint,
-): bigint {
-  return poseidonHash([code, ownerHash, amount, maxFee, time]);
 }

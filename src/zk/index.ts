@@ -1,5 +1,5 @@
 /**
- * Zero-knowledge proofs for zkUSD (docs/zk.md): circuits' metadata, witness builders from engine
+ * Zero-knowledge proofs for zkUSD (docs/zk.md): the vault circuit's statement and witness from engine
  * state, the prover (snarkjs, run it in workers/prover.worker.ts in the browser), the verifier
  * (@noble/curves), proof encodings (snarkjs JSON, 128-byte compressed) and the artifact loader.
  * Node-only helpers (files, shutdown) are in ./node.ts.
@@ -16,27 +16,16 @@ export {
   sha256Hex,
 } from "./artifacts.ts";
 export {
-  buildAttestationInput,
-  ORACLE_SLOTS,
-  type OraclePublicKey,
-  type OracleSet,
-  type OracleSignature,
-  oracleSetHash,
-} from "./attestation.ts";
-export {
   assertCircuitName,
   CIRCUIT_NAMES,
   type CircuitName,
   isCircuitName,
-  OPERATION_CODE,
   PUBLIC_SIGNALS,
-  VAULT_CIRCUITS,
-  type VaultCircuit,
   ZK_ERROR_MESSAGES,
   ZkError,
   type ZkErrorCode,
 } from "./circuits.ts";
-export { attestationHash, operationHash, poseidonHash, SNARK_FIELD } from "./hash.ts";
+export { attestationHash, poseidonHash, SNARK_FIELD } from "./hash.ts";
 export {
   COMPRESSED_PROOF_BYTES,
   compressProof,
@@ -55,14 +44,27 @@ export {
   prove,
   proveInput,
 } from "./prover.ts";
+export {
+  contextHash,
+  isVaultOperation,
+  recordHash,
+  VAULT_KIND,
+  type VaultContext,
+  type VaultOperation,
+  type VaultRecord,
+  vaultContext,
+  vaultOpHash,
+  vaultPublicSignals,
+  vaultRecord,
+} from "./vault.ts";
 export { type VerificationKey, verifyProof } from "./verifier.ts";
 export {
   type Attestation,
+  borrows,
   buildWitness,
   type CircuitInput,
-  engineOperation,
-  GLOBAL_FIELD_ORDER,
   type ProveContext,
   type Witness,
+  withDeclaredFee,
   type ZkOperation,
 } from "./witness.ts";

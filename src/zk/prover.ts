@@ -35,7 +35,7 @@ export interface ProveResult {
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
-/** Maps snarkjs's "Assert Failed. Error in template VaultAdjust_779 line: 193" to the rule it names. */
+/** Maps snarkjs's "Assert Failed. Error in template VaultOp_122 line: 178" to the rule it names. */
 export function explainWitnessError(message: string, rules: Record<string, string>): string {
   const sites = [...message.matchAll(/template (\w+?)_\d+ line: (\d+)/g)].map((m) => [m[1]!, m[2]!] as const);
   for (const [template, line] of sites.reverse()) {
@@ -94,8 +94,8 @@ export async function proveInput(
 
 /**
  * Proves `operation` on `state`: builds the witness from engine state (the engine must accept the
- * operation), then proves. The result's publicSignals are [oldRoot, newRoot, operationHash,
- * attestationHash] for vault operations.
+ * operation; a borrowing one declares its fee, see withDeclaredFee), then proves. The result's
+ * publicSignals are [recordBefore, recordAfter, operationHash, contextHash].
  */
 export async function prove(
   operation: ZkOperation,

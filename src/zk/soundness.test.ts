@@ -1,41 +1,39 @@
 /**
- * Soundness with the committed artifacts (public/zk): a valid proof passes; a tampered public input,
- * a swapped proof element, a proof checked against another circuit's key, and witnesses that break
- * the rule (ICR below MCR, amount overflow, a missing oracle signature) all fail.
+ * Soundness with the committed artifacts (public/zk): a valid vault proof passes; a tampered public
+ * input, a swapped proof element, a proof of another circuit (an issue-9 mint proof with its own key,
+ * src/zk/fixtures/other-circuit.json) and witnesses that break a rule all fail. The rule-by-rule hostile
+ * witnesses are in hardening.test.ts.
  */
 import { readFile } from "node:fs/promises";
 import { groth16 } from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextFor, scenarioState, u } from "../../scripts/circuits/scenario.ts";
-import { buildAttestationInput } from "./attestation.ts";
-import type { CircuitName } from "./circuits.ts";
-import { OPERATION_CODE, ZkError } from "./circuits.ts";
-import { operationHash } from "./hash.ts";
+import { ZkError } from "./circuits.ts";
 import { nodeArtifacts, terminateProver } from "./node.ts";
 import { compressProof, decompressProof, proofFromJson, type SnarkjsProof } from "./proof.ts";
 import { type ProveResult, proveInput } from "./prover.ts";
 import type { VerificationKey } from "./verifier.ts";
 import { verifyProof } from "./verifier.ts";
-import { buildWitness, type CircuitInput } from "./witness.ts";
+import { buildWitness, type CircuitInput, withDeclaredFee } from "./witness.ts";
 
 const artifacts = nodeArtifacts();
 const example = async (name: string): Promise<CircuitInput> =>
   JSON.parse(await readFile(`circuits/examples/${name}.json`, "utf8")) as CircuitInput;
-const vk = (c: CircuitName) => artifacts.verificationKey(c);
 
 let mint: ProveResult;
 let mintVk: VerificationKey;
 
 beforeAll(async () => {
   const { state, now } = await scenarioState();
-  const w = buildWitness({ type: "mint", owner: "alice", amount: u("5000") }, state, contextFor(state, now));
-  mint = await proveInput("mint", w.input, artifacts);
-  mintVk = await vk("mint");
+  const ctx = contextFor(state, now);
+  const op = withDeclaredFee({ type: "adjustVault", owner: "alice", borrow: u("5000") }, state, ctx);
+  mint = await proveInput("vault", buildWitness(op, state, ctx).input, artifacts);
+  mintVk = await artifacts.verificationKey("vault");
 });
 afterAll(terminateProver);
 
 describe("Groth16 soundness", () => {
-  it("a valid mint proof verifies with noble and with snarkjs", async () => {
+  it("a valid vault proof (a borrow) verifies with noble and with snarkjs", async () => {
     expect(verifyProof(mintVk, mint.publicSignals, mint.proof)).toBe(true);
     expect(await groth16.verify(mintVk, mint.publicSignals, mint.proof)).toBe(true);
   });
@@ -48,7 +46,7 @@ describe("Groth16 soundness", () => {
     expect(back.b.equals(proofFromJson(mint.proof).b)).toBe(true);
   });
 
-  it("each tampered public input fails (old root, new root, operation hash, attestation hash)", () => {
+  it("each tampered public input fails (record before, record after, operation hash, context hash)", () => {
     for (let i = 0; i < 4; i++) {
       const signals = [...mint.publicSignals];
       signals[i] = (BigInt(signals[i]!) + 1n).toString();
@@ -74,69 +72,32 @@ describe("Groth16 soundness", () => {
     expect(verifyProof(mintVk, mint.publicSignals, bytes)).toBe(false);
   });
 
-  it("a mint proof does not verify under another circuit's key", async () => {
-    for (const other of ["deposit", "withdraw", "repay"] as const) {
-      expect(verifyProof(await vk(other), mint.publicSignals, mint.proof)).toBe(false);
-    }
-  });
-
-  it("a mint that puts ICR below MCR cannot be proven", async () => {
-    const input = await example("mint.invalid");
-    await expect(proveInput("mint", input, artifacts)).rejects.toThrow(/belowMinimumCollateralRatio/);
-  });
-
-  it("an amount past 2^112 cannot be proven (no field wrap-around)", async () => {
-    const input = await example("deposit.invalid");
-    await expect(proveInput("deposit", input, artifacts)).rejects.toThrow(/amountOutOfRange/);
-    // and a "negative" amount (p - 1) is caught the same way
-    const valid = await example("deposit");
-    const p1 = 21888242871839275222246405745257275088548364400416034343698204186575808495616n;
-    const opHash = operationHash(
-      OPERATION_CODE.deposit,
-      BigInt(valid.ownerHash as string),
-      p1,
-      0n,
-      BigInt(valid.time as string),
-    );
-    await expect(
-      proveInput("deposit", { ...valid, amount: p1.toString(), operationHash: opHash.toString() }, artifacts),
-    ).rejects.toThrow(ZkError);
-  });
-
-  it("a new root other than the engine's cannot be proven", async () => {
-    const valid = await example("repay");
-    const input = { ...valid, newRoot: (BigInt(valid.newRoot as string) + 1n).toString() };
-    await expect(proveInput("repay", input, artifacts)).rejects.toThrow(/newRootMismatch/);
-  });
-
-  it("every invalid example fails with the rule it breaks", async () => {
-    const expected: Record<string, RegExp> = {
-      withdraw: /belowMinimumCollateralRatio/,
-      repay: /belowMinimumNetDebt|insufficientBalance/,
-      liquidate: /nothingToLiquidate/,
-      priceAttestation: /quorumNotReached/,
+  it("another circuit's proof does not verify as a vault proof (nor the vault proof under its key)", async () => {
+    const other = JSON.parse(await readFile("src/zk/fixtures/other-circuit.json", "utf8")) as {
+      vkey: VerificationKey;
+      publicSignals: string[];
+      proof: SnarkjsProof;
     };
-    for (const [name, rule] of Object.entries(expected)) {
-      await expect(
-        proveInput(name as CircuitName, await example(`${name}.invalid`), artifacts),
-      ).rejects.toThrow(rule);
-    }
+    expect(verifyProof(other.vkey, other.publicSignals, other.proof)).toBe(true);
+    expect(verifyProof(mintVk, other.publicSignals, other.proof)).toBe(false);
+    expect(verifyProof(other.vkey, mint.publicSignals, mint.proof)).toBe(false);
   });
 
-  it("liquidate and priceAttestation examples prove and verify", async () => {
-    for (const name of ["liquidate", "priceAttestation"] as const) {
-      const r = await proveInput(name, await example(name), artifacts, { singleThread: true });
-      expect(verifyProof(await vk(name), r.publicSignals, r.proof)).toBe(true);
-    }
+  it("a borrow that puts ICR below MCR cannot be proven (the invalid example)", async () => {
+    await expect(proveInput("vault", await example("vault.invalid"), artifacts)).rejects.toThrow(
+      /belowMinimumCollateralRatio/,
+    );
   });
 
-  it("a forged oracle signature cannot be proven", async () => {
-    const input = await example("priceAttestation");
-    const S = input.S as string[];
-    const forged = { ...input, S: [(BigInt(S[0]!) + 1n).toString(), S[1]!, S[2]!] };
-    await expect(proveInput("priceAttestation", forged, artifacts)).rejects.toThrow(/badSignature/);
-    expect(() =>
-      buildAttestationInput({ price: 1n, timestamp: 1n, round: 1n }, { quorum: 4, keys: [] }, []),
-    ).toThrow(ZkError);
+  it("a record after other than the engine's cannot be proven", async () => {
+    const valid = await example("vault");
+    const input = { ...valid, recordAfter: (BigInt(valid.recordAfter as string) + 1n).toString() };
+    await expect(proveInput("vault", input, artifacts)).rejects.toThrow(/recordAfterMismatch/);
+    await expect(proveInput("vault", { ...valid, kind: "x" }, artifacts)).rejects.toThrow(ZkError);
+  });
+
+  it("the example proves single-threaded and verifies", async () => {
+    const r = await proveInput("vault", await example("vault"), artifacts, { singleThread: true });
+    expect(verifyProof(mintVk, r.publicSignals, r.proof)).toBe(true);
   });
 });

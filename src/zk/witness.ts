@@ -1,30 +1,20 @@
 /**
- * Witness builders: from engine state and one operation to the circuit's input. The engine applies
- * the operation to a copy of the state first, so an operation it rejects fails here with the engine's
- * own error, and the new root the proof claims is the engine's. The circuit recomputes that root
+ * The vault circuit's witness, from engine state and one vault operation. The engine applies the
+ * operation to a copy of the state first, so an operation it rejects fails here with the engine's own
+ * error, and the record after that the proof claims is the engine's. The circuit recomputes that record
  * independently, so any disagreement between engine and circuit fails proving (tests rely on it).
  */
+import { apply, cloneState, type State } from "../protocol/index.ts";
+import { type CircuitName, ZkError } from "./circuits.ts";
 import {
-  type Account,
-  accountLeafValues,
-  accountProof,
-  apply,
-  cloneState,
-  findAccount,
-  GLOBAL_FIELDS,
-  ONE,
-  type Operation,
-  ownerHashOf,
-  PARAM_NAMES,
-  type State,
-  stateRootParts,
-} from "../protocol/index.ts";
-import { ACCOUNTS_ARITY, ACCOUNTS_DEPTH } from "../protocol/stateRoot.ts";
-import { type CircuitName, OPERATION_CODE, type VaultCircuit, ZkError } from "./circuits.ts";
-import { attestationHash, operationHash } from "./hash.ts";
-
-/** The global fields in the layout's order (docs/state-root.md). */
-export const GLOBAL_FIELD_ORDER = GLOBAL_FIELDS;
+  isVaultOperation,
+  recordValues,
+  type VaultOperation,
+  vaultContext,
+  vaultOpFields,
+  vaultPublicSignals,
+  vaultRecord,
+} from "./vault.ts";
 
 /** A price attestation as signed by the oracles: Poseidon(price, timestamp, round). */
 export interface Attestation {
@@ -33,22 +23,17 @@ export interface Attestation {
   round: bigint;
 }
 
-/** The operations that have a circuit. Amounts are 18-decimal integers. */
-export type ZkOperation =
-  | { type: "deposit"; owner: string; amount: bigint }
-  | { type: "withdraw"; owner: string; amount: bigint }
-  | { type: "mint"; owner: string; amount: bigint; maxFee?: bigint }
-  | { type: "repay"; owner: string; amount: bigint }
-  | { type: "liquidate"; owner: string; liquidator: string };
+/** The operations that have a circuit: an owner's change to their own vault (engine operations). */
+export type ZkOperation = VaultOperation;
 
-/** Where the operation lands: the time the spell declares (bound in the operation hash) and the attestation. */
+/** Where the operation lands: the time the spell declares (its attestation's timestamp) and the attestation. */
 export interface ProveContext {
   time: bigint;
   height?: bigint;
   attestation: Attestation;
 }
 
-/** A circuit input: decimal strings, nested arrays for 2-D signals (snarkjs format). */
+/** A circuit input: decimal strings (snarkjs format). */
 export type CircuitInput = Record<string, string | string[]>;
 
 export interface Witness {
@@ -62,73 +47,32 @@ export interface Witness {
 
 const dec = (x: bigint | number) => x.toString();
 
-/** The engine operation a zk operation stands for. */
-export function engineOperation(op: ZkOperation): Operation {
-  switch (op.type) {
-    case "deposit":
-      return { type: "adjustVault", owner: op.owner, depositCollateral: op.amount };
-    case "withdraw":
-      return { type: "adjustVault", owner: op.owner, withdrawCollateral: op.amount };
-    case "mint":
-      return { type: "adjustVault", owner: op.owner, borrow: op.amount, maxFee: op.maxFee ?? ONE };
-    case "repay":
-      return { type: "adjustVault", owner: op.owner, repay: op.amount };
-    case "liquidate":
-      return { type: "liquidate", owner: op.owner, liquidator: op.liquidator };
-  }
-}
+/** True when the operation borrows (and so must declare its fee to be proven). */
+export const borrows = (op: ZkOperation): boolean =>
+  op.type === "openVault" || (op.type === "adjustVault" && (op.borrow ?? 0n) > 0n);
 
-function vaultAccount(state: State, owner: string): Account {
-  const a = findAccount(state, owner);
-  if (a?.status !== "active") throw new ZkError("operationRejected", `${owner} has no active vault.`);
-  return a!;
-}
-
-/** The account part of the leaf (balance, stability deposit, surplus), as the circuits take it. */
-function accountFields(state: State, a: Account): string[] {
-  const values = accountLeafValues(state, a.index);
-  if (!values) throw new ZkError("operationRejected", `${a.id} has no account leaf.`);
-  return values.slice(7).map(dec);
-}
-
-function stateInputs(state: State, a: Account) {
-  const parts = stateRootParts(state);
-  const path = accountProof(state, a.index);
-  if (
-    path.pathIndices.length !== ACCOUNTS_DEPTH ||
-    path.siblings.length !== ACCOUNTS_DEPTH * (ACCOUNTS_ARITY - 1)
-  ) {
-    throw new Error("accounts tree shape changed: the circuits need rebuilding");
-  }
-  return {
-    parts,
-    common: {
-      ownerHash: dec(a.ownerHash),
-      g: GLOBAL_FIELD_ORDER.map((k) => dec(state.g[k])),
-      params: PARAM_NAMES.map((k) => {
-        const v = state.params[k];
-        return typeof v === "boolean" ? (v ? "1" : "0") : dec(v);
-      }),
-      allowancesRoot: dec(parts.allowancesRoot),
-      sumsRoot: dec(parts.sumsRoot),
-      governanceHash: dec(parts.governanceHash),
-      otherGlobalsHash: dec(parts.otherGlobalsHash),
-      otherParamsHash: dec(parts.otherParamsHash),
-      coll: dec(a.coll),
-      debt: dec(a.debt),
-      stake: dec(a.stake),
-      snapColl: dec(a.snapshotLColl),
-      snapDebt: dec(a.snapshotLDebt),
-      siblings: path.siblings.map(dec),
-      positions: path.pathIndices.map(dec),
-    },
-  };
+/**
+ * The operation with its borrowing fee declared: the engine's fee on `state` at `ctx.time` (the quote
+ * the app shows). A declared fee stays valid while the engine's fee does not rise above it, which only a
+ * redemption does (the base rate otherwise decays); the fee charged is the declared one.
+ */
+export function withDeclaredFee(
+  op: ZkOperation,
+  state: State,
+  ctx: Pick<ProveContext, "time" | "height">,
+): ZkOperation {
+  if (op.type === "closeVault" || !borrows(op)) return op;
+  const { fee: _declared, ...undeclared } = op;
+  const r = apply(cloneState(state), undeclared, { height: ctx.height ?? state.height, time: ctx.time });
+  if (!r.ok) throw new ZkError("operationRejected", `${r.error.code}: ${r.error.message}`);
+  return { ...op, fee: r.result.fee as bigint };
 }
 
 /**
- * Builds the witness input for `op` on `state` (not modified). Throws ZkError("operationRejected")
- * with the engine's reason when the engine refuses the operation, and "priceMismatch" when the
- * attestation is not the state's price. Requires `await initPoseidon()` (engine state root).
+ * Builds the vault circuit's input for `op` on `state` (not modified). Throws ZkError("operationRejected")
+ * with the engine's reason when the engine refuses the operation, "priceMismatch" when the attestation
+ * is not the state's price, and "malformedInput" when a borrowing operation declares no fee
+ * (withDeclaredFee). Requires `await initPoseidon()` (the engine's state root).
  */
 export function buildWitness(
   op: ZkOperation,
@@ -136,81 +80,62 @@ export function buildWitness(
   ctx: ProveContext,
   options: { requireEngineAccepts?: boolean } = {},
 ): Witness {
-  const att = ctx.attestation;
-  if (att.price !== state.g.price) {
-    throw new ZkError("priceMismatch", `attested ${att.price}, state price ${state.g.price}.`);
+  if (!isVaultOperation(op)) throw new ZkError("unsupportedOperation", `${(op as { type: string }).type}.`);
+  // a close is not valued at a price (no attestation needed on chain): the state's price is what counts
+  if (op.type !== "closeVault" && ctx.attestation.price !== state.g.price) {
+    throw new ZkError("priceMismatch", `attested ${ctx.attestation.price}, state price ${state.g.price}.`);
   }
-  const a = vaultAccount(state, op.owner);
-  const { parts, common } = stateInputs(state, a);
+  if (borrows(op) && op.type !== "closeVault" && op.fee === undefined) {
+    throw new ZkError("malformedInput", "a borrowing operation must declare its fee (withDeclaredFee).");
+  }
+  const before = vaultRecord(state, op.owner);
+  const context = vaultContext(state);
   const next = cloneState(state);
-  const result = apply(next, engineOperation(op), { height: ctx.height ?? state.height, time: ctx.time });
-  // requireEngineAccepts: false builds the input anyway (examples and soundness tests of rejected
-  // operations); the claimed new root is then the old one and proving must fail.
+  const result = apply(next, op, { height: ctx.height ?? state.height, time: ctx.time });
+  // requireEngineAccepts: false builds the input anyway (soundness tests of rejected operations); the
+  // claimed record after is then the one before and proving must fail.
   if (!result.ok && options.requireEngineAccepts !== false) {
     throw new ZkError("operationRejected", `${result.error.code}: ${result.error.message}`);
   }
-  const after = result.ok ? next : null;
-  const attHash = attestationHash(att);
-  const attInputs = { price: dec(att.price), attTimestamp: dec(att.timestamp), attRound: dec(att.round) };
-  if (op.type === "liquidate") {
-    const liquidatorHash = ownerHashOf(op.liquidator);
-    const opHash = operationHash(OPERATION_CODE.liquidate, a.ownerHash, liquidatorHash, 0n, ctx.time);
-    const publicSignals = [dec(parts.stateRoot), dec(opHash), dec(attHash)];
-    // liquidate opens every global group itself, so it takes no otherGlobalsHash
-    const {
-      coll,
-      debt,
-      stake,
-      snapColl,
-      snapDebt,
-      siblings,
-      positions,
-      otherGlobalsHash: _,
-      ...rest
-    } = common;
-    return {
-      circuit: "liquidate",
-      publicSignals,
-      newState: after,
-      input: {
-        oldRoot: publicSignals[0]!,
-        operationHash: publicSignals[1]!,
-        attestationHash: publicSignals[2]!,
-        ...rest,
-        liquidatorHash: dec(liquidatorHash),
-        time: dec(ctx.time),
-        ...attInputs,
-        coll,
-        debt,
-        stake,
-        snapColl,
-        snapDebt,
-        account: accountFields(state, a),
-        siblings,
-        positions,
-      },
-    };
-  }
-  const circuit: VaultCircuit = op.type;
-  const maxFee = op.type === "mint" ? (op.maxFee ?? ONE) : 0n;
-  const opHash = operationHash(OPERATION_CODE[circuit], a.ownerHash, op.amount, maxFee, ctx.time);
-  const newRoot = after ? stateRootParts(after).stateRoot : parts.stateRoot;
-  const publicSignals = [dec(parts.stateRoot), dec(newRoot), dec(opHash), dec(attHash)];
+  const after = result.ok ? vaultRecord(next, op.owner) : before;
+  const publicSignals = vaultPublicSignals(before, after, op, context).map(dec);
+  const [ownerHash, status, coll, debt, stake, snapColl, snapDebt] = recordValues(before).map(dec);
+  const f = vaultOpFields(op);
   return {
-    circuit,
+    circuit: "vault",
     publicSignals,
-    newState: after,
+    newState: result.ok ? next : null,
     input: {
-      oldRoot: publicSignals[0]!,
-      newRoot: publicSignals[1]!,
+      recordBefore: publicSignals[0]!,
+      recordAfter: publicSignals[1]!,
       operationHash: publicSignals[2]!,
-      attestationHash: publicSignals[3]!,
-      ...common,
-      amount: dec(op.amount),
-      maxFee: dec(maxFee),
-      time: dec(ctx.time),
-      ...attInputs,
-      account: accountFields(state, a),
+      contextHash: publicSignals[3]!,
+      ownerHash: ownerHash!,
+      status: status!,
+      coll: coll!,
+      debt: debt!,
+      stake: stake!,
+      snapColl: snapColl!,
+      snapDebt: snapDebt!,
+      kind: dec(f.kind),
+      deposit: dec(f.deposit),
+      withdraw: dec(f.withdraw),
+      borrow: dec(f.borrow),
+      repay: dec(f.repay),
+      fee: dec(f.fee),
+      maxFee: dec(f.maxFee),
+      price: dec(context.price),
+      MCR: dec(context.MCR),
+      CCR: dec(context.CCR),
+      gasReserve: dec(context.gasReserve),
+      minNetDebt: dec(context.minNetDebt),
+      feeFloor: dec(context.feeFloor),
+      Lcoll: dec(context.Lcoll),
+      Ldebt: dec(context.Ldebt),
+      stakesSnapshot: dec(context.stakesSnapshot),
+      collSnapshot: dec(context.collSnapshot),
+      recovery: dec(context.recovery),
+      flags: dec(context.flags),
     },
   };
 }

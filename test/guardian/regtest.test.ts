@@ -276,7 +276,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
   it("refuses a withdrawal PSBT that pays more than the spell, a changed change address and a failing proof — signing nothing", async () => {
     withdrawAtt = await latestAttestation();
     const amount = 1_000_000n;
-    const op: ZkOperation = { type: "withdraw", owner: alice.address, amount: amount * SAT };
+    const op: ZkOperation = { type: "adjustVault", owner: alice.address, withdrawCollateral: amount * SAT };
     const proof = await proofFor(op, withdrawAtt);
     const spell = spellOf({ type: "adjustVault", withdrawCollateral: amount * SAT }, withdrawAtt, proof);
     const utxos = (await esplora.addressUtxos(descriptorAddress(vaultOf(alice), "regtest"))).map((u) => ({
@@ -363,7 +363,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
   it("withdraws with 2 of 3 guardians and refuses to sign the same vault input into another spend", async () => {
     const amount = 1_000_000n;
     const proof = await proofFor(
-      { type: "withdraw", owner: alice.address, amount: amount * SAT },
+      { type: "adjustVault", owner: alice.address, withdrawCollateral: amount * SAT },
       withdrawAtt,
     );
     const spell = spellOf({ type: "adjustVault", withdrawCollateral: amount * SAT }, withdrawAtt, proof);
@@ -427,10 +427,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
       ProtocolEvent,
       { type: "Liquidation" }
     >;
-    const proof = await proofFor(
-      { type: "liquidate", owner: carol.address, liquidator: keeper.address },
-      att,
-    );
+    const proof = new Uint8Array(128); // liquidation has no circuit (docs/zk.md)
     const utxos = (await esplora.addressUtxos(descriptorAddress(vaultOf(carol), "regtest"))).map((u) => ({
       txid: u.txid,
       vout: u.vout,

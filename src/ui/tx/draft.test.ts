@@ -360,10 +360,11 @@ describe("steps per operation", () => {
   const a = alice.account.address;
   const ids = (op: Operation, custody: boolean) => planSteps(op, custody).map((s) => s.id);
 
-  it("priced operations get an attestation and a price update; circuits a proof; custody spends co-signatures", () => {
+  it("priced operations get an attestation and a price update; vault changes a proof; custody spends co-signatures", () => {
     expect(ids({ type: "openVault", owner: a, collateral: d("1"), borrow: d("5000") }, false)).toEqual([
       "attestation",
       "price",
+      "proof",
       "build",
       "sign",
       "broadcast",
@@ -379,10 +380,10 @@ describe("steps per operation", () => {
       "confirm",
     ]);
     expect(ids({ type: "adjustVault", owner: a, withdrawCollateral: d("0.1") }, true)).toContain("cosign");
+    // liquidation has no circuit (docs/zk.md)
     expect(ids({ type: "liquidate", owner: a, liquidator: a }, true)).toEqual([
       "attestation",
       "price",
-      "proof",
       "build",
       "sign",
       "cosign",
@@ -390,9 +391,10 @@ describe("steps per operation", () => {
       "confirm",
     ]);
     // A close carries a fresh attestation (the guardians release BTC only with one) but the chain does
-    // not value it: no price update.
+    // not value it: no price update. Its proof is the vault circuit's.
     expect(ids({ type: "closeVault", owner: a }, true)).toEqual([
       "attestation",
+      "proof",
       "build",
       "sign",
       "cosign",
@@ -414,22 +416,17 @@ describe("steps per operation", () => {
     ]);
   });
 
-  it("maps each circuit's operation; combined adjustments and other ops have none", () => {
-    expect(zkOperationOf({ type: "adjustVault", owner: a, borrow: d("100"), maxFee: d("0.05") })).toEqual({
-      type: "mint",
-      owner: a,
-      amount: d("100"),
-      maxFee: d("0.05"),
-    });
-    expect(zkOperationOf({ type: "adjustVault", owner: a, withdrawCollateral: d("0.1") })).toEqual({
-      type: "withdraw",
-      owner: a,
-      amount: d("0.1"),
-    });
-    expect(
-      zkOperationOf({ type: "adjustVault", owner: a, borrow: d("100"), depositCollateral: d("1") }),
-    ).toBeNull();
-    expect(zkOperationOf({ type: "closeVault", owner: a })).toBeNull();
+  it("every change an owner makes to their own vault is proven as it is; other operations are not", () => {
+    for (const op of [
+      { type: "adjustVault", owner: a, borrow: d("100"), maxFee: d("0.05") },
+      { type: "adjustVault", owner: a, borrow: d("100"), depositCollateral: d("1") },
+      { type: "openVault", owner: a, collateral: d("1"), borrow: d("2000") },
+      { type: "closeVault", owner: a },
+    ] as const) {
+      expect(zkOperationOf(op)).toEqual(op);
+    }
+    expect(zkOperationOf({ type: "liquidate", owner: a, liquidator: a })).toBeNull();
+    expect(zkOperationOf({ type: "poolDeposit", owner: a, amount: d("1") })).toBeNull();
     expect(custodyNeeds({ type: "closeVault", owner: a }, [])).toEqual({ owners: [a], pool: false });
   });
 });

@@ -30,6 +30,8 @@ import {
 import { custodyKeySet } from "../../settlement/inflow.ts";
 import type { ProveContext, ProveProgress, ProveResult, ZkOperation } from "../../zk/index.ts";
 import { compressProof, proofFromJson } from "../../zk/proof.ts";
+import { isVaultOperation } from "../../zk/vault.ts";
+import { withDeclaredFee } from "../../zk/witness.ts";
 import type { DataNotice } from "../engine/client.ts";
 import { formatBtc, formatCount, formatUsd } from "../format.ts";
 import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../queries/chain.ts";
@@ -98,15 +100,9 @@ export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
   return ids.map((id) => ({ id, label: LABELS[id], state: "waiting" }));
 }
 
-/** The operation a circuit proves, from the engine operation (`circuitOf` decides which). */
+/** The operation the vault circuit proves: the engine operation itself (`circuitOf` decides which). */
 export function zkOperationOf(op: Operation): ZkOperation | null {
-  const c = circuitOf(op);
-  if (!c) return null;
-  if (op.type === "liquidate") return { type: "liquidate", owner: op.owner, liquidator: op.liquidator };
-  if (op.type !== "adjustVault") return null;
-  if (c.circuit === "mint") return { type: "mint", owner: op.owner, amount: c.amount, maxFee: c.maxFee };
-  if (c.circuit === "liquidate") return null;
-  return { type: c.circuit, owner: op.owner, amount: c.amount };
+  return circuitOf(op) && isVaultOperation(op) ? op : null;
 }
 
 /** The engine's events for `op` on a copy of `state` at `time` (the next block), or its refusal in words. */
@@ -403,7 +399,8 @@ function walletSentence(error: unknown): string {
 
 /** Runs every step of `deps.op`, reporting each; resolves with the txid or the failed step. */
 export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): Promise<FlowResult> {
-  const { op } = deps;
+  // a borrowing spell gets its declared fee at the proof step
+  let op = deps.op;
   const steps = planSteps(op, deps.spendsCustody);
   const set = (id: StepId, state: StepState, detail?: string, progress?: Step["progress"]) => {
     const i = steps.findIndex((s) => s.id === id);
@@ -467,8 +464,12 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
       const started = Date.now();
       try {
         const att = decodeAttestation(attestation.bytes);
+        // A borrowing spell declares the fee quoted now (docs/zk.md "Declared fee"): the proof and the
+        // spell carry the same one, and it is the fee charged.
+        const declared = withDeclaredFee(zkOp, state, { time: BigInt(att.timestamp) });
+        op = declared;
         const result = await deps.prover.prove(
-          zkOp,
+          declared,
           state,
           {
             time: BigInt(att.timestamp),

@@ -1,6 +1,0 @@
-pragma circom 2.1.6;
-
-// repay: one vault adjustment proven against the state root (see lib/vault.circom, docs/zk.md).
-include "./lib/vault.circom";
-
-component main {public [oldRoot, newRoot, operationHash, attestationHash]} = VaultAdjust(4);
