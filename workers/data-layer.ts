@@ -3,7 +3,7 @@
  * leadership, event queries, backups. Context-free (a dedicated worker in the app; a page in the e2e
  * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
  */
-import { EsploraClient, setPersistentCache } from "../src/btc/esplora.ts";
+import { EsploraClient, type HostLimits, setPersistentCache } from "../src/btc/esplora.ts";
 import type { BtcNetworkName } from "../src/btc/network.ts";
 import { nextPollMs } from "../src/btc/poll.ts";
 import {
@@ -56,6 +56,9 @@ export interface SyncSettings {
   esploraUrl: string;
   /** A second Esplora, cross-checked: every block hash is asked of both and the sync stops when they differ. */
   secondEsploraUrl?: string;
+  /** Request caps the user set for the Esplora host and the second one (Settings; unset: the host's defaults). */
+  esploraLimits?: Partial<HostLimits>;
+  secondEsploraLimits?: Partial<HostLimits>;
   /** The network (proof-of-work limit, addresses); absent: the one whose block 0 the Esplora serves. */
   network?: BtcNetworkName;
   /** First block whose spells count. */
@@ -184,13 +187,21 @@ export class DataLayer {
         );
       }
     };
-    const chain = new EsploraClient({ baseUrl: sync.esploraUrl });
+    const chain = new EsploraClient({
+      baseUrl: sync.esploraUrl,
+      ...(sync.esploraLimits ? { limits: sync.esploraLimits } : {}),
+    });
     await this.forgetAnotherChain(chain, sync);
     this.indexer = await Indexer.open({
       store: this.store,
       chain,
       ...(sync.secondEsploraUrl
-        ? { secondChain: new EsploraClient({ baseUrl: sync.secondEsploraUrl }) }
+        ? {
+            secondChain: new EsploraClient({
+              baseUrl: sync.secondEsploraUrl,
+              ...(sync.secondEsploraLimits ? { limits: sync.secondEsploraLimits } : {}),
+            }),
+          }
         : {}),
       ...(sync.network ? { network: sync.network } : {}),
       startHeight: sync.startHeight,

@@ -13,7 +13,7 @@ import type { SyncSettings } from "../../../workers/engine.worker.ts";
 import { fetchFederation, type PublishedFederation } from "../../guardian/federation.ts";
 // The params module alone: the protocol index would bring the whole engine into first load.
 import { DEFAULT_PARAMS, type Params } from "../../protocol/params.ts";
-import { esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
+import { esploraLimitsSet, esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
 import type { EngineStartOptions } from "./client.ts";
 
 export type SyncSetup =
@@ -86,10 +86,14 @@ export async function resolveEngineStart(settings: Settings = useSettings.getSta
   }
   const esploraUrl = esploraUrlFor(settings, settings.network);
   const secondEsploraUrl = settings.esploraCheckUrls?.[settings.network]?.trim();
+  const esploraLimits = esploraLimitsSet(settings, esploraUrl);
+  const secondEsploraLimits = secondEsploraUrl ? esploraLimitsSet(settings, secondEsploraUrl) : {};
   const sync: SyncSettings = {
     esploraUrl,
     network: settings.network,
     ...(secondEsploraUrl ? { secondEsploraUrl } : {}),
+    ...(Object.keys(esploraLimits).length ? { esploraLimits } : {}),
+    ...(Object.keys(secondEsploraLimits).length ? { secondEsploraLimits } : {}),
     startHeight: federation.startHeight,
     oracleKeys: {
       keys: federation.members.map((m) => m.oracleKey),

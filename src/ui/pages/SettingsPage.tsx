@@ -5,13 +5,16 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
+import { originOf } from "../../btc/esplora-scheduler.ts";
 import { BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
 import { SOURCES } from "../../oracle/sources/index.ts";
 import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
+import { type CapsText, capsText, HostCapsFields, parseCaps } from "../components/HostCapsFields.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
 import { DEV_PRICE_FEED_URL } from "../queries/prices.ts";
 import {
   EXPLORER_DEFAULTS,
+  esploraLimitsSet,
   esploraUrlFor,
   type PriceSourceSetting,
   type Settings,
@@ -58,6 +61,8 @@ export default function SettingsPage() {
   const [guardianUrls, setGuardianUrls] = useState(settings.guardians.urls.join("\n"));
   const [guardianKeys, setGuardianKeys] = useState(settings.guardians.keys.join("\n"));
   const [threshold, setThreshold] = useState(String(settings.guardians.threshold));
+  // Request caps as typed, per host (the fields follow the Esplora URL typed above).
+  const [caps, setCaps] = useState<Record<string, CapsText>>({});
   const [saved, setSaved] = useState<string | null>(null);
   const ids = {
     network: useId(),
@@ -80,6 +85,11 @@ export default function SettingsPage() {
     const p = checkUrl(explorer.replaceAll("{txid}", "0"), ["http:", "https:"]);
     if (p) problems.push(`Block explorer link: ${p}.`);
   }
+  const esploraInEffect = esplora.trim() || DEFAULT_ESPLORA_URLS[network];
+  const capsOrigin = originOf(esploraInEffect);
+  const typedCaps = caps[capsOrigin] ?? capsText(esploraLimitsSet(settings, esploraInEffect));
+  const newCaps = parseCaps(typedCaps);
+  for (const p of newCaps.problems) problems.push(`Esplora requests, ${p}.`);
   for (const id of SOURCE_IDS) {
     const rest = checkUrl(sources[id].baseUrl, ["http:", "https:"]);
     const ws = checkUrl(sources[id].streamUrl, ["ws:", "wss:"]);
@@ -108,6 +118,7 @@ export default function SettingsPage() {
       esploraUrls: { ...settings.esploraUrls, [network]: esplora.trim() },
       esploraCheckUrls: { ...settings.esploraCheckUrls, [network]: esploraCheck.trim() },
       explorerUrls: { ...settings.explorerUrls, [network]: explorer.trim() },
+      esploraLimits: { ...settings.esploraLimits, [capsOrigin]: newCaps.limits },
       priceSources: sources,
       guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
     };
@@ -116,6 +127,7 @@ export default function SettingsPage() {
       network !== settings.network ||
       esploraUrlFor({ esploraUrls: patch.esploraUrls ?? {} }, network) !== esploraUrlFor(settings, network) ||
       esploraCheck.trim() !== (settings.esploraCheckUrls?.[network] ?? "").trim() ||
+      JSON.stringify(newCaps.limits) !== JSON.stringify(esploraLimitsSet(settings, esploraInEffect)) ||
       JSON.stringify(patch.guardians) !== JSON.stringify(settings.guardians);
     settings.update(patch);
     void queryClient.invalidateQueries({ queryKey: ["chain"] });
@@ -123,7 +135,7 @@ export default function SettingsPage() {
     // The engine worker is started once per page with its chain and federation (engine/sync.ts).
     setSaved(
       followChanged
-        ? "Saved. Reload the page to follow the chain with the new network, Esplora URL or guardians."
+        ? "Saved. Reload the page to follow the chain with the new network, Esplora URL, request caps or guardians."
         : "Saved. The app now uses these settings.",
     );
   };
@@ -179,6 +191,11 @@ export default function SettingsPage() {
               must allow this app's origin (CORS); requests to a public server are kept under its rate limits.
             </p>
           </div>
+          <HostCapsFields
+            url={esploraInEffect}
+            text={typedCaps}
+            onChange={(t) => setCaps({ ...caps, [capsOrigin]: t })}
+          />
           <div className="field">
             <label htmlFor={ids.esploraCheck}>Second Esplora API URL (cross-check)</label>
             <input

@@ -3,10 +3,10 @@
  * estimates and a transaction's status. Refresh intervals follow how fast each changes.
  */
 import { useQuery } from "@tanstack/react-query";
-import { EsploraClient, setPersistentCache } from "../../btc/esplora.ts";
+import { EsploraClient, setHostLimits, setPersistentCache } from "../../btc/esplora.ts";
 import { type FeePresets, feePresets } from "../../btc/fees.ts";
 import { openIdbEsploraCache } from "../../storage/esplora-cache.ts";
-import { esploraUrlFor, useSettings } from "../state/settings-store.ts";
+import { esploraLimitsFor, esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
 import { queryKeys } from "./keys.ts";
 
 export function useEsploraUrl(): string {
@@ -18,6 +18,15 @@ export function useEsploraUrl(): string {
 // The page's clients share the engine worker's IndexedDB cache of immutable answers (a funding
 // transaction's hex is fetched once, not every 20 s per coin).
 if (typeof indexedDB !== "undefined") void openIdbEsploraCache().then(setPersistentCache, () => undefined);
+
+// The user's request caps (Settings) for the Esplora host this page asks, now and after each save;
+// the engine worker gets them with its sync settings.
+const applyLimits = (s: Settings) => {
+  const url = esploraUrlFor(s, s.network);
+  setHostLimits(url, esploraLimitsFor(s, url));
+};
+applyLimits(useSettings.getState());
+useSettings.subscribe(applyLimits);
 
 export const esploraClient = (baseUrl: string) =>
   new EsploraClient({ baseUrl, retries: 1, timeoutMs: 8_000 });

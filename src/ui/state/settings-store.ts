@@ -5,6 +5,7 @@
  */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
+import { defaultLimitsFor, type HostLimits, originOf } from "../../btc/esplora-scheduler.ts";
 import { type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
 import { LOCAL_STACK } from "../../devnet/local-stack.ts";
 import type { SourceId } from "../../oracle/types.ts";
@@ -34,6 +35,11 @@ export interface Settings {
   esploraUrls: Partial<Record<BtcNetworkName, string>>;
   /** A second Esplora per network that the sync cross-checks (optional; docs/bitcoin.md). */
   esploraCheckUrls?: Partial<Record<BtcNetworkName, string>>;
+  /**
+   * Request caps per Esplora host (key: the URL's origin, as the scheduler shares one per origin);
+   * a cap not set is the host's default (src/btc/esplora-scheduler.ts).
+   */
+  esploraLimits?: Record<string, Partial<HostLimits>>;
   priceSources: Partial<Record<SourceId, PriceSourceSetting>>;
   guardians: GuardianSettings;
   /** The fee speed preselected on review screens. */
@@ -74,6 +80,7 @@ export const useSettings = create<SettingsStore>()(
         network,
         esploraUrls,
         esploraCheckUrls,
+        esploraLimits,
         priceSources,
         guardians,
         feePreset,
@@ -82,6 +89,7 @@ export const useSettings = create<SettingsStore>()(
         network,
         esploraUrls,
         esploraCheckUrls,
+        esploraLimits,
         priceSources,
         guardians,
         feePreset,
@@ -111,6 +119,18 @@ export const explorerTemplateFor = (
   settings: Pick<Settings, "explorerUrls">,
   network: BtcNetworkName,
 ): string => settings.explorerUrls?.[network]?.trim() || EXPLORER_DEFAULTS[network];
+
+/** The caps the user set for the host of `url` (only those set; the rest stay the host's defaults). */
+export const esploraLimitsSet = (
+  settings: Pick<Settings, "esploraLimits">,
+  url: string,
+): Partial<HostLimits> => settings.esploraLimits?.[originOf(url)] ?? {};
+
+/** The caps in effect for the host of `url`: the user's over the host's defaults. */
+export const esploraLimitsFor = (settings: Pick<Settings, "esploraLimits">, url: string): HostLimits => ({
+  ...defaultLimitsFor(url),
+  ...esploraLimitsSet(settings, url),
+});
 
 /** Block explorer link for a transaction, from the template in Settings (or the network's default). */
 export function explorerTxUrl(network: BtcNetworkName, esploraUrl: string, txid: string): string {
