@@ -48,14 +48,14 @@ let me = "";
 const problems: string[] = [];
 const keeper = new Actor("keeper");
 const bob = new Actor("bob"); // a vault at about 115%: riskier than the user's, still above MCR
+let att: Uint8Array; // the price on chain when the file starts
 
 beforeAll(async () => {
   session = await openApp({ viewport: DESKTOP });
   page = session.page;
   watchProblems(page, problems);
   await Promise.all([keeper, bob].map((a) => a.fund(100_000_000n)));
-  const att = await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
-  await bob.openVault(5_000_000n, 4_000n * E18, att);
+  att = await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
   me = await connectWallet(page, "dev");
   await page.getByTestId("wallet-button").click();
   await page.getByTestId("dev-faucet").click();
@@ -122,6 +122,8 @@ describe("a careful user (issue 15)", () => {
       await signAndSend(page);
       await page.getByRole("button", { name: "Done" }).click();
       await page.getByTestId("adjust-debt-input").waitFor({ timeout: 30_000 });
+      // Bob opens a riskier vault beside it (alone, its 115% would put the system below CCR).
+      await bob.openVault(5_000_000n, 4_000n * E18, att);
 
       // Deposit 5,000 zkUSD to the pool: after the confirmation the amount is gone, Review is off.
       await go(page, "Stability pool");
