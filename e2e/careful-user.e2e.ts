@@ -48,14 +48,13 @@ let me = "";
 const problems: string[] = [];
 const keeper = new Actor("keeper");
 const bob = new Actor("bob"); // a vault at about 115%: riskier than the user's, still above MCR
-let att: Uint8Array; // the price on chain when the file starts
 
 beforeAll(async () => {
   session = await openApp({ viewport: DESKTOP });
   page = session.page;
   watchProblems(page, problems);
   await Promise.all([keeper, bob].map((a) => a.fund(100_000_000n)));
-  att = await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
+  await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
   me = await connectWallet(page, "dev");
   await page.getByTestId("wallet-button").click();
   await page.getByTestId("dev-faucet").click();
@@ -123,7 +122,7 @@ describe("a careful user (issue 15)", () => {
       await page.getByRole("button", { name: "Done" }).click();
       await page.getByTestId("adjust-debt-input").waitFor({ timeout: 30_000 });
       // Bob opens a riskier vault beside it (alone, its 115% would put the system below CCR).
-      await bob.openVault(5_000_000n, 4_000n * E18, att);
+      await bob.openVault(5_000_000n, 4_000n * E18, await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18));
 
       // Deposit 5,000 zkUSD to the pool: after the confirmation the amount is gone, Review is off.
       await go(page, "Stability pool");
