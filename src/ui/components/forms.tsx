@@ -138,6 +138,7 @@ export const REFUSAL_ADVICE: Partial<Record<ProtocolErrorCode, string>> = {
   insufficientBalance:
     "You need more zkUSD in this account: borrow it from a vault or receive it from someone.",
   feeExceedsMaximum: "Raise your maximum fee, or wait for the base rate to decay.",
+  invalidMaxFee: "Raise your maximum fee to at least the fee quoted beside it (and at most 100%).",
   redemptionsInBootstrap: "Redemptions open 14 days after the protocol's start.",
   totalCollateralRatioBelowMinimum: "Redemptions resume when the system's ratio is back above MCR.",
   noPoolDeposit: "Deposit zkUSD into the stability pool first.",

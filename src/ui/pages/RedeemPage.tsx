@@ -6,6 +6,7 @@ import { useState } from "react";
 import { type Operation, SATOSHI } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
@@ -21,12 +22,23 @@ export default function RedeemPage() {
   const [text, setText] = useState("");
   // The operation under review is frozen, so the review outlives a balance that changes under it.
   const [reviewing, setReviewing] = useState<Operation | null>(null);
+  const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
   const amount = parseAmount(text);
-  const op: Operation | null =
+  // The fee for this amount now (no cap), then the operation with the user's cap.
+  const quoteOp: Operation | null =
     owner && amount.kind === "ok" ? { type: "redeem", redeemer: owner, amount: amount.value } : null;
+  const quote = usePreview(quoteOp);
+  const q = quote.data?.ok && !quote.isPlaceholderData ? quote.data.result : null;
+  // The fee as a fraction of the BTC drawn, as the engine compares it (rounded down like the engine).
+  const rate = q && (q.btc as bigint) > 0n ? ((q.fee as bigint) * 10n ** 18n) / (q.btc as bigint) : 0n;
+  const cap = maxFeeOf(maxFeeText, rate);
+  const op: Operation | null =
+    quoteOp && cap.maxFee !== undefined && (q || maxFeeText !== null)
+      ? { ...quoteOp, type: "redeem", maxFee: cap.maxFee }
+      : null;
   const preview = usePreview(op);
   const gate = useSyncGate();
-  const p = preview.data;
+  const p = op ? preview.data : quote.data;
   return (
     <section className="page" aria-labelledby="page-title">
       <header className="page-header">
@@ -69,11 +81,22 @@ export default function RedeemPage() {
               max={position.data?.balance ? { value: position.data.balance } : null}
               hint={`Your balance: ${formatZkusd(position.data?.balance ?? 0n)}.`}
             />
+            <MaxFeeField
+              kind="redemption"
+              text={cap.text}
+              onChange={setMaxFeeText}
+              parsed={cap.parsed}
+              maxFee={cap.maxFee}
+              rate={rate}
+              testId="redeem-max-fee-input"
+            />
             <div className="actions">
               <button
                 type="submit"
                 className="button button-primary"
-                disabled={!gate.ready || !p?.ok || preview.isPlaceholderData}
+                disabled={
+                  !gate.ready || !op || amount.kind === "error" || !p?.ok || preview.isPlaceholderData
+                }
                 data-testid="review-button"
               >
                 Review transaction
@@ -82,7 +105,7 @@ export default function RedeemPage() {
           </form>
           <aside className="card preview" data-testid="redeem-preview">
             <h2>You receive</h2>
-            {!op || !p ? (
+            {!quoteOp || !p ? (
               <p className="muted">
                 Enter an amount to see the BTC you would receive, the fee and the vaults redeemed against.
               </p>

@@ -16,6 +16,7 @@ import {
   parseAmount,
   REFUSAL_ADVICE,
 } from "../components/forms.tsx";
+import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
@@ -27,8 +28,6 @@ import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary 
 import { useSyncGate } from "../queries/readiness.ts";
 import { prefetchProving } from "../tx/app.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
-
-const PERCENT = 10n ** 16n;
 
 /** The operation under review, held by the page so the review (and its confirmation) outlives the form. */
 interface Review {
@@ -116,15 +115,15 @@ const ok = (p: ParsedAmount) => (p.kind === "ok" ? p.value : undefined);
 function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   const [collText, setCollText] = useState("");
   const [borrowText, setBorrowText] = useState("");
-  const [maxFeeText, setMaxFeeText] = useState(() => defaultMaxFee(summary));
+  const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
   useEffect(() => prefetchProving(owner, ["open"]), [owner]);
   const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const borrow = parseAmount(borrowText);
-  const maxFeePct = parseAmount(maxFeeText, 16);
-  const maxFee = ok(maxFeePct) !== undefined ? ok(maxFeePct)! / 100n : undefined;
+  const cap = maxFeeOf(maxFeeText, summary.recoveryMode ? 0n : summary.borrowingRate);
+  const maxFee = cap.maxFee;
   const collateral = ok(coll);
   const op: Operation | null =
-    collateral !== undefined && ok(borrow) !== undefined
+    collateral !== undefined && ok(borrow) !== undefined && maxFee !== undefined
       ? {
           type: "openVault",
           owner,
@@ -184,14 +183,14 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           }
         />
         <MaxBorrowFigure value={max.data ?? null} loading={max.isFetching} />
-        <AmountField
-          label="Maximum borrowing fee you accept"
-          unit="%"
-          value={maxFeeText}
+        <MaxFeeField
+          kind="borrowing"
+          text={cap.text}
           onChange={setMaxFeeText}
-          parsed={maxFeePct}
+          parsed={cap.parsed}
+          maxFee={cap.maxFee}
+          rate={summary.recoveryMode ? 0n : summary.borrowingRate}
           testId="max-fee-input"
-          hint="If the fee rises above this before your transaction confirms, the operation is refused instead of charging more."
         />
         <div className="actions">
           <button
@@ -215,12 +214,6 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   );
 }
 
-/** Max fee default: the current borrowing rate plus 0.5 percentage points, capped at 100%. */
-function defaultMaxFee(summary: EngineSummary): string {
-  const pct = summary.borrowingRate / PERCENT + 1n; // whole percent, rounded up
-  return (pct > 100n ? 100n : pct).toString();
-}
-
 function MaxBorrowFigure({ value, loading }: { value: bigint | null; loading: boolean }) {
   return (
     <dl className="inline-figures">
@@ -239,31 +232,36 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
   const [collText, setCollText] = useState("");
   const [debtText, setDebtText] = useState("");
   useEffect(() => prefetchProving(owner, [collDir, debtDir]), [owner, collDir, debtDir]);
+  const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
   const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const debt = parseAmount(debtText);
   const c = ok(coll) ?? 0n;
   const d = ok(debt) ?? 0n;
+  const borrowing = debtDir === "borrow" && d > 0n;
+  const cap = maxFeeOf(maxFeeText, summary.borrowingRate);
   const op: Operation | null =
     mode === "close"
       ? { type: "closeVault", owner }
-      : coll.kind === "error" || debt.kind === "error" || (c === 0n && d === 0n)
+      : coll.kind === "error" ||
+          debt.kind === "error" ||
+          (c === 0n && d === 0n) ||
+          (borrowing && cap.maxFee === undefined)
         ? null
         : {
             type: "adjustVault",
             owner,
             ...(c > 0n ? (collDir === "deposit" ? { depositCollateral: c } : { withdrawCollateral: c }) : {}),
-            ...(d > 0n ? (debtDir === "borrow" ? { borrow: d } : { repay: d }) : {}),
+            ...(d > 0n ? (debtDir === "borrow" ? { borrow: d, maxFee: cap.maxFee! } : { repay: d }) : {}),
           };
   const preview = usePreview(op);
   const gate = useSyncGate();
   const max = useMaxBorrow(
     owner,
     mode === "adjust" && debtDir === "borrow"
-      ? c > 0n
-        ? collDir === "deposit"
-          ? { depositCollateral: c }
-          : { withdrawCollateral: c }
-        : {}
+      ? {
+          ...(c > 0n ? (collDir === "deposit" ? { depositCollateral: c } : { withdrawCollateral: c }) : {}),
+          ...(cap.maxFee !== undefined ? { maxFee: cap.maxFee } : {}),
+        }
       : null,
   );
   return (
@@ -328,6 +326,17 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
               testId="adjust-debt-input"
               max={debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
             />
+            {debtDir === "borrow" ? (
+              <MaxFeeField
+                kind="borrowing"
+                text={cap.text}
+                onChange={setMaxFeeText}
+                parsed={cap.parsed}
+                maxFee={cap.maxFee}
+                rate={summary.recoveryMode ? 0n : summary.borrowingRate}
+                testId="adjust-max-fee-input"
+              />
+            ) : null}
           </>
         ) : (
           <p>
