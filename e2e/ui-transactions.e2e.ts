@@ -321,19 +321,14 @@ describe("transaction screens", () => {
     await go(page, "Vault");
     const owner = await connectDevWallet(page);
 
-    // Without coins the draft says how much is missing.
+    // Without coins the collateral field says so as it is typed (in BTC), and Review waits.
     await page.getByTestId("wallet-button").click();
     await page.getByTestId("collateral-input").fill("0.5");
     await page.getByTestId("borrow-input").fill("12000");
     await page.getByTestId("max-fee-input").fill("5");
     await settledPreview(page);
-    await page.getByTestId("review-button").click();
-    const draftError = page.getByTestId("draft-error");
-    await draftError.waitFor({ timeout: 30_000 });
-    expect(await draftError.textContent()).toMatch(
-      /Your wallet has 0 sats spendable but this transaction needs [\d,]+ sats/,
-    );
-    await page.getByRole("button", { name: "Back to the form" }).click();
+    await page.getByText("More than your wallet holds (0.00 BTC); the network fee comes on top.").waitFor();
+    expect(await page.getByTestId("review-button").isDisabled()).toBe(true);
 
     // 1 test BTC from the devnet faucet, confirmed.
     await page.getByTestId("wallet-button").click();
@@ -557,12 +552,21 @@ describe("transaction screens", () => {
       "wallet-button",
     );
 
+    // Coins for the collateral (the field checks the wallet's balance as it is typed).
+    const address = (await page.getByTestId("wallet-address").textContent()) ?? "";
+    const faucet = await fetch(`${inject("localStack").devnet}/regtest/faucet`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ address, sats: "200000000" }),
+    });
+    expect(faucet.ok).toBe(true);
     await page.getByTestId("collateral-input").focus();
     await page.keyboard.type("1");
     await page.keyboard.press("Tab");
     await page.keyboard.type("5000");
     await settledPreview(page);
     await page.locator('[data-figure="icr"][data-value]').waitFor();
+    await page.locator(".field-error").first().waitFor({ state: "detached", timeout: 60_000 });
     await page.getByTestId("max-fee-input").focus();
     await page.keyboard.press("Enter"); // submits the form: the review opens
     await page.getByTestId("review").waitFor();

@@ -147,3 +147,14 @@ export function parseAmountText(
   if (options.max && value > options.max.value) return { kind: "error", message: options.max.message };
   return { kind: "ok", value };
 }
+
+/**
+ * A sentence with raw satoshi counts ("needs 100,000,552 sats") rewritten in BTC ("needs
+ * 1.00000552 BTC"): errors from the Bitcoin layer speak sats, people read BTC. Fee rates
+ * ("sat/vB") are left as they are.
+ */
+export function speakBtc(sentence: string): string {
+  return sentence.replace(/\b(\d[\d,]*) sats?\b(?!\/)/g, (_m, n: string) =>
+    formatBtc(BigInt(n.replaceAll(",", "")) * 10n ** 10n),
+  );
+}

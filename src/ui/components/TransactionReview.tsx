@@ -18,7 +18,15 @@ import { custodyKeySet } from "../../settlement/inflow.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { meetFor, nextContext, stateMet } from "../engine/preview.ts";
 import { useSyncSetup } from "../engine/sync.ts";
-import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
+import {
+  formatBtc,
+  formatCount,
+  formatPercent,
+  formatUsd,
+  formatZkusd,
+  shortHex,
+  speakBtc,
+} from "../format.ts";
 import { governanceSpellValue } from "../governance/describe.ts";
 import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
@@ -234,7 +242,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           )}
           {draft === null && !steps ? null : draft && !draft.ok && !steps ? (
             <p className="notice notice-danger" role="alert" data-testid="draft-error">
-              {draft.message}
+              {speakBtc(draft.message)}
             </p>
           ) : (
             <>
@@ -524,7 +532,7 @@ function StepList({ steps }: { steps: Step[] }) {
       </ol>
       {failed ? (
         <div className="notice notice-danger" role="alert" data-testid="tx-error">
-          <strong>{failed.label} failed.</strong> {failed.detail}
+          <strong>{failed.label} failed.</strong> {speakBtc(failed.detail ?? "")}
         </div>
       ) : null}
     </div>

@@ -4,6 +4,7 @@
  */
 import { useState } from "react";
 import { type Operation, SATOSHI } from "../../protocol/index.ts";
+import { withinBounds } from "../components/bounds.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
@@ -23,10 +24,14 @@ export default function RedeemPage() {
   // The operation under review is frozen, so the review outlives a balance that changes under it.
   const [reviewing, setReviewing] = useState<Operation | null>(null);
   const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
-  const amount = parseAmount(text);
+  const balance = position.data?.balance;
+  const typed = parseAmount(text);
+  const amount = withinBounds(typed, [
+    balance !== undefined ? { max: balance, message: `More than you hold (${formatZkusd(balance)}).` } : null,
+  ]);
   // The fee for this amount now (no cap), then the operation with the user's cap.
   const quoteOp: Operation | null =
-    owner && amount.kind === "ok" ? { type: "redeem", redeemer: owner, amount: amount.value } : null;
+    owner && typed.kind === "ok" ? { type: "redeem", redeemer: owner, amount: typed.value } : null;
   const quote = usePreview(quoteOp);
   const q = quote.data?.ok && !quote.isPlaceholderData ? quote.data.result : null;
   // The fee as a fraction of the BTC drawn, as the engine compares it (rounded down like the engine).
@@ -66,7 +71,8 @@ export default function RedeemPage() {
             className="card form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (op && gate.ready && p?.ok && !preview.isPlaceholderData) setReviewing(op);
+              if (op && gate.ready && amount.kind !== "error" && p?.ok && !preview.isPlaceholderData)
+                setReviewing(op);
             }}
           >
             <h2>Amount</h2>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { type Operation, systemRiskLevel } from "../../protocol/index.ts";
+import { useWalletBtc, withinBounds } from "../components/bounds.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import {
@@ -138,6 +139,28 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
     owner,
     collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
   );
+  const wallet = useWalletBtc(owner);
+  const collField = withinBounds(coll, [
+    wallet !== undefined
+      ? {
+          max: wallet,
+          message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
+        }
+      : null,
+  ]);
+  const borrowField = withinBounds(borrow, [
+    {
+      min: info.params.minNetDebt,
+      message: `The minimum to borrow is ${formatZkusd(info.params.minNetDebt)}.`,
+    },
+    max.data && !max.isPlaceholderData
+      ? {
+          max: max.data,
+          message: `At most ${formatZkusd(max.data, "down")} can be borrowed with this collateral.`,
+        }
+      : null,
+  ]);
+  const fieldsOk = collField.kind === "ok" && borrowField.kind === "ok";
 
   return (
     <div className="two-columns">
@@ -146,7 +169,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
         aria-labelledby="open-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (op && gate.ready && preview.data?.ok && !preview.isPlaceholderData)
+          if (op && gate.ready && fieldsOk && preview.data?.ok && !preview.isPlaceholderData)
             onReview({ title: "Open a vault", op });
         }}
       >
@@ -162,7 +185,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           unit="BTC"
           value={collText}
           onChange={setCollText}
-          parsed={coll}
+          parsed={collField}
           testId="collateral-input"
           hint={`Locked in your vault's own Bitcoin output. At ${formatUsd(preview.data?.ok ? preview.data.price : summary.price)} per BTC.`}
         />
@@ -171,7 +194,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           unit="zkUSD"
           value={borrowText}
           onChange={setBorrowText}
-          parsed={borrow}
+          parsed={borrowField}
           testId="borrow-input"
           max={max.data ? { value: max.data, decimals: 2 } : null}
           hint={
@@ -196,7 +219,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           <button
             type="submit"
             className="button button-primary"
-            disabled={!gate.ready || !preview.data?.ok || preview.isPlaceholderData}
+            disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData}
             data-testid="review-button"
           >
             Review transaction
@@ -264,6 +287,40 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
         }
       : null,
   );
+  const wallet = useWalletBtc(owner);
+  const collField = withinBounds(coll, [
+    collDir === "deposit" && wallet !== undefined
+      ? {
+          max: wallet,
+          message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
+        }
+      : null,
+    collDir === "withdraw"
+      ? { max: vault.collateral, message: `More than your vault holds (${formatBtc(vault.collateral)}).` }
+      : null,
+  ]);
+  const repayable = vault.debt - info.params.gasReserve;
+  const debtField = withinBounds(debt, [
+    debtDir === "repay"
+      ? {
+          max: repayable,
+          message: `Your debt to repay is ${formatZkusd(repayable)} (the liquidation reserve is repaid by closing).`,
+        }
+      : null,
+    debtDir === "repay"
+      ? { max: position.balance, message: `More than you hold (${formatZkusd(position.balance)}).` }
+      : null,
+    debtDir === "borrow" && max.data !== undefined && !max.isPlaceholderData
+      ? {
+          max: max.data ?? 0n,
+          message:
+            max.data === null
+              ? "Nothing more can be borrowed with this collateral."
+              : `At most ${formatZkusd(max.data, "down")} more can be borrowed with this collateral.`,
+        }
+      : null,
+  ]);
+  const fieldsOk = mode === "close" || (collField.kind !== "error" && debtField.kind !== "error");
   return (
     <div className="two-columns">
       <form
@@ -271,7 +328,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
         aria-labelledby="adjust-title"
         onSubmit={(e) => {
           e.preventDefault();
-          if (op && gate.ready && preview.data?.ok && !preview.isPlaceholderData)
+          if (op && gate.ready && fieldsOk && preview.data?.ok && !preview.isPlaceholderData)
             onReview({ title: mode === "close" ? "Close the vault" : "Adjust the vault", op });
         }}
       >
@@ -313,7 +370,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
               unit="BTC"
               value={collText}
               onChange={setCollText}
-              parsed={coll}
+              parsed={collField}
               testId="adjust-collateral-input"
             />
             <Toggle label="Debt" value={debtDir} options={["borrow", "repay"]} onChange={setDebtDir} />
@@ -322,7 +379,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
               unit="zkUSD"
               value={debtText}
               onChange={setDebtText}
-              parsed={debt}
+              parsed={debtField}
               testId="adjust-debt-input"
               max={debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
             />
@@ -349,7 +406,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
           <button
             type="submit"
             className="button button-primary"
-            disabled={!gate.ready || !preview.data?.ok || preview.isPlaceholderData}
+            disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData}
             data-testid="review-button"
           >
             Review transaction

@@ -41,6 +41,7 @@ import {
 } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
+import { formatBtc, speakBtc } from "../format.ts";
 import type { WalletCoin } from "../queries/chain.ts";
 import type { GuardianSettings } from "../state/settings-store.ts";
 
@@ -298,7 +299,7 @@ function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeo
     const sats = r.collateral / SATOSHI; // rounds down: the protocol never pays more than it holds
     if (sats > held) {
       throw new DraftError(
-        `The vault of ${r.owner} holds ${held} sats on chain but the redemption takes ${sats}: wait for the chain to catch up, then try again.`,
+        `The vault of ${r.owner} holds ${formatBtc(held * SATOSHI)} on chain but the redemption takes ${formatBtc(sats * SATOSHI)}: wait for the chain to catch up, then try again.`,
       );
     }
     inputs.push(...v.utxos.map((utxo) => ({ utxo, custody: v.descriptor, path: "guardians" as const })));
@@ -313,7 +314,7 @@ function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeo
   const owed = eventsOf(input.events, "Redeemed").reduce((a, e) => a + e.paidSats, 0n);
   if (owed > paid) {
     throw new DraftError(
-      `The engine owes ${owed} sats but the redeemed vaults release ${paid} on chain: wait for the chain to catch up, then try again.`,
+      `The engine owes ${formatBtc(owed * SATOSHI)} but the redeemed vaults release ${formatBtc(paid * SATOSHI)} on chain: wait for the chain to catch up, then try again.`,
     );
   }
   toPool += paid - owed;
@@ -391,14 +392,14 @@ export function makeDraft(input: DraftInput): TxDraft {
   } catch (error) {
     if (error instanceof InsufficientFundsError) {
       throw new DraftError(
-        `Your wallet has ${error.available.toLocaleString("en-US")} sats spendable but this transaction needs ${error.needed.toLocaleString("en-US")} sats (amount plus network fee). Add funds or lower the amount.`,
+        `Your wallet has ${formatBtc(error.available * SATOSHI)} spendable but this transaction needs ${formatBtc(error.needed * SATOSHI)} (amount plus network fee). Add funds or lower the amount.`,
       );
     }
     if (error instanceof PsbtError && error.code === "dustOutput") {
-      throw new DraftError(`The amount is too small for a Bitcoin output (${error.message}).`);
+      throw new DraftError(`The amount is too small for a Bitcoin output (${speakBtc(error.message)}).`);
     }
     if (error instanceof PsbtError || error instanceof BtcInputError)
-      throw new DraftError(`The transaction could not be built: ${error.message}.`);
+      throw new DraftError(`The transaction could not be built: ${speakBtc(error.message)}.`);
     throw error;
   }
   const { vault, built } = result;

@@ -1,0 +1,34 @@
+/**
+ * Bounds an amount field checks as the user types, in the field's own unit (BTC or zkUSD), never raw
+ * satoshis: what the wallet holds, what the vault or balance holds, and the protocol's limits (minimum
+ * debt, the most the engine lets this collateral borrow). The engine still decides: these only say
+ * early, beside the field, what the preview's refusal would say.
+ */
+import { SATOSHI } from "../../protocol/decimal.ts";
+import { useWalletCoins } from "../queries/chain.ts";
+import type { ParsedAmount } from "./forms.tsx";
+
+export interface Bound {
+  /** The amount must be at least `min`, at most `max` (either or both). */
+  min?: bigint;
+  max?: bigint;
+  message: string;
+}
+
+/** `parsed`, or the first bound it breaks as the field's error. */
+export function withinBounds(parsed: ParsedAmount, bounds: (Bound | null | undefined)[]): ParsedAmount {
+  if (parsed.kind !== "ok") return parsed;
+  for (const b of bounds) {
+    if (!b) continue;
+    if ((b.min !== undefined && parsed.value < b.min) || (b.max !== undefined && parsed.value > b.max))
+      return { kind: "error", message: b.message };
+  }
+  return parsed;
+}
+
+/** BTC the connected wallet holds on chain (18 decimals), or undefined until its coins are read. */
+export function useWalletBtc(address: string | undefined): bigint | undefined {
+  const coins = useWalletCoins(address);
+  if (!coins.data) return undefined;
+  return coins.data.reduce((a, c) => a + c.value, 0n) * SATOSHI;
+}
