@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AppSession, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
 import {
   applied,
   connectWallet,
@@ -94,6 +94,7 @@ describe("the Activity screen's history", () => {
     await screenshot(page, "activity-history-phone");
 
     // The explorer link is configurable per network (Settings).
+    await page.setViewportSize(DESKTOP);
     await go(page, "Settings");
     await page.getByTestId("explorer-input").fill("https://explorer.example/regtest/tx/{txid}");
     await page.getByTestId("save-settings").click();

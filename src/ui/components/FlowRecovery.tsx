@@ -84,6 +84,7 @@ export function FlowRecovery() {
                 label: "View transaction",
               },
             });
+            engine.refresh(); // the preview copy reloads the state with it
             await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
           } else {
             await save({ ...r, state: "failed", outcome: outcome.reason, updatedAt: now });
