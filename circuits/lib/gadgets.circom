@@ -3,7 +3,7 @@ pragma circom 2.1.6;
 // Shared gadgets for zkUSD circuits. Bounds (docs/zk.md): amounts < 2^112 (the engine's MAX_AMOUNT),
 // prices < 2^96, ratios < 2^64, reward-per-stake terms < 2^140; every product stays below 2^253.
 
-include "circomlib/circuits/poseidon.circom";
+include "./poseidon.circom";
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 
