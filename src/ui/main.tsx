@@ -4,6 +4,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.tsx";
 import { createEngineClient } from "./engine/client.ts";
+import { coalesce } from "./engine/coalesce.ts";
 import { EngineProvider } from "./engine/EngineProvider.tsx";
 import { resolveEngineStart, useSyncSetup } from "./engine/sync.ts";
 import { useSettings } from "./state/settings-store.ts";
@@ -17,6 +18,19 @@ const queryClient = new QueryClient({
 });
 
 const engine = createEngineClient();
+// A new block (or reorg, or restore) reloads the preview copy and refetches every engine view; a
+// catch-up brings many blocks a second, so those reloads are coalesced (engine/coalesce.ts).
+const refreshViews = coalesce(async () => {
+  engine.refresh();
+  // Bounded: a view that never answers must not stop the next refresh.
+  await Promise.race([
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ["engine"] }),
+      queryClient.invalidateQueries({ queryKey: ["data"] }),
+    ]),
+    new Promise((resolve) => setTimeout(resolve, 10_000)),
+  ]);
+}, 1_000);
 // The wallet connected before a reload comes back without asking (src/ui/wallet/wallet-store.ts).
 void useWalletStore.getState().reconnect(useSettings.getState().network);
 // The guardians tell which federation and chain to follow (sync.ts); then live updates: a new block
@@ -39,9 +53,7 @@ void resolveEngineStart()
         void queryClient.invalidateQueries({ queryKey: ["data", "status"] });
         return;
       }
-      engine.refresh();
-      void queryClient.invalidateQueries({ queryKey: ["engine"] });
-      void queryClient.invalidateQueries({ queryKey: ["data"] });
+      refreshViews();
     }),
   )
   .catch(() => {
