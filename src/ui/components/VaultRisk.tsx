@@ -97,9 +97,9 @@ export function VaultRiskPanel({
         </p>
       ) : risk.level === "danger" ? (
         <p className="notice notice-danger" role="alert" data-testid="risk-warning">
-          Your vault is within {formatPercent(risk.icr - mcr, 0)} points of the {formatPercent(mcr, 0)}{" "}
-          liquidation line: a fall of the BTC price to {formatUsd(risk.liquidationPrice ?? 0n)} lets anyone
-          liquidate it. Add collateral or repay debt.
+          Your vault is at {formatPercent(risk.icr)}, close to the {formatPercent(mcr, 0)} liquidation line: a
+          fall of the BTC price to {formatUsd(risk.liquidationPrice ?? 0n)} lets anyone liquidate it. Add
+          collateral or repay debt.
         </p>
       ) : risk.level === "caution" ? (
         <p className="notice notice-warn" role="alert" data-testid="risk-warning">
