@@ -303,13 +303,18 @@ describe("user journeys on the local stack", () => {
         await postJson(`${DEVNET_URL}/regtest/mine`, { blocks: Math.min(left, 1000) });
       // Three guardians and the app replay those blocks on two shared cores: give them the time.
       await guardiansAt(await tipHeight(), 300_000);
-      await applied(await carol.cast({ type: "transfer", to: bob.address, amount: E18 }));
+      const spell = await carol.cast({ type: "transfer", to: bob.address, amount: E18 });
+      await applied(spell);
+      const spellHeight = await confirmed(spell);
       await go(page, "Governance");
       const ref = await referenceAccount(me);
-      // The app's engine has applied that spell: proposals snapshot its synced head (the window's end).
-      await page
-        .locator(`[data-testid="gov-height"][data-value="${ref.height}"]`)
-        .waitFor({ timeout: 300_000 });
+      // The app's engine has applied that spell (its height is the last spell's; a block after it
+      // must not make the wait endless): proposals snapshot its synced head, past the window.
+      await page.waitForFunction(
+        (h) => Number(document.querySelector('[data-testid="gov-height"]')?.getAttribute("data-value")) >= h,
+        spellHeight,
+        { timeout: 300_000 },
+      );
       await page
         .locator(`[data-testid="voting-power"][data-value="${ref.gov.account!.power}"]`)
         .waitFor({ timeout: 60_000 });
