@@ -469,7 +469,7 @@ describe("transaction screens", () => {
       },
     ]);
     expect(session.problems).toEqual([]);
-  });
+  }, 240_000); // three flows, two proofs made in the browser: past 60 s on a loaded machine
 
   it("pool, redeem and liquidations answer with the engine's refusals and empty states", async () => {
     session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });

@@ -92,6 +92,19 @@ describe("fee model", () => {
       hour: 8,
       economy: 2,
     });
-    expect(feePresets({})).toEqual({ fastest: 1, halfHour: 1, hour: 1, economy: 1 });
+    // Flat estimates (an empty mempool, regtest): the presets still differ, by 1 sat/vB each.
+    expect(feePresets({})).toEqual({ fastest: 4, halfHour: 3, hour: 2, economy: 1 });
+    expect(feePresets({ "1": 1, "3": 1, "6": 1, "144": 1 })).toEqual({
+      fastest: 4,
+      halfHour: 3,
+      hour: 2,
+      economy: 1,
+    });
+    expect(feePresets({ "1": 9, "3": 9, "6": 3, "144": 3 })).toEqual({
+      fastest: 10,
+      halfHour: 9,
+      hour: 4,
+      economy: 3,
+    });
   });
 });

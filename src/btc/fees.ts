@@ -142,5 +142,11 @@ export function feePresets(estimates: Record<string, number>): FeePresets {
     const k = keys.find((x) => x >= target) ?? keys.at(-1);
     return k === undefined ? 1 : Math.max(1, estimates[String(k)]!);
   };
-  return { fastest: at(1), halfHour: at(3), hour: at(6), economy: at(144) };
+  // Each faster preset pays at least 1 sat/vB more than the slower one: when the estimates are flat
+  // (an empty mempool, regtest) the four choices would otherwise be the same rate under four names.
+  const economy = at(144);
+  const hour = Math.max(at(6), economy + 1);
+  const halfHour = Math.max(at(3), hour + 1);
+  const fastest = Math.max(at(1), halfHour + 1);
+  return { fastest, halfHour, hour, economy };
 }

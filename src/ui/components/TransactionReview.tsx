@@ -34,17 +34,20 @@ import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
 import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
 import { appProver, appTracker } from "../tx/app.ts";
-import { DraftError, makeDraft, type TxDraft } from "../tx/draft.ts";
+import { type FlowCost, flowCost } from "../tx/cost.ts";
+import { DraftError, type DraftInput, makeDraft, type TxDraft } from "../tx/draft.ts";
 import {
   engineEvents,
   gatherCustody,
   needsAttestation,
+  needsPriceUpdate,
   runFlow,
   type Step,
   type StepState,
   zkOperationOf,
 } from "../tx/flow.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
+import { FlowCostPanel } from "./FlowCost.tsx";
 import { SyncWait } from "./SyncWait.tsx";
 
 const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
@@ -122,7 +125,13 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           ...(csvBlocks !== undefined ? { csvBlocks } : {}),
         });
         const custodySet = state.gov.guardians.keys.length > 0 ? custodyKeySet(state) : undefined;
-        return { ok: true as const, events: events.events, custody, custodySet };
+        return {
+          ok: true as const,
+          events: events.events,
+          custody,
+          custodySet,
+          statePrice: original.g.price,
+        };
       } catch (error) {
         return { ok: false as const, message: (error as Error).message };
       }
@@ -133,33 +142,54 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   });
 
   const feeRate = rateFor(preset, custom, fees.data);
+  const members = useSyncSetup((s) => (s.state === "following" ? s.federation.members.length : 0));
+  const draftInput = useMemo((): DraftInput | null => {
+    if (!account || !coins.data || feeRate === null || !context.data?.ok) return null;
+    return {
+      op,
+      network,
+      wallet: account,
+      coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
+      feeRate,
+      guardians,
+      ...(csvBlocks !== undefined ? { csvBlocks } : {}),
+      events: context.data.events,
+      custody: context.data.custody,
+      ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
+    };
+  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
   const draft = useMemo((): DraftOutcome | null => {
-    if (!account || !coins.data || feeRate === null || !context.data) return null;
-    if (!context.data.ok) return { ok: false, message: context.data.message };
+    if (context.data && !context.data.ok) return { ok: false, message: context.data.message };
+    if (!draftInput) return null;
     try {
-      return {
-        ok: true,
-        draft: makeDraft({
-          op,
-          network,
-          wallet: account,
-          coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
-          feeRate,
-          guardians,
-          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
-          events: context.data.events,
-          custody: context.data.custody,
-          ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
-        }),
-      };
+      return { ok: true, draft: makeDraft(draftInput) };
     } catch (error) {
       if (error instanceof DraftError) return { ok: false, message: error.message };
       return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
     }
-  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
+  }, [draftInput, context.data]);
+  // Everything the flow will send, at its largest: the bound shown and enforced (tx/cost.ts).
+  const cost = useMemo((): FlowCost | { error: string } | null => {
+    if (!draftInput || !draft?.ok || !context.data?.ok) return null;
+    // A priced operation's flow may send a price update: counted whenever it can happen (the price
+    // can move between this review and the signature), so the total stays an upper bound.
+    try {
+      return flowCost(draftInput, {
+        priceUpdate: needsPriceUpdate(op),
+        priceKnownNeeded: meet.price !== undefined && meet.price !== context.data.statePrice,
+        price: meet.price ?? context.data.statePrice,
+        members: Math.max(members, guardians.threshold, guardians.urls.length),
+        attested: needsAttestation(op),
+      });
+    } catch (error) {
+      // The wallet cannot pay the price update and the operation both: nothing may start.
+      return { error: speakBtc((error as Error).message) };
+    }
+  }, [draftInput, draft, context.data, op, meet.price, members, guardians]);
 
   const start = async () => {
-    if (!wallet || !account || feeRate === null || !draft?.ok || !gate.ready) return;
+    if (!wallet || !account || feeRate === null || !draft?.ok || !gate.ready || !cost || "error" in cost)
+      return;
     setSent(null);
     // Journaled step by step in IndexedDB, so a reload resumes or reports it (FlowRecovery).
     const id = crypto.randomUUID();
@@ -181,6 +211,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           tracker: appTracker,
           spendsCustody: draft.draft.built.guardianInputs.length > 0,
           onBroadcast: journal.sent,
+          ...(cost && "total" in cost ? { maxNetworkFee: cost.total } : {}),
         },
         (s) => {
           setSteps(s);
@@ -247,6 +278,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           ) : (
             <>
               {draft?.ok && !steps ? <PsbtPreview draft={draft.draft} price={price} op={op} /> : null}
+              {draft?.ok && !steps ? <FlowCostPanel cost={cost} price={meet.price ?? price} /> : null}
               {steps ? <StepList steps={steps} /> : null}
               {sent ? (
                 <div
@@ -267,7 +299,9 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
                   <button
                     type="button"
                     className="button button-primary"
-                    disabled={isRunning(steps) || !draft?.ok || !wallet || !gate.ready}
+                    disabled={
+                      isRunning(steps) || !draft?.ok || !wallet || !gate.ready || !cost || "error" in cost
+                    }
                     data-testid="sign-and-send"
                     onClick={() => void start()}
                   >
@@ -424,8 +458,8 @@ function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: 
         <div>
           <dt>Size and rate</dt>
           <dd>
-            ≤ {formatCount(summary.vsize)} vB at {built.feeRate} sat/vB (estimated with the largest
-            signatures; the real size can only be smaller)
+            {formatCount(summary.vsize)} vB at {built.feeRate} sat/vB before the price attestation and proof
+            are attached (the total below includes them)
           </dd>
         </div>
         <div>

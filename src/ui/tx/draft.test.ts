@@ -21,6 +21,7 @@ import {
   type State,
 } from "../../protocol/index.ts";
 import type { WalletCoin } from "../queries/chain.ts";
+import { flowCost } from "./cost.ts";
 import { type Custody, custodyNeeds, DraftError, draftSupport, makeDraft, NO_CUSTODY } from "./draft.ts";
 import { engineEvents, gatherCustody, planSteps, zkOperationOf } from "./flow.ts";
 import { type CustodyChain, findOwnerKey, ownerKeyFromTx, VaultOwnerError } from "./vault-coins.ts";
@@ -208,6 +209,35 @@ describe("drafts for every operation", () => {
     // The spell names its vault output and carries the wallet's key as the owner key (SPEC §2a).
     expect(draft.spell.op).toMatchObject({ vaultOutput: 0, ownerKey: a.publicKey });
     expect(draft.built.guardianInputs).toEqual([]);
+  });
+
+  it("the review's cost bound covers the final transactions, attestation and proof attached", async () => {
+    const state = createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n });
+    const op: Operation = { type: "openVault", owner: a.address, collateral: d("0.25"), borrow: d("5000") };
+    const { draft, events, custody } = await draftOf(state, op, a);
+    const input = {
+      op,
+      network: NET,
+      wallet: a,
+      coins: walletCoins,
+      feeRate: 2,
+      guardians: guardianSettings,
+      events,
+      custody,
+    };
+    const cost = flowCost(input, { priceUpdate: true, price: d("97000"), members: 3, attested: true });
+    expect(cost.lines.map((l) => l.id)).toEqual(["price", "operation"]);
+    expect(cost.total).toBe(cost.lines[0]!.fee + cost.lines[1]!.fee);
+    // The final open carries a 2-of-3 attestation (159 bytes) and the proof: more than the review's
+    // draft without them, never more than the bound.
+    const final = makeDraft({ ...input, attestation: new Uint8Array(159).fill(1) });
+    expect(final.built.fee).toBeGreaterThan(draft.built.fee);
+    expect(final.built.fee).toBeLessThanOrEqual(cost.lines[1]!.fee);
+    expect(cost.lines[1]!.fee - final.built.fee).toBeLessThanOrEqual(2n * 64n + 2n); // one more signature at most
+    // Without a price update, one line.
+    expect(flowCost(input, { priceUpdate: false, price: 0n, members: 3, attested: true }).lines).toHaveLength(
+      1,
+    );
   });
 
   it("deposit, mint, repay: a deposit funds the vault; mint and repay are ledger spells", async () => {

@@ -200,6 +200,28 @@ describe("the transaction flow", () => {
     expect(s.tracker.lockedOutpoints()).toEqual([]);
   });
 
+  it("a transaction whose fee would exceed the review's total is not signed, said in BTC", async () => {
+    const s = stack();
+    // The same transfer at 2 sat/vB pays more than 10 sats: above the agreed total.
+    const result = await runFlow({ ...s.deps, maxNetworkFee: 10n }, () => {});
+    expect(result).toMatchObject({ ok: false, step: "sign" });
+    expect(!result.ok && result.message).toMatch(
+      /network fee of 0\.\d{8} BTC would take the flow's total to 0\.\d{8} BTC, above the 0\.0000001 BTC you agreed to in the review/,
+    );
+    expect(s.broadcasts).toEqual([]);
+    expect(s.tracker.lockedOutpoints()).toEqual([]);
+    // At the bound it goes through.
+    const t = stack();
+    let fee = 0n;
+    await runFlow(t.deps, (steps) => {
+      const d = steps.find((x) => x.id === "build")?.detail ?? "";
+      const m = /network fee (\d+) sats/.exec(d);
+      if (m) fee = BigInt(m[1]!);
+    });
+    const u = stack();
+    expect(await runFlow({ ...u.deps, maxNetworkFee: fee }, () => {})).toMatchObject({ ok: true });
+  });
+
   it("a broadcast the node refuses unlocks the coin", async () => {
     const s = stack({ rejectBroadcast: "broadcast rejected: min relay fee not met" });
     const result = await runFlow(s.deps, () => {});

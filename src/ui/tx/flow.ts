@@ -80,6 +80,9 @@ const ATTESTED = new Set<Operation["type"]>([...PRICED, "closeVault"]);
 /** Whether `op`'s spell carries a price attestation (the review says so before the flow runs). */
 export const needsAttestation = (op: Operation): boolean => ATTESTED.has(op.type);
 
+/** Whether the flow puts the attested price on chain before `op` when the state holds another one. */
+export const needsPriceUpdate = (op: Operation): boolean => PRICED.has(op.type);
+
 /**
  * The steps `op` goes through: a priced operation needs an attestation (and may need a price update
  * first), an operation with a circuit needs a proof, a transaction spending vault or pool coins needs
@@ -161,6 +164,11 @@ export interface FlowDeps {
   tracker: UtxoTracker;
   /** Whether the review's draft spends custody coins (decides the co-sign step up front). */
   spendsCustody: boolean;
+  /**
+   * The most the whole flow may pay the network, in sats (the review's bound, tx/cost.ts): a
+   * transaction whose fee would take the total above it is not signed.
+   */
+  maxNetworkFee?: bigint;
   /** How often to look for the spell besides block notices (default 3 s). */
   pollMs?: number;
   /** How guardians are asked (tests pass a loopback stand-in; default the browser's fetch). */
@@ -311,7 +319,14 @@ async function send(
   built: BuiltPsbt,
   set: (id: StepId, state: StepState, detail?: string) => void,
   ids: { sign: StepId; cosign: StepId | null; broadcast: StepId; confirm: StepId },
+  budget: { spent: bigint },
 ): Promise<{ txid: string; height: number }> {
+  if (deps.maxNetworkFee !== undefined && budget.spent + built.fee > deps.maxNetworkFee) {
+    throw new StepFailure(
+      ids.sign,
+      `This transaction's network fee of ${formatBtc(built.fee * 10n ** 10n)} would take the flow's total to ${formatBtc((budget.spent + built.fee) * 10n ** 10n)}, above the ${formatBtc(deps.maxNetworkFee * 10n ** 10n)} you agreed to in the review (the price or your coins changed since). Nothing more was sent; go back to the form and review again.`,
+    );
+  }
   set(ids.sign, "running", "Waiting for your wallet: check its window and approve the signature.");
   let signed: { id: string; signed: Uint8Array };
   try {
@@ -364,6 +379,7 @@ async function send(
       `The node refused the transaction (${(error as Error).message}). Nothing was sent and your coins are unlocked; try again.`,
     );
   }
+  budget.spent += built.fee;
   set(ids.broadcast, "done", `Sent: ${txid}`);
   deps.onBroadcast?.(ids.broadcast === "price" ? "price" : "operation", txid);
   try {
@@ -410,6 +426,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     report([...steps]);
   };
   report([...steps]);
+  const budget = { spent: 0n };
   try {
     // 1. The price the operation is valued at, and 2. the chain brought to it.
     let attestation: PriceAttestationAnswer | null = null;
@@ -445,7 +462,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
           "running",
           `The on-chain price is ${formatUsd(state.g.price)} but the guardians attest ${formatUsd(a.price)}. Operations are valued at the on-chain price, so it must be current first: your wallet sends a price update (a small transaction of its own).`,
         );
-        await updatePrice(deps, a, (state, detail) => set("price", state, detail));
+        await updatePrice(deps, a, (state, detail) => set("price", state, detail), budget);
         // The update confirmed: fetch the attestation again (it must be fresh for the guardians).
       }
     }
@@ -548,12 +565,18 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
         },
       );
     }
-    const sent = await send(deps, draft.built, set, {
-      sign: "sign",
-      cosign: draft.built.guardianInputs.length > 0 ? "cosign" : null,
-      broadcast: "broadcast",
-      confirm: "confirm",
-    });
+    const sent = await send(
+      deps,
+      draft.built,
+      set,
+      {
+        sign: "sign",
+        cosign: draft.built.guardianInputs.length > 0 ? "cosign" : null,
+        broadcast: "broadcast",
+        confirm: "confirm",
+      },
+      budget,
+    );
     if (steps.some((s) => s.id === "cosign" && s.state === "waiting")) set("cosign", "skipped");
     return { ok: true, ...sent };
   } catch (error) {
@@ -575,6 +598,7 @@ async function updatePrice(
   deps: FlowDeps,
   a: PriceAttestationAnswer,
   set: (state: StepState, detail?: string) => void,
+  budget: { spent: bigint },
 ): Promise<void> {
   const spell = {
     version: SPELL_VERSION,
@@ -610,6 +634,7 @@ async function updatePrice(
       if (d) detail(d);
     },
     { sign: "price", cosign: null, broadcast: "price", confirm: "price" },
+    budget,
   ).catch((error: unknown) => {
     failed = error instanceof StepFailure ? new StepFailure("price", `Price update: ${error.message}`) : null;
     if (!failed) throw error;
