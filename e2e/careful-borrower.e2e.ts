@@ -166,12 +166,15 @@ describe("a careful borrower's figures, costs and protections", () => {
           vsize: Number(e.getAttribute("data-vsize")),
         })),
       );
-      expect(lines.map((l) => l.id)).toEqual(["price", "operation"]);
+      // Soft from here: the flow still runs when a figure is wrong, to measure what the chain charged.
+      expect.soft(lines.map((l) => l.id)).toEqual(["price", "operation"]);
+      const priceLine = lines.find((l) => l.id === "price") ?? { fee: 0n, vsize: 0 };
+      const opLine = lines.find((l) => l.id === "operation") ?? { fee: 0n, vsize: 0 };
       const bound = BigInt((await total.getAttribute("data-value")) ?? "-1");
-      expect(bound).toBe(lines[0]!.fee + lines[1]!.fee);
-      expect(await total.textContent()).toMatch(
-        /At most [\d,]+ sats \(0\.\d{8} BTC\) ≈ \$\d+\.\d\d at \d+ sat\/vB, for 2 transactions/,
-      );
+      expect.soft(bound).toBe(priceLine.fee + opLine.fee);
+      expect
+        .soft(await total.textContent())
+        .toMatch(/At most [\d,]+ sats \(0\.\d{8} BTC\) ≈ \$\d+\.\d\d at \d+ sat\/vB, for 2 transactions/);
       await screenshot(page, "careful-review-total-desktop-dark");
 
       const before = new Set((await walletTxs(me)).map((t) => t.txid));
@@ -185,16 +188,16 @@ describe("a careful borrower's figures, costs and protections", () => {
       const measured = [
         {
           tx: "price update",
-          boundSats: lines[0]!.fee,
+          boundSats: priceLine.fee,
           paidSats: update.fee,
-          boundVsize: lines[0]!.vsize,
+          boundVsize: priceLine.vsize,
           vsize: update.vsize,
         },
         {
           tx: "open",
-          boundSats: lines[1]!.fee,
+          boundSats: opLine.fee,
           paidSats: opened.fee,
-          boundVsize: lines[1]!.vsize,
+          boundVsize: opLine.vsize,
           vsize: opened.vsize,
         },
       ];
@@ -202,10 +205,10 @@ describe("a careful borrower's figures, costs and protections", () => {
         measured.map((m) => ({ ...m, boundSats: String(m.boundSats), paidSats: String(m.paidSats) })),
       );
       for (const m of measured) {
-        expect(m.paidSats, `${m.tx} fee`).toBeLessThanOrEqual(m.boundSats);
-        expect(m.vsize, `${m.tx} vsize`).toBeLessThanOrEqual(m.boundVsize);
+        expect.soft(m.paidSats, `${m.tx} fee`).toBeLessThanOrEqual(m.boundSats);
+        expect.soft(m.vsize, `${m.tx} vsize`).toBeLessThanOrEqual(m.boundVsize);
       }
-      expect(update.fee + opened.fee).toBeLessThanOrEqual(bound);
+      expect.soft(update.fee + opened.fee, "paid in all").toBeLessThanOrEqual(bound);
       await page.getByRole("button", { name: "Done" }).click();
     },
     STEP,
