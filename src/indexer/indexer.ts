@@ -23,11 +23,19 @@ import {
   createGenesisState,
   deserializeState,
   type Params,
+  type ProtocolEvent,
   type State,
   serializeState,
   stateRoot,
 } from "../protocol/index.ts";
-import { type CustodyConfig, checkInflow, readActor, recordInflow } from "../settlement/index.ts";
+import {
+  type CustodyConfig,
+  checkInflow,
+  DEFAULT_FINALITY_DEPTH,
+  isSettlePayload,
+  readActor,
+  recordInflow,
+} from "../settlement/index.ts";
 import {
   type BlockRecord,
   type DataStore,
@@ -43,6 +51,7 @@ import {
   type StoredEvent,
   storedEvent,
 } from "../storage/index.ts";
+import { type CustodyStepConfig, endOfBlock, obligationsOf, settleOrTrack } from "./custody.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
 import { BlockProofs } from "./proofs.ts";
 import { type ChainSource, VerifiedChain } from "./source.ts";
@@ -84,6 +93,8 @@ export interface IndexerOptions {
  */
 export interface IndexerCustody extends CustodyConfig {
   guardians: { keys: string[]; threshold: number };
+  /** Blocks a settlement's basis must be buried (default 6; the dev network may set 1). */
+  finality?: number;
 }
 
 export type BlockNotice =
@@ -130,20 +141,26 @@ export function spellOfEsploraTx(tx: EsploraTx) {
     if (!payload || !hasSpellMagic(payload)) continue;
     const decoded = tryDecodeSpell(payload);
     const actor = tx.vin[0]?.is_coinbase ? null : (tx.vin[0]?.prevout?.scriptpubkey_address ?? null);
-    return { decoded, actor };
+    // A settle spell is custody's (src/settlement), not an engine operation.
+    return { decoded, actor, payload, settle: isSettlePayload(payload) };
   }
   return null;
 }
 
-/** The spell of a verified transaction, if any: the first OP_RETURN output whose payload has the magic. */
-export function spellOfChainTx(tx: ChainTx) {
+/** The spell payload of a verified transaction, if any: the first OP_RETURN output whose payload has the magic. */
+export function spellPayloadOfChainTx(tx: ChainTx): Uint8Array | null {
   for (const out of tx.outputs) {
     if (out.script[0] !== 0x6a) continue;
     const payload = opReturnPayload(out.script);
-    if (!payload || !hasSpellMagic(payload)) continue;
-    return tryDecodeSpell(payload);
+    if (payload && hasSpellMagic(payload)) return payload;
   }
   return null;
+}
+
+/** The spell of a verified transaction, if any (a settle spell decodes as an error here: it is custody's). */
+export function spellOfChainTx(tx: ChainTx) {
+  const payload = spellPayloadOfChainTx(tx);
+  return payload ? tryDecodeSpell(payload) : null;
 }
 
 export class Indexer {
@@ -158,6 +175,7 @@ export class Indexer {
   private readonly undoDepth: number;
   /** The block's proofs as one batch (null: the WebAssembly verifier could not load). */
   private proofs?: BlockProofs | null;
+  private readonly custody: CustodyStepConfig;
   private readonly listeners = new Set<(e: BlockNotice) => void>();
 
   private constructor(private readonly o: IndexerOptions) {
@@ -166,6 +184,7 @@ export class Indexer {
       o.secondChain ? [o.chain, o.secondChain] : [o.chain],
       o.network ?? o.custody.network,
     );
+    this.custody = { ...o.custody, finality: o.custody.finality ?? DEFAULT_FINALITY_DEPTH };
   }
 
   get store(): DataStore {
@@ -401,25 +420,41 @@ export class Indexer {
     const rejected: RejectedRecord[] = [];
     const events: StoredEvent[] = [];
     const prices: PriceRecord[] = [];
+    let custodyChanged = false;
+    const custodyEvents = (list: ProtocolEvent[], where: { position: number; txid: string }, from = 0) => {
+      list.forEach((event, i) => {
+        events.push(storedEvent(event, { height, ...where, n: from + i, time: header.timestamp }));
+      });
+      if (list.length > 0) custodyChanged = true;
+    };
     // Every previous output the block's spells need, fetched before anything is applied: a source
     // that fails or lies here leaves the state untouched (the block is retried).
     const actorPrevouts = new Map<string, ChainTxOutput>();
     for (const tx of verified.txs) {
-      if (tx.coinbase || !spellOfChainTx(tx)) continue;
+      if (tx.coinbase || !spellPayloadOfChainTx(tx)) continue;
       const first = tx.inputs[0]!;
       actorPrevouts.set(tx.txid, await prevout(first.prevTxid, first.vout));
     }
     for (const tx of verified.txs) {
-      const decoded = spellOfChainTx(tx);
-      if (!decoded) continue;
+      const payload = spellPayloadOfChainTx(tx);
       const { position } = tx;
       const where = { height, position, txid: tx.txid };
+      // Custody first, for every transaction: settlements, escapes and breaches (SPEC §2a rule 3).
+      const custody = settleOrTrack(this.state, tx, payload ?? undefined, height, this.custody);
       // The actor: the address of the output the first input spends (read from its verified bytes).
       const actorPrevout = actorPrevouts.get(tx.txid);
-      const found = {
-        decoded,
-        actor: actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null,
-      };
+      const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null;
+      if (custody.kind !== "none") custodyEvents(custody.events, where);
+      if (custody.kind === "rejected")
+        rejected.push({
+          ...where,
+          actor: actorAddress,
+          opType: "settle",
+          reason: { code: "settlementRefused", detail: custody.reason.code, message: custody.reason.message },
+        });
+      // A settle spell is custody's (src/settlement), not an engine operation.
+      if (!payload || isSettlePayload(payload)) continue;
+      const found = { decoded: tryDecodeSpell(payload), actor: actorAddress };
       if (!found.decoded.ok) {
         const e = found.decoded.error;
         rejected.push({
@@ -468,13 +503,17 @@ export class Indexer {
         if (event.type === "PriceUpdated")
           prices.push({ height, position, time: Number(out.time), price: event.price });
       });
+      // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
+      const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
+      custodyEvents(owed, where, out.events.length + (custody.kind === "none" ? 0 : custody.events.length));
     }
     if (this.proofs && !this.proofs.settle()) {
       // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).
       this.state = deserializeState(undo);
       return this.indexBlock(height);
     }
-    const changed = spells.length > 0;
+    custodyEvents(endOfBlock(this.state, height), { position: verified.txs.length, txid: "" });
+    const changed = spells.length > 0 || custodyChanged;
     const root = changed ? stateRoot(this.state) : this.head.root;
     const block: BlockRecord = {
       height,

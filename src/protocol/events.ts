@@ -69,6 +69,30 @@ export type ProtocolEvent =
   | { type: "RecoveryModeExited"; tcr: bigint }
   | { type: "Transfer"; from: AccountId; to: AccountId; amount: bigint }
   | { type: "Approval"; owner: AccountId; spender: AccountId; amount: bigint }
+  // custody (SPEC §2a, src/settlement; recorded by the indexer, not by the engine)
+  | {
+      type: "ObligationRecorded";
+      id: string;
+      /** Who owes it: a vault, or null for the pool. */
+      source: AccountId | null;
+      /** Payout script (hex), or "" for an internal move to `to`. */
+      script: string;
+      to: AccountId | null | undefined;
+      sats: bigint;
+    }
+  | { type: "SettlementApplied"; obligations: string[]; fee: bigint; feeFromAccount: bigint }
+  | {
+      type: "CustodyBreach";
+      /** The protocol coin spent by something that is not an applied settlement or an escape. */
+      outpoint: string;
+      sats: bigint;
+      vault: AccountId | null;
+      /** How the coin was spent, read from its witness (guardians, ownerAndGuardians, unknown). */
+      path: string;
+    }
+  | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
+  | { type: "ObligationOverdue"; id: string; blocks: bigint }
+  | { type: "CustodyInvariantBroken"; problems: string[] }
   // governance (docs/governance.md)
   | {
       type: "ProposalCreated";

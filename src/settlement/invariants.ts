@@ -8,7 +8,7 @@
  *   (the fee account). The pool's own balance is what the total leaves after the vaults.
  */
 import type { AccountId, State } from "../protocol/index.ts";
-import { vaultPosition, vaultTargetSats } from "./obligations.ts";
+import { vaultTargetSats } from "./obligations.ts";
 
 const SATOSHI = 10n ** 10n;
 
@@ -34,25 +34,27 @@ export function ledgerBtc(state: State): bigint {
 export function checkInvariants(state: State): InvariantReport {
   const c = state.custody;
   const problems: string[] = [];
-  const vaults = new Set<AccountId>(c.vaultKeys.keys());
+  // One pass over coins and obligations: each vault's position (obligations.ts `vaultPosition`).
+  const position = new Map<AccountId, bigint>();
+  const bump = (v: AccountId, by: bigint) => position.set(v, (position.get(v) ?? 0n) + by);
+  for (const v of c.vaultKeys.keys()) bump(v, 0n);
   let coins = 0n;
   for (const coin of c.coins.values()) {
     coins += coin.sats;
-    if (coin.vault !== null) vaults.add(coin.vault);
+    if (coin.vault !== null) bump(coin.vault, coin.sats);
   }
   let openPayouts = 0n;
   for (const o of c.obligations.values()) {
     if (o.status !== "open") continue;
     if (o.to === undefined) openPayouts += o.sats;
-    if (o.source !== null) vaults.add(o.source);
-    if (typeof o.to === "string") vaults.add(o.to);
+    if (o.source !== null) bump(o.source, -o.sats);
+    if (typeof o.to === "string") bump(o.to, o.sats);
   }
-  for (const v of [...vaults].sort()) {
-    const position = vaultPosition(state, v);
+  for (const [v, held] of [...position].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const target = vaultTargetSats(state, v);
-    if (position !== target)
+    if (held !== target)
       problems.push(
-        `vault ${v}: coins less obligations hold ${position} sats, its ledger collateral is ${target} sats`,
+        `vault ${v}: coins less obligations hold ${held} sats, its ledger collateral is ${target} sats`,
       );
   }
   const ledger = ledgerBtc(state);

@@ -117,7 +117,9 @@ export type RejectCode =
   /** The actor's signature does not commit to the whole transaction. */
   | "actorSighash"
   /** The actor's witness does not match its previous output. */
-  | "actorWitness";
+  | "actorWitness"
+  /** A settle spell whose transaction is not the settlement of what it names; `detail` says why. */
+  | "settlementRefused";
 
 export interface RejectReason {
   code: RejectCode;

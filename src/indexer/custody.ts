@@ -1,0 +1,133 @@
+/**
+ * The indexer's custody step (SPEC §2a rules 2 and 3, docs/custody.md), for EVERY transaction of a
+ * block, not only spell transactions: a transaction carrying a settle spell is applied when it
+ * satisfies the settlement predicate; any other spend of a protocol coin is an owner's escape (the
+ * timelock path) or a custody breach, recorded as an event, never absorbed. After a spell is applied
+ * its obligations are recorded; after the block, overdue obligations and the invariants are checked.
+ */
+import { toHex } from "../btc/scripts.ts";
+import type { ProtocolEvent, State } from "../protocol/index.ts";
+import { removeCoin } from "../protocol/index.ts";
+import {
+  applySettlement,
+  type CustodyConfig,
+  checkInvariants,
+  checkSettlement,
+  DEFAULT_PAYOUT_MAX_FEE,
+  isSettlePayload,
+  recordObligations,
+  type SettlementReason,
+  type TxShape,
+} from "../settlement/index.ts";
+
+/** An obligation open longer than this raises `ObligationOverdue` (SPEC: 144 blocks). */
+export const OVERDUE_BLOCKS = 144n;
+
+export interface CustodyStepConfig extends CustodyConfig {
+  /** Blocks a settlement's basis must be buried (SPEC D = 6; the dev network may set 1). */
+  finality: number;
+}
+
+export type SettleOutcome =
+  | { kind: "none" }
+  | { kind: "applied"; events: ProtocolEvent[] }
+  | { kind: "rejected"; reason: SettlementReason; events: ProtocolEvent[] };
+
+/** How a protocol coin was spent, from its witness: [sig, "", "", script] is the owner's escape. */
+function spendPath(
+  witness: readonly Uint8Array[],
+): "ownerAfterTimelock" | "guardians" | "ownerAndGuardians" | "unknown" {
+  const n = witness.length;
+  if (n === 4 && witness[1]!.length === 0 && witness[2]!.length === 0) return "ownerAfterTimelock";
+  if (n >= 3 && witness[n - 2]!.length === 0 && witness[n - 3]!.length === 1) return "guardians";
+  if (n >= 3 && witness[n - 2]!.length === 1) return "ownerAndGuardians";
+  return "unknown";
+}
+
+/**
+ * Spends of protocol coins by a transaction that is not an applied settlement: each coin leaves the
+ * state (it is gone on chain) with an escape event (the vault owner's timelock path) or a breach.
+ */
+function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
+  const events: ProtocolEvent[] = [];
+  for (const input of tx.inputs) {
+    const coin = removeCoin(state.custody, `${input.prevTxid}:${input.vout}`);
+    if (!coin) continue;
+    const path = spendPath(input.witness);
+    if (path === "ownerAfterTimelock" && coin.vault !== null)
+      events.push({ type: "VaultEscaped", owner: coin.vault, outpoint: coin.outpoint, sats: coin.sats });
+    else
+      events.push({
+        type: "CustodyBreach",
+        outpoint: coin.outpoint,
+        sats: coin.sats,
+        vault: coin.vault,
+        path,
+      });
+  }
+  return events;
+}
+
+/** The custody side of one transaction before its spell (if any) is applied. */
+export function settleOrTrack(
+  state: State,
+  tx: TxShape,
+  payload: Uint8Array | undefined,
+  height: number,
+  config: CustodyStepConfig,
+): SettleOutcome {
+  if (payload && isSettlePayload(payload)) {
+    const checked = checkSettlement(tx, payload, state, { height, finality: config.finality }, config);
+    if (checked.ok) {
+      applySettlement(state, tx.txid, checked, height);
+      const fee =
+        checked.spent.reduce((a, c) => a + c.sats, 0n) - tx.outputs.reduce((a, o) => a + o.sats, 0n);
+      return {
+        kind: "applied",
+        events: [
+          {
+            type: "SettlementApplied",
+            obligations: checked.obligations.map((o) => o.id),
+            fee,
+            feeFromAccount: checked.fromAccount,
+          },
+        ],
+      };
+    }
+    return { kind: "rejected", reason: checked.reason, events: foreignSpends(state, tx) };
+  }
+  const events = foreignSpends(state, tx);
+  return events.length > 0 ? { kind: "applied", events } : { kind: "none" };
+}
+
+/** Obligations of an applied spell, paid to the actor's own script (the account is its address). */
+export function obligationsOf(
+  state: State,
+  events: readonly ProtocolEvent[],
+  place: { txid: string; height: number },
+  actorScript: Uint8Array,
+): ProtocolEvent[] {
+  return recordObligations(state, events, place, {
+    script: toHex(actorScript),
+    maxFee: DEFAULT_PAYOUT_MAX_FEE,
+  }).map((o) => ({
+    type: "ObligationRecorded",
+    id: o.id,
+    source: o.source,
+    script: o.script,
+    to: o.to,
+    sats: o.sats,
+  }));
+}
+
+/** End of block: obligations reaching OVERDUE_BLOCKS, and the invariants (SPEC §2a rule 3). */
+export function endOfBlock(state: State, height: number): ProtocolEvent[] {
+  const events: ProtocolEvent[] = [];
+  for (const o of state.custody.obligations.values()) {
+    if (o.status === "open" && BigInt(height) - o.height === OVERDUE_BLOCKS)
+      events.push({ type: "ObligationOverdue", id: o.id, blocks: OVERDUE_BLOCKS });
+  }
+  const report = checkInvariants(state);
+  if (!report.ok) events.push({ type: "CustodyInvariantBroken", problems: report.problems });
+  return events;
+}
