@@ -38,6 +38,7 @@ import {
   serializeState,
   systemSummary,
 } from "../protocol/index.ts";
+import { DEFAULT_FINALITY_DEPTH } from "../settlement/settle.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { GuardianChain } from "./chain.ts";
 import { type CosignDeps, reviewAndSign } from "./cosign.ts";
@@ -45,11 +46,12 @@ import { custodyViewToJson } from "./custody-view.ts";
 import { GuardianError } from "./errors.ts";
 import { type Route, startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
-import { SpendLedger } from "./ledger.ts";
+import { SettlementLedger, SpendLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { PeerAuthenticator } from "./peer-auth.ts";
 import { attestRoute, PriceService } from "./prices.ts";
 import { Protection, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";
+import { type LeaderDeps, leaderRound, type SettleProposal, signSettlement } from "./settle.ts";
 import { SignedPrices } from "./signed-prices.ts";
 
 /** One member of the federation as every guardian and the app know it (public keys only). */
@@ -104,6 +106,8 @@ export interface GuardianConfig {
   maxPriceAgeSec?: number;
   /** Chain poll interval while blocks come, ms (default 2 s); up to 15 s while none does. */
   pollMs?: number;
+  /** Settlements (docs/custody.md): obligations buried `finality` blocks (D, default 6) are paid. */
+  settlement?: { finality?: number };
   logLevel?: "debug" | "info" | "warn" | "error";
 }
 
@@ -219,6 +223,41 @@ export async function startGuardian(
   });
   chainRef = follower;
   const ledger = new SpendLedger(config.dataDir);
+  const settlements = new SettlementLedger(config.dataDir);
+  const settleDeps: LeaderDeps = {
+    state: () => follower.state,
+    height: () => follower.height,
+    tip: () => follower.tip,
+    custody: { network, csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS },
+    finality: config.settlement?.finality ?? DEFAULT_FINALITY_DEPTH,
+    keys,
+    ledger: settlements,
+    index: config.index,
+    n: config.federation.members.length,
+    threshold: config.federation.threshold,
+    peers: config.federation.members
+      .filter((_, i) => i !== config.index)
+      .map((m) => ({ name: m.name, url: m.url })),
+    // Estimates are sat/vB; the settle spell's rate is sat/kvB (rounded up: never below the estimate).
+    feeRate: async () => {
+      try {
+        const est = await esplora.feeEstimates();
+        return Math.ceil((est["2"] ?? est["1"] ?? 1) * 1_000);
+      } catch {
+        return 1_000;
+      }
+    },
+    broadcast: (hex) => esplora.broadcast(hex),
+    known: async (txid) => {
+      try {
+        await esplora.txStatus(txid);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    log,
+  };
   const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
   const prices = new PriceService({
     oracle,
@@ -450,6 +489,30 @@ export async function startGuardian(
     },
     {
       method: "POST",
+      path: "/v1/settle",
+      cost: 5,
+      timeoutMs: 30_000,
+      handler: async (r) => {
+        const b = r.body as Partial<SettleProposal> | undefined;
+        if (!b || !Array.isArray(b.ids) || typeof b.feeRate !== "number" || typeof b.txid !== "string")
+          throw new GuardianError(
+            "invalidRequest",
+            "expected { ids: string[], feeRate: number, txid: string }",
+          );
+        await follower.sync();
+        const result = signSettlement(settleDeps, { ids: b.ids, feeRate: b.feeRate, txid: b.txid });
+        if (!result.ok) {
+          log.warn("settlement refused", { code: result.code, reason: result.reason });
+          throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {
+            refusal: result.code,
+          });
+        }
+        log.info("settlement signed", { txid: result.txid, obligations: result.plan.ids.length });
+        return { guardian: me.name, psbt: base64.encode(result.psbt), txid: result.txid };
+      },
+    },
+    {
+      method: "POST",
       path: "/v1/cosign",
       cost: 5,
       timeoutMs: 60_000,
@@ -506,14 +569,31 @@ export async function startGuardian(
   );
   let stopped = false;
   await follower.sync();
-  // Every pollMs while blocks come, slower while none does (co-signing syncs on demand anyway).
+  // Every pollMs while blocks come, slower while none does; after each new block the leader settles
+  // the open obligations (docs/custody.md); settlement rounds never overlap.
   const policy = { baseMs: config.pollMs ?? 2_000, maxMs: Math.max(config.pollMs ?? 2_000, 15_000) };
   let idlePolls = 0;
   let poll: ReturnType<typeof setTimeout> | undefined;
+  let settledAt = -1;
+  let settling = false;
+  const settle = async () => {
+    if (settling || follower.height === settledAt || follower.tip > follower.height) return;
+    settling = true;
+    try {
+      settledAt = follower.height;
+      const outcome = await leaderRound(settleDeps);
+      if (outcome.kind === "failed" || outcome.kind === "noQuorum") log.warn("settlement round", outcome);
+    } catch (error) {
+      log.warn("settlement round failed", { error: (error as Error).message });
+    } finally {
+      settling = false;
+    }
+  };
   const tick = async () => {
     const before = follower.height;
     await follower.sync();
     idlePolls = follower.height > before ? 0 : idlePolls + 1;
+    await settle();
     if (!stopped) poll = setTimeout(() => void tick(), nextPollMs(policy, idlePolls));
   };
   poll = setTimeout(() => void tick(), policy.baseMs);

@@ -106,8 +106,10 @@ export interface SettlementEntry {
   ids: string;
   /** Basis height the settlement names. */
   basis: number;
-  /** Fee rate, sat/vB, integer. */
+  /** Fee rate, integer (the settle spell's unit, sat/kvB). */
   feeRate: number;
+  /** The obligation ids it pays (to re-propose it unchanged). */
+  obligations?: string[];
   at: string;
 }
 
@@ -183,6 +185,40 @@ export class SettlementLedger {
     appendDurably(this.file, [JSON.stringify(entry)]);
     this.remember(entry);
     return verdict;
+  }
+
+  /**
+   * `reserve` over every coin a settlement spends, all or none: the first coin whose promise the
+   * settlement would break refuses it and nothing is recorded.
+   */
+  reserveCoins(coins: string[], s: Omit<SettlementEntry, "at" | "main">): SettlementVerdict {
+    let replacement = false;
+    for (const main of coins) {
+      const v = this.check({ ...s, main });
+      if (!v.ok) return v;
+      replacement ||= v.replacement;
+    }
+    const at = new Date().toISOString();
+    const fresh = coins.filter((main) => this.latest.get(main)?.txid !== s.txid);
+    if (fresh.length > 0) {
+      const entries = fresh.map((main): SettlementEntry => ({ ...s, main, at }));
+      appendDurably(
+        this.file,
+        entries.map((e) => JSON.stringify(e)),
+      );
+      for (const e of entries) this.remember(e);
+    }
+    return { ok: true, replacement };
+  }
+
+  /** The newest settlement signed over any of `coins` (coins still unspent: a settlement not yet confirmed). */
+  pendingFor(coins: string[]): SettlementEntry | undefined {
+    let best: SettlementEntry | undefined;
+    for (const c of coins) {
+      const e = this.latest.get(c);
+      if (e && (!best || e.at > best.at)) best = e;
+    }
+    return best;
   }
 
   /** The settlement signed over a main outpoint, if any. */

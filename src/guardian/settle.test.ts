@@ -1,0 +1,223 @@
+/**
+ * The guardian settlement signer and leader round on a replayed state with a real obligation (a
+ * withdrawal), real guardian keys and the real planner: a guardian signs only the transaction its own
+ * plan produces, keeps its promise per coin across restarts, and a leader round gathers a quorum and
+ * broadcasts exactly the plan, which the indexer's predicate accepts. Only the HTTP hop between
+ * guardians and the broadcast are replaced by direct calls.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { base64 } from "@scure/base";
+import { p2wpkh, Transaction } from "@scure/btc-signer";
+import { beforeAll, describe, expect, it } from "vitest";
+import { networkParams } from "../btc/network.ts";
+import { TX_OPTS } from "../btc/psbt.ts";
+import { fromHex, toHex } from "../btc/scripts.ts";
+import { apply, createGenesisState, DEFAULT_PARAMS, initPoseidon, type State } from "../protocol/index.ts";
+import {
+  type CustodyConfig,
+  checkSettlement,
+  DEFAULT_PAYOUT_MAX_FEE,
+  recordInflow,
+  recordObligations,
+  vaultScriptFor,
+} from "../settlement/index.ts";
+import { planSettlement } from "../settlement/settle.ts";
+import { GuardianKeys } from "./keys.ts";
+import { leaderAt } from "./leader.ts";
+import { SettlementLedger } from "./ledger.ts";
+import { type LeaderDeps, leaderRound, settlementPsbt, signSettlement } from "./settle.ts";
+
+const E18 = 10n ** 18n;
+const config: CustodyConfig = { network: "regtest", csvBlocks: 144 };
+const keys = [0, 1, 2].map(() => GuardianKeys.generate().keys);
+const owner = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+const payout = toHex(p2wpkh(owner, networkParams("regtest")).script);
+const TIP = 20;
+
+/** Alice's vault (1 BTC) and a withdrawal of 0.1 BTC confirmed at height 11: one open obligation. */
+function world(): { state: State; ids: string[] } {
+  const state = createGenesisState(DEFAULT_PARAMS, {
+    time: 1_700_000_000n,
+    price: 60_000n * E18,
+    governance: { guardians: { keys: keys.map((k) => toHex(k.custodyPublicKey)), threshold: 2n } },
+  });
+  const open = apply(
+    state,
+    { type: "openVault", owner: "alice", collateral: E18, borrow: 10_000n * E18 },
+    { height: 10n, time: state.g.time + 60n, txid: "aa".repeat(32), index: 0 },
+  );
+  if (!open.ok) throw new Error(open.error.message);
+  recordInflow(
+    state,
+    {
+      vault: "alice",
+      ownerKey: toHex(owner),
+      vout: 0,
+      sats: 100_000_000n,
+      script: toHex(vaultScriptFor(state, owner, config)!),
+    },
+    { txid: "aa".repeat(32), height: 10 },
+  );
+  const w = apply(
+    state,
+    { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
+    { height: 11n, time: state.g.time + 120n, txid: "bb".repeat(32), index: 0 },
+  );
+  if (!w.ok) throw new Error(w.error.message);
+  const created = recordObligations(
+    state,
+    w.events,
+    { txid: "bb".repeat(32), height: 11 },
+    { script: payout, maxFee: DEFAULT_PAYOUT_MAX_FEE },
+  );
+  state.height = BigInt(TIP);
+  return { state, ids: created.map((o) => o.id) };
+}
+
+function guardian(i: number, state: State, dir = mkdtempSync(join(tmpdir(), `settle-${i}-`))) {
+  return {
+    dir,
+    deps: {
+      state: () => state,
+      height: () => TIP,
+      tip: () => TIP,
+      custody: config,
+      finality: 6,
+      keys: keys[i]!,
+      ledger: new SettlementLedger(dir),
+    },
+  };
+}
+
+beforeAll(() => initPoseidon());
+
+describe("settlement signing", () => {
+  it("signs only the transaction its own plan produces, once per coin, and keeps that promise after a restart", () => {
+    const { state, ids } = world();
+    const g = guardian(1, state);
+    const plan = planSettlement(state, ids, 2_000, config);
+    if (!plan.ok) throw new Error(plan.reason.message);
+    const { txid } = settlementPsbt(plan.plan);
+
+    // A leader that claims another transaction for the same obligations is refused.
+    expect(signSettlement(g.deps, { ids, feeRate: 2_000, txid: "cd".repeat(32) })).toMatchObject({
+      ok: false,
+      code: "differentPlan",
+    });
+    const signed = signSettlement(g.deps, { ids, feeRate: 2_000, txid });
+    expect(signed).toMatchObject({ ok: true, txid, replacement: false });
+    if (!signed.ok) return;
+    const tx = Transaction.fromPSBT(signed.psbt, TX_OPTS);
+    for (let i = 0; i < tx.inputsLength; i++) expect(tx.getInput(i).partialSig?.length).toBe(1);
+    // The same transaction again is a retry; a lower or equal fee over the same coin is refused.
+    expect(signSettlement(g.deps, { ids, feeRate: 2_000, txid })).toMatchObject({ ok: true });
+    const cheaper = planSettlement(state, ids, 1_500, config);
+    if (!cheaper.ok) throw new Error(cheaper.reason.message);
+    expect(
+      signSettlement(g.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper.plan).txid }),
+    ).toMatchObject({ ok: false, code: "alreadySigned", reason: expect.stringMatching(/notHigherFee/) });
+    // After a restart the promise holds; a replacement at a higher rate is signed.
+    const restarted = guardian(1, state, g.dir);
+    expect(
+      signSettlement(restarted.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper.plan).txid }),
+    ).toMatchObject({ ok: false, code: "alreadySigned" });
+    const bump = planSettlement(state, ids, 3_000, config);
+    if (!bump.ok) throw new Error(bump.reason.message);
+    expect(
+      signSettlement(restarted.deps, { ids, feeRate: 3_000, txid: settlementPsbt(bump.plan).txid }),
+    ).toMatchObject({ ok: true, replacement: true });
+  });
+
+  it("refuses a basis less than D blocks deep, nonsense ids and obligations that are not open", () => {
+    const { state, ids } = world();
+    const g = guardian(0, state);
+    const plan = planSettlement(state, ids, 2_000, config);
+    if (!plan.ok) throw new Error(plan.reason.message);
+    const { txid } = settlementPsbt(plan.plan);
+    expect(
+      signSettlement({ ...g.deps, height: () => 15, tip: () => 15 }, { ids, feeRate: 2_000, txid }),
+    ).toMatchObject({
+      ok: false,
+      code: "basisTooRecent",
+    });
+    expect(signSettlement({ ...g.deps, tip: () => TIP + 1 }, { ids, feeRate: 2_000, txid })).toMatchObject({
+      ok: false,
+      code: "notSynced",
+    });
+    expect(signSettlement(g.deps, { ids: ["zz"], feeRate: 2_000, txid })).toMatchObject({
+      code: "invalidRequest",
+    });
+    expect(signSettlement(g.deps, { ids: ["ab".repeat(32)], feeRate: 2_000, txid })).toMatchObject({
+      code: "planFails",
+    });
+  });
+
+  it("the leader gathers a quorum and broadcasts exactly the plan, which the indexer's predicate accepts", async () => {
+    const { state, ids } = world();
+    const leader = leaderAt(TIP, 3);
+    const all = [0, 1, 2].map((i) => guardian(i, state));
+    const sent: string[] = [];
+    // Peers answer through their real signSettlement; only the HTTP hop is a direct call.
+    const peerFetch = (async (url: string, init: { body: string }) => {
+      const i = Number(/g(\d)/.exec(url)![1]);
+      const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
+      return new Response(
+        JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
+        { status: r.ok ? 200 : 422 },
+      );
+    }) as unknown as typeof fetch;
+    const deps: LeaderDeps = {
+      ...all[leader]!.deps,
+      index: leader,
+      n: 3,
+      threshold: 2,
+      peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
+      feeRate: async () => 2_000,
+      broadcast: async (hex) => {
+        sent.push(hex);
+        return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
+      },
+      known: async () => false,
+      fetch: peerFetch,
+      log: { info: () => {}, warn: () => {} },
+    };
+    expect(await leaderRound({ ...deps, index: (leader + 1) % 3 })).toEqual({
+      kind: "notLeader",
+      leader,
+    });
+    const outcome = await leaderRound(deps);
+    expect(outcome).toMatchObject({ kind: "sent", ids: 1 });
+    expect(sent).toHaveLength(1);
+    const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+    const plan = planSettlement(state, ids, 2_000, config);
+    if (!plan.ok) throw new Error(plan.reason.message);
+    expect(tx.id).toBe(settlementPsbt(plan.plan).txid);
+    const shape = {
+      txid: tx.id,
+      inputs: Array.from({ length: tx.inputsLength }, (_, i) => {
+        const input = tx.getInput(i);
+        return {
+          prevTxid: toHex(input.txid!),
+          vout: input.index!,
+          scriptSig: new Uint8Array(0),
+          witness: input.finalScriptWitness ?? [],
+          sequence: input.sequence!,
+        };
+      }),
+      outputs: Array.from({ length: tx.outputsLength }, (_, i) => ({
+        script: tx.getOutput(i).script!,
+        sats: tx.getOutput(i).amount!,
+      })),
+    };
+    expect(
+      checkSettlement(shape, plan.plan.spellBytes, state, { height: TIP + 1, finality: 6 }, config),
+    ).toMatchObject({
+      ok: true,
+    });
+    // A second round while the first is unconfirmed re-proposes it unchanged (no second settlement).
+    expect(await leaderRound({ ...deps, known: async () => true })).toEqual({ kind: "pending", txid: tx.id });
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * The guardian settlement loop (SPEC §2a rule 2, docs/custody.md): guardians pay confirmed obligations
+ * in batched settlement transactions and sign nothing else that spends protocol coins.
+ *
+ *  - Every block, the leader (`leaderAt(tip, n)`) takes the open obligations buried at least
+ *    `finality` blocks (first in, first out; one that cannot be paid yet is deferred and never blocks
+ *    the ones behind it), plans their settlement with `planSettlement` from its own replayed state,
+ *    signs it and asks the others for their signatures with the ids, the fee rate and its txid.
+ *  - A guardian asked to sign plans the same ids at the same fee rate from ITS OWN state and signs
+ *    only when its transaction is the leader's, byte for byte (same txid): a leader cannot make it
+ *    sign anything its own replay does not produce.
+ *  - Before a signature leaves the daemon, the settlement is recorded durably per spent coin
+ *    (`SettlementLedger`): a coin is signed into one settlement, or into a replacement with the same
+ *    obligations and basis at a strictly higher fee rate; after a restart the promise still holds,
+ *    and the same transaction asked again is a retry (idempotent).
+ *  - A settlement that does not confirm is re-proposed unchanged (same ids, same rate: a retry) and
+ *    bumped only as an RBF replacement, never re-planned over other coins.
+ */
+import { SigHash, Transaction } from "@scure/btc-signer";
+import { RBF_SEQUENCE } from "../btc/fees.ts";
+import { combinePsbts, finalizePsbt, TX_OPTS } from "../btc/psbt.ts";
+import { fromHex } from "../btc/scripts.ts";
+import type { State } from "../protocol/index.ts";
+import type { CustodyConfig } from "../settlement/inflow.ts";
+import { planOutputs, planSettlement, type SettlementPlan } from "../settlement/settle.ts";
+import { settleWindow } from "../settlement/settleSpell.ts";
+import type { GuardianKeys } from "./keys.ts";
+import { leaderAt } from "./leader.ts";
+import type { SettlementLedger } from "./ledger.ts";
+
+/** What a leader asks the other guardians to sign. */
+export interface SettleProposal {
+  ids: string[];
+  /** sat/kvB. */
+  feeRate: number;
+  /** The leader's transaction id: a guardian signs only when its own plan has the same. */
+  txid: string;
+}
+
+export type SettleRefusal =
+  | "notSynced"
+  | "planFails"
+  | "basisTooRecent"
+  | "differentPlan"
+  | "alreadySigned"
+  | "invalidRequest";
+
+export type SignOutcome =
+  | { ok: true; psbt: Uint8Array; txid: string; plan: SettlementPlan; replacement: boolean }
+  | { ok: false; code: SettleRefusal; reason: string };
+
+/** The unsigned settlement transaction of a plan, as a PSBT every guardian builds identically. */
+export function settlementPsbt(plan: SettlementPlan): { psbt: Uint8Array; txid: string } {
+  const tx = new Transaction({ ...TX_OPTS, version: 2, lockTime: 0 });
+  for (const i of plan.inputs) {
+    tx.addInput({
+      txid: i.txid,
+      index: i.vout,
+      sequence: RBF_SEQUENCE,
+      witnessUtxo: { script: fromHex(i.script), amount: i.sats },
+      witnessScript: fromHex(i.witnessScript),
+      sighashType: SigHash.ALL,
+    });
+  }
+  for (const o of planOutputs(plan)) tx.addOutput(o);
+  return { psbt: tx.toPSBT(), txid: tx.id };
+}
+
+/** Hex of the idsHash a settle spell carries (the ledger's key for "the same obligations"). */
+const idsKey = (plan: SettlementPlan): string =>
+  [...plan.spell.idsHash].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+export interface SettleDeps {
+  state(): State;
+  /** Height the state is at, and the chain tip. */
+  height(): number;
+  tip(): number;
+  custody: CustodyConfig;
+  /** Blocks an obligation must be buried (D). */
+  finality: number;
+  keys: GuardianKeys;
+  ledger: SettlementLedger;
+}
+
+/** Plans `p` from this guardian's own state and signs it if it is the same transaction (see top). */
+export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome {
+  if (
+    !Array.isArray(p.ids) ||
+    p.ids.length === 0 ||
+    p.ids.length > 256 ||
+    !p.ids.every((x) => typeof x === "string" && /^[0-9a-f]{64}$/.test(x)) ||
+    !Number.isSafeInteger(p.feeRate) ||
+    p.feeRate < 1 ||
+    typeof p.txid !== "string"
+  )
+    return {
+      ok: false,
+      code: "invalidRequest",
+      reason: "expected { ids: hex[1..256], feeRate: sat/kvB, txid }",
+    };
+  if (deps.tip() > deps.height())
+    return { ok: false, code: "notSynced", reason: `at ${deps.height()}, chain at ${deps.tip()}` };
+  const planned = planSettlement(deps.state(), p.ids, p.feeRate, deps.custody);
+  if (!planned.ok)
+    return { ok: false, code: "planFails", reason: `${planned.reason.code}: ${planned.reason.message}` };
+  const plan = planned.plan;
+  if (plan.spell.basis > deps.height() - deps.finality)
+    return {
+      ok: false,
+      code: "basisTooRecent",
+      reason: `basis ${plan.spell.basis} is not ${deps.finality} blocks below ${deps.height()}`,
+    };
+  const { psbt, txid } = settlementPsbt(plan);
+  if (p.txid !== txid)
+    return {
+      ok: false,
+      code: "differentPlan",
+      reason: `my plan of these obligations at ${p.feeRate} sat/kvB is ${txid}, not ${p.txid}`,
+    };
+  const entry = {
+    txid,
+    ids: idsKey(plan),
+    basis: plan.spell.basis,
+    feeRate: p.feeRate,
+    obligations: plan.ids,
+  };
+  const verdict = deps.ledger.reserveCoins(
+    plan.inputs.map((i) => i.outpoint),
+    entry,
+  );
+  if (!verdict.ok) return { ok: false, code: "alreadySigned", reason: `${verdict.code}: ${verdict.reason}` };
+  const signed = deps.keys.signInputs(
+    psbt,
+    plan.inputs.map((_, i) => i),
+  );
+  return { ok: true, psbt: signed, txid, plan, replacement: verdict.replacement };
+}
+
+/**
+ * The obligations the leader proposes at `tip`: the settle window at basis tip − finality, first in
+ * first out, keeping each one only while the batch still plans (one that cannot be paid yet — dust,
+ * not enough in its vault — is deferred, and the ones behind it go ahead).
+ */
+export function proposalIds(
+  state: State,
+  tip: number,
+  finality: number,
+  feeRate: number,
+  custody: CustodyConfig,
+): string[] {
+  const basis = tip - finality;
+  if (basis < 0) return [];
+  const window = settleWindow(state, basis);
+  if (window.length === 0) return [];
+  const all = window.map((o) => o.id);
+  if (planSettlement(state, all, feeRate, custody).ok) return all;
+  const kept: string[] = [];
+  for (const id of all) if (planSettlement(state, [...kept, id], feeRate, custody).ok) kept.push(id);
+  return kept;
+}
+
+export interface Peer {
+  name: string;
+  url: string;
+}
+
+export interface LeaderDeps extends SettleDeps {
+  index: number;
+  n: number;
+  threshold: number;
+  peers: Peer[];
+  /** Current fee rate, sat/kvB. */
+  feeRate(): Promise<number>;
+  /** Broadcasts a raw transaction; resolves with its txid (an "already known" answer counts as sent). */
+  broadcast(hex: string): Promise<string>;
+  /** Whether a transaction is known to the chain or the mempool. */
+  known(txid: string): Promise<boolean>;
+  fetch?: typeof fetch;
+  log: {
+    info(msg: string, data?: Record<string, unknown>): void;
+    warn(msg: string, data?: Record<string, unknown>): void;
+  };
+}
+
+export type RoundOutcome =
+  | { kind: "notLeader"; leader: number }
+  | { kind: "idle" }
+  | { kind: "pending"; txid: string }
+  | { kind: "sent"; txid: string; ids: number; signers: string[] }
+  | { kind: "noQuorum"; txid: string; answers: string[] }
+  | { kind: "failed"; reason: string };
+
+/** One leader round at the current tip (call once per new block). */
+export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
+  const tip = deps.tip();
+  if (tip > deps.height()) return { kind: "failed", reason: `not synced (${deps.height()} of ${tip})` };
+  const leader = leaderAt(tip, deps.n);
+  if (leader !== deps.index) return { kind: "notLeader", leader };
+  const state = deps.state();
+  const rate = Math.max(1_000, Math.ceil(await deps.feeRate()));
+  // A settlement this guardian already signed over a coin still unspent: retry it unchanged.
+  const open = deps.ledger.pendingFor([...state.custody.coins.keys()]);
+  let ids: string[];
+  let feeRate: number;
+  if (open) {
+    if (await deps.known(open.txid)) return { kind: "pending", txid: open.txid };
+    ids = open.obligations ?? [];
+    feeRate = open.feeRate;
+  } else {
+    ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
+    feeRate = rate;
+  }
+  if (ids.length === 0) return { kind: "idle" };
+  const planned = planSettlement(state, ids, feeRate, deps.custody);
+  if (!planned.ok) return { kind: "failed", reason: `${planned.reason.code}: ${planned.reason.message}` };
+  const { txid } = settlementPsbt(planned.plan);
+  const mine = signSettlement(deps, { ids, feeRate, txid });
+  if (!mine.ok) return { kind: "failed", reason: `${mine.code}: ${mine.reason}` };
+  const signed: Uint8Array[] = [mine.psbt];
+  const signers = ["self"];
+  const answers: string[] = [];
+  const f = deps.fetch ?? fetch;
+  const body = JSON.stringify({ ids, feeRate, txid });
+  await Promise.all(
+    deps.peers.map(async (peer) => {
+      try {
+        const res = await f(`${peer.url}/v1/settle`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        const json = (await res.json()) as { psbt?: string; error?: { reason?: string } };
+        if (res.ok && json.psbt) {
+          signed.push(Uint8Array.from(Buffer.from(json.psbt, "base64")));
+          signers.push(peer.name);
+          answers.push(`${peer.name}: signed`);
+        } else answers.push(`${peer.name}: ${json.error?.reason ?? `HTTP ${res.status}`}`);
+      } catch (error) {
+        answers.push(`${peer.name}: unreachable (${(error as Error).message})`);
+      }
+    }),
+  );
+  if (signed.length < deps.threshold) {
+    deps.log.warn("settlement without quorum", { txid, answers });
+    return { kind: "noQuorum", txid, answers };
+  }
+  let hex: string;
+  try {
+    hex = finalizePsbt(combinePsbts(signed)).hex;
+  } catch (error) {
+    return { kind: "failed", reason: `finalize: ${(error as Error).message}` };
+  }
+  try {
+    await deps.broadcast(hex);
+  } catch (error) {
+    return { kind: "failed", reason: `broadcast: ${(error as Error).message}` };
+  }
+  deps.log.info("settlement sent", { txid, obligations: ids.length, feeRate, signers });
+  return { kind: "sent", txid, ids: ids.length, signers };
+}
