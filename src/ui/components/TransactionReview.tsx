@@ -35,10 +35,9 @@ import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-st
 import { toast } from "../state/toast-store.ts";
 import { appProver, appTracker } from "../tx/app.ts";
 import { type FlowCost, flowCost } from "../tx/cost.ts";
-import { DraftError, type DraftInput, makeDraft, type TxDraft } from "../tx/draft.ts";
+import { DraftError, type DraftInput, makeDraft, payoutSats, type TxDraft } from "../tx/draft.ts";
 import {
   engineEvents,
-  gatherCustody,
   needsAttestation,
   needsPriceUpdate,
   runFlow,
@@ -99,7 +98,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
     };
   }, [addresses]);
 
-  // The engine's events for the operation on its current state, and the custody coins they move.
+  // The engine's events for the operation on its current state (a payout's amount, the draft's inputs).
   const context = useQuery({
     queryKey: [
       ...queryKeys.engine.all,
@@ -116,25 +115,8 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
       const state = stateMet(original, op, meet.price, nextContext(original, meet.time));
       const events = engineEvents(state, op, meet.time ?? state.g.time);
       if (!events.ok) return { ok: false as const, message: events.message };
-      try {
-        const custody = await gatherCustody(op, events.events, {
-          esplora: esploraClient(esploraUrl),
-          network,
-          guardians,
-          account: account!,
-          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
-        });
-        const custodySet = state.gov.guardians.keys.length > 0 ? custodyKeySet(state) : undefined;
-        return {
-          ok: true as const,
-          events: events.events,
-          custody,
-          custodySet,
-          statePrice: original.g.price,
-        };
-      } catch (error) {
-        return { ok: false as const, message: (error as Error).message };
-      }
+      const custodySet = state.gov.guardians.keys.length > 0 ? custodyKeySet(state) : undefined;
+      return { ok: true as const, events: events.events, custodySet, statePrice: original.g.price };
     },
     enabled: account !== null,
     staleTime: Number.POSITIVE_INFINITY,
@@ -154,7 +136,6 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
       guardians,
       ...(csvBlocks !== undefined ? { csvBlocks } : {}),
       events: context.data.events,
-      custody: context.data.custody,
       ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
     };
   }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
@@ -209,7 +190,7 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           engine,
           prover: appProver(),
           tracker: appTracker,
-          spendsCustody: draft.draft.built.guardianInputs.length > 0,
+          paysOut: payoutSats(context.data?.ok ? context.data.events : []) > 0n,
           onBroadcast: journal.sent,
           ...(cost && "total" in cost ? { maxNetworkFee: cost.total } : {}),
         },

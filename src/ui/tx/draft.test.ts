@@ -10,7 +10,6 @@ import { describe, expect, it } from "vitest";
 import type { EsploraTx, EsploraUtxo } from "../../btc/esplora.ts";
 import { parsePsbt, type WalletAccount, walletAccount } from "../../btc/psbt.ts";
 import { descriptorAddress, poolDescriptor, vaultDescriptor } from "../../btc/scripts.ts";
-import { SATOSHI } from "../../protocol/decimal.ts";
 import {
   apply,
   cloneState,
@@ -22,8 +21,8 @@ import {
 } from "../../protocol/index.ts";
 import type { WalletCoin } from "../queries/chain.ts";
 import { flowCost } from "./cost.ts";
-import { type Custody, custodyNeeds, DraftError, draftSupport, makeDraft, NO_CUSTODY } from "./draft.ts";
-import { engineEvents, gatherCustody, planSteps, zkOperationOf } from "./flow.ts";
+import { DraftError, draftSupport, makeDraft, payoutSats } from "./draft.ts";
+import { engineEvents, planSteps, zkOperationOf } from "./flow.ts";
 import { type CustodyChain, findOwnerKey, ownerKeyFromTx, VaultOwnerError } from "./vault-coins.ts";
 
 const d = parseDecimal;
@@ -143,16 +142,10 @@ const chain = chainOf(
   },
 );
 
-/** The draft of `op` by `who` on `state`, with custody coins found as the app finds them. */
+/** The draft of `op` by `who` on `state`. */
 async function draftOf(state: State, op: Operation, who: WalletAccount, time = state.g.time) {
   const events = engineEvents(state, op, time);
   if (!events.ok) throw new Error(events.message);
-  const custody: Custody = await gatherCustody(op, events.events, {
-    esplora: chain,
-    network: NET,
-    guardians: guardianSettings,
-    account: who,
-  });
   const draft = makeDraft({
     op,
     network: NET,
@@ -161,9 +154,8 @@ async function draftOf(state: State, op: Operation, who: WalletAccount, time = s
     feeRate: 2,
     guardians: guardianSettings,
     events: events.events,
-    custody,
   });
-  return { draft, events: events.events, custody };
+  return { draft, events: events.events };
 }
 
 const kinds = (draft: Awaited<ReturnType<typeof draftOf>>["draft"]) => ({
@@ -214,7 +206,7 @@ describe("drafts for every operation", () => {
   it("the review's cost bound covers the final transactions, attestation and proof attached", async () => {
     const state = createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n });
     const op: Operation = { type: "openVault", owner: a.address, collateral: d("0.25"), borrow: d("5000") };
-    const { draft, events, custody } = await draftOf(state, op, a);
+    const { draft, events } = await draftOf(state, op, a);
     const input = {
       op,
       network: NET,
@@ -223,7 +215,6 @@ describe("drafts for every operation", () => {
       feeRate: 2,
       guardians: guardianSettings,
       events,
-      custody,
     };
     const cost = flowCost(input, { priceUpdate: true, price: d("97000"), members: 3, attested: true });
     expect(cost.lines.map((l) => l.id)).toEqual(["price", "operation"]);
@@ -261,75 +252,45 @@ describe("drafts for every operation", () => {
     }
   });
 
-  it("withdraw: the own vault's coin pays the engine's amount, the rest goes back to the vault", async () => {
-    const op: Operation = { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.2") };
-    const { draft, custody } = await draftOf(opened, op, a);
-    expect(custody.vaults.map((v) => v.owner)).toEqual([a.address]);
-    expect(kinds(draft).inputs).toEqual(["wallet", "vault"]);
-    const out = draft.summary.outputs;
-    expect(out.find((o) => o.kind === "payout")?.amount).toBe(20_000_000n);
-    expect(out.find((o) => o.kind === "vault")?.amount).toBe(80_000_000n);
-    expect(draft.built.guardianInputs).toEqual([1]);
-  });
-
-  it("close: every vault coin goes back to the owner", async () => {
-    const b = dave.account;
-    const { draft } = await draftOf(opened, { type: "closeVault", owner: b.address }, b);
-    expect(kinds(draft).inputs).toEqual(["wallet", "vault", "vault"]);
-    expect(draft.summary.outputs.find((o) => o.kind === "payout")?.amount).toBe(50_000_000n);
-  });
-
-  it("liquidate: another owner's vault coins pay the liquidator's compensation and the rest goes to the pool", async () => {
-    const op: Operation = { type: "liquidate", owner: carol.account.address, liquidator: a.address };
-    const { draft, events } = await draftOf(dropped, op, a);
-    const liq = events.find((e) => e.type === "Liquidation") as Extract<
-      (typeof events)[number],
-      { type: "Liquidation" }
-    >;
-    expect(liq.paidSats).toBeGreaterThan(0n);
-    expect(kinds(draft).inputs).toEqual(["wallet", "vault"]);
-    expect(draft.summary.outputs.find((o) => o.kind === "payout")?.amount).toBe(liq.paidSats);
-    expect(draft.summary.outputs.find((o) => o.kind === "pool")?.amount).toBe(30_000_000n - liq.paidSats);
-    expect(draft.summary.spell?.op).toEqual({ type: "liquidate", owner: carol.account.address });
-  });
-
-  it("claim gains and pool withdraw: the pool pays the engine's gains; a deposit without gains is a ledger spell", async () => {
+  it("payouts (withdraw, close, liquidate, claim gains, pool withdraw, redeem) are wallet-only spells: no custody input, no guardian; the ledger owes the engine's amount", async () => {
     const b = bob.account;
-    const claim = await draftOf(liquidated, { type: "claimGains", owner: b.address }, b);
-    const gained = claim.events.find((e) => e.type === "GainsClaimed") as { paidSats: bigint };
-    expect(gained.paidSats).toBeGreaterThan(0n);
-    expect(kinds(claim.draft).inputs).toEqual(["wallet", "pool"]);
-    expect(claim.draft.summary.outputs.find((o) => o.kind === "payout")?.amount).toBe(gained.paidSats);
-    expect(claim.draft.summary.outputs.find((o) => o.kind === "pool")?.amount).toBe(
-      29_850_000n - gained.paidSats,
-    );
-    const withdraw = await draftOf(
-      liquidated,
-      { type: "poolWithdraw", owner: b.address, amount: d("100") },
-      b,
-    );
-    expect(kinds(withdraw.draft).inputs).toEqual(["wallet", "pool"]);
+    const cases: [State, Operation, WalletAccount, string][] = [
+      [
+        opened,
+        { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.2") },
+        a,
+        "CollateralWithdrawn",
+      ],
+      [opened, { type: "closeVault", owner: dave.account.address }, dave.account, "VaultClosed"],
+      [dropped, { type: "liquidate", owner: carol.account.address, liquidator: a.address }, a, "Liquidation"],
+      [liquidated, { type: "claimGains", owner: b.address }, b, "GainsClaimed"],
+      [liquidated, { type: "poolWithdraw", owner: b.address, amount: d("100") }, b, "GainsClaimed"],
+      [
+        liquidated,
+        { type: "redeem", redeemer: a.address, amount: d("1000"), maxFee: d("0.05") },
+        a,
+        "Redeemed",
+      ],
+    ];
+    for (const [state, op, who, paying] of cases) {
+      const { draft, events } = await draftOf(state, op, who);
+      expect(
+        kinds(draft).inputs.every((k) => k === "wallet"),
+        op.type,
+      ).toBe(true);
+      expect(draft.built.guardianInputs, op.type).toEqual([]);
+      expect(
+        kinds(draft).outputs.filter((o) => !o.startsWith("change") && !o.startsWith("spell")),
+        op.type,
+      ).toEqual([]);
+      const owed = events
+        .filter((e) => e.type === paying)
+        .reduce((s, e) => s + (e as { paidSats: bigint }).paidSats, 0n);
+      expect(owed, op.type).toBeGreaterThan(0n);
+      expect(payoutSats(events), op.type).toBe(owed);
+    }
     const deposit = await draftOf(opened, { type: "poolDeposit", owner: a.address, amount: d("100") }, a);
-    expect(kinds(deposit.draft).inputs.every((k) => k === "wallet")).toBe(true);
-  });
-
-  it("redeem: the riskiest vault's coins pay the redeemer net of the fee, the fee goes to the pool, the rest rolls back to that vault", async () => {
-    const op: Operation = { type: "redeem", redeemer: a.address, amount: d("1000"), maxFee: d("0.05") };
-    const { draft, events } = await draftOf(liquidated, op, a);
-    const redeemed = events.filter((e) => e.type === "VaultRedeemed") as {
-      owner: string;
-      collateral: bigint;
-      closed: boolean;
-    }[];
-    expect(redeemed.length).toBeGreaterThan(0);
-    expect(redeemed.every((r) => !r.closed)).toBe(true);
-    const drawn = redeemed.reduce((s, r) => s + r.collateral / SATOSHI, 0n);
-    const total = events.find((e) => e.type === "Redeemed") as { paidSats: bigint };
-    // The redeemer gets the engine's paidSats; the fee (and rounding) goes to the guardian pool.
-    expect(total.paidSats).toBeLessThan(drawn);
-    expect(draft.summary.outputs[0]).toMatchObject({ kind: "payout", amount: total.paidSats });
-    expect(draft.summary.outputs.find((o) => o.kind === "pool")?.amount).toBe(drawn - total.paidSats);
-    expect(draft.built.guardianInputs.length).toBeGreaterThan(0);
+    expect(payoutSats(deposit.events)).toBe(0n);
   });
 
   it("transfer and governance operations are ledger spells from the wallet", async () => {
@@ -348,7 +309,6 @@ describe("drafts for every operation", () => {
           feeRate: 2,
           guardians: guardianSettings,
           events: events.ok ? events.events : [],
-          custody: NO_CUSTODY,
         }),
       };
       expect(draft.summary.spell?.op.type).toBe(op.type);
@@ -367,30 +327,29 @@ describe("drafts for every operation", () => {
         feeRate: 2,
         guardians: guardianSettings,
         events: [],
-        custody: NO_CUSTODY,
       }),
     ).toThrow(DraftError);
-    // A withdrawal from a vault whose coins are not at the federation's address.
-    const empty = chainOf({}, {});
-    const op: Operation = { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.2") };
-    const events = engineEvents(opened, op, opened.g.time);
-    if (!events.ok) throw new Error(events.message);
-    await expect(
-      gatherCustody(op, events.events, {
-        esplora: empty,
+    // A Taproot address cannot own a vault (it cannot sign the escape branch): said before anything is built.
+    const taproot = walletAccount(a.publicKey, "p2tr", NET);
+    expect(() =>
+      makeDraft({
+        op: { type: "openVault", owner: taproot.address, collateral: d("0.25"), borrow: d("5000") },
         network: NET,
+        wallet: taproot,
+        coins: [],
+        feeRate: 2,
         guardians: guardianSettings,
-        account: a,
+        events: [],
       }),
-    ).rejects.toThrow(/holds no coins on chain/);
+    ).toThrow(/Taproot address cannot own a vault/);
   });
 });
 
 describe("steps per operation", () => {
   const a = alice.account.address;
-  const ids = (op: Operation, custody: boolean) => planSteps(op, custody).map((s) => s.id);
+  const ids = (op: Operation, paysOut: boolean) => planSteps(op, paysOut).map((s) => s.id);
 
-  it("priced operations get an attestation and a price update; vault changes a proof; custody spends co-signatures", () => {
+  it("priced operations get an attestation and a price update; vault changes a proof; payouts a settlement stage", () => {
     expect(ids({ type: "openVault", owner: a, collateral: d("1"), borrow: d("5000") }, false)).toEqual([
       "attestation",
       "price",
@@ -409,34 +368,34 @@ describe("steps per operation", () => {
       "broadcast",
       "confirm",
     ]);
-    expect(ids({ type: "adjustVault", owner: a, withdrawCollateral: d("0.1") }, true)).toContain("cosign");
+    expect(ids({ type: "adjustVault", owner: a, withdrawCollateral: d("0.1") }, true).at(-1)).toBe("settle");
     // liquidation has no circuit (docs/zk.md)
     expect(ids({ type: "liquidate", owner: a, liquidator: a }, true)).toEqual([
       "attestation",
       "price",
       "build",
       "sign",
-      "cosign",
       "broadcast",
       "confirm",
+      "settle",
     ]);
-    // A close carries a fresh attestation (the guardians release BTC only with one) but the chain does
-    // not value it: no price update. Its proof is the vault circuit's.
+    // A close carries a fresh attestation (its vault proof is made at the attested time) but the
+    // chain does not value it: no price update. Its payout is settled later.
     expect(ids({ type: "closeVault", owner: a }, true)).toEqual([
       "attestation",
       "proof",
       "build",
       "sign",
-      "cosign",
       "broadcast",
       "confirm",
+      "settle",
     ]);
     expect(ids({ type: "claimGains", owner: a }, true)).toEqual([
       "build",
       "sign",
-      "cosign",
       "broadcast",
       "confirm",
+      "settle",
     ]);
     expect(ids({ type: "vote", voter: a, proposalId: 1n, support: "for" }, false)).toEqual([
       "build",
@@ -457,7 +416,6 @@ describe("steps per operation", () => {
     }
     expect(zkOperationOf({ type: "liquidate", owner: a, liquidator: a })).toBeNull();
     expect(zkOperationOf({ type: "poolDeposit", owner: a, amount: d("1") })).toBeNull();
-    expect(custodyNeeds({ type: "closeVault", owner: a }, [])).toEqual({ owners: [a], pool: false });
   });
 });
 

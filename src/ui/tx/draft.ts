@@ -1,24 +1,15 @@
 /**
- * Turns an engine operation into the Bitcoin transaction the wallet signs (src/btc builders) and its
- * preview (`summarizePsbt`): inputs, outputs, fee and the decoded spell. Custody amounts come from the
- * engine's own events for the operation (what the guardians check the PSBT against, src/guardian/
- * cosign.ts), custody coins from the chain (`vault-coins.ts`). Nothing is locked or signed here;
- * `signWithLocks` does that later, in the signing step.
+ * Turns an engine operation into the Bitcoin transaction the wallet signs alone (src/btc builders)
+ * and its preview (`summarizePsbt`): inputs, outputs, fee and the decoded spell. Only BTC in moves in
+ * it (open, deposit: docs/custody.md); payouts are obligations the guardians settle later. Nothing is
+ * locked or signed here; `signWithLocks` does that later, in the signing step.
  */
 import { BtcInputError, InsufficientFundsError, PsbtError } from "../../btc/errors.ts";
 import type { BtcNetworkName } from "../../btc/network.ts";
-import { addressToScript } from "../../btc/network.ts";
 import {
   type BuiltPsbt,
-  buildClaimGains,
-  buildClose,
   buildLedgerOp,
-  buildLiquidation,
-  buildSpellPsbt,
   buildVaultFunding,
-  buildWithdraw,
-  type PlannedOutput,
-  type ProtocolInput,
   type PsbtSummary,
   summarizePsbt,
   type WalletAccount,
@@ -57,21 +48,6 @@ export interface TxDraft {
 export class DraftError extends Error {
   override readonly name = "DraftError";
 }
-
-/** A vault whose coins the transaction spends. */
-export interface CustodyVault {
-  owner: string;
-  descriptor: VaultDescriptor;
-  utxos: ProtocolInput["utxo"][];
-}
-
-/** The custody coins a transaction spends (found by `vault-coins.ts`). */
-export interface Custody {
-  vaults: CustodyVault[];
-  pool: { descriptor: PoolDescriptor; utxos: ProtocolInput["utxo"][] } | null;
-}
-
-export const NO_CUSTODY: Custody = { vaults: [], pool: null };
 
 /** The federation from Settings, checked: k of n compressed keys. */
 export function guardianSetFrom(settings: GuardianSettings): GuardianSet {
@@ -118,44 +94,6 @@ export function draftSupport(op: Operation): { ok: true } | { ok: false; reason:
   }
 }
 
-const eventsOf = <T extends ProtocolEvent["type"]>(events: ProtocolEvent[], type: T) =>
-  events.filter((e): e is Extract<ProtocolEvent, { type: T }> => e.type === type);
-
-/** BTC the guardian pool pays the actor for `op` (stability-pool gains, surplus), in sats. */
-function poolPayout(events: ProtocolEvent[]): bigint {
-  return [...eventsOf(events, "GainsClaimed"), ...eventsOf(events, "SurplusClaimed")].reduce(
-    (a, e) => a + e.paidSats,
-    0n,
-  );
-}
-
-/**
- * Which custody coins `op` spends, from the engine's events for it: vault owners whose coins move,
- * and whether the pool pays out.
- */
-export function custodyNeeds(op: Operation, events: ProtocolEvent[]): { owners: string[]; pool: boolean } {
-  switch (op.type) {
-    case "adjustVault":
-      return { owners: op.withdrawCollateral ? [op.owner] : [], pool: false };
-    case "closeVault":
-      return { owners: [op.owner], pool: false };
-    case "liquidate":
-    case "liquidateBatch":
-    case "liquidateList":
-      return { owners: eventsOf(events, "VaultLiquidated").map((e) => e.owner), pool: false };
-    case "redeem":
-      return { owners: eventsOf(events, "VaultRedeemed").map((e) => e.owner), pool: false };
-    case "poolDeposit":
-    case "poolWithdraw":
-    case "claimGains":
-    case "claimSurplus":
-    case "claimGainsToVault":
-      return { owners: [], pool: poolPayout(events) > 0n };
-    default:
-      return { owners: [], pool: false };
-  }
-}
-
 /** A whole number of satoshis, or a DraftError (BTC amounts on chain have 8 decimals). */
 function satsOf(amount: bigint): bigint {
   if (amount % SATOSHI !== 0n) {
@@ -181,156 +119,45 @@ export interface DraftInput {
    * vault coin's script from (SPEC §2a rule 1). Without it, the set in Settings.
    */
   custodySet?: GuardianSet;
-  /** The engine's events for `op` on the current state (amounts the guardians check). */
+  /** The engine's events for `op` on the current state. */
   events: ProtocolEvent[];
-  custody: Custody;
   /** The final spell's attestation and proof; empty in the review (their sizes are fixed). */
   attestation?: Uint8Array;
   proof?: Uint8Array;
 }
 
-function vaultOf(custody: Custody, owner: string): CustodyVault {
-  const v = custody.vaults.find((x) => x.owner === owner);
-  if (!v) throw new DraftError(`The coins of the vault of ${owner} were not found on chain.`);
-  return v;
-}
-
-/** The PSBT for `input.op`, per operation as in test/guardian/regtest.test.ts. */
-function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLedgerOp>[0]) {
-  const { op, events, custody } = input;
-  let vault: VaultDescriptor | null = null;
-  const guardians = () => guardianSetFrom(input.guardians);
-  switch (op.type) {
-    case "openVault":
-    case "adjustVault": {
-      const deposit = op.type === "openVault" ? op.collateral : (op.depositCollateral ?? 0n);
-      if (deposit > 0n) {
-        vault = vaultDescriptor({
-          owner: input.wallet.publicKey,
-          guardians: input.custodySet ?? guardians(),
-          ...(input.csvBlocks !== undefined ? { csvBlocks: input.csvBlocks } : {}),
-        });
-        return { vault, built: buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) }) };
-      }
-      if (op.type === "adjustVault" && op.withdrawCollateral) {
-        const w = eventsOf(events, "CollateralWithdrawn")[0];
-        if (!w) throw new DraftError("The engine withdraws no collateral for this adjustment.");
-        const own = vaultOf(custody, op.owner);
-        return {
-          vault,
-          built: buildWithdraw(opts, {
-            spell,
-            vault: own.descriptor,
-            vaultUtxos: own.utxos,
-            amountSats: w.paidSats,
-          }),
-        };
-      }
-      return { vault, built: buildLedgerOp(opts, { spell }) };
-    }
-    case "closeVault": {
-      const own = vaultOf(custody, op.owner);
-      return { vault, built: buildClose(opts, { spell, vault: own.descriptor, vaultUtxos: own.utxos }) };
-    }
-    case "liquidate":
-    case "liquidateBatch":
-    case "liquidateList": {
-      const liq = eventsOf(events, "Liquidation")[0];
-      if (!liq) throw new DraftError("The engine liquidates no vault with this operation.");
-      const owners = eventsOf(events, "VaultLiquidated").map((e) => e.owner);
-      return {
-        vault,
-        built: buildLiquidation(opts, {
-          spell,
-          vaults: owners.map((o) => {
-            const v = vaultOf(custody, o);
-            return { vault: v.descriptor, utxos: v.utxos };
-          }),
-          compensationSats: liq.paidSats,
-          pool: poolDescriptor(guardians()),
-        }),
-      };
-    }
-    case "redeem":
-      return { vault, built: buildRedemption(input, spell, opts) };
-    case "poolDeposit":
-    case "poolWithdraw":
-    case "claimGains":
-    case "claimSurplus":
-    case "claimGainsToVault": {
-      const paid = poolPayout(events);
-      if (paid === 0n) return { vault, built: buildLedgerOp(opts, { spell }) };
-      if (op.type === "claimGainsToVault") {
-        throw new DraftError(
-          "The guardians pay pool gains only to your wallet: claim them to your wallet instead of the vault.",
-        );
-      }
-      if (!custody.pool) throw new DraftError("The guardian pool's coins were not found on chain.");
-      return {
-        vault,
-        built: buildClaimGains(opts, {
-          spell,
-          pool: custody.pool.descriptor,
-          poolUtxos: custody.pool.utxos,
-          amountSats: paid,
-        }),
-      };
-    }
-    default:
-      return { vault, built: buildLedgerOp(opts, { spell }) };
-  }
-}
-
 /**
- * Redemption (guardians alone): the redeemer gets the engine's paidSats, the fee goes to the pool; the rest of a vault
- * that stays open rolls back to it, and a vault the redemption closes leaves its surplus in the pool
- * (what the guardians expect, src/guardian/cosign.ts).
+ * The PSBT for `input.op`. Only BTC in moves in a user's transaction (SPEC §2a rule 1): an open or a
+ * deposit pays the vault script from the wallet. Every other operation, the payouts included
+ * (withdraw, close, pool gains, surplus, redemption, liquidation), is a wallet-only spell: the ledger
+ * records an obligation when it confirms and the guardians' settlement pays it (rule 2); guardians
+ * never sign a user's transaction.
  */
-function buildRedemption(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLedgerOp>[0]) {
-  const redeemed = eventsOf(input.events, "VaultRedeemed");
-  if (redeemed.length === 0) throw new DraftError("The engine redeems from no vault with this amount.");
-  const inputs: ProtocolInput[] = [];
-  const outputs: PlannedOutput[] = [];
-  let paid = 0n;
-  let toPool = 0n;
-  for (const r of redeemed) {
-    const v = vaultOf(input.custody, r.owner);
-    const held = v.utxos.reduce((a, u) => a + u.value, 0n);
-    const sats = r.collateral / SATOSHI; // rounds down: the protocol never pays more than it holds
-    if (sats > held) {
-      throw new DraftError(
-        `The vault of ${r.owner} holds ${formatBtc(held * SATOSHI)} on chain but the redemption takes ${formatBtc(sats * SATOSHI)}: wait for the chain to catch up, then try again.`,
-      );
-    }
-    inputs.push(...v.utxos.map((utxo) => ({ utxo, custody: v.descriptor, path: "guardians" as const })));
-    paid += sats;
-    if (held > sats) {
-      if (r.closed) toPool += held - sats;
-      else outputs.push({ script: v.descriptor.script, amount: held - sats, label: "vault" });
-    }
-  }
-  // The redeemer gets the engine's paidSats (drawn minus the fee, rounded down); the fee and the
-  // rounding go to the guardian pool with any closed vault's surplus (src/guardian/cosign.ts).
-  const owed = eventsOf(input.events, "Redeemed").reduce((a, e) => a + e.paidSats, 0n);
-  if (owed > paid) {
-    throw new DraftError(
-      `The engine owes ${formatBtc(owed * SATOSHI)} but the redeemed vaults release ${formatBtc(paid * SATOSHI)} on chain: wait for the chain to catch up, then try again.`,
-    );
-  }
-  toPool += paid - owed;
-  outputs.unshift({
-    script: addressToScript(input.wallet.address, input.network),
-    amount: owed,
-    label: "payout",
-  });
-  if (toPool > 0n) {
-    outputs.push({
-      script: poolDescriptor(guardianSetFrom(input.guardians)).script,
-      amount: toPool,
-      label: "pool",
+function build(input: DraftInput, spell: Spell, opts: Parameters<typeof buildLedgerOp>[0]) {
+  const { op } = input;
+  const deposit =
+    op.type === "openVault" ? op.collateral : op.type === "adjustVault" ? (op.depositCollateral ?? 0n) : 0n;
+  if (deposit > 0n) {
+    const vault = vaultDescriptor({
+      owner: input.wallet.publicKey,
+      guardians: input.custodySet ?? guardianSetFrom(input.guardians),
+      ...(input.csvBlocks !== undefined ? { csvBlocks: input.csvBlocks } : {}),
     });
+    return { vault, built: buildVaultFunding(opts, { spell, vault, collateralSats: satsOf(deposit) }) };
   }
-  return buildSpellPsbt(opts, { spell, protocolInputs: inputs, outputs });
+  return { vault: null, built: buildLedgerOp(opts, { spell }) };
+}
+
+/** BTC the ledger will owe the actor once `op` confirms (its payout obligations), in sats. */
+export function payoutSats(events: ProtocolEvent[]): bigint {
+  let sats = 0n;
+  for (const e of events) {
+    if (e.type === "CollateralWithdrawn" || e.type === "VaultClosed" || e.type === "GainsClaimed")
+      sats += e.paidSats;
+    else if (e.type === "SurplusClaimed" || e.type === "Redeemed" || e.type === "Liquidation")
+      sats += e.paidSats;
+  }
+  return sats;
 }
 
 /** Output index of the vault coin in a funding transaction (`buildVaultFunding` puts it first). */
@@ -403,9 +230,9 @@ export function makeDraft(input: DraftInput): TxDraft {
     throw error;
   }
   const { vault, built } = result;
-  // Label pool outputs (liquidation, redemption surplus) even when no pool coin is spent.
-  let pools: PoolDescriptor[] = input.custody.pool ? [input.custody.pool.descriptor] : [];
-  if (pools.length === 0 && input.guardians.keys.length > 0) {
+  // Label pool outputs, if any, with the federation's pool script.
+  let pools: PoolDescriptor[] = [];
+  if (input.guardians.keys.length > 0) {
     try {
       pools = [poolDescriptor(guardianSetFrom(input.guardians))];
     } catch {
@@ -413,7 +240,7 @@ export function makeDraft(input: DraftInput): TxDraft {
     }
   }
   const summary = summarizePsbt(built.psbt, input.network, {
-    vaults: [...(vault ? [vault] : []), ...input.custody.vaults.map((v) => v.descriptor)],
+    vaults: vault ? [vault] : [],
     pools,
     wallet: [input.wallet.address],
     paths: built.vaultPaths,

@@ -146,7 +146,7 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
         },
       },
       tracker,
-      spendsCustody: false,
+      paysOut: false,
       pollMs: 50,
     },
   };
@@ -260,50 +260,41 @@ describe("the transaction flow", () => {
     );
   });
 
-  it("pool gains need the guardians: each answer is shown, a refusal with its reason; without a quorum nothing is sent", async () => {
+  it("pool gains are a wallet-only spell: confirmed (stage 1), then the settlement stage says what is owed; no guardian is asked", async () => {
     const s = stack();
-    const urls = ["http://g0.test", "http://g1.test", "http://g2.test"];
-    // guardian-0 refuses with its policy's reason, guardian-1 signs nothing useful, guardian-2 is down.
-    const loopback = (async (url: string) => {
-      if (url.startsWith("http://g0.test/v1/cosign"))
-        return new Response(
-          JSON.stringify({ error: { code: "stalePrice", reason: "the attested price is 400 s old" } }),
-          { status: 422 },
-        );
-      if (url.startsWith("http://g1.test/v1/cosign"))
-        return new Response(JSON.stringify({ error: { code: "paused", reason: "the protocol is paused" } }), {
-          status: 422,
-        });
-      throw new TypeError("fetch failed");
+    const asked: string[] = [];
+    const noGuardian = (async (url: string) => {
+      asked.push(url);
+      throw new TypeError("no guardian should be asked");
     }) as typeof fetch;
     let last: Step[] = [];
     const result = await runFlow(
       {
         ...s.deps,
         op: { type: "claimGains", owner: account.address },
-        guardians: { urls, keys: guardianKeys.map(toHex), threshold: 2 },
-        spendsCustody: true,
-        fetch: loopback,
+        guardians: { urls: ["http://g0.test"], keys: guardianKeys.map(toHex), threshold: 2 },
+        paysOut: true,
+        fetch: noGuardian,
       },
       (steps) => {
         last = steps;
       },
     );
-    expect(result).toMatchObject({ ok: false, step: "cosign" });
-    const message = result.ok ? "" : result.message;
-    expect(message).toContain("Only 0 of the 2 guardian signatures needed were given");
-    expect(message).toContain("http://g0.test: refused — the attested price is 400 s old");
-    expect(message).toContain("http://g1.test: refused — the protocol is paused");
-    expect(message).toMatch(/http:\/\/g2.test: unreachable \(fetch failed\)/);
-    expect(states(last)).toMatchObject({
+    expect(result).toMatchObject({ ok: true });
+    expect(asked).toEqual([]);
+    expect(states(last)).toEqual({
       build: "done",
       sign: "done",
-      cosign: "failed",
-      broadcast: "skipped",
+      broadcast: "done",
+      confirm: "done",
+      settle: "running",
     });
-    expect(last.find((x) => x.id === "build")?.detail).toMatch(/^2 inputs, 4 outputs/); // wallet + pool coin
-    expect(s.broadcasts).toEqual([]);
-    expect(s.tracker.lockedOutpoints()).toEqual([]);
+    // The payout is owed, not received: the settlement stage stays open with the amount.
+    expect(last.find((x) => x.id === "settle")?.detail).toMatch(
+      /The ledger now owes you 0\.\d+ BTC .* settlement transaction/,
+    );
+    expect(last.find((x) => x.id === "build")?.detail).toMatch(/^1 input, 2 outputs/); // wallet coin, spell + change
+    expect(s.broadcasts).toHaveLength(1);
   });
 
   it("a priced operation without guardians stops at the attestation, before anything is built", async () => {

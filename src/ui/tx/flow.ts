@@ -1,8 +1,8 @@
 /**
- * The steps after the review, as in test/guardian/regtest.test.ts but from the browser: price
- * attestation → price update (a setPrice spell when the attested price is not the state's) → proof →
- * final PSBT → wallet signature → guardian co-signatures → broadcast → confirmation by the app's own
- * engine. Each step reports as it runs; the first failure stops the flow with a plain sentence, and
+ * The steps after the review, from the browser: price attestation → price update (a setPrice spell
+ * when the attested price is not the state's) → proof → final PSBT → wallet signature → broadcast →
+ * confirmation by the app's own engine → for a payout, its settlement (stage 2: the guardians pay the
+ * obligation the confirmed spell recorded; docs/custody.md). Each step reports as it runs; the first failure stops the flow with a plain sentence, and
  * whatever was locked for a transaction that was not sent is unlocked (`signWithLocks` and
  * `broadcastWithLocks` release their locks on failure).
  */
@@ -10,11 +10,9 @@ import type { EsploraClient } from "../../btc/esplora.ts";
 import { broadcastWithLocks, signWithLocks } from "../../btc/flow.ts";
 import type { BtcNetworkName } from "../../btc/network.ts";
 import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";
-import { poolDescriptor } from "../../btc/scripts.ts";
 import { emptyProof, SPELL_VERSION } from "../../btc/spell.ts";
 import { outpoint, type UtxoTracker } from "../../btc/utxo.ts";
 import type { BitcoinWallet } from "../../btc/wallet.ts";
-import { collectCosignatures, type GuardianAnswer } from "../../guardian/client.ts";
 import { circuitOf, PRICED } from "../../indexer/verify.ts";
 import { decodeAttestation } from "../../oracle/attestation-codec.ts";
 import {
@@ -36,9 +34,8 @@ import type { DataNotice } from "../engine/client.ts";
 import { formatBtc, formatCount, formatUsd } from "../format.ts";
 import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../queries/chain.ts";
 import type { GuardianSettings } from "../state/settings-store.ts";
-import { type Custody, custodyNeeds, DraftError, guardianSetFrom, makeDraft, type TxDraft } from "./draft.ts";
+import { DraftError, makeDraft, payoutSats, type TxDraft } from "./draft.ts";
 import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
-import { type CustodyChain, custodyUtxos, vaultCoins } from "./vault-coins.ts";
 
 export type StepId =
   | "attestation"
@@ -46,7 +43,7 @@ export type StepId =
   | "proof"
   | "build"
   | "sign"
-  | "cosign"
+  | "settle"
   | "broadcast"
   | "confirm";
 export type StepState = "waiting" | "running" | "done" | "failed" | "skipped";
@@ -65,15 +62,14 @@ const LABELS: Record<StepId, string> = {
   proof: "Proof (witness, then Groth16 proving in your browser)",
   build: "Final transaction",
   sign: "Your wallet's signature",
-  cosign: "Guardian co-signatures",
   broadcast: "Broadcast",
-  confirm: "Confirmation",
+  confirm: "Confirmation (stage 1: the ledger owes you the BTC)",
+  settle: "Settlement (stage 2: the guardians pay it on Bitcoin)",
 };
 
 /**
- * Operations that carry a price attestation: the chain's priced ones, and a close, which the chain
- * does not value but whose BTC the guardians release only with a fresh attested price
- * (src/guardian/cosign.ts refuses it otherwise: stalePrice).
+ * Operations that carry a price attestation: the ones the chain values at a price, and a close (its
+ * vault proof is made at the attested time; the chain does not value it, so no price update).
  */
 const ATTESTED = new Set<Operation["type"]>([...PRICED, "closeVault"]);
 
@@ -85,10 +81,9 @@ export const needsPriceUpdate = (op: Operation): boolean => PRICED.has(op.type);
 
 /**
  * The steps `op` goes through: a priced operation needs an attestation (and may need a price update
- * first), an operation with a circuit needs a proof, a transaction spending vault or pool coins needs
- * the guardians' co-signatures.
+ * first), an operation with a circuit needs a proof, one that pays BTC out ends with its settlement.
  */
-export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
+export function planSteps(op: Operation, paysOut: boolean): Step[] {
   const ids: StepId[] = [
     ...(ATTESTED.has(op.type) ? (["attestation"] as const) : []),
     // Only what the chain values needs its on-chain price to be the attested one.
@@ -96,9 +91,9 @@ export function planSteps(op: Operation, spendsCustody: boolean): Step[] {
     ...(circuitOf(op) ? (["proof"] as const) : []),
     "build",
     "sign",
-    ...(spendsCustody ? (["cosign"] as const) : []),
     "broadcast",
     "confirm",
+    ...(paysOut ? (["settle"] as const) : []),
   ];
   return ids.map((id) => ({ id, label: LABELS[id], state: "waiting" }));
 }
@@ -162,8 +157,8 @@ export interface FlowDeps {
   engine: FlowEngine;
   prover: FlowProver;
   tracker: UtxoTracker;
-  /** Whether the review's draft spends custody coins (decides the co-sign step up front). */
-  spendsCustody: boolean;
+  /** Whether the operation pays BTC out (decides the settlement stage up front). */
+  paysOut: boolean;
   /**
    * The most the whole flow may pay the network, in sats (the review's bound, tx/cost.ts): a
    * transaction whose fee would take the total above it is not signed.
@@ -171,7 +166,7 @@ export interface FlowDeps {
   maxNetworkFee?: bigint;
   /** How often to look for the spell besides block notices (default 3 s). */
   pollMs?: number;
-  /** How guardians are asked (tests pass a loopback stand-in; default the browser's fetch). */
+  /** How guardians are asked for attestations (tests pass a loopback stand-in; default fetch). */
   fetch?: typeof fetch;
   /** Told of each transaction once broadcast (the flow journal keeps it across a reload). */
   onBroadcast?: (which: "price" | "operation", txid: string) => void;
@@ -188,37 +183,6 @@ class StepFailure extends Error {
   ) {
     super(message);
   }
-}
-
-/** Custody coins the operation spends, found on chain. */
-export async function gatherCustody(
-  op: Operation,
-  events: ProtocolEvent[],
-  ctx: {
-    esplora: CustodyChain;
-    network: BtcNetworkName;
-    guardians: GuardianSettings;
-    account: WalletAccount;
-    csvBlocks?: number;
-  },
-): Promise<Custody> {
-  const needs = custodyNeeds(op, events);
-  if (needs.owners.length === 0 && !needs.pool) return { vaults: [], pool: null };
-  const set = guardianSetFrom(ctx.guardians);
-  const vaults = [];
-  for (const owner of needs.owners) {
-    const own = owner === ctx.account.address ? ctx.account.publicKey : undefined;
-    vaults.push(await vaultCoins(ctx.esplora, owner, set, ctx.network, own, ctx.csvBlocks));
-  }
-  let pool: Custody["pool"] = null;
-  if (needs.pool) {
-    const descriptor = poolDescriptor(set);
-    const utxos = await custodyUtxos(ctx.esplora, descriptor, ctx.network);
-    if (utxos.length === 0)
-      throw new DraftError("The guardian pool holds no coins on chain, so it cannot pay your gains yet.");
-    pool = { descriptor, utxos };
-  }
-  return { vaults, pool };
 }
 
 /** The wallet's coins from the chain, without those a pending transaction of this app holds. */
@@ -297,19 +261,6 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 const secondsAgo = (timestamp: number) => Math.max(0, Math.round(Date.now() / 1000 - timestamp));
 
-function answerLine(a: GuardianAnswer): string {
-  switch (a.status) {
-    case "signed":
-      return `${a.guardian}: signed (${a.ms} ms)`;
-    case "refused":
-      return `${a.guardian}: refused — ${a.reason}`;
-    case "unreachable":
-      return `${a.guardian}: unreachable (${a.reason})`;
-    default:
-      return `${a.guardian}: not needed (quorum reached first)`;
-  }
-}
-
 /**
  * Signs, broadcasts and waits for the engine: the common tail of the operation and the price update.
  * Locks taken for the transaction are released on any failure before broadcast.
@@ -318,7 +269,7 @@ async function send(
   deps: FlowDeps,
   built: BuiltPsbt,
   set: (id: StepId, state: StepState, detail?: string) => void,
-  ids: { sign: StepId; cosign: StepId | null; broadcast: StepId; confirm: StepId },
+  ids: { sign: StepId; broadcast: StepId; confirm: StepId },
   budget: { spent: bigint },
 ): Promise<{ txid: string; height: number }> {
   if (deps.maxNetworkFee !== undefined && budget.spent + built.fee > deps.maxNetworkFee) {
@@ -336,38 +287,6 @@ async function send(
   }
   set(ids.sign, "done", "Signed by your wallet.");
   const psbts = [signed.signed];
-  if (built.guardianInputs.length > 0) {
-    const cosign = ids.cosign ?? ids.sign;
-    const endpoints = deps.guardians.urls.map((url) => ({
-      name: url.replace(/\/+$/, ""),
-      url: url.replace(/\/+$/, ""),
-    }));
-    set(cosign, "running", `Asking ${endpoints.length} guardians; ${deps.guardians.threshold} must sign.`);
-    let outcome: Awaited<ReturnType<typeof collectCosignatures>>;
-    try {
-      outcome = await collectCosignatures(endpoints, signed.signed, {
-        threshold: deps.guardians.threshold,
-        timeoutMs: 60_000,
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
-      });
-    } catch (error) {
-      deps.tracker.unlock(signed.id);
-      throw new StepFailure(
-        cosign,
-        `The guardians could not be asked (${(error as Error).message}). Nothing was sent; try again.`,
-      );
-    }
-    const lines = outcome.answers.map(answerLine).join("; ");
-    if (!outcome.quorum) {
-      deps.tracker.unlock(signed.id);
-      throw new StepFailure(
-        cosign,
-        `Only ${outcome.signed.length} of the ${deps.guardians.threshold} guardian signatures needed were given: ${lines}. Nothing was sent; fix what a guardian refused, or try again when more guardians are up.`,
-      );
-    }
-    set(cosign, "done", lines);
-    psbts.push(...outcome.signed);
-  }
   set(ids.broadcast, "running");
   const { height: before } = await deps.engine.snapshot();
   let txid: string;
@@ -417,7 +336,7 @@ function walletSentence(error: unknown): string {
 export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): Promise<FlowResult> {
   // a borrowing spell gets its declared fee at the proof step
   let op = deps.op;
-  const steps = planSteps(op, deps.spendsCustody);
+  const steps = planSteps(op, deps.paysOut);
   const set = (id: StepId, state: StepState, detail?: string, progress?: Step["progress"]) => {
     const i = steps.findIndex((s) => s.id === id);
     if (i < 0) return;
@@ -527,10 +446,11 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     // 4. The final transaction with the attestation and proof, at the chosen rate.
     set("build", "running");
     let draft: TxDraft;
+    let paid = 0n;
     try {
       const events = engineEvents(current, op, time ?? current.g.time);
       if (!events.ok) throw new DraftError(events.message);
-      const custody = await gatherCustody(op, events.events, deps);
+      paid = payoutSats(events.events);
       draft = makeDraft({
         op,
         network: deps.network,
@@ -541,7 +461,6 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
         ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
         ...(current.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(current) } : {}),
         events: events.events,
-        custody,
         ...(attestation ? { attestation: attestation.bytes } : {}),
         proof,
       });
@@ -553,31 +472,22 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
       "done",
       `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * 10n ** 10n)}).`,
     );
-    if (draft.built.guardianInputs.length > 0 && !steps.some((s) => s.id === "cosign")) {
-      // The review did not spend custody coins but the final one does (the chain moved): add the step.
-      steps.splice(
-        steps.findIndex((s) => s.id === "broadcast"),
-        0,
-        {
-          id: "cosign",
-          label: LABELS.cosign,
-          state: "waiting",
-        },
-      );
-    }
     const sent = await send(
       deps,
       draft.built,
       set,
-      {
-        sign: "sign",
-        cosign: draft.built.guardianInputs.length > 0 ? "cosign" : null,
-        broadcast: "broadcast",
-        confirm: "confirm",
-      },
+      { sign: "sign", broadcast: "broadcast", confirm: "confirm" },
       budget,
     );
-    if (steps.some((s) => s.id === "cosign" && s.state === "waiting")) set("cosign", "skipped");
+    if (paid > 0n)
+      // Stage 2 is the guardians' (docs/custody.md): the payout shows under "Payouts on their way"
+      // until its settlement confirms; it is never shown as received before.
+      set(
+        "settle",
+        "running",
+        `The ledger now owes you ${formatBtc(paid * 10n ** 10n)} (network fee share aside). The guardians pay it in a settlement transaction once it is buried 6 blocks; follow it under Payouts.`,
+      );
+    else set("settle", "skipped");
     return { ok: true, ...sent };
   } catch (error) {
     const failure =
@@ -633,7 +543,7 @@ async function updatePrice(
       if (state === "failed") return;
       if (d) detail(d);
     },
-    { sign: "price", cosign: null, broadcast: "price", confirm: "price" },
+    { sign: "price", broadcast: "price", confirm: "price" },
     budget,
   ).catch((error: unknown) => {
     failed = error instanceof StepFailure ? new StepFailure("price", `Price update: ${error.message}`) : null;
