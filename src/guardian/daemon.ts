@@ -38,6 +38,7 @@ import {
   serializeState,
   systemSummary,
 } from "../protocol/index.ts";
+import { checkInvariants } from "../settlement/invariants.ts";
 import { DEFAULT_FINALITY_DEPTH } from "../settlement/settle.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { GuardianChain } from "./chain.ts";
@@ -457,16 +458,23 @@ export async function startGuardian(
       method: "GET",
       path: "/v1/custody",
       // Protocol coins, obligations, invariant status and breaches (`zkusd custody`, docs/custody.md).
-      handler: () =>
-        custodyViewToJson({
+      handler: async () => {
+        const report = checkInvariants(follower.state);
+        const page = await follower.events({ type: "CustodyBreach", limit: 500, order: "desc" });
+        const breaches = page.events.map((e) => ({
+          height: e.height,
+          txid: e.txid,
+          message: JSON.stringify(e.event, (_, v) => (typeof v === "bigint" ? v.toString() : v)),
+        }));
+        return custodyViewToJson({
           height: follower.height,
           custody: follower.state.custody,
-          invariants: {
-            status: "unchecked",
-            detail: "this guardian does not check the custody invariants per block yet",
-          },
-          breaches: [],
-        }),
+          invariants: report.ok
+            ? { status: "ok", detail: "every vault's coins and the total match the ledger exactly" }
+            : { status: "breach", detail: report.problems.join("; ") },
+          breaches,
+        });
+      },
     },
     {
       method: "GET",
