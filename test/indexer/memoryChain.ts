@@ -193,20 +193,27 @@ export class MemoryChain implements ChainSource {
     for (const [i, t] of all.entries()) this.txs.set(block.txids[i]!, { raw: t.raw, height });
   }
 
+  /** Drops the last `depth` blocks (a reorg: the next `mine` builds the other branch). */
+  reorg(depth: number): void {
+    this.rewind(Math.max(this.baseHeight, this.height - depth));
+  }
+
   private transaction({ actor, payload, pay = [], spend = [] }: ChainTx): {
     raw: Uint8Array;
     id: Uint8Array;
   } {
     const n = this.txCount++;
     const key = actor === null ? undefined : MemoryChain.key(actor);
+    // A transaction that only spends given coins (a settlement) has no funding input.
+    const funded = !(actor === null && spend.length > 0);
     const funding = rawTx(
       [{ txid: sha256(new TextEncoder().encode(`funding ${n}`)), vout: 0 }],
       [[10_000n, key ? p2wpkh(key, NET).script : OP_TRUE]],
     );
-    this.txs.set(display(funding.id), { raw: funding.raw });
+    if (funded) this.txs.set(display(funding.id), { raw: funding.raw });
     return rawTx(
       [
-        { txid: funding.id, vout: 0, witness: key ? [SIG, key] : [] },
+        ...(funded ? [{ txid: funding.id, vout: 0, witness: key ? [SIG, key] : [] }] : []),
         ...spend.map((s) => ({
           txid: internal(s.txid),
           vout: s.vout,
