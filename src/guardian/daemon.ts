@@ -219,6 +219,8 @@ export async function startGuardian(
         keys: config.federation.members.map((m) => m.custodyKey),
         threshold: config.federation.threshold,
       },
+      // The same D the settlement loop waits for (the indexer refuses a shallower basis).
+      finality: config.settlement?.finality ?? DEFAULT_FINALITY_DEPTH,
     },
     log,
   });
