@@ -48,7 +48,7 @@ function spendPath(
  * Spends of protocol coins by a transaction that is not an applied settlement: each coin leaves the
  * state (it is gone on chain) with an escape event (the vault owner's timelock path) or a breach.
  */
-function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
+export function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
   const events: ProtocolEvent[] = [];
   for (const input of tx.inputs) {
     const coin = removeCoin(state.custody, `${input.prevTxid}:${input.vout}`);
@@ -68,7 +68,11 @@ function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
   return events;
 }
 
-/** The custody side of one transaction before its spell (if any) is applied. */
+/**
+ * A transaction carrying a settle spell: applied when it is the settlement of what it names, else
+ * refused with its spent coins reported. Other transactions: `none` (their spends of protocol coins
+ * are tracked by `foreignSpends` AFTER their spell, so a spell's proof sees the state it was made on).
+ */
 export function settleOrTrack(
   state: State,
   tx: TxShape,
@@ -96,8 +100,7 @@ export function settleOrTrack(
     }
     return { kind: "rejected", reason: checked.reason, events: foreignSpends(state, tx) };
   }
-  const events = foreignSpends(state, tx);
-  return events.length > 0 ? { kind: "applied", events } : { kind: "none" };
+  return { kind: "none" };
 }
 
 /** Obligations of an applied spell, paid to the actor's own script (the account is its address). */

@@ -51,7 +51,13 @@ import {
   type StoredEvent,
   storedEvent,
 } from "../storage/index.ts";
-import { type CustodyStepConfig, endOfBlock, obligationsOf, settleOrTrack } from "./custody.ts";
+import {
+  type CustodyStepConfig,
+  endOfBlock,
+  foreignSpends,
+  obligationsOf,
+  settleOrTrack,
+} from "./custody.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
 import { BlockProofs } from "./proofs.ts";
 import { type ChainSource, VerifiedChain } from "./source.ts";
@@ -453,59 +459,65 @@ export class Indexer {
           reason: { code: "settlementRefused", detail: custody.reason.code, message: custody.reason.message },
         });
       // A settle spell is custody's (src/settlement), not an engine operation.
-      if (!payload || isSettlePayload(payload)) continue;
-      const found = { decoded: tryDecodeSpell(payload), actor: actorAddress };
-      if (!found.decoded.ok) {
-        const e = found.decoded.error;
-        rejected.push({
+      if (payload && isSettlePayload(payload)) continue;
+      // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
+      // the transaction's spell, so the spell's proof is checked against the state it was made on.
+      const applyTxSpell = (bytes: Uint8Array): void => {
+        const found = { decoded: tryDecodeSpell(bytes), actor: actorAddress };
+        if (!found.decoded.ok) {
+          const e = found.decoded.error;
+          rejected.push({
+            ...where,
+            actor: found.actor,
+            opType: null,
+            reason: { code: "malformedSpell", detail: e.code, message: e.message },
+          });
+          return;
+        }
+        const spell = found.decoded.spell;
+        // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
+        const chainTx = tx;
+        const who = readActor(chainTx, actorPrevout, this.o.custody.network);
+        if (!who.ok) {
+          rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
+          return;
+        }
+        const actor = who.actor.account;
+        const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
+        if (!inflow.ok) {
+          rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
+          return;
+        }
+        const out = applySpell(
+          this.state,
+          spell,
+          actor,
+          { ...where, blockTime: header.timestamp },
+          this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
+        );
+        if (!out.ok) {
+          rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
+          return;
+        }
+        if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
+        spells.push({
           ...where,
-          actor: found.actor,
-          opType: null,
-          reason: { code: "malformedSpell", detail: e.code, message: e.message },
+          actor,
+          op: plain(out.op) as Record<string, unknown>,
+          proof: out.proof,
+          time: Number(out.time),
         });
-        continue;
-      }
-      const spell = found.decoded.spell;
-      // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
-      const chainTx = tx;
-      const who = readActor(chainTx, actorPrevout, this.o.custody.network);
-      if (!who.ok) {
-        rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
-        continue;
-      }
-      const actor = who.actor.account;
-      const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
-      if (!inflow.ok) {
-        rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
-        continue;
-      }
-      const out = applySpell(
-        this.state,
-        spell,
-        actor,
-        { ...where, blockTime: header.timestamp },
-        this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
-      );
-      if (!out.ok) {
-        rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
-        continue;
-      }
-      if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
-      spells.push({
-        ...where,
-        actor,
-        op: plain(out.op) as Record<string, unknown>,
-        proof: out.proof,
-        time: Number(out.time),
-      });
-      out.events.forEach((event, n) => {
-        events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
-        if (event.type === "PriceUpdated")
-          prices.push({ height, position, time: Number(out.time), price: event.price });
-      });
-      // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
-      const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
-      custodyEvents(owed, where, out.events.length + (custody.kind === "none" ? 0 : custody.events.length));
+        out.events.forEach((event, n) => {
+          events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
+          if (event.type === "PriceUpdated")
+            prices.push({ height, position, time: Number(out.time), price: event.price });
+        });
+        // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
+        const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
+        custodyEvents(owed, where, out.events.length);
+      };
+      if (payload) applyTxSpell(payload);
+      custodyEvents(foreignSpends(this.state, tx), where, 1000);
     }
     if (this.proofs && !this.proofs.settle()) {
       // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).
