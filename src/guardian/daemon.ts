@@ -1,6 +1,7 @@
 /**
  * The guardian daemon: follows the chain with the shared indexer and a file store (chain.ts), publishes price attestations
- * (prices.ts), and serves the JSON API under /v1 (http.ts) including POST /v1/cosign (cosign.ts).
+ * (prices.ts), settles open obligations (settle.ts: leader round each block, POST /v1/settle), and
+ * serves the JSON API under /v1 (http.ts). It signs no user transaction.
  * One guardian = one custody key of the k-of-n vault/pool quorum and one oracle key of the
  * attestation set; both come from keys.ts and never leave it.
  */
@@ -42,12 +43,11 @@ import { checkInvariants } from "../settlement/invariants.ts";
 import { DEFAULT_FINALITY_DEPTH } from "../settlement/settle.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { GuardianChain } from "./chain.ts";
-import { type CosignDeps, reviewAndSign } from "./cosign.ts";
 import { custodyViewToJson } from "./custody-view.ts";
 import { GuardianError } from "./errors.ts";
 import { type Route, startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
-import { SettlementLedger, SpendLedger } from "./ledger.ts";
+import { SettlementLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { PeerAuthenticator } from "./peer-auth.ts";
 import { attestRoute, PriceService } from "./prices.ts";
@@ -210,7 +210,7 @@ export async function startGuardian(
     dataDir: config.dataDir,
     startHeight: config.startHeight,
     params,
-    // The indexer takes its oracle keys once; the co-signer reads the current ones per request.
+    // The indexer takes its oracle keys once.
     verifier: verifier(),
     custody: {
       network: config.federation.network,
@@ -225,7 +225,6 @@ export async function startGuardian(
     log,
   });
   chainRef = follower;
-  const ledger = new SpendLedger(config.dataDir);
   const settlements = new SettlementLedger(config.dataDir);
   const settleDeps: LeaderDeps = {
     state: () => follower.state,
@@ -276,17 +275,6 @@ export async function startGuardian(
     ...(config.prices ?? {}),
   });
   const protection = new Protection({ preset: config.protection?.preset ?? "default", ...config.protection });
-  const cosignDeps: CosignDeps = {
-    state: () => follower.state,
-    network,
-    guardians,
-    verifier,
-    esplora,
-    ledger,
-    keys,
-    now,
-    ...(config.maxPriceAgeSec !== undefined ? { maxPriceAgeSec: config.maxPriceAgeSec } : {}),
-  };
 
   const root = () => follower.root();
   const identity = {
@@ -362,7 +350,7 @@ export async function startGuardian(
           openConnections: protection.openConnections,
           clients: protection.trackedClients,
         },
-        signedOutpoints: ledger.size,
+        signedSettlements: settlements.size,
       }),
     },
     {
@@ -519,48 +507,6 @@ export async function startGuardian(
         }
         log.info("settlement signed", { txid: result.txid, obligations: result.plan.ids.length });
         return { guardian: me.name, psbt: base64.encode(result.psbt), txid: result.txid };
-      },
-    },
-    {
-      method: "POST",
-      path: "/v1/cosign",
-      cost: 5,
-      timeoutMs: 60_000,
-      handler: async (r) => {
-        const b = r.body as { psbt?: unknown } | undefined;
-        if (!b || typeof b.psbt !== "string")
-          throw new GuardianError("invalidRequest", "expected { psbt: base64 }");
-        let bytes: Uint8Array;
-        try {
-          bytes = base64.decode(b.psbt);
-        } catch {
-          throw new GuardianError("invalidRequest", "psbt is not base64");
-        }
-        await follower.sync();
-        if (follower.tip > follower.height)
-          throw new GuardianError("notSynced", `at ${follower.height}, chain at ${follower.tip}`);
-        const result = await reviewAndSign(cosignDeps, bytes);
-        if (!result.ok) {
-          log.warn("cosign refused", { code: result.code, reason: result.reason });
-          throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {
-            refusal: result.code,
-          });
-        }
-        log.info("cosigned", {
-          op: result.op,
-          txid: result.txid,
-          inputs: result.signedInputs,
-          proof: result.proof,
-        });
-        return {
-          guardian: me.name,
-          custodyKey: me.custodyKey,
-          psbt: base64.encode(result.psbt),
-          signedInputs: result.signedInputs,
-          txid: result.txid,
-          op: result.op,
-          proof: result.proof,
-        };
       },
     },
   ];

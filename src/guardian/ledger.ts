@@ -1,70 +1,12 @@
 /**
- * The guardian's promise never to sign one vault or pool output into two different spends: every
- * outpoint it co-signs is recorded with the id of the (unsigned) transaction it signed, appended to
- * a JSON-lines file and fsync'd before the signature leaves the daemon. Signing the same transaction
- * again (a retry) is allowed; a different transaction over a recorded outpoint is refused.
- *
- * `reserve` checks and records in one synchronous step (no await between them): two requests for one
- * outpoint that arrive together cannot both pass the check, whatever they awaited before it.
+ * The guardian's promise never to sign one protocol coin into two different spends: every coin of a
+ * settlement it signs is recorded with the settlement (txid, obligations, basis, fee rate), appended
+ * to a JSON-lines file and fsync'd before the signature leaves the daemon. `reserveCoins` checks and
+ * records in one synchronous step (no await between them): two requests that arrive together cannot
+ * both pass the check. Signing the same transaction again (a retry) is allowed.
  */
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-
-export interface LedgerEntry {
-  outpoint: string;
-  txid: string;
-  op: string;
-  at: string;
-}
-
-export class SpendLedger {
-  private readonly entries = new Map<string, LedgerEntry>();
-  private readonly file: string;
-
-  constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.file = join(dataDir, "signed-outpoints.jsonl");
-    for (const e of readLines<LedgerEntry>(this.file)) {
-      if (!this.entries.has(e.outpoint)) this.entries.set(e.outpoint, e);
-    }
-  }
-
-  /** The spend an outpoint was already signed into, if it differs from `txid`. */
-  conflict(outpoint: string, txid: string): LedgerEntry | undefined {
-    const e = this.entries.get(outpoint);
-    return e && e.txid !== txid ? e : undefined;
-  }
-
-  /**
-   * Atomically reserves the outpoints of a spend for `txid`: the first conflicting entry if any
-   * outpoint is already bound to another transaction (then nothing is recorded), else records them
-   * all durably and returns undefined. Call it last, right before signing.
-   */
-  reserve(outpoints: string[], txid: string, op: string): LedgerEntry | undefined {
-    for (const o of outpoints) {
-      const conflict = this.conflict(o, txid);
-      if (conflict) return conflict;
-    }
-    this.record(outpoints, txid, op);
-    return undefined;
-  }
-
-  /** Records the outpoints of a spend, durably, before its signatures are released. */
-  record(outpoints: string[], txid: string, op: string): void {
-    const fresh = outpoints.filter((o) => !this.entries.has(o));
-    if (fresh.length === 0) return;
-    const at = new Date().toISOString();
-    appendDurably(
-      this.file,
-      fresh.map((outpoint) => JSON.stringify({ outpoint, txid, op, at })),
-    );
-    for (const outpoint of fresh) this.entries.set(outpoint, { outpoint, txid, op, at });
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
 
 /** Appends JSON lines and fsyncs the file before returning: what is recorded survives a crash. */
 function appendDurably(file: string, lines: string[]): void {
@@ -219,6 +161,11 @@ export class SettlementLedger {
       if (e && (!best || e.at > best.at)) best = e;
     }
     return best;
+  }
+
+  /** Coins with a recorded settlement. */
+  get size(): number {
+    return this.latest.size;
   }
 
   /** The settlement signed over a main outpoint, if any. */
