@@ -65,7 +65,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "empty" as const }) },
 );
 
-const spell = (op: SpellOperation, attestation = new Uint8Array(0)) =>
+const spell = (op: SpellOperation, attestation: Uint8Array = new Uint8Array(0)) =>
   encodeSpell({ version: 1, op, attestation, proof: new Uint8Array(128) });
 
 /** The guardians' witness shape for a protocol coin (signatures are consensus's job on a real chain). */
