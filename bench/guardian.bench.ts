@@ -3,20 +3,18 @@
  * devnet and the dev price feed:
  *  - read endpoints (status, vaults, at-risk, price, events) on a guardian whose allow list holds the
  *    loopback address (the server itself, not its limiter): requests/s and p99 latency;
- *  - POST /v1/cosign of a valid withdrawal PSBT (real Groth16 proof, chain lookups, signature; the
- *    same transaction, so the spend ledger allows every repeat): requests/s and p99;
+ *  - POST /v1/settle of the leader's settlement of a withdrawal's payout (the guardian re-plans the
+ *    settlement from its own replayed state, compares the txid, checks its settlement ledger and
+ *    signs; the same transaction, so every repeat is a retry it signs again): requests/s and p99;
  *  - the rate limiter on a guardian with the `default` preset (10 req/s, burst 20 per IP): how many
  *    requests got through in the window against the bound burst + rate × seconds.
  * Bounded: each run is a few seconds with 10 connections.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { base64 } from "@scure/base";
 import autocannon from "autocannon";
 import {
   buildLedgerOp,
   buildOpenVault,
-  buildWithdraw,
-  descriptorAddress,
   EsploraClient,
   emptyProof,
   finalizePsbt,
@@ -27,11 +25,13 @@ import {
   walletAccount,
   walletUtxo,
 } from "../src/btc/index.ts";
+import { opReturnPayload } from "../src/btc/psbt.ts";
 import { startPriceFeed } from "../src/devnet/pricefeed.ts";
 import { startDevnet } from "../src/devnet/server.ts";
 import { guardianSetOf } from "../src/guardian/daemon.ts";
 import { PROTECTION_PRESETS } from "../src/guardian/protect.ts";
 import { decodeAttestation } from "../src/oracle/index.ts";
+import { DEFAULT_FINALITY_DEPTH, decodeSettleSpell, isSettlePayload } from "../src/settlement/index.ts";
 import { compressProof, proofFromJson, prove } from "../src/zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
 import { startFederation, waitFor } from "../test/guardian/support.ts";
@@ -94,7 +94,14 @@ export async function run(): Promise<Figure[]> {
     const vault = vaultDescriptor({ owner: acct.publicKey, guardians: guardianSetOf(fed.federation) });
     built = buildOpenVault(await opts(), {
       spell: spell(
-        { type: "openVault", collateral: 20_000_000n * SAT, borrow: 3_000n * E18, maxFee: 5n * 10n ** 16n },
+        {
+          type: "openVault",
+          collateral: 20_000_000n * SAT,
+          borrow: 3_000n * E18,
+          maxFee: 5n * 10n ** 16n,
+          ownerKey: acct.publicKey,
+          vaultOutput: 0,
+        },
         att,
       ),
       vault,
@@ -111,27 +118,42 @@ export async function run(): Promise<Figure[]> {
       nodeArtifacts(),
       { singleThread: true },
     );
-    const withdraw = buildWithdraw(await opts(), {
+    // A wallet-only withdrawal: its confirmed spell makes the vault owe the wallet 0.01 BTC.
+    const withdraw = buildLedgerOp(await opts(), {
       spell: spell(
         { type: "adjustVault", withdrawCollateral: 1_000_000n * SAT },
         att,
         compressProof(proofFromJson(proved.proof)),
       ),
-      vault,
-      vaultUtxos: (await esplora.addressUtxos(descriptorAddress(vault, "regtest"))).map((u) => ({
-        txid: u.txid,
-        vout: u.vout,
-        value: BigInt(u.value),
-      })),
-      amountSats: 1_000_000n,
     });
-    const cosignBody = JSON.stringify({ psbt: base64.encode(withdraw.psbt) });
-    const first = await fetch(`${g0.url}/v1/cosign`, {
+    await send(withdraw.psbt, withdraw.signInputs[acct.address]!);
+    const ids = [...g0.chain.state.custody.obligations.values()]
+      .filter((o) => o.status === "open")
+      .map((o) => o.id);
+    if (ids.length !== 1) throw new Error(`expected one open obligation, found ${ids.length}`);
+    // Buried D blocks, the leader's settlement reaches the mempool; it stays there (nobody mines).
+    await devnet.mine(DEFAULT_FINALITY_DEPTH);
+    const txid = await waitFor(
+      "the leader's settlement in the mempool",
+      async () => {
+        const r = await fetch(`${devnet.url}/mempool/txids`);
+        const list = r.ok ? ((await r.json()) as string[]) : [];
+        return list[0];
+      },
+      60_000,
+    );
+    const settlementTx = await esplora.tx(txid);
+    const opReturn = settlementTx.vout.find((o) => o.scriptpubkey.startsWith("6a"))!;
+    const payload = opReturnPayload(Uint8Array.from(Buffer.from(opReturn.scriptpubkey, "hex")));
+    const decoded = payload && isSettlePayload(payload) ? decodeSettleSpell(payload) : undefined;
+    if (!decoded?.ok) throw new Error("the mempool transaction carries no settle spell");
+    const settleBody = JSON.stringify({ ids, feeRate: decoded.spell.feeRate, txid });
+    const first = await fetch(`${g0.url}/v1/settle`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: cosignBody,
+      body: settleBody,
     });
-    if (!first.ok) throw new Error(`the bench PSBT is refused: ${await first.text()}`);
+    if (!first.ok) throw new Error(`the bench settlement is refused: ${await first.text()}`);
 
     const load = async (
       name: string,
@@ -157,10 +179,10 @@ export async function run(): Promise<Figure[]> {
     await load("GET /v1/vaults/at-risk", `${g0.url}/v1/vaults/at-risk`);
     await load("GET /v1/price", `${g0.url}/v1/price`);
     await load("GET /v1/events", `${g0.url}/v1/events?limit=50`, { headers: { "accept-encoding": "br" } });
-    await load("POST /v1/cosign (withdraw, proof verified, signed)", `${g0.url}/v1/cosign`, {
+    await load("POST /v1/settle (1 payout, re-planned, ledger checked, signed)", `${g0.url}/v1/settle`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: cosignBody,
+      body: settleBody,
       connections: 4,
     });
 
