@@ -22,7 +22,7 @@ function fail(message: string): void {
 export function registerGuardian(program: Command): void {
   const guardian = program
     .command("guardian")
-    .description("run a guardian daemon (co-signing, price attestations, /v1 API)");
+    .description("run a guardian daemon (settlements, price attestations, /v1 API)");
   guardian
     .command("start")
     .description("follow the chain, attest prices and serve the guardian API until SIGTERM")

@@ -215,7 +215,7 @@ function performance(m: HealthInput["metrics"]): [number | null, string[]] {
   }
   if ((m.guardianLatency ?? 0n) > 5_000n) {
     score -= 30;
-    recs.push("Guardians answer slowly (over 5 s): co-signing will be slow.");
+    recs.push("Guardians answer slowly (over 5 s): price attestations and settlements will be slow.");
   }
   if ((m.proofLatency ?? 0n) > 120_000n) {
     score -= 20;

@@ -1,9 +1,9 @@
 /**
  * The review step of every transaction: the real PSBT the wallet would sign, decoded (inputs,
  * outputs, fee at the chosen rate, RBF, the spell), built from the engine's own events for the
- * operation and the custody coins on chain; then the steps of `tx/flow.ts` — price attestation, price
- * update, proof, final PSBT, wallet signature, guardian co-signatures, broadcast, confirmation by the
- * app's engine — each shown as it runs. A step that fails stops the flow with a sentence saying why
+ * operation; then the steps of `tx/flow.ts` — price attestation, price update, proof, final PSBT,
+ * wallet signature, broadcast, confirmation by the app's engine, and for a payout its settlement by
+ * the guardians — each shown as it runs. A step that fails stops the flow with a sentence saying why
  * and what to do; nothing is left signed, locked or half-sent.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";

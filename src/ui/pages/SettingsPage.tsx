@@ -148,7 +148,7 @@ export default function SettingsPage() {
       <div className="notice notice-warn" data-testid="dev-setup-warning">
         <strong>The proving keys are a development setup, not a trusted-setup ceremony.</strong> They were
         made on one machine by one process; whoever ran it could forge proofs. Use them for development and
-        tests only. Custody is federated: a quorum of guardians co-signs every movement of vault BTC.
+        tests only. Custody is federated: a quorum of guardians signs every settlement that moves vault BTC.
       </div>
       <form className="settings" onSubmit={save} onChange={() => setSaved(null)}>
         <fieldset className="card">

@@ -19,7 +19,7 @@ export interface PriceSourceSetting {
 }
 
 export interface GuardianSettings {
-  /** Guardian daemon URLs (co-signing, price attestations). */
+  /** Guardian daemon URLs (federation, price attestations, custody view). */
   urls: string[];
   /** Compressed public keys (66 hex characters each), as the federation publishes them. */
   keys: string[];
