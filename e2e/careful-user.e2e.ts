@@ -21,6 +21,7 @@ import { DEFAULT_PARAMS } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp } from "./support/browser.ts";
 import {
   Actor,
+  applied,
   chainPriceIn,
   connectWallet,
   E18,
@@ -223,8 +224,9 @@ describe("a careful user (issue 15)", () => {
         .getByTestId("liquidation-preview")
         .getByRole("button", { name: "Review transaction" })
         .click();
-      await signAndSend(page);
+      const liquidation = await signAndSend(page);
       await page.getByRole("button", { name: "Done" }).click();
+      await applied(liquidation.txid); // the guardians' replay has the block
       expect((await guardianVault(bob.address))?.vault.status).toBe("closedByLiquidation");
     },
     LONG,
