@@ -12,8 +12,8 @@
  */
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { nextContext, previewOperation } from "../src/client/engine/preview.ts";
 import { ERROR_MESSAGES, type Operation, parseDecimal } from "../src/protocol/index.ts";
-import { nextContext, previewOperation } from "../src/ui/engine/preview.ts";
 import { type AppSession, DESKTOP, openApp, screenshot } from "./support/browser.ts";
 import {
   attestation,

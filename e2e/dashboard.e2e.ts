@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { formatUsd } from "../src/client/format.ts";
 import { DEFAULT_PARAMS, formatDecimal } from "../src/protocol/index.ts";
-import { formatUsd } from "../src/ui/format.ts";
 import { type ExchangeServer, startExchangeServer } from "../test/support/exchange-server.ts";
 import {
   type AppSession,

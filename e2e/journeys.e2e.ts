@@ -22,9 +22,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { previewOperation } from "../src/client/engine/preview.ts";
+import { formatBtc, formatPercent, formatZkusd, shortHex } from "../src/client/format.ts";
 import { DEFAULT_GOV_CONFIG, type Operation, parseDecimal } from "../src/protocol/index.ts";
-import { previewOperation } from "../src/ui/engine/preview.ts";
-import { formatBtc, formatPercent, formatZkusd, shortHex } from "../src/ui/format.ts";
 import { type AppSession, appUrl, DESKTOP, openApp } from "./support/browser.ts";
 import {
   Actor,

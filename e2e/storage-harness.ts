@@ -1,5 +1,5 @@
 /**
- * Bundles workers/data-layer.ts for a page (esbuild, the browser's Poseidon as in vite.config.ts) and
+ * Bundles src/client/data-layer.ts for a page (esbuild, the browser's Poseidon as in vite.config.ts) and
  * exposes it as `window.zkData`, so the e2e tests drive the data layer against Chromium's own
  * IndexedDB, Web Locks and BroadcastChannel. `serveOrigin` serves a blank page and the verification
  * keys (public/zk) on a loopback origin of its own, so these tests need neither the app build nor
@@ -20,7 +20,7 @@ export function harnessBundle(): Promise<string> {
   bundle ??= build({
     stdin: {
       contents: `import * as Comlink from "comlink";
-import { DataLayer } from "./workers/data-layer.ts";
+import { DataLayer } from "./src/client/data-layer.ts";
 import { DEFAULT_PARAMS } from "./src/protocol/index.ts";
 import { openIdbStore } from "./src/storage/idb.ts";
 globalThis.zkData = { DataLayer, DEFAULT_PARAMS, openIdbStore, Comlink };`,

@@ -14,6 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { EsploraClient } from "../src/btc/esplora.ts";
 import { summarizePsbt, walletAccount } from "../src/btc/psbt.ts";
 import { descriptorAddress, type GuardianSet, vaultDescriptor } from "../src/btc/scripts.ts";
+import { maxBorrow, previewOperation } from "../src/client/engine/preview.ts";
+import { findOwnerKey } from "../src/client/tx/vault-coins.ts";
 import {
   createGenesisState,
   DEFAULT_PARAMS,
@@ -22,8 +24,6 @@ import {
   parseDecimal,
 } from "../src/protocol/index.ts";
 import { DEFAULT_FINALITY_DEPTH, DEFAULT_PAYOUT_MAX_FEE } from "../src/settlement/index.ts";
-import { maxBorrow, previewOperation } from "../src/ui/engine/preview.ts";
-import { findOwnerKey } from "../src/ui/tx/vault-coins.ts";
 import { type ExchangeServer, startExchangeServer } from "../test/support/exchange-server.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
 

@@ -54,3 +54,66 @@ describe("layers enforced by the lint", () => {
     expect(output).not.toMatch(/noRestrictedImports/);
   });
 });
+
+describe("the screens render; the client layer does the rest", () => {
+  const SCREENS = /The screens \(src\/ui\/\) import only the client layer's faces/;
+  // Probes at each depth of src/ui/ (a relative path's meaning depends on where the file stands).
+  const forbidden: [string, string][] = [
+    ["src/ui/probe.ts", "../btc/esplora.ts"],
+    ["src/ui/probe.ts", "../workers/engine.worker.ts"],
+    ["src/ui/pages/probe.tsx", "../../client/tx/flow.ts"],
+    ["src/ui/pages/probe.tsx", "../../protocol/decimal.ts"],
+    ["src/ui/pages/probe.tsx", "../../settlement/inflow.ts"],
+    ["src/ui/components/charts/probe.tsx", "../../../storage/index.ts"],
+    ["src/ui/components/charts/probe.tsx", "../../../client/format.ts"],
+  ];
+
+  it("a screen importing around the client's face or the engine's faces fails the lint", async () => {
+    for (const [file, specifier] of forbidden) {
+      const { code, output } = await lint(file, use(specifier));
+      expect(code, `${file} ${specifier}`).not.toBe(0);
+      expect(output, `${file} ${specifier}`).toMatch(SCREENS);
+    }
+  });
+
+  it("the client's face, the engine's faces, the screens' own modules and packages are allowed", async () => {
+    const allowed: [string, string][] = [
+      ["src/ui/probe.ts", "../client/index.ts"],
+      ["src/ui/probe.ts", "./pages/VaultPage.tsx"],
+      ["src/ui/pages/probe.tsx", "../../client/index.ts"],
+      ["src/ui/pages/probe.tsx", "../../client/tx/index.ts"],
+      ["src/ui/pages/probe.tsx", "../../protocol/index.ts"],
+      ["src/ui/pages/probe.tsx", "../../governance/index.ts"],
+      ["src/ui/pages/probe.tsx", "../components/forms.tsx"],
+      ["src/ui/pages/probe.tsx", "react"],
+      ["src/ui/components/charts/probe.tsx", "../../../client/index.ts"],
+      ["src/ui/components/charts/probe.tsx", "../../queries/keys.ts"],
+    ];
+    for (const [file, specifier] of allowed) {
+      const { code, output } = await lint(file, use(specifier));
+      expect(output, `${file} ${specifier}`).not.toMatch(/noRestrictedImports/);
+      expect(code, `${file} ${specifier}`).toBe(0);
+    }
+  });
+
+  it("the client layer holds no React and never imports the screens", async () => {
+    for (const [file, specifier] of [
+      ["src/client/probe.ts", "react"],
+      ["src/client/tx/probe.ts", "zustand"],
+      ["src/client/tx/probe.ts", "@tanstack/react-query"],
+      ["src/client/tx/probe.ts", "../../ui/queries/chain.ts"],
+    ]) {
+      const { code, output } = await lint(file!, use(specifier!));
+      expect(code, `${file} ${specifier}`).not.toBe(0);
+      expect(output, `${file} ${specifier}`).toMatch(/The client layer \(src\/client\/\) holds no React/);
+    }
+    for (const [file, specifier] of [
+      ["src/client/probe.ts", "../btc/esplora.ts"],
+      ["src/client/tx/probe.ts", "../format.ts"],
+    ]) {
+      const { code, output } = await lint(file!, use(specifier!));
+      expect(output, `${file} ${specifier}`).not.toMatch(/noRestrictedImports/);
+      expect(code, `${file} ${specifier}`).toBe(0);
+    }
+  });
+});

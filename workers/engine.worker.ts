@@ -1,6 +1,6 @@
 /**
  * The protocol engine in a Web Worker, exposed with comlink, so replaying, syncing and computing the
- * state root never block the UI. The worker owns the one in-memory `State` (workers/data-layer.ts):
+ * state root never block the UI. The worker owns the one in-memory `State` (src/client/data-layer.ts):
  * loaded once from IndexedDB, moved forward by the chain indexer (when this tab leads) or reloaded
  * after the leading tab writes a block (when it follows). Without sync settings it holds the genesis
  * state with the given parameters (development).
@@ -9,6 +9,7 @@
  * reach the caller as rejected promises. Live updates: `subscribe(Comlink.proxy(fn))`.
  */
 import * as Comlink from "comlink";
+import { DataLayer, type DataNotice, type DataStatus, type SyncSettings } from "../src/client/data-layer.ts";
 import type { PendingSpell } from "../src/indexer/index.ts";
 import {
   DEFAULT_PARAMS,
@@ -28,9 +29,8 @@ import type {
   RejectedRecord,
   SpellRecord,
 } from "../src/storage/index.ts";
-import { DataLayer, type DataNotice, type DataStatus, type SyncSettings } from "./data-layer.ts";
 
-export type { DataNotice, DataStatus, SyncSettings } from "./data-layer.ts";
+export type { DataNotice, DataStatus, SyncSettings } from "../src/client/data-layer.ts";
 
 /** Where the engine's history starts: block height and block time (seconds) of the genesis. */
 export interface Genesis {

@@ -32,6 +32,7 @@ import {
   walletUtxo,
 } from "../../src/btc/index.ts";
 import { addressToScript } from "../../src/btc/network.ts";
+import { type AccountPosition, accountPosition } from "../../src/client/engine/preview.ts";
 import { type GovernanceOverview, governanceOverview } from "../../src/governance/index.ts";
 import { type CustodyView, custodyViewFromJson } from "../../src/guardian/custody-view.ts";
 import { type Federation, oracleSetOf } from "../../src/guardian/daemon.ts";
@@ -39,7 +40,6 @@ import { Indexer, loadVerificationKeys } from "../../src/indexer/index.ts";
 import { DEFAULT_PARAMS, formatDecimal, initPoseidon } from "../../src/protocol/index.ts";
 import { DEFAULT_FINALITY_DEPTH, DEFAULT_PAYOUT_MAX_FEE } from "../../src/settlement/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import { type AccountPosition, accountPosition } from "../../src/ui/engine/preview.ts";
 import { nodeArtifacts } from "../../src/zk/node.ts";
 import { DESKTOP, PHONE, screenshot } from "./browser.ts";
 

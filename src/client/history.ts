@@ -8,7 +8,7 @@
 import type { AccountId, ProtocolEvent } from "../protocol/index.ts";
 import { obligationId } from "../settlement/obligations.ts";
 import type { StoredEvent } from "../storage/index.ts";
-import { exactDecimal, formatAmount, formatBtc, formatUsd, formatZkusd } from "../ui/format.ts";
+import { exactDecimal, formatAmount, formatBtc, formatUsd, formatZkusd } from "./format.ts";
 
 export type HistoryStatus =
   | "pending"

@@ -1,9 +1,10 @@
 /** Entry point: starts the engine worker and mounts the app with its providers. */
+
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { createEngineClient } from "../client/index.ts";
 import { App } from "./App.tsx";
-import { createEngineClient } from "./engine/client.ts";
 import { coalesce } from "./engine/coalesce.ts";
 import { EngineProvider } from "./engine/EngineProvider.tsx";
 import { resolveEngineStart, useSyncSetup } from "./engine/sync.ts";

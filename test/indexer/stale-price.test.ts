@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { SpellOperation } from "../../src/btc/spell.ts";
 import { applySpell, MAX_ATTESTATION_AGE_SEC, type VerifierConfig } from "../../src/indexer/verify.ts";
 import { apply, createGenesisState, DEFAULT_PARAMS, initPoseidon } from "../../src/protocol/index.ts";
-import { attest, E18, ORACLE_KEYS } from "../indexer/chain.ts";
+import { attest, E18, ORACLE_KEYS } from "./chain.ts";
 
 const T0 = 1_700_000_000;
 const PRICE = 60_000n * E18;

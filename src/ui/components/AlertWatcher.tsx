@@ -5,17 +5,20 @@
  * `AlertsToggle`), a notification — also with the tab in the background. Payouts that become settled
  * are told as a toast too. Renders nothing itself.
  */
+
 import { useEffect, useRef, useState } from "react";
-import { humanAlert, userAlertRules, userAlertSamples } from "../../client/alerts.ts";
 import {
   browserNotificationsSupported,
+  formatBtc,
+  humanAlert,
   Monitor,
   notifyBrowser,
   requestNotificationPermission,
-} from "../../monitoring/index.ts";
-import { SATOSHI } from "../../protocol/decimal.ts";
+  userAlertRules,
+  userAlertSamples,
+} from "../../client/index.ts";
+import { SATOSHI } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { formatBtc } from "../format.ts";
 import { useEsploraUrl } from "../queries/chain.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";

@@ -1,12 +1,6 @@
-/**
- * The review's total network cost: each transaction the flow will send (the price update when the
- * on-chain price must first become the attested one, then the operation), its size and fee at the
- * chosen rate, and the sum in sats, BTC and USD. Every figure is the largest the flow can pay
- * (src/ui/tx/cost.ts), and the flow refuses to go above the total.
- */
-import { SATOSHI } from "../../protocol/decimal.ts";
-import { formatBtc, formatCount, formatUsd } from "../format.ts";
-import type { FlowCost } from "../tx/cost.ts";
+import { formatBtc, formatCount, formatUsd } from "../../client/index.ts";
+import type { FlowCost } from "../../client/tx/index.ts";
+import { SATOSHI } from "../../protocol/index.ts";
 
 const usd = (sats: bigint, price: bigint) => formatUsd((sats * SATOSHI * price) / 10n ** 18n);
 

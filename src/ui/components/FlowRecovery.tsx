@@ -4,22 +4,23 @@
  * spell, with a toast when it confirms; one stopped before its operation was sent is reported
  * plainly (which step, nothing sent). Each notice stays until dismissed.
  */
+
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { shortHex } from "../../client/index.ts";
 import {
   appJournal,
   type FlowRecord,
   flowsHeldByTabs,
   holdingFlowLock,
   recoveryOf,
-} from "../../client/tx/journal.ts";
+  waitForSpell,
+} from "../../client/tx/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { shortHex } from "../format.ts";
 import { useEsploraUrl } from "../queries/chain.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
-import { waitForSpell } from "../tx/flow.ts";
 
 export function FlowRecovery() {
   const engine = useEngine();

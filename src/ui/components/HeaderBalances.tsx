@@ -4,10 +4,11 @@
  * copy button and its QR code (BIP21 `bitcoin:` URI), drawn as SVG from the `qr` encoder's module
  * matrix (no innerHTML, nothing fetched).
  */
+
 import encodeQR from "qr";
 import { useMemo, useRef, useState } from "react";
+import { formatBtc, formatZkusd } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
-import { formatBtc, formatZkusd } from "../format.ts";
 import { useWalletCoins } from "../queries/chain.ts";
 import { usePosition } from "../queries/engine.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";

@@ -5,10 +5,17 @@
  * by src/client/history.ts from the engine's events grouped per transaction. CSV export of the whole
  * list. A list of cards rather than a table, so it reads at 390 px.
  */
+
 import { useQuery } from "@tanstack/react-query";
-import { buildHistory, type HistoryEntry, type HistoryStatus, historyCsv } from "../../client/history.ts";
+import {
+  buildHistory,
+  formatCount,
+  type HistoryEntry,
+  type HistoryStatus,
+  historyCsv,
+  shortHex,
+} from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { formatCount, shortHex } from "../format.ts";
 import { useEsploraUrl } from "../queries/chain.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";

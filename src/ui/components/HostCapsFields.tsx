@@ -3,8 +3,9 @@
  * the host's scheduler takes them (src/btc/esplora-scheduler.ts). An empty field keeps the host's
  * default, shown as the placeholder; the bounds are the scheduler's (`hostLimitsProblems`).
  */
+
 import { useId } from "react";
-import { defaultLimitsFor, type HostLimits, hostLimitsProblems } from "../../btc/esplora-scheduler.ts";
+import { defaultLimitsFor, type HostLimits, hostLimitsProblems } from "../../client/index.ts";
 
 /** The three fields as typed. */
 export type CapsText = Record<keyof HostLimits, string>;

@@ -1,11 +1,4 @@
-/**
- * The maximum fee a user accepts (slippage) on a fee-bearing operation: opening or borrowing more
- * (borrowing fee) and redeeming (redemption fee). The engine refuses the operation if its fee
- * exceeds the cap when the spell is applied (Liquity's maxFeePercentage; the spell carries it), so a
- * base rate that rises before confirmation cannot charge more than was agreed. Defaulted to the
- * fee now plus half a percentage point; above 5% the form says plainly what that allows.
- */
-import { formatPercent } from "../format.ts";
+import { formatPercent } from "../../client/index.ts";
 import { AmountField, type ParsedAmount, parseAmount } from "./forms.tsx";
 
 const PERCENT = 10n ** 16n;

@@ -3,8 +3,9 @@
  * the app shell from the service worker), and anything that sends a transaction needs a connection.
  * Those buttons stay: their flows stop with a plain error when the network is down.
  */
+
 import { useSyncExternalStore } from "react";
-import { formatCount } from "../format.ts";
+import { formatCount } from "../../client/index.ts";
 import { useDataStatus } from "./SyncStatus.tsx";
 
 function subscribe(onChange: () => void) {

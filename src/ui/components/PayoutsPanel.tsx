@@ -1,11 +1,5 @@
-/**
- * Payouts in two stages (SPEC §2a, docs/custody.md "What a user sees"): an operation that pays BTC
- * out (withdraw, close, pool gains, surplus, redemption, liquidation compensation) is first
- * *confirmed* on the ledger, which records an obligation; the BTC arrives when the guardians'
- * settlement transaction confirms. Until then the payout is shown as on its way, never as received.
- */
-import { SATOSHI } from "../../protocol/decimal.ts";
-import { formatBtc, shortHex } from "../format.ts";
+import { formatBtc, shortHex } from "../../client/index.ts";
+import { SATOSHI } from "../../protocol/index.ts";
 import { useEsploraUrl } from "../queries/chain.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";

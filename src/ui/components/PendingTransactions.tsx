@@ -3,9 +3,10 @@
  * plainly (src/indexer/pending.ts): waiting for a block, confirmed, replaced by another transaction,
  * or dropped from the mempool. Hidden when there are none.
  */
+
 import { useQuery } from "@tanstack/react-query";
+import { shortHex } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { shortHex } from "../format.ts";
 
 const BADGE: Record<string, { label: string; tone: string }> = {
   waiting: { label: "Pending", tone: "badge-muted" },

@@ -5,11 +5,18 @@
  * gains. The yield is the BTC received against the zkUSD given up, valued at the engine's price now
  * (the events carry no price); the figures say so.
  */
+
 import { useQuery } from "@tanstack/react-query";
+import {
+  formatBtc,
+  formatCount,
+  formatPercent,
+  formatUsd,
+  formatZkusd,
+  type StoredEvent,
+} from "../../client/index.ts";
 import { decMulFloor, type ProtocolEvent } from "../../protocol/index.ts";
-import type { StoredEvent } from "../../storage/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd } from "../format.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { Figure } from "./forms.tsx";
 

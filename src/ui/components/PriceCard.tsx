@@ -3,11 +3,9 @@
  * why it was set aside, and how far the engine's (attested) price is from it. The chart of the
  * session's accepted prices is code-split (recharts loads only with this card).
  */
+
 import { lazy, Suspense, useSyncExternalStore } from "react";
-import type { PriceReading } from "../../oracle/aggregate.ts";
-import { checkDeviation } from "../../oracle/deviation.ts";
-import { SOURCES } from "../../oracle/sources/index.ts";
-import { formatUsd } from "../format.ts";
+import { checkDeviation, formatUsd, type PriceReading, SOURCES } from "../../client/index.ts";
 import { usePriceHistoryLoaded } from "../queries/price-history.ts";
 import { type PriceFeed, usePriceFeed, usePriceReading } from "../queries/prices.ts";
 import { useSettings } from "../state/settings-store.ts";

@@ -1,5 +1,4 @@
-/** Shown while the system is in recovery mode (TCR below CCR): what it means for users, in plain words. */
-import { formatPercent } from "../format.ts";
+import { formatPercent } from "../../client/index.ts";
 
 export function RecoveryModeBanner({ tcr, ccr }: { tcr: bigint; ccr: bigint }) {
   return (

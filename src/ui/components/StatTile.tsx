@@ -1,6 +1,7 @@
 /** One labelled figure on the dashboard. `raw` is the engine's exact value, exposed for tests and tools. */
+
 import type { ReactNode } from "react";
-import { exactDecimal } from "../format.ts";
+import { exactDecimal } from "../../client/index.ts";
 
 interface StatTileProps {
   /** Stable id for tests (`data-stat`). */

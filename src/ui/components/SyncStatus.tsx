@@ -3,11 +3,11 @@
  * against the chain tip, this tab's role (the leading tab indexes; others read what it writes), and
  * the last sync error — or, when it follows nothing, why, and that the figures are the genesis state.
  */
+
 import { useQuery } from "@tanstack/react-query";
-import type { DataStatus } from "../engine/client.ts";
+import { type DataStatus, formatCount, shortHex } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
-import { formatCount, shortHex } from "../format.ts";
 
 /** The data layer's sync status (one query key for every screen; block notices invalidate it). */
 export function useDataStatus(refetchMs = 5_000) {

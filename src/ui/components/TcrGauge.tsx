@@ -1,8 +1,4 @@
-/**
- * The total collateral ratio on a half-circle gauge from 100% to 300%: red below MCR, amber up to CCR
- * (recovery mode), green above. Ratios become numbers here only to place the needle (toPlotNumber).
- */
-import { formatPercent, isInfiniteRatio, toPlotNumber } from "../format.ts";
+import { formatPercent, isInfiniteRatio, toPlotNumber } from "../../client/index.ts";
 
 const MIN = 1;
 const MAX = 3;

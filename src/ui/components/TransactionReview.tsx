@@ -1,50 +1,50 @@
-/**
- * The review step of every transaction: the real PSBT the wallet would sign, decoded (inputs,
- * outputs, fee at the chosen rate, RBF, the spell), built from the engine's own events for the
- * operation; then the steps of `tx/flow.ts` — price attestation, price update, proof, final PSBT,
- * wallet signature, broadcast, confirmation by the app's engine, and for a payout its settlement by
- * the guardians — each shown as it runs. A step that fails stops the flow with a sentence saying why
- * and what to do; nothing is left signed, locked or half-sent.
- */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import type { FeePresets } from "../../btc/fees.ts";
-import type { WalletAccount } from "../../btc/psbt.ts";
-import { outpoint } from "../../btc/utxo.ts";
-import { holdingFlowLock, recordFlow } from "../../client/tx/journal.ts";
-import { SATOSHI } from "../../protocol/decimal.ts";
-import { deserializeState, type Operation } from "../../protocol/index.ts";
-import { custodyKeySet } from "../../settlement/inflow.ts";
-import { useEngine } from "../engine/EngineProvider.tsx";
-import { meetFor, nextContext, stateMet } from "../engine/preview.ts";
-import { useSyncSetup } from "../engine/sync.ts";
 import {
+  type FeePreset,
+  type FeePresets,
   formatBtc,
   formatCount,
-  formatPercent,
   formatUsd,
-  formatZkusd,
+  outpoint,
   shortHex,
   speakBtc,
-} from "../format.ts";
-import { governanceSpellValue } from "../governance/describe.ts";
-import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
-import { keyOf, queryKeys } from "../queries/keys.ts";
-import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
-import { explorerTxUrl, type FeePreset, useSettings } from "../state/settings-store.ts";
-import { toast } from "../state/toast-store.ts";
-import { appProver, appTracker } from "../tx/app.ts";
-import { type FlowCost, flowCost } from "../tx/cost.ts";
-import { DraftError, type DraftInput, makeDraft, payoutSats, type TxDraft } from "../tx/draft.ts";
+  type WalletAccount,
+} from "../../client/index.ts";
 import {
-  engineEvents,
+  appProver,
+  appTracker,
+  DraftError,
+  type DraftInput,
+  type FlowCost,
+  feeInUsd,
+  feeRateFor,
+  flowCost,
+  holdingFlowLock,
+  makeDraft,
+  meetFor,
   needsAttestation,
   needsPriceUpdate,
+  payoutSats,
+  recordFlow,
+  reviewContext,
   runFlow,
   type Step,
   type StepState,
+  spellFieldRaw,
+  spellFieldText,
+  type TxDraft,
+  walletOutflow,
   zkOperationOf,
-} from "../tx/flow.ts";
+} from "../../client/tx/index.ts";
+import type { Operation } from "../../protocol/index.ts";
+import { useEngine } from "../engine/EngineProvider.tsx";
+import { useSyncSetup } from "../engine/sync.ts";
+import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
+import { keyOf, queryKeys } from "../queries/keys.ts";
+import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
+import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
+import { toast } from "../state/toast-store.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 import { FlowCostPanel } from "./FlowCost.tsx";
 import { SyncWait } from "./SyncWait.tsx";
@@ -109,21 +109,13 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
       account?.address ?? "",
       keyOf(meet.price ?? null),
     ],
-    queryFn: async () => {
-      const snap = await engine.snapshot();
-      const original = deserializeState(snap.state);
-      const state = stateMet(original, op, meet.price, nextContext(original, meet.time));
-      const events = engineEvents(state, op, meet.time ?? state.g.time);
-      if (!events.ok) return { ok: false as const, message: events.message };
-      const custodySet = state.gov.guardians.keys.length > 0 ? custodyKeySet(state) : undefined;
-      return { ok: true as const, events: events.events, custodySet, statePrice: original.g.price };
-    },
+    queryFn: async () => reviewContext(await engine.snapshot(), op, meet),
     enabled: account !== null,
     staleTime: Number.POSITIVE_INFINITY,
     retry: 0,
   });
 
-  const feeRate = rateFor(preset, custom, fees.data);
+  const feeRate = feeRateFor(preset, custom, fees.data);
   const members = useSyncSetup((s) => (s.state === "following" ? s.federation.members.length : 0));
   const draftInput = useMemo((): DraftInput | null => {
     if (!account || !coins.data || feeRate === null || !context.data?.ok) return null;
@@ -300,18 +292,6 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
 
 const isRunning = (steps: Step[] | null) => Boolean(steps?.some((s) => s.state === "running"));
 
-function rateFor(
-  preset: FeePreset | "custom",
-  custom: string,
-  presets: FeePresets | undefined,
-): number | null {
-  if (preset === "custom") {
-    const n = Number(custom);
-    return Number.isFinite(n) && n >= 1 && n <= 10_000 ? n : null;
-  }
-  return presets ? presets[preset] : null;
-}
-
 function FeeChoice(props: {
   preset: FeePreset | "custom";
   setPreset: (p: FeePreset | "custom") => void;
@@ -367,7 +347,7 @@ function FeeChoice(props: {
           />
         </label>
       </div>
-      {preset === "custom" && rateFor("custom", custom, presets) === null ? (
+      {preset === "custom" && feeRateFor("custom", custom, presets) === null ? (
         <p className="field-error">Enter a rate between 1 and 10,000 sat/vB (1 is the relay minimum).</p>
       ) : null}
     </fieldset>
@@ -394,7 +374,7 @@ const sats = (n: bigint) => `${formatCount(n)} sats`;
 
 function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: Operation }) {
   const { summary, built, spell } = draft;
-  const feeUsd = (summary.fee * SATOSHI * price) / 10n ** 18n;
+  const feeUsd = feeInUsd(summary.fee, price);
   return (
     <div className="psbt" data-testid="psbt-preview" data-psbt={built.base64}>
       <div className="psbt-columns">
@@ -451,13 +431,7 @@ function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: 
         </div>
         <div>
           <dt>Total leaving your wallet</dt>
-          <dd>
-            {formatBtc(
-              (summary.inputs.filter((i) => i.kind === "wallet").reduce((a, i) => a + i.amount, 0n) -
-                summary.outputs.filter((o) => o.kind === "change").reduce((a, o) => a + o.amount, 0n)) *
-                SATOSHI,
-            )}
-          </dd>
+          <dd>{formatBtc(walletOutflow(summary))}</dd>
         </div>
       </dl>
       <h3>Spell (decoded from the OP_RETURN)</h3>
@@ -472,10 +446,10 @@ function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: 
           {Object.entries(summary.spell.op)
             .filter(([k]) => k !== "type")
             .map(([k, v]) => (
-              <div key={k} data-field={k} data-value={spellRaw(v)}>
+              <div key={k} data-field={k} data-value={spellFieldRaw(v)}>
                 <dt>{k}</dt>
                 <dd>
-                  {spellValue(k, v)}
+                  {spellFieldText(k, v)}
                   {/* The raw engine units beside an amount; words alone for ids, choices and actions. */}
                   {typeof v === "bigint" && k !== "proposalId" ? (
                     <>
@@ -552,21 +526,4 @@ function StepList({ steps }: { steps: Step[] }) {
       ) : null}
     </div>
   );
-}
-
-/** A decoded spell field's raw value for `data-value` (structures as JSON, bigints as digits). */
-function spellRaw(value: unknown): string {
-  if (typeof value !== "object" || value === null) return String(value);
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-}
-
-/** A decoded spell field in words (amounts are 18-decimal engine units; the codec carried BTC as sats). */
-function spellValue(field: string, value: unknown): string {
-  const governance = governanceSpellValue(field, value);
-  if (governance !== null) return governance;
-  if (typeof value !== "bigint") return Array.isArray(value) ? value.join(", ") : String(value);
-  if (field === "maxFee") return `max fee ${formatPercent(value, 2)}`;
-  if (field === "collateral" || field.endsWith("Collateral")) return formatBtc(value);
-  if (field === "price") return formatUsd(value);
-  return formatZkusd(value);
 }

@@ -4,8 +4,8 @@
  * mean for this vault, and its place in the redemption queue (the debt redeemed before it). The UI
  * only words and draws what the engine says; ratios become numbers only to place the marker.
  */
+import { formatCount, formatPercent, formatUsd, formatZkusd, toPlotNumber } from "../../client/index.ts";
 import type { RiskLevel, SystemRiskLevel, VaultRisk } from "../../protocol/index.ts";
-import { formatCount, formatPercent, formatUsd, formatZkusd, toPlotNumber } from "../format.ts";
 import { Figure } from "./forms.tsx";
 
 const LOW = 1;

@@ -1,11 +1,6 @@
-/**
- * Wallet connection in the header: a disclosure (keyboard-accessible <details>) listing the wallets
- * that fit the app's network; once connected, the payment address, the network and a disconnect.
- * On regtest the dev wallet can ask the local chain's faucet for test coins.
- */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { formatBtc, shortHex } from "../format.ts";
+import { devnetFund, formatBtc, shortHex } from "../../client/index.ts";
 import { useEsploraUrl, useWalletCoins } from "../queries/chain.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { useSettings } from "../state/settings-store.ts";
@@ -150,9 +145,7 @@ function DevFaucet({ address }: { address: string }) {
         onClick={async () => {
           setState({ busy: true, message: null });
           try {
-            const { devnetFaucet, devnetMine } = await import("../../btc/devwallet.ts");
-            await devnetFaucet(esplora, address, 100_000_000n);
-            await devnetMine(esplora, 1);
+            await devnetFund(esplora, address, 100_000_000n);
             await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
             setState({ busy: false, message: "Received 1 test BTC (confirmed)." });
           } catch (error) {

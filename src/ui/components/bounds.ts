@@ -1,10 +1,4 @@
-/**
- * Bounds an amount field checks as the user types, in the field's own unit (BTC or zkUSD), never raw
- * satoshis: what the wallet holds, what the vault or balance holds, and the protocol's limits (minimum
- * debt, the most the engine lets this collateral borrow). The engine still decides: these only say
- * early, beside the field, what the preview's refusal would say.
- */
-import { SATOSHI } from "../../protocol/decimal.ts";
+import { SATOSHI } from "../../protocol/index.ts";
 import { useWalletCoins } from "../queries/chain.ts";
 import type { ParsedAmount } from "./forms.tsx";
 

@@ -1,7 +1,13 @@
 /** Small form parts shared by the transaction screens: amount fields and read-only figures. */
+
 import { type ReactNode, useId } from "react";
+import {
+  decimalSeparatorOf,
+  exactDecimal,
+  type ParsedAmountText,
+  parseAmountText,
+} from "../../client/index.ts";
 import type { ProtocolErrorCode } from "../../protocol/index.ts";
-import { decimalSeparatorOf, exactDecimal, type ParsedAmountText, parseAmountText } from "../format.ts";
 
 /** A typed amount: empty, a valid 18-decimal bigint, or a sentence saying what is wrong. */
 export type ParsedAmount = ParsedAmountText;
@@ -12,7 +18,7 @@ export const BTC_SUPPLY_BOUND = {
   message: "That is more bitcoin than will ever exist.",
 };
 
-/** Parses what the user typed in their browser's locale (src/ui/format.ts parseAmountText). */
+/** Parses what the user typed in their browser's locale (src/client/format.ts parseAmountText). */
 export function parseAmount(
   text: string,
   maxDecimals = 18,

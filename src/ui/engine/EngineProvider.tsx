@@ -1,6 +1,7 @@
 /** Makes the engine client available to components (no module-level singleton inside components). */
+
 import { createContext, type ReactNode, useContext } from "react";
-import type { EngineClient } from "./client.ts";
+import type { EngineClient } from "../../client/index.ts";
 
 const EngineContext = createContext<EngineClient | null>(null);
 

@@ -8,13 +8,16 @@
  * instead of silently changing the script the user's BTC is locked with. Settings changes apply on the
  * next page load (the worker is started once, with these settings).
  */
+
 import { create } from "zustand";
-import type { SyncSettings } from "../../../workers/engine.worker.ts";
-import { fetchFederation, type PublishedFederation } from "../../guardian/federation.ts";
-// The params module alone: the protocol index would bring the whole engine into first load.
-import { DEFAULT_PARAMS, type Params } from "../../protocol/params.ts";
+import {
+  type EngineStartOptions,
+  fetchFederation,
+  type PublishedFederation,
+  type SyncSettings,
+} from "../../client/index.ts";
+import { DEFAULT_PARAMS, type Params } from "../../protocol/index.ts";
 import { esploraLimitsSet, esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
-import type { EngineStartOptions } from "./client.ts";
 
 export type SyncSetup =
   | { state: "resolving" }

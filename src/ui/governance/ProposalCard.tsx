@@ -3,20 +3,21 @@
  * lifecycle (block time), the reader's power and vote, and the buttons the engine would accept now
  * (each previewed on a copy of the state; a refusal shows the engine's sentence instead).
  */
+
 import { useId, useState } from "react";
-import type { GovernanceOverview, ProposalView } from "../../governance/index.ts";
-import type { AccountId, Operation, Support } from "../../protocol/index.ts";
-import { EngineRefusal } from "../components/forms.tsx";
-import { formatCount, formatZkusd, shortHex } from "../format.ts";
-import { usePreview } from "../queries/engine.ts";
 import {
   describeGovAction,
   formatBlockTime,
+  governanceAdvice,
   PROPOSAL_STATUS,
   relativeTime,
   sharePercent,
-} from "./describe.ts";
-import { governanceAdvice } from "./refusals.ts";
+} from "../../client/governance/index.ts";
+import { formatCount, formatZkusd, shortHex } from "../../client/index.ts";
+import type { GovernanceOverview, ProposalView } from "../../governance/index.ts";
+import type { AccountId, Operation, Support } from "../../protocol/index.ts";
+import { EngineRefusal } from "../components/forms.tsx";
+import { usePreview } from "../queries/engine.ts";
 
 export interface ReviewRequest {
   title: string;

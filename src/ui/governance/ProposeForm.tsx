@@ -3,25 +3,25 @@
  * the threshold at the snapshot next to the proposer's power, and the engine's verdict on the exact
  * proposal typed (its bounds, relations and threshold checks), before the review opens.
  */
+
 import { useId, useRef, useState } from "react";
-import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
-import type { GovAction } from "../../protocol/govState.ts";
-import type { AccountId, Operation } from "../../protocol/index.ts";
-import { EngineRefusal, Figure } from "../components/forms.tsx";
-import { formatCount, formatZkusd } from "../format.ts";
-import { usePreview } from "../queries/engine.ts";
-import type { ReviewRequest } from "./ProposalCard.tsx";
 import {
   boundsText,
   formatDuration,
   formatParameterValue,
+  governanceAdvice,
   inputText,
   type ParsedParameter,
   parameterInfo,
   parseParameterInput,
   unitLabel,
-} from "./parameters.ts";
-import { governanceAdvice } from "./refusals.ts";
+} from "../../client/governance/index.ts";
+import { formatCount, formatZkusd } from "../../client/index.ts";
+import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
+import type { AccountId, GovAction, Operation } from "../../protocol/index.ts";
+import { EngineRefusal, Figure } from "../components/forms.tsx";
+import { usePreview } from "../queries/engine.ts";
+import type { ReviewRequest } from "./ProposalCard.tsx";
 
 /** Most actions in one proposal (govState MAX_ACTIONS; the main thread does not load the engine). */
 const MAX_ACTIONS = 10;

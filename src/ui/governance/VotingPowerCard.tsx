@@ -2,16 +2,16 @@
  * The reader's voting power: zkUSD balance, power now, who votes with it, who delegated to it, power
  * at each proposal's snapshot, and the delegate / undelegate form (engine-previewed).
  */
+
 import { useId, useState } from "react";
-import { addressToScript } from "../../btc/network.ts";
+import { governanceAdvice } from "../../client/governance/index.ts";
+import { addressToScript, formatCount, formatZkusd, shortHex } from "../../client/index.ts";
 import type { GovernanceOverview } from "../../governance/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure } from "../components/forms.tsx";
-import { formatCount, formatZkusd, shortHex } from "../format.ts";
 import { usePreview } from "../queries/engine.ts";
 import { useSettings } from "../state/settings-store.ts";
 import type { ReviewRequest } from "./ProposalCard.tsx";
-import { governanceAdvice } from "./refusals.ts";
 
 type AccountView = NonNullable<GovernanceOverview["account"]>;
 

@@ -3,16 +3,16 @@
  * filtered by type, account or vault and block range, newest first, a page at a time (cursor
  * pagination). Refreshed when the engine reports a new block.
  */
+
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
+import { type EventQuery, formatCount, shortHex } from "../../client/index.ts";
 import type { ProtocolEventType } from "../../protocol/index.ts";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { HistoryPanel } from "../components/HistoryPanel.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { PendingTransactions } from "../components/PendingTransactions.tsx";
-import type { EventQuery } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { formatCount, shortHex } from "../format.ts";
 import { keyOf } from "../queries/keys.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 

@@ -2,10 +2,11 @@
  * Backup and restore (SPEC §7): download the state as one checksummed file; restore checks the
  * checksum and the state root before replacing anything. Both run in the data layer.
  */
+
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { formatCount, shortHex } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { formatCount, shortHex } from "../format.ts";
 
 type Status =
   | { kind: "idle" }

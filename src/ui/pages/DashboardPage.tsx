@@ -2,15 +2,11 @@
  * The system at a glance: price, total collateral ratio, recovery mode and the protocol's totals.
  * `data-value` attributes carry the engine's exact values, so tests compare the screen to the engine.
  */
+
 import { lazy, Suspense } from "react";
-import { ErrorPanel } from "../components/ErrorPanel.tsx";
-import { PriceCard } from "../components/PriceCard.tsx";
-import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
-import { StatTile } from "../components/StatTile.tsx";
-import { SyncStatus } from "../components/SyncStatus.tsx";
-import { TcrGauge } from "../components/TcrGauge.tsx";
-import type { EngineInfo, EngineSummary } from "../engine/client.ts";
 import {
+  type EngineInfo,
+  type EngineSummary,
   exactDecimal,
   formatBtc,
   formatCount,
@@ -18,7 +14,13 @@ import {
   formatUsd,
   formatZkusd,
   isInfiniteRatio,
-} from "../format.ts";
+} from "../../client/index.ts";
+import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { PriceCard } from "../components/PriceCard.tsx";
+import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
+import { StatTile } from "../components/StatTile.tsx";
+import { SyncStatus } from "../components/SyncStatus.tsx";
+import { TcrGauge } from "../components/TcrGauge.tsx";
 import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { useHistory } from "../queries/history.ts";
 import { useSyncGate } from "../queries/readiness.ts";

@@ -4,15 +4,15 @@
  * engine's (src/governance `governanceOverview`, read in the state worker), and every button is
  * enabled only when the engine's preview of the exact operation accepts it.
  */
+
 import { useState } from "react";
+import { formatBlockTime, formatDuration } from "../../client/governance/index.ts";
+import { formatCount, formatZkusd } from "../../client/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
-import { formatCount, formatZkusd } from "../format.ts";
-import { formatBlockTime } from "../governance/describe.ts";
 import { ProposalCard, type ReviewRequest } from "../governance/ProposalCard.tsx";
 import { ProposeForm } from "../governance/ProposeForm.tsx";
-import { formatDuration } from "../governance/parameters.ts";
 import { VotingPowerCard } from "../governance/VotingPowerCard.tsx";
 import { useSystemSummary } from "../queries/engine.ts";
 import { useGovernance } from "../queries/governance.ts";

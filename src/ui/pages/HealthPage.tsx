@@ -9,7 +9,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import {
   type Alert,
+  type AtRiskVault,
   defaultRules,
+  type EngineInfo,
+  type EngineSummary,
   type GovernanceStatus,
   governanceStatusOf,
   type HealthReport,
@@ -18,11 +21,10 @@ import {
   oracleMetrics,
   syncMetrics,
   systemMetrics,
-} from "../../monitoring/index.ts";
+} from "../../client/index.ts";
 import { AlertsToggle } from "../components/AlertWatcher.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { useDataStatus } from "../components/SyncStatus.tsx";
-import type { AtRiskVault, EngineInfo, EngineSummary } from "../engine/client.ts";
 import { useTipHeight } from "../queries/chain.ts";
 import { useAtRisk, useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { useGovernance } from "../queries/governance.ts";

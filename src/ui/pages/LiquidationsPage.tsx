@@ -3,11 +3,12 @@
  * liquidate action for any vault the engine would liquidate (previewed first: the liquidator's
  * compensation, and whether the pool absorbs the debt or it is redistributed).
  */
+
 import { useState } from "react";
+import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../../client/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
-import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { useAtRisk, useEngineInfo, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 

@@ -4,10 +4,11 @@
  * (src/ui/queries/price-history.ts) as a chart over a chosen range, so the history survives
  * navigation and reloads. Display only: a stored price is never used as a price.
  */
+
 import { lazy, Suspense, useState } from "react";
+import { formatCount, formatUsd } from "../../client/index.ts";
 import { Figure } from "../components/forms.tsx";
 import { PriceCard } from "../components/PriceCard.tsx";
-import { formatCount, formatUsd } from "../format.ts";
 import { useSystemSummary } from "../queries/engine.ts";
 import { keptPriceHistory, usePriceHistoryLoaded } from "../queries/price-history.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";

@@ -2,7 +2,9 @@
  * Redeem zkUSD for BTC at face value minus the redemption fee, taken from the riskiest vaults first.
  * The expected BTC, the fee and the vaults touched are the engine's answer for the exact amount.
  */
+
 import { useState } from "react";
+import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../../client/index.ts";
 import { type Operation, SATOSHI } from "../../protocol/index.ts";
 import { withinBounds } from "../components/bounds.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
@@ -11,7 +13,6 @@ import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
-import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";

@@ -3,12 +3,18 @@
  * from, and the guardian federation. Changes apply when saved; each field says what an empty value
  * means. Also states plainly what the development proving setup is.
  */
+
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useId, useState } from "react";
-import { originOf } from "../../btc/esplora-scheduler.ts";
-import { BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
-import { SOURCES } from "../../oracle/sources/index.ts";
-import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
+import {
+  BTC_NETWORKS,
+  type BtcNetworkName,
+  DEFAULT_ESPLORA_URLS,
+  originOf,
+  SOURCE_IDS,
+  SOURCES,
+  type SourceId,
+} from "../../client/index.ts";
 import { type CapsText, capsText, HostCapsFields, parseCaps } from "../components/HostCapsFields.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
 import { DEV_PRICE_FEED_URL } from "../queries/prices.ts";

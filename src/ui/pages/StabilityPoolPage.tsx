@@ -2,7 +2,9 @@
  * Stability pool: deposit zkUSD to absorb liquidated debt and earn the liquidated BTC at a discount;
  * withdraw; claim BTC gains. Figures are the engine's (compounded deposit, gains, previews).
  */
+
 import { useState } from "react";
+import { formatBtc, formatZkusd } from "../../client/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
@@ -10,7 +12,6 @@ import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { PoolHistory } from "../components/PoolHistory.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
-import { formatBtc, formatZkusd } from "../format.ts";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";

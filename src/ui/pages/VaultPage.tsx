@@ -3,7 +3,20 @@
  * price, TCR after, the most you can borrow) is the engine's answer for the exact operation typed,
  * computed on a copy of the state in a worker; refusals are the engine's own sentences.
  */
+
 import { useEffect, useState } from "react";
+import {
+  type AccountPosition,
+  type EngineInfo,
+  type EngineSummary,
+  formatBtc,
+  formatPercent,
+  formatUsd,
+  formatZkusd,
+  isInfiniteRatio,
+  type OperationPreview,
+} from "../../client/index.ts";
+import { prefetchProving } from "../../client/tx/index.ts";
 import { type Operation, systemRiskLevel } from "../../protocol/index.ts";
 import { useWalletBtc, withinBounds } from "../components/bounds.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
@@ -23,11 +36,8 @@ import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { RISK_LABEL, riskTone, systemTone, VaultRiskPanel } from "../components/VaultRisk.tsx";
-import type { AccountPosition, EngineInfo, EngineSummary, OperationPreview } from "../engine/client.ts";
-import { formatBtc, formatPercent, formatUsd, formatZkusd, isInfiniteRatio } from "../format.ts";
 import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
-import { prefetchProving } from "../tx/app.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 /** The operation under review, held by the page so the review (and its confirmation) outlives the form. */

@@ -1,11 +1,13 @@
-/**
- * Chain data through the user's Esplora API (react-query): tip height, the wallet's coins, fee
- * estimates and a transaction's status. Refresh intervals follow how fast each changes.
- */
 import { useQuery } from "@tanstack/react-query";
-import { EsploraClient, setHostLimits, setPersistentCache } from "../../btc/esplora.ts";
-import { type FeePresets, feePresets } from "../../btc/fees.ts";
-import { openIdbEsploraCache } from "../../storage/esplora-cache.ts";
+import {
+  EsploraClient,
+  type FeePresets,
+  feePresets,
+  fetchWalletCoins,
+  openIdbEsploraCache,
+  setHostLimits,
+  setPersistentCache,
+} from "../../client/index.ts";
 import { esploraLimitsFor, esploraUrlFor, type Settings, useSettings } from "../state/settings-store.ts";
 import { queryKeys } from "./keys.ts";
 
@@ -40,40 +42,6 @@ export function useTipHeight() {
     retry: 0,
   });
 }
-
-export interface WalletCoin {
-  txid: string;
-  vout: number;
-  value: bigint;
-  confirmed: boolean;
-  height?: number;
-  /** The funding transaction (raw hex), so wallets that distrust witnessUtxo can check amounts. */
-  rawTx?: string;
-}
-
-/** An address's coins, with each funding transaction's hex (cached: fetched once per transaction). */
-export async function fetchWalletCoins(client: EsploraClient, address: string): Promise<WalletCoin[]> {
-  const utxos = await client.addressUtxos(address);
-  return Promise.all(
-    utxos.map(async (u) => ({
-      txid: u.txid,
-      vout: u.vout,
-      value: BigInt(u.value),
-      confirmed: u.status.confirmed,
-      ...(u.status.block_height !== undefined ? { height: u.status.block_height } : {}),
-      rawTx: await client.txHex(u.txid),
-    })),
-  );
-}
-
-/** A coin as the builders' `walletUtxo` takes it. */
-export const walletCoinUtxo = (c: WalletCoin) => ({
-  txid: c.txid,
-  vout: c.vout,
-  value: c.value,
-  ...(c.height !== undefined ? { height: c.height } : {}),
-  ...(c.rawTx ? { rawTx: c.rawTx } : {}),
-});
 
 /** The wallet address's coins, with each funding transaction's hex. */
 export function useWalletCoins(address: string | undefined) {

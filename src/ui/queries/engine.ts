@@ -1,9 +1,14 @@
 /** Queries over the engine worker. The engine is in-memory, so reads are cheap and never stale by time. */
+
 import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
-import { addressToScript, type BtcNetworkName } from "../../btc/network.ts";
-import { toHex } from "../../btc/scripts.ts";
+import {
+  addressToScript,
+  type BorrowChange,
+  type BtcNetworkName,
+  type EngineClient,
+  toHex,
+} from "../../client/index.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
-import type { BorrowChange, EngineClient } from "../engine/client.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { keyOf, queryKeys } from "./keys.ts";
 import { useMeetQuote } from "./readiness.ts";

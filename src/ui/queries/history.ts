@@ -2,8 +2,9 @@
  * The dashboard's TCR and supply history: points the engine worker stored with each block that changed
  * the state. Under the "engine" key, so every block notice (main.tsx invalidates ["engine"]) refetches.
  */
+
 import { queryOptions, useQuery } from "@tanstack/react-query";
-import type { EngineClient, HistoryQuery } from "../engine/client.ts";
+import type { EngineClient, HistoryQuery } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { keyOf } from "./keys.ts";
 

@@ -4,9 +4,10 @@
  * (`zkusd-prices`, one store per network) through the history's persistence hook and loaded back on
  * the first use. Display only: a stored price is never used as a price (src/oracle/history.ts).
  */
+
 import { useQuery } from "@tanstack/react-query";
 import { type IDBPDatabase, openDB } from "idb";
-import { PriceHistory, type PricePoint } from "../../oracle/index.ts";
+import { PriceHistory, type PricePoint } from "../../client/index.ts";
 
 export const PRICES_DB = "zkusd-prices";
 /** Points kept: a week at one reading every 30 s. */

@@ -3,14 +3,19 @@
  * source settings): a reading every 30 s, the accepted ones kept for the chart (price-history.ts).
  * The oracle and its streams live as long as the component tree that uses them.
  */
+
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
-import { LOCAL_STACK } from "../../devnet/local-stack.ts";
-import type { PriceReading } from "../../oracle/aggregate.ts";
-import { priceFeedSources } from "../../oracle/feed.ts";
-import type { PriceHistory } from "../../oracle/history.ts";
-import { type OracleSettings, PriceOracle } from "../../oracle/oracle.ts";
-import { SOURCE_IDS, type SourceId } from "../../oracle/types.ts";
+import {
+  LOCAL_STACK,
+  type OracleSettings,
+  type PriceHistory,
+  PriceOracle,
+  type PriceReading,
+  priceFeedSources,
+  SOURCE_IDS,
+  type SourceId,
+} from "../../client/index.ts";
 import { type Settings, useSettings } from "../state/settings-store.ts";
 import { keyOf, queryKeys } from "./keys.ts";
 import { keptPriceHistory } from "./price-history.ts";

@@ -2,16 +2,17 @@
  * Whether a form may act now, and what its transaction will meet:
  * - `useSyncGate`: nothing is actionable while this browser's engine is behind the chain's tip (its
  *   figures are an older state's); forms say so with the synced height and the tip, and wait.
- * - `useMeetQuote`: the guardians' latest attested price and time. The flow (src/ui/tx/flow.ts) puts
+ * - `useMeetQuote`: the guardians' latest attested price and time. The flow (src/client/tx/flow.ts) puts
  *   that price on chain before a priced operation, so previews value the operation at it
- *   (src/ui/engine/preview.ts `stateMet`), not at the price the state holds now.
+ *   (src/client/engine/preview.ts `stateMet`), not at the price the state holds now.
  */
+
 import { useQuery } from "@tanstack/react-query";
+import type { Meet } from "../../client/index.ts";
+import { fetchAttestation } from "../../client/tx/index.ts";
 import { useDataStatus } from "../components/SyncStatus.tsx";
-import type { Meet } from "../engine/client.ts";
 import { useSyncSetup } from "../engine/sync.ts";
 import { useSettings } from "../state/settings-store.ts";
-import { fetchAttestation } from "../tx/guardians.ts";
 import { keyOf } from "./keys.ts";
 
 export type SyncGate =

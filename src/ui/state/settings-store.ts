@@ -1,14 +1,16 @@
-/**
- * Connection settings the user controls (Settings screen), kept in this browser: the Bitcoin network,
- * the Esplora API per network, the price sources' base URLs and the guardian federation. Nothing
- * here is protocol state; an empty value means "the built-in default".
- */
 import { create } from "zustand";
 import { createJSONStorage, persist } from "zustand/middleware";
-import { defaultLimitsFor, type HostLimits, originOf } from "../../btc/esplora-scheduler.ts";
-import { type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../../btc/network.ts";
-import { LOCAL_STACK } from "../../devnet/local-stack.ts";
-import type { SourceId } from "../../oracle/types.ts";
+import {
+  type BtcNetworkName,
+  DEFAULT_ESPLORA_URLS,
+  defaultLimitsFor,
+  type FeePreset,
+  type GuardianSettings,
+  type HostLimits,
+  LOCAL_STACK,
+  originOf,
+  type SourceId,
+} from "../../client/index.ts";
 
 export interface PriceSourceSetting {
   enabled: boolean;
@@ -17,17 +19,6 @@ export interface PriceSourceSetting {
   /** WebSocket stream URL; empty = the exchange's public stream. */
   streamUrl: string;
 }
-
-export interface GuardianSettings {
-  /** Guardian daemon URLs (federation, price attestations, custody view). */
-  urls: string[];
-  /** Compressed public keys (66 hex characters each), as the federation publishes them. */
-  keys: string[];
-  /** Signatures required (k of n). */
-  threshold: number;
-}
-
-export type FeePreset = "fastest" | "halfHour" | "hour" | "economy";
 
 export interface Settings {
   network: BtcNetworkName;

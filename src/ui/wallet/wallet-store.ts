@@ -1,17 +1,13 @@
-/**
- * The connected wallet. Connecting checks the wallet's network against the app's: a mismatch is
- * refused with a sentence that says which network to switch to, never a cryptic error.
- *
- * A connection survives a reload: which wallet and its public addresses (never a key) are kept in
- * localStorage (`zkusd.wallet`), and `reconnectWallet` reopens it on load without asking the user
- * again: the dev wallet from its keys in IndexedDB; a browser wallet by asking only its network
- * (`wallet_getNetwork`, no prompt) and reusing the addresses it gave at connect time. A wallet that
- * is gone, or on another network now, is reported in the wallet menu, and the user connects again.
- */
 import { hex } from "@scure/base";
 import { create } from "zustand";
-import type { BtcNetworkName } from "../../btc/network.ts";
-import type { BitcoinWallet, WalletAddress, WalletAddresses } from "../../btc/wallet.ts";
+import {
+  type BitcoinWallet,
+  type BtcNetworkName,
+  openDevWallet,
+  openSatsConnectWallet,
+  type WalletAddress,
+  type WalletAddresses,
+} from "../../client/index.ts";
 
 export type WalletKind = "dev" | "sats-connect";
 
@@ -44,11 +40,9 @@ async function openWallet(kind: WalletKind, network: BtcNetworkName): Promise<Bi
         `The dev wallet works on regtest only, and the app is set to ${networkLabel(network)}. Connect a browser wallet, or switch the network to regtest in Settings.`,
       );
     }
-    const { DevWallet } = await import("../../btc/devwallet.ts");
-    return DevWallet.open({ network });
+    return openDevWallet(network);
   }
-  const { SatsConnectWallet } = await import("../../btc/satsconnect.ts");
-  return new SatsConnectWallet();
+  return openSatsConnectWallet();
 }
 
 /** A wallet failure in plain words with what to do next. */

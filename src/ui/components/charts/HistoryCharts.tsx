@@ -5,6 +5,7 @@
  * lines are steps. Amounts become numbers here only as plot coordinates (toPlotNumber); captions,
  * tooltips and data attributes use the exact bigints.
  */
+
 import {
   CartesianGrid,
   Line,
@@ -15,15 +16,15 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import type { HistoryPoint } from "../../engine/client.ts";
 import {
   exactDecimal,
   formatCount,
   formatPercent,
   formatZkusd,
+  type HistoryPoint,
   isInfiniteRatio,
   toPlotNumber,
-} from "../../format.ts";
+} from "../../../client/index.ts";
 
 export interface HistoryChartsProps {
   /** Oldest first, at least two. */

@@ -2,9 +2,9 @@
  * Line chart of accepted BTC/USD readings (recharts; this module is its own chunk, loaded only
  * when a chart is shown). Prices become numbers here only as plot coordinates (toPlotNumber).
  */
+
 import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { PricePoint } from "../../../oracle/index.ts";
-import { formatUsd, toPlotNumber } from "../../format.ts";
+import { formatUsd, type PricePoint, toPlotNumber } from "../../../client/index.ts";
 
 export default function PriceChart({ points }: { points: PricePoint[] }) {
   const data = points.map((p) => ({ at: p.at, price: toPlotNumber(p.price), exact: p.price }));

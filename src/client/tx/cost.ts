@@ -10,7 +10,7 @@ import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from ".
 import { emptyProof, SPELL_VERSION } from "../../btc/spell.ts";
 import { outpoint } from "../../btc/utxo.ts";
 import { attestationSize } from "../../oracle/attestation-codec.ts";
-import type { WalletCoin } from "../queries/chain.ts";
+import type { WalletCoin } from "../chain-reads.ts";
 import { type DraftInput, makeDraft } from "./draft.ts";
 
 export interface CostLine {

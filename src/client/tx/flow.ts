@@ -30,10 +30,10 @@ import type { ProveContext, ProveProgress, ProveResult, ZkOperation } from "../.
 import { compressProof, proofFromJson } from "../../zk/proof.ts";
 import { isVaultOperation } from "../../zk/vault.ts";
 import { withDeclaredFee } from "../../zk/witness.ts";
+import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../chain-reads.ts";
 import type { DataNotice } from "../engine/client.ts";
 import { formatBtc, formatCount, formatUsd } from "../format.ts";
-import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../queries/chain.ts";
-import type { GuardianSettings } from "../state/settings-store.ts";
+import type { GuardianSettings } from "../settings.ts";
 import { DraftError, makeDraft, payoutSats, type TxDraft } from "./draft.ts";
 import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
 

@@ -19,7 +19,7 @@ import {
   parseDecimal,
   type State,
 } from "../../protocol/index.ts";
-import type { WalletCoin } from "../queries/chain.ts";
+import type { WalletCoin } from "../chain-reads.ts";
 import { flowCost } from "./cost.ts";
 import { DraftError, draftSupport, makeDraft, payoutSats } from "./draft.ts";
 import { engineEvents, planSteps, zkOperationOf } from "./flow.ts";

@@ -3,9 +3,9 @@
  * leadership, event queries, backups. Context-free (a dedicated worker in the app; a page in the e2e
  * tests): it needs IndexedDB, and for syncing Web Locks, BroadcastChannel and fetch.
  */
-import { EsploraClient, type HostLimits, setPersistentCache } from "../src/btc/esplora.ts";
-import type { BtcNetworkName } from "../src/btc/network.ts";
-import { nextPollMs } from "../src/btc/poll.ts";
+import { EsploraClient, type HostLimits, setPersistentCache } from "../btc/esplora.ts";
+import type { BtcNetworkName } from "../btc/network.ts";
+import { nextPollMs } from "../btc/poll.ts";
 import {
   type BlockNotice,
   Indexer,
@@ -16,8 +16,8 @@ import {
   type SyncProgress,
   TabLeader,
   type VerifierConfig,
-} from "../src/indexer/index.ts";
-import type { BabyJubPoint } from "../src/oracle/index.ts";
+} from "../indexer/index.ts";
+import type { BabyJubPoint } from "../oracle/index.ts";
 import {
   createGenesisState,
   initStateRoot,
@@ -26,7 +26,7 @@ import {
   type State,
   serializeState,
   stateRoot,
-} from "../src/protocol/index.ts";
+} from "../protocol/index.ts";
 import {
   type AutoBackupPolicy,
   autoBackup,
@@ -47,9 +47,9 @@ import {
   restoreBackup,
   type SpellRecord,
   StaleWriteError,
-} from "../src/storage/index.ts";
+} from "../storage/index.ts";
 // Not src/zk/index.ts: it also exports the prover (snarkjs), which this worker never needs.
-import { ArtifactLoader, cacheStorageStore, fetchSource } from "../src/zk/artifacts.ts";
+import { ArtifactLoader, cacheStorageStore, fetchSource } from "../zk/artifacts.ts";
 
 /** How this client follows the chain (stored in the `sync` setting). */
 export interface SyncSettings {

@@ -32,9 +32,9 @@ import {
 } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
+import type { WalletCoin } from "../chain-reads.ts";
 import { formatBtc, speakBtc } from "../format.ts";
-import type { WalletCoin } from "../queries/chain.ts";
-import type { GuardianSettings } from "../state/settings-store.ts";
+import type { GuardianSettings } from "../settings.ts";
 
 export interface TxDraft {
   built: BuiltPsbt;

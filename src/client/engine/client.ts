@@ -15,6 +15,7 @@ import type {
   EngineInfo,
   EngineSummary,
 } from "../../../workers/engine.worker.ts";
+import type { AtRiskVault, StateWorkerApi } from "../../../workers/state.worker.ts";
 import type { GovernanceOverview } from "../../governance/index.ts";
 import type { PendingSpell } from "../../indexer/index.ts";
 import type { AccountId, Operation, SerializedState } from "../../protocol/index.ts";
@@ -31,9 +32,9 @@ import type {
 } from "../../storage/index.ts";
 import type { AccountCustody } from "./custody.ts";
 import type { AccountPosition, Meet, OperationPreview } from "./preview.ts";
-import type { AtRiskVault, StateWorkerApi } from "./state.worker.ts";
 
 export type { DataNotice, DataStatus, EngineInfo, EngineSummary } from "../../../workers/engine.worker.ts";
+export type { AtRiskVault } from "../../../workers/state.worker.ts";
 export type {
   BackupHeader,
   BackupInfo,
@@ -44,7 +45,6 @@ export type {
   HistoryQuery,
 } from "../../storage/index.ts";
 export type { AccountPosition, Meet, OperationPreview } from "./preview.ts";
-export type { AtRiskVault } from "./state.worker.ts";
 
 export type EngineStartOptions = NonNullable<Parameters<EngineApi["init"]>[0]>;
 
@@ -143,7 +143,7 @@ export function createEngineClient(): EngineClient {
   const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
     agreed ??= (async () => {
       if (!stateRemote) {
-        stateWorker = new Worker(new URL("./state.worker.ts", import.meta.url), {
+        stateWorker = new Worker(new URL("../../../workers/state.worker.ts", import.meta.url), {
           type: "module",
           name: "zkusd-state",
         });

@@ -1,21 +1,11 @@
 /**
  * The UI's read-and-preview worker: holds a copy of the engine worker's canonical state (its
  * `snapshot()`) and answers the screens' questions about accounts and what-if operations
- * (src/ui/engine/preview.ts), off the main thread and without blocking the engine's sync. The
+ * (src/client/engine/preview.ts), off the main thread and without blocking the engine's sync. The
  * client (client.ts) uses the copy only if its state root equals the snapshot's.
  */
 import * as Comlink from "comlink";
-import { type GovernanceOverview, governanceOverview } from "../../governance/index.ts";
-import {
-  type AccountId,
-  deserializeState,
-  initStateRoot,
-  type Operation,
-  type SerializedState,
-  type State,
-  stateRoot,
-} from "../../protocol/index.ts";
-import { type AccountCustody, accountCustody } from "./custody.ts";
+import { type AccountCustody, accountCustody } from "../src/client/engine/custody.ts";
 import {
   type AccountPosition,
   accountPosition,
@@ -26,7 +16,17 @@ import {
   nextContext,
   type OperationPreview,
   previewOperation,
-} from "./preview.ts";
+} from "../src/client/engine/preview.ts";
+import { type GovernanceOverview, governanceOverview } from "../src/governance/index.ts";
+import {
+  type AccountId,
+  deserializeState,
+  initStateRoot,
+  type Operation,
+  type SerializedState,
+  type State,
+  stateRoot,
+} from "../src/protocol/index.ts";
 
 export type AtRiskVault = ReturnType<typeof atRiskVaults>[number];
 

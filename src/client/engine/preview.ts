@@ -134,7 +134,7 @@ export function nextContext(state: State, time?: bigint, tip = state.height): Co
 }
 
 /**
- * What the transaction will really meet: the price the flow (src/ui/tx/flow.ts) puts on chain first
+ * What the transaction will really meet: the price the flow (src/client/tx/flow.ts) puts on chain first
  * when the guardians attest another price than the state's, and the attestation's time as the block
  * time. A preview made on the state as it is would value a vault at a price the transaction never sees.
  */
@@ -145,7 +145,7 @@ export interface Meet {
 
 /**
  * What of `meet` applies to `op`: an operation that carries an attestation (priced ones, and a close,
- * src/ui/tx/flow.ts ATTESTED) is sent at the attestation's time and valued at its price; any other at
+ * src/client/tx/flow.ts ATTESTED) is sent at the attestation's time and valued at its price; any other at
  * the state's own time and price.
  */
 export function meetFor(op: Operation, meet: Meet | undefined): Meet {
