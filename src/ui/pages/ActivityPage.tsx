@@ -127,7 +127,8 @@ export default function ActivityPage() {
         ) : page.data.events.length === 0 ? (
           <p className="card muted">No events match these filters.</p>
         ) : (
-          <div className="card table-card">
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
+          <section className="card table-card" tabIndex={0} aria-label="All protocol events">
             <table className="table" data-testid="events">
               <thead>
                 <tr>
@@ -168,7 +169,7 @@ export default function ActivityPage() {
                 Older
               </button>
             </div>
-          </div>
+          </section>
         )}
       </>
     </section>

@@ -62,7 +62,8 @@ export default function LiquidationsPage() {
           </p>
         </div>
       ) : (
-        <div className="card table-card">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
+        <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
           <table className="table" data-testid="at-risk">
             <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
             <thead>
@@ -122,7 +123,7 @@ export default function LiquidationsPage() {
               })}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       {op && !reviewing ? (
         <div className="card preview" data-testid="liquidation-preview">
