@@ -56,6 +56,7 @@ describe("the readable history", () => {
     expect(open!.lines.join(" ")).toMatch(/Locked 0\.5\d* BTC as collateral; debt 12,260(\.00)? zkUSD/);
     expect(open!.btc).toBe(-d("0.5"));
     expect(open!.feeZkusd).toBe(d("60"));
+    expect(open!.lines).toContain("Borrowing fee 60.00 zkUSD.");
     expect(mint!.zkusd).toBe(d("1000"));
     expect(mint!.lines[0]).toMatch(/Borrowed 1,000(\.00)? zkUSD \(borrowing fee/);
     expect(withdraw!.btc).toBe(d("0.1"));

@@ -263,6 +263,9 @@ export function describeTransaction(events: StoredEvent[], me: AccountId): Histo
     sum.feeBtc += d.feeBtc;
   }
   if (!title && lines.length === 0) return null;
+  // A fee the lines do not state already (an open's borrowing fee, a redemption's).
+  if (sum.feeZkusd > 0n && !lines.some((l) => l.includes("borrowing fee")))
+    lines.push(`Borrowing fee ${formatZkusd(sum.feeZkusd)}.`);
   if (primary.length > 1) title = primary.map((x) => x.d.title).join(", ");
   return {
     txid: first.txid,

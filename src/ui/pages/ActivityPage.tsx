@@ -128,7 +128,8 @@ export default function ActivityPage() {
           <p className="card muted">No events match these filters.</p>
         ) : (
           // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
-          <section className="card table-card" tabIndex={0} aria-label="All protocol events">
+          <section className="card table-card" tabIndex={0} aria-labelledby="events-title">
+            <h2 id="events-title">All protocol events (the engine's raw log, every account)</h2>
             <table className="table" data-testid="events">
               <thead>
                 <tr>

@@ -53,7 +53,8 @@ export default function HealthPage() {
       <header className="page-header">
         <h1 id="page-title">Health</h1>
       </header>
-      <section className="card" aria-label="Alerts">
+      <section className="card" aria-labelledby="alerts-title">
+        <h2 id="alerts-title">Alerts in this browser</h2>
         <AlertsToggle />
       </section>
       {error ? (
