@@ -4,9 +4,17 @@
  * of the repository's biome.json, and expects the rule's own message (or a clean lint for the allowed).
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -115,5 +123,41 @@ describe("the screens render; the client layer does the rest", () => {
       expect(output, `${file} ${specifier}`).not.toMatch(/noRestrictedImports/);
       expect(code, `${file} ${specifier}`).toBe(0);
     }
+  });
+});
+
+/** Import cycles among a folder's modules (type imports count: a cycle of types is still a knot to read). */
+function importCycles(folder: string): string[] {
+  const files = (readdirSync(folder, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .map((f) => resolve(folder, f));
+  const edges = new Map(
+    files.map((f) => [
+      f,
+      [...readFileSync(f, "utf8").matchAll(/from "(\.[^"]+)"/g)]
+        .map((m) => resolve(dirname(f), m[1]!))
+        .filter((t) => files.includes(t)),
+    ]),
+  );
+  const cycles: string[] = [];
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (f: string) => {
+    path.push(f);
+    for (const t of edges.get(f) ?? []) {
+      const at = path.indexOf(t);
+      if (at >= 0) cycles.push([...path.slice(at), t].map((x) => relative(folder, x)).join(" → "));
+      else if (!done.has(t)) visit(t);
+    }
+    path.pop();
+    done.add(f);
+  };
+  for (const f of files) if (!done.has(f)) visit(f);
+  return cycles;
+}
+
+describe("the engine reads in one direction", () => {
+  it("no module of src/protocol/ imports one that imports it back", () => {
+    expect(importCycles(join(ROOT, "src", "protocol"))).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_AMOUNT } from "../protocol/decimal.ts";
-import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
-import type { GovAction } from "../protocol/govState.ts";
+import type { GovAction } from "../protocol/governance/index.ts";
+import { SETTABLE_PARAMETERS } from "../protocol/governance/index.ts";
 import type { Operation } from "../protocol/operations.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
 import {

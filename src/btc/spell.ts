@@ -13,8 +13,15 @@
 
 import { MAX_AMOUNT } from "../protocol/decimal.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import { SETTABLE_PARAMETERS } from "../protocol/governance.ts";
-import { type GovAction, SUPPORT, type Support } from "../protocol/govState.ts";
+import {
+  type GovAction,
+  MAX_ACTIONS,
+  MAX_GUARDIANS,
+  ORACLE_KEY_SLOTS,
+  SETTABLE_PARAMETERS,
+  SUPPORT,
+  type Support,
+} from "../protocol/governance/index.ts";
 import { type AccountId, assertAccount, type Operation } from "../protocol/operations.ts";
 import { PARAM_BOUNDS } from "../protocol/params.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
@@ -51,8 +58,6 @@ const ACTION_TAGS = {
   unpause: 0x05,
   shutdown: 0x06,
 } as const;
-const MAX_PROPOSAL_ACTIONS = 10;
-const MAX_KEYS = 15;
 
 /** An operation as a spell carries it: the engine Operation without its actor field. */
 export type SpellOperation =
@@ -320,8 +325,8 @@ function encodeField(out: number[], field: Field, value: unknown): void {
       return;
     }
     case "actions":
-      if (!Array.isArray(value) || value.length < 1 || value.length > MAX_PROPOSAL_ACTIONS)
-        throw bad(`expected 1 to ${MAX_PROPOSAL_ACTIONS} proposal actions`);
+      if (!Array.isArray(value) || value.length < 1 || value.length > MAX_ACTIONS)
+        throw bad(`expected 1 to ${MAX_ACTIONS} proposal actions`);
       out.push(value.length);
       for (const [i, action] of value.entries())
         encodeAction(out, action as GovAction, `${field.name}[${i}]`);
@@ -365,7 +370,7 @@ function encodeAction(out: number[], action: GovAction, field: string): void {
     case "rotateGuardians":
     case "rotateOracleKeys": {
       const keys = action.keys as unknown[];
-      const max = action.type === "rotateGuardians" ? MAX_KEYS : 3;
+      const max = action.type === "rotateGuardians" ? MAX_GUARDIANS : ORACLE_KEY_SLOTS;
       if (!Array.isArray(keys) || keys.length < 1 || keys.length > max)
         throw bad(`expected 1 to ${max} keys`);
       if (!Number.isInteger(action.threshold) || action.threshold < 0 || action.threshold > 255)
@@ -540,10 +545,10 @@ function decodeField(r: Reader, field: Field): unknown {
     }
     case "actions": {
       const n = r.byte(`${field.name} count`);
-      if (n < 1 || n > MAX_PROPOSAL_ACTIONS) {
+      if (n < 1 || n > MAX_ACTIONS) {
         throw new SpellDecodeError(
           "invalidField",
-          `${field.name}: ${n} actions, expected 1 to ${MAX_PROPOSAL_ACTIONS}`,
+          `${field.name}: ${n} actions, expected 1 to ${MAX_ACTIONS}`,
           at,
         );
       }
@@ -577,7 +582,7 @@ function decodeAction(r: Reader, field: string): GovAction {
       const guardians = tag === ACTION_TAGS.rotateGuardians;
       const threshold = r.byte(`${field} threshold`);
       const n = r.byte(`${field} key count`);
-      if (n < 1 || n > (guardians ? MAX_KEYS : 3)) throw bad(`${n} keys`);
+      if (n < 1 || n > (guardians ? MAX_GUARDIANS : ORACLE_KEY_SLOTS)) throw bad(`${n} keys`);
       if (guardians) {
         const keys: string[] = [];
         for (let i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-/** Governance for screens and the CLI: views over the engine's governance state (rules: src/protocol/governance.ts). */
+/** Governance for screens and the CLI: views over the engine's governance state (rules: src/protocol/governance/). */
 export {
   canPropose,
   currentVotingPower,

@@ -1,7 +1,7 @@
 /**
  * Read-only governance views for screens and the CLI: a proposal's state at time t with its
  * timeline and quorum progress, voting power at a height, thresholds. Nothing here mutates state;
- * the rules themselves are in src/protocol/governance.ts.
+ * the rules themselves are in src/protocol/governance/ (rules.ts).
  */
 import {
   type AccountId,
@@ -143,7 +143,7 @@ export function proposalThresholdAt(state: State, h: bigint): bigint {
 
 /**
  * Voting power the account has on a proposal: the least it held over the proposal's window ending
- * at its snapshot (the engine's rule, src/protocol/governance.ts `votingPowerOver`).
+ * at its snapshot (the engine's rule, src/protocol/governance/rules.ts `votingPowerOver`).
  */
 export function proposalVotingPower(state: State, account: AccountId, p: Proposal): bigint {
   return votingPowerOver(state, account, p.snapshot, p.powerWindow);

@@ -19,7 +19,7 @@ import {
   undelegate,
   veto,
   vote,
-} from "./governance.ts";
+} from "./governance/rules.ts";
 import { Journal } from "./journal.ts";
 import { liquidate, liquidateBatch, liquidateList } from "./liquidation.ts";
 import { assertAmountsInBounds, type Operation } from "./operations.ts";

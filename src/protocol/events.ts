@@ -2,7 +2,7 @@
  * Events (SPEC §6). The engine emits the protocol-level payload; the caller's context adds where it
  * happened (block height, tx id, position in block) when it stores them (see engine.ts `EventEnvelope`).
  */
-import type { Support } from "./govState.ts";
+import type { Support } from "./governance/types.ts";
 import type { AccountId } from "./operations.ts";
 
 export type ProtocolEvent =

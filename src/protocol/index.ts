@@ -13,38 +13,36 @@ export * from "./errors.ts";
 export type { ProtocolEvent, ProtocolEventType } from "./events.ts";
 export { borrowingRateWithDecay, decayedBaseRate, redemptionRateFor } from "./fees.ts";
 export {
+  type Checkpoint,
   checkGuardianSet,
   checkOracleSet,
+  DEFAULT_GOV_CONFIG,
   describeAction,
   FROZEN_PARAMETERS,
   formatParameter,
   fractionOfCeil,
-  govActionFromJson,
-  govActionToJson,
-  govGenesisFromJson,
-  isOpenProposalState,
-  type ProposalState,
-  proposalPassed,
-  proposalState,
-  SETTABLE_PARAMETERS,
-  votingPowerOver,
-} from "./governance.ts";
-export {
-  type Checkpoint,
-  DEFAULT_GOV_CONFIG,
   GOV_CONFIG_BOUNDS,
   GOV_CONFIG_NAMES,
   type GovAction,
   type GovConfig,
   type GovState,
+  govActionFromJson,
+  govActionToJson,
+  govGenesisFromJson,
+  isOpenProposalState,
   MAX_ACTIONS,
   MAX_GUARDIANS,
   ORACLE_KEY_SLOTS,
   type Proposal,
+  type ProposalState,
+  proposalPassed,
+  proposalState,
+  SETTABLE_PARAMETERS,
   SUPPORT,
   type Support,
   valueAt,
-} from "./govState.ts";
+  votingPowerOver,
+} from "./governance/index.ts";
 export * from "./operations.ts";
 export * from "./params.ts";
 /** Initialises what the state root needs (Poseidon). Alias kept for the app and workers. */

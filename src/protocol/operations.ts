@@ -5,7 +5,7 @@
  */
 import { MAX_AMOUNT } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
-import type { GovAction, Support } from "./govState.ts";
+import type { GovAction, Support } from "./governance/types.ts";
 
 export type AccountId = string;
 

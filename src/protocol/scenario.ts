@@ -6,14 +6,10 @@ import { formatDecimal, parseDecimal } from "./decimal.ts";
 import { advanceTime, apply } from "./engine.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
-import {
-  formatParameter,
-  govActionFromJson,
-  govActionToJson,
-  govGenesisFromJson,
-  proposalState,
-} from "./governance.ts";
-import { GOV_CONFIG_NAMES, SUPPORT, type Support } from "./govState.ts";
+import { govActionFromJson, govActionToJson, govGenesisFromJson } from "./governance/codecs.ts";
+import { proposalState } from "./governance/rules.ts";
+import { formatParameter } from "./governance/text.ts";
+import { GOV_CONFIG_NAMES, SUPPORT, type Support } from "./governance/types.ts";
 import { assertAccount, DEFAULT_LIQUIDATOR, isOperationType, type Operation } from "./operations.ts";
 import { paramsFromJson } from "./params.ts";
 import { createGenesisState, type State } from "./state.ts";

@@ -16,7 +16,6 @@ import {
 import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import {
-  type Checkpoint,
   createGovState,
   deserializeGov,
   type GovState,
@@ -24,7 +23,8 @@ import {
   type SerializedGov,
   serializeGov,
   writeCheckpoint,
-} from "./govState.ts";
+} from "./governance/state.ts";
+import type { Checkpoint } from "./governance/types.ts";
 import type { Journal } from "./journal.ts";
 import type { AccountId } from "./operations.ts";
 import type { Params } from "./params.ts";
@@ -187,7 +187,7 @@ export interface State {
   sums: Map<string, PoolSum>;
   sumList: PoolSum[];
   sorted: SortedVaults<Account>;
-  /** Governance (govState.ts, rules in governance.ts). */
+  /** Governance (governance/state.ts, rules in governance/rules.ts). */
   gov: GovState;
   /** Protocol coins, vault owner keys and obligations (custody.ts; rules in src/settlement). */
   custody: CustodyState;

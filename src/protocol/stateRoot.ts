@@ -5,15 +5,9 @@
  */
 
 import { custodyHash } from "./custody.ts";
-import type { GovAction } from "./govState.ts";
-import {
-  type Checkpoint,
-  countBelow,
-  GOV_CONFIG_NAMES,
-  type Proposal,
-  STORED_STATUS,
-  SUPPORT,
-} from "./govState.ts";
+import { countBelow, type Proposal, STORED_STATUS } from "./governance/state.ts";
+import type { GovAction } from "./governance/types.ts";
+import { type Checkpoint, GOV_CONFIG_NAMES, SUPPORT } from "./governance/types.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
 import { bigintOf, fieldOf, poseidonElements } from "./poseidon.ts";
 import { cloneState, GLOBAL_FIELDS, type Globals, ownerHashOf, type State, VAULT_STATUS } from "./state.ts";

@@ -3,8 +3,7 @@
  * with a label and what it means for the reader, and block times as dates. Pure; main thread.
  */
 
-import type { ProposalState } from "../../protocol/governance.ts";
-import type { GovAction } from "../../protocol/govState.ts";
+import type { GovAction, ProposalState } from "../../protocol/governance/index.ts";
 import { shortHex } from "../format.ts";
 import { formatDuration, formatParameterValue, type ParameterSpec, parameterInfo } from "./parameters.ts";
 

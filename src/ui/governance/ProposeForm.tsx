@@ -18,13 +18,11 @@ import {
 } from "../../client/governance/index.ts";
 import { formatCount, formatZkusd } from "../../client/index.ts";
 import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
-import type { AccountId, GovAction, Operation } from "../../protocol/index.ts";
+import { type AccountId, type GovAction, MAX_ACTIONS, type Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure } from "../components/forms.tsx";
 import { usePreview } from "../queries/engine.ts";
 import type { ReviewRequest } from "./ProposalCard.tsx";
 
-/** Most actions in one proposal (govState MAX_ACTIONS; the main thread does not load the engine). */
-const MAX_ACTIONS = 10;
 
 type ActionType = "setParameter" | "pause" | "unpause" | "shutdown";
 interface DraftAction {

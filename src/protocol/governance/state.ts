@@ -1,97 +1,20 @@
 /**
  * Governance state (docs/governance.md): the governance settings, the guardian and oracle key sets,
  * the pause and shutdown flags, proposals with their vote receipts, and the checkpoints that make
- * voting power a function of a past block height. Rules live in governance.ts; this file only holds
- * the shapes and the checkpoint primitive that the balance helpers in state.ts call.
+ * voting power a function of a past block height. Rules live in rules.ts, shapes and limits in
+ * types.ts; this file holds the state, its serialized form and the checkpoint primitive that the
+ * balance helpers in ../state.ts call.
  */
-import type { Journal } from "./journal.ts";
-import type { AccountId } from "./operations.ts";
-
-/** A value as of a block height: valid from `h` until the next checkpoint. */
-export interface Checkpoint {
-  readonly h: bigint;
-  v: bigint;
-}
-
-/** Vote choices, in Compound Governor Bravo's order (0 against, 1 for, 2 abstain). */
-export const SUPPORT = ["against", "for", "abstain"] as const;
-export type Support = (typeof SUPPORT)[number];
-
-const DAY = 86_400n;
-const E18 = 10n ** 18n;
-
-/** Governance settings (SPEC §4, marked (G)); periods in seconds of block time, fractions 18-decimal. */
-export interface GovConfig {
-  /** Votes for + abstain needed, as a fraction of the zkUSD supply at the snapshot (0.04). */
-  quorumFraction: bigint;
-  /** Voting power the proposer needs at the snapshot, as a fraction of the supply then (0.01). */
-  proposalThresholdFraction: bigint;
-  /** Seconds from creation to the end of voting (7 days). */
-  votingPeriod: bigint;
-  /** Seconds between queueing and the earliest execution (2 days; bounds 2–30 days). */
-  timelockDelay: bigint;
-  /** Seconds a succeeded proposal may wait to be queued, and a queued one to be executed (14 days). */
-  gracePeriod: bigint;
-  /**
-   * Blocks over which voting power is the minimum held (1008 ≈ 7 days): a vote counts the least power
-   * the account had in any of the `votingPowerWindow` blocks ending at the snapshot, so zkUSD borrowed
-   * or received shortly before a proposal does not vote (docs/governance.md "Voting power").
-   */
-  votingPowerWindow: bigint;
-}
-
-export const GOV_CONFIG_NAMES = [
-  "quorumFraction",
-  "proposalThresholdFraction",
-  "votingPeriod",
-  "timelockDelay",
-  "gracePeriod",
-  "votingPowerWindow",
-] as const satisfies readonly (keyof GovConfig)[];
-export type GovConfigName = (typeof GOV_CONFIG_NAMES)[number];
-
-export const DEFAULT_GOV_CONFIG: Readonly<GovConfig> = Object.freeze({
-  quorumFraction: (4n * E18) / 100n,
-  proposalThresholdFraction: E18 / 100n,
-  votingPeriod: 7n * DAY,
-  timelockDelay: 2n * DAY,
-  gracePeriod: 14n * DAY,
-  votingPowerWindow: 1008n,
-});
-
-/** Inclusive bounds; fractions are 18-decimal, periods whole seconds, the power window whole blocks. */
-export const GOV_CONFIG_BOUNDS: Readonly<
-  Record<GovConfigName, { kind: "decimal" | "seconds" | "blocks"; min: bigint; max: bigint }>
-> = {
-  quorumFraction: { kind: "decimal", min: E18 / 100n, max: E18 / 2n },
-  proposalThresholdFraction: { kind: "decimal", min: E18 / 10_000n, max: E18 / 10n },
-  votingPeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
-  timelockDelay: { kind: "seconds", min: 2n * DAY, max: 30n * DAY },
-  gracePeriod: { kind: "seconds", min: DAY, max: 30n * DAY },
-  // At least a day of blocks (144 at the 10 minute target), at most 30 days (4320).
-  votingPowerWindow: { kind: "blocks", min: 144n, max: 4320n },
-};
-
-/** Key slots of the price-attestation circuit (src/zk/attestation.ts ORACLE_SLOTS). */
-export const ORACLE_KEY_SLOTS = 3;
-/** Most guardian keys in a set (a k-of-n P2WSH CHECKMULTISIG stays standard up to 15 keys). */
-export const MAX_GUARDIANS = 15;
-/** Most operations in one proposal. */
-export const MAX_ACTIONS = 10;
-
-/** One operation a proposal carries. */
-export type GovAction =
-  /** Any engine parameter (params.ts) or governance setting except those in FROZEN_PARAMETERS. */
-  | { type: "setParameter"; name: string; value: bigint | boolean }
-  /** Guardian secp256k1 keys (33-byte compressed, lowercase hex) and the quorum k. */
-  | { type: "rotateGuardians"; keys: string[]; threshold: number }
-  /** Oracle BabyJubjub keys [x, y], exactly ORACLE_KEY_SLOTS of them, in circuit slot order. */
-  | { type: "rotateOracleKeys"; keys: [bigint, bigint][]; threshold: number }
-  | { type: "pause" }
-  | { type: "unpause" }
-  | { type: "shutdown" };
-
-export type GovActionType = GovAction["type"];
+import type { Journal } from "../journal.ts";
+import type { AccountId } from "../operations.ts";
+import {
+  type Checkpoint,
+  DEFAULT_GOV_CONFIG,
+  GOV_CONFIG_NAMES,
+  type GovAction,
+  type GovConfig,
+  type Support,
+} from "./types.ts";
 
 /** A copy of an action that shares no array with the original (a stored proposal owns its actions). */
 export function cloneAction(action: GovAction): GovAction {
@@ -107,7 +30,7 @@ export function cloneAction(action: GovAction): GovAction {
 
 /**
  * Stored status. "active" covers the whole time from creation until queueing; whether it is still
- * voting, defeated, succeeded or expired follows from the time (governance.ts `proposalState`).
+ * voting, defeated, succeeded or expired follows from the time (rules.ts `proposalState`).
  */
 export type StoredProposalStatus = "active" | "queued" | "executed" | "canceled" | "vetoed";
 export const STORED_STATUS: readonly StoredProposalStatus[] = [
