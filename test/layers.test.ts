@@ -49,6 +49,19 @@ describe("layers enforced by the lint", () => {
     }
   });
 
+  it("a module in one of the engine's folders imports nothing outside src/protocol either", async () => {
+    for (const specifier of ["../../btc/esplora.ts", "../../client/index.ts", "node:fs"]) {
+      const { code, output } = await lint("src/protocol/governance/probe.ts", use(specifier));
+      expect(code, specifier).not.toBe(0);
+      expect(output, specifier).toMatch(/The engine \(src\/protocol\/\) is pure/);
+    }
+    for (const specifier of ["../decimal.ts", "./types.ts"]) {
+      const { code, output } = await lint("src/protocol/governance/probe.ts", use(specifier));
+      expect(output, specifier).not.toMatch(/noRestrictedImports/);
+      expect(code, specifier).toBe(0);
+    }
+  });
+
   it("the engine's own modules and its audited packages are allowed", async () => {
     for (const specifier of ["./decimal.ts", "@noble/hashes/sha2.js"]) {
       const { code, output } = await lint("src/protocol/probe.ts", use(specifier));

@@ -23,7 +23,6 @@ import { EngineRefusal, Figure } from "../components/forms.tsx";
 import { usePreview } from "../queries/engine.ts";
 import type { ReviewRequest } from "./ProposalCard.tsx";
 
-
 type ActionType = "setParameter" | "pause" | "unpause" | "shutdown";
 interface DraftAction {
   key: number;
