@@ -10,7 +10,9 @@
  * Serialization: Bitcoin Core `primitives/transaction.h` (BIP144 marker and flag), `serialize.h`
  * (canonical CompactSize); merkle: `consensus/merkle.cpp`; commitment: BIP141 "Commitment structure".
  */
+
 import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
 import type { BtcNetworkName } from "./network.ts";
 
 export type ChainDataErrorCode =
@@ -116,7 +118,7 @@ const RETARGET_INTERVAL = 2016;
 
 export const sha256d = (b: Uint8Array): Uint8Array => sha256(sha256(b));
 
-const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hexOf = (b: Uint8Array): string => hex.encode(b);
 /** Hashes are little-endian numbers; Esplora and block explorers show them byte-reversed. */
 export const displayHex = (hash: Uint8Array): string => hexOf(Uint8Array.from(hash).reverse());
 

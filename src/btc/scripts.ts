@@ -10,7 +10,9 @@
  * Guardian keys are sorted (BIP67) so the script is a function of the key set. Protocol pools are
  * plain sorted k-of-n P2WSH multisig outputs of the same guardians.
  */
+
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hex } from "@scure/base";
 import { p2wsh, Script } from "@scure/btc-signer";
 import { BtcInputError } from "./errors.ts";
 import { type BtcNetworkName, networkParams } from "./network.ts";
@@ -243,10 +245,9 @@ export function poolWitness(pool: PoolDescriptor, guardianSigs: Map<string, Uint
   return [FALSE, ...out];
 }
 
-export const toHex = (b: Uint8Array): string =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+export const toHex = (b: Uint8Array): string => hex.encode(b);
 export const fromHex = (h: string): Uint8Array => {
   if (!/^([0-9a-f]{2})*$/i.test(h))
     throw new BtcInputError("invalidParameter", "expected an even-length hex string");
-  return Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
+  return hex.decode(h);
 };

@@ -11,6 +11,7 @@
  * filled in by the indexer with `toOperation(spell.op, actor)`.
  */
 
+import { hex } from "@scure/base";
 import { MAX_AMOUNT } from "../protocol/decimal.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import {
@@ -337,8 +338,9 @@ function encodeField(out: number[], field: Field, value: unknown): void {
 const isBooleanParameter = (name: string) =>
   (PARAM_BOUNDS as Record<string, { kind: string } | undefined>)[name]?.kind === "boolean";
 
-function pushBytes(out: number[], hex: string): void {
-  for (let i = 0; i < hex.length; i += 2) out.push(Number.parseInt(hex.slice(i, i + 2), 16));
+/** Appends hex the caller has checked (a key matched against its pattern, or a padded number). */
+function pushBytes(out: number[], text: string): void {
+  out.push(...hex.decode(text));
 }
 
 function pushUint256(out: number[], value: unknown, field: string): void {
@@ -559,7 +561,7 @@ function decodeField(r: Reader, field: Field): unknown {
   }
 }
 
-const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const hexOf = (bytes: Uint8Array) => hex.encode(bytes);
 
 function decodeAction(r: Reader, field: string): GovAction {
   const at = r.pos;

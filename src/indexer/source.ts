@@ -6,6 +6,7 @@
  * raw previous transaction after it hashed to its txid. With a second Esplora every block hash is
  * asked of both, and a disagreement stops the sync with a sentence naming both servers.
  */
+import { hex } from "@scure/base";
 import {
   type BlockHeader,
   type ChainBlock,
@@ -176,9 +177,7 @@ export class VerifiedChain {
   }
 }
 
-function hexBytes(hex: string): Uint8Array {
-  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new ChainDataError("malformed", "expected hex");
-  return Uint8Array.from({ length: hex.length >> 1 }, (_, i) =>
-    Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16),
-  );
+function hexBytes(text: string): Uint8Array {
+  if (!/^([0-9a-f]{2})*$/i.test(text)) throw new ChainDataError("malformed", "expected hex");
+  return hex.decode(text);
 }

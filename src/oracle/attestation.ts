@@ -6,6 +6,7 @@
  * for a key set when at least `threshold` distinct registered keys signed that exact statement and
  * every signature it carries verifies.
  */
+import { hex } from "@scure/base";
 import { poseidon3 } from "poseidon-lite/poseidon3";
 import { formatDecimal } from "../protocol/decimal.ts";
 import {
@@ -167,5 +168,4 @@ function keySetProblem(keySet: OracleKeySet): string | null {
   return null;
 }
 
-const keyId = (key: BabyJubPoint): string =>
-  Array.from(packPoint(key), (b) => b.toString(16).padStart(2, "0")).join("");
+const keyId = (key: BabyJubPoint): string => hex.encode(packPoint(key));
