@@ -12,7 +12,7 @@
  */
 
 import { hex } from "@scure/base";
-import { MAX_AMOUNT } from "../protocol/decimal.ts";
+import { MAX_AMOUNT, SATOSHI } from "../protocol/decimal.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import {
   type GovAction,
@@ -38,7 +38,6 @@ export const MAX_SPELL_BYTES = 999;
 export const MAX_ATTESTATION_BYTES = 512;
 /** Largest list of owners in a liquidateList spell. */
 export const MAX_LIST_LENGTH = 64;
-const SATOSHI = 10n ** 10n;
 /** 21 million BTC in satoshis: no collateral amount can exceed it. */
 const MAX_SATS = 21_000_000n * 100_000_000n;
 const MAX_COUNT = 0xffff_ffff;

@@ -22,6 +22,7 @@ import {
   ERROR_MESSAGES,
   type Operation,
   type ProtocolEvent,
+  SATOSHI,
   type SerializedState,
   type State,
 } from "../../protocol/index.ts";
@@ -470,7 +471,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     set(
       "build",
       "done",
-      `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * 10n ** 10n)}).`,
+      `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * SATOSHI)}).`,
     );
     const sent = await send(
       deps,

@@ -1,6 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { devnetFund, formatBtc, shortHex } from "../../client/index.ts";
+import { SATOSHI } from "../../protocol/index.ts";
 import { useEsploraUrl, useWalletCoins } from "../queries/chain.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { useSettings } from "../state/settings-store.ts";
@@ -63,7 +64,7 @@ export function WalletButton() {
                 ? "unavailable (the Esplora API did not answer)"
                 : sats === undefined
                   ? "loading…"
-                  : `${formatBtc(sats * 10n ** 10n)} (${coins.data?.length ?? 0} coins)`}
+                  : `${formatBtc(sats * SATOSHI)} (${coins.data?.length ?? 0} coins)`}
             </p>
             {kind === "dev" ? <DevFaucet address={addresses.payment.address} /> : null}
             {kind === "dev" ? (
