@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { build, defineConfig, type Plugin, type ResolvedConfig, type Rolldown } from "vite";
 import { precompressed } from "./scripts/lib/precompress.ts";
-import { SPELL_CIRCUITS } from "./src/indexer/support.ts";
+import { SPELL_CIRCUITS } from "./src/indexer/verificationKeys.ts";
 import { isPrecached } from "./src/sw/routes.ts";
 
 /**

@@ -4,7 +4,7 @@
  * a sync halts or the indexer's root differs from a clean replay of the accepted spells, so the bench
  * runner reports the module as failed. FUZZ_SPELLS and FUZZ_SEED override the size and the seed.
  */
-import { loadVerificationKeys } from "../src/indexer/support.ts";
+import { loadVerificationKeys } from "../src/indexer/verificationKeys.ts";
 import { initPoseidon } from "../src/protocol/index.ts";
 import { nodeArtifacts } from "../src/zk/node.ts";
 import { ORACLE_KEYS } from "../test/indexer/chain.ts";

@@ -2,7 +2,7 @@
  * The prover worker (comlink): snarkjs witness generation and Groth16 proving off the main thread.
  * Artifacts are fetched once, SHA-256-checked against public/zk/manifest.json and kept in Cache
  * Storage. Progress (loading → witness → proving → done) goes to a comlink-proxied callback.
- * Cancel by terminating the worker (src/zk/client.ts does it and starts a fresh one).
+ * Cancel by terminating the worker (src/zk/proverClient.ts does it and starts a fresh one).
  */
 import * as Comlink from "comlink";
 import { deserializeState, initPoseidon, type SerializedState } from "../src/protocol/index.ts";

@@ -178,7 +178,7 @@ export function precompressedMiddleware(dir: string, headers: Record<string, str
 
 /**
  * Removes from a built dist/ the artifacts (wasm, zkey, verification key) of the manifest's circuits
- * that no operation proves (`used`: src/indexer/support.ts SPELL_CIRCUITS), so no client can download
+ * that no operation proves (`used`: src/indexer/verificationKeys.ts SPELL_CIRCUITS), so no client can download
  * them and the service worker does not precache their keys. Returns the files removed.
  */
 export async function pruneUnusedCircuits(outDir: string, used: readonly string[]): Promise<string[]> {

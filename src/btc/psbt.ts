@@ -11,6 +11,7 @@
 import { base64 } from "@scure/base";
 import { OutScript, p2sh, p2tr, p2wpkh, Script, SigHash, Transaction } from "@scure/btc-signer";
 import { BtcInputError, PsbtError } from "./errors.ts";
+import { addressToScript, type BtcNetworkName, networkParams, scriptToAddress } from "./network.ts";
 import {
   assertFeeRate,
   dustThreshold,
@@ -18,8 +19,7 @@ import {
   FINAL_SEQUENCE,
   type InputKind,
   RBF_SEQUENCE,
-} from "./fees.ts";
-import { addressToScript, type BtcNetworkName, networkParams, scriptToAddress } from "./network.ts";
+} from "./networkFees.ts";
 import {
   assertPublicKey,
   fromHex,

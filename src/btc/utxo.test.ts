@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InsufficientFundsError } from "./errors.ts";
-import { dustThreshold, estimateVsize, feeForVsize } from "./fees.ts";
+import { dustThreshold, estimateVsize, feeForVsize } from "./networkFees.ts";
 import { outpoint, selectCoins, type Utxo, UtxoTracker } from "./utxo.ts";
 
 const script = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(7));

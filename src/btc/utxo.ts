@@ -7,7 +7,14 @@
  * `expire`). Coin selection only ever sees unlocked UTXOs.
  */
 import { InsufficientFundsError } from "./errors.ts";
-import { dustThreshold, estimateVsize, feeForVsize, type InputKind, inputFee, outputFee } from "./fees.ts";
+import {
+  dustThreshold,
+  estimateVsize,
+  feeForVsize,
+  type InputKind,
+  inputFee,
+  outputFee,
+} from "./networkFees.ts";
 
 export interface Utxo {
   txid: string;

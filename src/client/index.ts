@@ -12,8 +12,8 @@
 export type { SyncSettings } from "../../workers/engine.worker.ts";
 export { EsploraClient, setHostLimits, setPersistentCache } from "../btc/esplora.ts";
 export { defaultLimitsFor, type HostLimits, hostLimitsProblems, originOf } from "../btc/esplora-scheduler.ts";
-export { type FeePresets, feePresets } from "../btc/fees.ts";
 export { addressToScript, BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../btc/network.ts";
+export { type FeePresets, feePresets } from "../btc/networkFees.ts";
 export type { WalletAccount } from "../btc/psbt.ts";
 export { toHex } from "../btc/scripts.ts";
 export { outpoint } from "../btc/utxo.ts";
@@ -62,7 +62,7 @@ export {
   type HistoryQuery,
   type Meet,
   type OperationPreview,
-} from "./engine/client.ts";
+} from "./engine/engineClient.ts";
 export {
   decimalSeparatorOf,
   exactDecimal,

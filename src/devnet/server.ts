@@ -13,8 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import bcoin from "bcoin";
 import { addressToScript, scriptToAddress, scriptType } from "../btc/network.ts";
-import { type ChainOptions, RegtestChain, RejectedError, revHex } from "./chain.ts";
 import { type ExplorerTx, explorerTxPage } from "./explorer-page.ts";
+import { type ChainOptions, RegtestChain, RejectedError, revHex } from "./regtestChain.ts";
 
 /** An HTML answer (the readable explorer page), served as text/html. */
 class Html {

@@ -17,7 +17,7 @@
  *    bumped only as an RBF replacement, never re-planned over other coins.
  */
 import { SigHash, Transaction } from "@scure/btc-signer";
-import { RBF_SEQUENCE } from "../btc/fees.ts";
+import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { combinePsbts, finalizePsbt, TX_OPTS } from "../btc/psbt.ts";
 import { fromHex } from "../btc/scripts.ts";
 import type { State } from "../protocol/index.ts";

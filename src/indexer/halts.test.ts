@@ -28,7 +28,7 @@ import { getAllowance } from "../protocol/state.ts";
 import { MemoryStore } from "../storage/index.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { Indexer } from "./indexer.ts";
-import { loadVerificationKeys } from "./support.ts";
+import { loadVerificationKeys } from "./verificationKeys.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
 const T0 = 1_700_000_000;

@@ -18,5 +18,5 @@ export {
 } from "./indexer.ts";
 export { type SyncMessage, TabLeader, type TabLeaderOptions } from "./leader.ts";
 export { GENESIS_HASH, VerifiedChain } from "./source.ts";
-export { loadVerificationKeys, SPELL_CIRCUITS } from "./support.ts";
+export { loadVerificationKeys, SPELL_CIRCUITS } from "./verificationKeys.ts";
 export { applySpell, circuitOf, type SpellOutcome, type SpellPlace, type VerifierConfig } from "./verify.ts";

@@ -20,7 +20,7 @@ import {
   type ZkOperation,
 } from "../zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../zk/node.ts";
-import { loadVerificationKeys } from "./support.ts";
+import { loadVerificationKeys } from "./verificationKeys.ts";
 import { applySpell, circuitOf, type VerifierConfig } from "./verify.ts";
 
 const PRICE = 60_000n * E18;

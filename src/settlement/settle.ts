@@ -11,13 +11,13 @@
  *            then the main coin (the pool's remainder less the fee account's part of the fee);
  *            then the settle spell (OP_RETURN).
  *
- * Fees: fee = ceil(vsize × rate) with vsize estimated at the largest signatures (src/btc/fees.ts).
+ * Fees: fee = ceil(vsize × rate) with vsize estimated at the largest signatures (src/btc/networkFees.ts).
  * A payee pays its output's own vbytes plus an equal share of the rest (the remainder's sats one each
  * to the first payees), never more than its obligation's maximum fee; the fee account
  * (`custody.stray`) pays what the maximum fees leave, and an internal-only settlement's whole fee.
  */
 import { OutScript, Script } from "@scure/btc-signer";
-import { dustThreshold, estimateVsize, type InputKind, varIntSize } from "../btc/fees.ts";
+import { dustThreshold, estimateVsize, type InputKind, varIntSize } from "../btc/networkFees.ts";
 import { fromHex, poolDescriptor, toHex, vaultDescriptor } from "../btc/scripts.ts";
 import {
   type AccountId,

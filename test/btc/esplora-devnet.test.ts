@@ -10,7 +10,7 @@ import { p2pkh, p2wpkh, Script, Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PUBLIC_HOST_LIMITS } from "../../src/btc/esplora-scheduler.ts";
 import { EsploraClient, networkParams, setHostLimits } from "../../src/btc/index.ts";
-import { revHex } from "../../src/devnet/chain.ts";
+import { revHex } from "../../src/devnet/regtestChain.ts";
 import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { Indexer } from "../../src/indexer/index.ts";
 import { DROP_AFTER_MS } from "../../src/indexer/pending.ts";

@@ -6,7 +6,7 @@
  * FUZZ_SPELLS=100000.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadVerificationKeys } from "../../src/indexer/support.ts";
+import { loadVerificationKeys } from "../../src/indexer/verificationKeys.ts";
 import { initPoseidon } from "../../src/protocol/index.ts";
 import { nodeArtifacts } from "../../src/zk/node.ts";
 import { ORACLE_KEYS } from "./chain.ts";

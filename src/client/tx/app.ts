@@ -5,7 +5,7 @@
 import { UtxoTracker } from "../../btc/utxo.ts";
 import { circuitOf } from "../../indexer/verify.ts";
 import type { Operation } from "../../protocol/index.ts";
-import { ProverClient } from "../../zk/client.ts";
+import { ProverClient } from "../../zk/proverClient.ts";
 
 export const appTracker = new UtxoTracker();
 

@@ -3,7 +3,7 @@
  * transaction it sends (the price update when the on-chain price must first become the attested one,
  * then the operation), each built here the way the flow builds it, with the parts the review does not
  * have yet at their largest: an attestation signed by every member of the federation and the proof's
- * fixed 128 bytes; signatures are sized at their largest by the builder (src/btc/fees.ts). The flow
+ * fixed 128 bytes; signatures are sized at their largest by the builder (src/btc/networkFees.ts). The flow
  * (flow.ts) refuses to sign a transaction whose fee would take the total above this bound.
  */
 import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";

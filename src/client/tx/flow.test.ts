@@ -22,7 +22,7 @@ import {
   parseDecimal,
   serializeState,
 } from "../../protocol/index.ts";
-import type { DataNotice } from "../engine/client.ts";
+import type { DataNotice } from "../engine/engineClient.ts";
 import { type FlowDeps, type FlowEngine, runFlow, type Step, waitForSpell } from "./flow.ts";
 
 const NET = "regtest" as const;

@@ -32,7 +32,7 @@ import { compressProof, proofFromJson } from "../../zk/proof.ts";
 import { isVaultOperation } from "../../zk/vault.ts";
 import { withDeclaredFee } from "../../zk/witness.ts";
 import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../chain-reads.ts";
-import type { DataNotice } from "../engine/client.ts";
+import type { DataNotice } from "../engine/engineClient.ts";
 import { formatBtc, formatCount, formatUsd } from "../format.ts";
 import type { GuardianSettings } from "../settings.ts";
 import { DraftError, makeDraft, payoutSats, type TxDraft } from "./draft.ts";

@@ -3,7 +3,7 @@
  * events for the operation (the draft's inputs), the fee rate the
  * user chose, the fee in dollars, what leaves the wallet, and a decoded spell field in words.
  */
-import type { FeePresets } from "../../btc/fees.ts";
+import type { FeePresets } from "../../btc/networkFees.ts";
 import type { PsbtSummary } from "../../btc/psbt.ts";
 import type { GuardianSet } from "../../btc/scripts.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";

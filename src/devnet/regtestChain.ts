@@ -11,8 +11,8 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { p2wpkh, Transaction } from "@scure/btc-signer";
 import bcoin from "bcoin";
-import { feeForVsize } from "../btc/fees.ts";
 import { addressToScript, networkParams } from "../btc/network.ts";
+import { feeForVsize } from "../btc/networkFees.ts";
 
 const NET = "regtest" as const;
 const COINBASE_MATURITY = 100;

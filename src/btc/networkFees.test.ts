@@ -1,8 +1,8 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { p2sh, p2tr, p2wpkh, Script, Transaction } from "@scure/btc-signer";
 import { describe, expect, it } from "vitest";
-import { dustThreshold, estimateVsize, feeForVsize, feePresets, type InputKind } from "./fees.ts";
 import { addressToScript, networkParams } from "./network.ts";
+import { dustThreshold, estimateVsize, feeForVsize, feePresets, type InputKind } from "./networkFees.ts";
 
 const NET = networkParams("regtest");
 const key = () => secp256k1.utils.randomSecretKey();
