@@ -5,10 +5,12 @@
  * timelock path) or a custody breach, recorded as an event, never absorbed. After a spell is applied
  * its obligations are recorded; after the block, overdue obligations and the invariants are checked.
  */
+import { addressToScript } from "../btc/network.ts";
 import { toHex } from "../btc/scripts.ts";
 import type { ProtocolEvent, State } from "../protocol/index.ts";
 import { removeCoin } from "../protocol/index.ts";
 import {
+  applyEscape,
   applySettlement,
   type CustodyConfig,
   checkInvariants,
@@ -46,17 +48,26 @@ function spendPath(
 
 /**
  * Spends of protocol coins by a transaction that is not an applied settlement: each coin leaves the
- * state (it is gone on chain) with an escape event (the vault owner's timelock path) or a breach.
+ * state (it is gone on chain) with an escape event (the vault owner's timelock path) or a breach. An
+ * escape is then booked per vault (src/settlement/escape.ts): the owner's payouts, the vault closed
+ * and its debt redistributed, any loss on the fee account.
  */
-export function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
+export function foreignSpends(
+  state: State,
+  tx: TxShape,
+  height: number,
+  config: CustodyStepConfig,
+): ProtocolEvent[] {
   const events: ProtocolEvent[] = [];
+  const escaped = new Map<string, bigint>();
   for (const input of tx.inputs) {
     const coin = removeCoin(state.custody, `${input.prevTxid}:${input.vout}`);
     if (!coin) continue;
     const path = spendPath(input.witness);
-    if (path === "ownerAfterTimelock" && coin.vault !== null)
+    if (path === "ownerAfterTimelock" && coin.vault !== null) {
       events.push({ type: "VaultEscaped", owner: coin.vault, outpoint: coin.outpoint, sats: coin.sats });
-    else
+      escaped.set(coin.vault, (escaped.get(coin.vault) ?? 0n) + coin.sats);
+    } else
       events.push({
         type: "CustodyBreach",
         outpoint: coin.outpoint,
@@ -65,7 +76,25 @@ export function foreignSpends(state: State, tx: TxShape): ProtocolEvent[] {
         path,
       });
   }
+  let slot = 0;
+  for (const [vault, sats] of [...escaped].sort(([a], [b]) => (a < b ? -1 : 1)))
+    events.push(
+      ...applyEscape(state, vault, sats, ownScriptHex(vault, config), {
+        txid: tx.txid,
+        height,
+        slot: slot++,
+      }),
+    );
   return events;
+}
+
+/** A vault's owner's own output script (its account is its address), hex; "" when not an address. */
+function ownScriptHex(vault: string, config: CustodyStepConfig): string {
+  try {
+    return toHex(addressToScript(vault, config.network));
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -98,7 +127,7 @@ export function settleOrTrack(
         ],
       };
     }
-    return { kind: "rejected", reason: checked.reason, events: foreignSpends(state, tx) };
+    return { kind: "rejected", reason: checked.reason, events: foreignSpends(state, tx, height, config) };
   }
   return { kind: "none" };
 }

@@ -517,7 +517,7 @@ export class Indexer {
         custodyEvents(owed, where, out.events.length);
       };
       if (payload) applyTxSpell(payload);
-      custodyEvents(foreignSpends(this.state, tx), where, 1000);
+      custodyEvents(foreignSpends(this.state, tx, height, this.custody), where, 1000);
     }
     if (this.proofs && !this.proofs.settle()) {
       // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).

@@ -91,6 +91,26 @@ export type ProtocolEvent =
       path: string;
     }
   | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
+  | {
+      /** The books after an owner's escape (docs/custody.md "Escape"). */
+      type: "VaultEscapeBooked";
+      owner: AccountId;
+      escapedSats: bigint;
+      /** Of those, the owner's own open payouts they paid. */
+      ownPayoutsSats: bigint;
+      /** Collateral that left the books with them (1e18 units, whole satoshis). */
+      collateralTaken: bigint;
+      redistributedDebt: bigint;
+      redistributedCollateral: bigint;
+      gasReserveBurned: bigint;
+    }
+  | {
+      /** Escaped sats that were owed to others: cancelled moves, booked on the fee account. */
+      type: "EscapeShortfall";
+      owner: AccountId;
+      sats: bigint;
+      cancelledMovesSats: bigint;
+    }
   | { type: "ObligationOverdue"; id: string; blocks: bigint }
   | { type: "CustodyInvariantBroken"; problems: string[] }
   // governance (docs/governance.md)

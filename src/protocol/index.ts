@@ -10,6 +10,7 @@ export {
   type OperationResult,
 } from "./engine.ts";
 export * from "./errors.ts";
+export { type EscapeOutcome, escapeVault } from "./escape.ts";
 export type { ProtocolEvent, ProtocolEventType } from "./events.ts";
 export { borrowingRateWithDecay, decayedBaseRate, redemptionRateFor } from "./fees.ts";
 export {

@@ -225,8 +225,8 @@ function normalSequence(tx: Tx, next: () => Account | null, isBatch: boolean): L
   return totals;
 }
 
-/** Liquity _redistributeDebtAndColl, with error feedback on both per-unit terms. */
-function redistribute(tx: Tx, debt: bigint, coll: bigint): void {
+/** Liquity _redistributeDebtAndColl, with error feedback on both per-unit terms (also an escape's, escape.ts). */
+export function redistribute(tx: Tx, debt: bigint, coll: bigint): void {
   if (debt === 0n) return;
   const g = tx.state.g;
   require(g.totalStakes > 0n, "invariantViolated", "no stakes to redistribute to");

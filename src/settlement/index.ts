@@ -4,6 +4,7 @@
  * the guardians and the app all call it.
  */
 export { type Actor, type ActorKind, type ActorResult, authorizesOwnerKey, readActor } from "./actor.ts";
+export { applyEscape } from "./escape.ts";
 export {
   type CustodyConfig,
   checkInflow,
