@@ -5,7 +5,8 @@
  * a settlement signed off-plan (one sat more to a payee) is refused and its spent coins are reported
  * as a custody breach, never absorbed. Owners escape (the timelock path, all their coins or one) at
  * any point, also while their vault owes the pool a redemption's draw: the books still agree after
- * the block (docs/custody.md "Escape").
+ * the block (docs/custody.md "Escape"). Anyone sends BTC to a vault's or the pool's script with no
+ * spell: refunded or kept as stray (docs/custody.md "Stray outputs").
  */
 
 import { p2wpkh } from "@scure/btc-signer";
@@ -16,7 +17,7 @@ import { fromHex, vaultDescriptor } from "../src/btc/scripts.ts";
 import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
 import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
-import { checkInvariants, planSettlement, settleWindow } from "../src/settlement/index.ts";
+import { checkInvariants, planSettlement, poolScriptHex, settleWindow } from "../src/settlement/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
 import { type ChainTx, MemoryChain } from "./indexer/memoryChain.ts";
@@ -34,6 +35,7 @@ type Step =
   | { kind: "reorg"; depth: number }
   | { kind: "redeem"; who: number; zkusd: number }
   | { kind: "escape"; who: number; all: boolean }
+  | { kind: "stray"; who: number; sats: number; toPool: boolean }
   | { kind: "empty" };
 
 const who = fc.integer({ min: 0, max: ACTORS.length - 1 });
@@ -79,6 +81,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("escape" as const), who, all: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("stray" as const),
+      who,
+      sats: fc.integer({ min: 1_000, max: 80_000 }),
+      toPool: fc.boolean(),
+    }),
+  },
 );
 
 /** The owner's timelock witness [signature, "", "", script] (what src/btc's finalizer builds). */
@@ -192,17 +203,22 @@ describe("custody over random histories", () => {
               payload: spell({ type: "adjustVault", withdrawCollateral: BigInt(s.sats) * SAT }, att(round++)),
             });
           } else if (s.kind === "settle") {
+            // Guardians settle from a replay at the chain's tip (signSettlement refuses when not
+            // synced): after a reorg to a shorter branch the head's coins may not exist on chain, and
+            // this simulated chain, unlike Bitcoin, would let a transaction spend them anyway.
+            await indexer.sync();
+            const synced = chain.height === indexer.head.height;
             // Finality 1 on this chain: everything up to the head may be named.
             const basis = indexer.head.height;
-            const ids = settleWindow(indexer.state, basis)
-              .slice(0, 20)
-              .map((o) => o.id);
+            const ids = (synced ? settleWindow(indexer.state, basis) : []).slice(0, 20).map((o) => o.id);
             const plan = ids.length > 0 ? planSettlement(indexer.state, ids, 2_000, TEST_CUSTODY) : undefined;
             if (plan?.ok) {
               const outputs = plan.plan.outputs.filter((o) => o.kind !== "spell");
               const pay = outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats }));
               const payout = outputs.findIndex((o) => o.kind === "payout");
-              if (s.offPlan && payout >= 0) {
+              // (Only when something goes back to custody after the payout: a settlement that pays a
+              // refund out of the pool's only coin has no main coin to take the sat from.)
+              if (s.offPlan && payout >= 0 && payout < pay.length - 1) {
                 // One sat more to the payee, one less back to custody: signed, but not the plan.
                 pay[payout]!.sats += 1n;
                 pay[pay.length - 1]!.sats -= 1n;
@@ -250,6 +266,14 @@ describe("custody over random histories", () => {
                 ],
               });
             }
+          } else if (s.kind === "stray") {
+            // BTC to a protocol script with no spell: refunded from 10,000 sats, else kept as stray.
+            const pool = poolScriptHex(indexer.state);
+            const script =
+              s.toPool && pool
+                ? fromHex(pool)
+                : testVaultScript(MemoryChain.key(ACTORS[(s.who + 1) % ACTORS.length]!));
+            txs.push({ actor: name, pay: [{ script, sats: BigInt(s.sats) }] });
           } else if (s.kind === "reorg") {
             if (chain.height - s.depth > indexer.head.height - 12 && chain.height - s.depth > 101)
               chain.reorg(s.depth);

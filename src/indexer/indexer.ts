@@ -17,6 +17,7 @@ import {
 import type { EsploraTx } from "../btc/esplora.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
 import { opReturnPayload } from "../btc/psbt.ts";
+import { toHex } from "../btc/scripts.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {
   checkGuardianSet,
@@ -32,9 +33,11 @@ import {
   type CustodyConfig,
   checkInflow,
   DEFAULT_FINALITY_DEPTH,
+  hasStrayOutputs,
   isSettlePayload,
   readActor,
   recordInflow,
+  recordStrays,
 } from "../settlement/index.ts";
 import {
   type BlockRecord,
@@ -441,83 +444,106 @@ export class Indexer {
       const first = tx.inputs[0]!;
       actorPrevouts.set(tx.txid, await prevout(first.prevTxid, first.vout));
     }
-    for (const tx of verified.txs) {
-      const payload = spellPayloadOfChainTx(tx);
-      const { position } = tx;
-      const where = { height, position, txid: tx.txid };
-      // Custody first, for every transaction: settlements, escapes and breaches (SPEC §2a rule 3).
-      const custody = settleOrTrack(this.state, tx, payload ?? undefined, height, this.custody);
-      // The actor: the address of the output the first input spends (read from its verified bytes).
-      const actorPrevout = actorPrevouts.get(tx.txid);
-      const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null;
-      if (custody.kind !== "none") custodyEvents(custody.events, where);
-      if (custody.kind === "rejected")
-        rejected.push({
-          ...where,
-          actor: actorAddress,
-          opType: "settle",
-          reason: { code: "settlementRefused", detail: custody.reason.code, message: custody.reason.message },
-        });
-      // A settle spell is custody's (src/settlement), not an engine operation.
-      if (payload && isSettlePayload(payload)) continue;
-      // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
-      // the transaction's spell, so the spell's proof is checked against the state it was made on.
-      const applyTxSpell = (bytes: Uint8Array): void => {
-        const found = { decoded: tryDecodeSpell(bytes), actor: actorAddress };
-        if (!found.decoded.ok) {
-          const e = found.decoded.error;
+    // A source failing mid-block (a stray output's refund script) leaves the state as it was.
+    try {
+      for (const tx of verified.txs) {
+        const payload = spellPayloadOfChainTx(tx);
+        const { position } = tx;
+        const where = { height, position, txid: tx.txid };
+        // Custody first, for every transaction: settlements, escapes and breaches (SPEC §2a rule 3).
+        const custody = settleOrTrack(this.state, tx, payload ?? undefined, height, this.custody);
+        // The actor: the address of the output the first input spends (read from its verified bytes).
+        const actorPrevout = actorPrevouts.get(tx.txid);
+        const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null;
+        if (custody.kind !== "none") custodyEvents(custody.events, where);
+        if (custody.kind === "rejected")
           rejected.push({
             ...where,
-            actor: found.actor,
-            opType: null,
-            reason: { code: "malformedSpell", detail: e.code, message: e.message },
+            actor: actorAddress,
+            opType: "settle",
+            reason: {
+              code: "settlementRefused",
+              detail: custody.reason.code,
+              message: custody.reason.message,
+            },
           });
-          return;
+        // A settle spell is custody's (src/settlement), not an engine operation.
+        if (payload && isSettlePayload(payload)) continue;
+        // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
+        // the transaction's spell, so the spell's proof is checked against the state it was made on.
+        const applyTxSpell = (bytes: Uint8Array): void => {
+          const found = { decoded: tryDecodeSpell(bytes), actor: actorAddress };
+          if (!found.decoded.ok) {
+            const e = found.decoded.error;
+            rejected.push({
+              ...where,
+              actor: found.actor,
+              opType: null,
+              reason: { code: "malformedSpell", detail: e.code, message: e.message },
+            });
+            return;
+          }
+          const spell = found.decoded.spell;
+          // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
+          const chainTx = tx;
+          const who = readActor(chainTx, actorPrevout, this.o.custody.network);
+          if (!who.ok) {
+            rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
+            return;
+          }
+          const actor = who.actor.account;
+          const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
+          if (!inflow.ok) {
+            rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
+            return;
+          }
+          const out = applySpell(
+            this.state,
+            spell,
+            actor,
+            { ...where, blockTime: header.timestamp },
+            this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
+          );
+          if (!out.ok) {
+            rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
+            return;
+          }
+          if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
+          spells.push({
+            ...where,
+            actor,
+            op: plain(out.op) as Record<string, unknown>,
+            proof: out.proof,
+            time: Number(out.time),
+          });
+          out.events.forEach((event, n) => {
+            events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
+            if (event.type === "PriceUpdated")
+              prices.push({ height, position, time: Number(out.time), price: event.price });
+          });
+          // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
+          const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
+          custodyEvents(owed, where, out.events.length);
+        };
+        if (payload) applyTxSpell(payload);
+        const spent = foreignSpends(this.state, tx, height, this.custody);
+        custodyEvents(spent, where, 1000);
+        // BTC at a protocol script that no spell claimed is owed back to the sender or kept as stray;
+        // not in a transaction that spends protocol coins (docs/custody.md "Stray outputs").
+        if (spent.length === 0 && !tx.coinbase && hasStrayOutputs(this.state, tx, this.o.custody)) {
+          const first = tx.inputs[0]!;
+          const refund = actorPrevout ?? (await prevout(first.prevTxid, first.vout));
+          const place = { txid: tx.txid, height };
+          custodyEvents(
+            recordStrays(this.state, tx, toHex(refund.script), place, this.o.custody),
+            where,
+            2000,
+          );
         }
-        const spell = found.decoded.spell;
-        // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
-        const chainTx = tx;
-        const who = readActor(chainTx, actorPrevout, this.o.custody.network);
-        if (!who.ok) {
-          rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
-          return;
-        }
-        const actor = who.actor.account;
-        const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
-        if (!inflow.ok) {
-          rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
-          return;
-        }
-        const out = applySpell(
-          this.state,
-          spell,
-          actor,
-          { ...where, blockTime: header.timestamp },
-          this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
-        );
-        if (!out.ok) {
-          rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
-          return;
-        }
-        if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
-        spells.push({
-          ...where,
-          actor,
-          op: plain(out.op) as Record<string, unknown>,
-          proof: out.proof,
-          time: Number(out.time),
-        });
-        out.events.forEach((event, n) => {
-          events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
-          if (event.type === "PriceUpdated")
-            prices.push({ height, position, time: Number(out.time), price: event.price });
-        });
-        // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
-        const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
-        custodyEvents(owed, where, out.events.length);
-      };
-      if (payload) applyTxSpell(payload);
-      custodyEvents(foreignSpends(this.state, tx, height, this.custody), where, 1000);
+      }
+    } catch (error) {
+      this.state = deserializeState(undo);
+      throw error;
     }
     if (this.proofs && !this.proofs.settle()) {
       // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).

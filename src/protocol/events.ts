@@ -105,6 +105,15 @@ export type ProtocolEvent =
       gasReserveBurned: bigint;
     }
   | {
+      /** BTC at a protocol script no spell claimed (docs/custody.md "Stray outputs"). */
+      type: "StrayReceived";
+      outpoint: string;
+      sats: bigint;
+      owner: AccountId | null;
+      /** Owed back to the transaction's first input (else kept as stray in the fee account). */
+      refunded: boolean;
+    }
+  | {
       /** Escaped sats that were owed to others: cancelled moves, booked on the fee account. */
       type: "EscapeShortfall";
       owner: AccountId;

@@ -57,4 +57,5 @@ export {
   settleSpellFor,
   settleWindow,
 } from "./settleSpell.ts";
+export { hasStrayOutputs, protocolScripts, recordStrays, STRAY_REFUND_MIN } from "./strays.ts";
 export { type ChainTx, type ChainTxInput, type ChainTxOutput, outpointKey, type TxShape } from "./tx.ts";

@@ -1,0 +1,145 @@
+/**
+ * Stray BTC at protocol scripts (SPEC §2a "Refunds", "Dust and griefing", docs/custody.md "Stray
+ * outputs"): an output paying a vault's script or the pool's that no applied spell claimed (no
+ * spell, a rejected spell, an output the spell does not name) is custody's from then on, and:
+ *  - from STRAY_REFUND_MIN sats up it is owed back to the script of its transaction's first input, as
+ *    a payout obligation of the coin's owner, settled like any other (less its fee share);
+ *  - below that it is kept as stray: the fee account grows by it, and a coin at a vault's script is
+ *    swept to the pool's main coin by the vault's next settlement (an internal move).
+ * Transactions that spend protocol coins (settlements, escapes, breaches) are not refunded: their
+ * outputs are the plan's or nobody's claim on custody. Pure.
+ */
+import { fromHex, toHex } from "../btc/scripts.ts";
+import {
+  type AccountId,
+  addCoin,
+  addObligation,
+  type Obligation,
+  type ProtocolEvent,
+  type State,
+  setStray,
+} from "../protocol/index.ts";
+import type { CustodyConfig } from "./inflow.ts";
+import { vaultScriptFor } from "./inflow.ts";
+import { DEFAULT_PAYOUT_MAX_FEE, obligationId } from "./obligations.ts";
+import { isStandardPayout, poolScriptHex } from "./settle.ts";
+import { outpointKey, type TxShape } from "./tx.ts";
+
+/** Stray outputs below this are kept, not refunded (SPEC §2a, a (G) parameter), sats. */
+export const STRAY_REFUND_MIN = 10_000n;
+/** Obligation index of a stray output's refund or sweep: past any spell's own and an escape's. */
+const STRAY_ID_BASE = 2_000_000;
+
+/** Protocol scripts (hex) → owner (a vault, or null for the pool), cached per key set and vault keys. */
+const cache = new WeakMap<
+  State,
+  { keySet: string; csv: number; keys: Map<AccountId, string>; map: Map<string, AccountId | null> }
+>();
+
+export function protocolScripts(state: State, config: CustodyConfig): Map<string, AccountId | null> {
+  const keySet = `${state.gov.guardians.threshold}:${state.gov.guardians.keys.join(",")}`;
+  let c = cache.get(state);
+  if (!c || c.keySet !== keySet || c.csv !== config.csvBlocks) {
+    c = { keySet, csv: config.csvBlocks, keys: new Map(), map: new Map() };
+    cache.set(state, c);
+    const pool = poolScriptHex(state);
+    if (pool) c.map.set(pool, null);
+  }
+  for (const [vault, key] of state.custody.vaultKeys) {
+    if (c.keys.get(vault) === key) continue;
+    const script = vaultScriptFor(state, fromHex(key), config);
+    if (script) c.map.set(toHex(script), vault);
+    c.keys.set(vault, key);
+  }
+  return c.map;
+}
+
+/** P2WSH outputs only can be protocol scripts (a cheap test before the map). */
+const isP2wsh = (s: Uint8Array) => s.length === 34 && s[0] === 0 && s[1] === 0x20;
+
+/** Whether `tx` has an unclaimed output at a protocol script (the indexer then fetches its refund script). */
+export function hasStrayOutputs(state: State, tx: TxShape, config: CustodyConfig): boolean {
+  if (!tx.outputs.some((o) => isP2wsh(o.script))) return false;
+  const scripts = protocolScripts(state, config);
+  return tx.outputs.some(
+    (o, vout) =>
+      isP2wsh(o.script) &&
+      o.sats > 0n &&
+      scripts.has(toHex(o.script)) &&
+      !state.custody.coins.has(outpointKey(tx.txid, vout)),
+  );
+}
+
+/**
+ * Records `tx`'s unclaimed outputs at protocol scripts (after its spell, if any, was applied or
+ * rejected). `refundScript` is the script of the output its first input spends (hex); when there is
+ * none, or it is not a standard payout script, everything is kept as stray.
+ */
+export function recordStrays(
+  state: State,
+  tx: TxShape,
+  refundScript: string | undefined,
+  place: { txid: string; height: number },
+  config: CustodyConfig,
+): ProtocolEvent[] {
+  const scripts = protocolScripts(state, config);
+  const c = state.custody;
+  const events: ProtocolEvent[] = [];
+  let index = STRAY_ID_BASE;
+  tx.outputs.forEach((o, vout) => {
+    if (!isP2wsh(o.script) || o.sats <= 0n) return;
+    const script = toHex(o.script);
+    if (!scripts.has(script)) return;
+    const outpoint = outpointKey(tx.txid, vout);
+    if (c.coins.has(outpoint)) return;
+    const owner = scripts.get(script)!;
+    addCoin(c, { outpoint, sats: o.sats, vault: owner, script, height: BigInt(place.height) });
+    // Refunds go only to standard, non-protocol scripts (a settlement could not pay anything else).
+    const refunded =
+      refundScript !== undefined &&
+      o.sats >= STRAY_REFUND_MIN &&
+      !scripts.has(refundScript) &&
+      isStandardPayout(fromHex(refundScript));
+    let obligation: Obligation | undefined;
+    if (refunded)
+      obligation = {
+        id: obligationId(place.txid, index++),
+        source: owner,
+        script: refundScript,
+        sats: o.sats,
+        maxFee: DEFAULT_PAYOUT_MAX_FEE,
+        height: BigInt(place.height),
+        status: "open",
+        settledBy: null,
+      };
+    else {
+      setStray(c, c.stray + o.sats);
+      // A stray coin at a vault's script belongs to the pool's fee account: swept by a settlement.
+      if (owner !== null)
+        obligation = {
+          id: obligationId(place.txid, index++),
+          source: owner,
+          script: "",
+          to: null,
+          sats: o.sats,
+          maxFee: 0n,
+          height: BigInt(place.height),
+          status: "open",
+          settledBy: null,
+        };
+    }
+    if (obligation) {
+      addObligation(c, obligation);
+      events.push({
+        type: "ObligationRecorded",
+        id: obligation.id,
+        source: obligation.source,
+        script: obligation.script,
+        to: obligation.to,
+        sats: obligation.sats,
+      });
+    }
+    events.push({ type: "StrayReceived", outpoint, sats: o.sats, owner, refunded });
+  });
+  return events;
+}
