@@ -37,6 +37,7 @@ import { formatBtc, formatCount, formatUsd } from "../format.ts";
 import type { GuardianSettings } from "../settings.ts";
 import { DraftError, makeDraft, payoutSats, type TxDraft } from "./draft.ts";
 import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
+import { MAX_REPROVES, proofBasisMoved, type Refusal, refusalAdvice } from "./reprove.ts";
 
 export type StepId =
   | "attestation"
@@ -121,9 +122,7 @@ export function engineEvents(
 export interface FlowEngine {
   snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
   spells(range?: { fromHeight?: number }): Promise<{ txid: string; height: number }[]>;
-  rejected(range?: {
-    fromHeight?: number;
-  }): Promise<{ txid: string; height: number; reason: { message: string } }[]>;
+  rejected(range?: { fromHeight?: number }): Promise<{ txid: string; height: number; reason: Refusal }[]>;
   trackPending(txid: string): Promise<void>;
   /** What became of this user's broadcast transactions (replaced and dropped ones end the wait). */
   pending?(): Promise<{ txid: string; status: { state: string }; note: string }[]>;
@@ -133,7 +132,7 @@ export interface FlowEngine {
 
 type SpellOutcome =
   | { ok: true; height: number }
-  | { ok: false; height: number; reason: string }
+  | { ok: false; height: number; reason: string; refusal?: Refusal }
   | { ok: false; gone: true; reason: string };
 
 export interface FlowProver {
@@ -181,6 +180,8 @@ class StepFailure extends Error {
   constructor(
     readonly step: StepId,
     message: string,
+    /** The engine's refusal of a mined spell (the confirmation step), when that is what failed. */
+    readonly refusal?: Refusal,
   ) {
     super(message);
   }
@@ -228,7 +229,13 @@ export function waitForSpell(
         const applied = (await engine.spells({ fromHeight })).find((s) => s.txid === txid);
         if (applied) return finish({ ok: true, height: applied.height });
         const refused = (await engine.rejected({ fromHeight })).find((s) => s.txid === txid);
-        if (refused) return finish({ ok: false, height: refused.height, reason: refused.reason.message });
+        if (refused)
+          return finish({
+            ok: false,
+            height: refused.height,
+            reason: refused.reason.message,
+            refusal: refused.reason,
+          });
         if (engine.pending && Date.now() - askedAt >= 30_000) {
           askedAt = Date.now();
           const gone = (await engine.pending()).find(
@@ -319,6 +326,7 @@ async function send(
     throw new StepFailure(
       ids.confirm,
       `The transaction ${txid} was mined in block ${outcome.height} but the protocol refused its spell: ${outcome.reason}. Its network fee is spent; nothing else changed.`,
+      outcome.refusal,
     );
   }
   deps.engine.refresh();
@@ -389,97 +397,132 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     const time = attestation ? BigInt(attestation.timestamp) : undefined;
     // One state for the proof and the final transaction: the proof binds its roots, so the amounts
     // must come from the same state (a block in between makes the chain refuse it, said at confirmation).
-    const { state: current } = await loadState(deps.engine);
+    // Issue 16: a vault proof holds while the vault's record (and what the circuit reads from the
+    // global state) stays as proved; other users' spells cannot break it. If it moves before the user
+    // signs, or the chain refuses the spell for it (or for a fee that rose), the flow proves again
+    // against the new state: a new transaction the user signs again (src/ui/tx/reprove.ts).
+    let sent: { txid: string; height: number } | undefined;
+    let paid = 0n;
+    /** Why the flow is proving again (kept on the proof step so the user reads it), or "". */
+    let again = "";
+    for (let reproves = 0; !sent; reproves++) {
+      op = deps.op;
+      const { state: current } = await loadState(deps.engine);
 
-    // 3. The proof, against the engine worker's state of record.
-    let proof = emptyProof();
-    const zkOp = zkOperationOf(op);
-    if (zkOp) {
-      if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
-      set("proof", "running", "Loading the circuit…", { value: 0, max: 3 });
-      const state = current;
-      const started = Date.now();
-      try {
-        const att = decodeAttestation(attestation.bytes);
-        // A borrowing spell declares the fee quoted now (docs/zk.md "Declared fee"): the proof and the
-        // spell carry the same one, and it is the fee charged.
-        const declared = withDeclaredFee(zkOp, state, { time: BigInt(att.timestamp) });
-        op = declared;
-        const result = await deps.prover.prove(
-          declared,
-          state,
-          {
-            time: BigInt(att.timestamp),
-            attestation: { price: att.price, timestamp: BigInt(att.timestamp), round: att.round },
-          },
-          {
-            onProgress: (p) => {
-              const phase = { loading: 0, witness: 1, proving: 2, done: 3 }[p.phase];
-              const what = {
-                loading: "Loading the circuit",
-                witness: "Computing the witness",
-                proving: "Proving",
-                done: "Proof made",
-              }[p.phase];
-              set("proof", "running", `${what}… ${Math.round(p.elapsedMs / 1000)} s`, {
-                value: phase,
-                max: 3,
-              });
+      // 3. The proof, against the engine worker's state of record.
+      let proof = emptyProof();
+      const zkOp = zkOperationOf(op);
+      if (zkOp) {
+        if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
+        set("proof", "running", `${again}Loading the circuit…`, { value: 0, max: 3 });
+        const state = current;
+        const started = Date.now();
+        try {
+          const att = decodeAttestation(attestation.bytes);
+          // A borrowing spell declares the fee quoted now (docs/zk.md "Declared fee"): the proof and the
+          // spell carry the same one, and it is the fee charged.
+          const declared = withDeclaredFee(zkOp, state, { time: BigInt(att.timestamp) });
+          op = declared;
+          const result = await deps.prover.prove(
+            declared,
+            state,
+            {
+              time: BigInt(att.timestamp),
+              attestation: { price: att.price, timestamp: BigInt(att.timestamp), round: att.round },
             },
-          },
-        );
-        proof = compressProof(proofFromJson(result.proof));
-        const total = ((Date.now() - started) / 1000).toFixed(1);
-        set(
-          "proof",
-          "done",
-          `${result.circuit} proof made in ${total} s (witness ${(result.timings.witnessMs / 1000).toFixed(1)} s, proving ${(result.timings.proveMs / 1000).toFixed(1)} s); 128 bytes.`,
-          { value: 3, max: 3 },
+            {
+              onProgress: (p) => {
+                const phase = { loading: 0, witness: 1, proving: 2, done: 3 }[p.phase];
+                const what = {
+                  loading: "Loading the circuit",
+                  witness: "Computing the witness",
+                  proving: "Proving",
+                  done: "Proof made",
+                }[p.phase];
+                set("proof", "running", `${again}${what}… ${Math.round(p.elapsedMs / 1000)} s`, {
+                  value: phase,
+                  max: 3,
+                });
+              },
+            },
+          );
+          proof = compressProof(proofFromJson(result.proof));
+          const total = ((Date.now() - started) / 1000).toFixed(1);
+          set(
+            "proof",
+            "done",
+            `${again}${result.circuit} proof made in ${total} s (witness ${(result.timings.witnessMs / 1000).toFixed(1)} s, proving ${(result.timings.proveMs / 1000).toFixed(1)} s); 128 bytes.`,
+            { value: 3, max: 3 },
+          );
+        } catch (error) {
+          throw new StepFailure(
+            "proof",
+            `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
+          );
+        }
+      }
+
+      // 4. The final transaction with the attestation and proof, at the chosen rate.
+      set("build", "running");
+      let draft: TxDraft;
+      try {
+        const events = engineEvents(current, op, time ?? current.g.time);
+        if (!events.ok) throw new DraftError(events.message);
+        paid = payoutSats(events.events);
+        draft = makeDraft({
+          op,
+          network: deps.network,
+          wallet: deps.account,
+          coins: await spendableCoins(deps),
+          feeRate: deps.feeRate,
+          guardians: deps.guardians,
+          ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
+          ...(current.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(current) } : {}),
+          events: events.events,
+          ...(attestation ? { attestation: attestation.bytes } : {}),
+          proof,
+        });
+      } catch (error) {
+        throw new StepFailure("build", `${(error as Error).message} Nothing was signed or sent.`);
+      }
+      set(
+        "build",
+        "done",
+        `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * SATOSHI)}).`,
+      );
+      if (zkOp) {
+        const moved = proofBasisMoved(current, (await loadState(deps.engine)).state, zkOp.owner);
+        if (moved) {
+          const what =
+            moved === "vault"
+              ? "Your vault changed"
+              : "The price, a parameter or a redistribution reaching your vault changed";
+          if (reproves >= MAX_REPROVES)
+            throw new StepFailure(
+              "build",
+              `${what} again since the proof was made. Nothing was signed or sent; try again.`,
+            );
+          again = `${what} since the proof was made (a new block): proving again against the new state before you sign. `;
+          set("build", "waiting");
+          continue;
+        }
+      }
+      try {
+        sent = await send(
+          deps,
+          draft.built,
+          set,
+          { sign: "sign", broadcast: "broadcast", confirm: "confirm" },
+          budget,
         );
       } catch (error) {
-        throw new StepFailure(
-          "proof",
-          `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
-        );
+        const advice =
+          zkOp && error instanceof StepFailure && error.refusal ? refusalAdvice(error.refusal) : null;
+        if (!advice?.reprove || reproves >= MAX_REPROVES) throw error;
+        for (const id of ["build", "sign", "broadcast", "confirm"] as const) set(id, "waiting");
+        again = `The protocol refused the spell because ${advice.why}. Proving again against the new state: a new transaction, which your wallet signs again (the refused one's network fee is spent). `;
       }
     }
-
-    // 4. The final transaction with the attestation and proof, at the chosen rate.
-    set("build", "running");
-    let draft: TxDraft;
-    let paid = 0n;
-    try {
-      const events = engineEvents(current, op, time ?? current.g.time);
-      if (!events.ok) throw new DraftError(events.message);
-      paid = payoutSats(events.events);
-      draft = makeDraft({
-        op,
-        network: deps.network,
-        wallet: deps.account,
-        coins: await spendableCoins(deps),
-        feeRate: deps.feeRate,
-        guardians: deps.guardians,
-        ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
-        ...(current.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(current) } : {}),
-        events: events.events,
-        ...(attestation ? { attestation: attestation.bytes } : {}),
-        proof,
-      });
-    } catch (error) {
-      throw new StepFailure("build", `${(error as Error).message} Nothing was signed or sent.`);
-    }
-    set(
-      "build",
-      "done",
-      `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * SATOSHI)}).`,
-    );
-    const sent = await send(
-      deps,
-      draft.built,
-      set,
-      { sign: "sign", broadcast: "broadcast", confirm: "confirm" },
-      budget,
-    );
     if (paid > 0n)
       // Stage 2 is the guardians' (docs/custody.md): the payout shows under "Payouts on their way"
       // until its settlement confirms; it is never shown as received before.
