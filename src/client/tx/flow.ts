@@ -400,7 +400,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     // Issue 16: a vault proof holds while the vault's record (and what the circuit reads from the
     // global state) stays as proved; other users' spells cannot break it. If it moves before the user
     // signs, or the chain refuses the spell for it (or for a fee that rose), the flow proves again
-    // against the new state: a new transaction the user signs again (src/ui/tx/reprove.ts).
+    // against the new state: a new transaction the user signs again (src/client/tx/reprove.ts).
     let sent: { txid: string; height: number } | undefined;
     let paid = 0n;
     /** Why the flow is proving again (kept on the proof step so the user reads it), or "". */
