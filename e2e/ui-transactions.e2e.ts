@@ -362,7 +362,7 @@ describe("transaction screens", () => {
     await screenshot(page, "vault-review-desktop-dark");
 
     // A higher fee rate changes the fee; the change output absorbs it.
-    await page.getByLabel("Custom fee rate in sat/vB").fill("3");
+    await page.getByLabel("Custom fee rate in sat/vB").fill("7"); // none of the presets (1 to 4 on regtest)
     await page.waitForFunction(
       (before) => document.querySelector('[data-testid="psbt-fee"]')?.getAttribute("data-value") !== before,
       summary.fee.toString(),
