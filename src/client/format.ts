@@ -7,7 +7,7 @@
  * `decimal.ts` directly rather than `protocol/index.ts`: the index also pulls in the Poseidon
  * implementation (circomlibjs, ~580 kB gzipped), which belongs in the engine worker only.
  */
-import { formatDecimal, MAX_UINT256 } from "../protocol/decimal.ts";
+import { formatDecimal, MAX_UINT256, SATOSHI } from "../protocol/decimal.ts";
 
 /** The engine's exact full-precision decimal string ("1.5"), for `data-value` attributes and copying. */
 export const exactDecimal = formatDecimal;
@@ -155,6 +155,6 @@ export function parseAmountText(
  */
 export function speakBtc(sentence: string): string {
   return sentence.replace(/\b(\d[\d,]*) sats?\b(?!\/)/g, (_m, n: string) =>
-    formatBtc(BigInt(n.replaceAll(",", "")) * 10n ** 10n),
+    formatBtc(BigInt(n.replaceAll(",", "")) * SATOSHI),
   );
 }

@@ -8,7 +8,14 @@
 import type { BtcNetworkName } from "../btc/network.ts";
 import { type GuardianSet, toHex, vaultDescriptor } from "../btc/scripts.ts";
 import type { SpellOperation } from "../btc/spell.ts";
-import { type AccountId, addCoin, type ProtocolCoin, type State, setVaultKey } from "../protocol/index.ts";
+import {
+  type AccountId,
+  addCoin,
+  type ProtocolCoin,
+  SATOSHI,
+  type State,
+  setVaultKey,
+} from "../protocol/index.ts";
 import { type Actor, authorizesOwnerKey } from "./actor.ts";
 import { type CustodyReason, custodyReason } from "./reasons.ts";
 import { outpointKey, type TxShape } from "./tx.ts";
@@ -32,9 +39,6 @@ export interface Inflow {
 }
 
 export type InflowCheck = { ok: true; inflow: Inflow | null } | { ok: false; reason: CustodyReason };
-
-/** 1 satoshi in engine units (SPEC §3). */
-const SATOSHI = 10n ** 10n;
 
 /** The custody key set in force (governance state), as the script builder takes it. */
 export function custodyKeySet(state: State): GuardianSet {

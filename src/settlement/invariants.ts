@@ -7,10 +7,8 @@
  *   stability pool, surplus, BTC fees, rounding dust) + open payouts to outside scripts + stray
  *   (the fee account). The pool's own balance is what the total leaves after the vaults.
  */
-import type { AccountId, State } from "../protocol/index.ts";
+import { type AccountId, SATOSHI, type State } from "../protocol/index.ts";
 import { vaultTargetSats } from "./obligations.ts";
-
-const SATOSHI = 10n ** 10n;
 
 export interface InvariantReport {
   ok: boolean;

@@ -24,11 +24,10 @@ import {
   coinSats,
   type Obligation,
   type ProtocolEvent,
+  SATOSHI,
   type State,
 } from "../protocol/index.ts";
 
-/** 1 satoshi in engine units (SPEC §3). */
-const SATOSHI = 10n ** 10n;
 /** Default largest fee share a payee accepts when the spell names none, sats. */
 export const DEFAULT_PAYOUT_MAX_FEE = 5_000n;
 

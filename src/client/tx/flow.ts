@@ -283,7 +283,7 @@ async function send(
   if (deps.maxNetworkFee !== undefined && budget.spent + built.fee > deps.maxNetworkFee) {
     throw new StepFailure(
       ids.sign,
-      `This transaction's network fee of ${formatBtc(built.fee * 10n ** 10n)} would take the flow's total to ${formatBtc((budget.spent + built.fee) * 10n ** 10n)}, above the ${formatBtc(deps.maxNetworkFee * 10n ** 10n)} you agreed to in the review (the price or your coins changed since). Nothing more was sent; go back to the form and review again.`,
+      `This transaction's network fee of ${formatBtc(built.fee * SATOSHI)} would take the flow's total to ${formatBtc((budget.spent + built.fee) * SATOSHI)}, above the ${formatBtc(deps.maxNetworkFee * SATOSHI)} you agreed to in the review (the price or your coins changed since). Nothing more was sent; go back to the form and review again.`,
     );
   }
   set(ids.sign, "running", "Waiting for your wallet: check its window and approve the signature.");
@@ -529,7 +529,7 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
       set(
         "settle",
         "running",
-        `The ledger now owes you ${formatBtc(paid * 10n ** 10n)} (network fee share aside). The guardians pay it in a settlement transaction once it is buried 6 blocks; follow it under Payouts.`,
+        `The ledger now owes you ${formatBtc(paid * SATOSHI)} (network fee share aside). The guardians pay it in a settlement transaction once it is buried 6 blocks; follow it under Payouts.`,
       );
     else set("settle", "skipped");
     return { ok: true, ...sent };
