@@ -5,7 +5,7 @@
  * withdrawal proved in the browser); deposit to the stability pool; propose and vote; drop the price
  * on the feed so another borrower's vault falls below MCR, liquidate it and see the pool's gains;
  * claim them; redeem; close the vault; export a backup and restore it in a fresh profile. Every payout
- * (withdraw, liquidation compensation, gains, redemption, close) comes in two stages (SPEC §2a,
+ * (withdraw, liquidation compensation, gains, redemption, close) comes in two stages (docs/decisions.md §2a,
  * docs/custody.md): the confirmed spell records an obligation, and after D blocks the guardians'
  * settlement pays it; each journey follows it until the settlement's output reaches the wallet's
  * address on the regtest chain and every guardian's custody check holds.

@@ -427,7 +427,7 @@ describe("transaction screens", () => {
     await expectFigure(page, "vault-collateral", formatDecimal(minted.collateral));
     await screenshot(page, "vault-minted-desktop-dark");
 
-    // Withdraw 0.1 BTC with a proof: a wallet-only spell (SPEC §2a rule 2): no vault coin is spent and
+    // Withdraw 0.1 BTC with a proof: a wallet-only spell (docs/decisions.md §2a rule 2): no vault coin is spent and
     // no guardian is asked; the confirmed spell makes the ledger owe the wallet 0.1 BTC (stage 1).
     await page.getByTestId("adjust-debt-input").fill("");
     await page.getByRole("button", { name: "Withdraw", exact: true }).click();

@@ -1,5 +1,5 @@
 /**
- * Stray BTC at protocol scripts (SPEC §2a "Refunds", "Dust and griefing"; docs/custody.md "Stray
+ * Stray BTC at protocol scripts (docs/decisions.md §2a "Refunds", "Dust and griefing"; docs/custody.md "Stray
  * outputs") through the real Indexer on the simulated chain: BTC sent to a vault's script with no
  * spell, or in a transaction whose spell is rejected, is owed back to the sender (the script of the
  * transaction's first input) and paid by a settlement like any other payout; below 10,000 sats it is

@@ -1,5 +1,5 @@
 /**
- * Custody property (issue 13, SPEC §2a): random histories on a simulated chain (test/indexer
+ * Custody property (issue 13, docs/decisions.md §2a): random histories on a simulated chain (test/indexer
  * memoryChain.ts through the real Indexer) of honest and hostile spells, guardian settlements and
  * reorgs. After every block the custody invariants hold; a hostile open or deposit changes nothing;
  * a settlement signed off-plan (one sat more to a payee) is refused and its spent coins are reported

@@ -71,7 +71,7 @@ export interface EngineApi {
   summary(): Promise<EngineSummary>;
   /** Role (leader/follower), sync progress (blocks done / to do), last error. */
   status(): Promise<DataStatus>;
-  /** Events with filters and cursor pagination (SPEC §6). */
+  /** Events with filters and cursor pagination (docs/decisions.md §6). */
   events(query?: EventQuery): Promise<EventPage>;
   eventStats(): Promise<EventStats>;
   spells(range?: { fromHeight?: number; toHeight?: number }): Promise<SpellRecord[]>;
@@ -85,7 +85,7 @@ export interface EngineApi {
   setHidden(hidden: boolean): Promise<void>;
   /** The canonical state, for a worker that previews operations on a copy. */
   snapshot(): Promise<{ height: number; root: string; state: SerializedState }>;
-  /** Backup file bytes (SPEC §7); verify without touching anything; restore or start from a checkpoint. */
+  /** Backup file bytes (docs/decisions.md §7); verify without touching anything; restore or start from a checkpoint. */
   backup(): Promise<Uint8Array>;
   verifyBackup(bytes: Uint8Array): Promise<BackupHeader>;
   restore(bytes: Uint8Array, trustedRoot?: string): Promise<BackupHeader>;

@@ -463,7 +463,7 @@ export function buildLiquidation(
 }
 
 /**
- * Roll a vault (guardians alone, SPEC §2): move its UTXOs to one fresh output, of the same script or
+ * Roll a vault (guardians alone, docs/decisions.md §2): move its UTXOs to one fresh output, of the same script or
  * of a rotated `nextVault` (new guardian keys or timelock), restarting the escape timelock. The
  * paying wallet is the guardian operator's; the spell is the guardian op (reserved op-code range).
  */

@@ -16,7 +16,7 @@ const g = [pub(), pub(), pub()];
 const owner = pub();
 
 describe("custody scripts", () => {
-  it("has the three SPEC §2 paths in one P2WSH script", () => {
+  it("has the three docs/decisions.md §2 paths in one P2WSH script", () => {
     const v = vaultDescriptor({ owner, guardians: { threshold: 2, keys: g }, csvBlocks: 144 });
     const ops = Script.decode(v.witnessScript);
     expect(ops[0]).toBe("IF");

@@ -1,5 +1,5 @@
 /**
- * Custody scripts (SPEC §2). A vault is a P2WSH output of
+ * Custody scripts (docs/decisions.md §2). A vault is a P2WSH output of
  *
  *   IF   <owner> CHECKSIGVERIFY  k <G1..Gn> n CHECKMULTISIG           (a) owner AND guardian quorum
  *   ELSE IF k <G1..Gn> n CHECKMULTISIG                                 (b) guardian quorum alone
@@ -17,7 +17,7 @@ import { p2wsh, Script } from "@scure/btc-signer";
 import { BtcInputError } from "./errors.ts";
 import { type BtcNetworkName, networkParams } from "./network.ts";
 
-/** ≈ 6 months of blocks (SPEC §2, governance parameter). */
+/** ≈ 6 months of blocks (docs/decisions.md §2, governance parameter). */
 export const DEFAULT_ESCAPE_CSV_BLOCKS = 26_280;
 /** BIP68 block-based relative lock fits in 16 bits. */
 export const MAX_CSV_BLOCKS = 0xffff;

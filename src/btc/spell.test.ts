@@ -407,7 +407,7 @@ describe("spell codec", () => {
   });
 });
 
-describe("custody fields (SPEC §2a: owner key and inflow output)", () => {
+describe("custody fields (docs/decisions.md §2a: owner key and inflow output)", () => {
   const key = Uint8Array.of(2, ...new Array(32).fill(0x11));
   const base = { version: 1, attestation: new Uint8Array(), proof: new Uint8Array(PROOF_BYTES) };
 

@@ -1,5 +1,5 @@
 /**
- * Spell codec (SPEC §7, byte layout in docs/spell-format.md).
+ * Spell codec (docs/decisions.md §7, byte layout in docs/spell-format.md).
  *
  *   magic "zkUSD" (5) | version (1) | op code (1) | arguments | attestation | proof (128)
  *
@@ -33,7 +33,7 @@ export const SPELL_MAGIC = Uint8Array.of(0x7a, 0x6b, 0x55, 0x53, 0x44);
 export const SPELL_VERSION = 1;
 /** Compressed Groth16 proof (A, B, C): always exactly this many bytes; all zero = no proof. */
 export const PROOF_BYTES = 128;
-/** A spell stays under 1,000 bytes (SPEC §2). */
+/** A spell stays under 1,000 bytes (docs/decisions.md §2). */
 export const MAX_SPELL_BYTES = 999;
 export const MAX_ATTESTATION_BYTES = 512;
 /** Largest list of owners in a liquidateList spell. */
@@ -69,7 +69,7 @@ export type SpellOperation =
       maxFee?: bigint;
       /** The declared borrowing fee (docs/zk.md "Declared fee"). */
       fee?: bigint;
-      /** The owner's 33-byte compressed key (SPEC §2a "Owner keys"); the indexer requires it. */
+      /** The owner's 33-byte compressed key (docs/decisions.md §2a "Owner keys"); the indexer requires it. */
       ownerKey?: Uint8Array;
       /** Index of this transaction's output that pays the collateral to the vault script (§2a rule 1). */
       vaultOutput?: number;

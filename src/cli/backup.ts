@@ -1,6 +1,6 @@
 /**
  * `zkusd backup create|verify|restore|list` over a file-backed store (the guardian's and the CLI's;
- * the browser keeps the same records in IndexedDB). Backup files follow SPEC §7 (src/storage/backup.ts).
+ * the browser keeps the same records in IndexedDB). Backup files follow docs/decisions.md §7 (src/storage/backup.ts).
  * Exit codes: 0 ok, 1 unreadable file or store, 3 refused (every BackupError: corrupted, truncated, newer
  * format, state root, trusted root, another chain than the store's); the message names the check.
  */

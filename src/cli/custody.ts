@@ -1,5 +1,5 @@
 /**
- * `zkusd custody`: what custody holds and owes (SPEC §2a, docs/custody.md): every protocol coin
+ * `zkusd custody`: what custody holds and owes (docs/decisions.md §2a, docs/custody.md): every protocol coin
  * (outpoint, sats, whose: a vault or the pool), the open obligations (who owes whom how much, since
  * which height), the invariant status and the custody breaches. Reads the engine state of a
  * scenario, store or backup, or a guardian's GET /v1/custody.

@@ -4,7 +4,7 @@
  *   engine metrics after every step as a recorded series;
  * - `--store FILE`: the data layer's Node file store (src/storage openFileStore), as the indexer or a
  *   guardian left it: the head's state and the recorded prices;
- * - `--backup FILE`: a backup file (SPEC §7), checksum and state root verified before use;
+ * - `--backup FILE`: a backup file (docs/decisions.md §7), checksum and state root verified before use;
  * - `--guardian URL` (or `guardian` in the config): a guardian daemon's API (GET /v1/status,
  *   /v1/pool, /v1/vaults, /v1/attestations; bigints as integer strings). The guardian does not
  *   publish its parameters or governance, so defaults are assumed and governance is unavailable.

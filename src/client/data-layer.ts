@@ -357,7 +357,7 @@ export class DataLayer {
     if (shown) this.wakeUp?.();
   }
 
-  /** A backup file of the whole store (SPEC §7). */
+  /** A backup file of the whole store (docs/decisions.md §7). */
   backup(): Promise<Uint8Array> {
     return createBackup(this.store);
   }

@@ -23,7 +23,7 @@ export interface ChainOptions {
   startHeight: number;
   params: Params;
   verifier: VerifierConfig;
-  /** The federation's network, escape timelock and custody key set (vault scripts, SPEC §2a). */
+  /** The federation's network, escape timelock and custody key set (vault scripts, docs/decisions.md §2a). */
   custody: IndexerCustody;
   log: Logger;
 }

@@ -1,6 +1,6 @@
 /**
  * The custody view a guardian serves at GET /v1/custody and `zkusd custody` prints: the state's
- * protocol coins and obligations, the invariant status and the breaches (SPEC §2a rule 3).
+ * protocol coins and obligations, the invariant status and the breaches (docs/decisions.md §2a rule 3).
  */
 import {
   type CustodyState,
@@ -9,7 +9,7 @@ import {
   serializeCustody,
 } from "../protocol/custody.ts";
 
-/** What a source says about its custody check (the indexer's per-block invariants, SPEC §2a rule 3). */
+/** What a source says about its custody check (the indexer's per-block invariants, docs/decisions.md §2a rule 3). */
 export interface InvariantStatus {
   /** "ok": custody and ledger agree exactly; "breach": they do not; "unchecked": not every transaction was scanned. */
   status: "ok" | "breach" | "unchecked";

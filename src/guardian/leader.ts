@@ -1,5 +1,5 @@
 /**
- * Who proposes the settlement at a height (SPEC §2a "Size and leadership", docs/custody.md): the
+ * Who proposes the settlement at a height (docs/decisions.md §2a "Size and leadership", docs/custody.md): the
  * leader at height h is guardian ⌊h/6⌋ mod n, so leadership passes to the next guardian every 6
  * blocks. A leader that is down or idle therefore holds settlements up for at most one 6-block
  * window: after 6 idle blocks the next guardian leads and proposes the same deterministic plan.

@@ -39,7 +39,7 @@ function readLines<T>(file: string): T[] {
   return out;
 }
 
-/** What a guardian signed over one main-coin outpoint (SPEC §2a "One main coin serializes settlements"). */
+/** What a guardian signed over one main-coin outpoint (docs/decisions.md §2a "One main coin serializes settlements"). */
 export interface SettlementEntry {
   /** The protocol coin every settlement spends and recreates ("txid:vout"). */
   main: string;

@@ -1,5 +1,5 @@
 /**
- * Price attestations (SPEC §2 "Prices"): each guardian reads the exchanges with the oracle code,
+ * Price attestations (docs/decisions.md §2 "Prices"): each guardian reads the exchanges with the oracle code,
  * signs the statement (price, timestamp, round) with its oracle key, asks its peers to co-sign it,
  * and publishes the quorum attestation — on a schedule, and at once when its reading moves by more
  * than the deviation threshold from the last published price. A peer co-signs a statement only when

@@ -1,5 +1,5 @@
 /**
- * The guardian settlement loop (SPEC §2a rule 2, docs/custody.md): guardians pay confirmed obligations
+ * The guardian settlement loop (docs/decisions.md §2a rule 2, docs/custody.md): guardians pay confirmed obligations
  * in batched settlement transactions and sign nothing else that spends protocol coins.
  *
  *  - Every block, the leader (`leaderAt(tip, n)`) takes the open obligations buried at least

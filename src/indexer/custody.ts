@@ -1,5 +1,5 @@
 /**
- * The indexer's custody step (SPEC §2a rules 2 and 3, docs/custody.md), for EVERY transaction of a
+ * The indexer's custody step (docs/decisions.md §2a rules 2 and 3, docs/custody.md), for EVERY transaction of a
  * block, not only spell transactions: a transaction carrying a settle spell is applied when it
  * satisfies the settlement predicate; any other spend of a protocol coin is an owner's escape (the
  * timelock path) or a custody breach, recorded as an event, never absorbed. After a spell is applied
@@ -152,7 +152,7 @@ export function obligationsOf(
   }));
 }
 
-/** End of block: obligations reaching OVERDUE_BLOCKS, and the invariants (SPEC §2a rule 3). */
+/** End of block: obligations reaching OVERDUE_BLOCKS, and the invariants (docs/decisions.md §2a rule 3). */
 export function endOfBlock(state: State, height: number): ProtocolEvent[] {
   const events: ProtocolEvent[] = [];
   for (const o of state.custody.obligations.values()) {

@@ -47,7 +47,7 @@ const leb = (value: bigint): number[] => {
 };
 const alice = MemoryChain.address("alice");
 const bob = MemoryChain.address("bob");
-/** An open that travels with its BTC (SPEC §2a): output 0 pays the vault script of the actor's key. */
+/** An open that travels with its BTC (docs/decisions.md §2a): output 0 pays the vault script of the actor's key. */
 const open = (name: string, att: Uint8Array) => ({
   actor: name,
   pay: [{ script: testVaultScript(MemoryChain.key(name)), sats: E18 / 10n ** 10n }],

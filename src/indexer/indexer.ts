@@ -86,7 +86,7 @@ export interface IndexerOptions {
   startHeight: number;
   params: Params;
   verifier: VerifierConfig;
-  /** Network, the vault scripts' escape timelock and the genesis custody key set (SPEC §2a). */
+  /** Network, the vault scripts' escape timelock and the genesis custody key set (docs/decisions.md §2a). */
   custody: IndexerCustody;
   /** Blocks kept with undo snapshots (deepest reorg handled without a resync); default 12. */
   undoDepth?: number;
@@ -450,7 +450,7 @@ export class Indexer {
         const payload = spellPayloadOfChainTx(tx);
         const { position } = tx;
         const where = { height, position, txid: tx.txid };
-        // Custody first, for every transaction: settlements, escapes and breaches (SPEC §2a rule 3).
+        // Custody first, for every transaction: settlements, escapes and breaches (docs/decisions.md §2a rule 3).
         const custody = settleOrTrack(this.state, tx, payload ?? undefined, height, this.custody);
         // The actor: the address of the output the first input spends (read from its verified bytes).
         const actorPrevout = actorPrevouts.get(tx.txid);
@@ -484,7 +484,7 @@ export class Indexer {
             return;
           }
           const spell = found.decoded.spell;
-          // Who acts and what BTC comes in are read from the transaction itself (SPEC §2a rules 1, 4).
+          // Who acts and what BTC comes in are read from the transaction itself (docs/decisions.md §2a rules 1, 4).
           const chainTx = tx;
           const who = readActor(chainTx, actorPrevout, this.o.custody.network);
           if (!who.ok) {

@@ -110,7 +110,7 @@ describe("indexer on regtest", () => {
     for (const w of [alice, bob, carol]) {
       await w.cast({ type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n }, a2.bytes);
     }
-    // Hostile (SPEC §2a rule 1): a phantom open (no vault output) and an underfunded one (1,000 sats
+    // Hostile (docs/decisions.md §2a rule 1): a phantom open (no vault output) and an underfunded one (1,000 sats
     // paid for 10 BTC claimed). Both are refused by every client; dave holds no vault and no zkUSD.
     const claim = {
       type: "openVault" as const,

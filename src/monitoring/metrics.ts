@@ -1,7 +1,7 @@
 /**
  * Metrics: named readings taken from the engine state, the oracle's price reading, the indexer's
  * sync status and the app's own timings. Every value is a bigint in its metric's unit: 18-decimal
- * fixed point for amounts, prices and ratios (SPEC §3), plain integers for counts, basis points,
+ * fixed point for amounts, prices and ratios (docs/decisions.md §3), plain integers for counts, basis points,
  * seconds, blocks and milliseconds. `toChartNumber` is the one place a value becomes a JS number.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * The compact binary form of an attestation, carried inside a spell (SPEC §7). Little-endian:
+ * The compact binary form of an attestation, carried inside a spell (docs/decisions.md §7). Little-endian:
  *
  * | offset | size | field |
  * |---|---|---|

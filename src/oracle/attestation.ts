@@ -1,5 +1,5 @@
 /**
- * Price attestations (SPEC §2 "Prices"). Guardians sign the statement (price, timestamp, round):
+ * Price attestations (docs/decisions.md §2 "Prices"). Guardians sign the statement (price, timestamp, round):
  * message M = Poseidon(price, timestamp, round) (circomlib Poseidon(3) over BN254) with price the
  * 18-decimal USD per BTC integer, timestamp in seconds and round an integer; each signature is
  * EdDSA-Poseidon on BabyJubjub over M, the scheme the price circuit verifies. An attestation is valid

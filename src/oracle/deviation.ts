@@ -1,5 +1,5 @@
 /**
- * The browser's own check on the guardians (SPEC §2): compare an attested price with the price this
+ * The browser's own check on the guardians (docs/decisions.md §2): compare an attested price with the price this
  * browser aggregated from the exchanges and warn when they differ by more than a threshold (default
  * 2%). A warning informs the user; it does not invalidate a quorum-signed attestation.
  */

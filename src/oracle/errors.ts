@@ -73,7 +73,7 @@ export type AttestationDecodeErrorCode =
   | "nonCanonicalScalar"
   | "trailingBytes";
 
-/** Decoding arbitrary bytes throws only this (SPEC §7). `offset` is where the problem was found. */
+/** Decoding arbitrary bytes throws only this (docs/decisions.md §7). `offset` is where the problem was found. */
 export class AttestationDecodeError extends Error {
   override readonly name = "AttestationDecodeError";
   constructor(

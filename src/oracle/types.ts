@@ -1,7 +1,7 @@
 /**
  * The oracle's value types: which exchanges exist, what one quote from one of them is, and what a
  * source definition must say (its REST endpoint, its WebSocket stream, its limits, and how the
- * browser can reach it). Prices and volumes are 18-decimal bigints (SPEC §3); times are integer ms.
+ * browser can reach it). Prices and volumes are 18-decimal bigints (docs/decisions.md §3); times are integer ms.
  */
 
 export const SOURCE_IDS = ["binance", "coinbase", "kraken", "bitstamp", "okx", "bybit"] as const;

@@ -1,5 +1,5 @@
 /**
- * Custody records in the engine state (SPEC §2a rule 3, docs/custody.md): the owner key of every
+ * Custody records in the engine state (docs/decisions.md §2a rule 3, docs/custody.md): the owner key of every
  * vault opened with custody, every protocol coin (outpoint, sats, whose) and every obligation. The
  * rules that change them live in src/settlement (the one module for BTC moving); this file holds the
  * data, its canonical serialization and its commitment (`custodyHash`, inside the state root's
@@ -23,7 +23,7 @@ export interface ProtocolCoin {
 
 export type ObligationStatus = "open" | "settled";
 
-/** BTC the ledger has granted and custody still has to pay (SPEC §2a rule 2). */
+/** BTC the ledger has granted and custody still has to pay (docs/decisions.md §2a rule 2). */
 export interface Obligation {
   /** sha256(txid ‖ index) of the creating transaction and the obligation's index in it, hex. */
   readonly id: string;

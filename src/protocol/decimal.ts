@@ -1,5 +1,5 @@
 /**
- * 18-decimal fixed point on bigint (SPEC §3). Every amount, price and ratio in the engine is an
+ * 18-decimal fixed point on bigint (docs/decisions.md §3). Every amount, price and ratio in the engine is an
  * integer scaled by 1e18. Division rounds down (floor) unless the name says otherwise; callers say
  * at each site why the chosen direction favours the protocol.
  */

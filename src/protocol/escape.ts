@@ -1,5 +1,5 @@
 /**
- * The ledger side of an owner's escape (SPEC §2a "Escape", docs/custody.md "Escape"): the owner spent
+ * The ledger side of an owner's escape (docs/decisions.md §2a "Escape", docs/custody.md "Escape"): the owner spent
  * the vault's coin(s) by the timelock path, so that BTC has left custody. The vault closes (status
  * `closedByLiquidation`: no new status, the account leaf and the circuits stay as they are) and:
  *  - the collateral the owner took leaves the books: at most the vault's stored collateral, in whole

@@ -1,5 +1,5 @@
 /**
- * Events (SPEC §6). The engine emits the protocol-level payload; the caller's context adds where it
+ * Events (docs/decisions.md §6). The engine emits the protocol-level payload; the caller's context adds where it
  * happened (block height, tx id, position in block) when it stores them (see engine.ts `EventEnvelope`).
  */
 import type { Support } from "./governance/types.ts";
@@ -69,7 +69,7 @@ export type ProtocolEvent =
   | { type: "RecoveryModeExited"; tcr: bigint }
   | { type: "Transfer"; from: AccountId; to: AccountId; amount: bigint }
   | { type: "Approval"; owner: AccountId; spender: AccountId; amount: bigint }
-  // custody (SPEC §2a, src/settlement; recorded by the indexer, not by the engine)
+  // custody (docs/decisions.md §2a, src/settlement; recorded by the indexer, not by the engine)
   | {
       type: "ObligationRecorded";
       id: string;

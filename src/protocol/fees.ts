@@ -1,5 +1,5 @@
 /**
- * Base rate, borrowing and redemption fees (Liquity TroveManager §5, SPEC §4).
+ * Base rate, borrowing and redemption fees (Liquity TroveManager §5, docs/decisions.md §4).
  * Fees are floored as in Liquity (fee = rate × amount / 1e18) so numbers match Liquity exactly;
  * the utilization premium (ours, not Liquity's) rounds up, in the protocol's favour.
  */
@@ -44,7 +44,7 @@ export function decayBaseRateFromBorrowing(tx: Tx): void {
   updateLastFeeOpTime(tx);
 }
 
-/** Utilization premium (SPEC §4): 0 below the start, rising linearly to the max at 100% of the ceiling. */
+/** Utilization premium (docs/decisions.md §4): 0 below the start, rising linearly to the max at 100% of the ceiling. */
 export function utilizationPremium(s: State, debtAfter = systemDebt(s)): bigint {
   const p = s.params;
   if (!p.utilizationPremiumEnabled) return 0n;

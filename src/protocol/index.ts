@@ -1,4 +1,4 @@
-/** The protocol engine's public face: pure, deterministic, bigint fixed point (SPEC §3). */
+/** The protocol engine's public face: pure, deterministic, bigint fixed point (docs/decisions.md §3). */
 export * from "./custody.ts";
 export * from "./decimal.ts";
 export {

@@ -1,7 +1,7 @@
 /**
  * The protocol's operations as a discriminated union. Amounts are 18-decimal bigints; fee limits
  * (maxFee) are 18-decimal fractions (0.05 = 5%). Account ids are opaque strings: on chain the
- * indexer fills the actor from the transaction's first input (SPEC §2); in scenarios they are names.
+ * indexer fills the actor from the transaction's first input (docs/decisions.md §2); in scenarios they are names.
  */
 import { MAX_AMOUNT } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";

@@ -1,5 +1,5 @@
 /**
- * Protocol parameters (SPEC §4): one typed object, validated against bounds, passed into the engine.
+ * Protocol parameters (docs/decisions.md §4): one typed object, validated against bounds, passed into the engine.
  * Ratios, fees and prices are 18-decimal fractions; counts (beta, divisor, days) are plain integers.
  */
 import { formatDecimal, ONE, parseDecimal } from "./decimal.ts";
@@ -29,7 +29,7 @@ export interface Params {
   initialPrice: bigint;
   /** No redemptions during this many days after genesis (14). */
   redemptionBootstrapDays: bigint;
-  /** Utilization premium on the borrowing rate (SPEC §4); off by default, as Liquity. */
+  /** Utilization premium on the borrowing rate (docs/decisions.md §4); off by default, as Liquity. */
   utilizationPremiumEnabled: boolean;
   /** Debt ceiling used only by the utilization premium (100,000,000 zkUSD). */
   debtCeiling: bigint;

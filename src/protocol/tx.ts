@@ -111,7 +111,7 @@ export function removeStake(tx: Tx, a: Account): void {
 
 /**
  * Pays collateral out of the protocol to a wallet: whole satoshis, rounded down so the protocol
- * never pays more than it owes; the sub-satoshi remainder goes to the dust account (SPEC §3).
+ * never pays more than it owes; the sub-satoshi remainder goes to the dust account (docs/decisions.md §3).
  */
 export function payOutCollateral(tx: Tx, amount: bigint): bigint {
   const sats = amount / SATOSHI;

@@ -1,5 +1,5 @@
 /**
- * Who acts (SPEC §2a rule 4): the actor of a spell is the owner of its transaction's first input,
+ * Who acts (docs/decisions.md §2a rule 4): the actor of a spell is the owner of its transaction's first input,
  * read from the confirmed previous output, never from data a client sends. The input's signature
  * must commit to the whole transaction (SIGHASH_ALL; Taproot: key path, default sighash), else
  * `actorSighash`. A P2WPKH or P2SH-P2WPKH actor's witness key, or a Taproot actor's output key,

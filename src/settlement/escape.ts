@@ -1,5 +1,5 @@
 /**
- * An owner's escape (SPEC §2a "Escape" and "Rolling and escape", docs/custody.md "Escape"): the owner
+ * An owner's escape (docs/decisions.md §2a "Escape" and "Rolling and escape", docs/custody.md "Escape"): the owner
  * spent vault coins by the timelock path, so `escaped` sats left custody without a settlement. The
  * books follow, in this order, and the invariants hold afterwards:
  *

@@ -1,5 +1,5 @@
 /**
- * The settlement module's public face (SPEC §2a, docs/custody.md): every rule about BTC moving
+ * The settlement module's public face (docs/decisions.md §2a, docs/custody.md): every rule about BTC moving
  * between users and custody, pure (imports only the engine and the Bitcoin codecs). The indexer,
  * the guardians and the app all call it.
  */

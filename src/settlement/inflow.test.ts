@@ -1,5 +1,5 @@
 /**
- * Hostile first (SPEC §2a rules 1 and 4): a spell that claims collateral its own transaction does not
+ * Hostile first (docs/decisions.md §2a rules 1 and 4): a spell that claims collateral its own transaction does not
  * pay to the vault's script, or whose owner key the actor did not sign for, is refused with a typed
  * reason; the honest open and deposit record the vault's key and coin and change the state root.
  */

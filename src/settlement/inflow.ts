@@ -1,5 +1,5 @@
 /**
- * BTC in travels with its spell (SPEC §2a rule 1). An operation that adds collateral (open, deposit,
+ * BTC in travels with its spell (docs/decisions.md §2a rule 1). An operation that adds collateral (open, deposit,
  * an adjust with a deposit) is valid only if its own transaction pays exactly the added satoshis to
  * that vault's script, derived from the owner's key, the current custody key set and the timelock.
  * The open spell carries the owner key, authorized by the actor's signature (actor.ts). A deposit to

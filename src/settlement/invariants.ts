@@ -1,5 +1,5 @@
 /**
- * Custody and the ledger agree, exactly (SPEC §2a "Invariants, exactly"), checked after every block.
+ * Custody and the ledger agree, exactly (docs/decisions.md §2a "Invariants, exactly"), checked after every block.
  * Obligations are owed by owners (a vault or the pool), not by outpoints.
  * - Each vault: sats in its coins − what it owes + what is in transit to it = floor(ledger collateral
  *   / 1e10) (obligations.ts `vaultTargetSats`; the pool keeps the sub-satoshi remainder).

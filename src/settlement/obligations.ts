@@ -1,5 +1,5 @@
 /**
- * BTC out is the settlement of a confirmed obligation (SPEC §2a rule 2). After the engine applies a
+ * BTC out is the settlement of a confirmed obligation (docs/decisions.md §2a rule 2). After the engine applies a
  * spell, `recordObligations` turns what it granted into obligations; no BTC moves in the spell's own
  * transaction. One rule, in two steps:
  *

@@ -1,5 +1,5 @@
 /**
- * Why the settlement rules refuse a spell or a transaction (SPEC §2a). Each code has a sentence a
+ * Why the settlement rules refuse a spell or a transaction (docs/decisions.md §2a). Each code has a sentence a
  * user can read; the indexer records them as the spell's reject reason.
  */
 export const CUSTODY_REASONS = {

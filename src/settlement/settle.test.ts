@@ -1,5 +1,5 @@
 /**
- * Obligations and settlements on the engine (SPEC §2a rule 2): an applied payout records an
+ * Obligations and settlements on the engine (docs/decisions.md §2a rule 2): an applied payout records an
  * obligation and moves no BTC; the guardians' plan is the only transaction the indexer's predicate
  * accepts for it (one sat more, a wrong coin, a second settlement and a too-recent basis are refused);
  * the custody invariants hold after every step.

@@ -1,5 +1,5 @@
 /**
- * Settlements (SPEC §2a rule 2, docs/custody.md): one transaction pays many obligations. Its shape is
+ * Settlements (docs/decisions.md §2a rule 2, docs/custody.md): one transaction pays many obligations. Its shape is
  * a pure function of the state, the named obligations, the coins it spends and the fee rate
  * (`settlementOutputs`), shared by the guardians' plan (`planSettlement`), the indexer's predicate
  * (`checkSettlement`) and its effect on the state (`applySettlement`):
@@ -319,7 +319,7 @@ export type SettlementCheck =
   | { ok: false; reason: SettlementReason };
 
 /**
- * The indexer's predicate for a confirmed transaction carrying a settle spell (SPEC §2a): the spell
+ * The indexer's predicate for a confirmed transaction carrying a settle spell (docs/decisions.md §2a): the spell
  * names open obligations buried `finality` blocks below `height`; every input is a tracked protocol
  * coin and together they are every coin of the owners involved and the main coin; the outputs are
  * exactly the settlement of those obligations at the spell's fee rate. Never throws.

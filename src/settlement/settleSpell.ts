@@ -1,5 +1,5 @@
 /**
- * The `settle` spell (SPEC §2a "Size and leadership"): small enough for every relay policy (≤ 80
+ * The `settle` spell (docs/decisions.md §2a "Size and leadership"): small enough for every relay policy (≤ 80
  * bytes), no attestation and no proof (a settlement is checked against the state, not proven):
  *
  *   magic "zkUSD" (5) | version 1 | op 0x81 | basis (LEB128) | fee rate, sat/kvB (LEB128)

@@ -1,5 +1,5 @@
 /**
- * Stray BTC at protocol scripts (SPEC §2a "Refunds", "Dust and griefing", docs/custody.md "Stray
+ * Stray BTC at protocol scripts (docs/decisions.md §2a "Refunds", "Dust and griefing", docs/custody.md "Stray
  * outputs"): an output paying a vault's script or the pool's that no applied spell claimed (no
  * spell, a rejected spell, an output the spell does not name) is custody's from then on, and:
  *  - from STRAY_REFUND_MIN sats up it is owed back to the script of its transaction's first input, as
@@ -25,7 +25,7 @@ import { DEFAULT_PAYOUT_MAX_FEE, obligationId } from "./obligations.ts";
 import { isStandardPayout, poolScriptHex } from "./settle.ts";
 import { outpointKey, type TxShape } from "./tx.ts";
 
-/** Stray outputs below this are kept, not refunded (SPEC §2a, a (G) parameter), sats. */
+/** Stray outputs below this are kept, not refunded (docs/decisions.md §2a, a (G) parameter), sats. */
 export const STRAY_REFUND_MIN = 10_000n;
 /** Obligation index of a stray output's refund or sweep: past any spell's own and an escape's. */
 const STRAY_ID_BASE = 2_000_000;

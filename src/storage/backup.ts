@@ -1,5 +1,5 @@
 /**
- * Backups (SPEC §7): one file, all integers big-endian (version 2; version 1 had no chain fields and
+ * Backups (docs/decisions.md §7): one file, all integers big-endian (version 2; version 1 had no chain fields and
  * its records started at 58):
  *
  *   0   8   magic "ZKUSDBAK"

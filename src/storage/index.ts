@@ -1,7 +1,7 @@
 /**
  * The data layer's storage (docs/storage.md): one `DataStore` interface with an IndexedDB
  * implementation (browser) and a memory/file one (Node: guardian, CLI, tests); the event store's
- * queries; backup files (SPEC §7), automatic backups and checkpoints. `openFileStore` is Node-only
+ * queries; backup files (docs/decisions.md §7), automatic backups and checkpoints. `openFileStore` is Node-only
  * and lives in ./file.ts.
  */
 export * from "./backup.ts";

@@ -85,7 +85,7 @@ export interface SpellRecord {
   time: number;
 }
 
-/** Why a spell was not applied (SPEC §2: skipped, recorded, changes nothing). */
+/** Why a spell was not applied (docs/decisions.md §2: skipped, recorded, changes nothing). */
 export type RejectCode =
   /** Spell magic present but the bytes do not decode (docs/spell-format.md). */
   | "malformedSpell"
@@ -110,7 +110,7 @@ export type RejectCode =
    * cannot hash): refused like the others, nothing changed; `message` says what was thrown.
    */
   | "internalError"
-  /** Custody (SPEC §2a, src/settlement reasons.ts): the spell's own transaction does not pay the vault. */
+  /** Custody (docs/decisions.md §2a, src/settlement reasons.ts): the spell's own transaction does not pay the vault. */
   | "custodyMismatch"
   /** The actor's input type or key cannot own a vault. */
   | "unsupportedOwner"
@@ -203,7 +203,7 @@ export interface BlockCommit {
   pruneUndoBelow: number;
 }
 
-/** Event filters (SPEC §6). Ranges are inclusive block heights; `after` is a cursor from a page. */
+/** Event filters (docs/decisions.md §6). Ranges are inclusive block heights; `after` is a cursor from a page. */
 export interface EventQuery {
   types?: ProtocolEventType[];
   vault?: string;
@@ -230,7 +230,7 @@ export interface EventStats {
   byDay: Record<string, Partial<Record<ProtocolEventType, number>>>;
 }
 
-/** What a backup or a checkpoint carries (SPEC §7 "records"). */
+/** What a backup or a checkpoint carries (docs/decisions.md §7 "records"). */
 export interface Snapshot {
   head: Head;
   /** Recent blocks (hashes for reorg detection; undo snapshots are not exported). */

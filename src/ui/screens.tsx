@@ -1,5 +1,5 @@
 /**
- * The screens of SPEC §8, in navigation order. The dashboard ships in the first load; every other
+ * The screens of docs/decisions.md §8, in navigation order. The dashboard ships in the first load; every other
  * screen is its own lazily loaded chunk, so growing a screen never grows the first load.
  */
 import { type ComponentType, type LazyExoticComponent, lazy } from "react";

@@ -94,7 +94,7 @@ const spellOf = (op: SpellOperation, attestation: Uint8Array): Spell => ({
 });
 
 /**
- * The open spell of `w` locking `sats` in output `vout` of its own transaction (SPEC §2a rule 1 and
+ * The open spell of `w` locking `sats` in output `vout` of its own transaction (docs/decisions.md §2a rule 1 and
  * "Owner keys": the spell names its vault output and carries the owner's key).
  */
 const openOp = (w: Wallet, sats: bigint, borrow: bigint, vout = 0): SpellOperation => ({

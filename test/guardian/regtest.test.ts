@@ -197,7 +197,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
     await fed.stop(2);
   }, 120_000);
 
-  it("has no co-sign route: guardians sign no user transaction (SPEC §2a rule 2)", async () => {
+  it("has no co-sign route: guardians sign no user transaction (docs/decisions.md §2a rule 2)", async () => {
     for (const x of live()) {
       const res = await fetch(`${x.url}/v1/cosign`, {
         method: "POST",

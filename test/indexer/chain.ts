@@ -116,7 +116,7 @@ export class SpellWallet {
   }
 
   /**
-   * Casts a spell. An open or a deposit travels with its BTC (SPEC §2a): output 0 pays the added
+   * Casts a spell. An open or a deposit travels with its BTC (docs/decisions.md §2a): output 0 pays the added
    * sats to this wallet's vault script under TEST_CUSTODY, and the spell names it (and, to open, this
    * wallet's key as the owner key). `unfunded` casts the spell as given (hostile tests).
    */

@@ -1,6 +1,6 @@
 /**
  * An owner's escape on the real regtest node (bcoin in-process) with a short test timelock (5
- * blocks): SPEC §2a "Escape", docs/custody.md "Escape". Dave opens a vault, withdraws 0.1 BTC (the
+ * blocks): docs/decisions.md §2a "Escape", docs/custody.md "Escape". Dave opens a vault, withdraws 0.1 BTC (the
  * vault owes him a payout not yet settled), tries to take the vault's coin before the timelock
  * (the node refuses it: BIP68), then takes it by the timelock path. The books must follow exactly:
  * his own open payout is paid by the escape, the collateral he took leaves the ledger, the vault

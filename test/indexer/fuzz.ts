@@ -375,7 +375,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         proof: new Uint8Array(128),
       }),
     },
-    // Opens travel with their BTC (SPEC §2a): output 0 pays the actor's vault script.
+    // Opens travel with their BTC (docs/decisions.md §2a): output 0 pays the actor's vault script.
     ...NAMES.map((actor, i) => ({
       actor,
       pay: [{ script: testVaultScript(MemoryChain.key(actor)), sats: BigInt(1 + (i % 4)) * 100_000_000n }],

@@ -1,5 +1,5 @@
 /**
- * Red team: a second user in the same block. SPEC §2: "two users acting in the same block never
+ * Red team: a second user in the same block. docs/decisions.md §2: "two users acting in the same block never
  * invalidate each other's proofs". The engine's clock is the attestation's timestamp of each spell and
  * may never go back (apply: timeWentBackwards), and any spell may carry any valid attestation. So a
  * stranger who copies the guardians' newest attestation (public) into a cheap spell ahead of a

@@ -1,5 +1,5 @@
 /**
- * What custody holds and owes for one account, as the screens show it (SPEC §2a, docs/custody.md):
+ * What custody holds and owes for one account, as the screens show it (docs/decisions.md §2a, docs/custody.md):
  * its vault's coins, the payouts owed to its payout scripts (open obligations: confirmed on the
  * ledger, not yet paid on Bitcoin) and the ones already settled (with the settlement transaction).
  * The user's money is "received" only once settled: an open obligation is shown as on its way.

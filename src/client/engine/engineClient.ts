@@ -85,7 +85,7 @@ export interface EngineClient {
   /** Events, filtered and paged (`EventQuery.after` = the previous page's `next`). */
   events(query: EventQuery): Promise<EventPage>;
   eventStats(): Promise<EventStats>;
-  /** The backup file (SPEC §7) of the current state, and what it holds. */
+  /** The backup file (docs/decisions.md §7) of the current state, and what it holds. */
   backup(): Promise<{ bytes: Uint8Array; header: BackupHeader }>;
   /** Checks the file's checksum and state root, then replaces the state. */
   restore(bytes: Uint8Array): Promise<BackupHeader>;

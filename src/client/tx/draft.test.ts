@@ -198,7 +198,7 @@ describe("drafts for every operation", () => {
     expect(kinds(draft).inputs.every((k) => k === "wallet")).toBe(true);
     expect(kinds(draft).outputs[0]).toBe("vault:25000000");
     expect(draft.summary.spell?.op.type).toBe("openVault");
-    // The spell names its vault output and carries the wallet's key as the owner key (SPEC §2a).
+    // The spell names its vault output and carries the wallet's key as the owner key (docs/decisions.md §2a).
     expect(draft.spell.op).toMatchObject({ vaultOutput: 0, ownerKey: a.publicKey });
     expect(draft.built.guardianInputs).toEqual([]);
   });

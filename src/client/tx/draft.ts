@@ -116,7 +116,7 @@ export interface DraftInput {
   csvBlocks?: number;
   /**
    * The custody key set of the engine state (`state.gov.guardians`): what the indexer derives a new
-   * vault coin's script from (SPEC §2a rule 1). Without it, the set in Settings.
+   * vault coin's script from (docs/decisions.md §2a rule 1). Without it, the set in Settings.
    */
   custodySet?: GuardianSet;
   /** The engine's events for `op` on the current state. */
@@ -127,7 +127,7 @@ export interface DraftInput {
 }
 
 /**
- * The PSBT for `input.op`. Only BTC in moves in a user's transaction (SPEC §2a rule 1): an open or a
+ * The PSBT for `input.op`. Only BTC in moves in a user's transaction (docs/decisions.md §2a rule 1): an open or a
  * deposit pays the vault script from the wallet. Every other operation, the payouts included
  * (withdraw, close, pool gains, surplus, redemption, liquidation), is a wallet-only spell: the ledger
  * records an obligation when it confirms and the guardians' settlement pays it (rule 2); guardians
@@ -164,7 +164,7 @@ export function payoutSats(events: ProtocolEvent[]): bigint {
 const FUNDING_VAULT_OUTPUT = 0;
 
 /**
- * The spell operation with where its BTC travels (SPEC §2a rules 1 and 4): an open names its vault
+ * The spell operation with where its BTC travels (docs/decisions.md §2a rules 1 and 4): an open names its vault
  * output and carries the owner's 33-byte key (the wallet key that signs input 0); a deposit names its
  * vault output. A Taproot wallet cannot own a vault yet (the indexer says `unsupportedOwner`).
  */

@@ -19,7 +19,7 @@ export type Support = (typeof SUPPORT)[number];
 const DAY = 86_400n;
 const E18 = 10n ** 18n;
 
-/** Governance settings (SPEC §4, marked (G)); periods in seconds of block time, fractions 18-decimal. */
+/** Governance settings (docs/decisions.md §4, marked (G)); periods in seconds of block time, fractions 18-decimal. */
 export interface GovConfig {
   /** Votes for + abstain needed, as a fraction of the zkUSD supply at the snapshot (0.04). */
   quorumFraction: bigint;

@@ -1,5 +1,5 @@
 /**
- * Backup and restore (SPEC §7): download the state as one checksummed file; restore checks the
+ * Backup and restore (docs/decisions.md §7): download the state as one checksummed file; restore checks the
  * checksum and the state root before replacing anything. Both run in the data layer.
  */
 

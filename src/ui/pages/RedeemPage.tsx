@@ -169,7 +169,7 @@ export default function RedeemPage() {
   );
 }
 
-/** What reaches the wallet: drawn minus fee, rounded down to whole satoshis (SPEC §3). */
+/** What reaches the wallet: drawn minus fee, rounded down to whole satoshis (docs/decisions.md §3). */
 function paidOut(btc: bigint, fee: bigint): bigint {
   return ((btc - fee) / SATOSHI) * SATOSHI;
 }
