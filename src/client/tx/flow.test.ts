@@ -5,9 +5,12 @@
  * and a missing attestation stop with a sentence and leave no coin locked; a spell the engine refuses
  * is reported with its reason.
  */
+
+import { readFileSync } from "node:fs";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { Transaction } from "@scure/btc-signer";
 import { describe, expect, it } from "vitest";
+import { attest } from "../../../test/indexer/chain.ts";
 import type { EsploraClient } from "../../btc/esplora.ts";
 import { addressToScript } from "../../btc/network.ts";
 import { signPsbtInputs, walletAccount } from "../../btc/psbt.ts";
@@ -22,6 +25,7 @@ import {
   parseDecimal,
   serializeState,
 } from "../../protocol/index.ts";
+import type { ProveResult } from "../../zk/index.ts";
 import type { DataNotice } from "../engine/engineClient.ts";
 import { type FlowDeps, type FlowEngine, runFlow, type Step, waitForSpell } from "./flow.ts";
 
@@ -43,6 +47,22 @@ function funding(sats: bigint) {
   return { hex: tx.hex, txid: tx.id };
 }
 
+const parsed = (hex: string) => Transaction.fromRaw(Buffer.from(hex, "hex"), { allowUnknownOutputs: true });
+
+/** The wallet's outputs of a mined transaction (its change), as Esplora lists them. */
+function changeOf(hex: string) {
+  const tx = parsed(hex);
+  const mine = toHex(addressToScript(account.address, NET));
+  return Array.from({ length: tx.outputsLength }, (_, vout) => ({ vout, o: tx.getOutput(vout) }))
+    .filter(({ o }) => o.script && toHex(o.script) === mine)
+    .map(({ vout, o }) => ({
+      txid: tx.id,
+      vout,
+      value: Number(o.amount),
+      status: { confirmed: true, block_height: 5 },
+    }));
+}
+
 interface Stack {
   deps: FlowDeps;
   broadcasts: string[];
@@ -53,7 +73,15 @@ interface Stack {
  * The stand-ins. The chain "mines" a broadcast transaction at once: the engine records its txid at the
  * next height as applied (or refused with `refuse`) and sends a block notice.
  */
-function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: BitcoinWallet } = {}): Stack {
+function stack(
+  opts: {
+    refuse?: string;
+    /** The first broadcast only is refused with this reason (then spells apply). */
+    refuseOnce?: { code: string; message: string };
+    rejectBroadcast?: string;
+    wallet?: BitcoinWallet;
+  } = {},
+): Stack {
   // The wallet's vault and pool deposit; Carol's vault liquidated into the pool after a price drop, so
   // the wallet has BTC gains the guardian pool pays.
   const state = createGenesisState({ ...DEFAULT_PARAMS }, { time: 0n, height: 0n });
@@ -70,7 +98,8 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
   }
   let height = Number(state.height);
   const spells: { txid: string; height: number }[] = [];
-  const rejected: { txid: string; height: number; reason: { message: string } }[] = [];
+  const rejected: { txid: string; height: number; reason: { code?: string; message: string } }[] = [];
+  let refuseOnce = opts.refuseOnce;
   const listeners = new Set<(n: DataNotice) => void>();
   const engine: FlowEngine = {
     snapshot: async () => ({ height, root: "", state: serializeState(state) }),
@@ -88,7 +117,9 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
   const esplora = {
     addressUtxos: async (a: string) =>
       a === account.address
-        ? [{ txid: coin.txid, vout: 0, value: 10_000_000, status: { confirmed: true, block_height: 1 } }]
+        ? broadcasts.length > 0
+          ? changeOf(broadcasts[broadcasts.length - 1]!)
+          : [{ txid: coin.txid, vout: 0, value: 10_000_000, status: { confirmed: true, block_height: 1 } }]
         : a === descriptorAddress(poolDescriptor(guardianSet), NET)
           ? [
               {
@@ -100,7 +131,7 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
             ]
           : [],
     addressTxs: async () => [],
-    txHex: async () => coin.hex,
+    txHex: async (txid: string) => broadcasts.find((hex) => parsed(hex).id === txid) ?? coin.hex,
     broadcast: async (hex: string) => {
       if (opts.rejectBroadcast) throw new Error(opts.rejectBroadcast);
       broadcasts.push(hex);
@@ -108,7 +139,10 @@ function stack(opts: { refuse?: string; rejectBroadcast?: string; wallet?: Bitco
       height++;
       setTimeout(() => {
         if (opts.refuse) rejected.push({ txid, height, reason: { message: opts.refuse } });
-        else spells.push({ txid, height });
+        else if (refuseOnce) {
+          rejected.push({ txid, height, reason: refuseOnce });
+          refuseOnce = undefined;
+        } else spells.push({ txid, height });
         for (const fn of listeners)
           fn({ type: "block", height, hash: "00".repeat(32), root: "", spells: 1, rejected: 0 });
       }, 5);
@@ -257,6 +291,66 @@ describe("the transaction flow", () => {
     expect(result).toMatchObject({ ok: false, step: "confirm" });
     expect(!result.ok && result.message).toMatch(
       /mined in block 6 but the protocol refused its spell: the account's zkUSD balance is too low/,
+    );
+  });
+
+  it("a proven mint refused proofInvalid (its vault changed before it confirmed) is proved again and sent as a new transaction, saying why", async () => {
+    const s = stack({
+      refuseOnce: {
+        code: "proofInvalid",
+        message: "the vault proof does not verify for the engine's change to the vault",
+      },
+    });
+    const fixture = JSON.parse(
+      readFileSync(new URL("../../zk/fixtures/other-circuit.json", import.meta.url), "utf8"),
+    ) as { proof: ProveResult["proof"] };
+    const price = parseDecimal("55000");
+    const time = Math.floor(Date.now() / 1000);
+    const attestation = attest(price, time, 1n);
+    const guardian = (async () =>
+      new Response(
+        JSON.stringify({
+          price: price.toString(),
+          timestamp: time,
+          signers: [0, 1],
+          attestation: toHex(attestation.bytes),
+        }),
+      )) as typeof fetch;
+    let proofs = 0;
+    const details: string[] = [];
+    const result = await runFlow(
+      {
+        ...s.deps,
+        op: {
+          type: "adjustVault",
+          owner: account.address,
+          borrow: parseDecimal("100"),
+          maxFee: parseDecimal("0.05"),
+        },
+        guardians: { urls: ["http://g0.test"], keys: [], threshold: 2 },
+        fetch: guardian,
+        prover: {
+          prove: async () => {
+            proofs++;
+            return {
+              circuit: "vault",
+              proof: fixture.proof,
+              publicSignals: [],
+              timings: { loadMs: 0, witnessMs: 0, proveMs: 0 },
+            };
+          },
+        },
+      },
+      (steps) => {
+        const detail = steps.find((x) => x.id === "proof")?.detail;
+        if (detail) details.push(detail);
+      },
+    );
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    expect(proofs).toBe(2);
+    expect(s.broadcasts).toHaveLength(2);
+    expect(details.some((d) => /refused the spell because your vault .*changed.*signs again/.test(d))).toBe(
+      true,
     );
   });
 
