@@ -32,7 +32,7 @@ type VaultAdjust = Extract<ZkOperation, { type: "adjustVault" }>;
 const spell = (
   op: SpellOperation,
   attestation: Uint8Array = new Uint8Array(0),
-  proof = new Uint8Array(128),
+  proof: Uint8Array = new Uint8Array(128),
 ) => encodeSpell({ version: 1, op, attestation, proof });
 
 beforeAll(() => initPoseidon());
