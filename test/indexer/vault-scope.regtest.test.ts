@@ -8,10 +8,6 @@
  * after the first mint (a different root), in the second the third party's transfer changes the root
  * before the deposit runs: both proofs were refused `proofInvalid` ("the mint proof does not verify
  * for the engine's transition", as the issue reports). Here both must be `verified`.
- *
- * NOT YET RUN: written at the session's deadline while the heavy lock was queued; it runs only with
- * ZKUSD_REGTEST_16=1 (`ZKUSD_REGTEST_16=1 flock /tmp/zkusd-heavy.lock npx vitest run <this file>`)
- * until someone has seen it pass, then the gate goes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EsploraClient } from "../../src/btc/index.ts";
@@ -44,7 +40,7 @@ let startHeight: number;
 let baseTime: number;
 const artifacts = nodeArtifacts();
 
-describe.skipIf(!process.env.ZKUSD_REGTEST_16)("vault proofs scoped to the vault (issue 16, regtest)", () => {
+describe("vault proofs scoped to the vault (issue 16, regtest)", () => {
   beforeAll(async () => {
     await initPoseidon();
     devnet = await startDevnet({ port: 0 });
