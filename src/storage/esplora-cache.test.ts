@@ -25,22 +25,21 @@ describe("IndexedDB cache of immutable Esplora answers", () => {
   });
 
   it("a transaction's hex is fetched once, then read from IndexedDB by a fresh client (a reload)", async () => {
+    // A real transaction (a coinbase with an OP_RETURN): txHex keeps only bytes that hash to the txid.
+    const hex =
+      "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0a03e8030004666f726765ffffffff0100000000000000000c6a0a7a6b555344666f72676500000000";
     let hits = 0;
     const server = createServer((_req, res) => {
       hits++;
-      res.end("0200abcd");
+      res.end(hex);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     const port = (server.address() as AddressInfo).port;
     const cache = await openIdbEsploraCache({ name: "cache-b" });
-    const txid = "cd".repeat(32);
-    expect(await new EsploraClient({ baseUrl: `http://127.0.0.1:${port}/api`, cache }).txHex(txid)).toBe(
-      "0200abcd",
-    );
+    const txid = "e927afed5ddb00c86d638ddbaca9d56fdee33196f4b190dd472f83934d96b56f";
+    expect(await new EsploraClient({ baseUrl: `http://127.0.0.1:${port}/api`, cache }).txHex(txid)).toBe(hex);
     dropMemoryCaches(); // a reload
-    expect(await new EsploraClient({ baseUrl: `http://127.0.0.1:${port}/api`, cache }).txHex(txid)).toBe(
-      "0200abcd",
-    );
+    expect(await new EsploraClient({ baseUrl: `http://127.0.0.1:${port}/api`, cache }).txHex(txid)).toBe(hex);
     expect(hits).toBe(1);
     cache.close();
     server.close();
