@@ -212,7 +212,13 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
     <section className="card review" aria-labelledby="review-title" data-testid="review">
       <header className="review-header">
         <h2 id="review-title">Review: {title}</h2>
-        <button type="button" className="button button-ghost" onClick={onCancel} disabled={isRunning(steps)}>
+        {/* Once confirmed the review can close: a payout's settlement stage goes on without it (Payouts). */}
+        <button
+          type="button"
+          className="button button-ghost"
+          onClick={onCancel}
+          disabled={!sent && isRunning(steps)}
+        >
           {sent ? "Done" : "Back to the form"}
         </button>
       </header>
