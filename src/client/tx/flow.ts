@@ -341,12 +341,27 @@ function walletSentence(error: unknown): string {
   return `Your wallet could not sign (${e?.message ?? String(error)}). Nothing was sent; try again.`;
 }
 
+/** Reports a step's new state (and detail, progress) to `report` with the whole list. */
+type SetStep = (id: StepId, state: StepState, detail?: string, progress?: Step["progress"]) => void;
+
+/** One run of the flow: its dependencies, its step reporter and the network fees it paid so far. */
+interface FlowRun {
+  deps: FlowDeps;
+  set: SetStep;
+  budget: { spent: bigint };
+}
+
+/** A sent and confirmed operation, and what it pays out (sats) for the settlement stage. */
+interface Sent {
+  txid: string;
+  height: number;
+  paid: bigint;
+}
+
 /** Runs every step of `deps.op`, reporting each; resolves with the txid or the failed step. */
 export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): Promise<FlowResult> {
-  // a borrowing spell gets its declared fee at the proof step
-  let op = deps.op;
-  const steps = planSteps(op, deps.paysOut);
-  const set = (id: StepId, state: StepState, detail?: string, progress?: Step["progress"]) => {
+  const steps = planSteps(deps.op, deps.paysOut);
+  const set: SetStep = (id, state, detail, progress) => {
     const i = steps.findIndex((s) => s.id === id);
     if (i < 0) return;
     const { detail: _d, progress: _p, ...rest } = steps[i]!;
@@ -354,184 +369,9 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     report([...steps]);
   };
   report([...steps]);
-  const budget = { spent: 0n };
   try {
-    // 1. The price the operation is valued at, and 2. the chain brought to it.
-    let attestation: PriceAttestationAnswer | null = null;
-    if (ATTESTED.has(op.type)) {
-      for (let round = 0; ; round++) {
-        set("attestation", "running");
-        const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold, deps.fetch);
-        if (!answer.ok) throw new StepFailure("attestation", answer.reason);
-        const a = answer.answer;
-        set(
-          "attestation",
-          "done",
-          `${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
-        );
-        const { state } = await loadState(deps.engine);
-        if (!PRICED.has(op.type)) {
-          attestation = a; // a close is not valued at it: no price update needed
-          break;
-        }
-        if (a.price === state.g.price) {
-          attestation = a;
-          if (round === 0) set("price", "skipped", `The on-chain price is already ${formatUsd(a.price)}.`);
-          break;
-        }
-        if (round >= 2) {
-          throw new StepFailure(
-            "price",
-            "The price keeps moving faster than blocks confirm, so the on-chain price never matched the attested one. Try again in a few minutes.",
-          );
-        }
-        set(
-          "price",
-          "running",
-          `The on-chain price is ${formatUsd(state.g.price)} but the guardians attest ${formatUsd(a.price)}. Operations are valued at the on-chain price, so it must be current first: your wallet sends a price update (a small transaction of its own).`,
-        );
-        await updatePrice(deps, a, (state, detail) => set("price", state, detail), budget);
-        // The update confirmed: fetch the attestation again (it must be fresh for the guardians).
-      }
-    }
-    const time = attestation ? BigInt(attestation.timestamp) : undefined;
-    // One state for the proof and the final transaction: the proof binds its roots, so the amounts
-    // must come from the same state (a block in between makes the chain refuse it, said at confirmation).
-    // Issue 16: a vault proof holds while the vault's record (and what the circuit reads from the
-    // global state) stays as proved; other users' spells cannot break it. If it moves before the user
-    // signs, or the chain refuses the spell for it (or for a fee that rose), the flow proves again
-    // against the new state: a new transaction the user signs again (src/client/tx/reprove.ts).
-    let sent: { txid: string; height: number } | undefined;
-    let paid = 0n;
-    /** Why the flow is proving again (kept on the proof step so the user reads it), or "". */
-    let again = "";
-    for (let reproves = 0; !sent; reproves++) {
-      op = deps.op;
-      const { state: current } = await loadState(deps.engine);
-
-      // 3. The proof, against the engine worker's state of record.
-      let proof = emptyProof();
-      const zkOp = zkOperationOf(op);
-      if (zkOp) {
-        if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
-        set("proof", "running", `${again}Loading the circuit…`, { value: 0, max: 3 });
-        const state = current;
-        const started = Date.now();
-        try {
-          const att = decodeAttestation(attestation.bytes);
-          // A borrowing spell declares the fee quoted now (docs/zk.md "Declared fee"): the proof and the
-          // spell carry the same one, and it is the fee charged.
-          const declared = withDeclaredFee(zkOp, state, { time: BigInt(att.timestamp) });
-          op = declared;
-          const result = await deps.prover.prove(
-            declared,
-            state,
-            {
-              time: BigInt(att.timestamp),
-              attestation: { price: att.price, timestamp: BigInt(att.timestamp), round: att.round },
-            },
-            {
-              onProgress: (p) => {
-                const phase = { loading: 0, witness: 1, proving: 2, done: 3 }[p.phase];
-                const what = {
-                  loading: "Loading the circuit",
-                  witness: "Computing the witness",
-                  proving: "Proving",
-                  done: "Proof made",
-                }[p.phase];
-                set("proof", "running", `${again}${what}… ${Math.round(p.elapsedMs / 1000)} s`, {
-                  value: phase,
-                  max: 3,
-                });
-              },
-            },
-          );
-          proof = compressProof(proofFromJson(result.proof));
-          const total = ((Date.now() - started) / 1000).toFixed(1);
-          set(
-            "proof",
-            "done",
-            `${again}${result.circuit} proof made in ${total} s (witness ${(result.timings.witnessMs / 1000).toFixed(1)} s, proving ${(result.timings.proveMs / 1000).toFixed(1)} s); 128 bytes.`,
-            { value: 3, max: 3 },
-          );
-        } catch (error) {
-          throw new StepFailure(
-            "proof",
-            `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
-          );
-        }
-      }
-
-      // 4. The final transaction with the attestation and proof, at the chosen rate.
-      set("build", "running");
-      let draft: TxDraft;
-      try {
-        const events = engineEvents(current, op, time ?? current.g.time);
-        if (!events.ok) throw new DraftError(events.message);
-        paid = payoutSats(events.events);
-        draft = makeDraft({
-          op,
-          network: deps.network,
-          wallet: deps.account,
-          coins: await spendableCoins(deps),
-          feeRate: deps.feeRate,
-          guardians: deps.guardians,
-          ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
-          ...(current.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(current) } : {}),
-          events: events.events,
-          ...(attestation ? { attestation: attestation.bytes } : {}),
-          proof,
-        });
-      } catch (error) {
-        throw new StepFailure("build", `${(error as Error).message} Nothing was signed or sent.`);
-      }
-      set(
-        "build",
-        "done",
-        `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * SATOSHI)}).`,
-      );
-      if (zkOp) {
-        const moved = proofBasisMoved(current, (await loadState(deps.engine)).state, zkOp.owner);
-        if (moved) {
-          const what =
-            moved === "vault"
-              ? "Your vault changed"
-              : "The price, a parameter or a redistribution reaching your vault changed";
-          if (reproves >= MAX_REPROVES)
-            throw new StepFailure(
-              "build",
-              `${what} again since the proof was made. Nothing was signed or sent; try again.`,
-            );
-          again = `${what} since the proof was made (a new block): proving again against the new state before you sign. `;
-          set("build", "waiting");
-          continue;
-        }
-      }
-      try {
-        sent = await send(
-          deps,
-          draft.built,
-          set,
-          { sign: "sign", broadcast: "broadcast", confirm: "confirm" },
-          budget,
-        );
-      } catch (error) {
-        const advice =
-          zkOp && error instanceof StepFailure && error.refusal ? refusalAdvice(error.refusal) : null;
-        if (!advice?.reprove || reproves >= MAX_REPROVES) throw error;
-        for (const id of ["build", "sign", "broadcast", "confirm"] as const) set(id, "waiting");
-        again = `The protocol refused the spell because ${advice.why}. Proving again against the new state: a new transaction, which your wallet signs again (the refused one's network fee is spent). `;
-      }
-    }
-    if (paid > 0n)
-      // Stage 2 is the guardians' (docs/custody.md): the payout shows under "Payouts on their way"
-      // until its settlement confirms; it is never shown as received before.
-      set(
-        "settle",
-        "running",
-        `The ledger now owes you ${formatBtc(paid * SATOSHI)} (network fee share aside). The guardians pay it in a settlement transaction once it is buried 6 blocks; follow it under Payouts.`,
-      );
-    else set("settle", "skipped");
+    const { paid, ...sent } = await attestProveAndSend({ deps, set, budget: { spent: 0n } });
+    reportSettlement(set, paid);
     return { ok: true, ...sent };
   } catch (error) {
     const failure =
@@ -545,6 +385,227 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
     for (const s of steps) if (s.state === "waiting" || s.state === "running") set(s.id, "skipped");
     return { ok: false, step: failure.step, message: failure.message };
   }
+}
+
+/**
+ * The price attestation (and the chain brought to it), then proving, building and sending until the
+ * operation confirms. Issue 16: a vault proof holds while the vault's record (and what the circuit
+ * reads from the global state) stays as proved; other users' spells cannot break it. If it moves
+ * before the user signs, or the chain refuses the spell for it (or for a fee that rose), the flow
+ * proves again against the new state: a new transaction the user signs again (./reprove.ts), at most
+ * MAX_REPROVES times.
+ */
+async function attestProveAndSend(run: FlowRun): Promise<Sent> {
+  const attestation = ATTESTED.has(run.deps.op.type) ? await attestAndUpdatePrice(run) : null;
+  /** Why the flow is proving again (kept on the proof step so the user reads it), or "". */
+  let again = "";
+  for (let reproves = 0; ; reproves++) {
+    const attempt = await proveBuildAndSend(run, attestation, again, reproves);
+    if ("txid" in attempt) return attempt;
+    again = attempt.again;
+  }
+}
+
+/**
+ * The price the operation is valued at, from the guardians, and for a priced operation
+ * the chain brought to it (the user's own price update) when the state holds another price.
+ */
+async function attestAndUpdatePrice(run: FlowRun): Promise<PriceAttestationAnswer> {
+  const { deps, set } = run;
+  for (let round = 0; ; round++) {
+    set("attestation", "running");
+    const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold, deps.fetch);
+    if (!answer.ok) throw new StepFailure("attestation", answer.reason);
+    const a = answer.answer;
+    set(
+      "attestation",
+      "done",
+      `${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
+    );
+    const { state } = await loadState(deps.engine);
+    // a close is not valued at it: no price update needed
+    if (!PRICED.has(deps.op.type)) return a;
+    if (a.price === state.g.price) {
+      if (round === 0) set("price", "skipped", `The on-chain price is already ${formatUsd(a.price)}.`);
+      return a;
+    }
+    if (round >= 2) {
+      throw new StepFailure(
+        "price",
+        "The price keeps moving faster than blocks confirm, so the on-chain price never matched the attested one. Try again in a few minutes.",
+      );
+    }
+    set(
+      "price",
+      "running",
+      `The on-chain price is ${formatUsd(state.g.price)} but the guardians attest ${formatUsd(a.price)}. Operations are valued at the on-chain price, so it must be current first: your wallet sends a price update (a small transaction of its own).`,
+    );
+    await updatePrice(deps, a, (state, detail) => set("price", state, detail), run.budget);
+    // The update confirmed: fetch the attestation again (it must be fresh for the guardians).
+  }
+}
+
+/**
+ * One attempt at the operation: its proof and final transaction from one state of the engine (the
+ * proof binds the vault's record, so the amounts must come from the same state), then signature,
+ * broadcast and confirmation. Resolves with the confirmed operation, or with why it must be proved
+ * again (the proof's basis moved before signing, or the chain refused the spell for a reason a new
+ * proof cures).
+ */
+async function proveBuildAndSend(
+  run: FlowRun,
+  attestation: PriceAttestationAnswer | null,
+  again: string,
+  reproves: number,
+): Promise<Sent | { again: string }> {
+  const { deps, set } = run;
+  const { state } = await loadState(deps.engine);
+  const zkOp = zkOperationOf(deps.op);
+  const proven = zkOp
+    ? await proveStep(run, zkOp, state, attestation, again)
+    : { op: deps.op, proof: emptyProof() };
+  const { draft, paid } = await buildStep(run, proven.op, state, attestation, proven.proof);
+  if (zkOp) {
+    const moved = proofBasisMoved(state, (await loadState(deps.engine)).state, zkOp.owner);
+    if (moved) {
+      const what =
+        moved === "vault"
+          ? "Your vault changed"
+          : "The price, a parameter or a redistribution reaching your vault changed";
+      if (reproves >= MAX_REPROVES)
+        throw new StepFailure(
+          "build",
+          `${what} again since the proof was made. Nothing was signed or sent; try again.`,
+        );
+      set("build", "waiting");
+      return {
+        again: `${what} since the proof was made (a new block): proving again against the new state before you sign. `,
+      };
+    }
+  }
+  try {
+    const ids = { sign: "sign", broadcast: "broadcast", confirm: "confirm" } as const;
+    return { ...(await send(deps, draft.built, set, ids, run.budget)), paid };
+  } catch (error) {
+    const advice =
+      zkOp && error instanceof StepFailure && error.refusal ? refusalAdvice(error.refusal) : null;
+    if (!advice?.reprove || reproves >= MAX_REPROVES) throw error;
+    for (const id of ["build", "sign", "broadcast", "confirm"] as const) set(id, "waiting");
+    return {
+      again: `The protocol refused the spell because ${advice.why}. Proving again against the new state: a new transaction, which your wallet signs again (the refused one's network fee is spent). `,
+    };
+  }
+}
+
+/**
+ * The vault proof against the engine worker's state of record. A borrowing spell declares the
+ * fee quoted now (docs/zk.md "Declared fee"): the proof and the spell carry the same one, and it is the
+ * fee charged; the operation returned is the declared one.
+ */
+async function proveStep(
+  run: FlowRun,
+  zkOp: ZkOperation,
+  state: State,
+  attestation: PriceAttestationAnswer | null,
+  again: string,
+): Promise<{ op: Operation; proof: Uint8Array }> {
+  const { deps, set } = run;
+  if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
+  set("proof", "running", `${again}Loading the circuit…`, { value: 0, max: 3 });
+  const started = Date.now();
+  try {
+    const att = decodeAttestation(attestation.bytes);
+    const time = BigInt(att.timestamp);
+    const declared = withDeclaredFee(zkOp, state, { time });
+    const result = await deps.prover.prove(
+      declared,
+      state,
+      { time, attestation: { price: att.price, timestamp: time, round: att.round } },
+      { onProgress: (p) => set("proof", "running", ...proofProgress(again, p)) },
+    );
+    const proof = compressProof(proofFromJson(result.proof));
+    const total = ((Date.now() - started) / 1000).toFixed(1);
+    const { witnessMs, proveMs } = result.timings;
+    set(
+      "proof",
+      "done",
+      `${again}${result.circuit} proof made in ${total} s (witness ${(witnessMs / 1000).toFixed(1)} s, proving ${(proveMs / 1000).toFixed(1)} s); 128 bytes.`,
+      { value: 3, max: 3 },
+    );
+    return { op: declared, proof };
+  } catch (error) {
+    throw new StepFailure(
+      "proof",
+      `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
+    );
+  }
+}
+
+/** The proof step's detail and progress bar for a prover's progress report. */
+function proofProgress(again: string, p: ProveProgress): [string, NonNullable<Step["progress"]>] {
+  const phase = { loading: 0, witness: 1, proving: 2, done: 3 }[p.phase];
+  const what = {
+    loading: "Loading the circuit",
+    witness: "Computing the witness",
+    proving: "Proving",
+    done: "Proof made",
+  }[p.phase];
+  return [`${again}${what}… ${Math.round(p.elapsedMs / 1000)} s`, { value: phase, max: 3 }];
+}
+
+/** The final transaction with the attestation and proof, at the chosen rate, on `state`. */
+async function buildStep(
+  run: FlowRun,
+  op: Operation,
+  state: State,
+  attestation: PriceAttestationAnswer | null,
+  proof: Uint8Array,
+): Promise<{ draft: TxDraft; paid: bigint }> {
+  const { deps, set } = run;
+  set("build", "running");
+  let draft: TxDraft;
+  let paid: bigint;
+  try {
+    const time = attestation ? BigInt(attestation.timestamp) : state.g.time;
+    const events = engineEvents(state, op, time);
+    if (!events.ok) throw new DraftError(events.message);
+    paid = payoutSats(events.events);
+    draft = makeDraft({
+      op,
+      network: deps.network,
+      wallet: deps.account,
+      coins: await spendableCoins(deps),
+      feeRate: deps.feeRate,
+      guardians: deps.guardians,
+      ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
+      ...(state.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(state) } : {}),
+      events: events.events,
+      ...(attestation ? { attestation: attestation.bytes } : {}),
+      proof,
+    });
+  } catch (error) {
+    throw new StepFailure("build", `${(error as Error).message} Nothing was signed or sent.`);
+  }
+  set(
+    "build",
+    "done",
+    `${plural(draft.summary.inputs.length, "input")}, ${plural(draft.summary.outputs.length, "output")}; network fee ${formatCount(draft.built.fee)} sats at ${draft.built.feeRate} sat/vB (${formatBtc(draft.built.fee * SATOSHI)}).`,
+  );
+  return { draft, paid };
+}
+
+/**
+ * Stage 2 is the guardians' (docs/custody.md): a payout shows under "Payouts on their way" until its
+ * settlement confirms; it is never shown as received before.
+ */
+function reportSettlement(set: SetStep, paid: bigint): void {
+  if (paid > 0n)
+    set(
+      "settle",
+      "running",
+      `The ledger now owes you ${formatBtc(paid * SATOSHI)} (network fee share aside). The guardians pay it in a settlement transaction once it is buried 6 blocks; follow it under Payouts.`,
+    );
+  else set("settle", "skipped");
 }
 
 /** The setPrice spell at the attested price, from the user's wallet, until the engine applied it. */
