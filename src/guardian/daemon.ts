@@ -1,11 +1,10 @@
 /**
  * The guardian daemon: follows the chain with the shared indexer and a file store (chain.ts), publishes price attestations
  * (prices.ts), settles open obligations (settle.ts: leader round each block, POST /v1/settle), and
- * serves the JSON API under /v1 (http.ts). It signs no user transaction.
+ * serves the JSON API under /v1 (routes.ts over http.ts). It signs no user transaction.
  * One guardian = one custody key of the k-of-n vault/pool quorum and one oracle key of the
  * attestation set; both come from keys.ts and never leave it.
  */
-import { base64 } from "@scure/base";
 import {
   type BtcNetworkName,
   DEFAULT_ESCAPE_CSV_BLOCKS,
@@ -24,35 +23,22 @@ import {
   type BabyJubPoint,
   type OracleKeySet,
   PriceOracle,
-  readingToJson,
   type SourceId,
   type SourceSettings,
 } from "../oracle/index.ts";
-import {
-  DEFAULT_PARAMS,
-  depositView,
-  findAccount,
-  getVault,
-  initPoseidon,
-  type Params,
-  riskiestVaults,
-  serializeState,
-  systemSummary,
-} from "../protocol/index.ts";
-import { checkInvariants } from "../settlement/invariants.ts";
+import { DEFAULT_PARAMS, initPoseidon, type Params } from "../protocol/index.ts";
 import { DEFAULT_FINALITY_DEPTH } from "../settlement/settle.ts";
 import { nodeArtifacts } from "../zk/node.ts";
 import { GuardianChain } from "./chain.ts";
-import { custodyViewToJson } from "./custody-view.ts";
 import { GuardianError } from "./errors.ts";
-import { type Route, startHttp } from "./http.ts";
+import { startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { SettlementLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { PeerAuthenticator } from "./peer-auth.ts";
-import { attestRoute, PriceService } from "./prices.ts";
+import { PriceService } from "./prices.ts";
 import { Protection, type ProtectionPreset, type ProtectionPresetName } from "./protect.ts";
-import { type LeaderDeps, leaderRound, type SettleProposal, signSettlement } from "./settle.ts";
+import { guardianRoutes } from "./routes.ts";
+import { type LeaderDeps, leaderRound } from "./settle.ts";
 import { SignedPrices } from "./signed-prices.ts";
 
 /** One member of the federation as every guardian and the app know it (public keys only). */
@@ -131,18 +117,8 @@ export function oracleSetOf(f: Federation): OracleKeySet {
   };
 }
 
-function num(v: string | null, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (v === null) return fallback;
-  if (!/^\d+$/.test(v))
-    throw new GuardianError("invalidRequest", `expected a whole number, got ${JSON.stringify(v)}`);
-  return Math.min(Number(v), max);
-}
-
-export async function startGuardian(
-  config: GuardianConfig,
-  keys: GuardianKeys,
-  deps: { log?: Logger; now?: () => number } = {},
-): Promise<RunningGuardian> {
+/** This guardian's federation entry, checked against its keys. */
+function memberOf(config: GuardianConfig, keys: GuardianKeys): FederationMember {
   const me = config.federation.members[config.index];
   if (!me) throw new GuardianError("invalidConfig", `index ${config.index} is not a federation member`);
   if (me.custodyKey !== keys.custodyPublicKeyHex)
@@ -158,24 +134,25 @@ export async function startGuardian(
       "invalidConfig",
       `the oracle key does not match member ${config.index} (${me.name})`,
     );
-  const log = (deps.log ?? createLogger({ level: config.logLevel ?? "info" })).child({ guardian: me.name });
-  const now = deps.now ?? Date.now;
-  await initPoseidon();
+  return me;
+}
 
-  const network = config.federation.network;
-  // Key rotation is a governance operation (rotateGuardians, rotateOracleKeys): once the engine's
-  // governance state holds a set, it wins over the configured one, block by block.
+/**
+ * The custody and oracle sets in force. Key rotation is a governance operation (rotateGuardians,
+ * rotateOracleKeys): once the engine's governance state holds a set, it wins over the configured one,
+ * block by block.
+ */
+function keySetsInForce(config: GuardianConfig, keys: GuardianKeys, chain: () => GuardianChain | null) {
   const configuredGuardians = guardianSetOf(config.federation);
   const configuredOracles = oracleSetOf(config.federation);
-  let chainRef: GuardianChain | null = null;
   const guardians = (): GuardianSet => {
-    const g = chainRef?.state.gov.guardians;
+    const g = chain()?.state.gov.guardians;
     return g && g.keys.length > 0
       ? { threshold: Number(g.threshold), keys: g.keys.map(fromHex) }
       : configuredGuardians;
   };
   const oracles = (): OracleKeySet => {
-    const o = chainRef?.state.gov.oracles;
+    const o = chain()?.state.gov.oracles;
     return o
       ? { threshold: Number(o.threshold), keys: o.keys.map(([x, y]) => [x, y] as BabyJubPoint) }
       : configuredOracles;
@@ -186,32 +163,41 @@ export async function startGuardian(
     );
     return i < 0 ? null : i;
   };
+  return { guardians, oracles, configuredOracles, oracleIndex };
+}
+
+function esploraOf(config: GuardianConfig): EsploraClient {
   const capProblems = hostLimitsProblems(config.esploraLimits ?? {});
   if (capProblems.length) throw new Error(`guardian config esploraLimits: ${capProblems.join("; ")}`);
-  const esplora = new EsploraClient({
+  return new EsploraClient({
     baseUrl: config.esploraUrl,
     retries: 2,
     backoffMs: 200,
     ...(config.esploraLimits ? { limits: config.esploraLimits } : {}),
   });
+}
 
-  const verificationKeys = await loadVerificationKeys(nodeArtifacts(config.zkDir));
-  const verifier = (): VerifierConfig => ({ proofs: true, oracleKeys: oracles(), verificationKeys });
+/** The chain follower: the shared indexer over a file store, replaying with the federation's custody. */
+async function openFollower(
+  config: GuardianConfig,
+  esplora: EsploraClient,
+  verifier: VerifierConfig,
+  log: Logger,
+): Promise<GuardianChain> {
   const params = { ...DEFAULT_PARAMS } as Params;
   for (const [k, v] of Object.entries(config.params ?? {})) {
     (params as unknown as Record<string, bigint | boolean>)[k] = typeof v === "boolean" ? v : BigInt(v);
   }
-  const follower = await GuardianChain.open({
+  return GuardianChain.open({
     esplora,
     ...(config.esploraCheckUrl
       ? { secondEsplora: new EsploraClient({ baseUrl: config.esploraCheckUrl, retries: 2, backoffMs: 200 }) }
       : {}),
-    network,
+    network: config.federation.network,
     dataDir: config.dataDir,
     startHeight: config.startHeight,
     params,
-    // The indexer takes its oracle keys once.
-    verifier: verifier(),
+    verifier,
     custody: {
       network: config.federation.network,
       csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
@@ -224,16 +210,28 @@ export async function startGuardian(
     },
     log,
   });
-  chainRef = follower;
-  const settlements = new SettlementLedger(config.dataDir);
-  const settleDeps: LeaderDeps = {
+}
+
+/** What the settlement round (leader) and the /v1/settle route (follower) work with. */
+function settlementDeps(
+  config: GuardianConfig,
+  follower: GuardianChain,
+  esplora: EsploraClient,
+  keys: GuardianKeys,
+  ledger: SettlementLedger,
+  log: Logger,
+): LeaderDeps {
+  return {
     state: () => follower.state,
     height: () => follower.height,
     tip: () => follower.tip,
-    custody: { network, csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS },
+    custody: {
+      network: config.federation.network,
+      csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+    },
     finality: config.settlement?.finality ?? DEFAULT_FINALITY_DEPTH,
     keys,
-    ledger: settlements,
+    ledger,
     index: config.index,
     n: config.federation.members.length,
     threshold: config.federation.threshold,
@@ -260,274 +258,20 @@ export async function startGuardian(
     },
     log,
   };
-  const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
-  const prices = new PriceService({
-    oracle,
-    keys,
-    index: oracleIndex,
-    oracles,
-    peers: config.federation.members
-      .filter((_, i) => i !== config.index)
-      .map((m) => ({ url: m.url, custodyKey: m.custodyKey })),
-    signed: new SignedPrices(config.dataDir),
-    log,
-    now,
-    ...(config.prices ?? {}),
-  });
-  const protection = new Protection({ preset: config.protection?.preset ?? "default", ...config.protection });
+}
 
-  const root = () => follower.root();
-  const identity = {
-    name: me.name,
-    index: config.index,
-    custodyKey: me.custodyKey,
-    oracleKey: me.oracleKey,
-    threshold: config.federation.threshold,
-    members: config.federation.members.length,
-    network,
-  };
-  const vaultJson = (owner: string) => {
-    const v = getVault(follower.state, owner);
-    if (!v) throw new GuardianError("notFound", `no vault for ${owner}`);
-    return v;
-  };
-
-  let headState: { root: string; body: unknown } | null = null;
-  const routes: Route[] = [
-    {
-      method: "GET",
-      path: "/v1/health",
-      handler: () => ({ ok: follower.lastError === null, guardian: me.name }),
-    },
-    {
-      // What a client needs to join: custody keys for vault scripts, oracle keys for attestations, and
-      // where the protocol's history starts. Keys rotated by governance are in the chain itself.
-      method: "GET",
-      path: "/v1/federation",
-      handler: () => ({
-        network,
-        threshold: config.federation.threshold,
-        csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
-        members: config.federation.members,
-        oracleThreshold: configuredOracles.threshold,
-        startHeight: config.startHeight,
-        params: config.params ?? {},
-      }),
-    },
-    {
-      method: "GET",
-      path: "/v1/status",
-      handler: () => ({
-        guardian: identity,
-        custodySet: { threshold: guardians().threshold, keys: guardians().keys.map(toHex) },
-        oracleSet: { threshold: oracles().threshold, index: oracleIndex() },
-        chain: {
-          height: follower.height,
-          tip: follower.tip,
-          lag: Math.max(0, follower.tip - follower.height),
-          stateRoot: root(),
-          lastSyncAt: follower.lastSyncAt,
-          lastError: follower.lastError,
-        },
-        oracle: {
-          reading: prices.latestReading ? readingToJson(prices.latestReading) : null,
-          attestation: prices.latest
-            ? {
-                price: prices.latest.attestation.price,
-                timestamp: prices.latest.attestation.timestamp,
-                signers: prices.latest.signers,
-              }
-            : null,
-          sources: oracle.health().map((h) => ({
-            source: h.source,
-            transport: h.transport,
-            breaker: h.breaker.state,
-            blocked: h.blocked,
-          })),
-        },
-        protection: {
-          ...protection.stats,
-          openConnections: protection.openConnections,
-          clients: protection.trackedClients,
-        },
-        signedSettlements: settlements.size,
-      }),
-    },
-    {
-      // The whole replayed state at the head, so operators' tools run the engine's own views on it
-      // (parameters, governance, deposits) instead of trusting a summary; they check it hashes to `root`.
-      // Serialized once per head (it costs ~0.6 s at 50k accounts), and weighted as the heaviest read.
-      method: "GET",
-      path: "/v1/state",
-      cost: 10,
-      handler: () => {
-        if (headState?.root !== root())
-          headState = {
-            root: root(),
-            body: { height: follower.height, root: root(), state: serializeState(follower.state) },
-          };
-        return headState.body;
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/vaults",
-      handler: (r) => {
-        const all = riskiestVaults(follower.state);
-        const offset = num(r.query.get("offset"), 0);
-        return { total: all.length, vaults: all.slice(offset, offset + num(r.query.get("limit"), 50, 500)) };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/vaults/at-risk",
-      handler: (r) => {
-        // Below CCR by default (liquidatable in recovery mode); ?below=<18-decimal ratio> to choose.
-        const below = r.query.get("below");
-        if (below !== null && !/^\d{1,40}$/.test(below))
-          throw new GuardianError(
-            "invalidRequest",
-            "below: expected an 18-decimal integer ratio, e.g. 1500000000000000000",
-          );
-        const threshold = below !== null ? BigInt(below) : follower.state.params.CCR;
-        const out = [];
-        for (const v of riskiestVaults(follower.state, num(r.query.get("limit"), 100, 1000))) {
-          if (v.icr >= threshold) break;
-          out.push({ ...v, liquidatable: v.icr < follower.state.params.MCR });
-        }
-        return { threshold, price: follower.state.g.price, vaults: out };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/vaults/:owner",
-      handler: (r) => {
-        const a = findAccount(follower.state, r.params.owner!);
-        return { vault: vaultJson(r.params.owner!), deposit: a ? depositView(follower.state, a) : null };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/price",
-      handler: () => {
-        if (!prices.latest)
-          throw new GuardianError("unavailable", "no price attestation has been published yet");
-        return {
-          price: prices.latest.attestation.price,
-          timestamp: prices.latest.attestation.timestamp,
-          round: prices.latest.attestation.round,
-          signers: prices.latest.signers,
-          attestation: prices.latest.encoded,
-          statePrice: follower.state.g.price,
-        };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/attestations",
-      handler: () => ({ attestations: prices.history.slice(-100) }),
-    },
-    // Peers only (signed requests), one statement per timestamp: prices.ts.
-    attestRoute(prices, new PeerAuthenticator({ self: me.custodyKey, members: () => guardians().keys, now })),
-    {
-      method: "GET",
-      path: "/v1/pool",
-      handler: async () => {
-        const s = systemSummary(follower.state);
-        const address = descriptorAddress(poolDescriptor(guardians()), network);
-        let onChainSats: number | null = null;
-        try {
-          onChainSats = (await esplora.addressUtxos(address)).reduce((a, u) => a + u.value, 0);
-        } catch {
-          onChainSats = null;
-        }
-        return { address, deposits: s.poolTotal, collateral: s.poolCollateral, onChainSats, summary: s };
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/custody",
-      // Protocol coins, obligations, invariant status and breaches (`zkusd custody`, docs/custody.md).
-      handler: async () => {
-        const report = checkInvariants(follower.state);
-        const page = await follower.events({ type: "CustodyBreach", limit: 500, order: "desc" });
-        const breaches = page.events.map((e) => ({
-          height: e.height,
-          txid: e.txid,
-          message: JSON.stringify(e.event, (_, v) => (typeof v === "bigint" ? v.toString() : v)),
-        }));
-        return custodyViewToJson({
-          height: follower.height,
-          custody: follower.state.custody,
-          invariants: report.ok
-            ? { status: "ok", detail: "every vault's coins and the total match the ledger exactly" }
-            : { status: "breach", detail: report.problems.join("; ") },
-          breaches,
-        });
-      },
-    },
-    {
-      method: "GET",
-      path: "/v1/events",
-      handler: (r) =>
-        follower.events({
-          ...(r.query.get("type") ? { type: r.query.get("type")! } : {}),
-          ...(r.query.get("account") ? { account: r.query.get("account")! } : {}),
-          ...(r.query.get("from") ? { fromHeight: num(r.query.get("from"), 0) } : {}),
-          ...(r.query.get("to") ? { toHeight: num(r.query.get("to"), 0) } : {}),
-          ...(r.query.get("after") ? { after: r.query.get("after")! } : {}),
-          ...(r.query.get("order") === "desc" ? { order: "desc" as const } : {}),
-          limit: num(r.query.get("limit"), 50, 500),
-        }),
-    },
-    {
-      method: "GET",
-      path: "/v1/spells",
-      handler: async (r) => ({ spells: await follower.recentSpells(num(r.query.get("limit"), 50, 500)) }),
-    },
-    {
-      method: "POST",
-      path: "/v1/settle",
-      cost: 5,
-      timeoutMs: 30_000,
-      handler: async (r) => {
-        const b = r.body as Partial<SettleProposal> | undefined;
-        if (!b || !Array.isArray(b.ids) || typeof b.feeRate !== "number" || typeof b.txid !== "string")
-          throw new GuardianError(
-            "invalidRequest",
-            "expected { ids: string[], feeRate: number, txid: string }",
-          );
-        await follower.sync();
-        const result = signSettlement(settleDeps, { ids: b.ids, feeRate: b.feeRate, txid: b.txid });
-        if (!result.ok) {
-          log.warn("settlement refused", { code: result.code, reason: result.reason });
-          throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {
-            refusal: result.code,
-          });
-        }
-        log.info("settlement signed", { txid: result.txid, obligations: result.plan.ids.length });
-        return { guardian: me.name, psbt: base64.encode(result.psbt), txid: result.txid };
-      },
-    },
-  ];
-
-  const http = await startHttp(
-    {
-      routes,
-      protection,
-      log,
-      corsOrigins: config.corsOrigins ?? [],
-      ...(config.maxBodyBytes !== undefined ? { maxBodyBytes: config.maxBodyBytes } : {}),
-      ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
-    },
-    config.port,
-    config.host ?? "127.0.0.1",
-  );
-  let stopped = false;
-  await follower.sync();
-  // Every pollMs while blocks come, slower while none does; after each new block the leader settles
-  // the open obligations (docs/custody.md); settlement rounds never overlap.
+/**
+ * Follows the chain every pollMs while blocks come, slower while none does; after each new block the
+ * leader settles the open obligations (docs/custody.md); settlement rounds never overlap.
+ */
+function startPolling(
+  config: GuardianConfig,
+  follower: GuardianChain,
+  settleDeps: LeaderDeps,
+  log: Logger,
+): { stop(): void } {
   const policy = { baseMs: config.pollMs ?? 2_000, maxMs: Math.max(config.pollMs ?? 2_000, 15_000) };
+  let stopped = false;
   let idlePolls = 0;
   let poll: ReturnType<typeof setTimeout> | undefined;
   let settledAt = -1;
@@ -553,12 +297,86 @@ export async function startGuardian(
     if (!stopped) poll = setTimeout(() => void tick(), nextPollMs(policy, idlePolls));
   };
   poll = setTimeout(() => void tick(), policy.baseMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(poll);
+    },
+  };
+}
+
+/** Starts one guardian: checks its keys, opens its chain, price service and API, then follows the chain. */
+export async function startGuardian(
+  config: GuardianConfig,
+  keys: GuardianKeys,
+  deps: { log?: Logger; now?: () => number } = {},
+): Promise<RunningGuardian> {
+  const me = memberOf(config, keys);
+  const log = (deps.log ?? createLogger({ level: config.logLevel ?? "info" })).child({ guardian: me.name });
+  const now = deps.now ?? Date.now;
+  await initPoseidon();
+  const network = config.federation.network;
+  let chainRef: GuardianChain | null = null;
+  const sets = keySetsInForce(config, keys, () => chainRef);
+  const esplora = esploraOf(config);
+  const verificationKeys = await loadVerificationKeys(nodeArtifacts(config.zkDir));
+  // The indexer takes its oracle keys once.
+  const verifier: VerifierConfig = { proofs: true, oracleKeys: sets.oracles(), verificationKeys };
+  const follower = await openFollower(config, esplora, verifier, log);
+  chainRef = follower;
+  const settlements = new SettlementLedger(config.dataDir);
+  const settleDeps = settlementDeps(config, follower, esplora, keys, settlements, log);
+  const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
+  const prices = new PriceService({
+    oracle,
+    keys,
+    index: sets.oracleIndex,
+    oracles: sets.oracles,
+    peers: config.federation.members
+      .filter((_, i) => i !== config.index)
+      .map((m) => ({ url: m.url, custodyKey: m.custodyKey })),
+    signed: new SignedPrices(config.dataDir),
+    log,
+    now,
+    ...(config.prices ?? {}),
+  });
+  const protection = new Protection({ preset: config.protection?.preset ?? "default", ...config.protection });
+  const routes = guardianRoutes({
+    config,
+    me,
+    network,
+    follower,
+    esplora,
+    oracle,
+    prices,
+    protection,
+    settlements,
+    settleDeps,
+    ...sets,
+    log,
+    now,
+  });
+  const http = await startHttp(
+    {
+      routes,
+      protection,
+      log,
+      corsOrigins: config.corsOrigins ?? [],
+      ...(config.maxBodyBytes !== undefined ? { maxBodyBytes: config.maxBodyBytes } : {}),
+      ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+    },
+    config.port,
+    config.host ?? "127.0.0.1",
+  );
+  let stopped = false;
+  await follower.sync();
+  const polling = startPolling(config, follower, settleDeps, log);
   prices.start();
   log.info("guardian started", {
     url: http.url,
     height: follower.height,
     custodyKey: me.custodyKey,
-    pool: descriptorAddress(poolDescriptor(guardians()), network),
+    pool: descriptorAddress(poolDescriptor(sets.guardians()), network),
     csvBlocks: config.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
   });
   return {
@@ -569,7 +387,7 @@ export async function startGuardian(
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearTimeout(poll);
+      polling.stop();
       prices.stop();
       await http.close();
       oracle.close();
