@@ -25,7 +25,7 @@ import {
   walletAccount,
   walletUtxo,
 } from "../src/btc/index.ts";
-import { opReturnPayload } from "../src/btc/psbt.ts";
+import { opReturnPayload } from "../src/btc/psbt-preview.ts";
 import { startPriceFeed } from "../src/devnet/pricefeed.ts";
 import { startDevnet } from "../src/devnet/server.ts";
 import { guardianSetOf } from "../src/guardian/daemon.ts";

@@ -9,7 +9,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EsploraClient } from "../src/btc/index.ts";
-import { summarizePsbt } from "../src/btc/psbt.ts";
+import { summarizePsbt } from "../src/btc/psbt-preview.ts";
 import { type Devnet, startDevnet } from "../src/devnet/server.ts";
 import { type GovernanceOverview, governanceOverview } from "../src/governance/index.ts";
 import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";

@@ -3,7 +3,8 @@
  * a failure unlocks; a successful broadcast keeps the coins reserved until the chain drops them.
  */
 import type { EsploraClient } from "./esplora.ts";
-import { type BuiltPsbt, finalizePsbt, parsePsbt } from "./psbt.ts";
+import { type BuiltPsbt, parsePsbt } from "./psbt.ts";
+import { finalizePsbt } from "./psbt-sign.ts";
 import type { UtxoTracker } from "./utxo.ts";
 import { type BitcoinWallet, WalletError } from "./wallet.ts";
 

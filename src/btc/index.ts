@@ -13,6 +13,8 @@ export * from "./network.ts";
 export * from "./networkFees.ts";
 export * from "./poll.ts";
 export * from "./psbt.ts";
+export * from "./psbt-preview.ts";
+export * from "./psbt-sign.ts";
 export { SatsConnectWallet } from "./satsconnect.ts";
 export * from "./scripts.ts";
 export { checkSignetSolution, DEFAULT_SIGNET_CHALLENGE } from "./signet.ts";

@@ -7,15 +7,12 @@ import {
   buildLedgerOp,
   buildOpenVault,
   buildWithdraw,
-  custodyInputsFor,
-  finalizePsbt,
   parsePsbt,
-  signPsbtInputs,
-  spellOfTransaction,
-  summarizePsbt,
   walletAccount,
   walletUtxo,
 } from "./psbt.ts";
+import { spellOfTransaction, summarizePsbt } from "./psbt-preview.ts";
+import { custodyInputsFor, finalizePsbt, signPsbtInputs } from "./psbt-sign.ts";
 import { poolDescriptor, vaultDescriptor } from "./scripts.ts";
 import type { Spell } from "./spell.ts";
 

@@ -1,5 +1,6 @@
 /**
- * PSBT builders for every operation, signing helpers, finalization and the preview summary.
+ * PSBT builders for every operation, and the project's PSBT parsing options. Signing and finalizing:
+ * psbt-sign.ts; what the user is about to sign: psbt-preview.ts.
  *
  * Shape of every spell transaction (docs/bitcoin.md):
  *   inputs:  wallet inputs first (input 0's owner is the spell's actor; they pay the fee),
@@ -9,33 +10,32 @@
  * paid by the wallet, so collateral amounts on chain are exactly the engine's (rounded down) amounts.
  */
 import { base64 } from "@scure/base";
-import { OutScript, p2sh, p2tr, p2wpkh, Script, SigHash, Transaction } from "@scure/btc-signer";
+import { p2sh, p2tr, p2wpkh, Script, SigHash, Transaction } from "@scure/btc-signer";
+import { equalBytes } from "@scure/btc-signer/utils.js";
 import { BtcInputError, PsbtError } from "./errors.ts";
 import { addressToScript, type BtcNetworkName, networkParams, scriptToAddress } from "./network.ts";
-import {
-  assertFeeRate,
-  dustThreshold,
-  estimateVsize,
-  FINAL_SEQUENCE,
-  type InputKind,
-  RBF_SEQUENCE,
-} from "./networkFees.ts";
+import { assertFeeRate, dustThreshold, FINAL_SEQUENCE, type InputKind, RBF_SEQUENCE } from "./networkFees.ts";
 import {
   assertPublicKey,
   fromHex,
   type PoolDescriptor,
-  parseCustodyScript,
-  poolWitness,
-  toHex,
   type VaultDescriptor,
   type VaultPath,
-  vaultWitness,
 } from "./scripts.ts";
-import { decodeSpell, encodeSpell, hasSpellMagic, type Spell, tryDecodeSpell } from "./spell.ts";
+import { decodeSpell, encodeSpell, type Spell } from "./spell.ts";
 import { outpoint, type SelectionStrategy, selectCoins, type Utxo } from "./utxo.ts";
 
 /** Options every btc-signer Transaction in this project is built or parsed with. */
 export const TX_OPTS = { allowUnknownOutputs: true, allowUnknownInputs: true } as const;
+
+/** Parses PSBT bytes (or base64) with the project's options. */
+export function parsePsbt(psbt: Uint8Array | string): Transaction {
+  try {
+    return Transaction.fromPSBT(typeof psbt === "string" ? base64.decode(psbt) : psbt, TX_OPTS);
+  } catch (e) {
+    throw new PsbtError("invalidPsbt", `not a valid PSBT: ${(e as Error).message}`);
+  }
+}
 
 export type WalletAddressType = "p2wpkh" | "p2sh-p2wpkh" | "p2tr";
 
@@ -155,8 +155,6 @@ function protocolKind(p: ProtocolInput): InputKind {
   };
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /**
  * Builds a spell transaction: selects wallet inputs, adds protocol inputs, the planned outputs, the
  * spell and change, and returns the PSBT with everything the wallet and the guardians need to sign.
@@ -191,7 +189,7 @@ export function buildSpellPsbt(
   const changeScript = addressToScript(opts.changeAddress ?? opts.wallet.address, opts.network);
   const walletScript = addressToScript(opts.wallet.address, opts.network);
   for (const u of opts.walletUtxos) {
-    if (!sameBytes(u.script, walletScript)) {
+    if (!equalBytes(u.script, walletScript)) {
       throw new BtcInputError(
         "invalidParameter",
         `UTXO ${outpoint(u)} does not belong to ${opts.wallet.address}`,
@@ -231,7 +229,7 @@ export function buildSpellPsbt(
     const idx = tx.inputsLength;
     let sequence = seq;
     if (p.custody.kind === "vault") {
-      if (p.path !== "guardians" && !sameBytes(p.custody.owner, opts.wallet.publicKey)) {
+      if (p.path !== "guardians" && !equalBytes(p.custody.owner, opts.wallet.publicKey)) {
         throw new BtcInputError("invalidKey", "the vault's owner key is not the paying wallet's key");
       }
       vaultPaths[idx] = p.path!;
@@ -499,272 +497,4 @@ export function buildEscape(
       },
     ],
   });
-}
-
-// ---------------------------------------------------------------- signing and finalizing
-
-/** Parses PSBT bytes (or base64) with the project's options. */
-export function parsePsbt(psbt: Uint8Array | string): Transaction {
-  try {
-    return Transaction.fromPSBT(typeof psbt === "string" ? base64.decode(psbt) : psbt, TX_OPTS);
-  } catch (e) {
-    throw new PsbtError("invalidPsbt", `not a valid PSBT: ${(e as Error).message}`);
-  }
-}
-
-/** Signs the given inputs with a private key (a dev wallet, a guardian, a test). */
-export function signPsbtInputs(psbt: Uint8Array, privateKey: Uint8Array, indexes: number[]): Uint8Array {
-  const tx = parsePsbt(psbt);
-  for (const i of indexes) {
-    if (i < 0 || i >= tx.inputsLength) throw new PsbtError("unknownInput", `input ${i} does not exist`);
-    tx.signIdx(privateKey, i);
-  }
-  return tx.toPSBT();
-}
-
-/** Inputs whose custody script includes a key (what a guardian or the owner may sign). */
-export function custodyInputsFor(psbt: Uint8Array, publicKey: Uint8Array): number[] {
-  const tx = parsePsbt(psbt);
-  const out: number[] = [];
-  for (let i = 0; i < tx.inputsLength; i++) {
-    const ws = tx.getInput(i).witnessScript;
-    const d = ws && parseCustodyScript(ws);
-    if (!d) continue;
-    const keys = [...d.guardians.keys, ...(d.kind === "vault" ? [d.owner] : [])];
-    if (keys.some((k) => sameBytes(k, publicKey))) out.push(i);
-  }
-  return out;
-}
-
-/** Merges signatures from several copies of the same PSBT (wallet + guardians). */
-export function combinePsbts(psbts: Uint8Array[]): Uint8Array {
-  if (psbts.length === 0) throw new PsbtError("invalidPsbt", "nothing to combine");
-  const first = parsePsbt(psbts[0]!);
-  for (const p of psbts.slice(1)) first.combine(parsePsbt(p));
-  return first.toPSBT();
-}
-
-export interface FinalTx {
-  hex: string;
-  txid: string;
-  vsize: number;
-  weight: number;
-  fee: bigint;
-}
-
-/**
- * Finalizes a signed PSBT. Vault and pool inputs get a witness built here (btc-signer's finalizer
- * drops signatures on custom scripts); the vault path follows from the signatures present: owner +
- * quorum → (a), quorum → (b), owner alone → (c). Wallet inputs use btc-signer's finalizer.
- */
-export function finalizePsbt(psbt: Uint8Array | Uint8Array[]): FinalTx {
-  const tx = parsePsbt(Array.isArray(psbt) ? combinePsbts(psbt) : psbt);
-  for (let i = 0; i < tx.inputsLength; i++) {
-    const input = tx.getInput(i);
-    if (input.finalScriptWitness || input.finalScriptSig) continue;
-    const ws = input.witnessScript;
-    if (!ws) {
-      try {
-        tx.finalizeIdx(i);
-      } catch (e) {
-        throw new PsbtError("missingSignature", `input ${i}: ${(e as Error).message}`);
-      }
-      continue;
-    }
-    const custody = parseCustodyScript(ws);
-    if (!custody)
-      throw new PsbtError("unknownInput", `input ${i} has a witness script this project did not build`);
-    const sigs = new Map<string, Uint8Array>((input.partialSig ?? []).map(([k, s]) => [toHex(k), s]));
-    let witness: Uint8Array[];
-    try {
-      if (custody.kind === "pool") {
-        witness = poolWitness(custody, sigs);
-      } else {
-        const owner = sigs.get(toHex(custody.owner));
-        const guardians = new Map([...sigs].filter(([k]) => k !== toHex(custody.owner)));
-        const quorum = guardians.size >= custody.guardians.threshold;
-        const path: VaultPath = quorum ? (owner ? "ownerAndGuardians" : "guardians") : "ownerAfterTimelock";
-        witness = vaultWitness(custody, path, { guardians, ...(owner ? { owner } : {}) });
-      }
-    } catch (e) {
-      throw new PsbtError("missingSignature", `input ${i}: ${(e as Error).message}`);
-    }
-    tx.updateInput(i, { finalScriptWitness: [...witness, ws] }, true);
-  }
-  return { hex: tx.hex, txid: tx.id, vsize: tx.vsize, weight: tx.weight, fee: tx.fee };
-}
-
-// ---------------------------------------------------------------- preview
-
-export interface PsbtSummary {
-  inputs: {
-    txid: string;
-    vout: number;
-    amount: bigint;
-    address?: string;
-    kind: "wallet" | "vault" | "pool" | "unknown";
-    path?: VaultPath;
-    signatures: number;
-  }[];
-  outputs: { amount: bigint; address?: string; kind: OutputLabel | "payment" | "unknown" }[];
-  fee: bigint;
-  /** Estimated vsize with the largest signatures. */
-  vsize: number;
-  /** fee / vsize, sat/vB. */
-  feeRate: number;
-  rbf: boolean;
-  locktime: number;
-  spell?: Spell;
-  /** Why an OP_RETURN with the spell magic didn't decode, if one didn't. */
-  spellError?: string;
-}
-
-/**
- * What the user is about to sign: inputs, outputs (labelled against the given vaults and pools),
- * fee, estimated fee rate and the decoded spell. Works on any PSBT the wallet might return too.
- */
-export function summarizePsbt(
-  psbt: Uint8Array | string,
-  network: BtcNetworkName,
-  known: {
-    vaults?: VaultDescriptor[];
-    pools?: PoolDescriptor[];
-    /** Addresses of the user's wallet (their outputs are labelled change). */
-    wallet?: string[];
-    /** The builder's `vaultPaths`; without it the path is inferred from sequence and signatures. */
-    paths?: Record<number, VaultPath>;
-  } = {},
-): PsbtSummary {
-  const tx = parsePsbt(psbt);
-  const inputs: PsbtSummary["inputs"] = [];
-  const kinds: InputKind[] = [];
-  let inTotal = 0n;
-  let rbf = false;
-  for (let i = 0; i < tx.inputsLength; i++) {
-    const inp = tx.getInput(i);
-    const amount = inp.witnessUtxo?.amount ?? 0n;
-    inTotal += amount;
-    if ((inp.sequence ?? FINAL_SEQUENCE) < 0xffff_fffe) rbf = true;
-    const script = inp.witnessUtxo?.script;
-    const custody = inp.witnessScript ? parseCustodyScript(inp.witnessScript) : undefined;
-    const sigs = (inp.partialSig ?? []).length + (inp.tapKeySig ? 1 : 0);
-    const base = {
-      txid: toHex(inp.txid!),
-      vout: inp.index!,
-      amount,
-      ...(script ? { address: scriptToAddress(script, network) } : {}),
-      signatures: sigs,
-    };
-    if (custody?.kind === "vault") {
-      const path: VaultPath =
-        known.paths?.[i] ??
-        ((inp.sequence ?? FINAL_SEQUENCE) === custody.csvBlocks
-          ? "ownerAfterTimelock"
-          : sigs > 0 &&
-              !(inp.partialSig ?? []).some(([k]) => sameBytes(k, custody.owner)) &&
-              sigs >= custody.guardians.threshold
-            ? "guardians"
-            : "ownerAndGuardians");
-      inputs.push({ ...base, kind: "vault", path });
-      kinds.push({
-        type: "vault",
-        path,
-        threshold: custody.guardians.threshold,
-        witnessScriptLength: custody.witnessScript.length,
-      });
-    } else if (custody?.kind === "pool") {
-      inputs.push({ ...base, kind: "pool" });
-      kinds.push({
-        type: "multisig",
-        threshold: custody.guardians.threshold,
-        witnessScriptLength: custody.witnessScript.length,
-      });
-    } else {
-      const t = script ? OutScript.decode(script).type : "unknown";
-      const kind: InputKind | undefined =
-        t === "wpkh"
-          ? { type: "p2wpkh" }
-          : t === "sh"
-            ? { type: "p2sh-p2wpkh" }
-            : t === "tr"
-              ? { type: "p2tr" }
-              : t === "pkh"
-                ? { type: "p2pkh" }
-                : undefined;
-      inputs.push({ ...base, kind: kind ? "wallet" : "unknown" });
-      kinds.push(kind ?? { type: "p2wpkh" });
-    }
-  }
-  const outputs: PsbtSummary["outputs"] = [];
-  const lengths: number[] = [];
-  let outTotal = 0n;
-  let spell: Spell | undefined;
-  let spellError: string | undefined;
-  for (let i = 0; i < tx.outputsLength; i++) {
-    const o = tx.getOutput(i);
-    const script = o.script!;
-    const amount = o.amount ?? 0n;
-    outTotal += amount;
-    lengths.push(script.length);
-    const address = scriptToAddress(script, network);
-    const payload = opReturnPayload(script);
-    let kind: PsbtSummary["outputs"][number]["kind"] = address ? "payment" : "unknown";
-    if (payload && hasSpellMagic(payload)) {
-      kind = "spell";
-      const r = tryDecodeSpell(payload);
-      if (r.ok) spell ??= r.spell;
-      else spellError = r.error.message;
-    } else if (known.vaults?.some((v) => sameBytes(v.script, script))) kind = "vault";
-    else if (known.pools?.some((p) => sameBytes(p.script, script))) kind = "pool";
-    else if (address && known.wallet?.includes(address)) kind = "change";
-    outputs.push({ amount, kind, ...(address ? { address } : {}) });
-  }
-  const vsize = estimateVsize(kinds, lengths);
-  const fee = inTotal - outTotal;
-  return {
-    inputs,
-    outputs,
-    fee,
-    vsize,
-    feeRate: Math.round((Number(fee) / vsize) * 100) / 100,
-    rbf,
-    locktime: tx.lockTime,
-    ...(spell ? { spell } : {}),
-    ...(spellError ? { spellError } : {}),
-  };
-}
-
-/** The single data push of an OP_RETURN script, or undefined. Never throws. */
-export function opReturnPayload(script: Uint8Array): Uint8Array | undefined {
-  if (script[0] !== 0x6a) return undefined;
-  try {
-    const ops = Script.decode(script);
-    if (ops.length === 2 && ops[1] instanceof Uint8Array) return ops[1];
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-/** Finds and decodes the spell of a raw transaction (hex or bytes): the first OP_RETURN with the magic. */
-export function spellOfTransaction(
-  raw: string | Uint8Array,
-): { ok: true; spell: Spell; vout: number } | { ok: false; reason: string } {
-  let tx: Transaction;
-  try {
-    tx = Transaction.fromRaw(typeof raw === "string" ? fromHex(raw) : raw, {
-      ...TX_OPTS,
-      disableScriptCheck: true,
-    });
-  } catch (e) {
-    return { ok: false, reason: `not a transaction: ${(e as Error).message}` };
-  }
-  for (let i = 0; i < tx.outputsLength; i++) {
-    const payload = opReturnPayload(tx.getOutput(i).script!);
-    if (payload && hasSpellMagic(payload)) {
-      const r = tryDecodeSpell(payload);
-      return r.ok ? { ok: true, spell: r.spell, vout: i } : { ok: false, reason: r.error.message };
-    }
-  }
-  return { ok: false, reason: "no spell output" };
 }

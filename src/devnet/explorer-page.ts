@@ -4,7 +4,7 @@
  * and dark, readable at 390 px: status, fee, inputs and outputs in BTC, and the zkUSD spell decoded
  * from the OP_RETURN output. Built from the same Esplora JSON the devnet serves at /tx/<txid>.
  */
-import { opReturnPayload } from "../btc/psbt.ts";
+import { opReturnPayload } from "../btc/psbt-preview.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 
 interface TxOut {

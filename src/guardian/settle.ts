@@ -18,7 +18,8 @@
  */
 import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
-import { combinePsbts, finalizePsbt, TX_OPTS } from "../btc/psbt.ts";
+import { TX_OPTS } from "../btc/psbt.ts";
+import { combinePsbts, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex } from "../btc/scripts.ts";
 import type { State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";

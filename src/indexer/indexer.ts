@@ -16,7 +16,7 @@ import {
 } from "../btc/block.ts";
 import type { EsploraTx } from "../btc/esplora.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
-import { opReturnPayload } from "../btc/psbt.ts";
+import { opReturnPayload } from "../btc/psbt-preview.ts";
 import { toHex } from "../btc/scripts.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {

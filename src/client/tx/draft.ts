@@ -10,11 +10,10 @@ import {
   type BuiltPsbt,
   buildLedgerOp,
   buildVaultFunding,
-  type PsbtSummary,
-  summarizePsbt,
   type WalletAccount,
   walletUtxo,
 } from "../../btc/psbt.ts";
+import { type PsbtSummary, summarizePsbt } from "../../btc/psbt-preview.ts";
 import {
   fromHex,
   type GuardianSet,

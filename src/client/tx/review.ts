@@ -4,7 +4,7 @@
  * user chose, the fee in dollars, what leaves the wallet, and a decoded spell field in words.
  */
 import type { FeePresets } from "../../btc/networkFees.ts";
-import type { PsbtSummary } from "../../btc/psbt.ts";
+import type { PsbtSummary } from "../../btc/psbt-preview.ts";
 import type { GuardianSet } from "../../btc/scripts.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import {

@@ -1,0 +1,191 @@
+/**
+ * The preview: what the user is about to sign, read from any PSBT (labelled against known vaults, pools
+ * and wallet addresses), and the spell of a PSBT output or raw transaction.
+ */
+import { OutScript, Script, Transaction } from "@scure/btc-signer";
+import { equalBytes } from "@scure/btc-signer/utils.js";
+import { type BtcNetworkName, scriptToAddress } from "./network.ts";
+import { estimateVsize, FINAL_SEQUENCE, type InputKind } from "./networkFees.ts";
+import { type OutputLabel, parsePsbt, TX_OPTS } from "./psbt.ts";
+import {
+  fromHex,
+  type PoolDescriptor,
+  parseCustodyScript,
+  toHex,
+  type VaultDescriptor,
+  type VaultPath,
+} from "./scripts.ts";
+import { hasSpellMagic, type Spell, tryDecodeSpell } from "./spell.ts";
+
+export interface PsbtSummary {
+  inputs: {
+    txid: string;
+    vout: number;
+    amount: bigint;
+    address?: string;
+    kind: "wallet" | "vault" | "pool" | "unknown";
+    path?: VaultPath;
+    signatures: number;
+  }[];
+  outputs: { amount: bigint; address?: string; kind: OutputLabel | "payment" | "unknown" }[];
+  fee: bigint;
+  /** Estimated vsize with the largest signatures. */
+  vsize: number;
+  /** fee / vsize, sat/vB. */
+  feeRate: number;
+  rbf: boolean;
+  locktime: number;
+  spell?: Spell;
+  /** Why an OP_RETURN with the spell magic didn't decode, if one didn't. */
+  spellError?: string;
+}
+
+/**
+ * What the user is about to sign: inputs, outputs (labelled against the given vaults and pools),
+ * fee, estimated fee rate and the decoded spell. Works on any PSBT the wallet might return too.
+ */
+export function summarizePsbt(
+  psbt: Uint8Array | string,
+  network: BtcNetworkName,
+  known: {
+    vaults?: VaultDescriptor[];
+    pools?: PoolDescriptor[];
+    /** Addresses of the user's wallet (their outputs are labelled change). */
+    wallet?: string[];
+    /** The builder's `vaultPaths`; without it the path is inferred from sequence and signatures. */
+    paths?: Record<number, VaultPath>;
+  } = {},
+): PsbtSummary {
+  const tx = parsePsbt(psbt);
+  const inputs: PsbtSummary["inputs"] = [];
+  const kinds: InputKind[] = [];
+  let inTotal = 0n;
+  let rbf = false;
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const inp = tx.getInput(i);
+    const amount = inp.witnessUtxo?.amount ?? 0n;
+    inTotal += amount;
+    if ((inp.sequence ?? FINAL_SEQUENCE) < 0xffff_fffe) rbf = true;
+    const script = inp.witnessUtxo?.script;
+    const custody = inp.witnessScript ? parseCustodyScript(inp.witnessScript) : undefined;
+    const sigs = (inp.partialSig ?? []).length + (inp.tapKeySig ? 1 : 0);
+    const base = {
+      txid: toHex(inp.txid!),
+      vout: inp.index!,
+      amount,
+      ...(script ? { address: scriptToAddress(script, network) } : {}),
+      signatures: sigs,
+    };
+    if (custody?.kind === "vault") {
+      const path: VaultPath =
+        known.paths?.[i] ??
+        ((inp.sequence ?? FINAL_SEQUENCE) === custody.csvBlocks
+          ? "ownerAfterTimelock"
+          : sigs > 0 &&
+              !(inp.partialSig ?? []).some(([k]) => equalBytes(k, custody.owner)) &&
+              sigs >= custody.guardians.threshold
+            ? "guardians"
+            : "ownerAndGuardians");
+      inputs.push({ ...base, kind: "vault", path });
+      kinds.push({
+        type: "vault",
+        path,
+        threshold: custody.guardians.threshold,
+        witnessScriptLength: custody.witnessScript.length,
+      });
+    } else if (custody?.kind === "pool") {
+      inputs.push({ ...base, kind: "pool" });
+      kinds.push({
+        type: "multisig",
+        threshold: custody.guardians.threshold,
+        witnessScriptLength: custody.witnessScript.length,
+      });
+    } else {
+      const t = script ? OutScript.decode(script).type : "unknown";
+      const kind: InputKind | undefined =
+        t === "wpkh"
+          ? { type: "p2wpkh" }
+          : t === "sh"
+            ? { type: "p2sh-p2wpkh" }
+            : t === "tr"
+              ? { type: "p2tr" }
+              : t === "pkh"
+                ? { type: "p2pkh" }
+                : undefined;
+      inputs.push({ ...base, kind: kind ? "wallet" : "unknown" });
+      kinds.push(kind ?? { type: "p2wpkh" });
+    }
+  }
+  const outputs: PsbtSummary["outputs"] = [];
+  const lengths: number[] = [];
+  let outTotal = 0n;
+  let spell: Spell | undefined;
+  let spellError: string | undefined;
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const o = tx.getOutput(i);
+    const script = o.script!;
+    const amount = o.amount ?? 0n;
+    outTotal += amount;
+    lengths.push(script.length);
+    const address = scriptToAddress(script, network);
+    const payload = opReturnPayload(script);
+    let kind: PsbtSummary["outputs"][number]["kind"] = address ? "payment" : "unknown";
+    if (payload && hasSpellMagic(payload)) {
+      kind = "spell";
+      const r = tryDecodeSpell(payload);
+      if (r.ok) spell ??= r.spell;
+      else spellError = r.error.message;
+    } else if (known.vaults?.some((v) => equalBytes(v.script, script))) kind = "vault";
+    else if (known.pools?.some((p) => equalBytes(p.script, script))) kind = "pool";
+    else if (address && known.wallet?.includes(address)) kind = "change";
+    outputs.push({ amount, kind, ...(address ? { address } : {}) });
+  }
+  const vsize = estimateVsize(kinds, lengths);
+  const fee = inTotal - outTotal;
+  return {
+    inputs,
+    outputs,
+    fee,
+    vsize,
+    feeRate: Math.round((Number(fee) / vsize) * 100) / 100,
+    rbf,
+    locktime: tx.lockTime,
+    ...(spell ? { spell } : {}),
+    ...(spellError ? { spellError } : {}),
+  };
+}
+
+/** The single data push of an OP_RETURN script, or undefined. Never throws. */
+export function opReturnPayload(script: Uint8Array): Uint8Array | undefined {
+  if (script[0] !== 0x6a) return undefined;
+  try {
+    const ops = Script.decode(script);
+    if (ops.length === 2 && ops[1] instanceof Uint8Array) return ops[1];
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Finds and decodes the spell of a raw transaction (hex or bytes): the first OP_RETURN with the magic. */
+export function spellOfTransaction(
+  raw: string | Uint8Array,
+): { ok: true; spell: Spell; vout: number } | { ok: false; reason: string } {
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromRaw(typeof raw === "string" ? fromHex(raw) : raw, {
+      ...TX_OPTS,
+      disableScriptCheck: true,
+    });
+  } catch (e) {
+    return { ok: false, reason: `not a transaction: ${(e as Error).message}` };
+  }
+  for (let i = 0; i < tx.outputsLength; i++) {
+    const payload = opReturnPayload(tx.getOutput(i).script!);
+    if (payload && hasSpellMagic(payload)) {
+      const r = tryDecodeSpell(payload);
+      return r.ok ? { ok: true, spell: r.spell, vout: i } : { ok: false, reason: r.error.message };
+    }
+  }
+  return { ok: false, reason: "no spell output" };
+}
