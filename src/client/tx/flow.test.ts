@@ -14,19 +14,22 @@ import { attest } from "../../../test/indexer/chain.ts";
 import type { EsploraClient } from "../../btc/esplora.ts";
 import { addressToScript } from "../../btc/network.ts";
 import { walletAccount } from "../../btc/psbt.ts";
+import { spellOfTransaction } from "../../btc/psbt-preview.ts";
 import { signPsbtInputs } from "../../btc/psbt-sign.ts";
 import { descriptorAddress, poolDescriptor, toHex } from "../../btc/scripts.ts";
 import { UtxoTracker } from "../../btc/utxo.ts";
 import { type BitcoinWallet, WalletError } from "../../btc/wallet.ts";
 import {
   apply,
+  cloneState,
   createGenesisState,
   DEFAULT_PARAMS,
   type Operation,
   parseDecimal,
+  type State,
   serializeState,
 } from "../../protocol/index.ts";
-import type { ProveResult } from "../../zk/index.ts";
+import type { ProveContext, ProveResult, ZkOperation } from "../../zk/index.ts";
 import type { DataNotice } from "../engine/engineClient.ts";
 import { type FlowDeps, type FlowEngine, runFlow, type Step, waitForSpell } from "./flow.ts";
 
@@ -68,6 +71,11 @@ interface Stack {
   deps: FlowDeps;
   broadcasts: string[];
   tracker: UtxoTracker;
+  /**
+   * Another party's block: `ops` applied to the engine's state at the next height (at `time`, default
+   * the state's), as when another tab or wallet's spell on the same vault confirms.
+   */
+  block(ops: Operation[], time?: bigint): void;
 }
 
 /**
@@ -166,6 +174,13 @@ function stack(
   return {
     broadcasts,
     tracker,
+    block: (ops, time) => {
+      height++;
+      for (const op of ops) {
+        const r = apply(state, op, { height: BigInt(height), time: time ?? state.g.time });
+        if (!r.ok) throw new Error(`${op.type}: ${r.error.message}`);
+      }
+    },
     deps: {
       op: { type: "transfer", from: account.address, to: bob.address, amount: parseDecimal("100") },
       network: NET,
@@ -308,7 +323,9 @@ describe("the transaction flow", () => {
     const price = parseDecimal("55000");
     const time = Math.floor(Date.now() / 1000);
     const attestation = attest(price, time, 1n);
+    let asked = 0;
     const guardian = (async () =>
+      ++asked &&
       new Response(
         JSON.stringify({
           price: price.toString(),
@@ -349,6 +366,7 @@ describe("the transaction flow", () => {
     );
     expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
     expect(proofs).toBe(2);
+    expect(asked).toBe(2); // back to the attestation step: a fresh price for the new proof
     expect(s.broadcasts).toHaveLength(2);
     expect(details.some((d) => /refused the spell because your vault .*changed.*signs again/.test(d))).toBe(
       true,
@@ -441,5 +459,199 @@ describe("waiting for a spell", () => {
       refresh: () => {},
     };
     expect(await waitForSpell(engine, txid, 1, 5)).toEqual({ ok: false, gone: true, reason: note });
+  });
+});
+
+/**
+ * Issue 16, hostile: the vault's record (or what its proof reads) changes between proving and
+ * broadcasting. The flow must go back to the attestation (a fresh quorum-signed price and state),
+ * prove against the vault's current record, never broadcast the stale transaction, and say why.
+ */
+describe("proving again when the vault changed under its proof", () => {
+  const fixture = JSON.parse(
+    readFileSync(new URL("../../zk/fixtures/other-circuit.json", import.meta.url), "utf8"),
+  ) as { proof: ProveResult["proof"] };
+
+  /** A proven flow on `s` with a guardian that attests a new round on every request. */
+  function provenFlow(
+    s: Stack,
+    op: Operation,
+    hooks: { onProve?: (n: number) => void; onSign?: (n: number) => void } = {},
+  ) {
+    const price = parseDecimal("55000");
+    const start = Math.floor(Date.now() / 1000);
+    const attestations: Uint8Array[] = [];
+    const guardian = (async () => {
+      const a = attest(price, start + attestations.length, BigInt(attestations.length + 1));
+      attestations.push(a.bytes);
+      return new Response(
+        JSON.stringify({
+          price: price.toString(),
+          timestamp: start + attestations.length - 1,
+          signers: [0, 1],
+          attestation: toHex(a.bytes),
+        }),
+      );
+    }) as typeof fetch;
+    const proofs: { state: State; ctx: ProveContext; op: ZkOperation }[] = [];
+    let signatures = 0;
+    const details: string[] = [];
+    let last: Step[] = [];
+    const run = () =>
+      runFlow(
+        {
+          ...s.deps,
+          op,
+          guardians: { urls: ["http://g0.test"], keys: guardianKeys.map(toHex), threshold: 2 },
+          fetch: guardian,
+          wallet: {
+            ...s.deps.wallet,
+            signPsbt: async (psbt, inputs) => {
+              signatures++;
+              hooks.onSign?.(signatures);
+              return s.deps.wallet.signPsbt(psbt, inputs);
+            },
+          },
+          prover: {
+            prove: async (zkOp, state, ctx) => {
+              proofs.push({ state: cloneState(state), ctx, op: zkOp });
+              hooks.onProve?.(proofs.length);
+              return {
+                circuit: "vault",
+                proof: fixture.proof,
+                publicSignals: [],
+                timings: { loadMs: 0, witnessMs: 0, proveMs: 0 },
+              };
+            },
+          },
+        },
+        (steps) => {
+          last = steps;
+          for (const x of steps) if (x.detail && !details.includes(x.detail)) details.push(x.detail);
+        },
+      );
+    return { run, attestations, proofs, details, signatures: () => signatures, last: () => last };
+  }
+
+  /** The attestation bytes the spell of a broadcast transaction carries. */
+  const spellAttestation = (hex: string) => {
+    const r = spellOfTransaction(hex);
+    if (!r.ok) throw new Error(r.reason);
+    return toHex(r.spell.attestation);
+  };
+
+  const mint: Operation = {
+    type: "adjustVault",
+    owner: account.address,
+    borrow: parseDecimal("100"),
+    maxFee: parseDecimal("0.05"),
+  };
+  const deposit = (btc: string): Operation => ({
+    type: "adjustVault",
+    owner: account.address,
+    depositCollateral: parseDecimal(btc),
+  });
+
+  it("another spell on the same vault confirms while the proof is made: a fresh attestation, a proof against the vault's current record, one transaction signed and sent, and the steps say so", async () => {
+    const s = stack();
+    const f = provenFlow(s, mint, { onProve: (n) => n === 1 && s.block([deposit("0.1")]) });
+    const result = await f.run();
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    expect(f.proofs).toHaveLength(2);
+    expect(f.attestations).toHaveLength(2);
+    // The second proof speaks about the vault as it is now, at the fresh attestation.
+    expect(f.proofs[1]!.state.accounts.get(account.address)?.coll).toBe(parseDecimal("1.1"));
+    expect(f.proofs[1]!.ctx.attestation.round).toBe(2n);
+    expect(f.proofs[0]!.ctx.attestation.round).toBe(1n);
+    expect(f.signatures()).toBe(1);
+    expect(s.broadcasts).toHaveLength(1);
+    expect(spellAttestation(s.broadcasts[0]!)).toBe(toHex(f.attestations[1]!));
+    expect(
+      f.details.some((d) =>
+        /^Your vault changed \(collateral 1(\.0+)? BTC → 1\.10* BTC\) since the proof was made; proving again with a fresh price attestation/.test(
+          d,
+        ),
+      ),
+      f.details.join("\n"),
+    ).toBe(true);
+    expect(states(f.last())).toMatchObject({ attestation: "done", proof: "done", confirm: "done" });
+  });
+
+  it("the vault changes while the wallet signs: that signed transaction is never broadcast and its coins are unlocked; a fresh attestation, proof and signature go out instead", async () => {
+    const s = stack();
+    const f = provenFlow(s, mint, { onSign: (n) => n === 1 && s.block([deposit("0.2")]) });
+    const result = await f.run();
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    expect(f.signatures()).toBe(2);
+    expect(s.broadcasts).toHaveLength(1);
+    expect(f.attestations).toHaveLength(2);
+    expect(spellAttestation(s.broadcasts[0]!)).toBe(toHex(f.attestations[1]!));
+    expect(f.proofs[1]!.state.accounts.get(account.address)?.coll).toBe(parseDecimal("1.2"));
+    // Only the sent transaction's coin stays reserved; the unsent one's lock is gone.
+    expect(s.tracker.lockedOutpoints()).toHaveLength(1);
+    expect(
+      f.details.some((d) => /while your wallet was signing, so that transaction was not sent/.test(d)),
+    ).toBe(true);
+  });
+
+  it("a liquidation's redistribution reaching the vault while it is proved: proved again, said so", async () => {
+    const s = stack();
+    const dave = other();
+    const f = provenFlow(s, deposit("0.05"), {
+      onProve: (n) =>
+        n === 1 &&
+        s.block([
+          {
+            type: "openVault",
+            owner: dave.address,
+            collateral: parseDecimal("0.4"),
+            borrow: parseDecimal("18000"),
+          },
+          { type: "setPrice", price: parseDecimal("50000") },
+          { type: "liquidate", owner: dave.address, liquidator: bob.address },
+          { type: "setPrice", price: parseDecimal("55000") },
+        ]),
+    });
+    const result = await f.run();
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    expect(f.proofs).toHaveLength(2);
+    expect(f.proofs[1]!.state.g.L_coll).toBeGreaterThan(f.proofs[0]!.state.g.L_coll);
+    expect(f.attestations).toHaveLength(2);
+    expect(f.details.some((d) => /^A liquidation's redistribution reached your vault/.test(d))).toBe(true);
+  });
+
+  it("the borrowing fee rose while the mint was proved (a redemption of the same vault): quoted again and said; above the user's maximum the flow stops before anything is signed", async () => {
+    const now = BigInt(Math.floor(Date.now() / 1000)) - 60n;
+    const redeem: Operation = {
+      type: "redeem",
+      redeemer: account.address,
+      amount: parseDecimal("500"),
+      maxFee: parseDecimal("1"),
+    };
+    const s = stack();
+    const f = provenFlow(s, mint, { onProve: (n) => n === 1 && s.block([redeem], now) });
+    const result = await f.run();
+    expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
+    const [first, second] = f.proofs.map((p) => (p.op.type === "closeVault" ? undefined : p.op.fee));
+    expect(second).toBeGreaterThan(first!);
+    expect(
+      f.details.some((d) => /The borrowing fee is now [\d.,]+ zkUSD \(it was [\d.,]+ zkUSD\)/.test(d)),
+    ).toBe(true);
+    expect(spellOfTransaction(s.broadcasts[0]!)).toMatchObject({ ok: true, spell: { op: { fee: second } } });
+
+    // At the floor as the maximum, the risen fee is more than the user accepted: asked again.
+    const t = stack();
+    const g = provenFlow(
+      t,
+      { ...mint, maxFee: DEFAULT_PARAMS.borrowingFeeFloor },
+      { onProve: (n) => n === 1 && t.block([redeem], now) },
+    );
+    const refused = await g.run();
+    expect(refused).toMatchObject({ ok: false, step: "proof" });
+    expect(!refused.ok && refused.message).toMatch(
+      /The borrowing fee is now [\d.,]+ zkUSD, more than the maximum fee of 0\.50% you accepted\. Nothing was signed or sent: go back to the form/,
+    );
+    expect(g.signatures()).toBe(0);
+    expect(t.broadcasts).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
  * `broadcastWithLocks` release their locks on failure).
  */
 import type { EsploraClient } from "../../btc/esplora.ts";
-import { broadcastWithLocks, signWithLocks } from "../../btc/flow.ts";
+import { broadcastWithLocks, cancelPending, signWithLocks } from "../../btc/flow.ts";
 import type { BtcNetworkName } from "../../btc/network.ts";
 import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";
 import { emptyProof, SPELL_VERSION } from "../../btc/spell.ts";
@@ -20,6 +20,7 @@ import {
   cloneState,
   deserializeState,
   ERROR_MESSAGES,
+  ONE,
   type Operation,
   type ProtocolEvent,
   SATOSHI,
@@ -33,11 +34,11 @@ import { isVaultOperation } from "../../zk/vault.ts";
 import { withDeclaredFee } from "../../zk/witness.ts";
 import { fetchWalletCoins, type WalletCoin, walletCoinUtxo } from "../chain-reads.ts";
 import type { DataNotice } from "../engine/engineClient.ts";
-import { formatBtc, formatCount, formatUsd } from "../format.ts";
+import { formatBtc, formatCount, formatPercent, formatUsd, formatZkusd } from "../format.ts";
 import type { GuardianSettings } from "../settings.ts";
 import { DraftError, makeDraft, payoutSats, type TxDraft } from "./draft.ts";
 import { fetchAttestation, type PriceAttestationAnswer } from "./guardians.ts";
-import { MAX_REPROVES, proofBasisMoved, type Refusal, refusalAdvice } from "./reprove.ts";
+import { MAX_REPROVES, type Refusal, refusalAdvice, whatMoved } from "./reprove.ts";
 
 export type StepId =
   | "attestation"
@@ -187,6 +188,9 @@ class StepFailure extends Error {
   }
 }
 
+/** A signed transaction the flow did not send, because its spell could no longer apply (why). */
+class Unsent extends Error {}
+
 /** The wallet's coins from the chain, without those a pending transaction of this app holds. */
 async function spendableCoins(deps: FlowDeps): Promise<WalletCoin[]> {
   const coins = await fetchWalletCoins(deps.esplora, deps.account.address);
@@ -279,6 +283,8 @@ async function send(
   set: (id: StepId, state: StepState, detail?: string) => void,
   ids: { sign: StepId; broadcast: StepId; confirm: StepId },
   budget: { spent: bigint },
+  /** Asked once the wallet signed: why the signed transaction must not be sent after all, or null. */
+  stale?: () => Promise<string | null>,
 ): Promise<{ txid: string; height: number }> {
   if (deps.maxNetworkFee !== undefined && budget.spent + built.fee > deps.maxNetworkFee) {
     throw new StepFailure(
@@ -294,6 +300,12 @@ async function send(
     throw new StepFailure(ids.sign, walletSentence(error));
   }
   set(ids.sign, "done", "Signed by your wallet.");
+  const why = await stale?.();
+  if (why) {
+    // Never broadcast a spell that can no longer apply: its coins go back, a new one is signed.
+    cancelPending(deps.tracker, signed.id);
+    throw new Unsent(why);
+  }
   const psbts = [signed.signed];
   set(ids.broadcast, "running");
   const { height: before } = await deps.engine.snapshot();
@@ -348,7 +360,10 @@ type SetStep = (id: StepId, state: StepState, detail?: string, progress?: Step["
 interface FlowRun {
   deps: FlowDeps;
   set: SetStep;
+  /** What the current attempt paid the network (each attempt keeps within the review's bound). */
   budget: { spent: bigint };
+  /** The borrowing fee the last proof declared (proving again quotes it anew). */
+  quoted?: bigint;
 }
 
 /** A sent and confirmed operation, and what it pays out (sats) for the settlement stage. */
@@ -391,36 +406,41 @@ export async function runFlow(deps: FlowDeps, report: (steps: Step[]) => void): 
  * The price attestation (and the chain brought to it), then proving, building and sending until the
  * operation confirms. Issue 16: a vault proof holds while the vault's record (and what the circuit
  * reads from the global state) stays as proved; other users' spells cannot break it. If it moves
- * before the user signs, or the chain refuses the spell for it (or for a fee that rose), the flow
- * proves again against the new state: a new transaction the user signs again (./reprove.ts), at most
- * MAX_REPROVES times.
+ * before the transaction is sent, or the chain refuses the spell for it (or for a fee that rose), the
+ * flow goes back to the attestation: a fresh quorum-signed price, the engine's current state, the
+ * fee quoted again, a new proof against the vault's current record and a new transaction the user
+ * signs (./reprove.ts), at most MAX_REPROVES times. Each attempt keeps within the review's network-fee
+ * bound (docs/zk.md "Proving again").
  */
 async function attestProveAndSend(run: FlowRun): Promise<Sent> {
-  const attestation = ATTESTED.has(run.deps.op.type) ? await attestAndUpdatePrice(run) : null;
-  /** Why the flow is proving again (kept on the proof step so the user reads it), or "". */
+  /** Why the flow is proving again (kept on the attestation and proof steps so the user reads it), or "". */
   let again = "";
   for (let reproves = 0; ; reproves++) {
+    const attestation = ATTESTED.has(run.deps.op.type) ? await attestAndUpdatePrice(run, again) : null;
     const attempt = await proveBuildAndSend(run, attestation, again, reproves);
     if ("txid" in attempt) return attempt;
     again = attempt.again;
+    for (const id of ["attestation", "price", "proof", "build", "sign", "broadcast", "confirm"] as const)
+      run.set(id, "waiting");
+    run.budget = { spent: 0n };
   }
 }
 
 /**
- * The price the operation is valued at, from the guardians, and for a priced operation
- * the chain brought to it (the user's own price update) when the state holds another price.
+ * The price the operation is valued at, from the guardians, and for a priced operation the chain
+ * brought to it (the user's own price update) when the state holds another price.
  */
-async function attestAndUpdatePrice(run: FlowRun): Promise<PriceAttestationAnswer> {
+async function attestAndUpdatePrice(run: FlowRun, again: string): Promise<PriceAttestationAnswer> {
   const { deps, set } = run;
   for (let round = 0; ; round++) {
-    set("attestation", "running");
+    set("attestation", "running", again || undefined);
     const answer = await fetchAttestation(deps.guardians.urls, deps.guardians.threshold, deps.fetch);
     if (!answer.ok) throw new StepFailure("attestation", answer.reason);
     const a = answer.answer;
     set(
       "attestation",
       "done",
-      `${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
+      `${again}${formatUsd(a.price)} signed by ${a.signers} guardians ${secondsAgo(a.timestamp)} s ago (from ${a.guardian}).`,
     );
     const { state } = await loadState(deps.engine);
     // a close is not valued at it: no price update needed
@@ -445,12 +465,15 @@ async function attestAndUpdatePrice(run: FlowRun): Promise<PriceAttestationAnswe
   }
 }
 
+/** The sentence that starts a retry, capitalized from `whatMoved`'s words. */
+const upper = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 /**
  * One attempt at the operation: its proof and final transaction from one state of the engine (the
  * proof binds the vault's record, so the amounts must come from the same state), then signature,
  * broadcast and confirmation. Resolves with the confirmed operation, or with why it must be proved
- * again (the proof's basis moved before signing, or the chain refused the spell for a reason a new
- * proof cures).
+ * again: the proof's basis moved before signing or while the wallet signed (that transaction is not
+ * sent), or the chain refused the spell for a reason a new proof cures.
  */
 async function proveBuildAndSend(
   run: FlowRun,
@@ -465,42 +488,47 @@ async function proveBuildAndSend(
     ? await proveStep(run, zkOp, state, attestation, again)
     : { op: deps.op, proof: emptyProof() };
   const { draft, paid } = await buildStep(run, proven.op, state, attestation, proven.proof);
-  if (zkOp) {
-    const moved = proofBasisMoved(state, (await loadState(deps.engine)).state, zkOp.owner);
-    if (moved) {
-      const what =
-        moved === "vault"
-          ? "Your vault changed"
-          : "The price, a parameter or a redistribution reaching your vault changed";
-      if (reproves >= MAX_REPROVES)
-        throw new StepFailure(
-          "build",
-          `${what} again since the proof was made. Nothing was signed or sent; try again.`,
-        );
-      set("build", "waiting");
-      return {
-        again: `${what} since the proof was made (a new block): proving again against the new state before you sign. `,
-      };
-    }
-  }
+  const moved = async () =>
+    zkOp ? whatMoved(state, (await loadState(deps.engine)).state, zkOp.owner) : null;
+  const retry = (why: string, failed: StepId) => {
+    if (reproves >= MAX_REPROVES)
+      throw new StepFailure(
+        failed,
+        `${upper(why)} again since the proof was made. Nothing was sent; try again.`,
+      );
+    return { again: why };
+  };
+  const before = await moved();
+  if (before)
+    return retry(
+      `${upper(before)} since the proof was made; proving again with a fresh price attestation against its current record, before you sign. `,
+      "build",
+    );
   try {
     const ids = { sign: "sign", broadcast: "broadcast", confirm: "confirm" } as const;
-    return { ...(await send(deps, draft.built, set, ids, run.budget)), paid };
+    return { ...(await send(deps, draft.built, set, ids, run.budget, moved)), paid };
   } catch (error) {
+    if (error instanceof Unsent)
+      return retry(
+        `${upper(error.message)} while your wallet was signing, so that transaction was not sent (its spell could no longer apply); proving again with a fresh price attestation against its current record: your wallet signs the new transaction. `,
+        "sign",
+      );
     const advice =
       zkOp && error instanceof StepFailure && error.refusal ? refusalAdvice(error.refusal) : null;
-    if (!advice?.reprove || reproves >= MAX_REPROVES) throw error;
-    for (const id of ["build", "sign", "broadcast", "confirm"] as const) set(id, "waiting");
-    return {
-      again: `The protocol refused the spell because ${advice.why}. Proving again against the new state: a new transaction, which your wallet signs again (the refused one's network fee is spent). `,
-    };
+    if (!advice?.reprove) throw error;
+    const now = await moved();
+    return retry(
+      `The protocol refused the spell because ${advice.why}${now ? ` (${now})` : ""}. Proving again with a fresh price attestation against your vault's current record: a new transaction, which your wallet signs again (the refused one's network fee is spent). `,
+      "confirm",
+    );
   }
 }
 
 /**
- * The vault proof against the engine worker's state of record. A borrowing spell declares the
- * fee quoted now (docs/zk.md "Declared fee"): the proof and the spell carry the same one, and it is the
- * fee charged; the operation returned is the declared one.
+ * The vault proof against the engine worker's state of record. A borrowing spell declares the fee
+ * quoted now (docs/zk.md "Declared fee"): the proof and the spell carry the same one, and it is the
+ * fee charged; the operation returned is the declared one. Proving again, the fee is quoted again and
+ * the step says when it changed; a fee above the user's maximum stops the flow (they review it again).
  */
 async function proveStep(
   run: FlowRun,
@@ -513,15 +541,22 @@ async function proveStep(
   if (!attestation) throw new StepFailure("proof", "A proof needs a price attestation.");
   set("proof", "running", `${again}Loading the circuit…`, { value: 0, max: 3 });
   const started = Date.now();
+  const att = decodeAttestation(attestation.bytes);
+  const time = BigInt(att.timestamp);
+  const declared = declareFee(zkOp, state, time);
+  const quoted = declared.type === "closeVault" ? undefined : declared.fee;
+  const requoted =
+    run.quoted !== undefined && quoted !== undefined && quoted !== run.quoted
+      ? `The borrowing fee is now ${formatZkusd(quoted)} (it was ${formatZkusd(run.quoted)}); the new transaction declares it. `
+      : "";
+  if (quoted !== undefined) run.quoted = quoted;
+  const detail = `${again}${requoted}`;
   try {
-    const att = decodeAttestation(attestation.bytes);
-    const time = BigInt(att.timestamp);
-    const declared = withDeclaredFee(zkOp, state, { time });
     const result = await deps.prover.prove(
       declared,
       state,
       { time, attestation: { price: att.price, timestamp: time, round: att.round } },
-      { onProgress: (p) => set("proof", "running", ...proofProgress(again, p)) },
+      { onProgress: (p) => set("proof", "running", ...proofProgress(detail, p)) },
     );
     const proof = compressProof(proofFromJson(result.proof));
     const total = ((Date.now() - started) / 1000).toFixed(1);
@@ -529,7 +564,7 @@ async function proveStep(
     set(
       "proof",
       "done",
-      `${again}${result.circuit} proof made in ${total} s (witness ${(witnessMs / 1000).toFixed(1)} s, proving ${(proveMs / 1000).toFixed(1)} s); 128 bytes.`,
+      `${detail}${result.circuit} proof made in ${total} s (witness ${(witnessMs / 1000).toFixed(1)} s, proving ${(proveMs / 1000).toFixed(1)} s); 128 bytes.`,
       { value: 3, max: 3 },
     );
     return { op: declared, proof };
@@ -537,6 +572,35 @@ async function proveStep(
     throw new StepFailure(
       "proof",
       `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
+    );
+  }
+}
+
+/**
+ * `zkOp` with the borrowing fee the engine charges now declared (withDeclaredFee). A fee above the
+ * user's maximum (it rose since the review) stops the flow with the new fee in words: the user reviews
+ * it again and raises their maximum if they agree.
+ */
+function declareFee(zkOp: ZkOperation, state: State, time: bigint): ZkOperation {
+  try {
+    return withDeclaredFee(zkOp, state, { time });
+  } catch (error) {
+    const failure = new StepFailure(
+      "proof",
+      `The proof could not be made: ${(error as Error).message}. Nothing was signed or sent.`,
+    );
+    if (zkOp.type === "closeVault" || zkOp.maxFee === undefined) throw failure;
+    // The same operation accepting any fee: if the engine takes it, the maximum was the only obstacle.
+    let now: ZkOperation;
+    try {
+      now = withDeclaredFee({ ...zkOp, maxFee: ONE }, state, { time });
+    } catch {
+      throw failure;
+    }
+    if (now.type === "closeVault" || now.fee === undefined) throw failure;
+    throw new StepFailure(
+      "proof",
+      `The borrowing fee is now ${formatZkusd(now.fee)}, more than the maximum fee of ${formatPercent(zkOp.maxFee, 2)} you accepted. Nothing was signed or sent: go back to the form to review the new fee, and raise your maximum fee if you agree to it.`,
     );
   }
 }

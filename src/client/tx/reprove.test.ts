@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { scenarioState, u } from "../../../scripts/circuits/scenario.ts";
 import { apply, cloneState, type Operation, type State } from "../../protocol/index.ts";
-import { proofBasisMoved, refusalAdvice } from "./reprove.ts";
+import { proofBasisMoved, refusalAdvice, whatMoved } from "./reprove.ts";
 
 let state: State;
 let now: bigint;
@@ -92,5 +92,29 @@ describe("refusalAdvice: which refusals of a proven spell are worth proving agai
       { message: "no code (an older engine)" },
     ])
       expect(refusalAdvice(r)).toEqual({ reprove: false });
+  });
+});
+
+describe("whatMoved: what changed under a proof, in words for the progress", () => {
+  it("names the vault's amounts that moved, the price, or nothing when the proof holds", () => {
+    expect(
+      whatMoved(
+        state,
+        stateAfter({ type: "adjustVault", owner: "carol", depositCollateral: u("1") }),
+        "alice",
+      ),
+    ).toBeNull();
+    expect(
+      whatMoved(
+        state,
+        stateAfter({ type: "adjustVault", owner: "alice", depositCollateral: u("0.1") }),
+        "alice",
+      ),
+    ).toMatch(
+      /^your vault changed \(collateral [\d.]+ BTC → [\d.]+ BTC(, debt [\d,.]+ zkUSD → [\d,.]+ zkUSD)?\)$/,
+    );
+    expect(whatMoved(state, stateAfter({ type: "setPrice", price: u("61000") }), "alice")).toMatch(
+      /^the price \$[\d,.]+ → \$61,000(\.00)?$/,
+    );
   });
 });
