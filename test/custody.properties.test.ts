@@ -17,7 +17,13 @@ import { fromHex, vaultDescriptor } from "../src/btc/scripts.ts";
 import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
 import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
-import { checkInvariants, planSettlement, poolScriptHex, settleWindow } from "../src/settlement/index.ts";
+import {
+  checkInvariants,
+  planSettlement,
+  poolScriptHex,
+  rollsDue,
+  settleWindow,
+} from "../src/settlement/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
 import { type ChainTx, MemoryChain } from "./indexer/memoryChain.ts";
@@ -113,7 +119,7 @@ const guardianWitness = (vault: boolean, witnessScript: string) => {
 
 beforeAll(() => initPoseidon());
 
-const seen = { settlements: 0, breaches: 0, shortfalls: 0, redeemed: 0 };
+const seen = { settlements: 0, breaches: 0, shortfalls: 0, redeemed: 0, rolls: 0 };
 let escapes = 0;
 const chainAddress = (name: string) => MemoryChain.address(name);
 const testVaultWitnessScript = (owner: Uint8Array) =>
@@ -160,6 +166,12 @@ describe("custody over random histories", () => {
             ),
           })),
         );
+        // The fee account, funded as at genesis: BTC at the pool's script that the ledger owes nobody
+        // (below the refund threshold, so kept). It pays for rolls.
+        await indexer.sync();
+        chain.mine([
+          { actor: "ann", pay: [{ script: fromHex(poolScriptHex(indexer.state)!), sats: 9_999n }] },
+        ]);
         let round = 2 + ACTORS.length;
         const breaches: number[] = [];
         for (const s of steps) {
@@ -211,7 +223,21 @@ describe("custody over random histories", () => {
             // Finality 1 on this chain: everything up to the head may be named.
             const basis = indexer.head.height;
             const ids = (synced ? settleWindow(indexer.state, basis) : []).slice(0, 20).map((o) => o.id);
-            const plan = ids.length > 0 ? planSettlement(indexer.state, ids, 2_000, TEST_CUSTODY) : undefined;
+            // The vaults due for a roll (two coins or more after a deposit) go along when the fee
+            // account can pay for them, as the guardians' loop does (src/guardian/settle.ts).
+            const rolls = synced ? rollsDue(indexer.state, indexer.head.height, TEST_CUSTODY) : [];
+            const withRolls =
+              rolls.length > 0
+                ? planSettlement(indexer.state, ids, 2_000, TEST_CUSTODY, {
+                    rolls,
+                    height: indexer.head.height,
+                  })
+                : undefined;
+            const plan = withRolls?.ok
+              ? withRolls
+              : ids.length > 0
+                ? planSettlement(indexer.state, ids, 2_000, TEST_CUSTODY)
+                : undefined;
             if (plan?.ok) {
               const outputs = plan.plan.outputs.filter((o) => o.kind !== "spell");
               const pay = outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats }));
@@ -290,6 +316,9 @@ describe("custody over random histories", () => {
           );
           if (applied) seen.settlements++;
           for (const e of events)
+            if (e.height === indexer.head.height && e.type === "SettlementApplied")
+              seen.rolls += (e.event as { rolls: string[] }).rolls.length;
+          for (const e of events)
             if (e.height === indexer.head.height && e.type === "EscapeShortfall") seen.shortfalls++;
           for (const e of events)
             if (e.height === indexer.head.height && e.type === "Redeemed") seen.redeemed++;
@@ -310,8 +339,9 @@ describe("custody over random histories", () => {
     expect(seen.settlements).toBeGreaterThan(0);
     expect(seen.breaches).toBeGreaterThan(0);
     expect(escapes).toBeGreaterThan(0);
+    expect(seen.rolls).toBeGreaterThan(0);
     console.log(
-      `escapes ${escapes}, of which with a shortfall booked ${seen.shortfalls}; redemptions ${seen.redeemed}`,
+      `escapes ${escapes}, of which with a shortfall booked ${seen.shortfalls}; redemptions ${seen.redeemed}; vaults rolled ${seen.rolls}`,
     );
   }, 240_000);
 });
@@ -380,5 +410,13 @@ describe("an escape while the vault owes the pool a redemption's draw", () => {
     expect(indexer.state.custody.obligations.get(draw!.id)?.status).toBe("settled");
     expect(checkInvariants(indexer.state).problems).toEqual([]);
     expect(events.some((e) => e.type === "CustodyBreach")).toBe(false);
+    // The coin carried debt: the guardians missed its roll, and the event names the signing set.
+    const missed = events.filter((e) => e.type === "MissedRoll").map((e) => e.event);
+    expect(missed).toHaveLength(coins.length);
+    expect(missed[0]).toMatchObject({
+      owner: ann,
+      guardians: TEST_CUSTODY.guardians.keys,
+      threshold: BigInt(TEST_CUSTODY.guardians.threshold),
+    });
   });
 });

@@ -52,6 +52,8 @@ export interface SettlementEntry {
   feeRate: number;
   /** The obligation ids it pays (to re-propose it unchanged). */
   obligations?: string[];
+  /** The vaults it rolls without an obligation (to re-propose it unchanged). */
+  rolls?: string[];
   at: string;
 }
 

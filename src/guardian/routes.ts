@@ -329,7 +329,12 @@ function settleRoute({ me, follower, settleDeps, log }: RouteContext): Route {
           "expected { ids: string[], feeRate: number, txid: string }",
         );
       await follower.sync();
-      const result = signSettlement(settleDeps, { ids: b.ids, feeRate: b.feeRate, txid: b.txid });
+      const result = signSettlement(settleDeps, {
+        ids: b.ids,
+        ...(b.rolls !== undefined ? { rolls: b.rolls } : {}),
+        feeRate: b.feeRate,
+        txid: b.txid,
+      });
       if (!result.ok) {
         log.warn("settlement refused", { code: result.code, reason: result.reason });
         throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {

@@ -15,11 +15,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { networkParams } from "../btc/network.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
-import { apply, createGenesisState, DEFAULT_PARAMS, initPoseidon, type State } from "../protocol/index.ts";
+import {
+  addCoin,
+  apply,
+  createGenesisState,
+  DEFAULT_PARAMS,
+  initPoseidon,
+  type State,
+  setStray,
+} from "../protocol/index.ts";
 import {
   type CustodyConfig,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
+  poolScriptHex,
   recordInflow,
   recordObligations,
   vaultScriptFor,
@@ -28,7 +37,7 @@ import { planSettlement } from "../settlement/settle.ts";
 import { GuardianKeys } from "./keys.ts";
 import { leaderAt } from "./leader.ts";
 import { SettlementLedger } from "./ledger.ts";
-import { type LeaderDeps, leaderRound, settlementPsbt, signSettlement } from "./settle.ts";
+import { type LeaderDeps, leaderRound, proposalRolls, settlementPsbt, signSettlement } from "./settle.ts";
 
 const E18 = 10n ** 18n;
 const config: CustodyConfig = { network: "regtest", csvBlocks: 144 };
@@ -219,5 +228,78 @@ describe("settlement signing", () => {
     });
     // A second round while the first is unconfirmed re-proposes it unchanged (no second settlement).
     expect(await leaderRound({ ...deps, known: async () => true })).toEqual({ kind: "pending", txid: tx.id });
+  });
+
+  it("rolls ride along: the leader consolidates a vault with two coins, and a guardian refuses a roll that is not due", async () => {
+    const { state, ids } = world();
+    // Bob's vault holds two coins (a deposit after the open), and the fee account holds 20,000 sats.
+    const bobKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+    const o = apply(
+      state,
+      { type: "openVault", owner: "bob", collateral: E18 / 2n, borrow: 5_000n * E18 },
+      { height: 12n, time: state.g.time + 180n, txid: "cc".repeat(32), index: 0 },
+    );
+    if (!o.ok) throw new Error(o.error.message);
+    const bobScript = toHex(vaultScriptFor(state, bobKey, config)!);
+    for (const [t, sats] of [
+      ["cc", 30_000_000n],
+      ["dd", 20_000_000n],
+    ] as const)
+      recordInflow(
+        state,
+        { vault: "bob", ownerKey: toHex(bobKey), vout: 0, sats, script: bobScript },
+        { txid: t.repeat(32), height: 12 },
+      );
+    addCoin(state.custody, {
+      outpoint: `${"ee".repeat(32)}:0`,
+      sats: 20_000n,
+      vault: null,
+      script: poolScriptHex(state)!,
+      height: 12n,
+    });
+    setStray(state.custody, 20_000n);
+    const all = [0, 1, 2].map((i) => guardian(i, state));
+    // Alice holds one young coin: a roll of her vault alone is refused (planFails: rollNotDue).
+    const aliceRoll = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 100 });
+    if (!aliceRoll.ok) throw new Error(aliceRoll.reason.message);
+    expect(
+      signSettlement(all[1]!.deps, {
+        ids: [],
+        rolls: ["alice"],
+        feeRate: 2_000,
+        txid: settlementPsbt(aliceRoll.plan).txid,
+      }),
+    ).toMatchObject({ ok: false, code: "planFails" });
+    expect(proposalRolls(state, TIP, ids, 2_000, config)).toEqual(["bob"]);
+    const leader = leaderAt(TIP, 3);
+    const sent: string[] = [];
+    const peerFetch = (async (url: string, init: { body: string }) => {
+      const i = Number(/g(\d)/.exec(url)![1]);
+      const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
+      return new Response(
+        JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
+        { status: r.ok ? 200 : 422 },
+      );
+    }) as unknown as typeof fetch;
+    const outcome = await leaderRound({
+      ...all[leader]!.deps,
+      index: leader,
+      n: 3,
+      threshold: 2,
+      peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
+      feeRate: async () => 2_000,
+      broadcast: async (hex) => {
+        sent.push(hex);
+        return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
+      },
+      known: async () => false,
+      fetch: peerFetch,
+      log: { info: () => {}, warn: () => {} },
+    });
+    expect(outcome).toMatchObject({ kind: "sent", ids: 1 });
+    const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+    const outs = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i));
+    // Bob's two coins come back as one coin of 50,000,000 sats at his script.
+    expect(outs.filter((x) => toHex(x.script!) === bobScript).map((x) => x.amount)).toEqual([50_000_000n]);
   });
 });

@@ -15,6 +15,9 @@
  *    and the same transaction asked again is a retry (idempotent).
  *  - A settlement that does not confirm is re-proposed unchanged (same ids, same rate: a retry) and
  *    bumped only as an RBF replacement, never re-planned over other coins.
+ *  - Rolling and consolidation ride along: the leader adds the vaults due for a roll (`rollsDue`:
+ *    two coins or more, or a coin near its timelock), oldest first, at most 16, while the plan stays
+ *    feasible (the fee account pays for them); a follower checks each is due from its own state.
  */
 import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
@@ -23,7 +26,13 @@ import { combinePsbts, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex } from "../btc/scripts.ts";
 import type { State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
-import { planOutputs, planSettlement, type SettlementPlan } from "../settlement/settle.ts";
+import {
+  MAX_ROLLS_PER_SETTLEMENT,
+  planOutputs,
+  planSettlement,
+  rollsDue,
+  type SettlementPlan,
+} from "../settlement/settle.ts";
 import { settleWindow } from "../settlement/settleSpell.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { leaderAt } from "./leader.ts";
@@ -32,6 +41,8 @@ import type { SettlementLedger } from "./ledger.ts";
 /** What a leader asks the other guardians to sign. */
 export interface SettleProposal {
   ids: string[];
+  /** Vaults rolled (consolidated) without an obligation; each must be due (docs/custody.md "Rolling"). */
+  rolls?: string[];
   /** sat/kvB. */
   feeRate: number;
   /** The leader's transaction id: a guardian signs only when its own plan has the same. */
@@ -67,9 +78,13 @@ export function settlementPsbt(plan: SettlementPlan): { psbt: Uint8Array; txid: 
   return { psbt: tx.toPSBT(), txid: tx.id };
 }
 
-/** Hex of the idsHash a settle spell carries (the ledger's key for "the same obligations"). */
+/**
+ * Hex of the idsHash a settle spell carries, and the vaults it rolls (the ledger's key for "the same
+ * obligations": a replacement pays and rolls the same).
+ */
 const idsKey = (plan: SettlementPlan): string =>
-  [...plan.spell.idsHash].map((b) => b.toString(16).padStart(2, "0")).join("");
+  [...plan.spell.idsHash].map((b) => b.toString(16).padStart(2, "0")).join("") +
+  (plan.rolls.length > 0 ? `+${plan.rolls.join(",")}` : "");
 
 export interface SettleDeps {
   state(): State;
@@ -85,10 +100,14 @@ export interface SettleDeps {
 
 /** Plans `p` from this guardian's own state and signs it if it is the same transaction (see top). */
 export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome {
+  const rolls = p.rolls ?? [];
   if (
     !Array.isArray(p.ids) ||
-    p.ids.length === 0 ||
+    !Array.isArray(rolls) ||
+    p.ids.length + rolls.length === 0 ||
     p.ids.length > 256 ||
+    rolls.length > MAX_ROLLS_PER_SETTLEMENT ||
+    !rolls.every((x) => typeof x === "string" && x.length <= 200) ||
     !p.ids.every((x) => typeof x === "string" && /^[0-9a-f]{64}$/.test(x)) ||
     !Number.isSafeInteger(p.feeRate) ||
     p.feeRate < 1 ||
@@ -97,11 +116,14 @@ export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome
     return {
       ok: false,
       code: "invalidRequest",
-      reason: "expected { ids: hex[1..256], feeRate: sat/kvB, txid }",
+      reason: "expected { ids: hex[0..256], rolls?: vault[0..16] (not both empty), feeRate: sat/kvB, txid }",
     };
   if (deps.tip() > deps.height())
     return { ok: false, code: "notSynced", reason: `at ${deps.height()}, chain at ${deps.tip()}` };
-  const planned = planSettlement(deps.state(), p.ids, p.feeRate, deps.custody);
+  const planned = planSettlement(deps.state(), p.ids, p.feeRate, deps.custody, {
+    rolls,
+    height: deps.height(),
+  });
   if (!planned.ok)
     return { ok: false, code: "planFails", reason: `${planned.reason.code}: ${planned.reason.message}` };
   const plan = planned.plan;
@@ -124,6 +146,7 @@ export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome
     basis: plan.spell.basis,
     feeRate: p.feeRate,
     obligations: plan.ids,
+    ...(plan.rolls.length > 0 ? { rolls: plan.rolls } : {}),
   };
   const verdict = deps.ledger.reserveCoins(
     plan.inputs.map((i) => i.outpoint),
@@ -157,6 +180,29 @@ export function proposalIds(
   if (planSettlement(state, all, feeRate, custody).ok) return all;
   const kept: string[] = [];
   for (const id of all) if (planSettlement(state, [...kept, id], feeRate, custody).ok) kept.push(id);
+  return kept;
+}
+
+/**
+ * The vaults the leader rolls along with `ids` at `tip`: those due (oldest coin first), at most
+ * MAX_ROLLS_PER_SETTLEMENT, each kept only while the plan stays feasible (the fee account pays for
+ * rolls; one that does not fit waits, and never holds up the obligations).
+ */
+export function proposalRolls(
+  state: State,
+  tip: number,
+  ids: readonly string[],
+  feeRate: number,
+  custody: CustodyConfig,
+): string[] {
+  const due = rollsDue(state, tip, custody);
+  const kept: string[] = [];
+  for (const v of due) {
+    if (kept.length >= MAX_ROLLS_PER_SETTLEMENT) break;
+    const p = planSettlement(state, ids, feeRate, custody, { rolls: [...kept, v], height: tip });
+    // A vault the obligations already involve is consolidated anyway (the plan drops it).
+    if (p.ok && p.plan.rolls.includes(v)) kept.push(v);
+  }
   return kept;
 }
 
@@ -202,26 +248,29 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   // A settlement this guardian already signed over a coin still unspent: retry it unchanged.
   const open = deps.ledger.pendingFor([...state.custody.coins.keys()]);
   let ids: string[];
+  let rolls: string[];
   let feeRate: number;
   if (open) {
     if (await deps.known(open.txid)) return { kind: "pending", txid: open.txid };
     ids = open.obligations ?? [];
+    rolls = open.rolls ?? [];
     feeRate = open.feeRate;
   } else {
     ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
+    rolls = proposalRolls(state, tip, ids, rate, deps.custody);
     feeRate = rate;
   }
-  if (ids.length === 0) return { kind: "idle" };
-  const planned = planSettlement(state, ids, feeRate, deps.custody);
+  if (ids.length === 0 && rolls.length === 0) return { kind: "idle" };
+  const planned = planSettlement(state, ids, feeRate, deps.custody, { rolls, height: tip });
   if (!planned.ok) return { kind: "failed", reason: `${planned.reason.code}: ${planned.reason.message}` };
   const { txid } = settlementPsbt(planned.plan);
-  const mine = signSettlement(deps, { ids, feeRate, txid });
+  const mine = signSettlement(deps, { ids, rolls, feeRate, txid });
   if (!mine.ok) return { kind: "failed", reason: `${mine.code}: ${mine.reason}` };
   const signed: Uint8Array[] = [mine.psbt];
   const signers = ["self"];
   const answers: string[] = [];
   const f = deps.fetch ?? fetch;
-  const body = JSON.stringify({ ids, feeRate, txid });
+  const body = JSON.stringify({ ids, rolls, feeRate, txid });
   await Promise.all(
     deps.peers.map(async (peer) => {
       try {
@@ -257,6 +306,6 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   } catch (error) {
     return { kind: "failed", reason: `broadcast: ${(error as Error).message}` };
   }
-  deps.log.info("settlement sent", { txid, obligations: ids.length, feeRate, signers });
+  deps.log.info("settlement sent", { txid, obligations: ids.length, rolls: rolls.length, feeRate, signers });
   return { kind: "sent", txid, ids: ids.length, signers };
 }

@@ -13,6 +13,7 @@ import {
   applyEscape,
   applySettlement,
   type CustodyConfig,
+  carriesDebtOrObligations,
   checkInvariants,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
@@ -66,6 +67,17 @@ export function foreignSpends(
     const path = spendPath(input.witness);
     if (path === "ownerAfterTimelock" && coin.vault !== null) {
       events.push({ type: "VaultEscaped", owner: coin.vault, outpoint: coin.outpoint, sats: coin.sats });
+      // Read before any escape of this transaction is booked: what the coin carried when it left.
+      if (carriesDebtOrObligations(state, coin.vault))
+        events.push({
+          type: "MissedRoll",
+          owner: coin.vault,
+          outpoint: coin.outpoint,
+          sats: coin.sats,
+          coinHeight: coin.height,
+          guardians: [...state.gov.guardians.keys],
+          threshold: state.gov.guardians.threshold,
+        });
       escaped.set(coin.vault, (escaped.get(coin.vault) ?? 0n) + coin.sats);
     } else
       events.push({
@@ -123,6 +135,7 @@ export function settleOrTrack(
             obligations: checked.obligations.map((o) => o.id),
             fee,
             feeFromAccount: checked.fromAccount,
+            rolls: checked.rolls,
           },
         ],
       };

@@ -80,7 +80,14 @@ export type ProtocolEvent =
       to: AccountId | null | undefined;
       sats: bigint;
     }
-  | { type: "SettlementApplied"; obligations: string[]; fee: bigint; feeFromAccount: bigint }
+  | {
+      type: "SettlementApplied";
+      obligations: string[];
+      fee: bigint;
+      feeFromAccount: bigint;
+      /** Vaults rolled (consolidated) without an obligation (docs/custody.md "Rolling"). */
+      rolls: AccountId[];
+    }
   | {
       type: "CustodyBreach";
       /** The protocol coin spent by something that is not an applied settlement or an escape. */
@@ -91,6 +98,21 @@ export type ProtocolEvent =
       path: string;
     }
   | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
+  | {
+      /**
+       * An owner escaped a coin that carried debt or open obligations: the guardians failed to roll
+       * it before its timelock (docs/custody.md "Rolling"). Names the signing set in force.
+       */
+      type: "MissedRoll";
+      owner: AccountId;
+      outpoint: string;
+      sats: bigint;
+      /** Height of the block that created the coin (its timelock ran from there). */
+      coinHeight: bigint;
+      /** The custody key set that should have rolled it (compressed keys, hex) and its threshold. */
+      guardians: string[];
+      threshold: bigint;
+    }
   | {
       /** The books after an owner's escape (docs/custody.md "Escape"). */
       type: "VaultEscapeBooked";

@@ -10,12 +10,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { networkParams } from "../btc/network.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
 import {
+  addCoin,
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
   initPoseidon,
   type Operation,
   type State,
+  setStray,
 } from "../protocol/index.ts";
 import {
   applySettlement,
@@ -24,8 +26,12 @@ import {
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
   planSettlement,
+  poolScriptHex,
   recordInflow,
   recordObligations,
+  rollAge,
+  rollDue,
+  rollsDue,
   type SettlementPlan,
   type TxShape,
   vaultScriptFor,
@@ -282,5 +288,173 @@ describe("settlement", () => {
     applySettlement(state, tx.txid, checked, 30);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
     expect([...state.custody.coins.values()].some((c) => c.vault === "alice")).toBe(false);
+  });
+});
+
+describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', () => {
+  /** The fee account funded as on chain: a pool coin of stray sats that the ledger owes nobody. */
+  function funded(state: State, sats = 50_000n) {
+    addCoin(state.custody, {
+      outpoint: `${txid(seq++)}:0`,
+      sats,
+      vault: null,
+      script: poolScriptHex(state)!,
+      height: 5n,
+    });
+    setStray(state.custody, state.custody.stray + sats);
+    return state;
+  }
+  const depositAlice = (state: State, height: number, sats = 1_000_000n) =>
+    step(state, { type: "adjustVault", owner: "alice", depositCollateral: sats * SAT }, height, sats, alice);
+  const aliceCoins = (state: State) => [...state.custody.coins.values()].filter((c) => c.vault === "alice");
+  const rollPlan = (state: State, rolls: string[], height: number) => {
+    const p = planSettlement(state, [], 2_000, config, { rolls, height });
+    if (!p.ok) throw new Error(p.reason.message);
+    return p.plan;
+  };
+
+  it("a vault is due when it holds two coins, or a coin rollAge blocks old; never while it carries nothing", () => {
+    const state = funded(world());
+    expect(rollAge(144)).toBe(72);
+    expect(rollAge(26_280)).toBe(26_280 - 4_320);
+    expect(rollsDue(state, 81, config)).toEqual([]);
+    expect(rollsDue(state, 82, config)).toEqual(["alice", "bob"]);
+    depositAlice(state, 12);
+    expect(rollsDue(state, 13, config)).toEqual(["alice"]);
+    expect(rollDue(state, "bob", 13, config)).toBe(false);
+  });
+
+  it("consolidation: the vault's coins become one coin of the same sats at its script; its record does not change", () => {
+    const state = funded(world());
+    depositAlice(state, 12);
+    const before = structuredClone(state.accounts.get("alice"));
+    const sats = aliceCoins(state).reduce((a, c) => a + c.sats, 0n);
+    const plan = rollPlan(state, ["alice"], 13);
+    expect(plan.ids).toEqual([]);
+    expect(plan.rolls).toEqual(["alice"]);
+    expect(plan.outputs.filter((o) => o.kind === "vault")).toEqual([
+      { kind: "vault", owner: "alice", sats, script: aliceCoins(state)[0]!.script },
+    ]);
+    const tx = txOf(plan);
+    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 14, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true, rolls: ["alice"] });
+    if (!checked.ok) return;
+    const stray = state.custody.stray;
+    applySettlement(state, tx.txid, checked, 14);
+    expect(aliceCoins(state)).toEqual([expect.objectContaining({ sats, height: 14n })]);
+    expect(state.accounts.get("alice")).toEqual(before);
+    // The fee account paid the whole fee.
+    expect(stray - state.custody.stray).toBe(plan.fee);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+
+  it("an aged coin is rolled before its timelock: the new coin's clock starts again", () => {
+    const state = funded(world());
+    const plan = rollPlan(state, ["alice", "bob"], 82);
+    const tx = txOf(plan);
+    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 83, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true, rolls: ["alice", "bob"] });
+    if (!checked.ok) return;
+    applySettlement(state, tx.txid, checked, 83);
+    expect(rollsDue(state, 83 + 71, config)).toEqual([]);
+    expect(rollsDue(state, 83 + 72, config)).toEqual(["alice", "bob"]);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a roll that pays 1 sat less back, pays another script, or spends a coin of a vault not due", () => {
+    const state = funded(world());
+    depositAlice(state, 12);
+    const plan = rollPlan(state, ["alice"], 13);
+    const at = { height: 14, finality: 6 };
+    const v = plan.outputs.findIndex((o) => o.kind === "vault");
+    const less = txOf(plan);
+    (less.outputs[v] as { sats: bigint }).sats -= 1n;
+    expect(checkSettlement(less, plan.spellBytes, state, at, config)).toMatchObject({
+      ok: false,
+      reason: { code: "wrongOutputs" },
+    });
+    // One sat less to the vault and one more to the main coin: still not the roll.
+    const moved = txOf(plan);
+    (moved.outputs[v] as { sats: bigint }).sats -= 1n;
+    (moved.outputs[v + 1] as { sats: bigint }).sats += 1n;
+    expect(checkSettlement(moved, plan.spellBytes, state, at, config)).toMatchObject({
+      ok: false,
+      reason: { code: "wrongOutputs" },
+    });
+    const other = txOf(plan);
+    (other.outputs[v] as { script: Uint8Array }).script = vaultScriptFor(state, bob, config)!;
+    expect(checkSettlement(other, plan.spellBytes, state, at, config)).toMatchObject({
+      ok: false,
+      reason: { code: "wrongOutputs" },
+    });
+    // Bob's coin (one coin, young) spent along: bob is not due.
+    const bobCoin = [...state.custody.coins.values()].find((c) => c.vault === "bob")!;
+    const grab = txOf(plan);
+    const [t, o] = bobCoin.outpoint.split(":");
+    (grab.inputs as unknown[]).push({ ...grab.inputs[0]!, prevTxid: t!, vout: Number(o) });
+    (grab.outputs[v] as { sats: bigint }).sats += bobCoin.sats;
+    expect(checkSettlement(grab, plan.spellBytes, state, at, config)).toMatchObject({
+      ok: false,
+      reason: { code: "rollNotDue" },
+    });
+    // The planner refuses it too.
+    expect(planSettlement(state, [], 2_000, config, { rolls: ["bob"], height: 14 })).toMatchObject({
+      ok: false,
+      reason: { code: "rollNotDue" },
+    });
+  });
+
+  it("a due vault's coin moved into another vault's output is refused; so is a settlement that names and rolls nothing", () => {
+    const state = funded(world());
+    const plan = rollPlan(state, ["alice", "bob"], 82);
+    const at = { height: 83, finality: 6 };
+    const swapped = txOf(plan);
+    const vaults = plan.outputs.flatMap((o, i) => (o.kind === "vault" ? [i] : []));
+    const [a, b] = vaults as [number, number];
+    const bobSats = plan.outputs[b]!.sats;
+    (swapped.outputs[a] as { sats: bigint }).sats += bobSats;
+    swapped.outputs.splice(b, 1);
+    expect(checkSettlement(swapped, plan.spellBytes, state, at, config)).toMatchObject({ ok: false });
+    // Only the main coin spent, back to itself less a fee: nothing settled, nothing rolled.
+    const main = [...state.custody.coins.values()].find((c) => c.vault === null)!;
+    const [t, o] = main.outpoint.split(":");
+    const idle: TxShape = {
+      txid: txid(seq++),
+      inputs: [{ prevTxid: t!, vout: Number(o), scriptSig: new Uint8Array(0), witness: [], sequence: 0 }],
+      outputs: [{ script: fromHex(main.script), sats: main.sats - 500n }, plan.outputs.at(-1)!].map((x) => ({
+        script: x.script instanceof Uint8Array ? x.script : fromHex(x.script),
+        sats: x.sats,
+      })),
+    };
+    expect(checkSettlement(idle, plan.spellBytes, state, at, config)).toMatchObject({
+      ok: false,
+      reason: { code: "nothingSettled" },
+    });
+  });
+
+  it("a deposit confirmed after a settlement was planned does not make it wrong (coins after the basis are optional)", () => {
+    const state = funded(world());
+    const w = step(
+      state,
+      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
+      11,
+      0n,
+      alice,
+    );
+    const planned = planSettlement(
+      state,
+      w.created.map((o) => o.id),
+      2_000,
+      config,
+    );
+    if (!planned.ok) throw new Error(planned.reason.message);
+    depositAlice(state, 18);
+    const tx = txOf(planned.plan);
+    const checked = checkSettlement(tx, planned.plan.spellBytes, state, { height: 19, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true });
+    if (!checked.ok) return;
+    applySettlement(state, tx.txid, checked, 19);
+    expect(aliceCoins(state)).toHaveLength(2);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 });

@@ -4,8 +4,9 @@
  * (`settlementOutputs`), shared by the guardians' plan (`planSettlement`), the indexer's predicate
  * (`checkSettlement`) and its effect on the state (`applySettlement`):
  *
- *   inputs:  every coin of every owner the obligations involve (sources, internal destinations) and
- *            every pool coin (the main coin), sorted by outpoint; nothing else (the fee is custody's);
+ *   inputs:  every coin of every owner the obligations involve (sources, internal destinations), every
+ *            coin of every vault it rolls (below), and every pool coin (the main coin), sorted by
+ *            outpoint; nothing else (the fee is custody's);
  *   outputs: one payout per named payout obligation, in the spell's order: its sats less its fee share;
  *            then each involved vault's remainder at its current script (none when 0), by account;
  *            then the main coin (the pool's remainder less the fee account's part of the fee);
@@ -15,6 +16,13 @@
  * A payee pays its output's own vbytes plus an equal share of the rest (the remainder's sats one each
  * to the first payees), never more than its obligation's maximum fee; the fee account
  * (`custody.stray`) pays what the maximum fees leave, and an internal-only settlement's whole fee.
+ *
+ * Rolling and consolidation (docs/custody.md "Rolling"): a settlement may also spend the coins of
+ * vaults that no named obligation involves when the vault is due (`rollDue`: it carries debt or open
+ * obligations and holds two coins or more, or a coin within `rollMargin` blocks of its timelock);
+ * such a vault gets exactly the sats of its spent coins back at its current script, and the fee
+ * account pays the fee. A roll never changes the vault's record. The spell does not name rolled
+ * vaults: the inputs do, and the predicate checks each is due.
  */
 import { OutScript, Script } from "@scure/btc-signer";
 import { dustThreshold, estimateVsize, type InputKind, varIntSize } from "../btc/networkFees.ts";
@@ -52,6 +60,9 @@ export const SETTLEMENT_REASONS = {
   coinsNotConsolidated: "A settlement spends every coin of every owner it involves, and the main coin.",
   wrongOutputs: "The outputs are not the settlement of the named obligations at the spell's fee rate.",
   infeasible: "These obligations cannot be settled together at this fee rate.",
+  rollNotDue:
+    "A settlement spends a vault's coins only for its obligations or when the vault is due for a roll.",
+  nothingSettled: "A settlement names an obligation or rolls a vault.",
 } as const;
 export type SettlementReasonCode = keyof typeof SETTLEMENT_REASONS;
 export interface SettlementReason {
@@ -89,6 +100,8 @@ export interface SettlementOutput {
 
 export interface SettlementPlan {
   ids: string[];
+  /** Vaults rolled (and consolidated) without an obligation, sorted. */
+  rolls: AccountId[];
   spell: SettleSpell;
   spellBytes: Uint8Array;
   inputs: SettlementInput[];
@@ -153,13 +166,73 @@ function involvedOwners(named: readonly Obligation[]): { vaults: AccountId[] } {
   return { vaults: [...vaults].sort() };
 }
 
-/** Every coin a settlement of `named` must spend, sorted by outpoint. */
-export function coinsToSpend(state: State, named: readonly Obligation[]): ProtocolCoin[] {
+/** Every coin a settlement of `named` rolling `rolls` spends (the plan), sorted by outpoint. */
+export function coinsToSpend(
+  state: State,
+  named: readonly Obligation[],
+  rolls: readonly AccountId[] = [],
+): ProtocolCoin[] {
   const { vaults } = involvedOwners(named);
-  const owners = new Set<AccountId | null>([null, ...vaults]);
+  const owners = new Set<AccountId | null>([null, ...vaults, ...rolls]);
   return [...state.custody.coins.values()]
     .filter((c) => owners.has(c.vault))
     .sort((a, b) => (a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0));
+}
+
+/** Blocks before a vault coin's timelock matures by which the guardians roll it (SPEC: 4,320, (G)). */
+export const ROLL_MARGIN_BLOCKS = 4_320;
+/** Most vaults a settlement rolls without an obligation (the rest wait for the next block). */
+export const MAX_ROLLS_PER_SETTLEMENT = 16;
+
+/**
+ * Age in blocks at which a vault coin is due for a roll: its timelock less the roll margin, the
+ * margin at most half the timelock (a short test timelock still leaves the guardians half of it).
+ */
+export function rollAge(csvBlocks: number): number {
+  const margin = Math.min(ROLL_MARGIN_BLOCKS, Math.floor(csvBlocks / 2));
+  return csvBlocks - margin;
+}
+
+/** Whether a vault carries debt or open obligations (what makes its coins worth rolling, SPEC §2a). */
+export function carriesDebtOrObligations(state: State, vault: AccountId): boolean {
+  const a = state.accounts.get(vault);
+  if (a && a.status === "active" && a.debt > 0n) return true;
+  for (const o of state.custody.obligations.values())
+    if (o.status === "open" && (o.source === vault || o.to === vault)) return true;
+  return false;
+}
+
+/**
+ * Whether a settlement confirmed at `height` may roll `vault`: it carries debt or open obligations,
+ * has an owner key, and holds two coins or more (consolidation) or a coin at least `rollAge` blocks
+ * old. Monotone in `height`: a roll due when planned is due when it confirms.
+ */
+export function rollDue(state: State, vault: AccountId, height: number, config: CustodyConfig): boolean {
+  if (!state.custody.vaultKeys.has(vault)) return false;
+  let count = 0;
+  let oldest: bigint | undefined;
+  for (const c of state.custody.coins.values()) {
+    if (c.vault !== vault) continue;
+    count++;
+    if (oldest === undefined || c.height < oldest) oldest = c.height;
+  }
+  if (oldest === undefined) return false;
+  const aged = BigInt(height) - oldest >= BigInt(rollAge(config.csvBlocks));
+  return (count >= 2 || aged) && carriesDebtOrObligations(state, vault);
+}
+
+/** Vaults due for a roll at `height`, oldest coin first (then by id): the guardians' roll order. */
+export function rollsDue(state: State, height: number, config: CustodyConfig): AccountId[] {
+  const oldest = new Map<AccountId, bigint>();
+  for (const c of state.custody.coins.values()) {
+    if (c.vault === null) continue;
+    const h = oldest.get(c.vault);
+    if (h === undefined || c.height < h) oldest.set(c.vault, c.height);
+  }
+  return [...oldest]
+    .filter(([v]) => rollDue(state, v, height, config))
+    .sort(([a, ha], [b, hb]) => (ha !== hb ? (ha < hb ? -1 : 1) : a < b ? -1 : a > b ? 1 : 0))
+    .map(([v]) => v);
 }
 
 /** The settlement's outputs and fee for these obligations, spent coins and fee rate (sat/kvB). */
@@ -170,11 +243,12 @@ export function settlementOutputs(
   feeRate: number,
   spellBytes: Uint8Array,
   config: CustodyConfig,
+  rolls: readonly AccountId[] = [],
 ): Shape {
   const fail = (why: string): Shape => ({ ok: false, reason: reason("infeasible", why) });
   const rate = BigInt(feeRate);
   const after = new Map<AccountId | null, bigint>([[null, 0n]]);
-  const { vaults } = involvedOwners(named);
+  const vaults = [...new Set([...involvedOwners(named).vaults, ...rolls])].sort();
   for (const v of vaults) after.set(v, 0n);
   for (const c of spent) after.set(c.vault, (after.get(c.vault) ?? 0n) + c.sats);
   const payouts: Obligation[] = [];
@@ -254,15 +328,24 @@ export function settlementOutputs(
   return { ok: true, outputs, fee, fromAccount, vsize };
 }
 
+/** What a plan rolls besides its obligations: vaults due at `height` (the chain tip when planned). */
+export interface RollRequest {
+  rolls: readonly AccountId[];
+  height: number;
+}
+
 /**
- * The settlement the guardians build and sign for `ids` at `feeRate` sat/kvB: deterministic, so
- * every guardian that replayed the same chain builds the same transaction.
+ * The settlement the guardians build and sign for `ids` at `feeRate` sat/kvB, rolling the vaults of
+ * `roll` (each must be due at `roll.height`; one the obligations already involve is consolidated
+ * anyway and dropped from the list): deterministic, so every guardian that replayed the same chain
+ * builds the same transaction.
  */
 export function planSettlement(
   state: State,
   ids: readonly string[],
   feeRate: number,
   config: CustodyConfig,
+  roll?: RollRequest,
 ): { ok: true; plan: SettlementPlan } | { ok: false; reason: SettlementReason } {
   const named: Obligation[] = [];
   for (const id of ids) {
@@ -271,15 +354,22 @@ export function planSettlement(
       return { ok: false, reason: reason("notNamed", `obligation ${id} is not open`) };
     named.push(o);
   }
-  if (named.length === 0) return { ok: false, reason: reason("notNamed", "no obligations named") };
+  const involved = new Set<AccountId | null>([null, ...involvedOwners(named).vaults]);
+  const rolls = [...new Set(roll?.rolls ?? [])].filter((v) => !involved.has(v)).sort();
+  for (const v of rolls)
+    if (!rollDue(state, v, roll!.height, config))
+      return { ok: false, reason: reason("rollNotDue", `vault ${v} is not due for a roll`) };
+  if (named.length === 0 && rolls.length === 0)
+    return { ok: false, reason: reason("nothingSettled", "no obligations named and no vault rolled") };
+  // A roll-only settlement names nothing: basis 0 (always final).
   const basis = Number(named.reduce((m, o) => (o.height > m ? o.height : m), 0n));
   const s = settleSpellFor(state, ids, basis, feeRate);
   if (!s.ok) return { ok: false, reason: reason("notNamed", s.message) };
   const ordered = namedObligations(state, s.spell);
   if (!ordered.ok) return { ok: false, reason: reason("notNamed", ordered.message) };
   const spellBytes = encodeSettleSpell(s.spell);
-  const spent = coinsToSpend(state, ordered.obligations);
-  const shape = settlementOutputs(state, ordered.obligations, spent, feeRate, spellBytes, config);
+  const spent = coinsToSpend(state, ordered.obligations, rolls);
+  const shape = settlementOutputs(state, ordered.obligations, spent, feeRate, spellBytes, config, rolls);
   if (!shape.ok) return shape;
   const inputs: SettlementInput[] = spent.map((c) => {
     const [txid, vout] = c.outpoint.split(":") as [string, string];
@@ -297,6 +387,7 @@ export function planSettlement(
     ok: true,
     plan: {
       ids: ordered.obligations.map((o) => o.id),
+      rolls,
       spell: s.spell,
       spellBytes,
       inputs,
@@ -312,6 +403,8 @@ export type SettlementCheck =
   | {
       ok: true;
       obligations: Obligation[];
+      /** Vaults rolled without an obligation. */
+      rolls: AccountId[];
       spent: ProtocolCoin[];
       outputs: SettlementOutput[];
       fromAccount: bigint;
@@ -321,8 +414,11 @@ export type SettlementCheck =
 /**
  * The indexer's predicate for a confirmed transaction carrying a settle spell (docs/decisions.md §2a): the spell
  * names open obligations buried `finality` blocks below `height`; every input is a tracked protocol
- * coin and together they are every coin of the owners involved and the main coin; the outputs are
- * exactly the settlement of those obligations at the spell's fee rate. Never throws.
+ * coin; every coin the owners involved (the obligations' vaults and the pool) held at or below the
+ * basis is spent (later coins of theirs may be: a deposit confirmed after the plan never makes it
+ * wrong); a coin of any other vault is spent only when that vault is due for a roll at `height`;
+ * the outputs are exactly the settlement of those obligations and rolls at the spell's fee rate.
+ * Never throws.
  */
 export function checkSettlement(
   tx: TxShape,
@@ -352,16 +448,35 @@ export function checkSettlement(
         ok: false,
         reason: reason("foreignInput", `input ${input.prevTxid}:${input.vout} is not a protocol coin`),
       };
+    if (spent.some((c) => c.outpoint === coin.outpoint))
+      return { ok: false, reason: reason("foreignInput", `input ${coin.outpoint} is spent twice`) };
     spent.push(coin);
   }
-  const required = coinsToSpend(state, named.obligations).map((c) => c.outpoint);
-  const have = spent.map((c) => c.outpoint).sort();
-  if (required.length !== have.length || required.some((o, i) => o !== have[i]))
+  const involved = new Set<AccountId | null>([null, ...involvedOwners(named.obligations).vaults]);
+  const have = new Set(spent.map((c) => c.outpoint));
+  const missing = coinsToSpend(state, named.obligations).filter(
+    (c) => c.height <= BigInt(spell.basis) && !have.has(c.outpoint),
+  );
+  if (missing.length > 0)
     return {
       ok: false,
-      reason: reason("coinsNotConsolidated", `spends ${have.length} of ${required.length} coins`),
+      reason: reason(
+        "coinsNotConsolidated",
+        `coin ${missing[0]!.outpoint} (and ${missing.length - 1} more) not spent`,
+      ),
     };
-  const shape = settlementOutputs(state, named.obligations, spent, spell.feeRate, spellBytes, config);
+  const rolls = [
+    ...new Set(spent.map((c) => c.vault).filter((v): v is AccountId => !involved.has(v))),
+  ].sort();
+  for (const v of rolls)
+    if (!rollDue(state, v, place.height, config))
+      return {
+        ok: false,
+        reason: reason("rollNotDue", `vault ${v} is not due for a roll at ${place.height}`),
+      };
+  if (named.obligations.length === 0 && rolls.length === 0)
+    return { ok: false, reason: reason("nothingSettled", "the settlement names nothing and rolls nothing") };
+  const shape = settlementOutputs(state, named.obligations, spent, spell.feeRate, spellBytes, config, rolls);
   if (!shape.ok) return shape;
   if (shape.outputs.length !== tx.outputs.length)
     return {
@@ -385,6 +500,7 @@ export function checkSettlement(
   return {
     ok: true,
     obligations: named.obligations,
+    rolls,
     spent,
     outputs: shape.outputs,
     fromAccount: shape.fromAccount,

@@ -75,7 +75,8 @@ export function decodeSettleSpell(b: Uint8Array): SettleDecode {
       return { ok: false, message: "truncated or trailing bytes" };
     if (feeRate < 1 || feeRate > MAX_SETTLE_FEE_RATE)
       return { ok: false, message: `fee rate ${feeRate} out of range` };
-    if (count < 1 || count > MAX_SETTLE_WINDOW) return { ok: false, message: `count ${count} out of range` };
+    // count 0: a settlement that only rolls vaults (its inputs name them, settle.ts).
+    if (count > MAX_SETTLE_WINDOW) return { ok: false, message: `count ${count} out of range` };
     return { ok: true, spell: { basis, feeRate, count, bitmap, idsHash } };
   } catch (e) {
     return { ok: false, message: (e as Error).message };
