@@ -32,6 +32,7 @@ import {
 import type { ProveContext, ProveResult, ZkOperation } from "../../zk/index.ts";
 import type { DataNotice } from "../engine/engineClient.ts";
 import { type FlowDeps, type FlowEngine, runFlow, type Step, waitForSpell } from "./flow.ts";
+import { MAX_REPROVES } from "./reprove.ts";
 
 const NET = "regtest" as const;
 const priv = secp256k1.utils.randomSecretKey();
@@ -592,6 +593,21 @@ describe("proving again when the vault changed under its proof", () => {
     expect(
       f.details.some((d) => /while your wallet was signing, so that transaction was not sent/.test(d)),
     ).toBe(true);
+  });
+
+  it("a vault that changes under every proof: after MAX_REPROVES new proofs the flow stops, nothing signed, saying why", async () => {
+    const s = stack();
+    const f = provenFlow(s, mint, { onProve: () => s.block([deposit("0.01")]) });
+    const result = await f.run();
+    expect(result).toMatchObject({ ok: false, step: "build" });
+    expect(!result.ok && result.message).toMatch(
+      /^Your vault changed \(collateral .*\) again since the proof was made\. Nothing was signed or sent; try again\.$/,
+    );
+    expect(f.proofs).toHaveLength(MAX_REPROVES + 1);
+    expect(f.attestations).toHaveLength(MAX_REPROVES + 1);
+    expect(f.signatures()).toBe(0);
+    expect(s.broadcasts).toEqual([]);
+    expect(s.tracker.lockedOutpoints()).toEqual([]);
   });
 
   it("a liquidation's redistribution reaching the vault while it is proved: proved again, said so", async () => {

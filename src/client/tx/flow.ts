@@ -490,19 +490,19 @@ async function proveBuildAndSend(
   const { draft, paid } = await buildStep(run, proven.op, state, attestation, proven.proof);
   const moved = async () =>
     zkOp ? whatMoved(state, (await loadState(deps.engine)).state, zkOp.owner) : null;
-  const retry = (why: string, failed: StepId) => {
-    if (reproves >= MAX_REPROVES)
-      throw new StepFailure(
-        failed,
-        `${upper(why)} again since the proof was made. Nothing was sent; try again.`,
-      );
+  /** Proving again, unless it already did MAX_REPROVES times: then `final` ends the flow. */
+  const retry = (why: string, final: StepFailure) => {
+    if (reproves >= MAX_REPROVES) throw final;
     return { again: why };
   };
   const before = await moved();
   if (before)
     return retry(
-      `${upper(before)} since the proof was made; proving again with a fresh price attestation against its current record, before you sign. `,
-      "build",
+      `${upper(before)} since the proof was made; proving again with a fresh price attestation against your vault's current record, before you sign. `,
+      new StepFailure(
+        "build",
+        `${upper(before)} again since the proof was made. Nothing was signed or sent; try again.`,
+      ),
     );
   try {
     const ids = { sign: "sign", broadcast: "broadcast", confirm: "confirm" } as const;
@@ -510,8 +510,11 @@ async function proveBuildAndSend(
   } catch (error) {
     if (error instanceof Unsent)
       return retry(
-        `${upper(error.message)} while your wallet was signing, so that transaction was not sent (its spell could no longer apply); proving again with a fresh price attestation against its current record: your wallet signs the new transaction. `,
-        "sign",
+        `${upper(error.message)} while your wallet was signing, so that transaction was not sent (its spell could no longer apply); proving again with a fresh price attestation against your vault's current record: your wallet signs the new transaction. `,
+        new StepFailure(
+          "sign",
+          `${upper(error.message)} again while your wallet was signing, so that transaction was not sent. Nothing was sent; try again.`,
+        ),
       );
     const advice =
       zkOp && error instanceof StepFailure && error.refusal ? refusalAdvice(error.refusal) : null;
@@ -519,7 +522,7 @@ async function proveBuildAndSend(
     const now = await moved();
     return retry(
       `The protocol refused the spell because ${advice.why}${now ? ` (${now})` : ""}. Proving again with a fresh price attestation against your vault's current record: a new transaction, which your wallet signs again (the refused one's network fee is spent). `,
-      "confirm",
+      error as StepFailure,
     );
   }
 }

@@ -114,7 +114,7 @@ describe("whatMoved: what changed under a proof, in words for the progress", () 
       /^your vault changed \(collateral [\d.]+ BTC → [\d.]+ BTC(, debt [\d,.]+ zkUSD → [\d,.]+ zkUSD)?\)$/,
     );
     expect(whatMoved(state, stateAfter({ type: "setPrice", price: u("61000") }), "alice")).toMatch(
-      /^the price \$[\d,.]+ → \$61,000(\.00)?$/,
+      /^the price moved \(\$[\d,.]+ → \$61,000(\.00)?\)$/,
     );
   });
 });

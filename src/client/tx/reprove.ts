@@ -58,7 +58,7 @@ export function refusalAdvice(r: Refusal): { reprove: true; why: string } | { re
   return { reprove: false };
 }
 
-/** A change of an amount in words: "collateral 1 BTC → 1.1 BTC". */
+/** A change of a vault's amount in words: "collateral 1 BTC → 1.1 BTC". */
 const change = (what: string, from: bigint, to: bigint, format: (v: bigint) => string) =>
   from === to ? [] : [`${what} ${format(from)} → ${format(to)}`];
 
@@ -96,7 +96,7 @@ export function whatMoved(proved: State, now: State, owner: string): string | nu
   if (moved === "vault") return vaultMove(proved, now, owner);
   const [a, b] = [vaultContext(proved), vaultContext(now)];
   const parts = [
-    ...change("the price", a.price, b.price, formatUsd),
+    ...(a.price === b.price ? [] : [`the price moved (${formatUsd(a.price)} → ${formatUsd(b.price)})`]),
     ...(a.Lcoll !== b.Lcoll || a.Ldebt !== b.Ldebt
       ? ["a liquidation's redistribution reached your vault"]
       : []),
