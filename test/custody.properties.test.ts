@@ -420,3 +420,87 @@ describe("an escape while the vault owes the pool a redemption's draw", () => {
     });
   });
 });
+
+describe('a reorg deeper than D undoes a settlement (docs/custody.md "reorgLoss")', () => {
+  it("the settlement confirming again where its obligation is gone is a ReorgLoss for a client that saw it, a breach for a fresh one", async () => {
+    const chain = new MemoryChain(100, T0);
+    const att = (n: number) => attest(PRICE, T0 + 60 * n, BigInt(n)).bytes;
+    chain.mine([{ actor: "ann", payload: spell({ type: "setPrice", price: PRICE }, att(1)) }]);
+    const options = () => ({
+      store: new MemoryStore(),
+      chain,
+      startHeight: 101,
+      params: { ...DEFAULT_PARAMS },
+      verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
+      custody: { ...TEST_CUSTODY, finality: 1 },
+    });
+    const indexer = await Indexer.open(options());
+    chain.mine([
+      {
+        actor: "ann",
+        pay: [{ script: testVaultScript(MemoryChain.key("ann")), sats: 30_000_000n }],
+        payload: spell(
+          {
+            type: "openVault",
+            collateral: 30_000_000n * SAT,
+            borrow: 2_000n * E18,
+            maxFee: E18,
+            ownerKey: MemoryChain.key("ann"),
+            vaultOutput: 0,
+          },
+          att(2),
+        ),
+      },
+    ]);
+    const forkAt = chain.height;
+    chain.mine([
+      { actor: "ann", payload: spell({ type: "adjustVault", withdrawCollateral: 1_000_000n * SAT }, att(3)) },
+    ]);
+    await indexer.sync();
+    const ids = settleWindow(indexer.state, indexer.head.height).map((o) => o.id);
+    expect(ids).toHaveLength(1);
+    const plan = planSettlement(indexer.state, ids, 2_000, TEST_CUSTODY);
+    if (!plan.ok) throw new Error(plan.reason.message);
+    const settlement: ChainTx = {
+      actor: null,
+      spend: plan.plan.inputs.map((i) => ({
+        txid: i.txid,
+        vout: i.vout,
+        witness: guardianWitness(i.owner !== null, i.witnessScript),
+      })),
+      pay: plan.plan.outputs
+        .filter((o) => o.kind !== "spell")
+        .map((o) => ({ script: fromHex(o.script), sats: o.sats })),
+      payload: plan.plan.spellBytes,
+    };
+    chain.mine([settlement]);
+    chain.mine([]);
+    await indexer.sync();
+    const applied = (await indexer.store.events({ types: ["SettlementApplied"] })).events;
+    expect(applied).toHaveLength(1);
+    // A reorg of 3 blocks (deeper than D = 1) drops the withdrawal; the new branch carries the
+    // settlement again (a mempool re-adds it), now settling nothing.
+    chain.rewind(forkAt);
+    chain.mine([]);
+    chain.mine([settlement]);
+    chain.mine([]);
+    await indexer.sync();
+    const types = (await indexer.store.events({ fromHeight: forkAt + 1, limit: 100 })).events.map(
+      (e) => e.type,
+    );
+    expect(types).toContain("ReorgLoss");
+    expect(types).not.toContain("CustodyBreach");
+    const loss = (await indexer.store.events({ types: ["ReorgLoss"] })).events[0]!.event;
+    expect(loss).toMatchObject({ settlement: applied[0]!.txid, depth: 3n, sats: 30_000_000n });
+    // The loss is real: custody no longer holds what the ledger says (the invariants say so).
+    expect(checkInvariants(indexer.state).ok).toBe(false);
+    // A client that never saw the old branch cannot tell: it reports a breach, with the same root.
+    const fresh = await Indexer.open(options());
+    await fresh.sync();
+    const freshTypes = (await fresh.store.events({ fromHeight: forkAt + 1, limit: 100 })).events.map(
+      (e) => e.type,
+    );
+    expect(freshTypes).toContain("CustodyBreach");
+    expect(fresh.head.root).toBe(indexer.head.root);
+  });
+});

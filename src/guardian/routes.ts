@@ -270,8 +270,15 @@ function custodyRoutes({ network, follower, esplora, guardians }: RouteContext):
       // Protocol coins, obligations, invariant status and breaches (`zkusd custody`, docs/custody.md).
       handler: async () => {
         const report = checkInvariants(follower.state);
-        const page = await follower.events({ type: "CustodyBreach", limit: 500, order: "desc" });
-        const breaches = page.events.map((e) => ({
+        // Breaches, and the losses a breach is not (a roll missed, a reorg deeper than D): each
+        // message names its event type (docs/custody.md).
+        const pages = await Promise.all(
+          ["CustodyBreach", "MissedRoll", "ReorgLoss"].map((type) =>
+            follower.events({ type, limit: 500, order: "desc" }),
+          ),
+        );
+        const found = pages.flatMap((p) => p.events).sort((a, b) => b.height - a.height);
+        const breaches = found.slice(0, 500).map((e) => ({
           height: e.height,
           txid: e.txid,
           message: JSON.stringify(e.event, (_, v) => (typeof v === "bigint" ? v.toString() : v)),

@@ -58,6 +58,8 @@ export function foreignSpends(
   tx: TxShape,
   height: number,
   config: CustodyStepConfig,
+  /** The depth of the reorg that undid this transaction's settlement, when this client saw it. */
+  undoneBy?: number,
 ): ProtocolEvent[] {
   const events: ProtocolEvent[] = [];
   const escaped = new Map<string, bigint>();
@@ -79,7 +81,16 @@ export function foreignSpends(
           threshold: state.gov.guardians.threshold,
         });
       escaped.set(coin.vault, (escaped.get(coin.vault) ?? 0n) + coin.sats);
-    } else
+    } else if (undoneBy !== undefined)
+      events.push({
+        type: "ReorgLoss",
+        outpoint: coin.outpoint,
+        sats: coin.sats,
+        vault: coin.vault,
+        settlement: tx.txid,
+        depth: BigInt(undoneBy),
+      });
+    else
       events.push({
         type: "CustodyBreach",
         outpoint: coin.outpoint,
@@ -120,6 +131,11 @@ export function settleOrTrack(
   payload: Uint8Array | undefined,
   height: number,
   config: CustodyStepConfig,
+  /**
+   * Settlements this client saw applied and then undone by a reorg deeper than D (txid → depth): one
+   * refused now is a `ReorgLoss`, not a breach (docs/decisions.md §2a "Finality").
+   */
+  undone?: ReadonlyMap<string, number>,
 ): SettleOutcome {
   if (payload && isSettlePayload(payload)) {
     const checked = checkSettlement(tx, payload, state, { height, finality: config.finality }, config);
@@ -140,7 +156,11 @@ export function settleOrTrack(
         ],
       };
     }
-    return { kind: "rejected", reason: checked.reason, events: foreignSpends(state, tx, height, config) };
+    return {
+      kind: "rejected",
+      reason: checked.reason,
+      events: foreignSpends(state, tx, height, config, undone?.get(tx.txid)),
+    };
   }
   return { kind: "none" };
 }

@@ -185,6 +185,12 @@ export class Indexer {
   /** The block's proofs as one batch (null: the WebAssembly verifier could not load). */
   private proofs?: BlockProofs | null;
   private readonly custody: CustodyStepConfig;
+  /**
+   * Settlements this client applied and then rolled back in a reorg deeper than D (txid → depth):
+   * if one confirms again where it no longer settles anything, its spends are a `ReorgLoss`, not a
+   * breach. Held in memory: a client that never saw the old branch cannot tell, and says breach.
+   */
+  private readonly undoneSettlements = new Map<string, number>();
   private readonly listeners = new Set<(e: BlockNotice) => void>();
 
   private constructor(private readonly o: IndexerOptions) {
@@ -329,6 +335,7 @@ export class Indexer {
       hash = (await this.chain.header(hash)).prevHash;
     }
     if (fork === from) return false;
+    await this.rememberUndoneSettlements(fork ?? this.o.startHeight - 1, from);
     this.headHeader = undefined;
     // Hashes the client cached as final above the fork belong to the old branch: ask again.
     for (let h = (fork ?? this.o.startHeight - 1) + 1; h <= Math.max(from, this.tip); h++)
@@ -344,6 +351,27 @@ export class Indexer {
     }
     await this.recoverBelow(fork, from);
     return true;
+  }
+
+  /** Before a reorg deeper than D rolls blocks above `fork` back: the settlements applied in them. */
+  private async rememberUndoneSettlements(fork: number, from: number): Promise<void> {
+    const depth = from - fork;
+    if (depth <= this.custody.finality) return;
+    try {
+      for (let after: string | undefined; ; ) {
+        const page = await this.o.store.events({
+          types: ["SettlementApplied"],
+          fromHeight: fork + 1,
+          limit: 500,
+          ...(after ? { after } : {}),
+        });
+        for (const e of page.events) this.undoneSettlements.set(e.txid, depth);
+        if (!page.next || page.events.length === 0) break;
+        after = page.next;
+      }
+    } catch {
+      // A store that cannot list them: those spends are reported as breaches, as by a fresh client.
+    }
   }
 
   private setHead(head: Head): void {
@@ -451,7 +479,14 @@ export class Indexer {
         const { position } = tx;
         const where = { height, position, txid: tx.txid };
         // Custody first, for every transaction: settlements, escapes and breaches (docs/decisions.md §2a rule 3).
-        const custody = settleOrTrack(this.state, tx, payload ?? undefined, height, this.custody);
+        const custody = settleOrTrack(
+          this.state,
+          tx,
+          payload ?? undefined,
+          height,
+          this.custody,
+          this.undoneSettlements,
+        );
         // The actor: the address of the output the first input spends (read from its verified bytes).
         const actorPrevout = actorPrevouts.get(tx.txid);
         const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null;

@@ -100,6 +100,22 @@ export type ProtocolEvent =
   | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
   | {
       /**
+       * A protocol coin spent by a settlement that this client saw applied and that a reorg deeper
+       * than D undid: on the new branch the same transaction no longer settles anything (its
+       * obligations' spells are gone), so the BTC it paid is lost to custody. Recorded instead of a
+       * breach (docs/decisions.md §2a "Finality", docs/custody.md "reorgLoss").
+       */
+      type: "ReorgLoss";
+      outpoint: string;
+      sats: bigint;
+      vault: AccountId | null;
+      /** The settlement transaction. */
+      settlement: string;
+      /** How deep the reorg that undid it was, blocks. */
+      depth: bigint;
+    }
+  | {
+      /**
        * An owner escaped a coin that carried debt or open obligations: the guardians failed to roll
        * it before its timelock (docs/custody.md "Rolling"). Names the signing set in force.
        */
