@@ -54,6 +54,8 @@ export interface SettlementEntry {
   obligations?: string[];
   /** The vaults it rolls without an obligation (to re-propose it unchanged). */
   rolls?: string[];
+  /** Chain height when signed (the leader bumps a settlement stuck for a few blocks). */
+  height?: number;
   at: string;
 }
 

@@ -228,6 +228,32 @@ describe("settlement signing", () => {
     });
     // A second round while the first is unconfirmed re-proposes it unchanged (no second settlement).
     expect(await leaderRound({ ...deps, known: async () => true })).toEqual({ kind: "pending", txid: tx.id });
+    // Stuck: still unconfirmed 3 blocks later. At the same market rate it waits; when the market
+    // pays more it is bumped: the same obligations and coins at a higher rate (RBF), signed again by
+    // the followers' promise (a replacement), and nothing else.
+    const later = { ...deps, known: async () => true, height: () => TIP + 3, tip: () => TIP + 3 };
+    expect(await leaderRound(later)).toEqual({ kind: "pending", txid: tx.id });
+    expect(
+      await leaderRound({ ...later, tip: () => TIP + 2, height: () => TIP + 2, feeRate: async () => 9_000 }),
+    ).toEqual({
+      kind: "pending",
+      txid: tx.id,
+    });
+    const bumped = await leaderRound({ ...later, feeRate: async () => 5_000 });
+    expect(bumped).toMatchObject({ kind: "sent", replaces: tx.id });
+    const replacement = Transaction.fromRaw(fromHex(sent[1]!), TX_OPTS);
+    const outpoints = (t: Transaction) =>
+      Array.from(
+        { length: t.inputsLength },
+        (_, i) => `${toHex(t.getInput(i).txid!)}:${t.getInput(i).index}`,
+      );
+    expect(outpoints(replacement)).toEqual(outpoints(tx));
+    const paid = (t: Transaction) =>
+      Array.from({ length: t.outputsLength }, (_, i) => t.getOutput(i).amount!).reduce((a, x) => a + x, 0n);
+    expect(paid(replacement)).toBeLessThan(paid(tx));
+    const spellOf = (t: Transaction) => t.getOutput(t.outputsLength - 1).script!;
+    expect(spellOf(replacement)).not.toEqual(spellOf(tx)); // the fee rate in the spell
+    expect(await leaderRound(later)).toEqual({ kind: "pending", txid: replacement.id });
   });
 
   it("rolls ride along: the leader consolidates a vault with two coins, and a guardian refuses a roll that is not due", async () => {

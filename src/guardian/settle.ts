@@ -13,8 +13,10 @@
  *    (`SettlementLedger`): a coin is signed into one settlement, or into a replacement with the same
  *    obligations and basis at a strictly higher fee rate; after a restart the promise still holds,
  *    and the same transaction asked again is a retry (idempotent).
- *  - A settlement that does not confirm is re-proposed unchanged (same ids, same rate: a retry) and
- *    bumped only as an RBF replacement, never re-planned over other coins.
+ *  - A settlement that does not reach the mempool is re-proposed unchanged (same ids, same rate: a
+ *    retry). One still unconfirmed BUMP_AFTER_BLOCKS after it was signed while the market rate is
+ *    higher is bumped: an RBF replacement with the same obligations, rolls and basis at the higher
+ *    rate, never re-planned over other coins (the signing promise allows exactly that).
  *  - Rolling and consolidation ride along: the leader adds the vaults due for a roll (`rollsDue`:
  *    two coins or more, or a coin near its timelock), oldest first, at most 16, while the plan stays
  *    feasible (the fee account pays for them); a follower checks each is due from its own state.
@@ -147,6 +149,7 @@ export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome
     feeRate: p.feeRate,
     obligations: plan.ids,
     ...(plan.rolls.length > 0 ? { rolls: plan.rolls } : {}),
+    height: deps.height(),
   };
   const verdict = deps.ledger.reserveCoins(
     plan.inputs.map((i) => i.outpoint),
@@ -233,9 +236,14 @@ export type RoundOutcome =
   | { kind: "notLeader"; leader: number }
   | { kind: "idle" }
   | { kind: "pending"; txid: string }
-  | { kind: "sent"; txid: string; ids: number; signers: string[] }
+  | { kind: "sent"; txid: string; ids: number; signers: string[]; replaces?: string }
   | { kind: "noQuorum"; txid: string; answers: string[] }
   | { kind: "failed"; reason: string };
+
+/** Blocks a signed settlement stays unconfirmed before the leader bumps it (when fees rose). */
+export const BUMP_AFTER_BLOCKS = 3;
+/** Bitcoin Core's default incremental relay fee, sat/kvB (what a replacement must add per vbyte). */
+const INCREMENTAL_RELAY_FEE = 1_000;
 
 /** One leader round at the current tip (call once per new block). */
 export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
@@ -250,11 +258,21 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   let ids: string[];
   let rolls: string[];
   let feeRate: number;
+  let replaces: string | undefined;
   if (open) {
-    if (await deps.known(open.txid)) return { kind: "pending", txid: open.txid };
     ids = open.obligations ?? [];
     rolls = open.rolls ?? [];
     feeRate = open.feeRate;
+    if (await deps.known(open.txid)) {
+      // Stuck: unconfirmed for BUMP_AFTER_BLOCKS while the market pays more. Bumped (RBF): the same
+      // obligations and basis at a higher rate, never re-planned over other coins.
+      const since = open.height ?? tip;
+      if (tip - since < BUMP_AFTER_BLOCKS || rate <= open.feeRate)
+        return { kind: "pending", txid: open.txid };
+      replaces = open.txid;
+      // BIP125: the replacement pays at least the incremental relay fee (1 sat/vB) more per vbyte.
+      feeRate = Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE);
+    }
   } else {
     ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
     rolls = proposalRolls(state, tip, ids, rate, deps.custody);
@@ -306,6 +324,13 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   } catch (error) {
     return { kind: "failed", reason: `broadcast: ${(error as Error).message}` };
   }
-  deps.log.info("settlement sent", { txid, obligations: ids.length, rolls: rolls.length, feeRate, signers });
-  return { kind: "sent", txid, ids: ids.length, signers };
+  deps.log.info("settlement sent", {
+    txid,
+    obligations: ids.length,
+    rolls: rolls.length,
+    feeRate,
+    signers,
+    ...(replaces ? { replaces } : {}),
+  });
+  return { kind: "sent", txid, ids: ids.length, signers, ...(replaces ? { replaces } : {}) };
 }
