@@ -315,10 +315,10 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
 
   it("a vault is due when it holds two coins, or a coin rollAge blocks old; never while it carries nothing", () => {
     const state = funded(world());
-    expect(rollAge(144)).toBe(72);
-    expect(rollAge(26_280)).toBe(26_280 - 4_320);
-    expect(rollsDue(state, 81, config)).toEqual([]);
-    expect(rollsDue(state, 82, config)).toEqual(["alice", "bob"]);
+    expect(rollAge(144)).toBe(144 - 72 - 36);
+    expect(rollAge(26_280)).toBe(26_280 - 4_320 - 144);
+    expect(rollsDue(state, 45, config)).toEqual([]);
+    expect(rollsDue(state, 46, config)).toEqual(["alice", "bob"]);
     depositAlice(state, 12);
     expect(rollsDue(state, 13, config)).toEqual(["alice"]);
     expect(rollDue(state, "bob", 13, config)).toBe(false);
@@ -350,14 +350,14 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
 
   it("an aged coin is rolled before its timelock: the new coin's clock starts again", () => {
     const state = funded(world());
-    const plan = rollPlan(state, ["alice", "bob"], 82);
+    const plan = rollPlan(state, ["alice", "bob"], 46);
     const tx = txOf(plan);
-    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 83, finality: 6 }, config);
+    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 47, finality: 6 }, config);
     expect(checked).toMatchObject({ ok: true, rolls: ["alice", "bob"] });
     if (!checked.ok) return;
-    applySettlement(state, tx.txid, checked, 83);
-    expect(rollsDue(state, 83 + 71, config)).toEqual([]);
-    expect(rollsDue(state, 83 + 72, config)).toEqual(["alice", "bob"]);
+    applySettlement(state, tx.txid, checked, 47);
+    expect(rollsDue(state, 47 + 35, config)).toEqual([]);
+    expect(rollsDue(state, 47 + 36, config)).toEqual(["alice", "bob"]);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 
@@ -406,8 +406,8 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
 
   it("a due vault's coin moved into another vault's output is refused; so is a settlement that names and rolls nothing", () => {
     const state = funded(world());
-    const plan = rollPlan(state, ["alice", "bob"], 82);
-    const at = { height: 83, finality: 6 };
+    const plan = rollPlan(state, ["alice", "bob"], 46);
+    const at = { height: 47, finality: 6 };
     const swapped = txOf(plan);
     const vaults = plan.outputs.flatMap((o, i) => (o.kind === "vault" ? [i] : []));
     const [a, b] = vaults as [number, number];

@@ -184,13 +184,19 @@ export const ROLL_MARGIN_BLOCKS = 4_320;
 /** Most vaults a settlement rolls without an obligation (the rest wait for the next block). */
 export const MAX_ROLLS_PER_SETTLEMENT = 16;
 
+/** Blocks before the margin line at which rolls start, so they confirm before it (a day). */
+export const ROLL_LEAD_BLOCKS = 144;
+
 /**
- * Age in blocks at which a vault coin is due for a roll: its timelock less the roll margin, the
- * margin at most half the timelock (a short test timelock still leaves the guardians half of it).
+ * Age in blocks at which a vault coin is due for a roll: its timelock less the roll margin, less a
+ * day's lead so that the roll confirms before the margin line (SPEC: rolled at least 4,320 blocks
+ * before the timelock matures). A short test timelock keeps it in proportion: the margin at most half
+ * the timelock, the lead at most half the margin.
  */
 export function rollAge(csvBlocks: number): number {
   const margin = Math.min(ROLL_MARGIN_BLOCKS, Math.floor(csvBlocks / 2));
-  return csvBlocks - margin;
+  const lead = Math.min(ROLL_LEAD_BLOCKS, Math.floor(margin / 2));
+  return csvBlocks - margin - lead;
 }
 
 /** Whether a vault carries debt or open obligations (what makes its coins worth rolling, SPEC §2a). */
