@@ -12,6 +12,7 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import type { BtcNetworkName } from "./network.ts";
 
@@ -241,21 +242,11 @@ function readTx(r: Reader, witnesses = true): ParsedTx {
   const raw = r.b.subarray(start, r.pos);
   const wtxid = sha256d(raw);
   const txid = segwit
-    ? sha256d(concat(raw.subarray(0, 4), r.b.subarray(bodyStart, bodyEnd), raw.subarray(raw.length - 4)))
+    ? sha256d(concatBytes(raw.subarray(0, 4), r.b.subarray(bodyStart, bodyEnd), raw.subarray(raw.length - 4)))
     : wtxid;
   const first = inputs[0]!;
   const coinbase = nIn === 1 && first.vout === 0xffffffff && /^0{64}$/.test(first.prevTxid);
   return { txid: displayHex(txid), wtxid: displayHex(wtxid), version, locktime, coinbase, inputs, outputs };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Parses a raw transaction and checks it hashes to `txid` (never trust a server's prevout JSON). */
@@ -291,7 +282,7 @@ export function merkleRoot(leaves: Uint8Array[]): { root: Uint8Array; mutated: b
     for (let i = 0; i + 1 < level.length; i += 2) if (equal(level[i]!, level[i + 1]!)) mutated = true;
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2)
-      next.push(sha256d(concat(level[i]!, level[i + 1] ?? level[i]!)));
+      next.push(sha256d(concatBytes(level[i]!, level[i + 1] ?? level[i]!)));
     level = next;
   }
   return { root: level[0] ?? new Uint8Array(32), mutated };
@@ -470,7 +461,7 @@ function checkWitnessCommitment(hash: string, txs: ChainTx[]): void {
       `block ${hash}: the coinbase witness is not one 32-byte value`,
     );
   const leaves = txs.map((t, i) => (i === 0 ? new Uint8Array(32) : internal(t.wtxid)));
-  const expected = sha256d(concat(merkleRoot(leaves).root, reserved[0]!));
+  const expected = sha256d(concatBytes(merkleRoot(leaves).root, reserved[0]!));
   if (!equal(expected, commitment))
     throw new ChainDataError(
       "badWitnessCommitment",

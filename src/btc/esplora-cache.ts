@@ -14,13 +14,14 @@ export interface PersistentCache {
 /** Blocks this deep are treated as final for caching `/block-height/:h` and confirmed transactions. */
 export const CACHE_DEPTH = 6;
 
-export class MemoryCache {
-  private readonly map = new Map<string, string>();
+/** Least recently used entries dropped past a byte budget (an entry's size is its length). */
+class LruCache<V extends { length: number }> {
+  private readonly map = new Map<string, V>();
   private bytes = 0;
 
-  constructor(readonly maxBytes = 16 * 1024 * 1024) {}
+  constructor(readonly maxBytes: number) {}
 
-  get(key: string): string | undefined {
+  get(key: string): V | undefined {
     const v = this.map.get(key);
     if (v === undefined) return undefined;
     // Most recently used last.
@@ -29,13 +30,13 @@ export class MemoryCache {
     return v;
   }
 
-  put(key: string, value: string): void {
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  put(key: string, value: V): void {
     if (value.length > this.maxBytes / 4) return; // one answer never crowds out the rest
-    const old = this.map.get(key);
-    if (old !== undefined) {
-      this.bytes -= old.length;
-      this.map.delete(key);
-    }
+    this.delete(key);
     this.map.set(key, value);
     this.bytes += value.length;
     for (const [k, v] of this.map) {
@@ -58,30 +59,21 @@ export class MemoryCache {
   }
 }
 
-/** Raw blocks by key, least recently used dropped past the byte budget (default 32 MB). */
-export class BytesCache {
-  private readonly map = new Map<string, Uint8Array>();
-  private bytes = 0;
+/** Text answers by key (default budget 16 MB); a new answer for a key replaces the old. */
+export class MemoryCache extends LruCache<string> {
+  constructor(maxBytes = 16 * 1024 * 1024) {
+    super(maxBytes);
+  }
+}
 
-  constructor(readonly maxBytes = 32 * 1024 * 1024) {}
-
-  get(key: string): Uint8Array | undefined {
-    const v = this.map.get(key);
-    if (v === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, v);
-    return v;
+/** Raw blocks by key (default budget 32 MB); the first block stored for a key stays. */
+export class BytesCache extends LruCache<Uint8Array> {
+  constructor(maxBytes = 32 * 1024 * 1024) {
+    super(maxBytes);
   }
 
-  put(key: string, value: Uint8Array): void {
-    if (value.length > this.maxBytes / 4 || this.map.has(key)) return;
-    this.map.set(key, value);
-    this.bytes += value.length;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= v.length;
-    }
+  override put(key: string, value: Uint8Array): void {
+    if (!this.has(key)) super.put(key, value);
   }
 }
 

@@ -251,3 +251,17 @@ export const fromHex = (h: string): Uint8Array => {
     throw new BtcInputError("invalidParameter", "expected an even-length hex string");
   return hex.decode(h);
 };
+
+/**
+ * Hex → bytes that never throws, for hex a server or a peer sent (Esplora's JSON, obligation ids in a
+ * request or a spell): a pair that is not hex reads as 0 and an odd last digit is dropped; with
+ * `length` the bytes are cut or zero-padded to it. Everything else uses `fromHex`, which refuses.
+ */
+export function lenientHexBytes(h: string | undefined, length?: number): Uint8Array {
+  const text = h ?? "";
+  const n = length ?? text.length >> 1;
+  if (/^([0-9a-f]{2})*$/i.test(text) && text.length === 2 * n) return hex.decode(text);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16) || 0;
+  return out;
+}

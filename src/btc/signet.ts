@@ -8,7 +8,7 @@
  * `OP_TRUE`; any other challenge script is refused (docs/bitcoin.md, "Signet").
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { hexToBytes } from "@noble/hashes/utils.js";
+import { concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 import { CompactSize } from "@scure/btc-signer";
 import {
   type ChainBlock,
@@ -83,17 +83,7 @@ function pushOf(data: Uint8Array): Uint8Array {
         : n <= 0xffff
           ? [OP_PUSHDATA2, n & 0xff, n >> 8]
           : [OP_PUSHDATA4, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
-  return concat(Uint8Array.from(head), data);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(Uint8Array.from(head), data);
 }
 
 const u32le = (v: number) => {
@@ -106,7 +96,7 @@ const u64le = (v: bigint) => {
   new DataView(b.buffer).setBigUint64(0, v, true);
   return b;
 };
-const varBytes = (b: Uint8Array) => concat(CompactSize.encode(BigInt(b.length)), b);
+const varBytes = (b: Uint8Array) => concatBytes(CompactSize.encode(BigInt(b.length)), b);
 
 interface TxFields {
   version: number;
@@ -117,12 +107,12 @@ interface TxFields {
 
 /** The serialization a txid hashes (no witness). */
 function serializeNoWitness(tx: TxFields): Uint8Array {
-  return concat(
+  return concatBytes(
     u32le(tx.version),
     CompactSize.encode(BigInt(tx.inputs.length)),
-    ...tx.inputs.map((i) => concat(i.prevout, varBytes(i.scriptSig), u32le(i.sequence))),
+    ...tx.inputs.map((i) => concatBytes(i.prevout, varBytes(i.scriptSig), u32le(i.sequence))),
     CompactSize.encode(BigInt(tx.outputs.length)),
-    ...tx.outputs.map((o) => concat(u64le(o.sats), varBytes(o.script))),
+    ...tx.outputs.map((o) => concatBytes(u64le(o.sats), varBytes(o.script))),
     u32le(tx.locktime),
   );
 }
@@ -130,7 +120,7 @@ function serializeNoWitness(tx: TxFields): Uint8Array {
 const fieldsOf = (tx: ParsedTx): TxFields => ({
   version: tx.version,
   inputs: tx.inputs.map((i) => ({
-    prevout: concat(internal(i.prevTxid), u32le(i.vout)),
+    prevout: concatBytes(internal(i.prevTxid), u32le(i.vout)),
     scriptSig: i.scriptSig,
     sequence: i.sequence,
   })),
@@ -196,14 +186,14 @@ export function checkSignetSolution(block: ChainBlock, challenge = DEFAULT_SIGNE
   let scriptSig: Uint8Array = new Uint8Array(0);
   let witness: Uint8Array[] = [];
   if (solution !== null) {
-    coinbase.outputs[at] = { ...coinbase.outputs[at]!, script: concat(...cleared) };
+    coinbase.outputs[at] = { ...coinbase.outputs[at]!, script: concatBytes(...cleared) };
     const parsed = parseSolution(solution);
     if (parsed === null) throw refusal("its solution does not parse");
     ({ scriptSig, witness } = parsed);
   }
   const leaves = [sha256d(serializeNoWitness(coinbase)), ...block.txs.slice(1).map((t) => internal(t.txid))];
   const signetMerkle = merkleRoot(leaves).root;
-  const blockData = concat(
+  const blockData = concatBytes(
     u32le(header.version),
     internal(header.prevHash),
     signetMerkle,
@@ -213,8 +203,8 @@ export function checkSignetSolution(block: ChainBlock, challenge = DEFAULT_SIGNE
     version: 0,
     inputs: [
       {
-        prevout: concat(new Uint8Array(32), u32le(0xffffffff)),
-        scriptSig: concat(Uint8Array.of(OP_0), pushOf(blockData)),
+        prevout: concatBytes(new Uint8Array(32), u32le(0xffffffff)),
+        scriptSig: concatBytes(Uint8Array.of(OP_0), pushOf(blockData)),
         sequence: 0,
       },
     ],
@@ -225,7 +215,7 @@ export function checkSignetSolution(block: ChainBlock, challenge = DEFAULT_SIGNE
     version: 0,
     inputs: [
       {
-        prevout: concat(sha256d(serializeNoWitness(toSpend)), u32le(0)),
+        prevout: concatBytes(sha256d(serializeNoWitness(toSpend)), u32le(0)),
         scriptSig: scriptSigOfInput,
         sequence: 0,
       },
@@ -237,7 +227,7 @@ export function checkSignetSolution(block: ChainBlock, challenge = DEFAULT_SIGNE
     !verifyChallenge(challenge, scriptSig, witness, (hashType) =>
       // Legacy signature hash (the challenge is a bare script): the input's script replaced by the
       // script code, the hash type appended.
-      sha256d(concat(serializeNoWitness(toSign(challenge)), u32le(hashType))),
+      sha256d(concatBytes(serializeNoWitness(toSign(challenge)), u32le(hashType))),
     )
   )
     throw refusal("the signet signers did not sign it (no valid block solution)");

@@ -25,7 +25,7 @@ import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
 import { combinePsbts, finalizePsbt } from "../btc/psbt-sign.ts";
-import { fromHex } from "../btc/scripts.ts";
+import { fromHex, toHex } from "../btc/scripts.ts";
 import type { State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
 import {
@@ -85,8 +85,7 @@ export function settlementPsbt(plan: SettlementPlan): { psbt: Uint8Array; txid: 
  * obligations": a replacement pays and rolls the same).
  */
 const idsKey = (plan: SettlementPlan): string =>
-  [...plan.spell.idsHash].map((b) => b.toString(16).padStart(2, "0")).join("") +
-  (plan.rolls.length > 0 ? `+${plan.rolls.join(",")}` : "");
+  toHex(plan.spell.idsHash) + (plan.rolls.length > 0 ? `+${plan.rolls.join(",")}` : "");
 
 export interface SettleDeps {
   state(): State;

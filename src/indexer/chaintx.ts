@@ -4,12 +4,11 @@
  */
 import type { ChainTxOutput } from "../btc/block.ts";
 import type { EsploraTx } from "../btc/esplora.ts";
+import { lenientHexBytes } from "../btc/scripts.ts";
 import type { TxShape } from "../settlement/index.ts";
 
-const bytes = (hex: string | undefined): Uint8Array =>
-  Uint8Array.from({ length: (hex?.length ?? 0) >> 1 }, (_, i) =>
-    Number.parseInt(hex!.slice(2 * i, 2 * i + 2), 16),
-  );
+// Esplora's hex is the server's word: read leniently (a stranger's bytes never make the indexer throw).
+const bytes = (hex: string | undefined): Uint8Array => lenientHexBytes(hex);
 
 export function chainTxOfEsplora(tx: EsploraTx): { tx: TxShape; actorPrevout: ChainTxOutput | undefined } {
   const first = tx.vin[0];

@@ -17,7 +17,7 @@ import {
 import type { EsploraTx } from "../btc/esplora.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
 import { opReturnPayload } from "../btc/psbt-preview.ts";
-import { toHex } from "../btc/scripts.ts";
+import { lenientHexBytes, toHex } from "../btc/scripts.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 import {
   checkGuardianSet,
@@ -139,14 +139,11 @@ export interface PendingSpell extends PendingRecord {
   note: string;
 }
 
-const bytesOfHex = (hex: string): Uint8Array =>
-  Uint8Array.from({ length: hex.length >> 1 }, (_, i) => Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16));
-
 /** The spell of an Esplora transaction: none, bytes that fail to decode, or the spell and its actor. */
 export function spellOfEsploraTx(tx: EsploraTx) {
   for (const out of tx.vout) {
     if (!out.scriptpubkey.startsWith("6a")) continue;
-    const payload = opReturnPayload(bytesOfHex(out.scriptpubkey));
+    const payload = opReturnPayload(lenientHexBytes(out.scriptpubkey));
     if (!payload || !hasSpellMagic(payload)) continue;
     const decoded = tryDecodeSpell(payload);
     const actor = tx.vin[0]?.is_coinbase ? null : (tx.vin[0]?.prevout?.scriptpubkey_address ?? null);

@@ -8,6 +8,7 @@
  * verification gives, a block costs one batch, and a block with bad proofs at most two passes.
  * The coefficients come from Web Crypto's CSPRNG, drawn here, outside the engine.
  */
+import { hex } from "@scure/base";
 import {
   type BatchVerifier,
   cryptoRandom,
@@ -17,8 +18,6 @@ import {
 } from "../zk/batch.ts";
 import type { VerificationKey } from "../zk/verifier.ts";
 import type { VerifierConfig } from "./verify.ts";
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 export class BlockProofs {
   private pending: { key: string; check: ProofCheck }[] = [];
@@ -51,7 +50,7 @@ export class BlockProofs {
       id = this.nextKeyId++;
       this.keyIds.set(vk, id);
     }
-    return `${id}|${signals.join(",")}|${hex(proof)}`;
+    return `${id}|${signals.join(",")}|${hex.encode(proof)}`;
   }
 
   /** `config` with its proof checks deferred into this batch (unchanged when proofs are off). */

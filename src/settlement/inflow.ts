@@ -6,7 +6,7 @@
  * an existing vault adds a new coin at the vault's script; no custody input is spent.
  */
 import type { BtcNetworkName } from "../btc/network.ts";
-import { type GuardianSet, toHex, vaultDescriptor } from "../btc/scripts.ts";
+import { type GuardianSet, lenientHexBytes, toHex, vaultDescriptor } from "../btc/scripts.ts";
 import type { SpellOperation } from "../btc/spell.ts";
 import {
   type AccountId,
@@ -45,7 +45,7 @@ export function custodyKeySet(state: State): GuardianSet {
   const g = state.gov.guardians;
   return {
     threshold: Number(g.threshold),
-    keys: g.keys.map((k) => Uint8Array.from(k.match(/../g) ?? [], (x) => Number.parseInt(x, 16))),
+    keys: g.keys.map((k) => lenientHexBytes(k)),
   };
 }
 
@@ -67,7 +67,6 @@ export function vaultScriptFor(
 }
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
 
 /**
  * Checks the custody side of a spell before the engine applies it. Never throws. `ok` with
@@ -112,7 +111,7 @@ export function checkInflow(
     }
     const key = state.custody.vaultKeys.get(actor.account);
     if (!key) return mismatch("this vault has no owner key on record");
-    ownerKey = fromHex(key);
+    ownerKey = lenientHexBytes(key);
     vout = op.vaultOutput;
   } else {
     return { ok: true, inflow: null };

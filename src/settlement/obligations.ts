@@ -18,6 +18,8 @@
  * Obligation ids are sha256(txid ‖ u32 index), so a reorg that keeps the transaction keeps them.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { lenientHexBytes } from "../btc/scripts.ts";
 import {
   type AccountId,
   addObligation,
@@ -38,14 +40,12 @@ export interface Payout {
   maxFee: bigint;
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
 /** sha256(txid bytes (display order) ‖ index as 4 bytes big-endian), hex. */
 export function obligationId(txid: string, index: number): string {
   const bytes = new Uint8Array(36);
-  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(txid.slice(2 * i, 2 * i + 2), 16) || 0;
+  bytes.set(lenientHexBytes(txid, 32));
   new DataView(bytes.buffer).setUint32(32, index);
-  return hex(sha256(bytes));
+  return hex.encode(sha256(bytes));
 }
 
 /** A vault's custody position in sats: its coins, less what it owes, plus what is in transit to it. */

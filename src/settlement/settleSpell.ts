@@ -13,6 +13,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { readLeb128, writeLeb128 } from "../btc/leb128.ts";
+import { lenientHexBytes } from "../btc/scripts.ts";
 import { SPELL_MAGIC, SPELL_VERSION } from "../btc/spell.ts";
 import type { Obligation, State } from "../protocol/index.ts";
 
@@ -97,7 +98,7 @@ export function settleWindow(state: State, basis: number): Obligation[] {
 export function idsHashOf(ids: readonly string[]): Uint8Array {
   const bytes = new Uint8Array(ids.length * 32);
   ids.forEach((id, i) => {
-    for (let j = 0; j < 32; j++) bytes[i * 32 + j] = Number.parseInt(id.slice(2 * j, 2 * j + 2), 16) || 0;
+    bytes.set(lenientHexBytes(id, 32), i * 32);
   });
   return sha256(bytes).slice(0, 16);
 }

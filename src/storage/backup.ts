@@ -22,6 +22,7 @@
  * is refused. Each refusal names its check (`BACKUP_CHECKS`).
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
 import { deserializeState, stateRoot } from "../protocol/index.ts";
 import { fromJson, toJson } from "./json.ts";
 import type { BackupInfo, DataStore, Snapshot } from "./types.ts";
@@ -159,11 +160,11 @@ export interface BackupHeader {
   chain?: ChainIdentity;
 }
 
-const rootBytes = (hex: string): Uint8Array => {
-  if (!/^0x[0-9a-f]{64}$/.test(hex)) throw new Error(`expected a 0x-prefixed 32-byte root, got ${hex}`);
-  return Uint8Array.from({ length: 32 }, (_, i) => Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16));
+const rootBytes = (text: string): Uint8Array => {
+  if (!/^0x[0-9a-f]{64}$/.test(text)) throw new Error(`expected a 0x-prefixed 32-byte root, got ${text}`);
+  return hex.decode(text.slice(2));
 };
-const rootHex = (b: Uint8Array) => `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
+const rootHex = (b: Uint8Array) => `0x${hex.encode(b)}`;
 
 const ANCHOR_RE = /^[0-9a-f]{64}$/;
 

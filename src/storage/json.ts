@@ -2,6 +2,8 @@
  * JSON with bigints and bytes, for files and backups: a bigint is written as {"$n": "123"}, bytes as
  * {"$b": "hex"}. Object keys keep their insertion order, so the same records give the same bytes.
  */
+import { hex } from "@scure/base";
+
 const isTagged = (v: unknown, tag: string): v is Record<string, string> =>
   typeof v === "object" &&
   v !== null &&
@@ -9,12 +11,9 @@ const isTagged = (v: unknown, tag: string): v is Record<string, string> =>
   Object.keys(v).length === 1 &&
   typeof (v as Record<string, unknown>)[tag] === "string";
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 function unhex(s: string): Uint8Array {
   if (!/^(?:[0-9a-f]{2})*$/.test(s)) throw new Error("expected hex bytes");
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return hex.decode(s);
 }
 
 export function toJson(value: unknown, space?: number): string {
@@ -22,7 +21,7 @@ export function toJson(value: unknown, space?: number): string {
     value,
     (_key, v: unknown) => {
       if (typeof v === "bigint") return { $n: v.toString() };
-      if (v instanceof Uint8Array) return { $b: hex(v) };
+      if (v instanceof Uint8Array) return { $b: hex.encode(v) };
       return v;
     },
     space,

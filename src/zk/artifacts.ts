@@ -5,6 +5,7 @@
  * given (Cache Storage in the browser, keyed by the file's SHA-256, so a new manifest never reads a
  * stale file).
  */
+import { hex } from "@scure/base";
 import { type CircuitName, ZkError } from "./circuits.ts";
 import type { VerificationKey } from "./verifier.ts";
 
@@ -43,7 +44,7 @@ export interface ArtifactStore {
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex.encode(new Uint8Array(digest));
 }
 
 /** Fetches artifacts over HTTP below `base` (the app serves public/ at its root: base "/"). */
