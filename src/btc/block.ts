@@ -15,6 +15,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import type { BtcNetworkName } from "./network.ts";
+import { lenientHexBytes } from "./scripts.ts";
 
 export type ChainDataErrorCode =
   | "malformed"
@@ -290,8 +291,7 @@ export function merkleRoot(leaves: Uint8Array[]): { root: Uint8Array; mutated: b
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
-export const internal = (displayHash: string): Uint8Array =>
-  Uint8Array.from({ length: 32 }, (_, i) => Number.parseInt(displayHash.slice(62 - 2 * i, 64 - 2 * i), 16));
+export const internal = (displayHash: string): Uint8Array => lenientHexBytes(displayHash, 32).reverse();
 
 /** The target `nBits` encodes, or null for a negative, zero or overflowing encoding (Core `SetCompact`). */
 export function targetOfBits(bits: number): bigint | null {

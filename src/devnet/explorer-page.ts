@@ -5,6 +5,7 @@
  * from the OP_RETURN output. Built from the same Esplora JSON the devnet serves at /tx/<txid>.
  */
 import { opReturnPayload } from "../btc/psbt-preview.ts";
+import { lenientHexBytes } from "../btc/scripts.ts";
 import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
 
 interface TxOut {
@@ -33,12 +34,9 @@ const btc = (sats: number) => {
   return `${s / 100_000_000n}.${(s % 100_000_000n).toString().padStart(8, "0")} BTC`;
 };
 
-const hexBytes = (h: string) =>
-  Uint8Array.from({ length: h.length >> 1 }, (_, i) => Number.parseInt(h.slice(2 * i, 2 * i + 2), 16));
-
 function spellLine(out: TxOut): string | null {
   if (!out.scriptpubkey.startsWith("6a")) return null;
-  const payload = opReturnPayload(hexBytes(out.scriptpubkey));
+  const payload = opReturnPayload(lenientHexBytes(out.scriptpubkey));
   if (!payload || !hasSpellMagic(payload)) return "OP_RETURN data";
   const d = tryDecodeSpell(payload);
   if (!d.ok) return `zkUSD spell that does not decode (${d.error.message})`;
