@@ -122,7 +122,7 @@ describe("the screens render; the client layer does the rest", () => {
       ["src/client/probe.ts", "react"],
       ["src/client/tx/probe.ts", "zustand"],
       ["src/client/tx/probe.ts", "@tanstack/react-query"],
-      ["src/client/tx/probe.ts", "../../ui/queries/chain.ts"],
+      ["src/client/tx/probe.ts", "../../ui/queries/bitcoin.ts"],
     ]) {
       const { code, output } = await lint(file!, use(specifier!));
       expect(code, `${file} ${specifier}`).not.toBe(0);

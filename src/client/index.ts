@@ -47,6 +47,7 @@ export { openIdbEsploraCache } from "../storage/esplora-cache.ts";
 export type { StoredEvent } from "../storage/index.ts";
 export { humanAlert, userAlertRules, userAlertSamples } from "./alerts.ts";
 export { fetchWalletCoins } from "./chain-reads.ts";
+export { coalesce } from "./coalesce.ts";
 export {
   type AccountPosition,
   type AtRiskVault,

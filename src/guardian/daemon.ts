@@ -1,5 +1,5 @@
 /**
- * The guardian daemon: follows the chain with the shared indexer and a file store (chain.ts), publishes price attestations
+ * The guardian daemon: follows the chain with the shared indexer and a file store (chain-follower.ts), publishes price attestations
  * (prices.ts), settles open obligations (settle.ts: leader round each block, POST /v1/settle), and
  * serves the JSON API under /v1 (routes.ts over http.ts). It signs no user transaction.
  * One guardian = one custody key of the k-of-n vault/pool quorum and one oracle key of the
@@ -29,7 +29,7 @@ import {
 import { DEFAULT_PARAMS, initPoseidon, type Params } from "../protocol/index.ts";
 import { DEFAULT_FINALITY_DEPTH } from "../settlement/settle.ts";
 import { nodeArtifacts } from "../zk/node.ts";
-import { GuardianChain } from "./chain.ts";
+import { GuardianChain } from "./chain-follower.ts";
 import { GuardianError } from "./errors.ts";
 import { startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";

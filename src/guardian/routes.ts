@@ -23,7 +23,7 @@ import {
   systemSummary,
 } from "../protocol/index.ts";
 import { checkInvariants } from "../settlement/invariants.ts";
-import type { GuardianChain } from "./chain.ts";
+import type { GuardianChain } from "./chain-follower.ts";
 import { custodyViewToJson } from "./custody-view.ts";
 import type { FederationMember, GuardianConfig } from "./daemon.ts";
 import { GuardianError } from "./errors.ts";

@@ -3,9 +3,8 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { createEngineClient } from "../client/index.ts";
+import { coalesce, createEngineClient } from "../client/index.ts";
 import { App } from "./App.tsx";
-import { coalesce } from "./engine/coalesce.ts";
 import { EngineProvider } from "./engine/EngineProvider.tsx";
 import { resolveEngineStart, useSyncSetup } from "./engine/sync.ts";
 import { useSettings } from "./state/settings-store.ts";
@@ -20,7 +19,7 @@ const queryClient = new QueryClient({
 
 const engine = createEngineClient();
 // A new block (or reorg, or restore) reloads the preview copy and refetches every engine view; a
-// catch-up brings many blocks a second, so those reloads are coalesced (engine/coalesce.ts).
+// catch-up brings many blocks a second, so those reloads are coalesced (src/client/coalesce.ts).
 const refreshViews = coalesce(async () => {
   engine.refresh();
   // Bounded: a view that never answers must not stop the next refresh.

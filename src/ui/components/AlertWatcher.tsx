@@ -19,7 +19,7 @@ import {
 } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { useEsploraUrl } from "../queries/chain.ts";
+import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";

@@ -17,7 +17,7 @@ import {
   waitForSpell,
 } from "../../client/tx/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { useEsploraUrl } from "../queries/chain.ts";
+import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";

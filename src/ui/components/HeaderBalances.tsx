@@ -9,7 +9,7 @@ import encodeQR from "qr";
 import { useMemo, useRef, useState } from "react";
 import { formatBtc, formatZkusd } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
-import { useWalletCoins } from "../queries/chain.ts";
+import { useWalletCoins } from "../queries/bitcoin.ts";
 import { usePosition } from "../queries/engine.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 

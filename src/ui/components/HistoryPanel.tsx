@@ -16,7 +16,7 @@ import {
   shortHex,
 } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
-import { useEsploraUrl } from "../queries/chain.ts";
+import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import "./HistoryPanel.css";

@@ -1,6 +1,6 @@
 import { formatBtc, shortHex } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
-import { useEsploraUrl } from "../queries/chain.ts";
+import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { useAccountCustody } from "../queries/engine.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 

@@ -40,7 +40,7 @@ import {
 import type { Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
-import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/chain.ts";
+import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/bitcoin.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
 import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";

@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { devnetFund, formatBtc, shortHex } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
-import { useEsploraUrl, useWalletCoins } from "../queries/chain.ts";
+import { useEsploraUrl, useWalletCoins } from "../queries/bitcoin.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { useSettings } from "../state/settings-store.ts";
 import { networkLabel, useWalletStore } from "../wallet/wallet-store.ts";

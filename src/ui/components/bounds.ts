@@ -1,5 +1,5 @@
 import { SATOSHI } from "../../protocol/index.ts";
-import { useWalletCoins } from "../queries/chain.ts";
+import { useWalletCoins } from "../queries/bitcoin.ts";
 import type { ParsedAmount } from "./forms.tsx";
 
 export interface Bound {

@@ -15,7 +15,7 @@ import { ProposalCard, type ReviewRequest } from "../governance/ProposalCard.tsx
 import { ProposeForm } from "../governance/ProposeForm.tsx";
 import { VotingPowerCard } from "../governance/VotingPowerCard.tsx";
 import { useSystemSummary } from "../queries/engine.ts";
-import { useGovernance } from "../queries/governance.ts";
+import { useGovernance } from "../queries/governance-overview.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function GovernancePage() {

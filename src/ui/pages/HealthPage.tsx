@@ -25,9 +25,9 @@ import {
 import { AlertsToggle } from "../components/AlertWatcher.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { useDataStatus } from "../components/SyncStatus.tsx";
-import { useTipHeight } from "../queries/chain.ts";
+import { useTipHeight } from "../queries/bitcoin.ts";
 import { useAtRisk, useEngineInfo, useSystemSummary } from "../queries/engine.ts";
-import { useGovernance } from "../queries/governance.ts";
+import { useGovernance } from "../queries/governance-overview.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";
 
 const BAND_LABEL: Record<string, string> = {
