@@ -80,26 +80,24 @@ export class BytesCache extends LruCache<Uint8Array> {
 const memories = new Map<string, MemoryCache>();
 const rawBlocks = new Map<string, BytesCache>();
 
-/** The raw-block cache of a base URL (shared like the text cache). */
-export function rawBlockCacheFor(baseUrl: string): BytesCache {
-  let m = rawBlocks.get(baseUrl);
+/** The cache a registry holds for a base URL, made on first use (every client of the URL shares it). */
+function sharedFor<C>(registry: Map<string, C>, baseUrl: string, make: () => C): C {
+  let m = registry.get(baseUrl);
   if (!m) {
-    m = new BytesCache();
-    rawBlocks.set(baseUrl, m);
+    m = make();
+    registry.set(baseUrl, m);
   }
   return m;
 }
+
+/** The raw-block cache of a base URL (shared like the text cache). */
+export const rawBlockCacheFor = (baseUrl: string): BytesCache =>
+  sharedFor(rawBlocks, baseUrl, () => new BytesCache());
 let persistent: PersistentCache | undefined;
 
 /** The in-memory cache of a base URL (every client of it shares one). */
-export function memoryCacheFor(baseUrl: string): MemoryCache {
-  let m = memories.get(baseUrl);
-  if (!m) {
-    m = new MemoryCache();
-    memories.set(baseUrl, m);
-  }
-  return m;
-}
+export const memoryCacheFor = (baseUrl: string): MemoryCache =>
+  sharedFor(memories, baseUrl, () => new MemoryCache());
 
 /** Sets the persistent cache every client uses (the app's engine worker and page set IndexedDB's). */
 export function setPersistentCache(cache: PersistentCache | undefined): void {
