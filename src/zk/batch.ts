@@ -19,6 +19,7 @@
  */
 import * as mcl from "mcl-wasm";
 import { ZkError } from "./circuits.ts";
+import { SNARK_FIELD } from "./hash.ts";
 import {
   COMPRESSED_PROOF_BYTES,
   compressProof,
@@ -30,7 +31,7 @@ import {
 import type { VerificationKey } from "./verifier.ts";
 
 /** BN254's scalar field order R and base field modulus P. */
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+const R = SNARK_FIELD;
 const P = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 const HALF_P = (P - 1n) / 2n;
 const FLAG_LARGEST = 0x80;
