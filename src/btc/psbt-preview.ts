@@ -40,6 +40,16 @@ export interface PsbtSummary {
   spellError?: string;
 }
 
+/** What a preview is labelled against. */
+export interface KnownScripts {
+  vaults?: VaultDescriptor[];
+  pools?: PoolDescriptor[];
+  /** Addresses of the user's wallet (their outputs are labelled change). */
+  wallet?: string[];
+  /** The builder's `vaultPaths`; without it the path is inferred from sequence and signatures. */
+  paths?: Record<number, VaultPath>;
+}
+
 /**
  * What the user is about to sign: inputs, outputs (labelled against the given vaults and pools),
  * fee, estimated fee rate and the decoded spell. Works on any PSBT the wallet might return too.
@@ -47,24 +57,36 @@ export interface PsbtSummary {
 export function summarizePsbt(
   psbt: Uint8Array | string,
   network: BtcNetworkName,
-  known: {
-    vaults?: VaultDescriptor[];
-    pools?: PoolDescriptor[];
-    /** Addresses of the user's wallet (their outputs are labelled change). */
-    wallet?: string[];
-    /** The builder's `vaultPaths`; without it the path is inferred from sequence and signatures. */
-    paths?: Record<number, VaultPath>;
-  } = {},
+  known: KnownScripts = {},
 ): PsbtSummary {
   const tx = parsePsbt(psbt);
+  const ins = summarizeInputs(tx, network, known);
+  const outs = summarizeOutputs(tx, network, known);
+  const vsize = estimateVsize(ins.kinds, outs.lengths);
+  const fee = ins.total - outs.total;
+  return {
+    inputs: ins.inputs,
+    outputs: outs.outputs,
+    fee,
+    vsize,
+    feeRate: Math.round((Number(fee) / vsize) * 100) / 100,
+    rbf: ins.rbf,
+    locktime: tx.lockTime,
+    ...(outs.spell ? { spell: outs.spell } : {}),
+    ...(outs.spellError ? { spellError: outs.spellError } : {}),
+  };
+}
+
+/** The inputs as a preview shows them, the size kind of each, their total and whether any signals RBF. */
+function summarizeInputs(tx: Transaction, network: BtcNetworkName, known: KnownScripts) {
   const inputs: PsbtSummary["inputs"] = [];
   const kinds: InputKind[] = [];
-  let inTotal = 0n;
+  let total = 0n;
   let rbf = false;
   for (let i = 0; i < tx.inputsLength; i++) {
     const inp = tx.getInput(i);
     const amount = inp.witnessUtxo?.amount ?? 0n;
-    inTotal += amount;
+    total += amount;
     if ((inp.sequence ?? FINAL_SEQUENCE) < 0xffff_fffe) rbf = true;
     const script = inp.witnessUtxo?.script;
     const custody = inp.witnessScript ? parseCustodyScript(inp.witnessScript) : undefined;
@@ -101,31 +123,40 @@ export function summarizePsbt(
         witnessScriptLength: custody.witnessScript.length,
       });
     } else {
-      const t = script ? OutScript.decode(script).type : "unknown";
-      const kind: InputKind | undefined =
-        t === "wpkh"
-          ? { type: "p2wpkh" }
-          : t === "sh"
-            ? { type: "p2sh-p2wpkh" }
-            : t === "tr"
-              ? { type: "p2tr" }
-              : t === "pkh"
-                ? { type: "p2pkh" }
-                : undefined;
+      const kind = walletKindOf(script);
       inputs.push({ ...base, kind: kind ? "wallet" : "unknown" });
       kinds.push(kind ?? { type: "p2wpkh" });
     }
   }
+  return { inputs, kinds, total, rbf };
+}
+
+/** A wallet input's size kind from its previous output's script, or undefined when it is none we know. */
+function walletKindOf(script: Uint8Array | undefined): InputKind | undefined {
+  const t = script ? OutScript.decode(script).type : "unknown";
+  return t === "wpkh"
+    ? { type: "p2wpkh" }
+    : t === "sh"
+      ? { type: "p2sh-p2wpkh" }
+      : t === "tr"
+        ? { type: "p2tr" }
+        : t === "pkh"
+          ? { type: "p2pkh" }
+          : undefined;
+}
+
+/** The outputs labelled, their script lengths and total, and the spell (or why it did not decode). */
+function summarizeOutputs(tx: Transaction, network: BtcNetworkName, known: KnownScripts) {
   const outputs: PsbtSummary["outputs"] = [];
   const lengths: number[] = [];
-  let outTotal = 0n;
+  let total = 0n;
   let spell: Spell | undefined;
   let spellError: string | undefined;
   for (let i = 0; i < tx.outputsLength; i++) {
     const o = tx.getOutput(i);
     const script = o.script!;
     const amount = o.amount ?? 0n;
-    outTotal += amount;
+    total += amount;
     lengths.push(script.length);
     const address = scriptToAddress(script, network);
     const payload = opReturnPayload(script);
@@ -140,19 +171,7 @@ export function summarizePsbt(
     else if (address && known.wallet?.includes(address)) kind = "change";
     outputs.push({ amount, kind, ...(address ? { address } : {}) });
   }
-  const vsize = estimateVsize(kinds, lengths);
-  const fee = inTotal - outTotal;
-  return {
-    inputs,
-    outputs,
-    fee,
-    vsize,
-    feeRate: Math.round((Number(fee) / vsize) * 100) / 100,
-    rbf,
-    locktime: tx.lockTime,
-    ...(spell ? { spell } : {}),
-    ...(spellError ? { spellError } : {}),
-  };
+  return { outputs, lengths, total, spell, spellError };
 }
 
 /** The single data push of an OP_RETURN script, or undefined. Never throws. */
