@@ -167,35 +167,10 @@ export function buildSpellPsbt(
   const spell = spellBytes(plan.spell);
   const pins = plan.protocolInputs ?? [];
   const outs = plan.outputs ?? [];
-  const protocolIn = pins.reduce((a, p) => a + p.utxo.value, 0n);
-  const protocolOut = outs.reduce((a, o) => a + o.amount, 0n);
-  // Open/deposit: no protocol inputs, the wallet funds the vault output. Otherwise protocol funds balance.
-  const walletPaid = pins.length === 0 ? protocolOut : 0n;
-  if (pins.length > 0 && protocolIn !== protocolOut) {
-    throw new PsbtError(
-      "unbalancedProtocolFunds",
-      `vault/pool inputs hold ${protocolIn} sats but the protocol outputs pay ${protocolOut} sats`,
-    );
-  }
-  for (const o of outs) {
-    if (o.amount < dustThreshold(o.script)) {
-      throw new PsbtError(
-        "dustOutput",
-        `${o.label} output of ${o.amount} sats is below the dust limit ${dustThreshold(o.script)}`,
-      );
-    }
-  }
+  const walletPaid = checkProtocolFunds(pins, outs);
   const opReturn = spellScript(spell);
   const changeScript = addressToScript(opts.changeAddress ?? opts.wallet.address, opts.network);
-  const walletScript = addressToScript(opts.wallet.address, opts.network);
-  for (const u of opts.walletUtxos) {
-    if (!equalBytes(u.script, walletScript)) {
-      throw new BtcInputError(
-        "invalidParameter",
-        `UTXO ${outpoint(u)} does not belong to ${opts.wallet.address}`,
-      );
-    }
-  }
+  checkWalletUtxos(opts);
   const selection = selectCoins({
     utxos: opts.walletUtxos,
     target: walletPaid,
@@ -208,48 +183,9 @@ export function buildSpellPsbt(
 
   const tx = new Transaction({ ...TX_OPTS, version: 2 });
   const seq = opts.rbf === false ? FINAL_SEQUENCE : RBF_SEQUENCE;
-  const walletIdx: number[] = [];
-  const guardianIdx: number[] = [];
-  const vaultPaths: Record<number, VaultPath> = {};
-  for (const u of selection.inputs) {
-    walletIdx.push(tx.inputsLength);
-    tx.addInput({
-      txid: u.txid,
-      index: u.vout,
-      sequence: seq,
-      witnessUtxo: { script: u.script, amount: u.value },
-      ...(u.rawTx ? { nonWitnessUtxo: fromHex(u.rawTx) } : {}),
-      ...(opts.wallet.type === "p2sh-p2wpkh"
-        ? { redeemScript: p2wpkh(opts.wallet.publicKey, networkParams(opts.network)).script }
-        : {}),
-      ...(opts.wallet.type === "p2tr" ? { tapInternalKey: xOnly(opts.wallet.publicKey) } : {}),
-    });
-  }
-  for (const p of pins) {
-    const idx = tx.inputsLength;
-    let sequence = seq;
-    if (p.custody.kind === "vault") {
-      if (p.path !== "guardians" && !equalBytes(p.custody.owner, opts.wallet.publicKey)) {
-        throw new BtcInputError("invalidKey", "the vault's owner key is not the paying wallet's key");
-      }
-      vaultPaths[idx] = p.path!;
-      if (p.path !== "guardians") walletIdx.push(idx);
-      if (p.path !== "ownerAfterTimelock") guardianIdx.push(idx);
-      // BIP68: the escape path needs nSequence ≥ the CSV value (block-based, no disable flag).
-      if (p.path === "ownerAfterTimelock") sequence = p.custody.csvBlocks;
-    } else {
-      guardianIdx.push(idx);
-    }
-    tx.addInput({
-      txid: p.utxo.txid,
-      index: p.utxo.vout,
-      sequence,
-      witnessUtxo: { script: p.custody.script, amount: p.utxo.value },
-      witnessScript: p.custody.witnessScript,
-      sighashType: SigHash.ALL,
-      ...(p.utxo.rawTx ? { nonWitnessUtxo: fromHex(p.utxo.rawTx) } : {}),
-    });
-  }
+  const walletIdx = addWalletInputs(tx, opts, selection.inputs, seq);
+  const { walletIdx: ownerIdx, guardianIdx, vaultPaths } = addProtocolInputs(tx, opts, pins, seq);
+  walletIdx.push(...ownerIdx);
   const outputs: BuiltPsbt["outputs"] = [];
   const add = (script: Uint8Array, amount: bigint, label: OutputLabel) => {
     tx.addOutput({ script, amount });
@@ -276,6 +212,95 @@ export function buildSpellPsbt(
     outputs,
     spell,
   };
+}
+
+/**
+ * Protocol funds balance on their own (vault and pool inputs = protocol outputs) and no output is dust;
+ * answers what the wallet pays in (an open or deposit: no protocol inputs, the wallet funds the vault).
+ */
+function checkProtocolFunds(pins: ProtocolInput[], outs: PlannedOutput[]): bigint {
+  const protocolIn = pins.reduce((a, p) => a + p.utxo.value, 0n);
+  const protocolOut = outs.reduce((a, o) => a + o.amount, 0n);
+  if (pins.length > 0 && protocolIn !== protocolOut) {
+    throw new PsbtError(
+      "unbalancedProtocolFunds",
+      `vault/pool inputs hold ${protocolIn} sats but the protocol outputs pay ${protocolOut} sats`,
+    );
+  }
+  for (const o of outs) {
+    if (o.amount < dustThreshold(o.script)) {
+      throw new PsbtError(
+        "dustOutput",
+        `${o.label} output of ${o.amount} sats is below the dust limit ${dustThreshold(o.script)}`,
+      );
+    }
+  }
+  return pins.length === 0 ? protocolOut : 0n;
+}
+
+function checkWalletUtxos(opts: BuildOptions): void {
+  const walletScript = addressToScript(opts.wallet.address, opts.network);
+  for (const u of opts.walletUtxos) {
+    if (!equalBytes(u.script, walletScript)) {
+      throw new BtcInputError(
+        "invalidParameter",
+        `UTXO ${outpoint(u)} does not belong to ${opts.wallet.address}`,
+      );
+    }
+  }
+}
+
+/** The selected wallet coins as inputs (first: input 0 is the actor's); their indexes. */
+function addWalletInputs(tx: Transaction, opts: BuildOptions, coins: Utxo[], seq: number): number[] {
+  const walletIdx: number[] = [];
+  for (const u of coins) {
+    walletIdx.push(tx.inputsLength);
+    tx.addInput({
+      txid: u.txid,
+      index: u.vout,
+      sequence: seq,
+      witnessUtxo: { script: u.script, amount: u.value },
+      ...(u.rawTx ? { nonWitnessUtxo: fromHex(u.rawTx) } : {}),
+      ...(opts.wallet.type === "p2sh-p2wpkh"
+        ? { redeemScript: p2wpkh(opts.wallet.publicKey, networkParams(opts.network)).script }
+        : {}),
+      ...(opts.wallet.type === "p2tr" ? { tapInternalKey: xOnly(opts.wallet.publicKey) } : {}),
+    });
+  }
+  return walletIdx;
+}
+
+/** Vault and pool inputs after the wallet's; which of them the owner and the guardians sign. */
+function addProtocolInputs(tx: Transaction, opts: BuildOptions, pins: ProtocolInput[], seq: number) {
+  const walletIdx: number[] = [];
+  const guardianIdx: number[] = [];
+  const vaultPaths: Record<number, VaultPath> = {};
+  for (const p of pins) {
+    const idx = tx.inputsLength;
+    let sequence = seq;
+    if (p.custody.kind === "vault") {
+      if (p.path !== "guardians" && !equalBytes(p.custody.owner, opts.wallet.publicKey)) {
+        throw new BtcInputError("invalidKey", "the vault's owner key is not the paying wallet's key");
+      }
+      vaultPaths[idx] = p.path!;
+      if (p.path !== "guardians") walletIdx.push(idx);
+      if (p.path !== "ownerAfterTimelock") guardianIdx.push(idx);
+      // BIP68: the escape path needs nSequence ≥ the CSV value (block-based, no disable flag).
+      if (p.path === "ownerAfterTimelock") sequence = p.custody.csvBlocks;
+    } else {
+      guardianIdx.push(idx);
+    }
+    tx.addInput({
+      txid: p.utxo.txid,
+      index: p.utxo.vout,
+      sequence,
+      witnessUtxo: { script: p.custody.script, amount: p.utxo.value },
+      witnessScript: p.custody.witnessScript,
+      sighashType: SigHash.ALL,
+      ...(p.utxo.rawTx ? { nonWitnessUtxo: fromHex(p.utxo.rawTx) } : {}),
+    });
+  }
+  return { walletIdx, guardianIdx, vaultPaths };
 }
 
 // ---------------------------------------------------------------- per-operation builders
