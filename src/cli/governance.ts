@@ -74,7 +74,12 @@ function show(name: keyof Params, v: bigint | boolean | undefined): string | nul
 
 export function registerGovernance(program: Command): void {
   const gov = program.command("governance").description("protocol parameters, proposals and voting power");
+  registerGovernanceParams(gov);
+  registerGovernanceProposals(gov);
+  registerGovernancePower(gov);
+}
 
+function registerGovernanceParams(gov: Command): void {
   withSource(gov.command("params").description("every protocol parameter with its bounds")).action(
     action("governance params", async (o: SourceOptions) => {
       const { snap, format } = await open(o);
@@ -111,7 +116,9 @@ export function registerGovernance(program: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerGovernanceProposals(gov: Command): void {
   withSource(
     gov
       .command("proposals")
@@ -163,7 +170,9 @@ export function registerGovernance(program: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerGovernancePower(gov: Command): void {
   withSource(
     gov
       .command("power")

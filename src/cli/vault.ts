@@ -22,7 +22,13 @@ export function registerVault(program: Command): void {
   const vault = program
     .command("vault")
     .description("vaults: list, one vault, vaults at risk, collateral ratios");
+  registerVaultList(vault);
+  registerVaultGet(vault);
+  registerVaultAtRisk(vault);
+  registerVaultRatio(vault);
+}
 
+function registerVaultList(vault: Command): void {
   withSource(
     vault
       .command("list")
@@ -55,7 +61,9 @@ export function registerVault(program: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerVaultGet(vault: Command): void {
   withSource(
     vault.command("get").description("one vault by owner").argument("<owner>", "owner account id"),
   ).action(
@@ -84,7 +92,9 @@ export function registerVault(program: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerVaultAtRisk(vault: Command): void {
   withSource(
     vault
       .command("at-risk")
@@ -118,7 +128,9 @@ export function registerVault(program: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerVaultRatio(vault: Command): void {
   withSource(
     vault
       .command("ratio")

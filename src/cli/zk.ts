@@ -30,6 +30,11 @@ function fail(command: string, message: string, code: number): void {
 }
 
 export function registerZk(program: Command): void {
+  registerZkProve(program);
+  registerZkVerify(program);
+}
+
+function registerZkProve(program: Command): void {
   program
     .command("prove")
     .description(
@@ -80,7 +85,9 @@ export function registerZk(program: Command): void {
         }
       },
     );
+}
 
+function registerZkVerify(program: Command): void {
   program
     .command("verify")
     .description("verify DIR/proof.json and DIR/public.json against DIR/verification_key.json")
