@@ -159,8 +159,14 @@ export function registerOracle(program: Command): void {
   registerOracleSources(oracle);
 }
 
-/** Reads the exchanges once and describes every source: transport, breaker, block, verdict. */
+/** `oracle sources` and `oracle history`. */
 export function registerOracleSources(oracle: Command): void {
+  registerSourcesCommand(oracle);
+  registerHistoryCommand(oracle);
+}
+
+/** Reads the exchanges once and describes every source: transport, breaker, block, verdict. */
+function registerSourcesCommand(oracle: Command): void {
   oracle
     .command("sources")
     .description(
@@ -226,7 +232,9 @@ export function registerOracleSources(oracle: Command): void {
         },
       ),
     );
+}
 
+function registerHistoryCommand(oracle: Command): void {
   withSource(
     oracle
       .command("history")
