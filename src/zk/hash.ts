@@ -1,7 +1,8 @@
 /**
- * Poseidon (circomlib parameters, BN254) for the zk side: the vault proof's hashes (vault.ts) and the
- * attestation message. poseidon-lite is pure JS and synchronous, so it runs in workers and Node
- * without initialisation; the engine's circomlibjs Poseidon computes the same function.
+ * Poseidon (circomlib parameters, BN254) for the zk side: the vault proof's hashes (vault.ts); the
+ * attestation message is the oracle's (src/oracle/attestation.ts `attestationMessage`). poseidon-lite
+ * is pure JS and synchronous, so it runs in workers and Node without initialisation; the engine's
+ * circomlibjs Poseidon computes the same function.
  */
 import { poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7 } from "poseidon-lite";
 
@@ -26,9 +27,4 @@ export function poseidonHash(inputs: readonly bigint[]): bigint {
     if (x < 0n || x >= SNARK_FIELD) throw new RangeError(`value ${x} is outside the BN254 scalar field`);
   }
   return f([...inputs]);
-}
-
-/** The attestation message and hash: Poseidon(price, timestamp, round). */
-export function attestationHash(a: { price: bigint; timestamp: bigint; round: bigint }): bigint {
-  return poseidonHash([a.price, a.timestamp, a.round]);
 }

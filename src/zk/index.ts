@@ -25,7 +25,7 @@ export {
   ZkError,
   type ZkErrorCode,
 } from "./circuits.ts";
-export { attestationHash, poseidonHash, SNARK_FIELD } from "./hash.ts";
+export { poseidonHash, SNARK_FIELD } from "./hash.ts";
 export {
   COMPRESSED_PROOF_BYTES,
   compressProof,
