@@ -2,9 +2,14 @@
  * The app on its embedded default (no settings saved): it learns the local federation from the
  * guardians `npm start` runs, follows the regtest chain through the devnet's Esplora API, reaches the
  * tip, and holds the same state root as the guardians' own replay; a new block is followed on its own.
+ * While a fresh browser is behind the tip (its raw blocks held back), no figure of its older state is
+ * shown as current and nothing is actionable (issue 15, item 1); once caught up, the real figures come.
  */
+import type { Page, Route } from "playwright-core";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { DEFAULT_PARAMS, formatDecimal } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+import { Actor, chainPriceIn, connectWallet, go, guardianPool } from "./support/journeys.ts";
 
 const { devnet: DEVNET, guardians: GUARDIANS } = inject("localStack");
 
@@ -81,3 +86,106 @@ describe("following the local chain", () => {
     expect(session!.problems).toEqual([]);
   }, 60_000);
 });
+
+/** Raw blocks, which a fresh browser must fetch to apply a block: held back, it stays behind. */
+const RAW_BLOCK = /\/block\/[0-9a-f]{64}\/raw$/;
+/** The genesis price and fee, as the screens would print them ($60,000.00, 0.50%). */
+const GENESIS_PRICE = `$${Number(formatDecimal(DEFAULT_PARAMS.initialPrice)).toLocaleString("en-US")}`;
+const GENESIS_FEE = "0.50%";
+
+describe("while this browser is behind the tip", () => {
+  let behind: AppSession | undefined;
+  afterAll(async () => {
+    await behind?.close();
+  });
+
+  it("shows no figure of its older state and nothing is actionable; the real figures come once caught up", async () => {
+    // The chain holds a price that is not the genesis price (a keeper puts the attested one on chain).
+    const keeper = new Actor("keeper");
+    await keeper.fund(2_000_000n);
+    await chainPriceIn(keeper, 0n, 10n ** 30n);
+    const chainPrice = (await guardianPool()).price;
+    expect(chainPrice).not.toBe(DEFAULT_PARAMS.initialPrice);
+
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const hold = async (route: Route) => {
+      await released;
+      await route.continue().catch(() => undefined);
+    };
+    behind = await openApp({
+      viewport: DESKTOP,
+      beforeLoad: async (p) => {
+        await p.context().route(RAW_BLOCK, hold);
+      },
+    });
+    const { page } = behind;
+    try {
+      await page.locator('[data-testid="engine-status"][data-state="syncing"]').waitFor({ timeout: 60_000 });
+      // Dashboard: a labelled placeholder with the heights, never the genesis price or fee.
+      const placeholder = page.getByTestId("figures-syncing").first();
+      await placeholder.waitFor({ timeout: 30_000 });
+      expect(await placeholder.textContent()).toMatch(/[Ss]yncing… \(block [\d,]+ of [\d,]+\)/);
+      expect(await page.locator('[data-stat="price"]').isVisible()).toBe(false);
+      expect(await page.locator('[data-stat="borrowing-fee"]').isVisible()).toBe(false);
+      await noGenesisFigures(page);
+      await screenshot(page, "sync-behind-dashboard-desktop");
+
+      // Header: the account's zkUSD comes from the engine's state: a placeholder too.
+      await connectWallet(page, "dev");
+      const zkusd = page.getByTestId("header-zkusd");
+      expect(await zkusd.textContent()).toMatch(/syncing/);
+      expect(await zkusd.getAttribute("data-value")).toBeNull();
+
+      // Prices: the engine's price is not shown as current.
+      await go(page, "Prices");
+      await page.getByTestId("figures-syncing").first().waitFor();
+      expect(await page.locator('[data-figure="engine-price"]').isVisible()).toBe(false);
+      await noGenesisFigures(page);
+
+      // Governance: the forms say why and wait (a delegation the old state would accept stays disabled).
+      await go(page, "Governance");
+      const delegate = page.getByTestId("delegate-form");
+      await delegate.waitFor({ timeout: 30_000 });
+      await page.getByTestId("delegate-input").fill(new Actor("delegatee").address);
+      const wait = delegate.getByTestId("sync-wait");
+      await wait.waitFor({ timeout: 30_000 });
+      expect(await wait.getAttribute("data-reason")).toBe("behind");
+      expect(await wait.textContent()).toMatch(/applied the chain up to block [\d,]+ of [\d,]+/);
+      await page.waitForTimeout(1_500); // the preview answers: still disabled
+      expect(await page.getByTestId("delegate-button").isDisabled()).toBe(true);
+      const propose = page.getByTestId("propose-form");
+      expect(await propose.getByTestId("sync-wait").isVisible()).toBe(true);
+      expect(await page.getByTestId("propose-button").isDisabled()).toBe(true);
+      await screenshot(page, "sync-behind-governance-desktop");
+    } finally {
+      release();
+    }
+    await page.context().unroute(RAW_BLOCK, hold);
+
+    // Caught up: the delegation can be reviewed, and the dashboard shows the chain's real price.
+    await page.locator('[data-testid="delegate-button"]:not([disabled])').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId("sync-wait").count()).toBe(0);
+    expect(await page.getByTestId("figures-syncing").count()).toBe(0);
+    await go(page, "Dashboard");
+    await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: 120_000 });
+    const price = page.locator('[data-stat="price"]');
+    await price.waitFor();
+    await expect
+      .poll(async () => price.getAttribute("data-value"), { timeout: 30_000 })
+      .toBe(formatDecimal(chainPrice));
+    expect(await page.locator('[data-stat="borrowing-fee"]').isVisible()).toBe(true);
+    expect(await page.getByTestId("header-zkusd").getAttribute("data-value")).not.toBeNull();
+    await screenshot(page, "sync-caught-up-dashboard-desktop");
+    expect(behind.problems).toEqual([]);
+  }, 300_000);
+});
+
+/** Neither the genesis price nor the genesis fee is printed anywhere visible on the screen. */
+async function noGenesisFigures(page: Page): Promise<void> {
+  const text = await page.locator("body").innerText(); // visible text only
+  expect(text).not.toContain(GENESIS_PRICE);
+  expect(text).not.toContain(GENESIS_FEE);
+}

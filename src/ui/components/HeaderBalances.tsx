@@ -11,15 +11,18 @@ import { formatBtc, formatZkusd } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
 import { useWalletCoins } from "../queries/bitcoin.ts";
 import { usePosition } from "../queries/engine.ts";
+import { syncingFigure, useSyncGate } from "../queries/readiness.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 
 export function HeaderBalances() {
   const address = useWalletStore((s) => s.addresses?.payment.address);
   const coins = useWalletCoins(address);
   const position = usePosition(address);
+  const gate = useSyncGate();
   if (!address) return null;
   const sats = coins.data?.reduce((a, c) => a + c.value, 0n);
-  const zkusd = position.data?.balance;
+  // The ledger's balance is the engine state's: behind the tip it is an older state's, so not shown.
+  const zkusd = gate.ready ? position.data?.balance : undefined;
   return (
     <div className="header-balances" data-testid="header-balances">
       <span
@@ -36,7 +39,7 @@ export function HeaderBalances() {
         data-value={zkusd?.toString()}
         title="zkUSD held by your account (the engine's ledger)"
       >
-        {zkusd === undefined ? "… zkUSD" : formatZkusd(zkusd)}
+        {zkusd !== undefined ? formatZkusd(zkusd) : gate.ready ? "… zkUSD" : `zkUSD ${syncingFigure(gate)}`}
       </span>
       <ReceivePanel address={address} />
     </div>

@@ -12,12 +12,15 @@ import { useSettings } from "../state/settings-store.ts";
 
 const PriceChart = lazy(() => import("./charts/PriceChart.tsx"));
 
-/** `chart: false` leaves the chart to the caller (the Prices screen draws its own, with a range). */
-export function PriceCard({ enginePrice, chart = true }: { enginePrice: bigint; chart?: boolean }) {
+/**
+ * `chart: false` leaves the chart to the caller (the Prices screen draws its own, with a range).
+ * `enginePrice` null: the engine's state is not current (behind the tip), so no deviation is said.
+ */
+export function PriceCard({ enginePrice, chart = true }: { enginePrice: bigint | null; chart?: boolean }) {
   const feed = usePriceFeed();
   const reading = usePriceReading(feed);
   const r = reading.data;
-  const deviation = r ? checkDeviation(enginePrice, r) : null;
+  const deviation = r && enginePrice !== null ? checkDeviation(enginePrice, r) : null;
   return (
     <section
       className="card price-card"
@@ -62,7 +65,7 @@ export function PriceCard({ enginePrice, chart = true }: { enginePrice: bigint; 
               agree.
             </p>
           )}
-          {deviation && deviation.status === "warning" ? (
+          {deviation && enginePrice !== null && deviation.status === "warning" ? (
             <p className="notice notice-warn" role="alert" data-testid="price-deviation">
               The engine's price {formatUsd(enginePrice)} differs from the exchanges by{" "}
               {Number(deviation.deviationBps) / 100}%. Guardians may be lagging or wrong; be careful with

@@ -1,6 +1,12 @@
-/** A form's notice while this browser's engine is behind the chain: why it waits, with the heights. */
-import { type SyncGate, syncGateSentence } from "../queries/readiness.ts";
+/**
+ * What the sync gate (queries/readiness.ts `useSyncGate`) shows while this browser's engine is behind
+ * the chain: a form's notice saying why it waits (`SyncWait`), and, for the engine's figures, a
+ * labelled placeholder instead of an older state's figures (`Current`, `syncingFigure`).
+ */
+import type { ReactNode } from "react";
+import { type SyncGate, syncGateSentence, syncingFigure, useSyncGate } from "../queries/readiness.ts";
 
+/** A form's notice while this browser's engine is behind the chain: why it waits, with the heights. */
 export function SyncWait({ gate }: { gate: SyncGate }) {
   if (gate.ready) return null;
   return (
@@ -16,3 +22,38 @@ export function SyncWait({ gate }: { gate: SyncGate }) {
     </p>
   );
 }
+
+/**
+ * Figures from the engine's state, shown only while that state is current. Behind the tip, a
+ * placeholder ("Syncing… (block x of y)") stands in and the figures stay mounted but hidden, so what a
+ * form holds is kept. `inline` for a figure inside a sentence or a line.
+ */
+export function Current({ children, inline = false }: { children: ReactNode; inline?: boolean }) {
+  const gate = useSyncGate();
+  const Wrap = inline ? "span" : "div";
+  return (
+    <>
+      {gate.ready ? null : inline ? (
+        <span className="muted" data-testid="figures-syncing" data-reason={gate.reason}>
+          {syncingFigure(gate)}
+        </span>
+      ) : (
+        <p
+          className="notice notice-warn figures-syncing"
+          role="status"
+          data-testid="figures-syncing"
+          data-reason={gate.reason}
+        >
+          {capitalized(syncingFigure(gate))}: these figures appear once this browser has caught up with the
+          chain; until then they would be an older state's.
+        </p>
+      )}
+      {/* Always the same element, so its children are never remounted when the gate flips. */}
+      <Wrap className="current-figures" hidden={!gate.ready}>
+        {children}
+      </Wrap>
+    </>
+  );
+}
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

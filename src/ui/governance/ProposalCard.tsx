@@ -17,7 +17,9 @@ import { formatCount, formatZkusd, shortHex } from "../../client/index.ts";
 import type { GovernanceOverview, ProposalView } from "../../governance/index.ts";
 import type { AccountId, Operation, Support } from "../../protocol/index.ts";
 import { EngineRefusal } from "../components/forms.tsx";
+import { SyncWait } from "../components/SyncWait.tsx";
 import { usePreview } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 
 export interface ReviewRequest {
   title: string;
@@ -235,13 +237,14 @@ function ProposalActions({
   const queue = usePreview(queueOp);
   const execute = usePreview(executeOp);
   const cancel = usePreview(cancelOp);
+  const gate = useSyncGate();
   // Cancelling ends the proposal for good: the proposer confirms before the review opens.
   const [confirmCancel, setConfirmCancel] = useState(false);
   if (!canVote && !canQueue && !canExecute && !canCancel) return null;
   if (!account) {
     return <p className="muted small">Connect a wallet to vote, queue or execute.</p>;
   }
-  const accepted = (q: typeof vote) => Boolean(q.data?.ok) && !q.isPlaceholderData;
+  const accepted = (q: typeof vote) => gate.ready && Boolean(q.data?.ok) && !q.isPlaceholderData;
   const refusal = (q: typeof vote) =>
     q.data && !q.data.ok && !q.isPlaceholderData ? (
       <EngineRefusal
@@ -252,6 +255,7 @@ function ProposalActions({
     ) : null;
   return (
     <div className="proposal-buttons">
+      <SyncWait gate={gate} />
       {canVote ? (
         <fieldset className="vote-choice" aria-busy={vote.isFetching}>
           <legend>Your vote</legend>
@@ -329,6 +333,7 @@ function ProposalActions({
               type="button"
               className="button button-primary"
               data-testid="cancel-confirm-button"
+              disabled={!accepted(cancel)}
               onClick={() => {
                 setConfirmCancel(false);
                 if (cancelOp) onReview({ title: `Cancel proposal ${id}`, op: cancelOp });

@@ -20,7 +20,9 @@ import { formatCount, formatZkusd } from "../../client/index.ts";
 import type { GovernableParameter, GovernanceOverview } from "../../governance/index.ts";
 import { type AccountId, type GovAction, MAX_ACTIONS, type Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure } from "../components/forms.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { usePreview } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import type { ReviewRequest } from "./ProposalCard.tsx";
 
 type ActionType = "setParameter" | "pause" | "unpause" | "shutdown";
@@ -81,6 +83,7 @@ export function ProposeForm({
       ? { type: "propose", proposer: account, actions: parsed.map((p) => p.action!) }
       : null;
   const preview = usePreview(op);
+  const gate = useSyncGate();
   const settled = Boolean(preview.data) && !preview.isPlaceholderData && !preview.isFetching;
   const power = overview.account?.powerAtNextSnapshot ?? 0n;
   const meets = power > 0n && power >= overview.proposalThreshold;
@@ -94,7 +97,7 @@ export function ProposeForm({
       aria-labelledby="propose-title"
       onSubmit={(e) => {
         e.preventDefault();
-        if (op && preview.data?.ok && settled)
+        if (op && gate.ready && preview.data?.ok && settled)
           onReview({
             title: `New proposal (${actions.length} ${actions.length === 1 ? "action" : "actions"})`,
             op,
@@ -102,23 +105,26 @@ export function ProposeForm({
       }}
     >
       <h2 id="propose-title">New proposal</h2>
-      <dl className="inline-figures">
-        <Figure
-          id="proposal-threshold"
-          label={`Threshold at block ${formatCount(overview.nextSnapshot)}`}
-          raw={overview.proposalThreshold}
-        >
-          {formatZkusd(overview.proposalThreshold)}
-        </Figure>
-        <Figure
-          id="power-at-next-snapshot"
-          label="Your power then"
-          raw={power}
-          tone={account ? (meets ? "ok" : "danger") : undefined}
-        >
-          {formatZkusd(power)}
-        </Figure>
-      </dl>
+      <SyncWait gate={gate} />
+      <Current>
+        <dl className="inline-figures">
+          <Figure
+            id="proposal-threshold"
+            label={`Threshold at block ${formatCount(overview.nextSnapshot)}`}
+            raw={overview.proposalThreshold}
+          >
+            {formatZkusd(overview.proposalThreshold)}
+          </Figure>
+          <Figure
+            id="power-at-next-snapshot"
+            label="Your power then"
+            raw={power}
+            tone={account ? (meets ? "ok" : "danger") : undefined}
+          >
+            {formatZkusd(power)}
+          </Figure>
+        </dl>
+      </Current>
       <p className="muted small" data-testid="threshold-verdict">
         {!account
           ? "Connect a wallet to propose."
@@ -178,7 +184,7 @@ export function ProposeForm({
         <button
           type="submit"
           className="button button-primary"
-          disabled={!op || !settled || !preview.data?.ok}
+          disabled={!op || !gate.ready || !settled || !preview.data?.ok}
           data-testid="propose-button"
         >
           Review proposal

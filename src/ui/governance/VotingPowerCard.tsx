@@ -9,7 +9,9 @@ import { addressToScript, formatCount, formatZkusd, shortHex } from "../../clien
 import type { GovernanceOverview } from "../../governance/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure } from "../components/forms.tsx";
+import { SyncWait } from "../components/SyncWait.tsx";
 import { usePreview } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useSettings } from "../state/settings-store.ts";
 import type { ReviewRequest } from "./ProposalCard.tsx";
 
@@ -106,7 +108,8 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
     : null;
   const preview = usePreview(op);
   const undelegate = usePreview(undelegateOp);
-  const ready = Boolean(preview.data?.ok) && !preview.isPlaceholderData;
+  const gate = useSyncGate();
+  const ready = gate.ready && Boolean(preview.data?.ok) && !preview.isPlaceholderData;
   return (
     <form
       className="form gov-delegate"
@@ -118,6 +121,7 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
     >
       <fieldset>
         <legend>Delegate</legend>
+        <SyncWait gate={gate} />
         <div className="field">
           <label htmlFor={id}>Vote with my zkUSD through this address</label>
           <input
@@ -162,7 +166,7 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
             <button
               type="button"
               className="button"
-              disabled={!undelegate.data?.ok || undelegate.isPlaceholderData}
+              disabled={!gate.ready || !undelegate.data?.ok || undelegate.isPlaceholderData}
               data-testid="undelegate-button"
               onClick={() => onReview({ title: "Take your votes back", op: undelegateOp })}
             >

@@ -20,6 +20,7 @@ import { PriceCard } from "../components/PriceCard.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
 import { StatTile } from "../components/StatTile.tsx";
 import { SyncStatus } from "../components/SyncStatus.tsx";
+import { Current } from "../components/SyncWait.tsx";
 import { TcrGauge } from "../components/TcrGauge.tsx";
 import { useEngineInfo, useSystemSummary } from "../queries/engine.ts";
 import { useHistory } from "../queries/history.ts";
@@ -83,93 +84,97 @@ function EngineStatus({ summary, failed }: { summary: EngineSummary | undefined;
 function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSummary }) {
   const { MCR, CCR } = info.params;
   const noDebt = isInfiniteRatio(summary.tcr);
+  const current = useSyncGate().ready;
   return (
     <>
-      {summary.recoveryMode ? <RecoveryModeBanner tcr={summary.tcr} ccr={CCR} /> : null}
-      <div className="overview">
-        <dl className="card headline" data-stat="price" data-value={exactDecimal(summary.price)}>
-          <dt className="stat-label">BTC price used by the engine</dt>
-          <dd className="headline-value">{formatUsd(summary.price)}</dd>
-          <dd className="stat-hint">
-            {summary.price === info.params.initialPrice
-              ? "The genesis price: no guardian-attested price has been applied on chain yet."
-              : "The last guardian-attested price applied on chain."}
-          </dd>
+      {/* Behind the tip these are an older state's figures (the genesis price, its fee): not shown. */}
+      <Current>
+        {summary.recoveryMode ? <RecoveryModeBanner tcr={summary.tcr} ccr={CCR} /> : null}
+        <div className="overview">
+          <dl className="card headline" data-stat="price" data-value={exactDecimal(summary.price)}>
+            <dt className="stat-label">BTC price used by the engine</dt>
+            <dd className="headline-value">{formatUsd(summary.price)}</dd>
+            <dd className="stat-hint">
+              {summary.price === info.params.initialPrice
+                ? "The genesis price: no guardian-attested price has been applied on chain yet."
+                : "The last guardian-attested price applied on chain."}
+            </dd>
+          </dl>
+          <dl
+            className="card headline"
+            data-stat="tcr"
+            data-value={noDebt ? "infinite" : exactDecimal(summary.tcr)}
+          >
+            <dt className="stat-label">Total collateral ratio</dt>
+            <dd className="headline-value">
+              {formatPercent(summary.tcr)}{" "}
+              <span className={summary.recoveryMode ? "badge badge-error" : "badge badge-ready"}>
+                {summary.recoveryMode ? "Recovery mode" : "Normal mode"}
+              </span>
+            </dd>
+            <dd>
+              <TcrGauge tcr={summary.tcr} mcr={MCR} ccr={CCR} />
+            </dd>
+            <dd className="stat-hint">
+              {noDebt
+                ? "No vault has debt yet, so the ratio is infinite."
+                : `Below ${formatPercent(CCR, 0)} the system enters recovery mode.`}
+            </dd>
+          </dl>
+        </div>
+        <dl className="stats" aria-label="System totals">
+          <StatTile
+            id="total-collateral"
+            label="Total collateral"
+            value={formatBtc(summary.totalCollateral)}
+            raw={summary.totalCollateral}
+          />
+          <StatTile
+            id="total-debt"
+            label="Total debt"
+            value={formatZkusd(summary.totalDebt)}
+            raw={summary.totalDebt}
+          />
+          <StatTile
+            id="zkusd-supply"
+            label="zkUSD supply"
+            value={formatZkusd(summary.zkusdSupply)}
+            raw={summary.zkusdSupply}
+          />
+          <StatTile
+            id="pool-total"
+            label="Stability pool"
+            value={formatZkusd(summary.poolTotal)}
+            raw={summary.poolTotal}
+          />
+          <StatTile
+            id="active-vaults"
+            label="Active vaults"
+            value={formatCount(summary.activeVaults)}
+            raw={BigInt(summary.activeVaults)}
+            rawIsCount
+          />
+          <StatTile
+            id="borrowing-fee"
+            label="Borrowing fee"
+            value={formatPercent(summary.borrowingRate, 2)}
+            raw={summary.borrowingRate}
+            hint={
+              summary.recoveryMode
+                ? "No borrowing fee in recovery mode."
+                : `One-off, added to the debt: ${formatPercent(info.params.borrowingFeeFloor, 1)} plus the base rate.`
+            }
+          />
+          <StatTile
+            id="base-rate"
+            label="Base rate"
+            value={formatPercent(summary.decayedBaseRate, 2)}
+            raw={summary.decayedBaseRate}
+            hint="Rises with redemptions and decays over time."
+          />
         </dl>
-        <dl
-          className="card headline"
-          data-stat="tcr"
-          data-value={noDebt ? "infinite" : exactDecimal(summary.tcr)}
-        >
-          <dt className="stat-label">Total collateral ratio</dt>
-          <dd className="headline-value">
-            {formatPercent(summary.tcr)}{" "}
-            <span className={summary.recoveryMode ? "badge badge-error" : "badge badge-ready"}>
-              {summary.recoveryMode ? "Recovery mode" : "Normal mode"}
-            </span>
-          </dd>
-          <dd>
-            <TcrGauge tcr={summary.tcr} mcr={MCR} ccr={CCR} />
-          </dd>
-          <dd className="stat-hint">
-            {noDebt
-              ? "No vault has debt yet, so the ratio is infinite."
-              : `Below ${formatPercent(CCR, 0)} the system enters recovery mode.`}
-          </dd>
-        </dl>
-      </div>
-      <dl className="stats" aria-label="System totals">
-        <StatTile
-          id="total-collateral"
-          label="Total collateral"
-          value={formatBtc(summary.totalCollateral)}
-          raw={summary.totalCollateral}
-        />
-        <StatTile
-          id="total-debt"
-          label="Total debt"
-          value={formatZkusd(summary.totalDebt)}
-          raw={summary.totalDebt}
-        />
-        <StatTile
-          id="zkusd-supply"
-          label="zkUSD supply"
-          value={formatZkusd(summary.zkusdSupply)}
-          raw={summary.zkusdSupply}
-        />
-        <StatTile
-          id="pool-total"
-          label="Stability pool"
-          value={formatZkusd(summary.poolTotal)}
-          raw={summary.poolTotal}
-        />
-        <StatTile
-          id="active-vaults"
-          label="Active vaults"
-          value={formatCount(summary.activeVaults)}
-          raw={BigInt(summary.activeVaults)}
-          rawIsCount
-        />
-        <StatTile
-          id="borrowing-fee"
-          label="Borrowing fee"
-          value={formatPercent(summary.borrowingRate, 2)}
-          raw={summary.borrowingRate}
-          hint={
-            summary.recoveryMode
-              ? "No borrowing fee in recovery mode."
-              : `One-off, added to the debt: ${formatPercent(info.params.borrowingFeeFloor, 1)} plus the base rate.`
-          }
-        />
-        <StatTile
-          id="base-rate"
-          label="Base rate"
-          value={formatPercent(summary.decayedBaseRate, 2)}
-          raw={summary.decayedBaseRate}
-          hint="Rises with redemptions and decays over time."
-        />
-      </dl>
-      <PriceCard enginePrice={summary.price} />
+      </Current>
+      <PriceCard enginePrice={current ? summary.price : null} />
       <HistoryCard mcr={MCR} ccr={CCR} />
       <SyncStatus stateRoot={summary.stateRoot} />
     </>

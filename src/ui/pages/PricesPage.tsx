@@ -9,9 +9,11 @@ import { lazy, Suspense, useState } from "react";
 import { formatCount, formatUsd } from "../../client/index.ts";
 import { Figure } from "../components/forms.tsx";
 import { PriceCard } from "../components/PriceCard.tsx";
+import { Current } from "../components/SyncWait.tsx";
 import { useSystemSummary } from "../queries/engine.ts";
 import { keptPriceHistory, usePriceHistoryLoaded } from "../queries/price-history.ts";
 import { usePriceFeed, usePriceReading } from "../queries/prices.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useSettings } from "../state/settings-store.ts";
 
 const PriceChart = lazy(() => import("../components/charts/PriceChart.tsx"));
@@ -25,6 +27,7 @@ const RANGES = [
 
 export default function PricesPage() {
   const summary = useSystemSummary();
+  const current = useSyncGate().ready;
   const network = useSettings((s) => s.network);
   const loaded = usePriceHistoryLoaded(network);
   // Each accepted reading re-renders the page (the history grows with the reading's query).
@@ -47,13 +50,19 @@ export default function PricesPage() {
         <h1 id="page-title">Prices</h1>
       </header>
       {summary.data ? (
-        <dl className="card inline-figures" aria-label="The engine's price">
-          <Figure id="engine-price" label="The engine's price (attested, on chain)" raw={summary.data.price}>
-            {formatUsd(summary.data.price)}
-          </Figure>
-        </dl>
+        <Current>
+          <dl className="card inline-figures" aria-label="The engine's price">
+            <Figure
+              id="engine-price"
+              label="The engine's price (attested, on chain)"
+              raw={summary.data.price}
+            >
+              {formatUsd(summary.data.price)}
+            </Figure>
+          </dl>
+        </Current>
       ) : null}
-      <PriceCard enginePrice={summary.data?.price ?? 0n} chart={false} />
+      <PriceCard enginePrice={current ? (summary.data?.price ?? null) : null} chart={false} />
       <section className="card" aria-labelledby="history-title" data-testid="price-history">
         <header className="card-header">
           <h2 id="history-title">BTC/USD kept in this browser</h2>

@@ -1,7 +1,9 @@
 /**
  * Whether a form may act now, and what its transaction will meet:
  * - `useSyncGate`: nothing is actionable while this browser's engine is behind the chain's tip (its
- *   figures are an older state's); forms say so with the synced height and the tip, and wait.
+ *   figures are an older state's); forms say so with the synced height and the tip, and wait. The same
+ *   gate decides whether the engine's figures are shown as current (components/SyncWait.tsx `Current`,
+ *   `syncingFigure`): while behind, a labelled placeholder stands in for them.
  * - `useMeetQuote`: the guardians' latest attested price and time. The flow (src/client/tx/flow.ts) puts
  *   that price on chain before a priced operation, so previews value the operation at it
  *   (src/client/engine/preview.ts `stateMet`), not at the price the state holds now.
@@ -43,6 +45,14 @@ export function syncGateSentence(gate: SyncGate): string {
   if (gate.reason === "resolving") return "Asking the guardians which chain to follow…";
   if (gate.reason === "starting") return "This browser's engine is starting to follow the chain…";
   return `This browser has applied the chain up to block ${(gate.height ?? 0).toLocaleString("en-US")} of ${(gate.tip ?? 0).toLocaleString("en-US")}. Figures are from that older state, so reviewing waits until it has caught up (it does so on its own).`;
+}
+
+/** The placeholder for a figure of the engine's state while that state is not current. */
+export function syncingFigure(gate: SyncGate): string {
+  if (gate.ready) return "";
+  if (gate.reason === "behind")
+    return `syncing… (block ${(gate.height ?? 0).toLocaleString("en-US")} of ${(gate.tip ?? 0).toLocaleString("en-US")})`;
+  return "syncing…";
 }
 
 /**
