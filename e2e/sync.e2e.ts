@@ -159,7 +159,25 @@ describe("while this browser is behind the tip", () => {
       const propose = page.getByTestId("propose-form");
       expect(await propose.getByTestId("sync-wait").isVisible()).toBe(true);
       expect(await page.getByTestId("propose-button").isDisabled()).toBe(true);
+      await noGenesisFigures(page);
       await screenshot(page, "sync-behind-governance-desktop");
+
+      // Vault: the form takes amounts and says why it waits; no figure of the older state beside it.
+      await go(page, "Vault");
+      await page.getByTestId("collateral-input").fill("0.5");
+      await page.getByTestId("borrow-input").fill("10,000");
+      await page.locator('[data-testid="sync-wait"][data-reason="behind"]').waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1_500); // the previews answer
+      expect(await page.getByTestId("review-button").isDisabled()).toBe(true);
+      expect(await page.locator('[data-testid="vault-preview"]').isVisible()).toBe(false);
+      await noGenesisFigures(page);
+      await screenshot(page, "sync-behind-vault-desktop");
+      // Pool, redeem, liquidations: the same.
+      for (const screen of ["Stability pool", "Redeem", "Liquidations"]) {
+        await go(page, screen);
+        await page.getByTestId("figures-syncing").first().waitFor({ timeout: 30_000 });
+        await noGenesisFigures(page);
+      }
     } finally {
       release();
     }

@@ -19,8 +19,10 @@ import {
 } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
+import { useSyncSetup } from "../engine/sync.ts";
 import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { useAccountCustody } from "../queries/engine.ts";
+import { syncGateOf } from "../queries/readiness.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
@@ -46,10 +48,15 @@ export function AlertWatcher() {
     let unsubscribe: (() => void) | undefined;
     let monitor: Monitor | undefined;
     let running = false;
+    // A check skipped while the engine was behind the tip: the next status notice asks again.
+    let deferred = false;
     const check = async () => {
       if (stopped || running) return;
       running = true;
       try {
+        // Alerts speak of the chain now: a state behind the tip (catching up) is an older one's.
+        deferred = !syncGateOf(useSyncSetup.getState(), await engine.status()).ready;
+        if (deferred) return;
         const info = await engine.init();
         monitor ??= new Monitor({ rules: userAlertRules(info.params) });
         const summary = await engine.summary();
@@ -74,7 +81,7 @@ export function AlertWatcher() {
     };
     void engine
       .subscribe((n) => {
-        if (n.type !== "status") void check();
+        if (n.type !== "status" || deferred) void check();
       })
       .then(
         (u) => {

@@ -1,5 +1,6 @@
 import { formatPercent } from "../../client/index.ts";
 import { AmountField, type ParsedAmount, parseAmount } from "./forms.tsx";
+import { Current } from "./SyncWait.tsx";
 
 const PERCENT = 10n ** 16n;
 /** A cap above this (5%) is warned about. */
@@ -60,9 +61,11 @@ export function MaxFeeField({
         testId={testId}
         hint={
           <>
-            <span data-testid={`${testId}-quote`} data-value={rate.toString()}>
-              The {kind} fee is {formatPercent(rate, 2)} now.
-            </span>{" "}
+            <Current inline quiet>
+              <span data-testid={`${testId}-quote`} data-value={rate.toString()}>
+                The {kind} fee is {formatPercent(rate, 2)} now.
+              </span>
+            </Current>{" "}
             If it rises above your maximum before the transaction confirms, the protocol refuses the operation
             instead of charging more.
           </>
@@ -71,8 +74,10 @@ export function MaxFeeField({
       {maxFee !== undefined && maxFee > MAX_FEE_WARNING ? (
         <p className="notice notice-warn" role="alert" data-testid={`${testId}-warning`}>
           You accept a {kind} fee of up to {formatPercent(maxFee, 2)}: the protocol may charge that much if
-          the base rate rises before your transaction confirms. The fee is {formatPercent(rate, 2)} now; a
-          lower maximum protects you.
+          the base rate rises before your transaction confirms.{" "}
+          <Current inline quiet>
+            The fee is {formatPercent(rate, 2)} now; a lower maximum protects you.
+          </Current>
         </p>
       ) : null}
     </>

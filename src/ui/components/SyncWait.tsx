@@ -26,14 +26,23 @@ export function SyncWait({ gate }: { gate: SyncGate }) {
 /**
  * Figures from the engine's state, shown only while that state is current. Behind the tip, a
  * placeholder ("Syncing… (block x of y)") stands in and the figures stay mounted but hidden, so what a
- * form holds is kept. `inline` for a figure inside a sentence or a line.
+ * form holds is kept. `inline` for a figure inside a sentence or a line; `quiet` inside a form whose
+ * `SyncWait` already says why (no second notice).
  */
-export function Current({ children, inline = false }: { children: ReactNode; inline?: boolean }) {
+export function Current({
+  children,
+  inline = false,
+  quiet = false,
+}: {
+  children: ReactNode;
+  inline?: boolean;
+  quiet?: boolean;
+}) {
   const gate = useSyncGate();
   const Wrap = inline ? "span" : "div";
   return (
     <>
-      {gate.ready ? null : inline ? (
+      {gate.ready || quiet ? null : inline ? (
         <span className="muted" data-testid="figures-syncing" data-reason={gate.reason}>
           {syncingFigure(gate)}
         </span>
@@ -44,8 +53,8 @@ export function Current({ children, inline = false }: { children: ReactNode; inl
           data-testid="figures-syncing"
           data-reason={gate.reason}
         >
-          {capitalized(syncingFigure(gate))}: these figures appear once this browser has caught up with the
-          chain; until then they would be an older state's.
+          {capitalized(syncingFigure(gate))}: the engine's figures appear here once this browser has caught up
+          with the chain; until then they would be an older state's.
         </p>
       )}
       {/* Always the same element, so its children are never remounted when the gate flips. */}

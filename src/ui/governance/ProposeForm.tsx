@@ -106,7 +106,7 @@ export function ProposeForm({
     >
       <h2 id="propose-title">New proposal</h2>
       <SyncWait gate={gate} />
-      <Current>
+      <Current quiet>
         <dl className="inline-figures">
           <Figure
             id="proposal-threshold"
@@ -124,14 +124,14 @@ export function ProposeForm({
             {formatZkusd(power)}
           </Figure>
         </dl>
+        <p className="muted small" data-testid="threshold-verdict">
+          {!account
+            ? "Connect a wallet to propose."
+            : meets
+              ? "You meet the proposal threshold for a proposal in the next block."
+              : "You are below the proposal threshold: a proposal needs voting power at the block before it, above zero and at least the threshold."}
+        </p>
       </Current>
-      <p className="muted small" data-testid="threshold-verdict">
-        {!account
-          ? "Connect a wallet to propose."
-          : meets
-            ? "You meet the proposal threshold for a proposal in the next block."
-            : "You are below the proposal threshold: a proposal needs voting power at the block before it, above zero and at least the threshold."}
-      </p>
       {actions.map((a, i) => (
         <ActionFields
           key={a.key}
@@ -159,27 +159,29 @@ export function ProposeForm({
           {actions.length} of {MAX_ACTIONS} actions
         </span>
       </div>
-      <div aria-live="polite" data-testid="propose-preview" data-pending={op && !settled ? "yes" : "no"}>
-        {op && settled && preview.data && !preview.data.ok ? (
-          <EngineRefusal
-            code={preview.data.code}
-            message={preview.data.message}
-            advice={[
-              governanceAdvice(preview.data.code),
-              preview.data.detail ? `Engine: ${preview.data.detail}.` : "",
-            ]
-              .filter(Boolean)
-              .join(" ")}
-          />
-        ) : null}
-        {op && settled && preview.data?.ok ? (
-          <p className="notice" data-testid="propose-accepted">
-            The engine accepts this proposal: it would be proposal{" "}
-            {String(preview.data.result.proposalId ?? "")}, voting for{" "}
-            {formatDuration(overview.config.votingPeriod)}.
-          </p>
-        ) : null}
-      </div>
+      <Current quiet>
+        <div aria-live="polite" data-testid="propose-preview" data-pending={op && !settled ? "yes" : "no"}>
+          {op && settled && preview.data && !preview.data.ok ? (
+            <EngineRefusal
+              code={preview.data.code}
+              message={preview.data.message}
+              advice={[
+                governanceAdvice(preview.data.code),
+                preview.data.detail ? `Engine: ${preview.data.detail}.` : "",
+              ]
+                .filter(Boolean)
+                .join(" ")}
+            />
+          ) : null}
+          {op && settled && preview.data?.ok ? (
+            <p className="notice" data-testid="propose-accepted">
+              The engine accepts this proposal: it would be proposal{" "}
+              {String(preview.data.result.proposalId ?? "")}, voting for{" "}
+              {formatDuration(overview.config.votingPeriod)}.
+            </p>
+          ) : null}
+        </div>
+      </Current>
       <div className="actions">
         <button
           type="submit"
@@ -210,6 +212,8 @@ function ActionFields({
   onRemove: (() => void) | null;
 }) {
   const id = useId();
+  // Behind the tip the values "now" are an older state's: not said.
+  const current = useSyncGate().ready;
   const spec = parameters.find((p) => p.name === action.name);
   const info = spec ? parameterInfo(spec) : null;
   const bounds = spec ? boundsText(spec) : null;
@@ -246,7 +250,8 @@ function ActionFields({
             >
               {parameters.map((p) => (
                 <option key={p.name} value={p.name}>
-                  {parameterInfo(p).label} (now {formatParameterValue(p, p.value)})
+                  {parameterInfo(p).label}
+                  {current ? ` (now ${formatParameterValue(p, p.value)})` : ""}
                 </option>
               ))}
             </select>
@@ -287,8 +292,12 @@ function ActionFields({
                 </p>
               ) : null}
               <p id={`${id}-hint`} className="field-hint" data-testid="parameter-hint">
-                Now {formatParameterValue(spec, spec.value)}
-                {bounds ? `; allowed ${bounds}` : ""}. {info.help}
+                {current
+                  ? `Now ${formatParameterValue(spec, spec.value)}${bounds ? `; allowed ${bounds}` : ""}. `
+                  : bounds
+                    ? `Allowed ${bounds}. `
+                    : ""}
+                {info.help}
               </p>
             </div>
           ) : null}

@@ -9,7 +9,7 @@ import { addressToScript, formatCount, formatZkusd, shortHex } from "../../clien
 import type { GovernanceOverview } from "../../governance/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure } from "../components/forms.tsx";
-import { SyncWait } from "../components/SyncWait.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { usePreview } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
 import { useSettings } from "../state/settings-store.ts";
@@ -29,67 +29,69 @@ export function VotingPowerCard({
   return (
     <section className="card" aria-labelledby="power-title">
       <h2 id="power-title">Your voting power</h2>
-      <dl className="inline-figures">
-        <div
-          className="figure"
-          data-figure="voting-power"
-          data-testid="voting-power"
-          data-value={account.power.toString()}
-        >
-          <dt>Voting power now</dt>
-          <dd>{formatZkusd(account.power)}</dd>
-        </div>
-        <Figure id="gov-balance" label="Your zkUSD" raw={account.balance}>
-          {formatZkusd(account.balance)}
-        </Figure>
-      </dl>
-      <p data-testid="delegation">
-        {account.delegate ? (
-          <>
-            Your {formatZkusd(account.balance)} votes with{" "}
-            <code title={account.delegate}>{shortHex(account.delegate, 10)}</code>.
-          </>
-        ) : (
-          "You vote with your own balance."
-        )}{" "}
-        {account.delegators.length > 0 ? (
-          <>
-            Delegated to you by{" "}
-            {account.delegators.map((d, i) => (
-              <span key={d}>
-                {i > 0 ? ", " : ""}
-                <code title={d}>{shortHex(d, 10)}</code>
-              </span>
-            ))}
-            .
-          </>
-        ) : null}
-      </p>
-      <p className="muted small">
-        Power is your zkUSD wallet balance (zkUSD in the stability pool does not vote), moved to your delegate
-        when you delegate. Each proposal counts it at its snapshot, the block before it was made.
-      </p>
-      {overview.proposals.length > 0 ? (
-        <table className="table compact gov-snapshots">
-          <caption className="visually-hidden">Your power at each proposal's snapshot</caption>
-          <thead>
-            <tr>
-              <th scope="col">Proposal</th>
-              <th scope="col">Snapshot</th>
-              <th scope="col">Your power then</th>
-            </tr>
-          </thead>
-          <tbody>
-            {account.perProposal.map((row, i) => (
-              <tr key={row.id.toString()}>
-                <td>{row.id.toString()}</td>
-                <td>block {formatCount(overview.proposals[i]!.snapshot)}</td>
-                <td data-value={row.power.toString()}>{formatZkusd(row.power)}</td>
+      <Current>
+        <dl className="inline-figures">
+          <div
+            className="figure"
+            data-figure="voting-power"
+            data-testid="voting-power"
+            data-value={account.power.toString()}
+          >
+            <dt>Voting power now</dt>
+            <dd>{formatZkusd(account.power)}</dd>
+          </div>
+          <Figure id="gov-balance" label="Your zkUSD" raw={account.balance}>
+            {formatZkusd(account.balance)}
+          </Figure>
+        </dl>
+        <p data-testid="delegation">
+          {account.delegate ? (
+            <>
+              Your {formatZkusd(account.balance)} votes with{" "}
+              <code title={account.delegate}>{shortHex(account.delegate, 10)}</code>.
+            </>
+          ) : (
+            "You vote with your own balance."
+          )}{" "}
+          {account.delegators.length > 0 ? (
+            <>
+              Delegated to you by{" "}
+              {account.delegators.map((d, i) => (
+                <span key={d}>
+                  {i > 0 ? ", " : ""}
+                  <code title={d}>{shortHex(d, 10)}</code>
+                </span>
+              ))}
+              .
+            </>
+          ) : null}
+        </p>
+        <p className="muted small">
+          Power is your zkUSD wallet balance (zkUSD in the stability pool does not vote), moved to your
+          delegate when you delegate. Each proposal counts it at its snapshot, the block before it was made.
+        </p>
+        {overview.proposals.length > 0 ? (
+          <table className="table compact gov-snapshots">
+            <caption className="visually-hidden">Your power at each proposal's snapshot</caption>
+            <thead>
+              <tr>
+                <th scope="col">Proposal</th>
+                <th scope="col">Snapshot</th>
+                <th scope="col">Your power then</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+            </thead>
+            <tbody>
+              {account.perProposal.map((row, i) => (
+                <tr key={row.id.toString()}>
+                  <td>{row.id.toString()}</td>
+                  <td>block {formatCount(overview.proposals[i]!.snapshot)}</td>
+                  <td data-value={row.power.toString()}>{formatZkusd(row.power)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </Current>
       <DelegateForm account={account} onReview={onReview} />
     </section>
   );
@@ -146,13 +148,17 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
             </p>
           )}
         </div>
-        {op && preview.data && !preview.data.ok && !preview.isPlaceholderData ? (
-          <EngineRefusal
-            code={preview.data.code}
-            message={preview.data.message}
-            {...(governanceAdvice(preview.data.code) ? { advice: governanceAdvice(preview.data.code)! } : {})}
-          />
-        ) : null}
+        <Current quiet>
+          {op && preview.data && !preview.data.ok && !preview.isPlaceholderData ? (
+            <EngineRefusal
+              code={preview.data.code}
+              message={preview.data.message}
+              {...(governanceAdvice(preview.data.code)
+                ? { advice: governanceAdvice(preview.data.code)! }
+                : {})}
+            />
+          ) : null}
+        </Current>
         <div className="actions">
           <button
             type="submit"

@@ -10,6 +10,7 @@ import { formatBlockTime, formatDuration } from "../../client/governance/index.t
 import { formatCount, formatZkusd } from "../../client/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
+import { Current } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { ProposalCard, type ReviewRequest } from "../governance/ProposalCard.tsx";
 import { ProposeForm } from "../governance/ProposeForm.tsx";
@@ -60,19 +61,21 @@ export default function GovernancePage() {
         />
       ) : (
         <>
-          <p className="muted">
-            zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
-            {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
-            {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes with
-            votes for and abstain reaching the quorum and more votes for than against.{" "}
-            {overview.guardians.count > 0
-              ? `The guardians (${overview.guardians.threshold} of ${overview.guardians.count}) can veto a proposal, never pass one.`
-              : "No guardian set is registered in the engine, so no veto is possible."}{" "}
-            <span data-testid="gov-height" data-value={overview.height.toString()}>
-              Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
-            </span>
-            , supply {formatZkusd(overview.supply)}.
-          </p>
+          <Current>
+            <p className="muted">
+              zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
+              {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
+              {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes
+              with votes for and abstain reaching the quorum and more votes for than against.{" "}
+              {overview.guardians.count > 0
+                ? `The guardians (${overview.guardians.threshold} of ${overview.guardians.count}) can veto a proposal, never pass one.`
+                : "No guardian set is registered in the engine, so no veto is possible."}{" "}
+              <span data-testid="gov-height" data-value={overview.height.toString()}>
+                Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
+              </span>
+              , supply {formatZkusd(overview.supply)}.
+            </p>
+          </Current>
           <div className="two-columns gov-top">
             {account && overview.account ? (
               <VotingPowerCard overview={overview} account={overview.account} onReview={setReviewing} />
@@ -81,26 +84,28 @@ export default function GovernancePage() {
             )}
             <ProposeForm overview={overview} account={account} onReview={setReviewing} />
           </div>
-          <section className="gov-proposals" aria-labelledby="proposals-title">
-            <h2 id="proposals-title">Proposals ({overview.proposals.length})</h2>
-            {overview.proposals.length === 0 ? (
-              <p className="card muted" data-testid="no-proposals">
-                No proposals yet. Anyone holding at least the proposal threshold of voting power can make one
-                with the form above.
-              </p>
-            ) : (
-              overview.proposals.map((p, i) => (
-                <ProposalCard
-                  key={p.id.toString()}
-                  proposal={p}
-                  overview={overview}
-                  account={account}
-                  mine={overview.account?.perProposal[i] ?? null}
-                  onReview={setReviewing}
-                />
-              ))
-            )}
-          </section>
+          <Current>
+            <section className="gov-proposals" aria-labelledby="proposals-title">
+              <h2 id="proposals-title">Proposals ({overview.proposals.length})</h2>
+              {overview.proposals.length === 0 ? (
+                <p className="card muted" data-testid="no-proposals">
+                  No proposals yet. Anyone holding at least the proposal threshold of voting power can make
+                  one with the form above.
+                </p>
+              ) : (
+                overview.proposals.map((p, i) => (
+                  <ProposalCard
+                    key={p.id.toString()}
+                    proposal={p}
+                    overview={overview}
+                    account={account}
+                    mine={overview.account?.perProposal[i] ?? null}
+                    onReview={setReviewing}
+                  />
+                ))
+              )}
+            </section>
+          </Current>
         </>
       )}
     </section>

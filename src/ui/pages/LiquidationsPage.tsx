@@ -8,8 +8,10 @@ import { useState } from "react";
 import { formatBtc, formatPercent, formatUsd, formatZkusd, shortHex } from "../../client/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { EngineRefusal, Figure, REFUSAL_ADVICE } from "../components/forms.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { useAtRisk, useEngineInfo, usePreview, useSystemSummary } from "../queries/engine.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
 export default function LiquidationsPage() {
@@ -22,6 +24,7 @@ export default function LiquidationsPage() {
   const [reviewing, setReviewing] = useState<Operation | null>(null);
   const op: Operation | null = target && liquidator ? { type: "liquidate", owner: target, liquidator } : null;
   const preview = usePreview(op);
+  const gate = useSyncGate();
   const mcr = info.data?.params.MCR;
   const ccr = info.data?.params.CCR;
   return (
@@ -54,136 +57,145 @@ export default function LiquidationsPage() {
           Reading vaults from the engine…
         </p>
       ) : atRisk.data.length === 0 ? (
-        <div className="card empty" data-testid="no-vaults">
-          <p>
-            <strong>No active vaults.</strong> The engine holds no vault at this block, so nothing can be
-            liquidated. Vaults appear here once they are opened on chain and the chain sync (data layer) has
-            applied them.
-          </p>
-        </div>
+        <Current>
+          <div className="card empty" data-testid="no-vaults">
+            <p>
+              <strong>No active vaults.</strong> The engine holds no vault at this block, so nothing can be
+              liquidated. Vaults appear here once they are opened on chain and the chain sync (data layer) has
+              applied them.
+            </p>
+          </div>
+        </Current>
       ) : (
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
-        <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
-          <table className="table" data-testid="at-risk">
-            <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Collateral</th>
-                <th scope="col">Debt</th>
-                <th scope="col">Ratio</th>
-                <th scope="col">Liquidation price</th>
-                <th scope="col">
-                  <span className="visually-hidden">Action</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {atRisk.data.map((v) => {
-                // The engine's answer (src/protocol/views.ts isLiquidatable), not a rule copied here.
-                const liquidatable = v.liquidatable;
-                const mine = v.owner === liquidator;
-                return (
-                  <tr
-                    key={v.owner}
-                    className={liquidatable ? "row-danger" : undefined}
-                    data-owner={v.owner}
-                    data-liquidatable={liquidatable ? "yes" : "no"}
-                  >
-                    <td>
-                      <code title={v.owner}>{shortHex(v.owner, 10)}</code>
-                      {mine ? <span className="badge badge-ready">yours</span> : null}
-                    </td>
-                    <td>{formatBtc(v.collateral)}</td>
-                    <td>{formatZkusd(v.debt)}</td>
-                    <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
-                    <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
-                    <td>
-                      {mine ? (
-                        <span className="muted small">
-                          {liquidatable ? "Yours: add collateral or repay now" : "Your vault"}
-                        </span>
-                      ) : liquidatable ? (
-                        <button
-                          type="button"
-                          className="button button-primary button-small"
-                          disabled={!liquidator}
-                          title={liquidator ? undefined : "Connect a wallet to liquidate"}
-                          onClick={() => setTarget(v.owner)}
-                          data-testid="liquidate-button"
-                        >
-                          Liquidate…
-                        </button>
-                      ) : (
-                        <span className="muted small">Healthy</span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </section>
+        <Current>
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must
+          be reachable by keyboard (axe scrollable-region-focusable)
+          <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
+            <table className="table" data-testid="at-risk">
+              <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Collateral</th>
+                  <th scope="col">Debt</th>
+                  <th scope="col">Ratio</th>
+                  <th scope="col">Liquidation price</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Action</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {atRisk.data.map((v) => {
+                  // The engine's answer (src/protocol/views.ts isLiquidatable), not a rule copied here.
+                  const liquidatable = v.liquidatable;
+                  const mine = v.owner === liquidator;
+                  return (
+                    <tr
+                      key={v.owner}
+                      className={liquidatable ? "row-danger" : undefined}
+                      data-owner={v.owner}
+                      data-liquidatable={liquidatable ? "yes" : "no"}
+                    >
+                      <td>
+                        <code title={v.owner}>{shortHex(v.owner, 10)}</code>
+                        {mine ? <span className="badge badge-ready">yours</span> : null}
+                      </td>
+                      <td>{formatBtc(v.collateral)}</td>
+                      <td>{formatZkusd(v.debt)}</td>
+                      <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
+                      <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
+                      <td>
+                        {mine ? (
+                          <span className="muted small">
+                            {liquidatable ? "Yours: add collateral or repay now" : "Your vault"}
+                          </span>
+                        ) : liquidatable ? (
+                          <button
+                            type="button"
+                            className="button button-primary button-small"
+                            disabled={!liquidator || !gate.ready}
+                            title={liquidator ? undefined : "Connect a wallet to liquidate"}
+                            onClick={() => setTarget(v.owner)}
+                            data-testid="liquidate-button"
+                          >
+                            Liquidate…
+                          </button>
+                        ) : (
+                          <span className="muted small">Healthy</span>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
+        </Current>
       )}
       {op && !reviewing ? (
         <div className="card preview" data-testid="liquidation-preview">
           <h2>Liquidating {shortHex(target!, 10)}</h2>
-          {!preview.data ? (
-            <p className="loading">Asking the engine…</p>
-          ) : !preview.data.ok ? (
-            <EngineRefusal
-              code={preview.data.code}
-              message={preview.data.message}
-              {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
-            />
-          ) : (
-            <>
-              <dl className="figures">
-                <Figure
-                  id="liquidated-debt"
-                  label="Debt liquidated"
-                  raw={preview.data.result.liquidatedDebt as bigint}
-                >
-                  {formatZkusd(preview.data.result.liquidatedDebt as bigint)}
-                </Figure>
-                <Figure
-                  id="offset"
-                  label="Absorbed by the pool"
-                  raw={preview.data.result.offsetDebt as bigint}
-                >
-                  {formatZkusd(preview.data.result.offsetDebt as bigint)}
-                </Figure>
-                <Figure
-                  id="redistributed"
-                  label="Redistributed to vaults"
-                  raw={preview.data.result.redistributedDebt as bigint}
-                >
-                  {formatZkusd(preview.data.result.redistributedDebt as bigint)}
-                </Figure>
-                <Figure
-                  id="compensation"
-                  label="You receive"
-                  raw={preview.data.result.collateralCompensation as bigint}
-                >
-                  {formatBtc(preview.data.result.collateralCompensation as bigint)} +{" "}
-                  {formatZkusd(preview.data.result.gasReserve as bigint)}
-                </Figure>
-              </dl>
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-primary"
-                  data-testid="review-button"
-                  onClick={() => op && setReviewing(op)}
-                >
-                  Review transaction
-                </button>
-                <button type="button" className="button button-ghost" onClick={() => setTarget(null)}>
-                  Cancel
-                </button>
-              </div>
-            </>
-          )}
+          <SyncWait gate={gate} />
+          <Current quiet>
+            {!preview.data ? (
+              <p className="loading">Asking the engine…</p>
+            ) : !preview.data.ok ? (
+              <EngineRefusal
+                code={preview.data.code}
+                message={preview.data.message}
+                {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
+              />
+            ) : (
+              <>
+                <dl className="figures">
+                  <Figure
+                    id="liquidated-debt"
+                    label="Debt liquidated"
+                    raw={preview.data.result.liquidatedDebt as bigint}
+                  >
+                    {formatZkusd(preview.data.result.liquidatedDebt as bigint)}
+                  </Figure>
+                  <Figure
+                    id="offset"
+                    label="Absorbed by the pool"
+                    raw={preview.data.result.offsetDebt as bigint}
+                  >
+                    {formatZkusd(preview.data.result.offsetDebt as bigint)}
+                  </Figure>
+                  <Figure
+                    id="redistributed"
+                    label="Redistributed to vaults"
+                    raw={preview.data.result.redistributedDebt as bigint}
+                  >
+                    {formatZkusd(preview.data.result.redistributedDebt as bigint)}
+                  </Figure>
+                  <Figure
+                    id="compensation"
+                    label="You receive"
+                    raw={preview.data.result.collateralCompensation as bigint}
+                  >
+                    {formatBtc(preview.data.result.collateralCompensation as bigint)} +{" "}
+                    {formatZkusd(preview.data.result.gasReserve as bigint)}
+                  </Figure>
+                </dl>
+                <div className="actions">
+                  <button
+                    type="button"
+                    className="button button-primary"
+                    data-testid="review-button"
+                    disabled={!gate.ready || preview.isPlaceholderData}
+                    onClick={() => op && gate.ready && setReviewing(op)}
+                  >
+                    Review transaction
+                  </button>
+                  <button type="button" className="button button-ghost" onClick={() => setTarget(null)}>
+                    Cancel
+                  </button>
+                </div>
+              </>
+            )}
+          </Current>
         </div>
       ) : null}
     </section>

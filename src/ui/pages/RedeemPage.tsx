@@ -11,7 +11,7 @@ import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
-import { SyncWait } from "../components/SyncWait.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
@@ -52,9 +52,10 @@ export default function RedeemPage() {
       </header>
       <PayoutsPanel owner={owner} />
       <p className="muted">
-        Swap zkUSD for BTC at face value ({summary.data ? formatUsd(summary.data.price) : "…"} per BTC), minus
-        a fee that rises with redemptions. The BTC comes from the vaults with the lowest collateral ratio.
-        This is what holds zkUSD at one dollar.
+        Swap zkUSD for BTC at face value (
+        <Current inline>{summary.data ? formatUsd(summary.data.price) : "…"} per BTC</Current>), minus a fee
+        that rises with redemptions. The BTC comes from the vaults with the lowest collateral ratio. This is
+        what holds zkUSD at one dollar.
       </p>
       {!owner ? (
         <ConnectPrompt why="Connect a wallet to redeem zkUSD." />
@@ -85,8 +86,12 @@ export default function RedeemPage() {
               onChange={setText}
               parsed={amount}
               testId="redeem-amount"
-              max={position.data?.balance ? { value: position.data.balance } : null}
-              hint={`Your balance: ${formatZkusd(position.data?.balance ?? 0n)}.`}
+              max={gate.ready && position.data?.balance ? { value: position.data.balance } : null}
+              hint={
+                <Current inline quiet>
+                  Your balance: {formatZkusd(position.data?.balance ?? 0n)}.
+                </Current>
+              }
             />
             <MaxFeeField
               kind="redemption"
@@ -112,56 +117,58 @@ export default function RedeemPage() {
           </form>
           <aside className="card preview" data-testid="redeem-preview">
             <h2>You receive</h2>
-            {!quoteOp || !p ? (
-              <p className="muted">
-                Enter an amount to see the BTC you would receive, the fee and the vaults redeemed against.
-              </p>
-            ) : !p.ok ? (
-              <EngineRefusal
-                code={p.code}
-                message={p.message}
-                {...(REFUSAL_ADVICE[p.code] ? { advice: REFUSAL_ADVICE[p.code]! } : {})}
-              />
-            ) : (
-              <>
-                <dl className="figures">
-                  <Figure id="redeemed" label="zkUSD redeemed" raw={p.result.zkusd as bigint}>
-                    {formatZkusd(p.result.zkusd as bigint)}
-                  </Figure>
-                  <Figure id="btc-drawn" label="BTC drawn from vaults" raw={p.result.btc as bigint}>
-                    {formatBtc(p.result.btc as bigint)}
-                  </Figure>
-                  <Figure
-                    id="fee"
-                    label="Redemption fee (stays in the protocol)"
-                    raw={p.result.fee as bigint}
-                  >
-                    {formatBtc(p.result.fee as bigint)} (
-                    {formatPercent(
-                      ((p.result.fee as bigint) * 10n ** 18n) / ((p.result.btc as bigint) || 1n),
-                      2,
-                    )}
-                    )
-                  </Figure>
-                  <Figure
-                    id="btc"
-                    label="BTC to you"
-                    raw={paidOut(p.result.btc as bigint, p.result.fee as bigint)}
-                  >
-                    {formatBtc(paidOut(p.result.btc as bigint, p.result.fee as bigint))} (rounded down to
-                    whole satoshis)
-                  </Figure>
-                </dl>
-                <h3>Vaults redeemed against</h3>
-                <ul className="plain-list" data-testid="redeemed-vaults">
-                  {(p.result.vaults as string[]).map((v) => (
-                    <li key={v}>
-                      <code title={v}>{shortHex(v, 10)}</code>
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
+            <Current>
+              {!quoteOp || !p ? (
+                <p className="muted">
+                  Enter an amount to see the BTC you would receive, the fee and the vaults redeemed against.
+                </p>
+              ) : !p.ok ? (
+                <EngineRefusal
+                  code={p.code}
+                  message={p.message}
+                  {...(REFUSAL_ADVICE[p.code] ? { advice: REFUSAL_ADVICE[p.code]! } : {})}
+                />
+              ) : (
+                <>
+                  <dl className="figures">
+                    <Figure id="redeemed" label="zkUSD redeemed" raw={p.result.zkusd as bigint}>
+                      {formatZkusd(p.result.zkusd as bigint)}
+                    </Figure>
+                    <Figure id="btc-drawn" label="BTC drawn from vaults" raw={p.result.btc as bigint}>
+                      {formatBtc(p.result.btc as bigint)}
+                    </Figure>
+                    <Figure
+                      id="fee"
+                      label="Redemption fee (stays in the protocol)"
+                      raw={p.result.fee as bigint}
+                    >
+                      {formatBtc(p.result.fee as bigint)} (
+                      {formatPercent(
+                        ((p.result.fee as bigint) * 10n ** 18n) / ((p.result.btc as bigint) || 1n),
+                        2,
+                      )}
+                      )
+                    </Figure>
+                    <Figure
+                      id="btc"
+                      label="BTC to you"
+                      raw={paidOut(p.result.btc as bigint, p.result.fee as bigint)}
+                    >
+                      {formatBtc(paidOut(p.result.btc as bigint, p.result.fee as bigint))} (rounded down to
+                      whole satoshis)
+                    </Figure>
+                  </dl>
+                  <h3>Vaults redeemed against</h3>
+                  <ul className="plain-list" data-testid="redeemed-vaults">
+                    {(p.result.vaults as string[]).map((v) => (
+                      <li key={v}>
+                        <code title={v}>{shortHex(v, 10)}</code>
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </Current>
           </aside>
         </div>
       )}

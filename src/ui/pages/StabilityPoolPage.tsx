@@ -10,7 +10,7 @@ import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { AmountField, EngineRefusal, Figure, parseAmount, REFUSAL_ADVICE } from "../components/forms.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { PoolHistory } from "../components/PoolHistory.tsx";
-import { SyncWait } from "../components/SyncWait.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
 import { useSyncGate } from "../queries/readiness.ts";
@@ -38,18 +38,20 @@ export default function StabilityPoolPage() {
       </header>
       <PayoutsPanel owner={owner} />
       {summary.data ? (
-        <dl className="card inline-figures" aria-label="Pool totals">
-          <Figure id="pool-total" label="zkUSD in the pool" raw={summary.data.poolTotal}>
-            {formatZkusd(summary.data.poolTotal)}
-          </Figure>
-          <Figure
-            id="pool-collateral"
-            label="BTC gains held for depositors"
-            raw={summary.data.poolCollateral}
-          >
-            {formatBtc(summary.data.poolCollateral)}
-          </Figure>
-        </dl>
+        <Current>
+          <dl className="card inline-figures" aria-label="Pool totals">
+            <Figure id="pool-total" label="zkUSD in the pool" raw={summary.data.poolTotal}>
+              {formatZkusd(summary.data.poolTotal)}
+            </Figure>
+            <Figure
+              id="pool-collateral"
+              label="BTC gains held for depositors"
+              raw={summary.data.poolCollateral}
+            >
+              {formatBtc(summary.data.poolCollateral)}
+            </Figure>
+          </dl>
+        </Current>
       ) : null}
       <p className="muted">
         Your deposit pays off the debt of liquidated vaults; in exchange you receive their collateral, worth
@@ -82,17 +84,19 @@ export default function StabilityPoolPage() {
             }}
           >
             <h2>Your deposit</h2>
-            <dl className="inline-figures">
-              <Figure id="deposit" label="Deposit now" raw={deposit?.compounded ?? 0n}>
-                {formatZkusd(deposit?.compounded ?? 0n)}
-              </Figure>
-              <Figure id="gains" label="BTC gains" raw={deposit?.btcGain ?? 0n}>
-                {formatBtc(deposit?.btcGain ?? 0n)}
-              </Figure>
-              <Figure id="balance" label="Your zkUSD" raw={position.data?.balance ?? 0n}>
-                {formatZkusd(position.data?.balance ?? 0n)}
-              </Figure>
-            </dl>
+            <Current quiet>
+              <dl className="inline-figures">
+                <Figure id="deposit" label="Deposit now" raw={deposit?.compounded ?? 0n}>
+                  {formatZkusd(deposit?.compounded ?? 0n)}
+                </Figure>
+                <Figure id="gains" label="BTC gains" raw={deposit?.btcGain ?? 0n}>
+                  {formatBtc(deposit?.btcGain ?? 0n)}
+                </Figure>
+                <Figure id="balance" label="Your zkUSD" raw={position.data?.balance ?? 0n}>
+                  {formatZkusd(position.data?.balance ?? 0n)}
+                </Figure>
+              </dl>
+            </Current>
             <fieldset className="segmented">
               <legend className="visually-hidden">{"Action"}</legend>
               <button
@@ -129,31 +133,36 @@ export default function StabilityPoolPage() {
               hint="Any change to your deposit also sends your BTC gains to your wallet."
             />
             <SyncWait gate={gate} />
-            {op && preview.data && !preview.data.ok ? (
-              <EngineRefusal
-                code={preview.data.code}
-                message={preview.data.message}
-                {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
-              />
-            ) : null}
-            {op && preview.data?.ok && preview.data.positionAfter ? (
-              <dl className="figures" data-testid="pool-preview">
-                <Figure
-                  id="deposit-after"
-                  label="Deposit after"
-                  raw={preview.data.positionAfter.deposit?.compounded ?? 0n}
-                >
-                  {formatZkusd(preview.data.positionAfter.deposit?.compounded ?? 0n)}
-                </Figure>
-                <Figure
-                  id="gains-paid"
-                  label="BTC gains paid to you"
-                  raw={(preview.data.result.btcGain as bigint | undefined) ?? 0n}
-                >
-                  {formatBtc((preview.data.result.btcGain as bigint | undefined) ?? 0n)}
-                </Figure>
-              </dl>
-            ) : null}
+            {/* A verdict or figures of a state that is behind would not be the transaction's: hidden. */}
+            <Current quiet>
+              {op && preview.data && !preview.data.ok ? (
+                <EngineRefusal
+                  code={preview.data.code}
+                  message={preview.data.message}
+                  {...(REFUSAL_ADVICE[preview.data.code]
+                    ? { advice: REFUSAL_ADVICE[preview.data.code]! }
+                    : {})}
+                />
+              ) : null}
+              {op && preview.data?.ok && preview.data.positionAfter ? (
+                <dl className="figures" data-testid="pool-preview">
+                  <Figure
+                    id="deposit-after"
+                    label="Deposit after"
+                    raw={preview.data.positionAfter.deposit?.compounded ?? 0n}
+                  >
+                    {formatZkusd(preview.data.positionAfter.deposit?.compounded ?? 0n)}
+                  </Figure>
+                  <Figure
+                    id="gains-paid"
+                    label="BTC gains paid to you"
+                    raw={(preview.data.result.btcGain as bigint | undefined) ?? 0n}
+                  >
+                    {formatBtc((preview.data.result.btcGain as bigint | undefined) ?? 0n)}
+                  </Figure>
+                </dl>
+              ) : null}
+            </Current>
             <div className="actions">
               <button
                 type="submit"
@@ -166,17 +175,20 @@ export default function StabilityPoolPage() {
               <button
                 type="button"
                 className="button"
-                disabled={!claim.data?.ok}
+                disabled={!gate.ready || !claim.data?.ok || claim.isPlaceholderData}
+                data-testid="claim-gains-button"
                 onClick={() => owner && setReviewing({ type: "claimGains", owner })}
                 title={
                   deposit?.btcGain ? undefined : "Gains arrive when vaults are liquidated against the pool."
                 }
               >
-                Claim {formatBtc(deposit?.btcGain ?? 0n)} gains
+                {gate.ready ? `Claim ${formatBtc(deposit?.btcGain ?? 0n)} gains` : "Claim gains"}
               </button>
             </div>
           </form>
-          <PoolHistory owner={owner} price={summary.data?.price ?? 0n} />
+          <Current>
+            <PoolHistory owner={owner} price={summary.data?.price ?? 0n} />
+          </Current>
         </div>
       )}
     </section>

@@ -33,7 +33,7 @@ import {
 import { MaxFeeField, maxFeeOf } from "../components/MaxFee.tsx";
 import { PayoutsPanel } from "../components/PayoutsPanel.tsx";
 import { RecoveryModeBanner } from "../components/RecoveryModeBanner.tsx";
-import { SyncWait } from "../components/SyncWait.tsx";
+import { Current, SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
 import { RISK_LABEL, riskTone, systemTone, VaultRiskPanel } from "../components/VaultRisk.tsx";
 import { useEngineInfo, useMaxBorrow, usePosition, usePreview, useSystemSummary } from "../queries/engine.ts";
@@ -62,7 +62,9 @@ export default function VaultPage() {
       </header>
       <PayoutsPanel owner={owner} showCoins />
       {summary.data?.recoveryMode && info.data ? (
-        <RecoveryModeBanner tcr={summary.data.tcr} ccr={info.data.params.CCR} />
+        <Current>
+          <RecoveryModeBanner tcr={summary.data.tcr} ccr={info.data.params.CCR} />
+        </Current>
       ) : null}
       {!owner ? (
         <ConnectPrompt why="Connect a wallet to open or manage your vault. Your wallet's payment key owns the vault, together with the guardian federation." />
@@ -186,9 +188,11 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
         <h2 id="open-title">Open a vault</h2>
         <SyncWait gate={gate} />
         {position.surplus > 0n ? (
-          <p className="notice notice-warn">
-            You have {formatBtc(position.surplus)} of collateral surplus from a previous vault to claim.
-          </p>
+          <Current quiet>
+            <p className="notice notice-warn">
+              You have {formatBtc(position.surplus)} of collateral surplus from a previous vault to claim.
+            </p>
+          </Current>
         ) : null}
         <AmountField
           label="Collateral"
@@ -197,7 +201,14 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           onChange={setCollText}
           parsed={collField}
           testId="collateral-input"
-          hint={`Locked in your vault's own Bitcoin output. At ${formatUsd(preview.data?.ok ? preview.data.price : summary.price)} per BTC.`}
+          hint={
+            <>
+              Locked in your vault's own Bitcoin output.{" "}
+              <Current inline quiet>
+                At {formatUsd(preview.data?.ok ? preview.data.price : summary.price)} per BTC.
+              </Current>
+            </>
+          }
         />
         <AmountField
           label="Borrow"
@@ -206,16 +217,20 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           onChange={setBorrowText}
           parsed={borrowField}
           testId="borrow-input"
-          max={max.data ? { value: max.data, decimals: 2 } : null}
+          max={gate.ready && max.data ? { value: max.data, decimals: 2 } : null}
           hint={
-            max.data
-              ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral: the most the engine accepts with your vault at or above ${formatPercent(info.params.MCR, 0)}${summary.recoveryMode ? "" : ` and the system's ratio at or above ${formatPercent(info.params.CCR, 0)}`}.`
-              : collateral
-                ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
-                : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`
+            !gate.ready
+              ? `Minimum ${formatZkusd(info.params.minNetDebt)}.`
+              : max.data
+                ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral: the most the engine accepts with your vault at or above ${formatPercent(info.params.MCR, 0)}${summary.recoveryMode ? "" : ` and the system's ratio at or above ${formatPercent(info.params.CCR, 0)}`}.`
+                : collateral
+                  ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
+                  : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`
           }
         />
-        <MaxBorrowFigure value={max.data ?? null} loading={max.isFetching} />
+        <Current quiet>
+          <MaxBorrowFigure value={max.data ?? null} loading={max.isFetching} />
+        </Current>
         <MaxFeeField
           kind="borrowing"
           text={cap.text}
@@ -236,13 +251,15 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           </button>
         </div>
       </form>
-      <VaultPreviewPanel
-        info={info}
-        summary={summary}
-        preview={op ? preview.data : undefined}
-        pending={preview.isPlaceholderData || preview.isFetching}
-      />
-      <RecoveryRules info={info} summary={summary} />
+      <Current>
+        <VaultPreviewPanel
+          info={info}
+          summary={summary}
+          preview={op ? preview.data : undefined}
+          pending={preview.isPlaceholderData || preview.isFetching}
+        />
+        <RecoveryRules info={info} summary={summary} />
+      </Current>
     </div>
   );
 }
@@ -344,20 +361,22 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
       >
         <h2 id="adjust-title">Your vault</h2>
         <SyncWait gate={gate} />
-        <dl className="inline-figures">
-          <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
-            {formatBtc(vault.collateral)}
-          </Figure>
-          <Figure id="vault-debt" label="Debt" raw={vault.debt}>
-            {formatZkusd(vault.debt)}
-          </Figure>
-          <Figure id="vault-icr" label="Collateral ratio" raw={vault.icr}>
-            {formatPercent(vault.icr)}
-          </Figure>
-          <Figure id="vault-balance" label="Your zkUSD" raw={position.balance}>
-            {formatZkusd(position.balance)}
-          </Figure>
-        </dl>
+        <Current quiet>
+          <dl className="inline-figures">
+            <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
+              {formatBtc(vault.collateral)}
+            </Figure>
+            <Figure id="vault-debt" label="Debt" raw={vault.debt}>
+              {formatZkusd(vault.debt)}
+            </Figure>
+            <Figure id="vault-icr" label="Collateral ratio" raw={vault.icr}>
+              {formatPercent(vault.icr)}
+            </Figure>
+            <Figure id="vault-balance" label="Your zkUSD" raw={position.balance}>
+              {formatZkusd(position.balance)}
+            </Figure>
+          </dl>
+        </Current>
         <fieldset className="segmented">
           <legend className="visually-hidden">{"Action"}</legend>
           <button type="button" aria-pressed={mode === "adjust"} onClick={() => setMode("adjust")}>
@@ -391,7 +410,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
               onChange={setDebtText}
               parsed={debtField}
               testId="adjust-debt-input"
-              max={debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
+              max={gate.ready && debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
             />
             {debtDir === "borrow" ? (
               <MaxFeeField
@@ -406,11 +425,13 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
             ) : null}
           </>
         ) : (
-          <p>
-            Closing repays {formatZkusd(vault.debt - info.params.gasReserve)} from your balance (the{" "}
-            {formatZkusd(info.params.gasReserve)} liquidation reserve is returned and burned) and returns{" "}
-            {formatBtc(vault.collateral)} to your wallet.
-          </p>
+          <Current quiet>
+            <p>
+              Closing repays {formatZkusd(vault.debt - info.params.gasReserve)} from your balance (the{" "}
+              {formatZkusd(info.params.gasReserve)} liquidation reserve is returned and burned) and returns{" "}
+              {formatBtc(vault.collateral)} to your wallet.
+            </p>
+          </Current>
         )}
         <div className="actions">
           <button
@@ -423,22 +444,24 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
           </button>
         </div>
       </form>
-      <VaultPreviewPanel
-        info={info}
-        summary={summary}
-        preview={op ? preview.data : undefined}
-        pending={preview.isPlaceholderData || preview.isFetching}
-      />
-      {position.risk ? (
-        <VaultRiskPanel
-          risk={position.risk}
-          price={summary.price}
-          recoveryMode={summary.recoveryMode}
-          mcr={info.params.MCR}
-          ccr={info.params.CCR}
+      <Current>
+        <VaultPreviewPanel
+          info={info}
+          summary={summary}
+          preview={op ? preview.data : undefined}
+          pending={preview.isPlaceholderData || preview.isFetching}
         />
-      ) : null}
-      <RecoveryRules info={info} summary={summary} />
+        {position.risk ? (
+          <VaultRiskPanel
+            risk={position.risk}
+            price={summary.price}
+            recoveryMode={summary.recoveryMode}
+            mcr={info.params.MCR}
+            ccr={info.params.CCR}
+          />
+        ) : null}
+        <RecoveryRules info={info} summary={summary} />
+      </Current>
     </div>
   );
 }

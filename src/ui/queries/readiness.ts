@@ -10,10 +10,10 @@
  */
 
 import { useQuery } from "@tanstack/react-query";
-import type { Meet } from "../../client/index.ts";
+import type { DataStatus, Meet } from "../../client/index.ts";
 import { fetchAttestation } from "../../client/tx/index.ts";
 import { useDataStatus } from "../components/SyncStatus.tsx";
-import { useSyncSetup } from "../engine/sync.ts";
+import { type SyncSetup, useSyncSetup } from "../engine/sync.ts";
 import { useSettings } from "../state/settings-store.ts";
 import { keyOf } from "./keys.ts";
 
@@ -28,8 +28,12 @@ export type SyncGate =
 export function useSyncGate(): SyncGate {
   const setup = useSyncSetup();
   const status = useDataStatus();
+  return syncGateOf(setup, status.data);
+}
+
+/** The rule itself, for code outside React (the alert watcher asks it before each check). */
+export function syncGateOf(setup: SyncSetup, s: DataStatus | undefined): SyncGate {
   if (setup.state === "resolving") return { ready: false, reason: "resolving" };
-  const s = status.data;
   if (!s) return { ready: false, reason: "starting" };
   if (s.role === "offline") return { ready: true }; // follows nothing: nothing to wait for
   const p = s.progress;
