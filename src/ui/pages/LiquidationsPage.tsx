@@ -68,8 +68,7 @@ export default function LiquidationsPage() {
         </Current>
       ) : (
         <Current>
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must
-          be reachable by keyboard (axe scrollable-region-focusable)
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable) */}
           <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
             <table className="table" data-testid="at-risk">
               <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
