@@ -20,6 +20,7 @@ import {
   screenshot,
   waitForEngine,
 } from "./support/browser.ts";
+import { until } from "./support/journeys.ts";
 
 const DEVNET = inject("localStack").devnet;
 const tip = async () => Number(await (await fetch(`${DEVNET}/blocks/tip/height`)).text());
@@ -44,19 +45,25 @@ async function dashboard(page: AppSession["page"]) {
 }
 
 describe("offline after the first load", () => {
-  // Skipped in the full e2e run (CI, 2026-12-05): it passes alone, but after the files before it have moved the shared local stack (prices, recovery-mode margin, other vaults) its review stays disabled or its figures move; to be made independent of the order (issue 15 note).
+  // Skipped in the full e2e run (issue 15, 2026-12-05 02:10): passes alone (twice), but in the full run
+  // of 01:46 one browser showed two states at one height: read after going offline (two readings a
+  // second apart agreeing) height 1,569, 3 vaults, price 82,004.1, root 0x1b74…; after the offline
+  // reload height 1,569, 4 vaults, price 97,004.85, root 0x1377…. The same run's sync.e2e saw an app
+  // root differ from the guardians' at one height. So the dashboard's figures and root can lag the
+  // height it shows (not the test's order or sleeps): to be found in the app's sync before unskipping.
   it.skip("reloads without a network from the service worker's cache and shows the state last synced", async () => {
     session = await openApp({ viewport: DESKTOP });
     const { page } = session;
     await waitForEngine(page);
     await page.locator('[data-testid="chain-position"][data-sync="following"]').waitFor({ timeout: 60_000 });
+    // A fresh browser replays the whole shared chain (long after the other files of a full run).
     const position = page.getByTestId("chain-position");
     await expect
       .poll(async () => Number(await position.getAttribute("data-height")), {
-        timeout: 120_000,
+        timeout: 300_000,
         interval: 500,
       })
-      .toBe(await tip());
+      .toBeGreaterThanOrEqual(await tip());
     // The worker is installed (every file precached) and controls this page.
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toBe(new URL(page.url()).origin + new URL(page.url()).pathname);
@@ -74,9 +81,6 @@ describe("offline after the first load", () => {
     // The verifier's manifest and keys are precached; the proving artifacts never are.
     expect(precached.urls.some((u) => u.endsWith("/zk/manifest.json"))).toBe(true);
     expect(precached.urls.some((u) => /\/zk\/.*\.(zkey|wasm)$/.test(u))).toBe(false);
-    const online = await dashboard(page);
-    expect(online.stateRoot).toMatch(/^(0x)?[0-9a-f]{16,}$/);
-    expect(Object.keys(online.figures).length).toBeGreaterThanOrEqual(8);
     expect(await page.getByTestId("offline-banner").count()).toBe(0);
     expect(session.problems).toEqual([]);
 
@@ -89,6 +93,23 @@ describe("offline after the first load", () => {
     page.on("console", onConsole);
     const problemsBefore = session.problems.length;
     await page.context().setOffline(true);
+    // The state last synced is the one the engine holds when the network went: the chain may have
+    // moved up to that moment (a guardian's settlement, another file's block), and the dashboard's
+    // height, root and figures come from queries that refresh a moment apart. So it is read once the
+    // network is off and two readings a second apart agree (nothing can change it any more).
+    const online = await until(
+      "the dashboard to show one state twice in a row",
+      async () => {
+        const first = await dashboard(page);
+        await page.waitForTimeout(1_000);
+        const second = await dashboard(page);
+        return JSON.stringify(first) === JSON.stringify(second) ? second : undefined;
+      },
+      60_000,
+      0,
+    );
+    expect(online.stateRoot).toMatch(/^(0x)?[0-9a-f]{16,}$/);
+    expect(Object.keys(online.figures).length).toBeGreaterThanOrEqual(8);
     await page.reload();
     await waitForEngine(page);
     const banner = page.getByTestId("offline-banner");
@@ -139,7 +160,7 @@ describe("offline after the first load", () => {
     // Back online: the banner goes away on the browser's online event.
     await page.context().setOffline(false);
     await banner.waitFor({ state: "detached" });
-  }, 240_000);
+  }, 480_000);
 });
 
 /** Two production builds that differ only by a marker in index.html (so each has its own sw.js). */

@@ -333,16 +333,27 @@ export async function settlementPays(
 export async function attestation(
   min = 0n,
   max = 10n ** 30n,
-): Promise<{ bytes: Uint8Array; price: bigint; statePrice: bigint }> {
+): Promise<{ bytes: Uint8Array; price: bigint; time: bigint; statePrice: bigint }> {
   return until(
     `a quorum price attestation between ${formatDecimal(min)} and ${formatDecimal(max)}`,
     async () => {
       const res = await fetch(`${GUARDIAN_URLS[0]}/v1/price`);
       if (!res.ok) return undefined;
-      const b = (await res.json()) as { attestation: string; price: string; statePrice: string };
+      const b = (await res.json()) as {
+        attestation: string;
+        price: string;
+        timestamp: number;
+        statePrice: string;
+      };
       const price = BigInt(b.price);
       if (price < min || price > max) return undefined;
-      return { bytes: hex.decode(b.attestation), price, statePrice: BigInt(b.statePrice) };
+      // time: the attestation's, the block time the app's previews assume (src/ui/queries/readiness.ts).
+      return {
+        bytes: hex.decode(b.attestation),
+        price,
+        time: BigInt(b.timestamp),
+        statePrice: BigInt(b.statePrice),
+      };
     },
     120_000,
     500,
