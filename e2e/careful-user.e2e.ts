@@ -17,20 +17,25 @@
 import type { Page } from "playwright-core";
 import decodeQR from "qr/decode.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_PARAMS } from "../src/protocol/index.ts";
+import { currentICR, DEFAULT_PARAMS, entireDebt, findAccount, type State } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp } from "./support/browser.ts";
 import {
   Actor,
   applied,
   chainPriceIn,
+  confirmed,
   connectWallet,
+  DEVNET_URL,
   E18,
   esplora,
   figureEquals,
   go,
   guardianEvents,
+  guardianPool,
   guardianVault,
+  postJson,
   referenceAccount,
+  referenceState,
   setFeedPrice,
   settledPreview,
   shots,
@@ -39,6 +44,7 @@ import {
   walletBalanceMatchesChain,
   watchProblems,
 } from "./support/journeys.ts";
+import { appPriceIs, engineAtTip, fundDevWallet, reviewEnabled, reviewOpen } from "./support/steps.ts";
 
 const STACK_PRICE = "97000";
 const LONG = 300_000;
@@ -50,19 +56,32 @@ const problems: string[] = [];
 const keeper = new Actor("keeper");
 const bob = new Actor("bob"); // a vault at about 115%: riskier than the user's, still above MCR
 
+/** The user's collateral: large beside anything the other files of a full run leave on the shared stack. */
+const COLLATERAL_BTC = 10n;
+
 beforeAll(async () => {
   session = await openApp({ viewport: DESKTOP });
   page = session.page;
   watchProblems(page, problems);
   await Promise.all([keeper, bob].map((a) => a.fund(100_000_000n)));
+  // The feed's price is ours (another file may have left it elsewhere), and on chain.
+  await setFeedPrice(STACK_PRICE);
   await chainPriceIn(keeper, 96_000n * E18, 98_000n * E18);
+  // A fresh browser replays the whole shared chain first; figures are read once it holds our price.
+  await engineAtTip(page);
+  await appPriceIs(page, (await guardianPool()).price);
   me = await connectWallet(page, "dev");
-  await page.getByTestId("wallet-button").click();
-  await page.getByTestId("dev-faucet").click();
-  await page.getByText("Received 1 test BTC (confirmed).").waitFor({ timeout: 60_000 });
-  await page.getByTestId("wallet-button").click();
-  expect(await walletBalanceMatchesChain(page, me)).toBe(100_000_000n);
-}, LONG);
+  await fundDevWallet(page);
+  // More BTC than the dev faucet's 1: a vault large enough that the system's ratio is this test's
+  // whatever vaults the other files left (so Max meets the recovery-mode line, and the falling price
+  // below makes bob's vault, not the system, the one in trouble).
+  const { txid } = await postJson<{ txid: string }>(`${DEVNET_URL}/regtest/faucet`, {
+    address: me,
+    sats: (COLLATERAL_BTC * 100_000_000n).toString(),
+  });
+  await confirmed(txid);
+  expect(await walletBalanceMatchesChain(page, me)).toBe((COLLATERAL_BTC + 1n) * 100_000_000n);
+}, 2 * LONG);
 
 afterAll(async () => {
   await setFeedPrice(STACK_PRICE).catch(() => undefined);
@@ -102,8 +121,44 @@ async function figureEqualsAttr(p: Page, testId: string, value: string): Promise
 
 const tone = async (id: string) => (await page.locator(`[data-figure="${id}"]`).getAttribute("class")) ?? "";
 
-// Skipped in the full e2e run (CI, 2026-12-05): it passes alone, but after the files before it have moved the shared local stack (prices, recovery-mode margin, other vaults) its review stays disabled or its figures move; to be made independent of the order (issue 15 note).
+/**
+ * What the redemption queue puts before `owner`'s vault on `state` (read independently of the app's
+ * risk view): the vaults at or above MCR with a lower ratio, lowest first; each adds its debt less
+ * the gas reserve (that stays for the liquidation reserve). Rank 1 is the next redemption's vault.
+ */
+function redemptionQueue(state: State, owner: string): { debtAhead: bigint; rank: bigint } {
+  const p = state.params;
+  const mine = findAccount(state, owner)!;
+  const myIcr = currentICR(state, mine);
+  let debtAhead = 0n;
+  let rank = 1n;
+  for (const a of state.accounts.values()) {
+    if (a.status !== "active" || a.id === owner) continue;
+    const icr = currentICR(state, a);
+    if (icr < p.MCR || icr >= myIcr) continue;
+    rank++;
+    const d = entireDebt(state, a);
+    debtAhead += d > p.gasReserve ? d - p.gasReserve : 0n;
+  }
+  return { debtAhead, rank };
+}
+
+/** The queue figure equals the Node replay's, in words: first in line, or its number and the debt before it. */
+async function queueShown(owner: string): Promise<{ debtAhead: bigint; rank: bigint }> {
+  await referenceAccount(owner); // the Node replay at the guardians' head, with their root
+  const q = redemptionQueue((await referenceState()).state, owner);
+  await figureEquals(page, "vault-debt-ahead", q.debtAhead);
+  const text = (await page.locator('[data-figure="vault-debt-ahead"]').textContent()) ?? "";
+  if (q.rank === 1n) expect(text).toContain("first in line for redemption");
+  else expect(text).toContain(`number ${q.rank} in the queue`);
+  return q;
+}
+
+// Skipped until seen passing in a full e2e run (issue 15): it passed its items 6 and 5 in the full run
+// of 01:46; item 9 then failed on bob's liquidation at 85,000 being a loss (his fee, raised by other
+// files' redemptions, put his debt above his collateral's value), now 88,000.
 describe.skip("a careful user (issue 15)", () => {
+  let liquidationTxid = "";
   let broken: string | undefined;
   beforeEach((ctx) => {
     if (broken && !ctx.task.name.startsWith("saw no console")) ctx.skip();
@@ -115,11 +170,7 @@ describe.skip("a careful user (issue 15)", () => {
   it(
     "item 6: a confirmed transaction clears its form; a restore asks before replacing anything",
     async () => {
-      await go(page, "Vault");
-      await page.getByTestId("collateral-input").fill("0.5");
-      await page.getByTestId("borrow-input").fill("10000");
-      await settledPreview(page);
-      await page.getByTestId("review-button").click();
+      await reviewOpen(page, COLLATERAL_BTC.toString(), "10000");
       await signAndSend(page);
       await page.getByRole("button", { name: "Done" }).click();
       await page.getByTestId("adjust-debt-input").waitFor({ timeout: 30_000 });
@@ -129,7 +180,7 @@ describe.skip("a careful user (issue 15)", () => {
       // Deposit 5,000 zkUSD to the pool: after the confirmation the amount is gone, Review is off.
       await go(page, "Stability pool");
       await page.getByTestId("pool-amount").fill("5000");
-      await page.locator('[data-testid="review-button"]:not([disabled])').waitFor({ timeout: 30_000 });
+      await reviewEnabled(page);
       await page.getByTestId("review-button").click();
       await signAndSend(page);
       await page.getByRole("button", { name: "Done" }).click();
@@ -173,11 +224,11 @@ describe.skip("a careful user (issue 15)", () => {
       // The price at which the vault's ratio is MCR: debt × MCR / collateral, rounded up.
       const liquidationPrice = (mine.debt * DEFAULT_PARAMS.MCR + mine.collateral - 1n) / mine.collateral;
       await figureEquals(page, "vault-liquidation-price", liquidationPrice);
-      // Redemptions take bob's vault (lower ratio) first: its debt less the reserve is ahead of ours.
-      await figureEquals(page, "vault-debt-ahead", bobs.debt - DEFAULT_PARAMS.gasReserve);
-      expect(await page.locator('[data-figure="vault-debt-ahead"]').textContent()).toContain(
-        "number 2 in the queue",
-      );
+      // Redemptions take bob's vault (lower ratio) first: its debt less the reserve is ahead of ours
+      // (with whatever healthy vaults other files left below our ratio).
+      const ahead = await queueShown(me);
+      expect(ahead.debtAhead).toBeGreaterThanOrEqual(bobs.debt - DEFAULT_PARAMS.gasReserve);
+      expect(ahead.rank).toBeGreaterThanOrEqual(2n);
       expect(await page.getByTestId("recovery-meaning").textContent()).toContain("recovery mode");
       await shots(page, "careful-vault-risk");
 
@@ -195,28 +246,39 @@ describe.skip("a careful user (issue 15)", () => {
       await shots(page, "careful-vault-max");
       await page.getByTestId("adjust-debt-input").fill("");
 
-      // Liquidations: both vaults are healthy; one of them is the user's. No Liquidate button at all.
+      // Liquidations: both vaults are healthy; one of them is the user's. No Liquidate button on
+      // either, nor on any vault the engine would not liquidate (other files' vaults are listed too).
       await go(page, "Liquidations");
       const own = page.locator(`tr[data-owner="${me}"]`);
       await own.waitFor({ timeout: 30_000 });
-      await page.locator(`tr[data-owner="${bob.address}"]`).waitFor();
-      expect(await page.getByRole("button", { name: "Liquidate…" }).count()).toBe(0);
+      await page.locator(`tr[data-owner="${bob.address}"][data-liquidatable="no"]`).waitFor();
+      expect(await own.getAttribute("data-liquidatable")).toBe("no");
+      expect(
+        await page.locator('tr[data-liquidatable="no"]').getByRole("button", { name: "Liquidate…" }).count(),
+      ).toBe(0);
+      expect(await page.locator('tr[data-liquidatable="yes"]').count()).toBe(
+        await page.getByRole("button", { name: "Liquidate…" }).count(),
+      );
       expect(await own.textContent()).toContain("Your vault");
       await shots(page, "careful-liquidations-healthy");
 
       // The price falls: bob's vault drops below MCR. Only its row offers Liquidate; the user's vault
       // is now first in line for redemption (redemptions skip vaults below MCR).
-      await setFeedPrice("85000");
-      await chainPriceIn(keeper, 84_000n * E18, 86_000n * E18);
+      // 88,000: bob's vault (about 115% at 97,000) falls below MCR but stays above 100% even with a
+      // borrowing fee raised by other files' redemptions, so his liquidation is a gain for the pool.
+      await setFeedPrice("88000");
+      await chainPriceIn(keeper, 87_000n * E18, 89_000n * E18);
       const bobRow = page.locator(`tr[data-owner="${bob.address}"][data-liquidatable="yes"]`);
       await bobRow.waitFor({ timeout: 60_000 });
       expect(await bobRow.getByRole("button", { name: "Liquidate…" }).count()).toBe(1);
       expect(await own.getByRole("button").count()).toBe(0);
       await go(page, "Vault");
-      await figureEquals(page, "vault-debt-ahead", 0n);
-      expect(await page.locator('[data-figure="vault-debt-ahead"]').textContent()).toContain(
-        "first in line for redemption",
-      );
+      // Bob's debt no longer counts: redemptions skip vaults below MCR (alone on the stack, the user's
+      // vault is first in line).
+      await appPriceIs(page, (await guardianPool()).price);
+      await go(page, "Vault");
+      const below = await queueShown(me);
+      expect(below.debtAhead).toBeLessThanOrEqual(ahead.debtAhead - (bobs.debt - DEFAULT_PARAMS.gasReserve));
 
       // The user liquidates bob's vault (a proof made in the browser): the pool absorbs its debt.
       await go(page, "Liquidations");
@@ -226,6 +288,7 @@ describe.skip("a careful user (issue 15)", () => {
         .getByRole("button", { name: "Review transaction" })
         .click();
       const liquidation = await signAndSend(page);
+      liquidationTxid = liquidation.txid;
       await page.getByRole("button", { name: "Done" }).click();
       await applied(liquidation.txid); // the guardians' replay has the block
       expect((await guardianVault(bob.address))?.vault.status).toBe("closedByLiquidation");
@@ -239,14 +302,29 @@ describe.skip("a careful user (issue 15)", () => {
       await go(page, "Stability pool");
       const history = page.getByTestId("pool-history");
       await history.waitFor({ timeout: 30_000 });
+      // Every liquidation the pool absorbed (other files' too, on the shared stack), summed.
       const offsets = await guardianEvents("PoolOffset");
-      expect(offsets).toHaveLength(1);
-      const offset = offsets[0]!.event;
-      await figureEquals(page, "pool-absorbed", BigInt(offset.debt as string));
-      await figureEquals(page, "pool-btc-gained", BigInt(offset.collateral as string));
-      expect(await page.getByTestId("pool-offsets").locator("tbody tr").count()).toBe(1);
-      // Liquidated below MCR: the BTC received is worth more than the debt absorbed.
-      expect(await page.locator('[data-figure="pool-yield"]').getAttribute("class")).toContain("figure-ok");
+      const ours = offsets.filter((o) => o.txid === liquidationTxid);
+      expect(ours).toHaveLength(1);
+      const sum = (field: string) => offsets.reduce((a, o) => a + BigInt(o.event[field] as string), 0n);
+      const absorbed = sum("debt");
+      const gained = sum("collateral");
+      await figureEquals(page, "pool-absorbed", absorbed);
+      await figureEquals(page, "pool-btc-gained", gained);
+      expect(await page.getByTestId("pool-offsets").locator("tbody tr").count()).toBe(
+        Math.min(offsets.length, 200),
+      );
+      // Bob's vault was liquidated below MCR: the BTC the pool received is worth more than the debt it
+      // absorbed, at the engine's price; the yield figure is the sum's, green when it is a gain.
+      const price = (await guardianPool()).price;
+      const value = (sats: bigint) => (sats * price) / E18; // display only: rounded down, as the app
+      expect(value(BigInt(ours[0]!.event.collateral as string))).toBeGreaterThan(
+        BigInt(ours[0]!.event.debt as string),
+      );
+      const net = value(gained) - absorbed;
+      expect(await page.locator('[data-figure="pool-yield"]').getAttribute("class")).toContain(
+        net >= 0n ? "figure-ok" : "figure-warn",
+      );
       const mine = page.getByTestId("pool-account-history").locator("li");
       await mine.first().waitFor({ timeout: 30_000 });
       expect(await mine.allTextContents()).toEqual([expect.stringContaining("deposited 5,000.00 zkUSD")]);
