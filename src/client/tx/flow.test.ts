@@ -203,6 +203,18 @@ function stack(
   };
 }
 
+/** A stand-in prover's answer: a well-formed proof of another circuit (the stand-in chain verifies nothing). */
+const fixtureProof = (): ProveResult => ({
+  circuit: "vault",
+  proof: (
+    JSON.parse(readFileSync(new URL("../../zk/fixtures/other-circuit.json", import.meta.url), "utf8")) as {
+      proof: ProveResult["proof"];
+    }
+  ).proof,
+  publicSignals: [],
+  timings: { loadMs: 0, witnessMs: 0, proveMs: 0 },
+});
+
 const states = (steps: Step[]) => Object.fromEntries(steps.map((s) => [s.id, s.state]));
 
 describe("the transaction flow", () => {
@@ -318,9 +330,6 @@ describe("the transaction flow", () => {
         message: "the vault proof does not verify for the engine's change to the vault",
       },
     });
-    const fixture = JSON.parse(
-      readFileSync(new URL("../../zk/fixtures/other-circuit.json", import.meta.url), "utf8"),
-    ) as { proof: ProveResult["proof"] };
     const price = parseDecimal("55000");
     const time = Math.floor(Date.now() / 1000);
     const attestation = attest(price, time, 1n);
@@ -351,12 +360,7 @@ describe("the transaction flow", () => {
         prover: {
           prove: async () => {
             proofs++;
-            return {
-              circuit: "vault",
-              proof: fixture.proof,
-              publicSignals: [],
-              timings: { loadMs: 0, witnessMs: 0, proveMs: 0 },
-            };
+            return fixtureProof();
           },
         },
       },
@@ -469,10 +473,6 @@ describe("waiting for a spell", () => {
  * prove against the vault's current record, never broadcast the stale transaction, and say why.
  */
 describe("proving again when the vault changed under its proof", () => {
-  const fixture = JSON.parse(
-    readFileSync(new URL("../../zk/fixtures/other-circuit.json", import.meta.url), "utf8"),
-  ) as { proof: ProveResult["proof"] };
-
   /** A proven flow on `s` with a guardian that attests a new round on every request. */
   function provenFlow(
     s: Stack,
@@ -517,12 +517,7 @@ describe("proving again when the vault changed under its proof", () => {
             prove: async (zkOp, state, ctx) => {
               proofs.push({ state: cloneState(state), ctx, op: zkOp });
               hooks.onProve?.(proofs.length);
-              return {
-                circuit: "vault",
-                proof: fixture.proof,
-                publicSignals: [],
-                timings: { loadMs: 0, witnessMs: 0, proveMs: 0 },
-              };
+              return fixtureProof();
             },
           },
         },
