@@ -47,103 +47,129 @@ function checkUrl(text: string, schemes: string[]): string | null {
   }
 }
 
+/** The form as typed, before it is checked and saved. */
+interface Draft {
+  network: BtcNetworkName;
+  esplora: string;
+  esploraCheck: string;
+  explorer: string;
+  sources: Record<SourceId, PriceSourceSetting>;
+  guardianUrls: string;
+  guardianKeys: string;
+  threshold: string;
+  /** Request caps as typed, per host (the fields follow the Esplora URL typed above). */
+  caps: Record<string, CapsText>;
+}
+
+type Edit = (patch: Partial<Draft>) => void;
+
+function draftOf(settings: Settings): Draft {
+  return {
+    network: settings.network,
+    esplora: settings.esploraUrls[settings.network] ?? "",
+    esploraCheck: settings.esploraCheckUrls?.[settings.network] ?? "",
+    explorer: settings.explorerUrls?.[settings.network] ?? "",
+    sources: Object.fromEntries(
+      SOURCE_IDS.map((id) => [
+        id,
+        settings.priceSources[id] ?? { enabled: true, baseUrl: "", streamUrl: "" },
+      ]),
+    ) as Record<SourceId, PriceSourceSetting>,
+    guardianUrls: settings.guardians.urls.join("\n"),
+    guardianKeys: settings.guardians.keys.join("\n"),
+    threshold: String(settings.guardians.threshold),
+    caps: {},
+  };
+}
+
+/** The draft checked: what blocks saving, and the values a save writes. */
+function checkDraft(d: Draft, settings: Settings) {
+  const problems: string[] = [];
+  const esploraProblem = checkUrl(d.esplora, ["http:", "https:"]);
+  if (esploraProblem) problems.push(`Esplora URL: ${esploraProblem}.`);
+  const esploraCheckProblem = checkUrl(d.esploraCheck, ["http:", "https:"]);
+  if (esploraCheckProblem) problems.push(`Second Esplora URL: ${esploraCheckProblem}.`);
+  if (d.explorer.trim() && !d.explorer.includes("{txid}"))
+    problems.push("Block explorer link: it must contain {txid} where the transaction id goes.");
+  else if (d.explorer.trim() && !d.explorer.trim().startsWith("{esplora}")) {
+    const p = checkUrl(d.explorer.replaceAll("{txid}", "0"), ["http:", "https:"]);
+    if (p) problems.push(`Block explorer link: ${p}.`);
+  }
+  const esploraInEffect = d.esplora.trim() || DEFAULT_ESPLORA_URLS[d.network];
+  const capsOrigin = originOf(esploraInEffect);
+  const typedCaps = d.caps[capsOrigin] ?? capsText(esploraLimitsSet(settings, esploraInEffect));
+  const newCaps = parseCaps(typedCaps);
+  for (const p of newCaps.problems) problems.push(`Esplora requests, ${p}.`);
+  for (const id of SOURCE_IDS) {
+    const rest = checkUrl(d.sources[id].baseUrl, ["http:", "https:"]);
+    const ws = checkUrl(d.sources[id].streamUrl, ["ws:", "wss:"]);
+    if (rest) problems.push(`${SOURCES[id].name} REST URL: ${rest}.`);
+    if (ws) problems.push(`${SOURCES[id].name} stream URL: ${ws}.`);
+  }
+  for (const u of lines(d.guardianUrls)) {
+    const p = checkUrl(u, ["http:", "https:"]);
+    if (p) problems.push(`Guardian URL ${u}: ${p}.`);
+  }
+  const keys = lines(d.guardianKeys);
+  for (const k of keys)
+    if (!KEY_RE.test(k))
+      problems.push(`Guardian key ${k.slice(0, 12)}…: expected 66 hex characters starting 02 or 03.`);
+  const k = Number(d.threshold);
+  if (!Number.isInteger(k) || k < 1 || (keys.length > 0 && k > keys.length))
+    problems.push(`Guardian threshold: a whole number from 1 to ${Math.max(1, keys.length)}.`);
+  if (SOURCE_IDS.filter((id) => d.sources[id].enabled).length < 3)
+    problems.push("Price sources: enable at least 3 (the price needs 3 agreeing sources).");
+  return { problems, esploraInEffect, capsOrigin, typedCaps, newCaps, keys, k };
+}
+
+/**
+ * Saves a checked draft; answers what to tell the user (a change to what the engine worker follows
+ * needs a reload: it is started once per page with its chain and federation, engine/sync.ts).
+ */
+function saveDraft(d: Draft, checked: ReturnType<typeof checkDraft>, settings: Settings & SettingsUpdate) {
+  const { esploraInEffect, capsOrigin, newCaps, keys, k } = checked;
+  const network = d.network;
+  const patch: Partial<Settings> = {
+    network,
+    esploraUrls: { ...settings.esploraUrls, [network]: d.esplora.trim() },
+    esploraCheckUrls: { ...settings.esploraCheckUrls, [network]: d.esploraCheck.trim() },
+    explorerUrls: { ...settings.explorerUrls, [network]: d.explorer.trim() },
+    esploraLimits: { ...settings.esploraLimits, [capsOrigin]: newCaps.limits },
+    priceSources: d.sources,
+    guardians: { urls: lines(d.guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
+  };
+  const followChanged =
+    network !== settings.network ||
+    esploraUrlFor({ esploraUrls: patch.esploraUrls ?? {} }, network) !== esploraUrlFor(settings, network) ||
+    d.esploraCheck.trim() !== (settings.esploraCheckUrls?.[network] ?? "").trim() ||
+    JSON.stringify(newCaps.limits) !== JSON.stringify(esploraLimitsSet(settings, esploraInEffect)) ||
+    JSON.stringify(patch.guardians) !== JSON.stringify(settings.guardians);
+  settings.update(patch);
+  return followChanged
+    ? "Saved. Reload the page to follow the chain with the new network, Esplora URL, request caps or guardians."
+    : "Saved. The app now uses these settings.";
+}
+
+type SettingsUpdate = { update(patch: Partial<Settings>): void };
+
 export default function SettingsPage() {
   const settings = useSettings();
   const queryClient = useQueryClient();
   const disconnect = useWalletStore((s) => s.disconnect);
-  const [network, setNetwork] = useState<BtcNetworkName>(settings.network);
-  const [esplora, setEsplora] = useState(settings.esploraUrls[settings.network] ?? "");
-  const [esploraCheck, setEsploraCheck] = useState(settings.esploraCheckUrls?.[settings.network] ?? "");
-  const [explorer, setExplorer] = useState(settings.explorerUrls?.[settings.network] ?? "");
-  const [sources, setSources] = useState<Record<SourceId, PriceSourceSetting>>(
-    () =>
-      Object.fromEntries(
-        SOURCE_IDS.map((id) => [
-          id,
-          settings.priceSources[id] ?? { enabled: true, baseUrl: "", streamUrl: "" },
-        ]),
-      ) as Record<SourceId, PriceSourceSetting>,
-  );
-  const [guardianUrls, setGuardianUrls] = useState(settings.guardians.urls.join("\n"));
-  const [guardianKeys, setGuardianKeys] = useState(settings.guardians.keys.join("\n"));
-  const [threshold, setThreshold] = useState(String(settings.guardians.threshold));
-  // Request caps as typed, per host (the fields follow the Esplora URL typed above).
-  const [caps, setCaps] = useState<Record<string, CapsText>>({});
+  const [draft, setDraft] = useState<Draft>(() => draftOf(settings));
+  const edit: Edit = (patch) => setDraft((d) => ({ ...d, ...patch }));
   const [saved, setSaved] = useState<string | null>(null);
-  const ids = {
-    network: useId(),
-    esplora: useId(),
-    esploraCheck: useId(),
-    explorer: useId(),
-    urls: useId(),
-    keys: useId(),
-    threshold: useId(),
-  };
-
-  const problems: string[] = [];
-  const esploraProblem = checkUrl(esplora, ["http:", "https:"]);
-  if (esploraProblem) problems.push(`Esplora URL: ${esploraProblem}.`);
-  const esploraCheckProblem = checkUrl(esploraCheck, ["http:", "https:"]);
-  if (esploraCheckProblem) problems.push(`Second Esplora URL: ${esploraCheckProblem}.`);
-  if (explorer.trim() && !explorer.includes("{txid}"))
-    problems.push("Block explorer link: it must contain {txid} where the transaction id goes.");
-  else if (explorer.trim() && !explorer.trim().startsWith("{esplora}")) {
-    const p = checkUrl(explorer.replaceAll("{txid}", "0"), ["http:", "https:"]);
-    if (p) problems.push(`Block explorer link: ${p}.`);
-  }
-  const esploraInEffect = esplora.trim() || DEFAULT_ESPLORA_URLS[network];
-  const capsOrigin = originOf(esploraInEffect);
-  const typedCaps = caps[capsOrigin] ?? capsText(esploraLimitsSet(settings, esploraInEffect));
-  const newCaps = parseCaps(typedCaps);
-  for (const p of newCaps.problems) problems.push(`Esplora requests, ${p}.`);
-  for (const id of SOURCE_IDS) {
-    const rest = checkUrl(sources[id].baseUrl, ["http:", "https:"]);
-    const ws = checkUrl(sources[id].streamUrl, ["ws:", "wss:"]);
-    if (rest) problems.push(`${SOURCES[id].name} REST URL: ${rest}.`);
-    if (ws) problems.push(`${SOURCES[id].name} stream URL: ${ws}.`);
-  }
-  for (const u of lines(guardianUrls)) {
-    const p = checkUrl(u, ["http:", "https:"]);
-    if (p) problems.push(`Guardian URL ${u}: ${p}.`);
-  }
-  const keys = lines(guardianKeys);
-  for (const k of keys)
-    if (!KEY_RE.test(k))
-      problems.push(`Guardian key ${k.slice(0, 12)}…: expected 66 hex characters starting 02 or 03.`);
-  const k = Number(threshold);
-  if (!Number.isInteger(k) || k < 1 || (keys.length > 0 && k > keys.length))
-    problems.push(`Guardian threshold: a whole number from 1 to ${Math.max(1, keys.length)}.`);
-  if (SOURCE_IDS.filter((id) => sources[id].enabled).length < 3)
-    problems.push("Price sources: enable at least 3 (the price needs 3 agreeing sources).");
+  const checked = checkDraft(draft, settings);
+  const { problems } = checked;
 
   const save = (e: FormEvent) => {
     e.preventDefault();
     if (problems.length) return;
-    const patch: Partial<Settings> = {
-      network,
-      esploraUrls: { ...settings.esploraUrls, [network]: esplora.trim() },
-      esploraCheckUrls: { ...settings.esploraCheckUrls, [network]: esploraCheck.trim() },
-      explorerUrls: { ...settings.explorerUrls, [network]: explorer.trim() },
-      esploraLimits: { ...settings.esploraLimits, [capsOrigin]: newCaps.limits },
-      priceSources: sources,
-      guardians: { urls: lines(guardianUrls), keys: keys.map((x) => x.toLowerCase()), threshold: k },
-    };
-    if (network !== settings.network) disconnect();
-    const followChanged =
-      network !== settings.network ||
-      esploraUrlFor({ esploraUrls: patch.esploraUrls ?? {} }, network) !== esploraUrlFor(settings, network) ||
-      esploraCheck.trim() !== (settings.esploraCheckUrls?.[network] ?? "").trim() ||
-      JSON.stringify(newCaps.limits) !== JSON.stringify(esploraLimitsSet(settings, esploraInEffect)) ||
-      JSON.stringify(patch.guardians) !== JSON.stringify(settings.guardians);
-    settings.update(patch);
+    if (draft.network !== settings.network) disconnect();
+    const said = saveDraft(draft, checked, settings);
     void queryClient.invalidateQueries({ queryKey: ["chain"] });
     void queryClient.invalidateQueries({ queryKey: ["prices"] });
-    // The engine worker is started once per page with its chain and federation (engine/sync.ts).
-    setSaved(
-      followChanged
-        ? "Saved. Reload the page to follow the chain with the new network, Esplora URL, request caps or guardians."
-        : "Saved. The app now uses these settings.",
-    );
+    setSaved(said);
   };
 
   return (
@@ -157,173 +183,16 @@ export default function SettingsPage() {
         tests only. Custody is federated: a quorum of guardians signs every settlement that moves vault BTC.
       </div>
       <form className="settings" onSubmit={save} onChange={() => setSaved(null)}>
-        <fieldset className="card">
-          <legend>Bitcoin network</legend>
-          <div className="field">
-            <label htmlFor={ids.network}>Network</label>
-            <select
-              id={ids.network}
-              value={network}
-              onChange={(e) => {
-                const n = e.target.value as BtcNetworkName;
-                setNetwork(n);
-                setEsplora(settings.esploraUrls[n] ?? "");
-                setEsploraCheck(settings.esploraCheckUrls?.[n] ?? "");
-                setExplorer(settings.explorerUrls?.[n] ?? "");
-              }}
-              data-testid="network-select"
-            >
-              {BTC_NETWORKS.map((n) => (
-                <option key={n} value={n}>
-                  {networkLabel(n)}
-                </option>
-              ))}
-            </select>
-            <p className="field-hint">
-              Changing the network disconnects your wallet. The dev wallet works on regtest only.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.esplora}>Esplora API URL</label>
-            <input
-              id={ids.esplora}
-              value={esplora}
-              placeholder={DEFAULT_ESPLORA_URLS[network]}
-              onChange={(e) => setEsplora(e.target.value)}
-              data-testid="esplora-input"
-            />
-            <p className="field-hint">
-              Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own Esplora (electrs, or a mempool backend's /api)
-              must allow this app's origin (CORS); requests to a public server are kept under its rate limits.
-            </p>
-          </div>
-          <HostCapsFields
-            url={esploraInEffect}
-            text={typedCaps}
-            onChange={(t) => setCaps({ ...caps, [capsOrigin]: t })}
-          />
-          <div className="field">
-            <label htmlFor={ids.esploraCheck}>Second Esplora API URL (cross-check)</label>
-            <input
-              id={ids.esploraCheck}
-              value={esploraCheck}
-              placeholder="none"
-              onChange={(e) => setEsploraCheck(e.target.value)}
-              data-testid="esplora-check-input"
-            />
-            <p className="field-hint">
-              Optional. Every block is checked locally either way; with a second server the app also asks it
-              for each block hash and stops syncing, saying which servers disagree, when they differ.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.explorer}>Block explorer link</label>
-            <input
-              id={ids.explorer}
-              value={explorer}
-              placeholder={EXPLORER_DEFAULTS[network]}
-              onChange={(e) => setExplorer(e.target.value)}
-              data-testid="explorer-input"
-            />
-            <p className="field-hint">
-              Where transaction links open. <code>{"{txid}"}</code> is replaced by the transaction id and{" "}
-              <code>{"{esplora}"}</code> by the Esplora URL above. Empty: {EXPLORER_DEFAULTS[network]}.
-            </p>
-          </div>
-        </fieldset>
-
-        <fieldset className="card">
-          <legend>Price sources</legend>
-          <p className="field-hint">
-            Your browser reads BTC/USD from these exchanges itself and warns when the guardians' attested
-            price differs. Empty URLs use the exchange's public API (on regtest, the local dev price feed). A
-            proxy or your own relay is just another base URL.
-          </p>
-          <div className="sources">
-            {SOURCE_IDS.map((id) => (
-              <fieldset key={id} className="source" data-source={id}>
-                <legend>
-                  <label>
-                    <input
-                      type="checkbox"
-                      checked={sources[id].enabled}
-                      onChange={(e) =>
-                        setSources({ ...sources, [id]: { ...sources[id], enabled: e.target.checked } })
-                      }
-                    />{" "}
-                    {SOURCES[id].name}
-                  </label>
-                </legend>
-                <label className="small">
-                  REST base URL
-                  <input
-                    value={sources[id].baseUrl}
-                    placeholder={
-                      network === "regtest" ? `${DEV_PRICE_FEED_URL}/${id}` : SOURCES[id].rest.baseUrl
-                    }
-                    onChange={(e) =>
-                      setSources({ ...sources, [id]: { ...sources[id], baseUrl: e.target.value } })
-                    }
-                    data-testid={`source-${id}-rest`}
-                  />
-                </label>
-                <label className="small">
-                  Stream URL
-                  <input
-                    value={sources[id].streamUrl}
-                    placeholder="exchange default"
-                    onChange={(e) =>
-                      setSources({ ...sources, [id]: { ...sources[id], streamUrl: e.target.value } })
-                    }
-                    data-testid={`source-${id}-stream`}
-                  />
-                </label>
-              </fieldset>
-            ))}
-          </div>
-        </fieldset>
-
-        <fieldset className="card">
-          <legend>Guardians</legend>
-          <p className="field-hint">
-            The federation that co-signs vault movements and signs prices. Its public keys go into every
-            vault's custody script, so use the keys the federation publishes.
-          </p>
-          <div className="field">
-            <label htmlFor={ids.urls}>Guardian URLs (one per line)</label>
-            <textarea
-              id={ids.urls}
-              rows={3}
-              value={guardianUrls}
-              onChange={(e) => setGuardianUrls(e.target.value)}
-              data-testid="guardian-urls"
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.keys}>Guardian public keys (one per line)</label>
-            <textarea
-              id={ids.keys}
-              rows={3}
-              value={guardianKeys}
-              onChange={(e) => setGuardianKeys(e.target.value)}
-              spellCheck={false}
-              data-testid="guardian-keys"
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.threshold}>Signatures required</label>
-            <input
-              id={ids.threshold}
-              inputMode="numeric"
-              value={threshold}
-              onChange={(e) => setThreshold(e.target.value)}
-              data-testid="guardian-threshold"
-            />
-            <p className="field-hint">k of the n keys above (2 of 3 on the dev network).</p>
-          </div>
-          <FederationPanel />
-        </fieldset>
-
+        <NetworkFields
+          draft={draft}
+          edit={edit}
+          settings={settings}
+          esploraInEffect={checked.esploraInEffect}
+          typedCaps={checked.typedCaps}
+          onCaps={(t) => edit({ caps: { ...draft.caps, [checked.capsOrigin]: t } })}
+        />
+        <PriceSourceFields draft={draft} edit={edit} />
+        <GuardianFields draft={draft} edit={edit} />
         {problems.length ? (
           <div className="notice notice-danger" role="alert" data-testid="settings-problems">
             <strong>Fix these before saving:</strong>
@@ -351,6 +220,192 @@ export default function SettingsPage() {
         </div>
       </form>
     </section>
+  );
+}
+
+/** Network, Esplora (with its request caps and a second server to cross-check) and the explorer link. */
+function NetworkFields(props: {
+  draft: Draft;
+  edit: Edit;
+  settings: Settings;
+  esploraInEffect: string;
+  typedCaps: CapsText;
+  onCaps: (t: CapsText) => void;
+}) {
+  const { draft, edit, settings } = props;
+  const { network } = draft;
+  const ids = { network: useId(), esplora: useId(), esploraCheck: useId(), explorer: useId() };
+  return (
+    <fieldset className="card">
+      <legend>Bitcoin network</legend>
+      <div className="field">
+        <label htmlFor={ids.network}>Network</label>
+        <select
+          id={ids.network}
+          value={network}
+          onChange={(e) => {
+            const n = e.target.value as BtcNetworkName;
+            edit({
+              network: n,
+              esplora: settings.esploraUrls[n] ?? "",
+              esploraCheck: settings.esploraCheckUrls?.[n] ?? "",
+              explorer: settings.explorerUrls?.[n] ?? "",
+            });
+          }}
+          data-testid="network-select"
+        >
+          {BTC_NETWORKS.map((n) => (
+            <option key={n} value={n}>
+              {networkLabel(n)}
+            </option>
+          ))}
+        </select>
+        <p className="field-hint">
+          Changing the network disconnects your wallet. The dev wallet works on regtest only.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.esplora}>Esplora API URL</label>
+        <input
+          id={ids.esplora}
+          value={draft.esplora}
+          placeholder={DEFAULT_ESPLORA_URLS[network]}
+          onChange={(e) => edit({ esplora: e.target.value })}
+          data-testid="esplora-input"
+        />
+        <p className="field-hint">
+          Empty: {DEFAULT_ESPLORA_URLS[network]}. Your own Esplora (electrs, or a mempool backend's /api) must
+          allow this app's origin (CORS); requests to a public server are kept under its rate limits.
+        </p>
+      </div>
+      <HostCapsFields url={props.esploraInEffect} text={props.typedCaps} onChange={props.onCaps} />
+      <div className="field">
+        <label htmlFor={ids.esploraCheck}>Second Esplora API URL (cross-check)</label>
+        <input
+          id={ids.esploraCheck}
+          value={draft.esploraCheck}
+          placeholder="none"
+          onChange={(e) => edit({ esploraCheck: e.target.value })}
+          data-testid="esplora-check-input"
+        />
+        <p className="field-hint">
+          Optional. Every block is checked locally either way; with a second server the app also asks it for
+          each block hash and stops syncing, saying which servers disagree, when they differ.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.explorer}>Block explorer link</label>
+        <input
+          id={ids.explorer}
+          value={draft.explorer}
+          placeholder={EXPLORER_DEFAULTS[network]}
+          onChange={(e) => edit({ explorer: e.target.value })}
+          data-testid="explorer-input"
+        />
+        <p className="field-hint">
+          Where transaction links open. <code>{"{txid}"}</code> is replaced by the transaction id and{" "}
+          <code>{"{esplora}"}</code> by the Esplora URL above. Empty: {EXPLORER_DEFAULTS[network]}.
+        </p>
+      </div>
+    </fieldset>
+  );
+}
+
+/** The exchanges the browser reads prices from: each on or off, with its REST and stream URLs. */
+function PriceSourceFields({ draft, edit }: { draft: Draft; edit: Edit }) {
+  const { sources, network } = draft;
+  const setSource = (id: SourceId, patch: Partial<PriceSourceSetting>) =>
+    edit({ sources: { ...sources, [id]: { ...sources[id], ...patch } } });
+  return (
+    <fieldset className="card">
+      <legend>Price sources</legend>
+      <p className="field-hint">
+        Your browser reads BTC/USD from these exchanges itself and warns when the guardians' attested price
+        differs. Empty URLs use the exchange's public API (on regtest, the local dev price feed). A proxy or
+        your own relay is just another base URL.
+      </p>
+      <div className="sources">
+        {SOURCE_IDS.map((id) => (
+          <fieldset key={id} className="source" data-source={id}>
+            <legend>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={sources[id].enabled}
+                  onChange={(e) => setSource(id, { enabled: e.target.checked })}
+                />{" "}
+                {SOURCES[id].name}
+              </label>
+            </legend>
+            <label className="small">
+              REST base URL
+              <input
+                value={sources[id].baseUrl}
+                placeholder={network === "regtest" ? `${DEV_PRICE_FEED_URL}/${id}` : SOURCES[id].rest.baseUrl}
+                onChange={(e) => setSource(id, { baseUrl: e.target.value })}
+                data-testid={`source-${id}-rest`}
+              />
+            </label>
+            <label className="small">
+              Stream URL
+              <input
+                value={sources[id].streamUrl}
+                placeholder="exchange default"
+                onChange={(e) => setSource(id, { streamUrl: e.target.value })}
+                data-testid={`source-${id}-stream`}
+              />
+            </label>
+          </fieldset>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/** The federation: its URLs, custody keys and threshold as saved, and as the guardians publish it. */
+function GuardianFields({ draft, edit }: { draft: Draft; edit: Edit }) {
+  const ids = { urls: useId(), keys: useId(), threshold: useId() };
+  return (
+    <fieldset className="card">
+      <legend>Guardians</legend>
+      <p className="field-hint">
+        The federation that co-signs vault movements and signs prices. Its public keys go into every vault's
+        custody script, so use the keys the federation publishes.
+      </p>
+      <div className="field">
+        <label htmlFor={ids.urls}>Guardian URLs (one per line)</label>
+        <textarea
+          id={ids.urls}
+          rows={3}
+          value={draft.guardianUrls}
+          onChange={(e) => edit({ guardianUrls: e.target.value })}
+          data-testid="guardian-urls"
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.keys}>Guardian public keys (one per line)</label>
+        <textarea
+          id={ids.keys}
+          rows={3}
+          value={draft.guardianKeys}
+          onChange={(e) => edit({ guardianKeys: e.target.value })}
+          spellCheck={false}
+          data-testid="guardian-keys"
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.threshold}>Signatures required</label>
+        <input
+          id={ids.threshold}
+          inputMode="numeric"
+          value={draft.threshold}
+          onChange={(e) => edit({ threshold: e.target.value })}
+          data-testid="guardian-threshold"
+        />
+        <p className="field-hint">k of the n keys above (2 of 3 on the dev network).</p>
+      </div>
+      <FederationPanel />
+    </fieldset>
   );
 }
 
