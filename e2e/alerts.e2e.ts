@@ -123,7 +123,8 @@ describe("alerts", () => {
           n.title.includes("Your vault is close to liquidation"),
         ),
       undefined,
-      { timeout: 240_000, polling: 500 }, // a hidden tab polls the chain every 2 minutes
+      // A hidden tab polls a regtest chain every 10 s (2 minutes elsewhere: src/ui/engine/sync.ts).
+      { timeout: 180_000, polling: 500 },
     );
     const shown = await page.evaluate(
       () => (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications,

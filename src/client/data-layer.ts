@@ -73,6 +73,10 @@ export interface SyncSettings {
    * this user is pending (src/btc/poll.ts).
    */
   pollMs?: number;
+  /** The longest wait between polls while no block comes (default a minute). */
+  maxPollMs?: number;
+  /** The least wait between polls while the tab is hidden (default two minutes; src/btc/poll.ts). */
+  hiddenPollMs?: number;
   /** Automatic backups (default: daily, keep 7); `false` turns them off. */
   autoBackup?: AutoBackupPolicy | false;
   /** Network, escape timelock and custody key set the vault scripts derive from (the federation's). */
@@ -249,7 +253,11 @@ export class DataLayer {
   /** The leader's loop: take over from the stored head, sync, poll, until the lock is given up. */
   private async lead(sync: SyncSettings, signal: AbortSignal): Promise<void> {
     const ix = this.indexer!;
-    const policy = { baseMs: sync.pollMs ?? 5000, maxMs: 60_000, hiddenMs: 120_000 };
+    const policy = {
+      baseMs: sync.pollMs ?? 5000,
+      maxMs: sync.maxPollMs ?? 60_000,
+      hiddenMs: sync.hiddenPollMs ?? 120_000,
+    };
     let idlePolls = 0;
     while (!signal.aborted) {
       try {
@@ -350,7 +358,7 @@ export class DataLayer {
     await this.indexer.trackPending(txid);
     this.wakeUp?.();
   }
-  /** The page was hidden or shown: a hidden tab polls every two minutes at most; shown, at once. */
+  /** The page was hidden or shown: a hidden tab polls rarely (`hiddenPollMs`); shown, at once. */
   setHidden(hidden: boolean): void {
     const shown = this.hidden && !hidden;
     this.hidden = hidden;

@@ -107,8 +107,9 @@ export async function resolveEngineStart(settings: Settings = useSettings.getSta
       csvBlocks: federation.csvBlocks,
       guardians: { keys: published, threshold: federation.threshold },
     },
-    // A local chain answers at once and blocks come seconds apart: poll it often.
-    ...(settings.network === "regtest" ? { pollMs: 1_000 } : {}),
+    // A local chain answers at once, has no host's rate limit to spare, and blocks come when someone
+    // mines them: poll it often, idle or not (at most 5 s apart), and a hidden tab every 10 s.
+    ...(settings.network === "regtest" ? { pollMs: 1_000, maxPollMs: 5_000, hiddenPollMs: 10_000 } : {}),
   };
   return { options: { params, sync }, setup: { state: "following", federation, esploraUrl } };
 }
