@@ -6,7 +6,7 @@
  */
 import { loadVerificationKeys } from "../src/indexer/verificationKeys.ts";
 import { initPoseidon } from "../src/protocol/index.ts";
-import { nodeArtifacts } from "../src/zk/node.ts";
+import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
 import { ORACLE_KEYS } from "../test/indexer/chain.ts";
 import { type FuzzResult, runFuzz } from "../test/indexer/fuzz.ts";
 import type { Figure } from "./run.ts";
@@ -43,6 +43,7 @@ export async function run(): Promise<Figure[]> {
       },
     }),
   );
+  await terminateProver(); // the proofs-on setup proves its opens
   return [
     { name: "hostile spells, proofs off", value: off.spells, unit: "spells", target: ">= 100000" },
     { name: "campaign time, proofs off", value: off.seconds, unit: "s" },

@@ -32,8 +32,7 @@ import { guardianSetOf } from "../src/guardian/daemon.ts";
 import { PROTECTION_PRESETS } from "../src/guardian/protect.ts";
 import { decodeAttestation } from "../src/oracle/index.ts";
 import { DEFAULT_FINALITY_DEPTH, decodeSettleSpell, isSettlePayload } from "../src/settlement/index.ts";
-import { compressProof, proofFromJson, prove } from "../src/zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
+import { proveSpell, terminateProver } from "../src/zk/node.ts";
 import { startFederation, waitFor } from "../test/guardian/support.ts";
 import type { Figure } from "./run.ts";
 
@@ -92,39 +91,24 @@ export async function run(): Promise<Figure[]> {
     let built = buildLedgerOp(await opts(), { spell: spell({ type: "setPrice", price: a.price }, att) });
     await send(built.psbt, built.signInputs[acct.address]!);
     const vault = vaultDescriptor({ owner: acct.publicKey, guardians: guardianSetOf(fed.federation) });
+    // every vault operation carries its proof, made on the guardian's state
+    const proven = (op: SpellOperation) => proveSpell(spell(op, att), acct.address, g0.chain.state);
     built = buildOpenVault(await opts(), {
-      spell: spell(
-        {
-          type: "openVault",
-          collateral: 20_000_000n * SAT,
-          borrow: 3_000n * E18,
-          maxFee: 5n * 10n ** 16n,
-          ownerKey: acct.publicKey,
-          vaultOutput: 0,
-        },
-        att,
-      ),
+      spell: await proven({
+        type: "openVault",
+        collateral: 20_000_000n * SAT,
+        borrow: 3_000n * E18,
+        maxFee: 5n * 10n ** 16n,
+        ownerKey: acct.publicKey,
+        vaultOutput: 0,
+      }),
       vault,
       collateralSats: 20_000_000n,
     });
     await send(built.psbt, built.signInputs[acct.address]!);
-    const proved = await prove(
-      { type: "adjustVault", owner: acct.address, withdrawCollateral: 1_000_000n * SAT },
-      g0.chain.state,
-      {
-        time: BigInt(a.timestamp),
-        attestation: { price: a.price, timestamp: BigInt(a.timestamp), round: a.round },
-      },
-      nodeArtifacts(),
-      { singleThread: true },
-    );
     // A wallet-only withdrawal: its confirmed spell makes the vault owe the wallet 0.01 BTC.
     const withdraw = buildLedgerOp(await opts(), {
-      spell: spell(
-        { type: "adjustVault", withdrawCollateral: 1_000_000n * SAT },
-        att,
-        compressProof(proofFromJson(proved.proof)),
-      ),
+      spell: await proven({ type: "adjustVault", withdrawCollateral: 1_000_000n * SAT }),
     });
     await send(withdraw.psbt, withdraw.signInputs[acct.address]!);
     const ids = [...g0.chain.state.custody.obligations.values()]

@@ -2,7 +2,8 @@
  * Data-layer benchmarks (issue 5), on the real regtest devnet (bcoin in-process, Esplora over loopback
  * HTTP: the figures include those round trips, as a browser's sync does):
  * - sync throughput, blocks/s and spells/s, with proof verification on and off, over a history of
- *   mixed operations plus deposits carrying real Groth16 proofs;
+ *   mixed operations (its vault opens proven) plus deposits, every vault operation with its real
+ *   Groth16 proof;
  * - store write cost per block (commitBlock), IndexedDB = fake-indexeddb in Node (not Chromium's
  *   IndexedDB; the e2e tests cover Chromium for correctness, not speed), for a small state and for
  *   a 1,000-vault state (the state is rewritten per block);
@@ -30,7 +31,6 @@ import {
   readBackup,
   restoreBackup,
 } from "../src/storage/index.ts";
-import { compressProof, proofFromJson, prove } from "../src/zk/index.ts";
 import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
 import { attest, E18, mixedHistory, ORACLE_KEYS, TEST_CUSTODY } from "../test/indexer/chain.ts";
 import type { Figure } from "./run.ts";
@@ -127,17 +127,10 @@ export async function run(): Promise<Figure[]> {
     for (let i = 0; i < 4; i++) {
       await follower.sync();
       const a = attest(PRICE, baseTime + 600 + i * 60, BigInt(10 + i));
-      const w = wallets[i]!;
-      const p = await prove(
-        { type: "adjustVault", owner: w.address, depositCollateral: E18 / 100n },
-        follower.state,
-        { time: a.statement.timestamp, attestation: a.statement },
-        artifacts,
-      );
-      await w.cast(
+      await wallets[i]!.castProven(
         { type: "adjustVault", depositCollateral: E18 / 100n },
         a.bytes,
-        compressProof(proofFromJson(p.proof)),
+        follower.state,
       );
       await devnet.mine(1);
     }
@@ -150,8 +143,9 @@ export async function run(): Promise<Figure[]> {
       const blocks = await ix.sync();
       const seconds = (performance.now() - t) / 1000;
       const spells = await store.spells();
-      if (spells.filter((s) => s.proof === (proofs ? "verified" : "skipped")).length !== 4) {
-        throw new Error("expected 4 proven deposits");
+      // every vault operation is proven: the history's 4 opens and the 4 deposits
+      if (spells.filter((s) => s.proof === (proofs ? "verified" : "skipped")).length !== 8) {
+        throw new Error("expected 8 proven spells (4 opens, 4 deposits)");
       }
       const label = proofs ? "proofs verified" : "proofs off";
       figures.push({ name: `sync ${blocks} blocks, ${label}`, value: blocks / seconds, unit: "blocks/s" });

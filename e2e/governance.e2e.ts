@@ -15,7 +15,7 @@ import { type GovernanceOverview, governanceOverview } from "../src/governance/i
 import { Indexer, loadVerificationKeys } from "../src/indexer/index.ts";
 import { DEFAULT_GOV_CONFIG, DEFAULT_PARAMS, ERROR_MESSAGES, initPoseidon } from "../src/protocol/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
-import { nodeArtifacts } from "../src/zk/node.ts";
+import { nodeArtifacts, terminateProver } from "../src/zk/node.ts";
 import {
   attest,
   E18,
@@ -203,13 +203,16 @@ describe("governance screen following a chain with proposals", () => {
     await alice.cast({ type: "setPrice", price }, attest(price, baseTime + 60, 1n).bytes);
     await devnet.mine(1);
     const open = attest(price, baseTime + 120, 2n).bytes;
-    await alice.cast(
+    const priced = (await reference()).state; // each open is proven on it (every vault operation is)
+    await alice.castProven(
       { type: "openVault", collateral: E18 / 10n, borrow: 3_000n * E18, maxFee: E18 / 20n },
       open,
+      priced,
     );
-    await bob.cast(
+    await bob.castProven(
       { type: "openVault", collateral: E18 / 10n, borrow: 2_000n * E18, maxFee: E18 / 20n },
       open,
+      priced,
     );
     // Voting power is the least held over the window before a proposal (issue 19).
     await devnet.mine(1 + WINDOW);
@@ -230,6 +233,7 @@ describe("governance screen following a chain with proposals", () => {
   }, 300_000);
 
   afterAll(async () => {
+    await terminateProver();
     await devnet?.close();
   });
 

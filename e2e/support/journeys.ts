@@ -37,10 +37,10 @@ import { type GovernanceOverview, governanceOverview } from "../../src/governanc
 import { type CustodyView, custodyViewFromJson } from "../../src/guardian/custody-view.ts";
 import { type Federation, oracleSetOf } from "../../src/guardian/daemon.ts";
 import { Indexer, loadVerificationKeys } from "../../src/indexer/index.ts";
-import { DEFAULT_PARAMS, formatDecimal, initPoseidon } from "../../src/protocol/index.ts";
+import { cloneState, DEFAULT_PARAMS, formatDecimal, initPoseidon } from "../../src/protocol/index.ts";
 import { DEFAULT_FINALITY_DEPTH, DEFAULT_PAYOUT_MAX_FEE } from "../../src/settlement/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import { nodeArtifacts } from "../../src/zk/node.ts";
+import { nodeArtifacts, proveSpell } from "../../src/zk/node.ts";
 import { DESKTOP, PHONE, screenshot } from "./browser.ts";
 
 /** The test stack's local services, on the free ports e2e/support/global-setup.ts took. */
@@ -430,19 +430,25 @@ export class Actor {
     return this.send(buildLedgerOp(await this.opts(), { spell: spellOf(op, att) }));
   }
 
+  /** Opens a vault with its proof, made on the Node replay's state at the tip (every vault operation is proven). */
   async openVault(collateralSats: bigint, borrow: bigint, att: Uint8Array): Promise<string> {
+    const state = cloneState((await referenceState()).state);
     return this.send(
       buildOpenVault(await this.opts(), {
-        spell: spellOf(
-          {
-            type: "openVault",
-            collateral: collateralSats * SAT,
-            borrow,
-            maxFee: 5n * 10n ** 16n,
-            ownerKey: this.account.publicKey,
-            vaultOutput: 0, // buildOpenVault pays the vault first
-          },
-          att,
+        spell: await proveSpell(
+          spellOf(
+            {
+              type: "openVault",
+              collateral: collateralSats * SAT,
+              borrow,
+              maxFee: 5n * 10n ** 16n,
+              ownerKey: this.account.publicKey,
+              vaultOutput: 0, // buildOpenVault pays the vault first
+            },
+            att,
+          ),
+          this.address,
+          state,
         ),
         vault: vaultDescriptor({ owner: this.account.publicKey, guardians: await custodySet() }),
         collateralSats,
@@ -470,6 +476,7 @@ export async function chainPriceIn(keeper: Actor, min: bigint, max: bigint): Pro
 // for what the guardians' /v1 does not serve: zkUSD balances and governance.
 
 let reference: Promise<Indexer> | undefined;
+let syncs: Promise<unknown> = Promise.resolve();
 
 export async function referenceState(): Promise<Indexer> {
   reference ??= (async () => {
@@ -494,7 +501,10 @@ export async function referenceState(): Promise<Indexer> {
     });
   })();
   const ix = await reference;
-  await ix.sync();
+  // one sync at a time (actors opening vaults together each ask for the state)
+  const run = syncs.then(() => ix.sync());
+  syncs = run.catch(() => undefined);
+  await run;
   return ix;
 }
 

@@ -32,8 +32,7 @@ import {
 } from "../protocol/index.ts";
 import { openFileStore } from "../storage/file.ts";
 import { createBackup, MemoryStore, openIdbStore, restoreBackup } from "../storage/index.ts";
-import { compressProof, proofFromJson, prove, withDeclaredFee, type ZkOperation } from "../zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../zk/node.ts";
+import { nodeArtifacts, proveSpell, terminateProver } from "../zk/node.ts";
 import { Indexer, type IndexerOptions, loadVerificationKeys, type VerifierConfig } from "./index.ts";
 
 const PRICE = 60_000n * E18;
@@ -107,43 +106,36 @@ describe("indexer on regtest", () => {
     await dave.cast({ type: "setPrice", price: PRICE }, a1.bytes);
     await step();
     const a2 = attest(PRICE, t(2), 2n);
-    for (const w of [alice, bob, carol]) {
-      await w.cast({ type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n }, a2.bytes);
-    }
+    const opens = { type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n } as const;
+    for (const w of [alice, bob, carol]) await w.castProven(opens, a2.bytes, follower.state);
     // Hostile (docs/decisions.md §2a rule 1): a phantom open (no vault output) and an underfunded one (1,000 sats
-    // paid for 10 BTC claimed). Both are refused by every client; dave holds no vault and no zkUSD.
-    const claim = {
-      type: "openVault" as const,
-      collateral: 10n * E18,
-      borrow: 200_000n * E18,
-      maxFee: E18 / 20n,
-    };
-    const phantom = await dave.send(
-      encodeSpell({
+    // paid for 10 BTC claimed), each with a good proof. Both are refused by every client; dave holds no vault
+    // and no zkUSD.
+    const claim = await proveSpell(
+      {
         version: 1,
-        op: { ...claim, ownerKey: dave.pub },
+        op: { type: "openVault", collateral: 10n * E18, borrow: 200_000n * E18, maxFee: E18 / 20n },
         attestation: a2.bytes,
         proof: emptyProof(),
-      }),
+      },
+      dave.address,
+      follower.state,
     );
+    const phantom = await dave.send(encodeSpell({ ...claim, op: { ...claim.op, ownerKey: dave.pub } }));
     const underfunded = await dave.send(
-      encodeSpell({
-        version: 1,
-        op: { ...claim, ownerKey: dave.pub, vaultOutput: 0 },
-        attestation: a2.bytes,
-        proof: emptyProof(),
-      }),
+      encodeSpell({ ...claim, op: { ...claim.op, ownerKey: dave.pub, vaultOutput: 0 } }),
       [{ script: testVaultScript(dave.pub), amount: 1_000n }],
     );
     await step();
-    // Token and pool operations, a two-change adjustment (no circuit), and a malformed spell.
+    // Token and pool operations, a two-change adjustment (proven like any vault change), and a malformed spell.
     await alice.cast({ type: "transfer", to: dave.address, amount: 100n * E18 });
     await bob.cast({ type: "poolDeposit", amount: 1_000n * E18 });
     await carol.cast({ type: "approve", spender: dave.address, amount: 50n * E18 });
     const a3 = attest(PRICE, t(3), 3n);
-    await alice.cast(
+    const combined = await alice.castProven(
       { type: "adjustVault", depositCollateral: E18 / 10n, borrow: 100n * E18, maxFee: E18 / 20n },
       a3.bytes,
+      follower.state,
     );
     const malformed = await dave.send(Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 0x01, 0x10, 0xff]));
     await step();
@@ -152,29 +144,20 @@ describe("indexer on regtest", () => {
 
     // A collateral deposit with a real proof against the state the follower holds now.
     const a4 = attest(PRICE, t(4), 4n);
-    const deposit = { type: "adjustVault" as const, owner: bob.address, depositCollateral: E18 / 10n };
-    const ctx = { time: a4.statement.timestamp, attestation: a4.statement };
-    const proven = await prove(deposit, follower.state, ctx, artifacts);
-    const proof = compressProof(proofFromJson(proven.proof));
-    const goodProof = await bob.cast(
-      { type: "adjustVault", depositCollateral: deposit.depositCollateral },
-      a4.bytes,
-      proof,
+    const deposit = { type: "adjustVault" as const, depositCollateral: E18 / 10n };
+    const { proof } = await proveSpell(
+      { version: 1, op: deposit, attestation: a4.bytes, proof: emptyProof() },
+      bob.address,
+      follower.state,
     );
+    const goodProof = await bob.cast(deposit, a4.bytes, proof);
     await step();
     // A mint (borrowing fee, base rate) with a real proof, in the next block.
     const a6 = attest(PRICE, t(6), 6n);
-    const ctx6 = { time: a6.statement.timestamp, attestation: a6.statement };
-    const mint = withDeclaredFee(
-      { type: "adjustVault", owner: alice.address, borrow: 250n * E18, maxFee: E18 / 20n },
-      follower.state,
-      ctx6,
-    ) as Extract<ZkOperation, { type: "adjustVault" }>;
-    const minted = await prove(mint, follower.state, ctx6, artifacts);
-    const goodMint = await alice.cast(
-      { type: "adjustVault", borrow: mint.borrow!, maxFee: mint.maxFee!, fee: mint.fee! },
+    const goodMint = await alice.castProven(
+      { type: "adjustVault", borrow: 250n * E18, maxFee: E18 / 20n },
       a6.bytes,
-      compressProof(proofFromJson(minted.proof)),
+      follower.state,
     );
     await step();
     // The deposit's proof on another transition (carol's deposit): it does not verify. Its BTC,
@@ -248,7 +231,10 @@ describe("indexer on regtest", () => {
     const spells = await store.spells();
     expect(spells.find((s) => s.txid === goodProof)?.proof).toBe("verified");
     expect(spells.find((s) => s.txid === goodMint)?.proof).toBe("verified");
-    expect(spells.filter((s) => s.proof === "noCircuit").length).toBe(spells.length - 2);
+    expect(spells.find((s) => s.txid === combined)?.proof).toBe("verified");
+    // every vault operation carries its proof: the three opens, the combined adjustment, deposit, mint
+    expect(spells.filter((s) => s.proof === "verified").length).toBe(6);
+    expect(spells.filter((s) => s.proof === "noCircuit").length).toBe(spells.length - 6);
     expect(spells.length).toBe(13);
     const events = await store.events({ account: carol.address, limit: 500 });
     // The refused spell's only trace: its BTC received as a stray and owed back.

@@ -19,7 +19,7 @@ import {
   withDeclaredFee,
   type ZkOperation,
 } from "../zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../zk/node.ts";
+import { nodeArtifacts, proveSpell, terminateProver } from "../zk/node.ts";
 import { loadVerificationKeys } from "./verificationKeys.ts";
 import { applySpell, circuitOf, type VerifierConfig } from "./verify.ts";
 
@@ -226,7 +226,54 @@ describe("spell checks", () => {
     expect(applySpell(priced(), borrow, "alice", place, config).ok).toBe(true);
   });
 
-  it("checks a proof an open carries (a bad one is refused); until every client proves opens, one without a proof applies (noCircuit), but a one-kind adjustment needs its proof", async () => {
+  /**
+   * priced() plus bob's vault, and alice holding enough zkUSD to close hers (the last-vault rule and
+   * her fee otherwise refuse the close): every vault operation below is one the engine accepts.
+   */
+  function twoVaults(): State {
+    const s = priced();
+    expect(bobOpens(s).ok).toBe(true);
+    const ctx = { height: 9n, time: BigInt(T0 + 150) };
+    expect(apply(s, { type: "transfer", from: "bob", to: "alice", amount: 100n * E18 }, ctx).ok).toBe(true);
+    return s;
+  }
+
+  it("refuses every vault operation whose proof slot is all zeros (proofMissing): an open, a close, a combined adjustment, though the engine would accept each", () => {
+    const a = attest(PRICE, T0 + 180, 3n).bytes;
+    const cases: [string, Spell][] = [
+      ["carol", spell({ type: "openVault", collateral: E18, borrow: 2_500n * E18, maxFee: E18 / 20n }, a)],
+      ["alice", spell({ type: "closeVault" })],
+      ["alice", spell({ type: "adjustVault", depositCollateral: 10n ** 10n, borrow: 100n * E18 }, a)],
+      ["alice", spell({ type: "adjustVault", withdrawCollateral: E18 / 100n, repay: 100n * E18 }, a)],
+    ];
+    for (const [actor, s] of cases) {
+      // without proof verification the engine applies it: the refusal below is the missing proof's
+      expect(applySpell(twoVaults(), s, actor, place, { ...config, proofs: false }).ok, s.op.type).toBe(true);
+      const state = twoVaults();
+      const before = serializeState(state);
+      const out = applySpell(state, s, actor, place, config);
+      expect(out.ok ? `applied (${out.proof})` : out.reason.code, s.op.type).toBe("proofMissing");
+      expect(serializeState(state)).toEqual(before);
+    }
+  });
+
+  it("proveSpell (the harnesses' prover) gives an open, a combined adjustment and a close the proof the indexer verifies", async () => {
+    const a = attest(PRICE, T0 + 180, 3n).bytes;
+    const cases: [string, Spell][] = [
+      ["carol", spell({ type: "openVault", collateral: E18, borrow: 2_500n * E18, maxFee: E18 / 20n }, a)],
+      ["alice", spell({ type: "adjustVault", depositCollateral: 10n ** 10n, borrow: 100n * E18 }, a)],
+      ["alice", spell({ type: "closeVault" })],
+    ];
+    for (const [actor, s] of cases) {
+      const state = twoVaults();
+      const proven = await proveSpell(s, actor, state, artifacts);
+      const out = applySpell(state, proven, actor, place, config);
+      expect(out.ok ? out.proof : out.reason.message, s.op.type).toBe("verified");
+    }
+    await terminateProver();
+  });
+
+  it("checks a proof an open carries: a bad one is refused, a good one verified, none at all is proofMissing", async () => {
     const state = priced();
     const open = { type: "openVault", owner: "bob", collateral: E18, borrow: 2_500n * E18 } as const;
     const { spell: openSpell } = await proven(state, open);
@@ -241,7 +288,7 @@ describe("spell checks", () => {
     const ok = applySpell(priced(), openSpell, "bob", place, config);
     expect(ok.ok && ok.proof).toBe("verified");
     const unproven = applySpell(priced(), { ...openSpell, proof: new Uint8Array(128) }, "bob", place, config);
-    expect(unproven.ok && unproven.proof).toBe("noCircuit");
+    expect(unproven.ok ? "applied" : unproven.reason.code).toBe("proofMissing");
     const deposit = spell({ type: "adjustVault", depositCollateral: E18 }, attest(PRICE, T0 + 120, 2n).bytes);
     const missing = applySpell(priced(), deposit, "alice", place, config);
     expect(missing.ok ? "applied" : missing.reason.code).toBe("proofMissing");

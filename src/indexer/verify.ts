@@ -83,27 +83,11 @@ export type SpellOutcome =
 
 /**
  * Which circuit proves an operation, if any: every change an owner makes to their own vault (open,
- * adjust in any combination, close) has the one vault proof. Liquidation, redemption and the rest are
+ * adjust in any combination, close) has the one vault proof, and a spell must carry it. Liquidation, redemption and the rest are
  * the engine's rule alone (docs/zk.md says why).
  */
 export function circuitOf(op: Operation): { circuit: "vault" } | null {
   return isVaultOperation(op) ? { circuit: "vault" } : null;
-}
-
-/**
- * Whether a spell must carry its proof (an all-zero proof slot is then `proofMissing`). Every vault
- * operation has the circuit and a proof it carries is always checked; a missing one is refused for the
- * operations that needed a proof before issue 16 (an adjustment of one kind). Opens, closes and
- * combined adjustments without a proof are still applied on the engine's rule (recorded `noCircuit`)
- * until every client and test harness that casts them proves them (the app does since issue 16);
- * then this returns true for every vault operation (docs/zk.md "Transition").
- */
-export function proofRequired(op: Operation): boolean {
-  if (op.type !== "adjustVault") return false;
-  const kinds = [op.depositCollateral, op.withdrawCollateral, op.borrow, op.repay].filter(
-    (v) => v !== undefined && v !== 0n,
-  );
-  return kinds.length === 1;
 }
 
 const reject = (op: Operation, code: RejectReason["code"], message: string, detail?: string) =>
@@ -199,20 +183,16 @@ function check(
   const ctx = { height: BigInt(place.height), time: clock, txid: place.txid, index: place.position };
   const circuit = circuitOf(op);
 
-  const unproven = spell.proof.every((b) => b === 0);
-  if (!circuit || !config.proofs || (unproven && !proofRequired(op))) {
+  if (!circuit || !config.proofs) {
     const r = apply(state, op, ctx, { beforeCommit: rootComputes });
     if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
-    return {
-      ok: true,
-      op,
-      events: r.events,
-      proof: circuit && !config.proofs ? "skipped" : "noCircuit",
-      time,
-    };
+    return { ok: true, op, events: r.events, proof: circuit ? "skipped" : "noCircuit", time };
   }
 
-  if (unproven) return reject(op, "proofMissing", `${circuit.circuit} needs a proof`);
+  // Every operation with a circuit must carry its proof (issue 16): no change an owner makes to a
+  // vault goes unproven (docs/zk.md "Which spells must carry the proof").
+  if (spell.proof.every((b) => b === 0))
+    return reject(op, "proofMissing", `${circuit.circuit} needs a proof`);
   const vk = config.verificationKeys[circuit.circuit];
   if (!vk) return reject(op, "proofInvalid", `no verification key for ${circuit.circuit}`);
   // The proof speaks about this vault's stored record, not the state root (docs/zk.md "Vault proofs"):

@@ -36,6 +36,7 @@ import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import { apply, cloneState, type ProtocolEvent } from "../../src/protocol/index.ts";
+import { proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { startFederation, type TestFederation, waitFor } from "./support.ts";
 
 const E18 = 10n ** 18n;
@@ -174,6 +175,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await terminateProver();
   await fed?.stopAll();
   await feed?.close();
   await devnet?.close();
@@ -195,7 +197,12 @@ describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
       const txid = await send(
         w,
         buildOpenVault(await w.opts(), {
-          spell: spellOf(openOp(w, sats, borrow), await latestAttestation()),
+          // proven on the guardians' state (every vault operation carries its proof)
+          spell: await proveSpell(
+            spellOf(openOp(w, sats, borrow), await latestAttestation()),
+            w.address,
+            g(0).chain.state,
+          ),
           vault: vaultOf(w),
           collateralSats: sats,
         }),

@@ -27,6 +27,7 @@ import { type PriceFeed, startPriceFeed } from "../../src/devnet/pricefeed.ts";
 import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
+import { proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { startFederation, type TestFederation, waitFor } from "./support.ts";
 
 const E18 = 10n ** 18n;
@@ -135,6 +136,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await terminateProver();
   await fed?.stopAll();
   await feed?.close();
   await devnet?.close();
@@ -154,16 +156,21 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
       sendWalletOnly(
         w,
         buildOpenVault(await w.opts(), {
-          spell: spellOf(
-            {
-              type: "openVault",
-              collateral: btcSats * SAT,
-              borrow: borrow * E18,
-              maxFee: 5n * 10n ** 16n,
-              ownerKey: w.account.publicKey,
-              vaultOutput: 0, // buildOpenVault pays the vault first
-            },
-            att,
+          // proven on the guardians' state (every vault operation carries its proof)
+          spell: await proveSpell(
+            spellOf(
+              {
+                type: "openVault",
+                collateral: btcSats * SAT,
+                borrow: borrow * E18,
+                maxFee: 5n * 10n ** 16n,
+                ownerKey: w.account.publicKey,
+                vaultOutput: 0, // buildOpenVault pays the vault first
+              },
+              att,
+            ),
+            w.address,
+            g(0).chain.state,
           ),
           vault: vaultOf(w),
           collateralSats: btcSats,

@@ -27,6 +27,7 @@ import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import { checkInvariants } from "../../src/settlement/invariants.ts";
+import { proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { startFederation, type TestFederation, waitFor } from "./support.ts";
 
 const E18 = 10n ** 18n;
@@ -80,6 +81,9 @@ const spellOf = (op: SpellOperation, attestation: Uint8Array = new Uint8Array(0)
   attestation,
   proof: emptyProof(),
 });
+
+/** The spell with its vault proof, made on the guardians' state (every vault operation carries one). */
+const proven = (w: Wallet, spell: Spell) => proveSpell(spell, w.address, g(0).chain.state);
 
 async function attestation(): Promise<Uint8Array> {
   return waitFor("a quorum price attestation", async () => {
@@ -143,6 +147,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await terminateProver();
   await fed?.stopAll();
   await feed?.close();
   await devnet?.close();
@@ -166,16 +171,19 @@ describe("settlements on regtest (three guardians)", () => {
       await send(
         w,
         buildOpenVault(await w.opts(), {
-          spell: spellOf(
-            {
-              type: "openVault",
-              collateral: sats * SAT,
-              borrow: borrow * E18,
-              maxFee: 5n * 10n ** 16n,
-              ownerKey: w.account.publicKey,
-              vaultOutput: 0,
-            },
-            await attestation(),
+          spell: await proven(
+            w,
+            spellOf(
+              {
+                type: "openVault",
+                collateral: sats * SAT,
+                borrow: borrow * E18,
+                maxFee: 5n * 10n ** 16n,
+                ownerKey: w.account.publicKey,
+                vaultOutput: 0,
+              },
+              await attestation(),
+            ),
           ),
           vault,
           collateralSats: sats,
@@ -202,7 +210,7 @@ describe("settlements on regtest (three guardians)", () => {
     const before = await dave.balance();
     const txid = await send(
       dave,
-      buildLedgerOp(await dave.opts(), { spell: spellOf({ type: "closeVault" }) }),
+      buildLedgerOp(await dave.opts(), { spell: await proven(dave, spellOf({ type: "closeVault" })) }),
     );
     const tx = await esplora.tx(txid);
     expect(tx.vin.length).toBeGreaterThan(0);

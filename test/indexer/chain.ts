@@ -22,6 +22,8 @@ import {
   publicKeyFromPrivate,
   signStatement,
 } from "../../src/oracle/index.ts";
+import { apply, createGenesisState, DEFAULT_PARAMS, type State } from "../../src/protocol/index.ts";
+import { proveSpell } from "../../src/zk/node.ts";
 
 export const E18 = 10n ** 18n;
 
@@ -138,11 +140,30 @@ export class SpellWallet {
       { script: testVaultScript(this.pub), amount: added / 10n ** 10n },
     ]);
   }
+
+  /**
+   * Casts a vault spell with its proof, made on `state`: the state the indexer will apply it to (its
+   * vault record and context; src/zk/node.ts proveSpell). A borrowing spell declares its fee.
+   */
+  async castProven(
+    op: SpellOperation,
+    attestation: Uint8Array,
+    state: State,
+    options: { unfunded?: boolean } = {},
+  ): Promise<string> {
+    const s = await proveSpell(
+      { version: 1, op, attestation, proof: new Uint8Array(128) },
+      this.address,
+      state,
+    );
+    return this.cast(s.op, s.attestation, s.proof, options);
+  }
 }
 
 /**
- * A history of mixed operations (no circuit-covered shapes, so no proofs needed): a price, a vault
- * per wallet, transfers and pool deposits, one malformed spell, spread over `blocks` blocks.
+ * A history of mixed operations: a price, a vault per wallet (each open with its proof, made on the
+ * state after the price: an engine replay here, with the indexer's DEFAULT_PARAMS), transfers and pool
+ * deposits, one malformed spell, spread over `blocks` blocks.
  */
 export async function mixedHistory(
   devnet: Devnet,
@@ -156,9 +177,13 @@ export async function mixedHistory(
   await wallets[0]!.cast({ type: "setPrice", price }, attest(price, opts.baseTime + 60, 1n).bytes);
   await devnet.mine(1);
   let spells = 1;
+  const priced = createGenesisState({ ...DEFAULT_PARAMS }, { time: BigInt(opts.baseTime) });
+  const set = apply(priced, { type: "setPrice", price }, { height: 0n, time: BigInt(opts.baseTime + 60) });
+  if (!set.ok) throw set.error;
   const open = attest(price, opts.baseTime + 120, 2n).bytes;
   for (const w of wallets) {
-    await w.cast({ type: "openVault", collateral: E18 / 10n, borrow: 3_000n * E18, maxFee: E18 / 20n }, open);
+    const op = { type: "openVault", collateral: E18 / 10n, borrow: 3_000n * E18, maxFee: E18 / 20n } as const;
+    await w.castProven(op, open, priced);
     spells++;
   }
   await devnet.mine(1);

@@ -5,10 +5,10 @@
  * 100,000-spell campaign is `npm run bench -- fuzz` (bench/fuzz.bench.ts), or this file with
  * FUZZ_SPELLS=100000.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadVerificationKeys } from "../../src/indexer/verificationKeys.ts";
 import { initPoseidon } from "../../src/protocol/index.ts";
-import { nodeArtifacts } from "../../src/zk/node.ts";
+import { nodeArtifacts, terminateProver } from "../../src/zk/node.ts";
 import { ORACLE_KEYS } from "./chain.ts";
 import { runFuzz } from "./fuzz.ts";
 
@@ -16,6 +16,7 @@ const SPELLS = Number(process.env.FUZZ_SPELLS ?? 3_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 14);
 
 beforeAll(() => initPoseidon());
+afterAll(() => terminateProver());
 
 describe("fuzz campaign through the real indexer", () => {
   it(`${SPELLS} hostile spells, proofs off: no halt, the root equals a clean replay of the accepted ones`, async () => {

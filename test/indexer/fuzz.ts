@@ -13,6 +13,7 @@ import {
   decodeSpell,
   encodeSpell,
   SPELL_SCHEMAS,
+  type Spell,
   type SpellOperation,
   toOperation,
 } from "../../src/btc/spell.ts";
@@ -21,17 +22,20 @@ import { PRICED, type VerifierConfig } from "../../src/indexer/verify.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import {
   apply,
+  cloneState,
   createGenesisState,
   DEFAULT_PARAMS,
   deserializeCustody,
   FIELD_MODULUS,
   MAX_AMOUNT,
   ONE,
+  type Params,
   SETTABLE_PARAMETERS,
   serializeCustody,
   stateRoot,
 } from "../../src/protocol/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
+import { proveSpell } from "../../src/zk/node.ts";
 import { attest, TEST_CUSTODY, testVaultScript } from "./chain.ts";
 import { type ChainTx, MemoryChain } from "./memoryChain.ts";
 
@@ -90,6 +94,7 @@ type Rng = ReturnType<typeof rng>;
 const SATOSHI = 10n ** 10n;
 const MAX_SATS = 21_000_000n * 100_000_000n;
 /** Actor names on the simulated chain (each a P2WPKH key there) and their account ids (addresses). */
+const T0 = 1_700_000_000;
 const NAMES = Array.from({ length: 10 }, (_, i) => `fuzz actor ${i}`);
 const ACTORS = NAMES.map((n) => MemoryChain.address(n));
 /** Amounts at and around every bound a spell's integer meets. */
@@ -339,13 +344,64 @@ class Generator {
   }
 }
 
+/** The genesis state of the campaign's indexer (and of the clean replay). */
+const genesis = (params: Params) =>
+  createGenesisState(params, {
+    time: BigInt(T0),
+    height: 1000n,
+    governance: {
+      guardians: { keys: TEST_CUSTODY.guardians.keys, threshold: BigInt(TEST_CUSTODY.guardians.threshold) },
+    },
+  });
+
+/**
+ * The setup's opens, one per actor, in the block after its price. With proofs verified each the engine
+ * accepts carries its proof (every vault operation must), made on the state it meets: an engine replay
+ * of the block so far. The ones it refuses (the ratio or TCR) go unproven, refused either way.
+ */
+async function setupOpens(
+  params: Params,
+  price: bigint,
+  att: Uint8Array,
+  proofs: boolean,
+): Promise<ChainTx[]> {
+  const state = genesis(params);
+  const time = BigInt(decodeAttestation(att).timestamp);
+  apply(state, { type: "setPrice", price }, { height: 1001n, time });
+  const out: ChainTx[] = [];
+  for (const [i, actor] of NAMES.entries()) {
+    let spell: Spell = {
+      version: 1,
+      op: {
+        type: "openVault",
+        collateral: BigInt(1 + (i % 4)) * ONE,
+        borrow: BigInt(20_000 + 5_000 * i) * ONE,
+        ownerKey: MemoryChain.key(actor),
+        vaultOutput: 0,
+      },
+      attestation: att,
+      proof: new Uint8Array(128),
+    };
+    const owner = MemoryChain.address(actor);
+    if (proofs && apply(cloneState(state), toOperation(spell.op, owner), { height: 1001n, time }).ok) {
+      spell = await proveSpell(spell, owner, state);
+      apply(state, toOperation(spell.op, owner), { height: 1001n, time });
+    }
+    out.push({
+      actor,
+      pay: [{ script: testVaultScript(MemoryChain.key(actor)), sats: BigInt(1 + (i % 4)) * 100_000_000n }],
+      payload: encodeSpell(spell),
+    });
+  }
+  return out;
+}
+
 /** Runs the campaign; see the module comment. */
 export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const started = performance.now();
   const r = rng(o.seed);
   const gen = new Generator(r, o.attested ?? 0.1);
   const perBlock = o.perBlock ?? 250;
-  const T0 = 1_700_000_000;
   const chain = new MemoryChain(1000, T0);
   const store = new MemoryStore();
   const params = { ...DEFAULT_PARAMS, redemptionBootstrapDays: 0n };
@@ -376,22 +432,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       }),
     },
     // Opens travel with their BTC (docs/decisions.md §2a): output 0 pays the actor's vault script.
-    ...NAMES.map((actor, i) => ({
-      actor,
-      pay: [{ script: testVaultScript(MemoryChain.key(actor)), sats: BigInt(1 + (i % 4)) * 100_000_000n }],
-      payload: encodeSpell({
-        version: 1,
-        op: {
-          type: "openVault",
-          collateral: BigInt(1 + (i % 4)) * ONE,
-          borrow: BigInt(20_000 + 5_000 * i) * ONE,
-          ownerKey: MemoryChain.key(actor),
-          vaultOutput: 0,
-        },
-        attestation: setupAtt,
-        proof: new Uint8Array(128),
-      }),
-    })),
+    ...(await setupOpens(params, price, setupAtt, o.verifier.proofs)),
     ...NAMES.slice(0, 5).map((actor) => ({
       actor,
       payload: encodeSpell({
@@ -452,13 +493,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
 
   // The clean replay: the accepted spells, decoded again from the chain, on the engine directly.
   const spells = await store.spells();
-  const replay = createGenesisState(params, {
-    time: BigInt(T0),
-    height: 1000n,
-    governance: {
-      guardians: { keys: TEST_CUSTODY.guardians.keys, threshold: BigInt(TEST_CUSTODY.guardians.threshold) },
-    },
-  });
+  const replay = genesis(params);
   const kinds: Record<string, number> = {};
   const acceptedKinds: Record<string, number> = {};
   for (const s of spells) {

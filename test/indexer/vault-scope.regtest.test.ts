@@ -10,7 +10,7 @@
  * for the engine's transition", as the issue reports). Here both must be `verified`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EsploraClient } from "../../src/btc/index.ts";
+import { EsploraClient, emptyProof, type SpellOperation } from "../../src/btc/index.ts";
 import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import {
   Indexer,
@@ -20,18 +20,10 @@ import {
 } from "../../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon, type State } from "../../src/protocol/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import {
-  compressProof,
-  proofFromJson,
-  prove,
-  withDeclaredFee,
-  type ZkOperation,
-} from "../../src/zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../../src/zk/node.ts";
+import { nodeArtifacts, proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { attest, E18, ORACLE_KEYS, SpellWallet, TEST_CUSTODY } from "./chain.ts";
 
 const PRICE = 60_000n * E18;
-type VaultAdjust = Extract<ZkOperation, { type: "adjustVault" }>;
 
 let devnet: Devnet;
 let esplora: EsploraClient;
@@ -87,56 +79,26 @@ describe("vault proofs scoped to the vault (issue 16, regtest)", () => {
     await dave.cast({ type: "setPrice", price: PRICE }, attest(PRICE, t(1), 1n).bytes);
     await step();
     const a2 = attest(PRICE, t(2), 2n);
-    for (const w of [alice, bob, carol]) {
-      await w.cast({ type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n }, a2.bytes);
-    }
+    const open = { type: "openVault", collateral: E18, borrow: 5_000n * E18, maxFee: E18 / 20n } as const;
+    for (const w of [alice, bob, carol]) await w.castProven(open, a2.bytes, indexer.state);
     await step();
 
-    /** Proves a mint of `amount` on `owner`'s vault against `state`, with the fee quoted now. */
-    const proveMint = async (
+    /** Proves `op` on `owner`'s vault against `state` (a mint declares the fee quoted now); casts later. */
+    const proveFor = async (
       owner: SpellWallet,
-      amount: bigint,
+      op: SpellOperation,
       state: State,
       minute: number,
       nonce: bigint,
     ) => {
-      const a = attest(PRICE, t(minute), nonce);
-      const ctx = { time: a.statement.timestamp, attestation: a.statement };
-      const op = withDeclaredFee(
-        { type: "adjustVault", owner: owner.address, borrow: amount, maxFee: E18 / 20n },
-        state,
-        ctx,
-      ) as VaultAdjust;
-      const proven = await prove(op, state, ctx, artifacts);
-      return () =>
-        owner.cast(
-          { type: "adjustVault", borrow: op.borrow!, maxFee: op.maxFee!, fee: op.fee! },
-          a.bytes,
-          compressProof(proofFromJson(proven.proof)),
-        );
+      const attestation = attest(PRICE, t(minute), nonce).bytes;
+      const s = await proveSpell({ version: 1, op, attestation, proof: emptyProof() }, owner.address, state);
+      return () => owner.cast(s.op, s.attestation, s.proof);
     };
-    const proveDeposit = async (
-      owner: SpellWallet,
-      amount: bigint,
-      state: State,
-      minute: number,
-      nonce: bigint,
-    ) => {
-      const a = attest(PRICE, t(minute), nonce);
-      const ctx = { time: a.statement.timestamp, attestation: a.statement };
-      const proven = await prove(
-        { type: "adjustVault", owner: owner.address, depositCollateral: amount },
-        state,
-        ctx,
-        artifacts,
-      );
-      return () =>
-        owner.cast(
-          { type: "adjustVault", depositCollateral: amount },
-          a.bytes,
-          compressProof(proofFromJson(proven.proof)),
-        );
-    };
+    const proveMint = (owner: SpellWallet, amount: bigint, state: State, minute: number, nonce: bigint) =>
+      proveFor(owner, { type: "adjustVault", borrow: amount, maxFee: E18 / 20n }, state, minute, nonce);
+    const proveDeposit = (owner: SpellWallet, amount: bigint, state: State, minute: number, nonce: bigint) =>
+      proveFor(owner, { type: "adjustVault", depositCollateral: amount }, state, minute, nonce);
 
     // 1. Alice and bob each prove a mint against the same state; both confirm in one block.
     const same = indexer.state;

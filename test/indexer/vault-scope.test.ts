@@ -12,14 +12,7 @@ import { encodeSpell, type SpellOperation } from "../../src/btc/spell.ts";
 import { Indexer, loadVerificationKeys } from "../../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon, type State } from "../../src/protocol/index.ts";
 import { MemoryStore } from "../../src/storage/index.ts";
-import {
-  compressProof,
-  proofFromJson,
-  prove,
-  withDeclaredFee,
-  type ZkOperation,
-} from "../../src/zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../../src/zk/node.ts";
+import { nodeArtifacts, proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./chain.ts";
 import { MemoryChain } from "./memoryChain.ts";
 
@@ -27,7 +20,6 @@ const T0 = 1_700_000_000;
 const PRICE = 60_000n * E18;
 const SAT = 10n ** 10n;
 const artifacts = nodeArtifacts();
-type VaultAdjust = Extract<ZkOperation, { type: "adjustVault" }>;
 
 const spell = (
   op: SpellOperation,
@@ -55,59 +47,50 @@ describe("vault proofs scoped to the vault (issue 16, in-memory chain, real proo
       },
       custody: { ...TEST_CUSTODY, finality: 1 },
     });
-    chain.mine(
-      ["ann", "ben", "cat"].map((name, i) => ({
-        actor: name,
-        pay: [{ script: testVaultScript(MemoryChain.key(name)), sats: 100_000_000n }],
-        payload: spell(
-          {
-            type: "openVault",
-            collateral: 100_000_000n * SAT,
-            borrow: 5_000n * E18,
-            maxFee: E18 / 20n,
-            ownerKey: MemoryChain.key(name),
-            vaultOutput: 0,
-          },
-          att(2 + i).bytes,
-        ),
-      })),
-    );
     await indexer.sync();
     const addr = (name: string) => MemoryChain.address(name);
+    /** The spell `name` casts, proven on `state` (src/zk/node.ts proveSpell). */
+    const proven = async (name: string, op: SpellOperation, state: State, n: number) =>
+      encodeSpell(
+        await proveSpell(
+          { version: 1, op, attestation: att(n).bytes, proof: new Uint8Array(128) },
+          addr(name),
+          state,
+        ),
+      );
+    const opens = [];
+    for (const [i, name] of ["ann", "ben", "cat"].entries()) {
+      const op: SpellOperation = {
+        type: "openVault",
+        collateral: 100_000_000n * SAT,
+        borrow: 5_000n * E18,
+        maxFee: E18 / 20n,
+        ownerKey: MemoryChain.key(name),
+        vaultOutput: 0,
+      };
+      opens.push({
+        actor: name,
+        pay: [{ script: testVaultScript(MemoryChain.key(name)), sats: 100_000_000n }],
+        payload: await proven(name, op, indexer.state, 2 + i),
+      });
+    }
+    const h0 = chain.mine(opens);
+    await indexer.sync();
 
-    const mintTx = async (name: string, amount: bigint, state: State, n: number) => {
-      const a = att(n);
-      const ctx = { time: a.statement.timestamp, attestation: a.statement };
-      const op = withDeclaredFee(
-        { type: "adjustVault", owner: addr(name), borrow: amount, maxFee: E18 / 20n },
+    const mintTx = async (name: string, amount: bigint, state: State, n: number) => ({
+      actor: name,
+      payload: await proven(name, { type: "adjustVault", borrow: amount, maxFee: E18 / 20n }, state, n),
+    });
+    const depositTx = async (name: string, sats: bigint, state: State, n: number) => ({
+      actor: name,
+      pay: [{ script: testVaultScript(MemoryChain.key(name)), sats }],
+      payload: await proven(
+        name,
+        { type: "adjustVault", depositCollateral: sats * SAT, vaultOutput: 0 },
         state,
-        ctx,
-      ) as VaultAdjust;
-      const proof = compressProof(proofFromJson((await prove(op, state, ctx, artifacts)).proof));
-      return {
-        actor: name,
-        payload: spell(
-          { type: "adjustVault", borrow: op.borrow!, maxFee: op.maxFee!, fee: op.fee! },
-          a.bytes,
-          proof,
-        ),
-      };
-    };
-    const depositTx = async (name: string, sats: bigint, state: State, n: number) => {
-      const a = att(n);
-      const ctx = { time: a.statement.timestamp, attestation: a.statement };
-      const op = { type: "adjustVault" as const, owner: addr(name), depositCollateral: sats * SAT };
-      const proof = compressProof(proofFromJson((await prove(op, state, ctx, artifacts)).proof));
-      return {
-        actor: name,
-        pay: [{ script: testVaultScript(MemoryChain.key(name)), sats }],
-        payload: spell(
-          { type: "adjustVault", depositCollateral: sats * SAT, vaultOutput: 0 },
-          a.bytes,
-          proof,
-        ),
-      };
-    };
+        n,
+      ),
+    });
 
     // 1. ann and ben prove mints against the same state; one block holds both.
     const h1 = chain.mine([
@@ -131,10 +114,12 @@ describe("vault proofs scoped to the vault (issue 16, in-memory chain, real proo
     const h3 = chain.mine([mint3, stale]);
     await indexer.sync();
 
-    const spells = await indexer.store.spells({ fromHeight: h1 });
+    const spells = await indexer.store.spells({ fromHeight: h0 });
     const rejected = await indexer.store.rejected({ fromHeight: h1 });
     const at = (h: number) =>
       spells.filter((s) => s.height === h).map((s) => [s.position, s.op.type, s.proof]);
+    // the opens carry their proofs too (every vault operation must)
+    expect(at(h0)).toEqual([1, 2, 3].map((p) => [p, "openVault", "verified"]));
     expect(at(h1)).toEqual([
       [1, "adjustVault", "verified"],
       [2, "adjustVault", "verified"],
