@@ -59,8 +59,7 @@ export async function proveSpell<Op extends SpellOperation>(
   spell: Spell & { op: Op },
   actor: AccountId,
   state: State,
-  artifacts: ArtifactLoader = (defaultArtifacts ??=
-    nodeArtifacts()),
+  artifacts?: ArtifactLoader,
 ): Promise<Spell & { op: Op }> {
   const op = toOperation(spell.op, actor);
   if (!isVaultOperation(op)) return spell;
@@ -79,7 +78,9 @@ export async function proveSpell<Op extends SpellOperation>(
   const key = buildWitness(declared, state, ctx).publicSignals.join();
   let proof = proofCache.get(key);
   if (!proof) {
-    proof = compressProof(proofFromJson((await prove(declared, state, ctx, artifacts)).proof));
+    defaultArtifacts ??= nodeArtifacts();
+    const result = await prove(declared, state, ctx, artifacts ?? defaultArtifacts);
+    proof = compressProof(proofFromJson(result.proof));
     proofCache.set(key, proof);
   }
   return { ...spell, op: withFee, proof };
