@@ -432,24 +432,26 @@ export class Actor {
 
   /** Opens a vault with its proof, made on the Node replay's state at the tip (every vault operation is proven). */
   async openVault(collateralSats: bigint, borrow: bigint, att: Uint8Array): Promise<string> {
-    const state = cloneState((await referenceState()).state);
+    const open = spellOf(
+      {
+        type: "openVault",
+        collateral: collateralSats * SAT,
+        borrow,
+        maxFee: 5n * 10n ** 16n,
+        ownerKey: this.account.publicKey,
+        vaultOutput: 0, // buildOpenVault pays the vault first
+      },
+      att,
+    );
+    // one proof at a time (actors opening together), each on a copy of the replay's state at the tip
+    const run = proving.then(async () =>
+      proveSpell(open, this.address, cloneState((await referenceState()).state)),
+    );
+    proving = run.catch(() => undefined);
+    const spell = await run;
     return this.send(
       buildOpenVault(await this.opts(), {
-        spell: await proveSpell(
-          spellOf(
-            {
-              type: "openVault",
-              collateral: collateralSats * SAT,
-              borrow,
-              maxFee: 5n * 10n ** 16n,
-              ownerKey: this.account.publicKey,
-              vaultOutput: 0, // buildOpenVault pays the vault first
-            },
-            att,
-          ),
-          this.address,
-          state,
-        ),
+        spell,
         vault: vaultDescriptor({ owner: this.account.publicKey, guardians: await custodySet() }),
         collateralSats,
       }),
@@ -477,6 +479,7 @@ export async function chainPriceIn(keeper: Actor, min: bigint, max: bigint): Pro
 
 let reference: Promise<Indexer> | undefined;
 let syncs: Promise<unknown> = Promise.resolve();
+let proving: Promise<unknown> = Promise.resolve();
 
 export async function referenceState(): Promise<Indexer> {
   reference ??= (async () => {
