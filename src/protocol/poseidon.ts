@@ -1,7 +1,8 @@
 /**
  * Poseidon over BN254 (circomlib's parameters) for the state root. Uses circomlibjs's WebAssembly
- * implementation (≈ 19k two-input hashes/s here, about 3.6× poseidon-lite's pure-bigint speed);
- * field elements stay in its 32-byte Montgomery form inside trees to skip conversions.
+ * implementation (≈ 14–19k two-input hashes/s here, about 4× poseidon-lite's pure-bigint speed; the
+ * state root is 4–5× faster with it: docs/decisions.md §7 "One Poseidon", where it is chosen as the one
+ * Poseidon); field elements stay in its 32-byte Montgomery form inside trees to skip conversions.
  * Call `await initPoseidon()` once before computing roots (worker start, CLI start, test setup).
  */
 import { buildPoseidon } from "circomlibjs";
