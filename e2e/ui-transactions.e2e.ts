@@ -27,6 +27,7 @@ import {
 import { DEFAULT_FINALITY_DEPTH, DEFAULT_PAYOUT_MAX_FEE } from "../src/settlement/index.ts";
 import { type ExchangeServer, startExchangeServer } from "../test/support/exchange-server.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
+import { engineAtTip, reviewEnabled } from "./support/steps.ts";
 
 let exchanges: ExchangeServer;
 let session: AppSession | undefined;
@@ -320,7 +321,7 @@ describe("transaction screens", () => {
   it("a real journey: open a vault, mint with a proof made in the browser, withdraw paid by the guardians' settlement — each confirmed, the screen equal to the guardians' replay", async () => {
     session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withFederation(p) });
     const { page } = session;
-    await waitForEngine(page);
+    await engineAtTip(page); // a fresh browser replays what the files before this one left
     await go(page, "Vault");
     const owner = await connectDevWallet(page);
 
@@ -341,6 +342,7 @@ describe("transaction screens", () => {
     await page.getByTestId("wallet-button").click();
 
     await settledPreview(page);
+    await reviewEnabled(page);
     await page.getByTestId("review-button").click();
     const preview = page.getByTestId("psbt-preview");
     await preview.waitFor({ timeout: 30_000 });
@@ -408,6 +410,7 @@ describe("transaction screens", () => {
     // Mint 1,000 zkUSD: a priced operation with a circuit, proved in the browser's prover worker.
     await page.getByTestId("adjust-debt-input").fill("1000");
     await settledPreview(page);
+    await reviewEnabled(page);
     await page.getByTestId("review-button").click();
     await page.getByTestId("psbt-preview").waitFor({ timeout: 30_000 });
     const mint = await runJourneyStep(page);
@@ -434,6 +437,7 @@ describe("transaction screens", () => {
     await page.getByRole("button", { name: "Withdraw", exact: true }).click();
     await page.getByTestId("adjust-collateral-input").fill("0.1");
     await settledPreview(page);
+    await reviewEnabled(page);
     await page.getByTestId("review-button").click();
     await page.getByTestId("psbt-preview").waitFor({ timeout: 30_000 });
     const inputs = page.getByTestId("psbt-inputs").locator("li");
@@ -495,7 +499,7 @@ describe("transaction screens", () => {
       { step: "its settlement (D blocks + leader)", ms: Date.now() - settleStart, txid: settlementTxid },
     ]);
     expect(session.problems).toEqual([]);
-  }, 300_000);
+  }, 480_000);
 
   it("pool, redeem and liquidations answer with the engine's refusals and empty states", async () => {
     session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withSettings(p) });

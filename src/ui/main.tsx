@@ -47,15 +47,21 @@ void resolveEngineStart()
     useSyncSetup.setState(setup, true);
     return engine.start(options);
   })
-  .then(() =>
-    engine.subscribe((notice) => {
+  .then(() => {
+    // The state a status reports can move without a block notice (the data layer reloads what another
+    // tab or an earlier session stored): a root the views have not seen refreshes them too.
+    let seenRoot: string | undefined;
+    return engine.subscribe((notice) => {
       if (notice.type === "status") {
         void queryClient.invalidateQueries({ queryKey: ["data", "status"] });
+        if (notice.status.root !== seenRoot) refreshViews();
+        seenRoot = notice.status.root;
         return;
       }
+      seenRoot = notice.type === "block" ? notice.root : undefined;
       refreshViews();
-    }),
-  )
+    });
+  })
   .catch(() => {
     // The dashboard reports a failed start; nothing to subscribe to.
   });
