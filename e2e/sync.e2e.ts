@@ -44,7 +44,10 @@ describe("following the local chain", () => {
       .poll(async () => (await status(GUARDIANS[0]!)).chain.height, { timeout: 30_000 })
       .toBe(height);
     const guardian = await status(GUARDIANS[0]!);
-    expect(await page.getByTestId("state-root").getAttribute("title")).toBe(guardian.chain.stateRoot);
+    // The root shown comes from the engine's views, refreshed a moment after the height (coalesced).
+    await expect
+      .poll(() => page.getByTestId("state-root").getAttribute("title"), { timeout: 15_000 })
+      .toBe(guardian.chain.stateRoot);
     expect(await position.textContent()).toContain("up to date");
     await screenshot(page, "sync-dashboard-desktop");
 
@@ -80,7 +83,10 @@ describe("following the local chain", () => {
       .poll(async () => (await status(GUARDIANS[1]!)).chain.height, { timeout: 30_000 })
       .toBe(height);
     const guardian = await status(GUARDIANS[1]!);
-    expect(await page.getByTestId("state-root").getAttribute("title")).toBe(guardian.chain.stateRoot);
+    // The root shown comes from the engine's views, refreshed a moment after the height (coalesced).
+    await expect
+      .poll(() => page.getByTestId("state-root").getAttribute("title"), { timeout: 15_000 })
+      .toBe(guardian.chain.stateRoot);
     await page.setViewportSize(PHONE);
     await screenshot(page, "sync-dashboard-phone");
     expect(session!.problems).toEqual([]);
