@@ -81,7 +81,8 @@ export async function reviewOpen(page: Page, collateral: string, borrow: string)
   await go(page, "Vault");
   await page.getByTestId("collateral-input").fill(collateral);
   await page.getByTestId("borrow-input").fill(borrow);
-  await page.locator('[data-testid="vault-preview"][data-pending="no"]').waitFor({ timeout: 30_000 });
+  // After the faucet's block the engine is briefly behind again: the preview waits for the tip.
+  await page.locator('[data-testid="vault-preview"][data-pending="no"]').waitFor({ timeout: 120_000 });
   await reviewEnabled(page);
   await page.getByTestId("review-button").click();
 }
