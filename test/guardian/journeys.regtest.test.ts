@@ -14,8 +14,10 @@
  * liquidation of an unbacked vault followed by a claim. (Phantom and underfunded opens, and the
  * co-sign attacks: test/guardian/custody.test.ts.)
  *
- * Settlement finality D = 2 and the escape timelock 10 blocks keep the file short (the rules are the
- * same at D = 6; the dev network may set 1, docs/decisions.md §2a "Finality").
+ * Settlement finality D = 2 and the escape timelock 400 blocks keep the file short (the rules are the
+ * same at D = 6; the dev network may set 1, docs/decisions.md §2a "Finality"). While guardians are up
+ * they roll a debt-carrying coin long before its timelock, so the escape is what an owner does when
+ * they are not: two of the three are stopped, the timelock passes, the owner escapes, they come back.
  */
 import { p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,7 +65,9 @@ import { type RegtestStack, spellOf, startRegtestStack, type TestWallet } from "
 const E18 = 10n ** 18n;
 const SAT = 10n ** 10n;
 const FINALITY = 2;
-const CSV = 10;
+// The roll age of a 400-block timelock is 100 blocks (src/settlement/settle.ts rollAge): no coin is
+// rolled for its age before the escape, only consolidated.
+const CSV = 400;
 const MAX_FEE = 5n * 10n ** 16n;
 
 let s: RegtestStack;
@@ -246,10 +250,9 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
     // settlement that moves BTC only between protocol coins (a redistribution share moved to a vault):
     // funded here as a deployment does, with BTC below the refund threshold sent to the pool's script.
     const pool = descriptorAddress(poolDescriptor(guardianSetOf(s.fed.federation)), "regtest");
-    await s.devnet.faucet(pool, 9_999n);
-    await s.devnet.faucet(pool, 9_999n);
+    for (let i = 0; i < 5; i++) await s.devnet.faucet(pool, 9_999n);
     await s.mine();
-    expect(state().custody.stray).toBe(19_998n);
+    expect(state().custody.stray).toBe(5n * 9_999n);
     await setPrice(await s.attestation());
     await open(alice, 50_000_000n, 9_000n);
     await open(bob, 30_000_000n, 8_000n);
@@ -266,6 +269,16 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
     await deposit(bob, 5_000_000n);
     expect([...state().custody.coins.values()].filter((c) => c.vault === bob.address)).toHaveLength(2);
     expect(coinsOf(bob.address)).toBe(35_000_000n);
+    everyVaultBacked();
+    // Two coins make the vault due for consolidation: the guardians' next settlement rolls them into
+    // one at the vault's script, the fee paid by the fee account.
+    const stray = state().custody.stray;
+    await s.mine(FINALITY);
+    await waitMempool();
+    await s.mine();
+    expect([...state().custody.coins.values()].filter((c) => c.vault === bob.address)).toHaveLength(1);
+    expect(coinsOf(bob.address)).toBe(35_000_000n);
+    expect(state().custody.stray).toBeLessThan(stray);
     everyVaultBacked();
   }, 120_000);
 
@@ -547,9 +560,10 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
     everyVaultBacked();
   }, 300_000);
 
-  it("an owner's escape after the timelock: the coin leaves custody, the vault closes in the books, no breach", async () => {
+  it("an owner's escape after the timelock, while two guardians are down: the coin leaves custody, the vault closes in the books, no breach", async () => {
+    await s.fed.stop(1);
+    await s.fed.stop(2);
     const coin = [...state().custody.coins.values()].find((c) => c.vault === erin.address)!;
-    expect(s.devnet.chain.height - Number(coin.height)).toBeGreaterThanOrEqual(CSV);
     const vault = vaultOf(erin);
     const [txid, vout] = coin.outpoint.split(":") as [string, string];
     const tx = new Transaction({ version: 2 });
@@ -566,8 +580,19 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
       amount: coin.sats - 2_000n,
     });
     const hex = finalizePsbt(signPsbtInputs(tx.toPSBT(), erin.priv, [0])).hex;
+    // Before the timelock the node refuses it (BIP68).
+    await expect(s.esplora.broadcast(hex)).rejects.toThrow();
+    // The timelock passes with one guardian up: it follows every block (its indexer checks custody
+    // after each and would record CustodyInvariantBroken) but cannot roll anything alone.
+    const age = s.devnet.chain.height - Number(coin.height);
+    await s.devnet.mine(CSV - age);
+    await s.mine();
     const debt = state().g.activeDebt;
+    const reserve = state().g.defaultDebt;
     await s.esplora.broadcast(hex);
+    await s.mine();
+    await s.fed.start(1);
+    await s.fed.start(2);
     await s.mine();
     for (const x of s.live()) {
       const escaped = await x.chain.events({ type: "VaultEscaped" });
@@ -575,10 +600,15 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
       expect(x.chain.state.accounts.get(erin.address)?.status).toBe("closedByLiquidation");
     }
     expect(coinsOf(erin.address)).toBe(0n);
+    // Her debt is redistributed to the other vaults, never offset against the pool.
     expect(state().g.activeDebt).toBeLessThan(debt);
+    expect(state().g.defaultDebt).toBeGreaterThan(reserve);
+    // The coin carried debt and was not rolled in time: MissedRoll, on every guardian.
+    for (const x of s.live())
+      expect((await x.chain.events({ type: "MissedRoll" })).events.length, x.url).toBeGreaterThan(0);
     await s.settleAll();
     everyVaultBacked();
-  }, 180_000);
+  }, 300_000);
 });
 
 const leaderIndex = () => leaderAt(s.devnet.chain.height, 3);

@@ -259,7 +259,11 @@ export async function startRegtestStack(
   const mineOne = async () => {
     await devnet.mine(1);
     const h = devnet.chain.height;
-    await waitFor("guardians to sync", () => (live().every((x) => x.chain.height >= h) ? true : undefined));
+    await waitFor(
+      "guardians to sync",
+      () => (live().every((x) => x.chain.height >= h) ? true : undefined),
+      120_000,
+    );
     custodyHolds();
   };
   const mempool = async () => {
