@@ -31,7 +31,6 @@ import {
   type Spell,
   type SpellOperation,
   signPsbtInputs,
-  toOperation,
   type VaultDescriptor,
   vaultDescriptor,
   walletUtxo,
@@ -51,15 +50,7 @@ import {
   type SettlementPlan,
   vaultTargetSats,
 } from "../../src/settlement/index.ts";
-import {
-  compressProof,
-  isVaultOperation,
-  proofFromJson,
-  prove,
-  withDeclaredFee,
-  type ZkOperation,
-} from "../../src/zk/index.ts";
-import { nodeArtifacts, terminateProver } from "../../src/zk/node.ts";
+import { nodeArtifacts, proveSpell, terminateProver } from "../../src/zk/node.ts";
 import { type RegtestStack, spellOf, startRegtestStack, type TestWallet } from "./support.ts";
 
 const E18 = 10n ** 18n;
@@ -146,32 +137,9 @@ async function open(w: TestWallet, sats: bigint, borrow: bigint): Promise<string
 const ledgerOp = async (w: TestWallet, op: SpellOperation, att?: Uint8Array) =>
   buildLedgerOp(await w.opts(), { spell: spellOf(op, att) });
 
-/**
- * A vault spell with its vault proof, proved against guardian-0's replayed state the way the indexer
- * checks it (src/indexer/verify.ts): the engine operation with its borrowing fee declared as quoted
- * now, at the attestation's time or the state's when later. (The same as issue 16's harness helper
- * `proveSpell`; this file switches to it once it is on main.)
- */
-async function proved(
-  w: TestWallet,
-  op: SpellOperation,
-  att: Uint8Array = new Uint8Array(0),
-): Promise<Spell> {
-  const st = cloneState(state());
-  const engineOp = toOperation(op, w.address);
-  if (!isVaultOperation(engineOp)) return spellOf(op, att);
-  const a = att.length > 0 ? decodeAttestation(att) : undefined;
-  const attested = a ? BigInt(a.timestamp) : st.g.time;
-  const time = attested > st.g.time ? attested : st.g.time;
-  const ctx = {
-    time,
-    attestation: { price: a?.price ?? st.g.price, timestamp: attested, round: a?.round ?? 0n },
-  };
-  const declared = withDeclaredFee(engineOp as ZkOperation, st, ctx);
-  const withFee = "fee" in declared && declared.fee !== undefined ? { ...op, fee: declared.fee } : op;
-  const proven = await prove(declared, st, ctx, artifacts);
-  return spellOf(withFee as SpellOperation, att, compressProof(proofFromJson(proven.proof)));
-}
+/** A vault spell with its vault proof against guardian-0's replayed state (issue 16's `proveSpell`). */
+const proved = (w: TestWallet, op: SpellOperation, att: Uint8Array = new Uint8Array(0)): Promise<Spell> =>
+  proveSpell(spellOf(op, att), w.address, cloneState(state()), artifacts);
 
 async function deposit(w: TestWallet, sats: bigint): Promise<string> {
   const op: SpellOperation = { type: "adjustVault", depositCollateral: sats * SAT, vaultOutput: 0 };
