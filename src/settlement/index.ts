@@ -5,6 +5,7 @@
  */
 export { type Actor, type ActorKind, type ActorResult, authorizesOwnerKey, readActor } from "./actor.ts";
 export { applyEscape } from "./escape.ts";
+export { drawFeeAccount, feeAccountDraw, feeAccountSats } from "./feeAccount.ts";
 export {
   type CustodyConfig,
   checkInflow,

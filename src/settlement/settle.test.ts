@@ -458,3 +458,96 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
     expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 });
+
+describe('the fee account (docs/custody.md "The fee account")', () => {
+  const depositAlice = (state: State, height: number, sats = 1_000_000n) =>
+    step(state, { type: "adjustVault", owner: "alice", depositCollateral: sats * SAT }, height, sats, alice);
+  /** Carol redeems 1,000 zkUSD: the redemption fee (BTC) stays in the pool as `feeCollateral`. */
+  function redeemed() {
+    const state = world();
+    state.g.time += 15n * 86_400n; // past the redemption bootstrap
+    step(state, { type: "transfer", from: "alice", to: "carol", amount: 1_000n * E18 }, 12);
+    const r = step(state, { type: "redeem", redeemer: "carol", amount: 1_000n * E18, maxFee: E18 }, 13);
+    const plan = planSettlement(
+      state,
+      r.created.map((o) => o.id),
+      2_000,
+      config,
+    );
+    if (!plan.ok) throw new Error(plan.reason.message);
+    const tx = txOf(plan.plan);
+    const checked = checkSettlement(tx, plan.plan.spellBytes, state, { height: 20, finality: 6 }, config);
+    if (!checked.ok) throw new Error(checked.reason.message);
+    applySettlement(state, tx.txid, checked, 20);
+    return state;
+  }
+
+  it("with no funding and no BTC fees, a roll waits: the fee account holds 0 sats", () => {
+    const state = world();
+    depositAlice(state, 12);
+    expect(planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 13 })).toMatchObject({
+      ok: false,
+      reason: { message: expect.stringMatching(/the fee account holds 0 sats, the settlement needs \d+/) },
+    });
+  });
+
+  it("a redemption fee refills it: a roll is paid from whole satoshis of the BTC fees, exactly", () => {
+    const state = redeemed();
+    expect(state.custody.stray).toBe(0n);
+    const fees = state.g.feeCollateral;
+    expect(fees / SAT).toBeGreaterThan(1_000n);
+    depositAlice(state, 21);
+    const p = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 22 });
+    if (!p.ok) throw new Error(p.reason.message);
+    expect(p.plan.fromAccount).toBe(p.plan.fee);
+    const tx = txOf(p.plan);
+    const checked = checkSettlement(tx, p.plan.spellBytes, state, { height: 30, finality: 6 }, config);
+    if (!checked.ok) throw new Error(checked.reason.message);
+    applySettlement(state, tx.txid, checked, 30);
+    expect(state.custody.stray).toBe(0n);
+    expect(fees - state.g.feeCollateral).toBe(p.plan.fee * SAT);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+
+  it("draws the stray part first, then BTC fees; never more than both hold (it cannot go below zero)", () => {
+    const state = redeemed();
+    const fees = state.g.feeCollateral;
+    addCoin(state.custody, {
+      outpoint: `${txid(seq++)}:0`,
+      sats: 100n,
+      vault: null,
+      script: poolScriptHex(state)!,
+      height: 5n,
+    });
+    setStray(state.custody, 100n);
+    depositAlice(state, 21);
+    const p = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 22 });
+    if (!p.ok) throw new Error(p.reason.message);
+    const tx = txOf(p.plan);
+    const checked = checkSettlement(tx, p.plan.spellBytes, state, { height: 30, finality: 6 }, config);
+    if (!checked.ok) throw new Error(checked.reason.message);
+    applySettlement(state, tx.txid, checked, 30);
+    expect(state.custody.stray).toBe(0n);
+    expect(fees - state.g.feeCollateral).toBe((p.plan.fee - 100n) * SAT);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
+    // Only sub-satoshi fees and 1 sat short of the next roll's fee: refused, nothing drawn.
+    depositAlice(state, 31);
+    const next = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 32 });
+    if (!next.ok) throw new Error(next.reason.message);
+    state.g.feeCollateral = (next.plan.fee - 1n) * SAT + SAT - 1n;
+    expect(planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 32 })).toMatchObject({
+      ok: false,
+      reason: {
+        message: expect.stringContaining(
+          `the fee account holds ${next.plan.fee - 1n} sats, the settlement needs ${next.plan.fee}`,
+        ),
+      },
+    });
+    const late = txOf(next.plan);
+    expect(
+      checkSettlement(late, next.plan.spellBytes, state, { height: 40, finality: 6 }, config),
+    ).toMatchObject({
+      ok: false,
+    });
+  });
+});

@@ -15,7 +15,7 @@
  * Fees: fee = ceil(vsize × rate) with vsize estimated at the largest signatures (src/btc/networkFees.ts).
  * A payee pays its output's own vbytes plus an equal share of the rest (the remainder's sats one each
  * to the first payees), never more than its obligation's maximum fee; the fee account
- * (`custody.stray`) pays what the maximum fees leave, and an internal-only settlement's whole fee.
+ * (feeAccount.ts: `custody.stray` plus the whole satoshis of the BTC fees) pays what the maximum fees leave, and an internal-only settlement's whole fee.
  *
  * Rolling and consolidation (docs/custody.md "Rolling"): a settlement may also spend the coins of
  * vaults that no named obligation involves when the vault is due (`rollDue`: it carries debt or open
@@ -35,8 +35,8 @@ import {
   type ProtocolCoin,
   removeCoin,
   type State,
-  setStray,
 } from "../protocol/index.ts";
+import { drawFeeAccount, feeAccountSats } from "./feeAccount.ts";
 import { type CustodyConfig, custodyKeySet } from "./inflow.ts";
 import {
   decodeSettleSpell,
@@ -107,7 +107,7 @@ export interface SettlementPlan {
   inputs: SettlementInput[];
   outputs: SettlementOutput[];
   fee: bigint;
-  /** Part of the fee paid by the fee account (stray). */
+  /** Part of the fee paid by the fee account (stray first, then BTC fees: feeAccount.ts). */
   fromAccount: bigint;
   vsize: number;
 }
@@ -324,8 +324,11 @@ export function settlementOutputs(
     shares += share;
   }
   const fromAccount = fee - shares;
-  if (fromAccount > state.custody.stray)
-    return fail(`the fee account holds ${state.custody.stray} sats, the settlement needs ${fromAccount}`);
+  const account = feeAccountSats(state);
+  if (fromAccount > account)
+    return fail(
+      `the fee account holds ${account > 0n ? account : 0n} sats, the settlement needs ${fromAccount}`,
+    );
   const main = after.get(null)! - fromAccount;
   if (main < 0n) return fail("the pool owes more than the main coin holds");
   if (main === 0n) outputs.splice(mainIndex, 1);
@@ -533,7 +536,7 @@ export function applySettlement(
     });
   });
   for (const o of checked.obligations) markSettled(c, o.id, txid);
-  if (checked.fromAccount > 0n) setStray(c, c.stray - checked.fromAccount);
+  drawFeeAccount(state, checked.fromAccount);
 }
 
 /** The outputs of a plan as bytes (what a transaction builder adds, in order). */
