@@ -27,7 +27,8 @@ export default function RedeemPage() {
   const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
   const balance = position.data?.balance;
   const typed = parseAmount(text);
-  const amount = withinBounds(typed, [
+  const gate = useSyncGate();
+  const amount = withinBounds(typed, gate.ready, [
     balance !== undefined ? { max: balance, message: `More than you hold (${formatZkusd(balance)}).` } : null,
   ]);
   // The fee for this amount now (no cap), then the operation with the user's cap.
@@ -43,7 +44,6 @@ export default function RedeemPage() {
       ? { ...quoteOp, type: "redeem", maxFee: cap.maxFee }
       : null;
   const preview = usePreview(op);
-  const gate = useSyncGate();
   const p = op ? preview.data : quote.data;
   return (
     <section className="page" aria-labelledby="page-title">

@@ -122,13 +122,15 @@ export default function StabilityPoolPage() {
               parsed={amount}
               testId="pool-amount"
               max={
-                action === "poolDeposit"
-                  ? position.data?.balance
-                    ? { value: position.data.balance }
-                    : null
-                  : deposit?.compounded
-                    ? { value: deposit.compounded }
-                    : null
+                !gate.ready
+                  ? null
+                  : action === "poolDeposit"
+                    ? position.data?.balance
+                      ? { value: position.data.balance }
+                      : null
+                    : deposit?.compounded
+                      ? { value: deposit.compounded }
+                      : null
               }
               hint="Any change to your deposit also sends your BTC gains to your wallet."
             />

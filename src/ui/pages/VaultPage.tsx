@@ -152,15 +152,16 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
     collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
   );
   const wallet = useWalletBtc(owner);
-  const collField = withinBounds(coll, [
+  const collField = withinBounds(coll, gate.ready, [
     wallet !== undefined
       ? {
           max: wallet,
           message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
+          live: true,
         }
       : null,
   ]);
-  const borrowField = withinBounds(borrow, [
+  const borrowField = withinBounds(borrow, gate.ready, [
     {
       min: info.params.minNetDebt,
       message: `The minimum to borrow is ${formatZkusd(info.params.minNetDebt)}.`,
@@ -315,11 +316,12 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
       : null,
   );
   const wallet = useWalletBtc(owner);
-  const collField = withinBounds(coll, [
+  const collField = withinBounds(coll, gate.ready, [
     collDir === "deposit" && wallet !== undefined
       ? {
           max: wallet,
           message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
+          live: true,
         }
       : null,
     collDir === "withdraw"
@@ -327,7 +329,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
       : null,
   ]);
   const repayable = vault.debt - info.params.gasReserve;
-  const debtField = withinBounds(debt, [
+  const debtField = withinBounds(debt, gate.ready, [
     debtDir === "repay"
       ? {
           max: repayable,

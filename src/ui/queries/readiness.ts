@@ -48,7 +48,7 @@ export function syncGateSentence(gate: SyncGate): string {
   if (gate.ready) return "";
   if (gate.reason === "resolving") return "Asking the guardians which chain to follow…";
   if (gate.reason === "starting") return "This browser's engine is starting to follow the chain…";
-  return `This browser has applied the chain up to block ${(gate.height ?? 0).toLocaleString("en-US")} of ${(gate.tip ?? 0).toLocaleString("en-US")}. Figures are from that older state, so reviewing waits until it has caught up (it does so on its own).`;
+  return `This browser has applied the chain up to block ${(gate.height ?? 0).toLocaleString("en-US")} of ${(gate.tip ?? 0).toLocaleString("en-US")}. Its figures are that older state's, so checking your amounts against them and reviewing wait until it has caught up (it does so on its own).`;
 }
 
 /** The placeholder for a figure of the engine's state while that state is not current. */
