@@ -7,13 +7,17 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import {
   type BuiltPsbt,
   DEFAULT_ESCAPE_CSV_BLOCKS,
+  descriptorAddress,
   EsploraClient,
   emptyProof,
   finalizePsbt,
+  poolDescriptor,
   type Spell,
   type SpellOperation,
   signPsbtInputs,
   toHex,
+  type VaultDescriptor,
+  vaultDescriptor,
   type WalletAccount,
   walletAccount,
   walletUtxo,
@@ -23,6 +27,7 @@ import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import {
   type Federation,
   type GuardianConfig,
+  guardianSetOf,
   type RunningGuardian,
   startGuardian,
 } from "../../src/guardian/daemon.ts";
@@ -195,6 +200,10 @@ export interface RegtestStack {
   live(): RunningGuardian[];
   /** A new wallet, funded by the faucet (confirmed with the next mined block). */
   wallet(sats?: bigint): Promise<TestWallet>;
+  /** The wallet's vault: its key, the federation's guardian set and escape timelock. */
+  vaultOf(w: TestWallet): VaultDescriptor;
+  /** The address of the federation's pool coin (the main coin; strays sent there fund fees). */
+  poolAddress(): string;
   /** A quorum price attestation from guardian-0, optionally waiting for a price in [min, max]. */
   attestation(min?: bigint, max?: bigint): Promise<Uint8Array>;
   /**
@@ -294,6 +303,16 @@ export async function startRegtestStack(
       const w = new TestWallet(esplora);
       await devnet.faucet(w.address, sats);
       return w;
+    },
+    vaultOf(w) {
+      return vaultDescriptor({
+        owner: w.account.publicKey,
+        guardians: guardianSetOf(fed.federation),
+        csvBlocks: fed.federation.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS,
+      });
+    },
+    poolAddress() {
+      return descriptorAddress(poolDescriptor(guardianSetOf(fed.federation)), "regtest");
     },
     attestation(min = 0n, max = 10n ** 30n) {
       return waitFor(
