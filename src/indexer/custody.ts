@@ -16,10 +16,12 @@ import {
   carriesDebtOrObligations,
   checkInvariants,
   checkSettlement,
+  custodySigners,
   DEFAULT_PAYOUT_MAX_FEE,
   isSettlePayload,
   recordObligations,
   type SettlementReason,
+  type SighashTx,
   type TxShape,
 } from "../settlement/index.ts";
 
@@ -55,7 +57,7 @@ function spendPath(
  */
 export function foreignSpends(
   state: State,
-  tx: TxShape,
+  tx: TxShape & SighashTx,
   height: number,
   config: CustodyStepConfig,
   /** The depth of the reorg that undid this transaction's settlement, when this client saw it. */
@@ -63,7 +65,7 @@ export function foreignSpends(
 ): ProtocolEvent[] {
   const events: ProtocolEvent[] = [];
   const escaped = new Map<string, bigint>();
-  for (const input of tx.inputs) {
+  for (const [index, input] of tx.inputs.entries()) {
     const coin = removeCoin(state.custody, `${input.prevTxid}:${input.vout}`);
     if (!coin) continue;
     const path = spendPath(input.witness);
@@ -97,6 +99,8 @@ export function foreignSpends(
         sats: coin.sats,
         vault: coin.vault,
         path,
+        // Who signed off-plan: the coin's custody keys whose signatures verify on this spend.
+        signers: custodySigners(tx, index, coin),
       });
   }
   let slot = 0;
@@ -127,7 +131,7 @@ function ownScriptHex(vault: string, config: CustodyStepConfig): string {
  */
 export function settleOrTrack(
   state: State,
-  tx: TxShape,
+  tx: TxShape & SighashTx,
   payload: Uint8Array | undefined,
   height: number,
   config: CustodyStepConfig,

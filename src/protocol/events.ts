@@ -96,6 +96,11 @@ export type ProtocolEvent =
       vault: AccountId | null;
       /** How the coin was spent, read from its witness (guardians, ownerAndGuardians, unknown). */
       path: string;
+      /**
+       * The coin's custody keys (compressed, hex, script order) whose signatures verify on this
+       * spend (src/settlement/signers.ts): who signed off-plan. Empty when none verifies.
+       */
+      signers: string[];
     }
   | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
   | {

@@ -65,5 +65,6 @@ export {
   settleSpellFor,
   settleWindow,
 } from "./settleSpell.ts";
+export { custodySigners, type SighashTx, segwitV0Sighash } from "./signers.ts";
 export { hasStrayOutputs, protocolScripts, recordStrays, STRAY_REFUND_MIN } from "./strays.ts";
 export { type ChainTx, type ChainTxInput, type ChainTxOutput, outpointKey, type TxShape } from "./tx.ts";
