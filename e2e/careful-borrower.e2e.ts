@@ -235,7 +235,7 @@ describe("a careful borrower's figures, costs and protections", () => {
       await page.getByTestId("adjust-debt-input").fill("1000");
       // The fee quoted is the engine's rate now (a redemption in another file may have raised the
       // base rate above the 0.5% floor); the default cap is that rate plus 0.5 points, rounded up to
-      // a tenth of a percent.
+      // a tenth of a percent, at most the borrowing fee's cap (the protocol never charges more).
       const quote = page.getByTestId("adjust-max-fee-input-quote");
       const rate = await until(
         "the borrowing fee quote to be the engine's rate",
@@ -250,7 +250,9 @@ describe("a careful borrower's figures, costs and protections", () => {
       if (rate === parseDecimal("0.005"))
         expect(await quote.textContent()).toBe("The borrowing fee is 0.50% now.");
       const tenth = parseDecimal("0.001");
-      const defaultCap = ((rate + parseDecimal("0.005") + tenth - 1n) / tenth) * tenth;
+      const feeCap = (await referenceState()).state.params.borrowingFeeCap;
+      const rounded = ((rate + parseDecimal("0.005") + tenth - 1n) / tenth) * tenth;
+      const defaultCap = rounded < feeCap ? rounded : feeCap;
       expect(parseDecimal(await page.getByTestId("adjust-max-fee-input").inputValue()) / 100n).toBe(
         defaultCap,
       );

@@ -38,7 +38,7 @@ export default function RedeemPage() {
   const q = quote.data?.ok && !quote.isPlaceholderData ? quote.data.result : null;
   // The fee as a fraction of the BTC drawn, as the engine compares it (rounded down like the engine).
   const rate = q && (q.btc as bigint) > 0n ? ((q.fee as bigint) * 10n ** 18n) / (q.btc as bigint) : 0n;
-  const cap = maxFeeOf(maxFeeText, rate);
+  const cap = maxFeeOf(maxFeeText, rate, { current: gate.ready });
   const op: Operation | null =
     quoteOp && cap.maxFee !== undefined && (q || maxFeeText !== null)
       ? { ...quoteOp, type: "redeem", maxFee: cap.maxFee }

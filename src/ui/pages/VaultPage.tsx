@@ -132,7 +132,9 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   useEffect(() => prefetchProving(owner, ["open"]), [owner]);
   const coll = parseAmount(collText, 8, BTC_SUPPLY_BOUND);
   const borrow = parseAmount(borrowText);
-  const cap = maxFeeOf(maxFeeText, summary.recoveryMode ? 0n : summary.borrowingRate);
+  const gate = useSyncGate();
+  const rate = summary.recoveryMode ? 0n : summary.borrowingRate;
+  const cap = maxFeeOf(maxFeeText, rate, { current: gate.ready, ceiling: info.params.borrowingFeeCap });
   const maxFee = cap.maxFee;
   const collateral = ok(coll);
   const op: Operation | null =
@@ -146,7 +148,6 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
         }
       : null;
   const preview = usePreview(op);
-  const gate = useSyncGate();
   const max = useMaxBorrow(
     owner,
     collateral ? { collateral, ...(maxFee !== undefined ? { maxFee } : {}) } : null,
@@ -238,7 +239,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           onChange={setMaxFeeText}
           parsed={cap.parsed}
           maxFee={cap.maxFee}
-          rate={summary.recoveryMode ? 0n : summary.borrowingRate}
+          rate={rate}
           testId="max-fee-input"
         />
         <div className="actions">
@@ -289,7 +290,9 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
   const c = ok(coll) ?? 0n;
   const d = ok(debt) ?? 0n;
   const borrowing = debtDir === "borrow" && d > 0n;
-  const cap = maxFeeOf(maxFeeText, summary.borrowingRate);
+  const gate = useSyncGate();
+  const rate = summary.recoveryMode ? 0n : summary.borrowingRate;
+  const cap = maxFeeOf(maxFeeText, rate, { current: gate.ready, ceiling: info.params.borrowingFeeCap });
   const op: Operation | null =
     mode === "close"
       ? { type: "closeVault", owner }
@@ -305,7 +308,6 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
             ...(d > 0n ? (debtDir === "borrow" ? { borrow: d, maxFee: cap.maxFee! } : { repay: d }) : {}),
           };
   const preview = usePreview(op);
-  const gate = useSyncGate();
   const max = useMaxBorrow(
     owner,
     mode === "adjust" && debtDir === "borrow"
@@ -421,7 +423,7 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
                 onChange={setMaxFeeText}
                 parsed={cap.parsed}
                 maxFee={cap.maxFee}
-                rate={summary.recoveryMode ? 0n : summary.borrowingRate}
+                rate={rate}
                 testId="adjust-max-fee-input"
               />
             ) : null}
