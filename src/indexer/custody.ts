@@ -11,13 +11,17 @@ import type { ProtocolEvent, State } from "../protocol/index.ts";
 import { removeCoin } from "../protocol/index.ts";
 import {
   applyEscape,
+  applyFunding,
   applySettlement,
   type CustodyConfig,
+  type CustodyReason,
   carriesDebtOrObligations,
+  checkFunding,
   checkInvariants,
   checkSettlement,
   custodySigners,
   DEFAULT_PAYOUT_MAX_FEE,
+  isFundPayload,
   isSettlePayload,
   recordObligations,
   type SettlementReason,
@@ -167,6 +171,26 @@ export function settleOrTrack(
     };
   }
   return { kind: "none" };
+}
+
+/**
+ * A transaction carrying a `fund` spell (src/settlement/fundSpell.ts): the fee account grows by the
+ * output it names when that output pays exactly its sats to the pool's script; else refused with the
+ * reason, and the output is left to the stray rule (owed back from 10,000 sats, kept below).
+ */
+export function fundOrRefuse(
+  state: State,
+  tx: TxShape,
+  payload: Uint8Array | undefined,
+  height: number,
+):
+  | { kind: "none" }
+  | { kind: "applied"; events: ProtocolEvent[] }
+  | { kind: "refused"; reason: CustodyReason } {
+  if (!payload || !isFundPayload(payload)) return { kind: "none" };
+  const checked = checkFunding(state, tx, payload);
+  if (!checked.ok) return { kind: "refused", reason: checked.reason };
+  return { kind: "applied", events: applyFunding(state, checked, { txid: tx.txid, height }) };
 }
 
 /** Obligations of an applied spell, paid to the actor's own script (the account is its address). */

@@ -58,6 +58,7 @@ import {
   type CustodyStepConfig,
   endOfBlock,
   foreignSpends,
+  fundOrRefuse,
   obligationsOf,
   settleOrTrack,
 } from "./custody.ts";
@@ -501,6 +502,11 @@ export class Indexer {
           });
         // A settle spell is custody's (src/settlement), not an engine operation.
         if (payload && isSettlePayload(payload)) continue;
+        // So is a fund spell (the fee account's funding); a refused one leaves its output to the stray rule.
+        const funding = fundOrRefuse(this.state, tx, payload ?? undefined, height);
+        if (funding.kind === "applied") custodyEvents(funding.events, where);
+        if (funding.kind === "refused")
+          rejected.push({ ...where, actor: actorAddress, opType: "fund", reason: funding.reason });
         // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
         // the transaction's spell, so the spell's proof is checked against the state it was made on.
         const applyTxSpell = (bytes: Uint8Array): void => {
@@ -557,7 +563,7 @@ export class Indexer {
           const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
           custodyEvents(owed, where, out.events.length);
         };
-        if (payload) applyTxSpell(payload);
+        if (payload && funding.kind === "none") applyTxSpell(payload);
         const spent = foreignSpends(this.state, tx, height, this.custody);
         custodyEvents(spent, where, 1000);
         // BTC at a protocol script that no spell claimed is owed back to the sender or kept as stray;

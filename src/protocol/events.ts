@@ -157,6 +157,12 @@ export type ProtocolEvent =
       refunded: boolean;
     }
   | {
+      /** BTC put into the fee account by a `fund` spell (docs/custody.md "The fee account"). */
+      type: "FeeAccountFunded";
+      outpoint: string;
+      sats: bigint;
+    }
+  | {
       /** Escaped sats that were owed to others: cancelled moves, booked on the fee account. */
       type: "EscapeShortfall";
       owner: AccountId;

@@ -4,8 +4,8 @@
  * and the whole fee of a settlement with no payee (rolls, consolidations, internal moves). Two
  * sources, one balance:
  *
- *  - `custody.stray`: what was put in for it (stray BTC below the refund threshold, strays.ts); an
- *    escape's shortfall is booked on it and may take it below zero;
+ *  - `custody.stray`: what was put in for it (a `fund` spell, fundSpell.ts; stray BTC below the
+ *    refund threshold, strays.ts); an escape's shortfall is booked on it and may take it below zero;
  *  - the BTC fees: redemption fees (`g.feeCollateral`, 1e-18 units) that the engine keeps in the pool
  *    and nothing else spends. Only their whole satoshis count (floor, in the protocol's favour: the
  *    sub-satoshi rest stays in `feeCollateral` and never leaves custody).

@@ -7,6 +7,17 @@ export { type Actor, type ActorKind, type ActorResult, authorizesOwnerKey, readA
 export { applyEscape } from "./escape.ts";
 export { drawFeeAccount, feeAccountDraw, feeAccountSats } from "./feeAccount.ts";
 export {
+  applyFunding,
+  checkFunding,
+  decodeFundSpell,
+  encodeFundSpell,
+  FUND_OP_CODE,
+  type FundCheck,
+  type FundSpell,
+  isFundPayload,
+  MAX_FEE_FUNDING,
+} from "./fundSpell.ts";
+export {
   type CustodyConfig,
   checkInflow,
   custodyKeySet,
