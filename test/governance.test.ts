@@ -25,7 +25,7 @@ import {
 } from "../src/protocol/index.ts";
 import { poseidonHash } from "../src/zk/hash.ts";
 
-/** Poseidon(quorum, x0, y0, x1, y1, x2, y2) with poseidon-lite: a cross-check of the engine's hash. */
+/** Poseidon(quorum, x0, y0, x1, y1, x2, y2) through the zk side's poseidonHash: the hash the circuits use. */
 const oracleSetHash = (set: { quorum: number; keys: readonly (readonly [bigint, bigint])[] }) =>
   poseidonHash([BigInt(set.quorum), ...set.keys.flat()]);
 

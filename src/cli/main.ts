@@ -4,6 +4,7 @@
  * 3 operation refused or source unavailable, 4 alerts firing (monitor watch).
  */
 import { Command, CommanderError } from "commander";
+import { initPoseidon } from "../protocol/index.ts";
 import { registerBackup } from "./backup.ts";
 import { registerConfig } from "./config.ts";
 import { registerCustody } from "./custody.ts";
@@ -29,7 +30,10 @@ export function buildProgram(): Command {
       "\nData sources: --from-scenario FILE, --store FILE, --backup FILE or --guardian URL (or guardian in\n" +
         "~/.zkusd/config.json). Output: --format text|table|json|minimal.\n" +
         "Exit codes: 0 ok, 1 bad input, 2 usage, 3 refused or unavailable, 4 alerts firing. See docs/cli.md.",
-    );
+    )
+    // Every command may hash (state roots, vault proofs, price attestations): the one Poseidon is built
+    // before any action runs (docs/decisions.md §7 "One Poseidon").
+    .hook("preAction", () => initPoseidon());
   registerReplay(program);
   registerOracle(program);
   registerZk(program);

@@ -7,8 +7,8 @@
  * every signature it carries verifies.
  */
 import { hex } from "@scure/base";
-import { poseidon3 } from "poseidon-lite/poseidon3";
 import { formatDecimal } from "../protocol/decimal.ts";
+import { poseidon } from "../protocol/poseidon.ts";
 import {
   type BabyJubPoint,
   derivePublicKey,
@@ -64,11 +64,11 @@ export function statementProblem(statement: PriceStatement): string | null {
   return null;
 }
 
-/** M = Poseidon(price, timestamp, round). */
+/** M = Poseidon(price, timestamp, round). Requires `await initPoseidon()` (docs/decisions.md §7). */
 export function attestationMessage(statement: PriceStatement): bigint {
   const problem = statementProblem(statement);
   if (problem) throw new OracleError("invalidAttestation", `statement: ${problem}`);
-  return poseidon3([statement.price, BigInt(statement.timestamp), statement.round]);
+  return poseidon([statement.price, BigInt(statement.timestamp), statement.round]);
 }
 
 export function publicKeyFromPrivate(privateKey: Uint8Array): BabyJubPoint {

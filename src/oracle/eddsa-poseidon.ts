@@ -5,14 +5,15 @@
  * pack as circomlib's `packPoint` (y little-endian, top bit set when x > (p-1)/2).
  *
  * Curve arithmetic is @noble/curves' BabyJubjub (same curve, a = 168700, d = 168696, base = B8),
- * BLAKE-512 is @noble/hashes, Poseidon is poseidon-lite (circomlib's constants). We do not use
+ * BLAKE-512 is @noble/hashes, Poseidon is the engine's one Poseidon (circomlibjs, src/protocol/poseidon.ts:
+ * signing and verifying need `await initPoseidon()` first, docs/decisions.md §7). We do not use
  * @zk-kit/eddsa-poseidon at run time: its ESM build imports named exports from the CommonJS
  * `blakejs`, which Node refuses (it loads in bundlers only). The tests check this module against
  * circomlibjs (its own vectors and signatures) and against @zk-kit/eddsa-poseidon's CommonJS build.
  */
 import { babyjubjub } from "@noble/curves/misc.js";
 import { blake512 } from "@noble/hashes/blake1.js";
-import { poseidon5 } from "poseidon-lite/poseidon5";
+import { poseidon } from "../protocol/poseidon.ts";
 
 const Point = babyjubjub.Point;
 type CurvePoint = InstanceType<typeof Point>;
@@ -51,7 +52,7 @@ export function signPoseidon(privateKey: Uint8Array, message: bigint): EdDSASign
   nonceInput.set(toLittleEndian(message, 32), 32);
   const r = fromLittleEndian(blake512(nonceInput)) % SUBGROUP_ORDER;
   const R8 = Point.BASE.multiply(nonZero(r)).toAffine();
-  const hm = poseidon5([R8.x, R8.y, publicKey.x, publicKey.y, message]);
+  const hm = poseidon([R8.x, R8.y, publicKey.x, publicKey.y, message]);
   const S = (r + hm * s) % SUBGROUP_ORDER;
   return { R8: [R8.x, R8.y], S };
 }
@@ -66,7 +67,7 @@ export function verifyPoseidon(message: bigint, signature: EdDSASignature, publi
   const A8 = curvePoint(publicKey)?.multiplyUnsafe(8n);
   const R8 = curvePoint(signature.R8);
   if (!A8 || !R8 || A8.toAffine().x === 0n) return false;
-  const hm = poseidon5([signature.R8[0], signature.R8[1], publicKey[0], publicKey[1], message]);
+  const hm = poseidon([signature.R8[0], signature.R8[1], publicKey[0], publicKey[1], message]);
   const left = Point.BASE.multiplyUnsafe(signature.S);
   // 8·A lies in the order-l subgroup, so hm may be reduced mod l.
   const right = R8.add(A8.multiplyUnsafe(hm % SUBGROUP_ORDER));

@@ -1,9 +1,12 @@
 /**
- * Poseidon over BN254 (circomlib's parameters) for the state root. Uses circomlibjs's WebAssembly
- * implementation (≈ 14–19k two-input hashes/s here, about 4× poseidon-lite's pure-bigint speed; the
- * state root is 4–5× faster with it: docs/decisions.md §7 "One Poseidon", where it is chosen as the one
- * Poseidon); field elements stay in its 32-byte Montgomery form inside trees to skip conversions.
- * Call `await initPoseidon()` once before computing roots (worker start, CLI start, test setup).
+ * The one Poseidon over BN254 (circomlib's parameters): the state root, the vault circuit's hashes
+ * (src/zk/hash.ts) and the oracle's EdDSA-Poseidon signatures (src/oracle/) all hash here. Uses
+ * circomlibjs's WebAssembly implementation (≈ 14–19k two-input hashes/s here, about 4× poseidon-lite's
+ * pure-bigint speed; the state root is 4–5× faster with it: docs/decisions.md §7 "One Poseidon");
+ * field elements stay in its 32-byte Montgomery form inside trees to skip conversions.
+ * Building the WebAssembly is asynchronous, so every entry point (worker start, CLI command, guardian
+ * start, bench, test setup) calls `await initPoseidon()` once before its first hash; a hash before
+ * that throws an Error that says so, never a wrong value.
  */
 import { buildPoseidon } from "circomlibjs";
 
@@ -26,7 +29,11 @@ export function initPoseidon(): Promise<void> {
 }
 
 function hasher(): WasmPoseidon {
-  if (!instance) throw new Error("Poseidon is not initialised: await initPoseidon() first");
+  if (!instance)
+    throw new Error(
+      "Poseidon is not initialised: await initPoseidon() at the entry point before the first hash " +
+        '(docs/decisions.md §7 "One Poseidon")',
+    );
   return instance;
 }
 

@@ -1,9 +1,10 @@
 /**
  * The state root's layout (docs/state-root.md) recomputed from scratch with an independent Poseidon
- * (poseidon-lite): the 4-ary accounts tree, the flat account leaf, the four global/parameter groups,
+ * (circomlibjs's reference implementation: generic field arithmetic, not the WebAssembly the engine
+ * runs; both reproduce poseidon-lite's outputs, test/fixtures/poseidon-vectors.ts): the 4-ary accounts tree, the flat account leaf, the four global/parameter groups,
  * restHash and the root. Circuits hash exactly this, so a change here needs new circuits.
  */
-import * as lite from "poseidon-lite";
+import { buildPoseidonReference } from "circomlibjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { scenarioState } from "../../scripts/circuits/scenario.ts";
 import { PARAM_NAMES } from "./params.ts";
@@ -19,11 +20,16 @@ import {
   VAULT_PARAMS,
 } from "./stateRoot.ts";
 
-const hashers = lite as unknown as Record<string, (xs: bigint[]) => bigint>;
-const H = (xs: bigint[]): bigint => hashers[`poseidon${xs.length}`]!(xs);
+interface ReferencePoseidon {
+  (inputs: bigint[]): unknown;
+  F: { toObject(x: unknown): bigint };
+}
+let reference: ReferencePoseidon;
+const H = (xs: bigint[]): bigint => reference.F.toObject(reference(xs));
 
 let state: State;
 beforeAll(async () => {
+  reference = (await buildPoseidonReference()) as ReferencePoseidon;
   ({ state } = await scenarioState());
 });
 

@@ -1,30 +1,18 @@
 /**
  * Poseidon (circomlib parameters, BN254) for the zk side: the vault proof's hashes (vault.ts); the
- * attestation message is the oracle's (src/oracle/attestation.ts `attestationMessage`). poseidon-lite
- * is pure JS and synchronous, so it runs in workers and Node without initialisation; the engine's
- * circomlibjs Poseidon computes the same function.
+ * attestation message is the oracle's (src/oracle/attestation.ts `attestationMessage`). It is the
+ * engine's one Poseidon (circomlibjs, src/protocol/poseidon.ts), so a process must `await
+ * initPoseidon()` before its first hash; hashing earlier throws "Poseidon is not initialised"
+ * (docs/decisions.md §7 "One Poseidon").
  */
-import { poseidon1, poseidon2, poseidon3, poseidon4, poseidon5, poseidon6, poseidon7 } from "poseidon-lite";
+import { FIELD_MODULUS, poseidon } from "../protocol/poseidon.ts";
 
 /** BN254 scalar field modulus (the circuits' field). */
-export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const SNARK_FIELD = FIELD_MODULUS;
 
-const BY_ARITY: Record<number, (x: bigint[]) => bigint> = {
-  1: poseidon1,
-  2: poseidon2,
-  3: poseidon3,
-  4: poseidon4,
-  5: poseidon5,
-  6: poseidon6,
-  7: poseidon7,
-};
-
-/** Poseidon of 1–7 field elements. */
+/** Poseidon of 1–7 field elements (the widths the circuits use). */
 export function poseidonHash(inputs: readonly bigint[]): bigint {
-  const f = BY_ARITY[inputs.length];
-  if (!f) throw new RangeError(`poseidonHash takes 1 to 7 inputs, got ${inputs.length}`);
-  for (const x of inputs) {
-    if (x < 0n || x >= SNARK_FIELD) throw new RangeError(`value ${x} is outside the BN254 scalar field`);
-  }
-  return f([...inputs]);
+  if (inputs.length < 1 || inputs.length > 7)
+    throw new RangeError(`poseidonHash takes 1 to 7 inputs, got ${inputs.length}`);
+  return poseidon(inputs);
 }

@@ -1,8 +1,9 @@
 /**
  * The vault proof's statement (circuits/lib/vault.circom, docs/zk.md "Vault proofs"): the hashes of the
  * vault's stored record before and after, of the operation and of the global context it was checked
- * in. Pure and synchronous (poseidon-lite): the indexer computes them from its own state to check a
- * proof; the witness builder computes them to make one.
+ * in. Pure and synchronous once the one Poseidon is initialised (`await initPoseidon()`, src/zk/hash.ts):
+ * the indexer computes them from its own state to check a proof; the witness builder computes them to
+ * make one.
  */
 import {
   findAccount,

@@ -22,8 +22,17 @@ import {
   publicKeyFromPrivate,
   signStatement,
 } from "../../src/oracle/index.ts";
-import { apply, createGenesisState, DEFAULT_PARAMS, type State } from "../../src/protocol/index.ts";
+import {
+  apply,
+  createGenesisState,
+  DEFAULT_PARAMS,
+  initPoseidon,
+  type State,
+} from "../../src/protocol/index.ts";
 import { proveSpell } from "../../src/zk/node.ts";
+
+// `attest` signs synchronously: the one Poseidon is built once, for every file that imports this helper.
+await initPoseidon();
 
 export const E18 = 10n ** 18n;
 
