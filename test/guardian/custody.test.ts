@@ -8,7 +8,6 @@
  *    from the chain) and signed one of the two; since phase 2 guardians sign no user transaction at
  *    all (404), and settlements are reserved per coin (src/guardian/settle.test.ts).
  */
-import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { base64 } from "@scure/base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -17,88 +16,36 @@ import {
   buildOpenVault,
   buildRedemptionPayout,
   descriptorAddress,
-  EsploraClient,
-  emptyProof,
-  finalizePsbt,
   poolDescriptor,
-  type Spell,
   type SpellOperation,
-  signPsbtInputs,
   toOperation,
-  type VaultDescriptor,
-  vaultDescriptor,
-  type WalletAccount,
-  walletAccount,
   walletUtxo,
 } from "../../src/btc/index.ts";
-import { type PriceFeed, startPriceFeed } from "../../src/devnet/pricefeed.ts";
-import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import { apply, cloneState, type ProtocolEvent } from "../../src/protocol/index.ts";
 import { proveSpell, terminateProver } from "../../src/zk/node.ts";
-import { startFederation, type TestFederation, waitFor } from "./support.ts";
+import { type RegtestStack, spellOf, startRegtestStack, type TestWallet } from "./support.ts";
 
 const E18 = 10n ** 18n;
 const SAT = 10n ** 10n;
 const RATE = 2;
 
-let devnet: Devnet;
-let feed: PriceFeed;
-let esplora: EsploraClient;
-let fed: TestFederation;
+let st: RegtestStack;
+let keeper: TestWallet;
+let alice: TestWallet;
+let bob: TestWallet;
+let mallory: TestWallet;
 
-class Wallet {
-  readonly priv = secp256k1.utils.randomSecretKey();
-  readonly account: WalletAccount = walletAccount(
-    secp256k1.getPublicKey(this.priv, true),
-    "p2wpkh",
-    "regtest",
-  );
-  get address() {
-    return this.account.address;
-  }
-  async utxos() {
-    return (await esplora.addressUtxos(this.address)).map((u) =>
-      walletUtxo(this.account, "regtest", { txid: u.txid, vout: u.vout, value: BigInt(u.value) }),
-    );
-  }
-  async opts(extra: { feeRate?: number } = {}) {
-    return {
-      network: "regtest" as const,
-      wallet: this.account,
-      walletUtxos: await this.utxos(),
-      feeRate: extra.feeRate ?? RATE,
-      strategy: "largestFirst" as const,
-    };
-  }
-  sign(built: BuiltPsbt): Uint8Array {
-    return signPsbtInputs(built.psbt, this.priv, built.signInputs[this.address]!);
-  }
-}
-
-const keeper = new Wallet();
-const alice = new Wallet();
-const bob = new Wallet();
-const mallory = new Wallet();
-
-const g = (i: number) => fed.guardians[i]!;
-const guardians = () => guardianSetOf(fed.federation);
-const vaultOf = (w: Wallet): VaultDescriptor =>
-  vaultDescriptor({ owner: w.account.publicKey, guardians: guardians() });
-
-const spellOf = (op: SpellOperation, attestation: Uint8Array): Spell => ({
-  version: 1,
-  op,
-  attestation,
-  proof: emptyProof(),
-});
+const g = (i: number) => st.g(i);
+const guardians = () => guardianSetOf(st.fed.federation);
+const vaultOf = (w: TestWallet) => st.vaultOf(w);
 
 /**
  * The open spell of `w` locking `sats` in output `vout` of its own transaction (docs/decisions.md §2a rule 1 and
  * "Owner keys": the spell names its vault output and carries the owner's key).
  */
-const openOp = (w: Wallet, sats: bigint, borrow: bigint, vout = 0): SpellOperation => ({
+const openOp = (w: TestWallet, sats: bigint, borrow: bigint, vout = 0): SpellOperation => ({
   type: "openVault",
   collateral: sats * SAT,
   borrow: borrow * E18,
@@ -107,39 +54,9 @@ const openOp = (w: Wallet, sats: bigint, borrow: bigint, vout = 0): SpellOperati
   vaultOutput: vout,
 });
 
-async function latestAttestation(): Promise<Uint8Array> {
-  return waitFor("a quorum price attestation", async () => {
-    const res = await fetch(`${g(0).url}/v1/price`);
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { attestation: string };
-    return Uint8Array.from(Buffer.from(body.attestation, "hex"));
-  });
-}
-
-async function mine(): Promise<void> {
-  await devnet.mine(1);
-  const h = devnet.chain.height;
-  await waitFor("guardians to sync", () =>
-    fed.guardians.every((x) => x && x.chain.height >= h) ? true : undefined,
-  );
-}
-
-/** Signs with the wallet alone, broadcasts and mines; returns the txid. */
-async function send(w: Wallet, built: BuiltPsbt): Promise<string> {
-  const txid = await esplora.broadcast(finalizePsbt(w.sign(built)).hex);
-  await mine();
-  return txid;
-}
-
-/** How each of the three guardians recorded a spell: "applied" or its reject code. */
-async function verdicts(txid: string): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const rec = await g(i).chain.spellOf(txid);
-    out.push(rec ? (rec.ok ? "applied" : rec.reason.code) : "unseen");
-  }
-  return out;
-}
+/** Signs with the wallet alone, broadcasts and mines; returns the txid (the spell may be refused). */
+const send = (w: TestWallet, built: BuiltPsbt) => st.broadcast(w, built);
+const verdicts = (txid: string) => st.verdicts(txid);
 
 async function cosign(
   psbt: Uint8Array,
@@ -158,32 +75,30 @@ async function cosign(
   return { status: res.status, ...(body.error ? { code: body.error.code, reason: body.error.reason } : {}) };
 }
 
-const vaultUtxos = async (w: Wallet) =>
-  (await esplora.addressUtxos(descriptorAddress(vaultOf(w), "regtest"))).map((u) => ({
+const vaultUtxos = async (w: TestWallet) =>
+  (await st.esplora.addressUtxos(descriptorAddress(vaultOf(w), "regtest"))).map((u) => ({
     txid: u.txid,
     vout: u.vout,
     value: BigInt(u.value),
   }));
 
 beforeAll(async () => {
-  devnet = await startDevnet({ port: 0 });
-  feed = await startPriceFeed({ price: "97000" });
-  esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1, backoffMs: 50 });
-  for (const w of [keeper, alice, bob, mallory]) await devnet.faucet(w.address, 100_000_000n);
-  await devnet.mine(1);
-  fed = await startFederation({ esploraUrl: devnet.url, feed, startHeight: 1 });
+  st = await startRegtestStack();
+  keeper = await st.wallet();
+  alice = await st.wallet();
+  bob = await st.wallet();
+  mallory = await st.wallet();
+  await st.mine();
 }, 180_000);
 
 afterAll(async () => {
   await terminateProver();
-  await fed?.stopAll();
-  await feed?.close();
-  await devnet?.close();
+  await st?.close();
 });
 
 describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
   it("honest setup: a price on chain, two vaults opened with their BTC, zkUSD to the keeper", async () => {
-    const att = await latestAttestation();
+    const att = await st.attestation();
     const price = decodeAttestation(att).price;
     await send(
       keeper,
@@ -199,7 +114,7 @@ describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
         buildOpenVault(await w.opts(), {
           // proven on the guardians' state (every vault operation carries its proof)
           spell: await proveSpell(
-            spellOf(openOp(w, sats, borrow), await latestAttestation()),
+            spellOf(openOp(w, sats, borrow), await st.attestation()),
             w.address,
             g(0).chain.state,
           ),
@@ -223,7 +138,7 @@ describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
     const txid = await send(
       mallory,
       buildLedgerOp(await mallory.opts(), {
-        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await latestAttestation()),
+        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await st.attestation()),
       }),
     );
     expect(await verdicts(txid)).toEqual(["custodyMismatch", "custodyMismatch", "custodyMismatch"]);
@@ -236,7 +151,7 @@ describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
     const txid = await send(
       mallory,
       buildOpenVault(await mallory.opts(), {
-        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await latestAttestation()),
+        spell: spellOf(openOp(mallory, 1_000_000_000n, 200_000n), await st.attestation()),
         vault: vaultOf(mallory),
         collateralSats: 1_000n,
       }),
@@ -248,8 +163,8 @@ describe("custody attacks on regtest (three guardians, 2-of-3)", () => {
   }, 60_000);
 
   /** A redemption of the keeper's 500 zkUSD from Bob's vault, as the guardians would pay it now. */
-  async function redemption(walletUtxos: Awaited<ReturnType<Wallet["utxos"]>>, feeRate = RATE) {
-    const att = await latestAttestation();
+  async function redemption(walletUtxos: Awaited<ReturnType<TestWallet["utxos"]>>, feeRate = RATE) {
+    const att = await st.attestation();
     const op = toOperation({ type: "redeem", amount: 500n * E18, maxFee: 5n * 10n ** 16n }, keeper.address);
     const s = cloneState(g(0).chain.state);
     const r = apply(s, op, { height: s.height + 1n, time: BigInt(decodeAttestation(att).timestamp) });

@@ -4,111 +4,36 @@
  * (wallet only), fund the pool and transfer zkUSD; the guardians serve the API and custody view and
  * offer no co-signing. Payouts are settlements: test/guardian/settlement.test.ts.
  */
-import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BuiltPsbt,
   buildLedgerOp,
   buildOpenVault,
   descriptorAddress,
-  EsploraClient,
-  emptyProof,
   poolDescriptor,
-  type Spell,
-  type SpellOperation,
-  signPsbtInputs,
-  type VaultDescriptor,
-  vaultDescriptor,
-  type WalletAccount,
-  walletAccount,
-  walletUtxo,
 } from "../../src/btc/index.ts";
-import { type PriceFeed, startPriceFeed } from "../../src/devnet/pricefeed.ts";
-import { type Devnet, startDevnet } from "../../src/devnet/server.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
 import { proveSpell, terminateProver } from "../../src/zk/node.ts";
-import { startFederation, type TestFederation, waitFor } from "./support.ts";
+import { type RegtestStack, spellOf, startRegtestStack, type TestWallet } from "./support.ts";
 
 const E18 = 10n ** 18n;
 const SAT = 10n ** 10n;
-const RATE = 2;
 
-let devnet: Devnet;
-let feed: PriceFeed;
-let esplora: EsploraClient;
-let fed: TestFederation;
+let s: RegtestStack;
+let keeper: TestWallet;
+let alice: TestWallet;
+let bob: TestWallet;
+let carol: TestWallet;
+let dave: TestWallet;
 
-class Wallet {
-  readonly priv = secp256k1.utils.randomSecretKey();
-  readonly account: WalletAccount = walletAccount(
-    secp256k1.getPublicKey(this.priv, true),
-    "p2wpkh",
-    "regtest",
-  );
-  get address() {
-    return this.account.address;
-  }
-  async opts(extra: { changeAddress?: string; feeRate?: number } = {}) {
-    const utxos = (await esplora.addressUtxos(this.address)).map((u) =>
-      walletUtxo(this.account, "regtest", { txid: u.txid, vout: u.vout, value: BigInt(u.value) }),
-    );
-    return {
-      network: "regtest" as const,
-      wallet: this.account,
-      walletUtxos: utxos,
-      feeRate: extra.feeRate ?? RATE,
-      strategy: "largestFirst" as const,
-      ...extra,
-    };
-  }
-  sign(built: BuiltPsbt): Uint8Array {
-    return signPsbtInputs(built.psbt, this.priv, built.signInputs[this.address]!);
-  }
-}
-
-const keeper = new Wallet();
-const alice = new Wallet();
-const bob = new Wallet();
-const carol = new Wallet();
-const dave = new Wallet();
-
-const g = (i: number) => fed.guardians[i]!;
-const live = () => fed.guardians.filter((x) => x !== null);
-const guardians = () => guardianSetOf(fed.federation);
-const vaultOf = (w: Wallet): VaultDescriptor =>
-  vaultDescriptor({ owner: w.account.publicKey, guardians: guardians() });
-
-async function latestAttestation(minPrice = 0n, maxPrice = 10n ** 30n): Promise<Uint8Array> {
-  return waitFor("a quorum price attestation", async () => {
-    const res = await fetch(`${g(0).url}/v1/price`);
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { attestation: string; price: string };
-    const p = BigInt(body.price);
-    return p >= minPrice && p <= maxPrice ? Uint8Array.from(Buffer.from(body.attestation, "hex")) : undefined;
-  });
-}
-
-const spellOf = (op: SpellOperation, attestation: Uint8Array, proof = emptyProof()): Spell => ({
-  version: 1,
-  op,
-  attestation,
-  proof,
-});
-
-/** Mines one block and waits until every live guardian has applied it. */
-async function mine(): Promise<void> {
-  await devnet.mine(1);
-  const h = devnet.chain.height;
-  await waitFor("guardians to sync", () => (live().every((x) => x.chain.height >= h) ? true : undefined));
-}
+const g = (i: number) => s.g(i);
+const live = () => s.live();
+const guardians = () => guardianSetOf(s.fed.federation);
 
 /** The wallet signs alone (no custody input), broadcasts, mines; the spell must have been applied. */
-async function sendWalletOnly(w: Wallet, built: BuiltPsbt): Promise<string> {
-  const { finalizePsbt } = await import("../../src/btc/index.ts");
-  const final = finalizePsbt(w.sign(built));
-  const txid = await esplora.broadcast(final.hex);
-  await mine();
+async function sendWalletOnly(w: TestWallet, built: BuiltPsbt): Promise<string> {
+  const txid = await s.broadcast(w, built);
   const rec = await g(0).chain.spellOf(txid);
   expect(rec, "the guardian saw the spell").toBeDefined();
   expect(rec!.ok ? "applied" : rec!.reason.message).toBe("applied");
@@ -125,34 +50,31 @@ async function setPrice(attestation: Uint8Array): Promise<void> {
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet({ port: 0 });
-  feed = await startPriceFeed({ price: "97000" });
-  esplora = new EsploraClient({ baseUrl: devnet.url, retries: 1, backoffMs: 50 });
-  for (const w of [keeper, alice, bob, carol, dave]) await devnet.faucet(w.address, 100_000_000n);
-  await devnet.mine(1);
-  // The protocol starts with the dev chain (block 1): the devnet mines its first 500 blocks with header
-  // times running ahead of the wall clock, and the genesis state takes its time from the block before.
-  fed = await startFederation({ esploraUrl: devnet.url, feed, startHeight: 1 });
+  s = await startRegtestStack();
+  keeper = await s.wallet();
+  alice = await s.wallet();
+  bob = await s.wallet();
+  carol = await s.wallet();
+  dave = await s.wallet();
+  await s.mine();
 }, 180_000);
 
 afterAll(async () => {
   await terminateProver();
-  await fed?.stopAll();
-  await feed?.close();
-  await devnet?.close();
+  await s?.close();
 });
 
 describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
   it("the three guardians attest the feed's price and a keeper puts it on chain", async () => {
-    const att = await latestAttestation();
+    const att = await s.attestation();
     expect(decodeAttestation(att).signatures.length).toBeGreaterThanOrEqual(2);
     await setPrice(att);
     for (const x of live()) expect(x.chain.state.g.price).toBe(decodeAttestation(att).price);
   }, 60_000);
 
   it("opens vaults (wallet only) and funds the stability pool", async () => {
-    const att = await latestAttestation();
-    const open = async (w: Wallet, btcSats: bigint, borrow: bigint) =>
+    const att = await s.attestation();
+    const open = async (w: TestWallet, btcSats: bigint, borrow: bigint) =>
       sendWalletOnly(
         w,
         buildOpenVault(await w.opts(), {
@@ -172,7 +94,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
             w.address,
             g(0).chain.state,
           ),
-          vault: vaultOf(w),
+          vault: s.vaultOf(w),
           collateralSats: btcSats,
         }),
       );
@@ -201,7 +123,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
       }),
     );
     // guardian-2 goes down for every custody spend that follows.
-    await fed.stop(2);
+    await s.fed.stop(2);
   }, 120_000);
 
   it("has no co-sign route: guardians sign no user transaction (docs/decisions.md §2a rule 2)", async () => {
@@ -234,7 +156,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
       threshold: 2,
       oracleThreshold: 2,
       startHeight: 1,
-      members: fed.federation.members,
+      members: s.fed.federation.members,
     });
     const vaults = (await get("/v1/vaults")) as { total: number; vaults: { owner: string }[] };
     expect(vaults.total).toBe(4); // the payout journeys are settlements now (test/guardian/settlement.test.ts)
@@ -262,7 +184,7 @@ describe("guardian federation on regtest (2-of-3, one guardian down)", () => {
     expect(custody.custody.coins).toHaveLength(4); // each vault's coin, paid in its open transaction
     expect(custody.invariants.status).toBe("ok");
     const spells = (await get("/v1/spells?limit=100")) as { spells: { ok: boolean }[] };
-    expect(spells.spells.every((s) => s.ok)).toBe(true);
+    expect(spells.spells.every((x) => x.ok)).toBe(true);
     expect(
       ((await get("/v1/attestations")) as { attestations: unknown[] }).attestations.length,
     ).toBeGreaterThanOrEqual(1);
