@@ -101,15 +101,52 @@ function guardian(i: number, state: State, dir = mkdtempSync(join(tmpdir(), `set
   };
 }
 
+/** The plan for `ids` at `feeRate` (and `opts`), which the test expects to exist. */
+function planned(state: State, ids: string[], feeRate: number, opts?: Parameters<typeof planSettlement>[4]) {
+  const plan = planSettlement(state, ids, feeRate, config, opts);
+  if (!plan.ok) throw new Error(plan.reason.message);
+  return plan.plan;
+}
+
+/**
+ * The leader's round dependencies over `state`, its peers the other guardians answering through their
+ * real signSettlement (only the HTTP hop is a direct call); broadcasts land in `sent`.
+ */
+function leaderDeps(state: State, sent: string[]): LeaderDeps {
+  const all = [0, 1, 2].map((i) => guardian(i, state));
+  const leader = leaderAt(TIP, 3);
+  const peerFetch = (async (url: string, init: { body: string }) => {
+    const i = Number(/g(\d)/.exec(url)![1]);
+    const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
+    return new Response(
+      JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
+      { status: r.ok ? 200 : 422 },
+    );
+  }) as unknown as typeof fetch;
+  return {
+    ...all[leader]!.deps,
+    index: leader,
+    n: 3,
+    threshold: 2,
+    peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
+    feeRate: async () => 2_000,
+    broadcast: async (hex) => {
+      sent.push(hex);
+      return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
+    },
+    known: async () => false,
+    fetch: peerFetch,
+    log: { info: () => {}, warn: () => {} },
+  };
+}
+
 beforeAll(() => initPoseidon());
 
 describe("settlement signing", () => {
   it("signs only the transaction its own plan produces, once per coin, and keeps that promise after a restart", () => {
     const { state, ids } = world();
     const g = guardian(1, state);
-    const plan = planSettlement(state, ids, 2_000, config);
-    if (!plan.ok) throw new Error(plan.reason.message);
-    const { txid } = settlementPsbt(plan.plan);
+    const { txid } = settlementPsbt(planned(state, ids, 2_000));
 
     // A leader that claims another transaction for the same obligations is refused.
     expect(signSettlement(g.deps, { ids, feeRate: 2_000, txid: "cd".repeat(32) })).toMatchObject({
@@ -123,29 +160,25 @@ describe("settlement signing", () => {
     for (let i = 0; i < tx.inputsLength; i++) expect(tx.getInput(i).partialSig?.length).toBe(1);
     // The same transaction again is a retry; a lower or equal fee over the same coin is refused.
     expect(signSettlement(g.deps, { ids, feeRate: 2_000, txid })).toMatchObject({ ok: true });
-    const cheaper = planSettlement(state, ids, 1_500, config);
-    if (!cheaper.ok) throw new Error(cheaper.reason.message);
-    expect(
-      signSettlement(g.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper.plan).txid }),
-    ).toMatchObject({ ok: false, code: "alreadySigned", reason: expect.stringMatching(/notHigherFee/) });
+    const cheaper = planned(state, ids, 1_500);
+    expect(signSettlement(g.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper).txid })).toMatchObject(
+      { ok: false, code: "alreadySigned", reason: expect.stringMatching(/notHigherFee/) },
+    );
     // After a restart the promise holds; a replacement at a higher rate is signed.
     const restarted = guardian(1, state, g.dir);
     expect(
-      signSettlement(restarted.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper.plan).txid }),
+      signSettlement(restarted.deps, { ids, feeRate: 1_500, txid: settlementPsbt(cheaper).txid }),
     ).toMatchObject({ ok: false, code: "alreadySigned" });
-    const bump = planSettlement(state, ids, 3_000, config);
-    if (!bump.ok) throw new Error(bump.reason.message);
+    const bump = planned(state, ids, 3_000);
     expect(
-      signSettlement(restarted.deps, { ids, feeRate: 3_000, txid: settlementPsbt(bump.plan).txid }),
+      signSettlement(restarted.deps, { ids, feeRate: 3_000, txid: settlementPsbt(bump).txid }),
     ).toMatchObject({ ok: true, replacement: true });
   });
 
   it("refuses a basis less than D blocks deep, nonsense ids and obligations that are not open", () => {
     const { state, ids } = world();
     const g = guardian(0, state);
-    const plan = planSettlement(state, ids, 2_000, config);
-    if (!plan.ok) throw new Error(plan.reason.message);
-    const { txid } = settlementPsbt(plan.plan);
+    const { txid } = settlementPsbt(planned(state, ids, 2_000));
     expect(
       signSettlement({ ...g.deps, height: () => 15, tip: () => 15 }, { ids, feeRate: 2_000, txid }),
     ).toMatchObject({
@@ -166,33 +199,9 @@ describe("settlement signing", () => {
 
   it("the leader gathers a quorum and broadcasts exactly the plan, which the indexer's predicate accepts", async () => {
     const { state, ids } = world();
-    const leader = leaderAt(TIP, 3);
-    const all = [0, 1, 2].map((i) => guardian(i, state));
     const sent: string[] = [];
-    // Peers answer through their real signSettlement; only the HTTP hop is a direct call.
-    const peerFetch = (async (url: string, init: { body: string }) => {
-      const i = Number(/g(\d)/.exec(url)![1]);
-      const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
-      return new Response(
-        JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
-        { status: r.ok ? 200 : 422 },
-      );
-    }) as unknown as typeof fetch;
-    const deps: LeaderDeps = {
-      ...all[leader]!.deps,
-      index: leader,
-      n: 3,
-      threshold: 2,
-      peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
-      feeRate: async () => 2_000,
-      broadcast: async (hex) => {
-        sent.push(hex);
-        return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
-      },
-      known: async () => false,
-      fetch: peerFetch,
-      log: { info: () => {}, warn: () => {} },
-    };
+    const deps = leaderDeps(state, sent);
+    const leader = deps.index;
     expect(await leaderRound({ ...deps, index: (leader + 1) % 3 })).toEqual({
       kind: "notLeader",
       leader,
@@ -201,9 +210,8 @@ describe("settlement signing", () => {
     expect(outcome).toMatchObject({ kind: "sent", ids: 1 });
     expect(sent).toHaveLength(1);
     const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
-    const plan = planSettlement(state, ids, 2_000, config);
-    if (!plan.ok) throw new Error(plan.reason.message);
-    expect(tx.id).toBe(settlementPsbt(plan.plan).txid);
+    const plan = planned(state, ids, 2_000);
+    expect(tx.id).toBe(settlementPsbt(plan).txid);
     const shape = {
       txid: tx.id,
       inputs: Array.from({ length: tx.inputsLength }, (_, i) => {
@@ -222,7 +230,7 @@ describe("settlement signing", () => {
       })),
     };
     expect(
-      checkSettlement(shape, plan.plan.spellBytes, state, { height: TIP + 1, finality: 6 }, config),
+      checkSettlement(shape, plan.spellBytes, state, { height: TIP + 1, finality: 6 }, config),
     ).toMatchObject({
       ok: true,
     });
@@ -284,44 +292,19 @@ describe("settlement signing", () => {
       height: 12n,
     });
     setStray(state.custody, 20_000n);
-    const all = [0, 1, 2].map((i) => guardian(i, state));
     // Alice holds one young coin: a roll of her vault alone is refused (planFails: rollNotDue).
-    const aliceRoll = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 100 });
-    if (!aliceRoll.ok) throw new Error(aliceRoll.reason.message);
+    const aliceRoll = planned(state, [], 2_000, { rolls: ["alice"], height: 100 });
     expect(
-      signSettlement(all[1]!.deps, {
+      signSettlement(guardian(1, state).deps, {
         ids: [],
         rolls: ["alice"],
         feeRate: 2_000,
-        txid: settlementPsbt(aliceRoll.plan).txid,
+        txid: settlementPsbt(aliceRoll).txid,
       }),
     ).toMatchObject({ ok: false, code: "planFails" });
     expect(proposalRolls(state, TIP, ids, 2_000, config)).toEqual(["bob"]);
-    const leader = leaderAt(TIP, 3);
     const sent: string[] = [];
-    const peerFetch = (async (url: string, init: { body: string }) => {
-      const i = Number(/g(\d)/.exec(url)![1]);
-      const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
-      return new Response(
-        JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
-        { status: r.ok ? 200 : 422 },
-      );
-    }) as unknown as typeof fetch;
-    const outcome = await leaderRound({
-      ...all[leader]!.deps,
-      index: leader,
-      n: 3,
-      threshold: 2,
-      peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
-      feeRate: async () => 2_000,
-      broadcast: async (hex) => {
-        sent.push(hex);
-        return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
-      },
-      known: async () => false,
-      fetch: peerFetch,
-      log: { info: () => {}, warn: () => {} },
-    });
+    const outcome = await leaderRound(leaderDeps(state, sent));
     expect(outcome).toMatchObject({ kind: "sent", ids: 1 });
     const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
     const outs = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i));

@@ -121,6 +121,40 @@ function world() {
   return state;
 }
 
+/** The fee account funded as on chain: a pool coin of stray sats that the ledger owes nobody. */
+function funded(state: State, sats = 50_000n) {
+  addCoin(state.custody, {
+    outpoint: `${txid(seq++)}:0`,
+    sats,
+    vault: null,
+    script: poolScriptHex(state)!,
+    height: 5n,
+  });
+  setStray(state.custody, state.custody.stray + sats);
+  return state;
+}
+
+/** Alice withdraws 0.1 BTC at height 11: one payout obligation. */
+const withdraw = (state: State) =>
+  step(state, { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n }, 11, 0n, alice);
+const depositAlice = (state: State, height: number, sats = 1_000_000n) =>
+  step(state, { type: "adjustVault", owner: "alice", depositCollateral: sats * SAT }, height, sats, alice);
+
+/** The guardians' plan at 2,000 sat/kvB for `ids` (and `opts`), which the test expects to exist. */
+function planned(state: State, ids: string[], opts?: Parameters<typeof planSettlement>[4]): SettlementPlan {
+  const plan = planSettlement(state, ids, 2_000, config, opts);
+  if (!plan.ok) throw new Error(plan.reason.message);
+  return plan.plan;
+}
+
+/** The plan's transaction as the indexer checks it at `height` (D = 6), applied when accepted. */
+function settle(state: State, plan: SettlementPlan, height: number) {
+  const tx = txOf(plan);
+  const checked = checkSettlement(tx, plan.spellBytes, state, { height, finality: 6 }, config);
+  if (checked.ok) applySettlement(state, tx.txid, checked, height);
+  return { tx, checked };
+}
+
 beforeAll(() => initPoseidon());
 
 describe("obligations", () => {
@@ -128,13 +162,7 @@ describe("obligations", () => {
     const state = world();
     expect(checkInvariants(state)).toMatchObject({ ok: true });
     const coinsBefore = [...state.custody.coins.keys()];
-    const { created } = step(
-      state,
-      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
-      11,
-      0n,
-      alice,
-    );
+    const { created } = withdraw(state);
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ source: "alice", sats: 10_000_000n, status: "open" });
     expect([...state.custody.coins.keys()]).toEqual(coinsBefore);
@@ -172,21 +200,8 @@ describe("obligations", () => {
 describe("settlement", () => {
   function withdrawn() {
     const state = world();
-    const w = step(
-      state,
-      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
-      11,
-      0n,
-      alice,
-    );
-    const plan = planSettlement(
-      state,
-      w.created.map((o) => o.id),
-      2_000,
-      config,
-    );
-    if (!plan.ok) throw new Error(plan.reason.message);
-    return { state, plan: plan.plan, ids: w.created.map((o) => o.id) };
+    const ids = withdraw(state).created.map((o) => o.id);
+    return { state, plan: planned(state, ids), ids };
   }
 
   it("the plan pays the obligation less its fee share and returns the vault's remainder", () => {
@@ -203,11 +218,8 @@ describe("settlement", () => {
 
   it("the indexer accepts exactly the plan, settles once, and the invariants hold", () => {
     const { state, plan, ids } = withdrawn();
-    const tx = txOf(plan);
-    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 20, finality: 6 }, config);
+    const { tx, checked } = settle(state, plan, 20);
     expect(checked).toMatchObject({ ok: true });
-    if (!checked.ok) return;
-    applySettlement(state, tx.txid, checked, 20);
     expect(state.custody.obligations.get(ids[0]!)).toMatchObject({ status: "settled", settledBy: tx.txid });
     expect(checkInvariants(state)).toMatchObject({ ok: true });
     // The same settlement again (another transaction): the obligation is not open any more.
@@ -281,37 +293,15 @@ describe("settlement", () => {
     expect(plan).toMatchObject({ ok: true });
     if (!plan.ok) return;
     expect(plan.plan.outputs.some((o) => o.kind === "main")).toBe(true);
-    const tx = txOf(plan.plan);
-    const checked = checkSettlement(tx, plan.plan.spellBytes, state, { height: 30, finality: 6 }, config);
-    expect(checked).toMatchObject({ ok: true });
-    if (!checked.ok) return;
-    applySettlement(state, tx.txid, checked, 30);
+    expect(settle(state, plan.plan, 30).checked).toMatchObject({ ok: true });
     expect(checkInvariants(state)).toMatchObject({ ok: true });
     expect([...state.custody.coins.values()].some((c) => c.vault === "alice")).toBe(false);
   });
 });
 
 describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', () => {
-  /** The fee account funded as on chain: a pool coin of stray sats that the ledger owes nobody. */
-  function funded(state: State, sats = 50_000n) {
-    addCoin(state.custody, {
-      outpoint: `${txid(seq++)}:0`,
-      sats,
-      vault: null,
-      script: poolScriptHex(state)!,
-      height: 5n,
-    });
-    setStray(state.custody, state.custody.stray + sats);
-    return state;
-  }
-  const depositAlice = (state: State, height: number, sats = 1_000_000n) =>
-    step(state, { type: "adjustVault", owner: "alice", depositCollateral: sats * SAT }, height, sats, alice);
   const aliceCoins = (state: State) => [...state.custody.coins.values()].filter((c) => c.vault === "alice");
-  const rollPlan = (state: State, rolls: string[], height: number) => {
-    const p = planSettlement(state, [], 2_000, config, { rolls, height });
-    if (!p.ok) throw new Error(p.reason.message);
-    return p.plan;
-  };
+  const rollPlan = (state: State, rolls: string[], height: number) => planned(state, [], { rolls, height });
 
   it("a vault is due when it holds two coins, or a coin rollAge blocks old; never while it carries nothing", () => {
     const state = funded(world());
@@ -335,12 +325,8 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
     expect(plan.outputs.filter((o) => o.kind === "vault")).toEqual([
       { kind: "vault", owner: "alice", sats, script: aliceCoins(state)[0]!.script },
     ]);
-    const tx = txOf(plan);
-    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 14, finality: 6 }, config);
-    expect(checked).toMatchObject({ ok: true, rolls: ["alice"] });
-    if (!checked.ok) return;
     const stray = state.custody.stray;
-    applySettlement(state, tx.txid, checked, 14);
+    expect(settle(state, plan, 14).checked).toMatchObject({ ok: true, rolls: ["alice"] });
     expect(aliceCoins(state)).toEqual([expect.objectContaining({ sats, height: 14n })]);
     expect(state.accounts.get("alice")).toEqual(before);
     // The fee account paid the whole fee.
@@ -351,11 +337,7 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
   it("an aged coin is rolled before its timelock: the new coin's clock starts again", () => {
     const state = funded(world());
     const plan = rollPlan(state, ["alice", "bob"], 46);
-    const tx = txOf(plan);
-    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 47, finality: 6 }, config);
-    expect(checked).toMatchObject({ ok: true, rolls: ["alice", "bob"] });
-    if (!checked.ok) return;
-    applySettlement(state, tx.txid, checked, 47);
+    expect(settle(state, plan, 47).checked).toMatchObject({ ok: true, rolls: ["alice", "bob"] });
     expect(rollsDue(state, 47 + 35, config)).toEqual([]);
     expect(rollsDue(state, 47 + 36, config)).toEqual(["alice", "bob"]);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
@@ -434,51 +416,33 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
 
   it("a deposit confirmed after a settlement was planned does not make it wrong (coins after the basis are optional)", () => {
     const state = funded(world());
-    const w = step(
+    const plan = planned(
       state,
-      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
-      11,
-      0n,
-      alice,
+      withdraw(state).created.map((o) => o.id),
     );
-    const planned = planSettlement(
-      state,
-      w.created.map((o) => o.id),
-      2_000,
-      config,
-    );
-    if (!planned.ok) throw new Error(planned.reason.message);
     depositAlice(state, 18);
-    const tx = txOf(planned.plan);
-    const checked = checkSettlement(tx, planned.plan.spellBytes, state, { height: 19, finality: 6 }, config);
-    expect(checked).toMatchObject({ ok: true });
-    if (!checked.ok) return;
-    applySettlement(state, tx.txid, checked, 19);
+    expect(settle(state, plan, 19).checked).toMatchObject({ ok: true });
     expect(aliceCoins(state)).toHaveLength(2);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 });
 
 describe('the fee account (docs/custody.md "The fee account")', () => {
-  const depositAlice = (state: State, height: number, sats = 1_000_000n) =>
-    step(state, { type: "adjustVault", owner: "alice", depositCollateral: sats * SAT }, height, sats, alice);
   /** Carol redeems 1,000 zkUSD: the redemption fee (BTC) stays in the pool as `feeCollateral`. */
   function redeemed() {
     const state = world();
     state.g.time += 15n * 86_400n; // past the redemption bootstrap
     step(state, { type: "transfer", from: "alice", to: "carol", amount: 1_000n * E18 }, 12);
     const r = step(state, { type: "redeem", redeemer: "carol", amount: 1_000n * E18, maxFee: E18 }, 13);
-    const plan = planSettlement(
+    const { checked } = settle(
       state,
-      r.created.map((o) => o.id),
-      2_000,
-      config,
+      planned(
+        state,
+        r.created.map((o) => o.id),
+      ),
+      20,
     );
-    if (!plan.ok) throw new Error(plan.reason.message);
-    const tx = txOf(plan.plan);
-    const checked = checkSettlement(tx, plan.plan.spellBytes, state, { height: 20, finality: 6 }, config);
     if (!checked.ok) throw new Error(checked.reason.message);
-    applySettlement(state, tx.txid, checked, 20);
     return state;
   }
 
@@ -497,55 +461,38 @@ describe('the fee account (docs/custody.md "The fee account")', () => {
     const fees = state.g.feeCollateral;
     expect(fees / SAT).toBeGreaterThan(1_000n);
     depositAlice(state, 21);
-    const p = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 22 });
-    if (!p.ok) throw new Error(p.reason.message);
-    expect(p.plan.fromAccount).toBe(p.plan.fee);
-    const tx = txOf(p.plan);
-    const checked = checkSettlement(tx, p.plan.spellBytes, state, { height: 30, finality: 6 }, config);
-    if (!checked.ok) throw new Error(checked.reason.message);
-    applySettlement(state, tx.txid, checked, 30);
+    const plan = planned(state, [], { rolls: ["alice"], height: 22 });
+    expect(plan.fromAccount).toBe(plan.fee);
+    expect(settle(state, plan, 30).checked).toMatchObject({ ok: true });
     expect(state.custody.stray).toBe(0n);
-    expect(fees - state.g.feeCollateral).toBe(p.plan.fee * SAT);
+    expect(fees - state.g.feeCollateral).toBe(plan.fee * SAT);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 
   it("draws the stray part first, then BTC fees; never more than both hold (it cannot go below zero)", () => {
     const state = redeemed();
     const fees = state.g.feeCollateral;
-    addCoin(state.custody, {
-      outpoint: `${txid(seq++)}:0`,
-      sats: 100n,
-      vault: null,
-      script: poolScriptHex(state)!,
-      height: 5n,
-    });
-    setStray(state.custody, 100n);
+    funded(state, 100n);
     depositAlice(state, 21);
-    const p = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 22 });
-    if (!p.ok) throw new Error(p.reason.message);
-    const tx = txOf(p.plan);
-    const checked = checkSettlement(tx, p.plan.spellBytes, state, { height: 30, finality: 6 }, config);
-    if (!checked.ok) throw new Error(checked.reason.message);
-    applySettlement(state, tx.txid, checked, 30);
+    const plan = planned(state, [], { rolls: ["alice"], height: 22 });
+    expect(settle(state, plan, 30).checked).toMatchObject({ ok: true });
     expect(state.custody.stray).toBe(0n);
-    expect(fees - state.g.feeCollateral).toBe((p.plan.fee - 100n) * SAT);
+    expect(fees - state.g.feeCollateral).toBe((plan.fee - 100n) * SAT);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
     // Only sub-satoshi fees and 1 sat short of the next roll's fee: refused, nothing drawn.
     depositAlice(state, 31);
-    const next = planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 32 });
-    if (!next.ok) throw new Error(next.reason.message);
-    state.g.feeCollateral = (next.plan.fee - 1n) * SAT + SAT - 1n;
+    const next = planned(state, [], { rolls: ["alice"], height: 32 });
+    state.g.feeCollateral = (next.fee - 1n) * SAT + SAT - 1n;
     expect(planSettlement(state, [], 2_000, config, { rolls: ["alice"], height: 32 })).toMatchObject({
       ok: false,
       reason: {
         message: expect.stringContaining(
-          `the fee account holds ${next.plan.fee - 1n} sats, the settlement needs ${next.plan.fee}`,
+          `the fee account holds ${next.fee - 1n} sats, the settlement needs ${next.fee}`,
         ),
       },
     });
-    const late = txOf(next.plan);
     expect(
-      checkSettlement(late, next.plan.spellBytes, state, { height: 40, finality: 6 }, config),
+      checkSettlement(txOf(next), next.spellBytes, state, { height: 40, finality: 6 }, config),
     ).toMatchObject({
       ok: false,
     });
