@@ -7,7 +7,7 @@
  */
 import type { Page, Route } from "playwright-core";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { DEFAULT_PARAMS, formatDecimal } from "../src/protocol/index.ts";
+import { DEFAULT_PARAMS, formatDecimal, parseDecimal } from "../src/protocol/index.ts";
 import { type AppSession, DESKTOP, openApp, PHONE, screenshot, waitForEngine } from "./support/browser.ts";
 import { Actor, chainPriceIn, connectWallet, go, guardianPool } from "./support/journeys.ts";
 
@@ -151,19 +151,21 @@ describe("while this browser is behind the tip", () => {
       expect(await page.locator('[data-figure="engine-price"]').isVisible()).toBe(false);
       await noGenesisFigures(page);
 
-      // Governance: the forms say why and wait (a delegation the old state would accept stays disabled).
+      // Governance: one notice says why everything waits (not one per card: up to five stacked before),
+      // and the forms wait (a delegation the old state would accept stays disabled).
       await go(page, "Governance");
       const delegate = page.getByTestId("delegate-form");
       await delegate.waitFor({ timeout: 30_000 });
       await page.getByTestId("delegate-input").fill(new Actor("delegatee").address);
-      const wait = delegate.getByTestId("sync-wait");
-      await wait.waitFor({ timeout: 30_000 });
+      const wait = page.getByTestId("sync-wait");
+      await wait.first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1_500); // the preview answers: still disabled
+      const notices = page.locator(".page .notice, .page .banner").filter({ visible: true });
+      expect(await notices.allTextContents()).toHaveLength(1);
+      expect(await wait.count()).toBe(1);
       expect(await wait.getAttribute("data-reason")).toBe("behind");
       expect(await wait.textContent()).toMatch(/applied the chain up to block [\d,]+ of [\d,]+/);
-      await page.waitForTimeout(1_500); // the preview answers: still disabled
       expect(await page.getByTestId("delegate-button").isDisabled()).toBe(true);
-      const propose = page.getByTestId("propose-form");
-      expect(await propose.getByTestId("sync-wait").isVisible()).toBe(true);
       expect(await page.getByTestId("propose-button").isDisabled()).toBe(true);
       await noGenesisFigures(page);
       await screenshot(page, "sync-behind-governance-desktop");
@@ -176,6 +178,13 @@ describe("while this browser is behind the tip", () => {
       await page.waitForTimeout(1_500); // the previews answer
       expect(await page.getByTestId("review-button").isDisabled()).toBe(true);
       expect(await page.locator('[data-testid="vault-preview"]').isVisible()).toBe(false);
+      // No verdict of the older state on an amount (the genesis minimum debt), and no maximum fee
+      // defaulted from its fee (0.5% + 0.5 points = "1"): both wait for the current state.
+      await page.getByTestId("borrow-input").fill("100");
+      await page.waitForTimeout(1_500);
+      expect(await fieldErrors(page)).not.toContainEqual(expect.stringMatching(/minimum to borrow/));
+      expect(await page.getByTestId("max-fee-input").inputValue()).toBe("");
+      await page.getByTestId("borrow-input").fill("10,000");
       await noGenesisFigures(page);
       await screenshot(page, "sync-behind-vault-desktop");
       // Pool, redeem, liquidations: the same.
@@ -205,9 +214,26 @@ describe("while this browser is behind the tip", () => {
     await page.getByTestId("delegate-input").fill(new Actor("delegatee").address);
     await page.locator('[data-testid="delegate-button"]:not([disabled])').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("sync-wait").count()).toBe(0);
+    // The vault form's verdicts and maximum fee now come from the current state: the minimum debt, and
+    // the fee now plus 0.5 points rounded up to 0.1%, at most the borrowing fee's cap.
+    await go(page, "Vault");
+    await page.getByTestId("borrow-input").fill("100");
+    const minimum = page.locator(".field-error").filter({ hasText: /minimum to borrow/ });
+    await minimum.waitFor({ timeout: 30_000 });
+    const quote = page.getByTestId("max-fee-input-quote");
+    const rate = BigInt((await quote.getAttribute("data-value")) ?? "");
+    const tenth = 10n ** 15n;
+    const rounded = ((rate + 5n * tenth + tenth - 1n) / tenth) * tenth;
+    const cap = rounded < DEFAULT_PARAMS.borrowingFeeCap ? rounded : DEFAULT_PARAMS.borrowingFeeCap;
+    expect(parseDecimal(await page.getByTestId("max-fee-input").inputValue()) / 100n).toBe(cap);
     expect(behind.problems).toEqual([]);
   }, 300_000);
 });
+
+/** The visible field errors' sentences. */
+async function fieldErrors(page: Page): Promise<string[]> {
+  return page.locator(".field-error").filter({ visible: true }).allTextContents();
+}
 
 /** Neither the genesis price nor the genesis fee is printed anywhere visible on the screen. */
 async function noGenesisFigures(page: Page): Promise<void> {

@@ -3,12 +3,27 @@
  * the chain: a form's notice saying why it waits (`SyncWait`), and, for the engine's figures, a
  * labelled placeholder instead of an older state's figures (`Current`, `syncingFigure`).
  */
-import type { ReactNode } from "react";
+import { createContext, type ReactNode, useContext } from "react";
 import { type SyncGate, syncGateSentence, syncingFigure, useSyncGate } from "../queries/readiness.ts";
 
-/** A form's notice while this browser's engine is behind the chain: why it waits, with the heights. */
-export function SyncWait({ gate }: { gate: SyncGate }) {
-  if (gate.ready) return null;
+/**
+ * Inside a screen that already said once, at its top, why it waits (governance: `SaidAbove`), every
+ * `SyncWait` and `Current` notice below stays quiet: one notice per screen, not one per card.
+ */
+const SaidAboveContext = createContext(false);
+
+/** Children whose sync notices are already said above them (the screen's one notice). */
+export function SaidAbove({ children }: { children: ReactNode }) {
+  return <SaidAboveContext.Provider value={true}>{children}</SaidAboveContext.Provider>;
+}
+
+/**
+ * A form's notice while this browser's engine is behind the chain: why it waits, with the heights.
+ * `screen`: the screen's one notice, said above its cards (inside `SaidAbove`, every other is quiet).
+ */
+export function SyncWait({ gate, screen = false }: { gate: SyncGate; screen?: boolean }) {
+  const said = useContext(SaidAboveContext);
+  if (gate.ready || (said && !screen)) return null;
   return (
     <p
       className="notice notice-warn"
@@ -39,10 +54,11 @@ export function Current({
   quiet?: boolean;
 }) {
   const gate = useSyncGate();
+  const said = useContext(SaidAboveContext);
   const Wrap = inline ? "span" : "div";
   return (
     <>
-      {gate.ready || quiet ? null : inline ? (
+      {gate.ready || quiet || (said && !inline) ? null : inline ? (
         <span className="muted" data-testid="figures-syncing" data-reason={gate.reason}>
           {syncingFigure(gate)}
         </span>

@@ -10,33 +10,49 @@ import { formatBlockTime, formatDuration } from "../../client/governance/index.t
 import { formatCount, formatZkusd } from "../../client/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
-import { Current } from "../components/SyncWait.tsx";
+import { Current, SaidAbove, SyncWait } from "../components/SyncWait.tsx";
 import { TransactionReview } from "../components/TransactionReview.tsx";
+import { governanceNotice } from "../governance/notice.ts";
 import { ProposalCard, type ReviewRequest } from "../governance/ProposalCard.tsx";
 import { ProposeForm } from "../governance/ProposeForm.tsx";
 import { VotingPowerCard } from "../governance/VotingPowerCard.tsx";
 import { useSystemSummary } from "../queries/engine.ts";
 import { useGovernance } from "../queries/governance-overview.ts";
+import { useSyncGate } from "../queries/readiness.ts";
 import { useAccountId } from "../wallet/wallet-store.ts";
 
+/** The screen says once, at its top, why it waits: the cards' sync notices stay quiet. */
 export default function GovernancePage() {
+  return (
+    <SaidAbove>
+      <Governance />
+    </SaidAbove>
+  );
+}
+
+function Governance() {
   const account = useAccountId();
   const gov = useGovernance(account);
   const summary = useSystemSummary();
   const [reviewing, setReviewing] = useState<ReviewRequest | null>(null);
   const overview = gov.data;
   const error = gov.error ?? summary.error;
+  const gate = useSyncGate();
+  const notice = governanceNotice(gate, overview, Boolean(error));
 
   return (
     <section className="page governance" aria-labelledby="page-title">
       <header className="page-header">
         <h1 id="page-title">Governance</h1>
       </header>
-      {overview?.shutdown ? (
+      {/* One notice, the most important (governance/notice.ts); the cards' sync notices stay quiet. */}
+      {notice === "behind" ? (
+        <SyncWait gate={gate} screen />
+      ) : notice === "shutdown" ? (
         <div className="banner banner-danger" role="status" data-testid="gov-shutdown">
           The protocol is shut down: no new debt, liquidations or pool deposits; every exit stays open.
         </div>
-      ) : overview?.paused ? (
+      ) : notice === "paused" ? (
         <div className="banner" role="status" data-testid="gov-paused">
           The protocol is paused: no new vaults or borrowing until a proposal lifts the pause.
         </div>
