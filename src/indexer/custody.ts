@@ -21,6 +21,8 @@ import {
   checkSettlement,
   custodySigners,
   DEFAULT_PAYOUT_MAX_FEE,
+  EPOCH_GRACE_BLOCKS,
+  epochKeys,
   isFundPayload,
   isSettlePayload,
   recordObligations,
@@ -83,8 +85,10 @@ export function foreignSpends(
           outpoint: coin.outpoint,
           sats: coin.sats,
           coinHeight: coin.height,
-          guardians: [...state.gov.guardians.keys],
-          threshold: state.gov.guardians.threshold,
+          // The signing set of the coin's own key epoch: who should have rolled it.
+          guardians: [...(epochKeys(state, coin.epoch ?? 0)?.keys ?? [])],
+          threshold: epochKeys(state, coin.epoch ?? 0)?.threshold ?? 0n,
+          epoch: BigInt(coin.epoch ?? 0),
         });
       escaped.set(coin.vault, (escaped.get(coin.vault) ?? 0n) + coin.sats);
     } else if (undoneBy !== undefined)
@@ -191,6 +195,19 @@ export function fundOrRefuse(
   const checked = checkFunding(state, tx, payload);
   if (!checked.ok) return { kind: "refused", reason: checked.reason };
   return { kind: "applied", events: applyFunding(state, checked, { txid: tx.txid, height }) };
+export { noteKeyRotation } from "../settlement/index.ts";
+
+/** The event of the key epoch that just began (the last one recorded). */
+export function keyEpochEvent(state: State): ProtocolEvent {
+  const epochs = state.custody.epochs;
+  const e = epochs[epochs.length - 1]!;
+  return {
+    type: "KeyEpochBegan",
+    epoch: BigInt(epochs.length - 1),
+    guardians: [...e.keys],
+    threshold: e.threshold,
+    previousUntil: e.from + BigInt(EPOCH_GRACE_BLOCKS),
+  };
 }
 
 /** Obligations of an applied spell, paid to the actor's own script (the account is its address). */

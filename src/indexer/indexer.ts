@@ -59,6 +59,8 @@ import {
   endOfBlock,
   foreignSpends,
   fundOrRefuse,
+  keyEpochEvent,
+  noteKeyRotation,
   obligationsOf,
   settleOrTrack,
 } from "./custody.ts";
@@ -530,7 +532,8 @@ export class Indexer {
             return;
           }
           const actor = who.actor.account;
-          const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody);
+          const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody, height);
+          const guardiansBefore = this.state.gov.guardians;
           if (!inflow.ok) {
             rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
             return;
@@ -547,6 +550,9 @@ export class Indexer {
             return;
           }
           if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
+          // A rotation of the custody key set begins a key epoch (docs/custody.md "Key epochs").
+          if (noteKeyRotation(this.state, guardiansBefore, height))
+            out.events.push(keyEpochEvent(this.state));
           spells.push({
             ...where,
             actor,

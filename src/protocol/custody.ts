@@ -19,6 +19,20 @@ export interface ProtocolCoin {
   readonly script: string;
   /** Height of the block that confirmed it. */
   readonly height: bigint;
+  /** The custody key epoch whose script it pays (index into `CustodyState.epochs`); absent = 0. */
+  readonly epoch?: number;
+}
+
+/**
+ * A custody key set and the height from which it is in force (docs/custody.md "Key epochs"). Epoch
+ * n is `epochs[n]`; the last is the current one.
+ */
+export interface KeyEpoch {
+  /** Compressed keys, lowercase hex, as governance set them. */
+  readonly keys: readonly string[];
+  readonly threshold: bigint;
+  /** Height of the block in which it took effect (0 for the set in force before any rotation). */
+  readonly from: bigint;
 }
 
 export type ObligationStatus = "open" | "settled";
@@ -52,22 +66,31 @@ export interface CustodyState {
    * stray deposits below the refund threshold. Settlement fees beyond the payees' shares come from it.
    */
   stray: bigint;
+  /**
+   * Custody key epochs, recorded from the first rotation on: [the outgoing set, the incoming set, …].
+   * Empty while the genesis set is the only one (every coin is then epoch 0, the governance set).
+   */
+  epochs: KeyEpoch[];
   /** Bumped on every change (hash cache key; not state). */
   rev: number;
 }
 
 export function createCustodyState(): CustodyState {
-  return { vaultKeys: new Map(), coins: new Map(), obligations: new Map(), stray: 0n, rev: 0 };
+  return { vaultKeys: new Map(), coins: new Map(), obligations: new Map(), stray: 0n, epochs: [], rev: 0 };
 }
 
 export const isCustodyEmpty = (c: CustodyState): boolean =>
-  c.vaultKeys.size === 0 && c.coins.size === 0 && c.obligations.size === 0 && c.stray === 0n;
+  c.vaultKeys.size === 0 &&
+  c.coins.size === 0 &&
+  c.obligations.size === 0 &&
+  c.stray === 0n &&
+  c.epochs.length === 0;
 
 /** Canonical JSON form: each map as rows sorted by key, bigints as decimal strings. */
 export interface SerializedCustody {
   vaultKeys: [AccountId, string][];
-  /** [outpoint, sats, vault (null = pool), script, height] */
-  coins: [string, string, string | null, string, string][];
+  /** [outpoint, sats, vault (null = pool), script, height, epoch (only when not 0)] */
+  coins: [string, string, string | null, string, string, number?][];
   /** [id, source, script, to ([] = a payout, [owner] = internal), sats, maxFee, height, status, settledBy] */
   obligations: [
     string,
@@ -81,6 +104,8 @@ export interface SerializedCustody {
     string | null,
   ][];
   stray: string;
+  /** [keys, threshold, from]; absent while no rotation happened (so older roots stay as they were). */
+  epochs?: [string[], string, string][];
 }
 
 const byKey = <T>(m: Map<string, T>): [string, T][] =>
@@ -95,7 +120,8 @@ export function serializeCustody(c: CustodyState): SerializedCustody {
       x.vault,
       x.script,
       x.height.toString(),
-    ]),
+      ...(x.epoch ? [x.epoch] : []),
+    ]) as SerializedCustody["coins"],
     obligations: byKey(c.obligations).map(([, o]) => [
       o.id,
       o.source,
@@ -108,6 +134,15 @@ export function serializeCustody(c: CustodyState): SerializedCustody {
       o.settledBy,
     ]),
     stray: c.stray.toString(),
+    ...(c.epochs.length > 0
+      ? {
+          epochs: c.epochs.map((e): [string[], string, string] => [
+            [...e.keys],
+            e.threshold.toString(),
+            e.from.toString(),
+          ]),
+        }
+      : {}),
   };
 }
 
@@ -115,8 +150,17 @@ export function deserializeCustody(data: SerializedCustody | undefined): Custody
   const c = createCustodyState();
   if (!data) return c;
   for (const [id, key] of data.vaultKeys) c.vaultKeys.set(id, key);
-  for (const [outpoint, sats, vault, script, height] of data.coins)
-    c.coins.set(outpoint, { outpoint, sats: BigInt(sats), vault, script, height: BigInt(height) });
+  for (const [outpoint, sats, vault, script, height, epoch] of data.coins)
+    c.coins.set(outpoint, {
+      outpoint,
+      sats: BigInt(sats),
+      vault,
+      script,
+      height: BigInt(height),
+      ...(epoch ? { epoch } : {}),
+    });
+  for (const [keys, threshold, from] of data.epochs ?? [])
+    c.epochs.push({ keys: [...keys], threshold: BigInt(threshold), from: BigInt(from) });
   c.stray = BigInt(data.stray ?? "0");
   for (const [id, source, script, to, sats, maxFee, height, status, settledBy] of data.obligations) {
     c.obligations.set(id, {
@@ -185,6 +229,22 @@ export function markSettled(c: CustodyState, id: string, txid: string): void {
   o.settledBy = txid;
   c.rev++;
 }
+
+/** Records a rotation that took effect at `height`: the first one also records the outgoing set. */
+export function beginKeyEpoch(
+  c: CustodyState,
+  outgoing: { keys: readonly string[]; threshold: bigint },
+  incoming: { keys: readonly string[]; threshold: bigint },
+  height: bigint,
+): void {
+  if (c.epochs.length === 0)
+    c.epochs.push({ keys: [...outgoing.keys], threshold: outgoing.threshold, from: 0n });
+  c.epochs.push({ keys: [...incoming.keys], threshold: incoming.threshold, from: height });
+  c.rev++;
+}
+
+/** The current custody key epoch (0 before any rotation). */
+export const currentEpoch = (c: CustodyState): number => Math.max(0, c.epochs.length - 1);
 
 export function setStray(c: CustodyState, sats: bigint): void {
   c.stray = sats;

@@ -104,6 +104,15 @@ export type ProtocolEvent =
     }
   | { type: "VaultEscaped"; owner: AccountId; outpoint: string; sats: bigint }
   | {
+      /** A new custody key set took effect (docs/custody.md "Key epochs"); coins keep their epoch's. */
+      type: "KeyEpochBegan";
+      epoch: bigint;
+      guardians: string[];
+      threshold: bigint;
+      /** Deposits to the previous epoch's scripts count below this height. */
+      previousUntil: bigint;
+    }
+  | {
       /**
        * A protocol coin spent by a settlement that this client saw applied and that a reorg deeper
        * than D undid: on the new branch the same transaction no longer settles anything (its
@@ -133,6 +142,8 @@ export type ProtocolEvent =
       /** The custody key set that should have rolled it (compressed keys, hex) and its threshold. */
       guardians: string[];
       threshold: bigint;
+      /** The coin's custody key epoch (whose set `guardians` is, docs/custody.md "Key epochs"). */
+      epoch: bigint;
     }
   | {
       /** The books after an owner's escape (docs/custody.md "Escape"). */

@@ -21,8 +21,12 @@ export {
   type CustodyConfig,
   checkInflow,
   custodyKeySet,
+  EPOCH_GRACE_BLOCKS,
+  epochKeySet,
+  epochKeys,
   type Inflow,
   type InflowCheck,
+  noteKeyRotation,
   recordInflow,
   vaultScriptFor,
 } from "./inflow.ts";

@@ -11,6 +11,9 @@ import type { SpellOperation } from "../btc/spell.ts";
 import {
   type AccountId,
   addCoin,
+  beginKeyEpoch,
+  currentEpoch,
+  isCustodyEmpty,
   type ProtocolCoin,
   SATOSHI,
   type State,
@@ -36,6 +39,8 @@ export interface Inflow {
   sats: bigint;
   /** Vault output script, lowercase hex. */
   script: string;
+  /** The custody key epoch of that script: the current one, or the previous one within its grace (absent = 0). */
+  epoch?: number;
 }
 
 export type InflowCheck = { ok: true; inflow: Inflow | null } | { ok: false; reason: CustodyReason };
@@ -49,18 +54,61 @@ export function custodyKeySet(state: State): GuardianSet {
   };
 }
 
+/** Blocks after a rotation takes effect during which deposits to the previous epoch's scripts count (SPEC). */
+export const EPOCH_GRACE_BLOCKS = 144;
+
 /**
- * The P2WSH script of the vault with `ownerKey` under the current custody key set; undefined when
- * no valid script exists (no custody set, a key that is not a point, the owner among the guardians).
+ * The custody key set of epoch `epoch` (docs/custody.md "Key epochs"): the recorded one, or the
+ * governance set while no rotation has been recorded (every coin is then epoch 0); undefined for an
+ * epoch that does not exist.
+ */
+export function epochKeySet(state: State, epoch: number): GuardianSet | undefined {
+  const e = epochKeys(state, epoch);
+  return e && { threshold: Number(e.threshold), keys: e.keys.map((k) => lenientHexBytes(k)) };
+}
+
+/** Epoch `epoch`'s keys (hex, as governance set them) and threshold; see `epochKeySet`. */
+export function epochKeys(
+  state: State,
+  epoch: number,
+): { keys: readonly string[]; threshold: bigint } | undefined {
+  const epochs = state.custody.epochs;
+  if (epochs.length === 0) return epoch === 0 ? state.gov.guardians : undefined;
+  return epochs[epoch];
+}
+
+/**
+ * After a spell: when it rotated the custody key set (governance's `rotateGuardians`), a new key
+ * epoch begins at `height`. Nothing is recorded while custody holds nothing (no coin needs the old
+ * keys; epoch 0 is then simply the governance set).
+ */
+export function noteKeyRotation(
+  state: State,
+  before: { keys: readonly string[]; threshold: bigint },
+  height: number,
+): boolean {
+  const after = state.gov.guardians;
+  const same = after.threshold === before.threshold && after.keys.join(",") === before.keys.join(",");
+  if (same || isCustodyEmpty(state.custody)) return false;
+  beginKeyEpoch(state.custody, before, after, BigInt(height));
+  return true;
+}
+
+/**
+ * The P2WSH script of the vault with `ownerKey` under the current custody key set (or epoch
+ * `epoch`'s); undefined when no valid script exists (no custody set, a key that is not a point, the
+ * owner among the guardians).
  */
 export function vaultScriptFor(
   state: State,
   ownerKey: Uint8Array,
   config: CustodyConfig,
+  epoch = currentEpoch(state.custody),
 ): Uint8Array | undefined {
   try {
-    return vaultDescriptor({ owner: ownerKey, guardians: custodyKeySet(state), csvBlocks: config.csvBlocks })
-      .script;
+    const guardians = epochKeySet(state, epoch);
+    if (!guardians) return undefined;
+    return vaultDescriptor({ owner: ownerKey, guardians, csvBlocks: config.csvBlocks }).script;
   } catch {
     return undefined;
   }
@@ -78,6 +126,8 @@ export function checkInflow(
   actor: Actor,
   tx: TxShape,
   config: CustodyConfig,
+  /** Height of the block confirming it: a deposit to the previous epoch's script counts within its grace. */
+  height?: number,
 ): InflowCheck {
   const mismatch = (why: string): InflowCheck => ({
     ok: false,
@@ -119,15 +169,36 @@ export function checkInflow(
   if (vout === undefined) return mismatch("the spell names no vault output");
   const out = tx.outputs[vout];
   if (!out) return mismatch(`output ${vout} does not exist`);
+  const current = currentEpoch(state.custody);
   const script = vaultScriptFor(state, ownerKey, config);
   if (!script) return mismatch("no vault script exists for this owner key and the current custody key set");
-  if (!eq(out.script, script)) return mismatch(`output ${vout} does not pay the vault's script`);
+  let epoch = current;
+  if (!eq(out.script, script)) {
+    // The previous key set's script: accepted for EPOCH_GRACE_BLOCKS after the rotation took effect.
+    const previous = current > 0 ? vaultScriptFor(state, ownerKey, config, current - 1) : undefined;
+    if (!previous || !eq(out.script, previous))
+      return mismatch(`output ${vout} does not pay the vault's script`);
+    const until = Number(state.custody.epochs[current]!.from) + EPOCH_GRACE_BLOCKS;
+    if (height === undefined || height >= until)
+      return mismatch(
+        `output ${vout} pays the vault's script under the previous custody key set (epoch ${current - 1}), ` +
+          `which took deposits until height ${until - 1}; pay the current key set's script`,
+      );
+    epoch = current - 1;
+  }
   // Collateral travels as whole satoshis (the decoder multiplies by 1e10), so this is exact.
   if (out.sats * SATOSHI !== added)
     return mismatch(`output ${vout} pays ${out.sats} sats, the spell adds ${added / SATOSHI} sats`);
   return {
     ok: true,
-    inflow: { vault: actor.account, ownerKey: toHex(ownerKey), vout, sats: out.sats, script: toHex(script) },
+    inflow: {
+      vault: actor.account,
+      ownerKey: toHex(ownerKey),
+      vout,
+      sats: out.sats,
+      script: toHex(out.script),
+      epoch,
+    },
   };
 }
 
@@ -145,6 +216,7 @@ export function recordInflow(
     vault: inflow.vault,
     script: inflow.script,
     height: BigInt(place.height),
+    ...(inflow.epoch ? { epoch: inflow.epoch } : {}),
   };
   addCoin(state.custody, coin);
   return coin;

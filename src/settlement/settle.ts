@@ -30,6 +30,7 @@ import { fromHex, poolDescriptor, toHex, vaultDescriptor } from "../btc/scripts.
 import {
   type AccountId,
   addCoin,
+  currentEpoch,
   markSettled,
   type Obligation,
   type ProtocolCoin,
@@ -37,7 +38,7 @@ import {
   type State,
 } from "../protocol/index.ts";
 import { drawFeeAccount, feeAccountSats } from "./feeAccount.ts";
-import { type CustodyConfig, custodyKeySet } from "./inflow.ts";
+import { type CustodyConfig, custodyKeySet, epochKeySet } from "./inflow.ts";
 import {
   decodeSettleSpell,
   encodeSettleSpell,
@@ -119,13 +120,16 @@ type Shape =
 const SATS_PER_KVB = 1000n;
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
+/** The witness script that spends `coin`: its owner's under the coin's own key epoch. */
 function witnessScriptOf(
   state: State,
-  owner: AccountId | null,
+  coin: Pick<ProtocolCoin, "vault" | "epoch">,
   config: CustodyConfig,
 ): Uint8Array | undefined {
+  const owner = coin.vault;
   try {
-    const guardians = custodyKeySet(state);
+    const guardians = epochKeySet(state, coin.epoch ?? 0);
+    if (!guardians) return undefined;
     if (owner === null) return poolDescriptor(guardians).witnessScript;
     const key = state.custody.vaultKeys.get(owner);
     if (!key) return undefined;
@@ -210,21 +214,25 @@ export function carriesDebtOrObligations(state: State, vault: AccountId): boolea
 
 /**
  * Whether a settlement confirmed at `height` may roll `vault`: it carries debt or open obligations,
- * has an owner key, and holds two coins or more (consolidation) or a coin at least `rollAge` blocks
- * old. Monotone in `height`: a roll due when planned is due when it confirms.
+ * has an owner key, and holds two coins or more (consolidation), a coin at least `rollAge` blocks
+ * old, or a coin of an earlier key epoch (migrated to the current key set). Monotone in `height`: a roll due when planned is due when it confirms.
  */
 export function rollDue(state: State, vault: AccountId, height: number, config: CustodyConfig): boolean {
   if (!state.custody.vaultKeys.has(vault)) return false;
   let count = 0;
   let oldest: bigint | undefined;
+  // A coin under an earlier key epoch is rolled to the current key set's script.
+  let stale = false;
+  const epoch = currentEpoch(state.custody);
   for (const c of state.custody.coins.values()) {
     if (c.vault !== vault) continue;
     count++;
+    if ((c.epoch ?? 0) < epoch) stale = true;
     if (oldest === undefined || c.height < oldest) oldest = c.height;
   }
   if (oldest === undefined) return false;
   const aged = BigInt(height) - oldest >= BigInt(rollAge(config.csvBlocks));
-  return (count >= 2 || aged) && carriesDebtOrObligations(state, vault);
+  return (count >= 2 || aged || stale) && carriesDebtOrObligations(state, vault);
 }
 
 /** Vaults due for a roll at `height`, oldest coin first (then by id): the guardians' roll order. */
@@ -263,11 +271,12 @@ export function settlementOutputs(
     if (o.to === undefined) payouts.push(o);
     else after.set(o.to, (after.get(o.to) ?? 0n) + o.sats);
   }
-  const threshold = Number(state.gov.guardians.threshold);
   const inputKinds: InputKind[] = [];
   for (const c of spent) {
-    const ws = witnessScriptOf(state, c.vault, config);
-    if (!ws) return fail(`no witness script for coin ${c.outpoint}`);
+    // Each coin is spent by its own epoch's key set (docs/custody.md "Key epochs").
+    const ws = witnessScriptOf(state, c, config);
+    const threshold = epochKeySet(state, c.epoch ?? 0)?.threshold;
+    if (!ws || threshold === undefined) return fail(`no witness script for coin ${c.outpoint}`);
     inputKinds.push(
       c.vault === null
         ? { type: "multisig", threshold, witnessScriptLength: ws.length }
@@ -389,7 +398,7 @@ export function planSettlement(
       sats: c.sats,
       owner: c.vault,
       script: c.script,
-      witnessScript: toHex(witnessScriptOf(state, c.vault, config)!),
+      witnessScript: toHex(witnessScriptOf(state, c, config)!),
     };
   });
   return {
@@ -524,6 +533,8 @@ export function applySettlement(
   height: number,
 ): void {
   const c = state.custody;
+  // Remainders and the main coin pay the current key set's scripts: settlements migrate coins.
+  const epoch = currentEpoch(c);
   for (const coin of checked.spent) removeCoin(c, coin.outpoint);
   checked.outputs.forEach((o, vout) => {
     if (o.kind !== "vault" && o.kind !== "main") return;
@@ -533,6 +544,7 @@ export function applySettlement(
       vault: o.kind === "vault" ? o.owner! : null,
       script: o.script,
       height: BigInt(height),
+      ...(epoch ? { epoch } : {}),
     });
   });
   for (const o of checked.obligations) markSettled(c, o.id, txid);

@@ -14,6 +14,7 @@ import {
   type AccountId,
   addCoin,
   addObligation,
+  currentEpoch,
   type Obligation,
   type ProtocolEvent,
   type State,
@@ -93,7 +94,16 @@ export function recordStrays(
     const outpoint = outpointKey(tx.txid, vout);
     if (c.coins.has(outpoint)) return;
     const owner = scripts.get(script)!;
-    addCoin(c, { outpoint, sats: o.sats, vault: owner, script, height: BigInt(place.height) });
+    // The scripts recognized are the current key set's: the coin is of the current epoch.
+    const epoch = currentEpoch(c);
+    addCoin(c, {
+      outpoint,
+      sats: o.sats,
+      vault: owner,
+      script,
+      height: BigInt(place.height),
+      ...(epoch ? { epoch } : {}),
+    });
     // Refunds go only to standard, non-protocol scripts (a settlement could not pay anything else).
     const refunded =
       refundScript !== undefined &&
