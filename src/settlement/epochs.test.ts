@@ -245,7 +245,7 @@ describe("key epochs per coin", () => {
     expect(deserializeState(serializeState(state)).custody.epochs).toEqual(state.custody.epochs);
     const vault = [...state.custody.coins.values()].find((c) => c.vault !== null)!;
     const [prev, vout] = vault.outpoint.split(":");
-    const escape: TxShape & { version: number; locktime: number } = {
+    const escaped: TxShape & { version: number; locktime: number } = {
       txid: txid(),
       version: 2,
       locktime: 0,
@@ -260,7 +260,7 @@ describe("key epochs per coin", () => {
       ],
       outputs: [{ script: p2wpkh(alice, NET).script, sats: 99_000_000n }],
     };
-    const events = foreignSpends(state, escape, ROTATED_AT + 5, { ...config, finality: 6 });
+    const events = foreignSpends(state, escaped, ROTATED_AT + 5, { ...config, finality: 6 });
     expect(events.find((e) => e.type === "MissedRoll")).toMatchObject({
       guardians: oldSet.map(toHex),
       threshold: 2n,
