@@ -195,6 +195,8 @@ export function fundOrRefuse(
   const checked = checkFunding(state, tx, payload);
   if (!checked.ok) return { kind: "refused", reason: checked.reason };
   return { kind: "applied", events: applyFunding(state, checked, { txid: tx.txid, height }) };
+}
+
 export { noteKeyRotation } from "../settlement/index.ts";
 
 /** The event of the key epoch that just began (the last one recorded). */

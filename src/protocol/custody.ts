@@ -203,8 +203,10 @@ export function setVaultKey(c: CustodyState, vault: AccountId, keyHex: string): 
   c.rev++;
 }
 
+/** Adds a coin; it pays the current key epoch's script unless it names its epoch (a deposit in the grace). */
 export function addCoin(c: CustodyState, coin: ProtocolCoin): void {
-  c.coins.set(coin.outpoint, coin);
+  const { epoch = currentEpoch(c), ...rest } = coin;
+  c.coins.set(coin.outpoint, epoch > 0 ? { ...rest, epoch } : rest);
   c.rev++;
 }
 

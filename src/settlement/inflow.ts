@@ -216,7 +216,7 @@ export function recordInflow(
     vault: inflow.vault,
     script: inflow.script,
     height: BigInt(place.height),
-    ...(inflow.epoch ? { epoch: inflow.epoch } : {}),
+    epoch: inflow.epoch ?? currentEpoch(state.custody),
   };
   addCoin(state.custody, coin);
   return coin;

@@ -533,8 +533,6 @@ export function applySettlement(
   height: number,
 ): void {
   const c = state.custody;
-  // Remainders and the main coin pay the current key set's scripts: settlements migrate coins.
-  const epoch = currentEpoch(c);
   for (const coin of checked.spent) removeCoin(c, coin.outpoint);
   checked.outputs.forEach((o, vout) => {
     if (o.kind !== "vault" && o.kind !== "main") return;
@@ -544,7 +542,6 @@ export function applySettlement(
       vault: o.kind === "vault" ? o.owner! : null,
       script: o.script,
       height: BigInt(height),
-      ...(epoch ? { epoch } : {}),
     });
   });
   for (const o of checked.obligations) markSettled(c, o.id, txid);

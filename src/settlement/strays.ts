@@ -14,7 +14,6 @@ import {
   type AccountId,
   addCoin,
   addObligation,
-  currentEpoch,
   type Obligation,
   type ProtocolEvent,
   type State,
@@ -94,16 +93,7 @@ export function recordStrays(
     const outpoint = outpointKey(tx.txid, vout);
     if (c.coins.has(outpoint)) return;
     const owner = scripts.get(script)!;
-    // The scripts recognized are the current key set's: the coin is of the current epoch.
-    const epoch = currentEpoch(c);
-    addCoin(c, {
-      outpoint,
-      sats: o.sats,
-      vault: owner,
-      script,
-      height: BigInt(place.height),
-      ...(epoch ? { epoch } : {}),
-    });
+    addCoin(c, { outpoint, sats: o.sats, vault: owner, script, height: BigInt(place.height) });
     // Refunds go only to standard, non-protocol scripts (a settlement could not pay anything else).
     const refunded =
       refundScript !== undefined &&
