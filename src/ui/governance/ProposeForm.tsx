@@ -30,7 +30,8 @@ interface DraftAction {
   key: number;
   type: ActionType;
   name: string;
-  text: string;
+  /** What the user typed; null until then: the parameter's value now (none while behind the tip). */
+  text: string | null;
 }
 
 const TYPE_LABEL: Record<ActionType, string> = {
@@ -44,19 +45,30 @@ const TYPE_LABEL: Record<ActionType, string> = {
 function newAction(key: number, parameters: readonly GovernableParameter[]): DraftAction {
   const first = parameters[0];
   return first
-    ? { key, type: "setParameter", name: first.name, text: inputText(first, first.value) }
+    ? { key, type: "setParameter", name: first.name, text: null }
     : { key, type: "pause", name: "", text: "" };
+}
+
+/**
+ * The value field's text: what was typed, else the parameter's value now, recomputed on every render
+ * so it follows the state; while the engine is behind the tip (`current` false) that value is an older
+ * state's (MCR 110% at genesis after a proposal set 120%): the field stays empty until it has caught up.
+ */
+export function shownText(a: DraftAction, spec: GovernableParameter | undefined, current: boolean): string {
+  if (a.text !== null) return a.text;
+  return spec && current ? inputText(spec, spec.value) : "";
 }
 
 /** The action as the engine takes it, or why not yet. */
 function parseAction(
   a: DraftAction,
   parameters: readonly GovernableParameter[],
+  current: boolean,
 ): { parsed: ParsedParameter; action: GovAction | null } {
   if (a.type !== "setParameter") return { parsed: { kind: "empty" }, action: { type: a.type } };
   const spec = parameters.find((p) => p.name === a.name);
   if (!spec) return { parsed: { kind: "error", message: "Choose a parameter." }, action: null };
-  const parsed = parseParameterInput(spec, a.text);
+  const parsed = parseParameterInput(spec, shownText(a, spec, current));
   return {
     parsed,
     action: parsed.kind === "ok" ? { type: "setParameter", name: a.name, value: parsed.value } : null,
@@ -76,14 +88,14 @@ export function ProposeForm({
   // Row keys only grow, so React never reuses a removed row's fields for a new one.
   const keys = useRef(1);
   const [actions, setActions] = useState<DraftAction[]>(() => [newAction(keys.current++, parameters)]);
-  const parsed = actions.map((a) => parseAction(a, parameters));
+  const gate = useSyncGate();
+  const parsed = actions.map((a) => parseAction(a, parameters, gate.ready));
   const complete = parsed.every((p) => p.action !== null);
   const op: Operation | null =
     account && complete
       ? { type: "propose", proposer: account, actions: parsed.map((p) => p.action!) }
       : null;
   const preview = usePreview(op);
-  const gate = useSyncGate();
   const settled = Boolean(preview.data) && !preview.isPlaceholderData && !preview.isFetching;
   const power = overview.account?.powerAtNextSnapshot ?? 0n;
   const meets = power > 0n && power >= overview.proposalThreshold;
@@ -244,7 +256,7 @@ function ActionFields({
               value={action.name}
               onChange={(e) => {
                 const next = parameters.find((p) => p.name === e.target.value)!;
-                onChange({ name: next.name, text: inputText(next, next.value) });
+                onChange({ name: next.name, text: null });
               }}
               data-testid="parameter-select"
             >
@@ -262,7 +274,7 @@ function ActionFields({
               {info.unit === "switch" ? (
                 <select
                   id={`${id}-value`}
-                  value={action.text}
+                  value={shownText(action, spec, current)}
                   onChange={(e) => onChange({ text: e.target.value })}
                   aria-describedby={`${id}-hint`}
                   data-testid="parameter-value"
@@ -277,7 +289,7 @@ function ActionFields({
                     inputMode="decimal"
                     autoComplete="off"
                     spellCheck={false}
-                    value={action.text}
+                    value={shownText(action, spec, current)}
                     onChange={(e) => onChange({ text: e.target.value })}
                     aria-invalid={parsed.kind === "error"}
                     aria-describedby={`${parsed.kind === "error" ? `${id}-error ` : ""}${id}-hint`}
