@@ -131,6 +131,11 @@ export interface SyncProgress {
   done: number;
   todo: number;
   syncing: boolean;
+  /**
+   * The chain has been asked for its tip at least once. Before, `tip` is only the stored head: the
+   * index is not known to be at the tip (a fresh browser would otherwise look caught up on genesis).
+   */
+  tipKnown: boolean;
 }
 
 /** A spell of this user seen in a transaction that is not confirmed yet: shown, never applied. */
@@ -179,6 +184,7 @@ export class Indexer {
   /** The head's header, once read (difficulty continuity). */
   private headHeader?: BlockHeader;
   private tip = 0;
+  private tipKnown = false;
   private syncing = false;
   private stopped = false;
   private readonly undoDepth: number;
@@ -265,6 +271,7 @@ export class Indexer {
       done: this.head.height - (this.o.startHeight - 1),
       todo: Math.max(0, this.tip - this.head.height),
       syncing: this.syncing,
+      tipKnown: this.tipKnown,
     };
   }
 
@@ -280,6 +287,7 @@ export class Indexer {
     let applied = 0;
     try {
       this.tip = await this.chain.tipHeight();
+      this.tipKnown = true;
       await this.checkHead();
       while (this.head.height < this.tip && !this.stopped && applied < (options.maxBlocks ?? Infinity)) {
         if (await this.indexBlock(this.head.height + 1)) applied++;

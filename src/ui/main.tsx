@@ -16,6 +16,11 @@ const queryClient = new QueryClient({
     queries: { retry: 1, refetchOnWindowFocus: false },
   },
 });
+// The engine's and the data layer's views are answered by this browser's worker, never the network:
+// offline they still refresh (react-query pauses "online" queries while the browser is offline, which
+// left a block's figures behind the height shown beside them).
+queryClient.setQueryDefaults(["engine"], { networkMode: "always" });
+queryClient.setQueryDefaults(["data"], { networkMode: "always" });
 
 const engine = createEngineClient();
 // A new block (or reorg, or restore) reloads the preview copy and refetches every engine view; a

@@ -39,6 +39,10 @@ export function syncGateOf(setup: SyncSetup, s: DataStatus | undefined): SyncGat
   const p = s.progress;
   // A following tab reads what the leading tab writes and knows no tip of its own.
   if (!p) return s.role === "follower" ? { ready: true } : { ready: false, reason: "starting" };
+  // The leader's first sync has not learnt the chain's tip yet (loading the keys, the first request):
+  // its state may be any distance behind, so it is not said to be current. Once that attempt failed
+  // (offline), the state last synced is shown as such, with the sync error.
+  if (s.role === "leader" && !p.tipKnown && s.lastError === null) return { ready: false, reason: "starting" };
   if (p.height < p.tip) return { ready: false, reason: "behind", height: p.height, tip: p.tip };
   return { ready: true };
 }
