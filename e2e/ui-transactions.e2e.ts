@@ -769,7 +769,7 @@ describe("proving again when the vault changes under a proof (issue 16)", () => 
   it("a second tab's deposit confirms while the first tab's mint is between its proof and its broadcast: the first tab proves again with a fresh attestation, says so, and the mint confirms", async () => {
     session = await openApp({ viewport: DESKTOP, beforeLoad: (p) => withFederation(p) });
     const a = session.page;
-    await waitForEngine(a);
+    await engineAtTip(a); // a fresh browser replays what the files before this one left
     await go(a, "Vault");
     const owner = await connectDevWallet(a);
     await a.getByTestId("dev-faucet").click();
@@ -843,9 +843,17 @@ describe("proving again when the vault changes under a proof (issue 16)", () => 
           deposit = await runJourneyStep(b);
           await guardianVaultOf(owner, deposit.height);
           await a.bringToFront();
-          // Time for the first tab's engine to apply the block (else the chain refuses the stale spell
-          // and the app proves again after that refusal: the same sentence names the change).
-          await new Promise((r) => setTimeout(r, 8_000));
+          // Until the first tab's engine has applied the block (else the chain refuses the stale spell
+          // and the app proves again after that refusal): its vault figure, behind the review, has the
+          // deposit. Not a fixed pause: this request is held, and the app gives up on it after 8 s and
+          // one retry (src/ui/queries/bitcoin.ts).
+          const collateral = a.locator('[data-figure="vault-collateral"]');
+          await expect
+            .poll(async () => parseDecimal((await collateral.getAttribute("data-value")) ?? "0"), {
+              timeout: 10_000,
+              interval: 250,
+            })
+            .toBeGreaterThanOrEqual(parseDecimal("0.55"));
         })();
         await changed;
       }
