@@ -131,7 +131,8 @@ describe("while this browser is behind the tip", () => {
     try {
       await page.locator('[data-testid="engine-status"][data-state="syncing"]').waitFor({ timeout: 60_000 });
       // Dashboard: a labelled placeholder with the heights, never the genesis price or fee.
-      const placeholder = page.getByTestId("figures-syncing").first();
+      // (once the chain's tip is known: before, the placeholder says only "syncing…")
+      const placeholder = page.locator('[data-testid="figures-syncing"][data-reason="behind"]').first();
       await placeholder.waitFor({ timeout: 30_000 });
       expect(await placeholder.textContent()).toMatch(/[Ss]yncing… \(block [\d,]+ of [\d,]+\)/);
       expect(await page.locator('[data-stat="price"]').isVisible()).toBe(false);
