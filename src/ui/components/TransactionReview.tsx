@@ -3,9 +3,7 @@ import { useMemo, useState } from "react";
 import {
   type FeePreset,
   type FeePresets,
-  formatBtc,
   formatCount,
-  formatUsd,
   outpoint,
   shortHex,
   speakBtc,
@@ -17,7 +15,6 @@ import {
   DraftError,
   type DraftInput,
   type FlowCost,
-  feeInUsd,
   feeRateFor,
   flowCost,
   holdingFlowLock,
@@ -31,11 +28,7 @@ import {
   runFlow,
   type Step,
   type StepState,
-  spellFieldRaw,
-  spellFieldText,
   type TxDraft,
-  walletOutflow,
-  zkOperationOf,
 } from "../../client/tx/index.ts";
 import type { Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
@@ -47,6 +40,7 @@ import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
 import { FlowCostPanel } from "./FlowCost.tsx";
+import { PsbtPreview } from "./PsbtPreview.tsx";
 import { SyncWait } from "./SyncWait.tsx";
 
 const PRESETS: { id: FeePreset; label: string; eta: string }[] = [
@@ -67,146 +61,13 @@ interface TransactionReviewProps {
 }
 
 type DraftOutcome = { ok: true; draft: TxDraft } | { ok: false; message: string };
+type CostOutcome = FlowCost | { error: string } | null;
 
 export function TransactionReview({ title, op, price, onCancel, onConfirmed }: TransactionReviewProps) {
-  const addresses = useWalletStore((s) => s.addresses);
-  const wallet = useWalletStore((s) => s.wallet);
-  const network = useSettings((s) => s.network);
-  const guardians = useSettings((s) => s.guardians);
-  const defaultPreset = useSettings((s) => s.feePreset);
-  const esploraUrl = useEsploraUrl();
-  // Vault scripts use the federation's escape timelock when the app follows one.
-  const csvBlocks = useSyncSetup((s) => (s.state === "following" ? s.federation.csvBlocks : undefined));
-  const engine = useEngine();
-  const queryClient = useQueryClient();
-  const coins = useWalletCoins(addresses?.payment.address);
-  const fees = useFeePresets();
-  const [preset, setPreset] = useState<FeePreset | "custom">(defaultPreset);
-  const [custom, setCustom] = useState("");
-  const [steps, setSteps] = useState<Step[] | null>(null);
-  const [sent, setSent] = useState<{ txid: string; height: number } | null>(null);
+  const review = useReviewDraft(op);
   const gate = useSyncGate();
-  // The price and time the transaction will meet (the flow's own price update comes first).
-  const meet = meetFor(op, useMeetQuote() ?? undefined);
-
-  const account = useMemo((): WalletAccount | null => {
-    if (!addresses) return null;
-    return {
-      address: addresses.payment.address,
-      publicKey: addresses.payment.publicKey,
-      type: addresses.payment.type,
-    };
-  }, [addresses]);
-
-  // The engine's events for the operation on its current state (a payout's amount, the draft's inputs).
-  const context = useQuery({
-    queryKey: [
-      ...queryKeys.engine.all,
-      "txContext",
-      keyOf(op),
-      esploraUrl,
-      keyOf(guardians),
-      account?.address ?? "",
-      keyOf(meet.price ?? null),
-    ],
-    queryFn: async () => reviewContext(await engine.snapshot(), op, meet),
-    enabled: account !== null,
-    staleTime: Number.POSITIVE_INFINITY,
-    retry: 0,
-  });
-
-  const feeRate = feeRateFor(preset, custom, fees.data);
-  const members = useSyncSetup((s) => (s.state === "following" ? s.federation.members.length : 0));
-  const draftInput = useMemo((): DraftInput | null => {
-    if (!account || !coins.data || feeRate === null || !context.data?.ok) return null;
-    return {
-      op,
-      network,
-      wallet: account,
-      coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
-      feeRate,
-      guardians,
-      ...(csvBlocks !== undefined ? { csvBlocks } : {}),
-      events: context.data.events,
-      ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
-    };
-  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
-  const draft = useMemo((): DraftOutcome | null => {
-    if (context.data && !context.data.ok) return { ok: false, message: context.data.message };
-    if (!draftInput) return null;
-    try {
-      return { ok: true, draft: makeDraft(draftInput) };
-    } catch (error) {
-      if (error instanceof DraftError) return { ok: false, message: error.message };
-      return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
-    }
-  }, [draftInput, context.data]);
-  // Everything the flow will send, at its largest: the bound shown and enforced (tx/cost.ts).
-  const cost = useMemo((): FlowCost | { error: string } | null => {
-    if (!draftInput || !draft?.ok || !context.data?.ok) return null;
-    // A priced operation's flow may send a price update: counted whenever it can happen (the price
-    // can move between this review and the signature), so the total stays an upper bound.
-    try {
-      return flowCost(draftInput, {
-        priceUpdate: needsPriceUpdate(op),
-        priceKnownNeeded: meet.price !== undefined && meet.price !== context.data.statePrice,
-        price: meet.price ?? context.data.statePrice,
-        members: Math.max(members, guardians.threshold, guardians.urls.length),
-        attested: needsAttestation(op),
-      });
-    } catch (error) {
-      // The wallet cannot pay the price update and the operation both: nothing may start.
-      return { error: speakBtc((error as Error).message) };
-    }
-  }, [draftInput, draft, context.data, op, meet.price, members, guardians]);
-
-  const start = async () => {
-    if (!wallet || !account || feeRate === null || !draft?.ok || !gate.ready || !cost || "error" in cost)
-      return;
-    setSent(null);
-    // Journaled step by step in IndexedDB, so a reload resumes or reports it (FlowRecovery).
-    const id = crypto.randomUUID();
-    const { height } = await engine.snapshot();
-    const journal = recordFlow({ id, title, op, account: account.address, height, startedAt: Date.now() });
-    const result = await holdingFlowLock(id, () =>
-      runFlow(
-        {
-          op,
-          network,
-          wallet,
-          account,
-          guardians,
-          ...(csvBlocks !== undefined ? { csvBlocks } : {}),
-          feeRate,
-          esplora: esploraClient(esploraUrl),
-          engine,
-          prover: appProver(),
-          tracker: appTracker,
-          paysOut: payoutSats(context.data?.ok ? context.data.events : []) > 0n,
-          onBroadcast: journal.sent,
-          ...(cost && "total" in cost ? { maxNetworkFee: cost.total } : {}),
-        },
-        (s) => {
-          setSteps(s);
-          journal.steps(s);
-        },
-      ),
-    );
-    await journal.finish(result);
-    // Every screen reads the new state (or the unlocked coins after a failure).
-    await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
-    await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
-    if (result.ok) {
-      setSent({ txid: result.txid, height: result.height });
-      onConfirmed?.();
-      toast({
-        kind: "confirmed",
-        tone: "ok",
-        text: `${title}: confirmed in block ${formatCount(BigInt(result.height))}.`,
-        link: { href: explorerTxUrl(network, esploraUrl, result.txid), label: "View transaction" },
-      });
-    }
-  };
+  const { steps, sent, start } = useSendFlow(title, op, review, gate.ready, onConfirmed);
+  const { addresses, coins, context, fees, draft } = review;
 
   return (
     <section className="card review" aria-labelledby="review-title" data-testid="review">
@@ -242,10 +103,10 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
         <>
           {steps ? null : (
             <FeeChoice
-              preset={preset}
-              setPreset={setPreset}
-              custom={custom}
-              setCustom={setCustom}
+              preset={review.preset}
+              setPreset={review.setPreset}
+              custom={review.custom}
+              setCustom={review.setCustom}
               presets={fees.data}
               failed={fees.isError}
             />
@@ -257,42 +118,258 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
           ) : (
             <>
               {draft?.ok && !steps ? <PsbtPreview draft={draft.draft} price={price} op={op} /> : null}
-              {draft?.ok && !steps ? <FlowCostPanel cost={cost} price={meet.price ?? price} /> : null}
+              {draft?.ok && !steps ? (
+                <FlowCostPanel cost={review.cost} price={review.meet.price ?? price} />
+              ) : null}
               {steps ? <StepList steps={steps} /> : null}
               {sent ? (
-                <div
-                  className="notice notice-ok"
-                  role="status"
-                  data-testid="tx-confirmed"
-                  data-txid={sent.txid}
-                >
-                  <strong>Confirmed in block {formatCount(BigInt(sent.height))}.</strong> Transaction{" "}
-                  <a href={explorerTxUrl(network, esploraUrl, sent.txid)} target="_blank" rel="noreferrer">
-                    <code>{shortHex(sent.txid, 10)}</code>
-                  </a>{" "}
-                  — every screen now shows the new state.
-                </div>
+                <ConfirmedNotice sent={sent} />
               ) : (
-                <div className="actions">
-                  {isRunning(steps) ? null : <SyncWait gate={gate} />}
-                  <button
-                    type="button"
-                    className="button button-primary"
-                    disabled={
-                      isRunning(steps) || !draft?.ok || !wallet || !gate.ready || !cost || "error" in cost
-                    }
-                    data-testid="sign-and-send"
-                    onClick={() => void start()}
-                  >
-                    {steps ? "Try again" : "Sign and send"}
-                  </button>
-                </div>
+                <SendActions steps={steps} gate={gate} ready={canSend(review, gate.ready)} start={start} />
               )}
             </>
           )}
         </>
       )}
     </section>
+  );
+}
+
+/** Everything the review needs before a signature: the wallet, the fee choice, the draft and its cost. */
+function useReviewDraft(op: Operation) {
+  const addresses = useWalletStore((s) => s.addresses);
+  const wallet = useWalletStore((s) => s.wallet);
+  const network = useSettings((s) => s.network);
+  const guardians = useSettings((s) => s.guardians);
+  const defaultPreset = useSettings((s) => s.feePreset);
+  const esploraUrl = useEsploraUrl();
+  // Vault scripts use the federation's escape timelock when the app follows one.
+  const csvBlocks = useSyncSetup((s) => (s.state === "following" ? s.federation.csvBlocks : undefined));
+  const engine = useEngine();
+  const coins = useWalletCoins(addresses?.payment.address);
+  const fees = useFeePresets();
+  const [preset, setPreset] = useState<FeePreset | "custom">(defaultPreset);
+  const [custom, setCustom] = useState("");
+  // The price and time the transaction will meet (the flow's own price update comes first).
+  const meet = meetFor(op, useMeetQuote() ?? undefined);
+
+  const account = useMemo((): WalletAccount | null => {
+    if (!addresses) return null;
+    return {
+      address: addresses.payment.address,
+      publicKey: addresses.payment.publicKey,
+      type: addresses.payment.type,
+    };
+  }, [addresses]);
+  const context = useReviewContext(op, account, meet);
+
+  const feeRate = feeRateFor(preset, custom, fees.data);
+  const members = useSyncSetup((s) => (s.state === "following" ? s.federation.members.length : 0));
+  const draftInput = useMemo((): DraftInput | null => {
+    if (!account || !coins.data || feeRate === null || !context.data?.ok) return null;
+    return {
+      op,
+      network,
+      wallet: account,
+      coins: coins.data.filter((c) => !appTracker.isLocked(outpoint(c))),
+      feeRate,
+      guardians,
+      ...(csvBlocks !== undefined ? { csvBlocks } : {}),
+      events: context.data.events,
+      ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
+    };
+  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
+  const draft = useMemo(() => draftOutcome(draftInput, context.data), [draftInput, context.data]);
+  // Everything the flow will send, at its largest: the bound shown and enforced (tx/cost.ts).
+  const cost = useMemo((): CostOutcome => {
+    if (!draftInput || !draft?.ok || !context.data?.ok) return null;
+    return costOutcome(draftInput, op, meet.price, context.data.statePrice, members, guardians);
+  }, [draftInput, draft, context.data, op, meet.price, members, guardians]);
+
+  return {
+    addresses,
+    wallet,
+    network,
+    guardians,
+    esploraUrl,
+    csvBlocks,
+    engine,
+    coins,
+    fees,
+    preset,
+    setPreset,
+    custom,
+    setCustom,
+    meet,
+    account,
+    context,
+    feeRate,
+    draft,
+    cost,
+  };
+}
+
+type ReviewDraft = ReturnType<typeof useReviewDraft>;
+
+/** The engine's events for the operation on its current state (a payout's amount, the draft's inputs). */
+function useReviewContext(op: Operation, account: WalletAccount | null, meet: ReturnType<typeof meetFor>) {
+  const esploraUrl = useEsploraUrl();
+  const guardians = useSettings((s) => s.guardians);
+  const engine = useEngine();
+  return useQuery({
+    queryKey: [
+      ...queryKeys.engine.all,
+      "txContext",
+      keyOf(op),
+      esploraUrl,
+      keyOf(guardians),
+      account?.address ?? "",
+      keyOf(meet.price ?? null),
+    ],
+    queryFn: async () => reviewContext(await engine.snapshot(), op, meet),
+    enabled: account !== null,
+    staleTime: Number.POSITIVE_INFINITY,
+    retry: 0,
+  });
+}
+
+function costOutcome(
+  draftInput: DraftInput,
+  op: Operation,
+  meetPrice: bigint | undefined,
+  statePrice: bigint,
+  members: number,
+  guardians: { threshold: number; urls: readonly string[] },
+): CostOutcome {
+  // A priced operation's flow may send a price update: counted whenever it can happen (the price
+  // can move between this review and the signature), so the total stays an upper bound.
+  try {
+    return flowCost(draftInput, {
+      priceUpdate: needsPriceUpdate(op),
+      priceKnownNeeded: meetPrice !== undefined && meetPrice !== statePrice,
+      price: meetPrice ?? statePrice,
+      members: Math.max(members, guardians.threshold, guardians.urls.length),
+      attested: needsAttestation(op),
+    });
+  } catch (error) {
+    // The wallet cannot pay the price update and the operation both: nothing may start.
+    return { error: speakBtc((error as Error).message) };
+  }
+}
+
+function draftOutcome(
+  draftInput: DraftInput | null,
+  context: ReturnType<typeof useReviewContext>["data"],
+): DraftOutcome | null {
+  if (context && !context.ok) return { ok: false, message: context.message };
+  if (!draftInput) return null;
+  try {
+    return { ok: true, draft: makeDraft(draftInput) };
+  } catch (error) {
+    if (error instanceof DraftError) return { ok: false, message: error.message };
+    return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
+  }
+}
+
+const canSend = (review: ReviewDraft, synced: boolean) =>
+  Boolean(review.draft?.ok && review.wallet && synced && review.cost && !("error" in review.cost));
+
+/** Runs the flow (journaled, under the flow lock) and tells every screen once it is confirmed. */
+function useSendFlow(
+  title: string,
+  op: Operation,
+  review: ReviewDraft,
+  synced: boolean,
+  onConfirmed: (() => void) | undefined,
+) {
+  const queryClient = useQueryClient();
+  const [steps, setSteps] = useState<Step[] | null>(null);
+  const [sent, setSent] = useState<{ txid: string; height: number } | null>(null);
+  const { wallet, account, feeRate, draft, cost, context, engine, network, esploraUrl } = review;
+
+  const start = async () => {
+    if (!wallet || !account || feeRate === null || !draft?.ok || !synced || !cost || "error" in cost) return;
+    setSent(null);
+    // Journaled step by step in IndexedDB, so a reload resumes or reports it (FlowRecovery).
+    const id = crypto.randomUUID();
+    const { height } = await engine.snapshot();
+    const journal = recordFlow({ id, title, op, account: account.address, height, startedAt: Date.now() });
+    const result = await holdingFlowLock(id, () =>
+      runFlow(
+        {
+          op,
+          network,
+          wallet,
+          account,
+          guardians: review.guardians,
+          ...(review.csvBlocks !== undefined ? { csvBlocks: review.csvBlocks } : {}),
+          feeRate,
+          esplora: esploraClient(esploraUrl),
+          engine,
+          prover: appProver(),
+          tracker: appTracker,
+          paysOut: payoutSats(context.data?.ok ? context.data.events : []) > 0n,
+          onBroadcast: journal.sent,
+          ...(cost && "total" in cost ? { maxNetworkFee: cost.total } : {}),
+        },
+        (s) => {
+          setSteps(s);
+          journal.steps(s);
+        },
+      ),
+    );
+    await journal.finish(result);
+    // Every screen reads the new state (or the unlocked coins after a failure).
+    await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
+    await queryClient.invalidateQueries({ queryKey: queryKeys.chain.all });
+    if (result.ok) {
+      setSent({ txid: result.txid, height: result.height });
+      onConfirmed?.();
+      toast({
+        kind: "confirmed",
+        tone: "ok",
+        text: `${title}: confirmed in block ${formatCount(BigInt(result.height))}.`,
+        link: { href: explorerTxUrl(network, esploraUrl, result.txid), label: "View transaction" },
+      });
+    }
+  };
+  return { steps, sent, start };
+}
+
+function SendActions(props: {
+  steps: Step[] | null;
+  gate: ReturnType<typeof useSyncGate>;
+  ready: boolean;
+  start: () => Promise<void>;
+}) {
+  const { steps, gate, ready, start } = props;
+  return (
+    <div className="actions">
+      {isRunning(steps) ? null : <SyncWait gate={gate} />}
+      <button
+        type="button"
+        className="button button-primary"
+        disabled={isRunning(steps) || !ready}
+        data-testid="sign-and-send"
+        onClick={() => void start()}
+      >
+        {steps ? "Try again" : "Sign and send"}
+      </button>
+    </div>
+  );
+}
+
+function ConfirmedNotice({ sent }: { sent: { txid: string; height: number } }) {
+  const network = useSettings((s) => s.network);
+  const esploraUrl = useEsploraUrl();
+  return (
+    <div className="notice notice-ok" role="status" data-testid="tx-confirmed" data-txid={sent.txid}>
+      <strong>Confirmed in block {formatCount(BigInt(sent.height))}.</strong> Transaction{" "}
+      <a href={explorerTxUrl(network, esploraUrl, sent.txid)} target="_blank" rel="noreferrer">
+        <code>{shortHex(sent.txid, 10)}</code>
+      </a>{" "}
+      — every screen now shows the new state.
+    </div>
   );
 }
 
@@ -357,138 +434,6 @@ function FeeChoice(props: {
         <p className="field-error">Enter a rate between 1 and 10,000 sat/vB (1 is the relay minimum).</p>
       ) : null}
     </fieldset>
-  );
-}
-
-const INPUT_KIND: Record<string, string> = {
-  wallet: "Your wallet",
-  vault: "Vault",
-  pool: "Protocol pool",
-  unknown: "Unknown",
-};
-const OUTPUT_KIND: Record<string, string> = {
-  vault: "Your vault (custody script)",
-  pool: "Protocol pool",
-  payout: "Payout",
-  spell: "zkUSD spell (OP_RETURN)",
-  change: "Change back to you",
-  payment: "Payment",
-  unknown: "Unknown",
-};
-
-const sats = (n: bigint) => `${formatCount(n)} sats`;
-
-function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigint; op: Operation }) {
-  const { summary, built, spell } = draft;
-  const feeUsd = feeInUsd(summary.fee, price);
-  return (
-    <div className="psbt" data-testid="psbt-preview" data-psbt={built.base64}>
-      <div className="psbt-columns">
-        <div>
-          <h3>Inputs ({summary.inputs.length})</h3>
-          <ul className="io-list" data-testid="psbt-inputs">
-            {summary.inputs.map((i) => (
-              <li key={`${i.txid}:${i.vout}`} data-kind={i.kind} data-amount={i.amount.toString()}>
-                <span className="io-kind">{INPUT_KIND[i.kind]}</span>
-                <code title={`${i.txid}:${i.vout}`}>
-                  {shortHex(i.txid, 8)}:{i.vout}
-                </code>
-                <span className="io-amount">{sats(i.amount)}</span>
-              </li>
-            ))}
-          </ul>
-        </div>
-        <div>
-          <h3>Outputs ({summary.outputs.length})</h3>
-          <ul className="io-list" data-testid="psbt-outputs">
-            {summary.outputs.map((o) => (
-              <li
-                key={`${o.kind}:${o.address ?? ""}:${o.amount}`}
-                data-kind={o.kind}
-                data-amount={o.amount.toString()}
-              >
-                <span className="io-kind">{OUTPUT_KIND[o.kind]}</span>
-                {o.address ? <code title={o.address}>{shortHex(o.address, 10)}</code> : <span />}
-                <span className="io-amount">{sats(o.amount)}</span>
-              </li>
-            ))}
-          </ul>
-        </div>
-      </div>
-      <dl className="psbt-facts">
-        <div data-testid="psbt-fee" data-value={summary.fee.toString()}>
-          <dt>Network fee</dt>
-          <dd>
-            {sats(summary.fee)} ≈ {formatUsd(feeUsd)} at the engine's price
-          </dd>
-        </div>
-        <div>
-          <dt>Size and rate</dt>
-          <dd>
-            {formatCount(summary.vsize)} vB at {built.feeRate} sat/vB before the price attestation and proof
-            are attached (the total below includes them)
-          </dd>
-        </div>
-        <div>
-          <dt>Replace-by-fee</dt>
-          <dd>
-            {summary.rbf ? "On (BIP125): the transaction can be replaced by one paying a higher fee" : "Off"}
-          </dd>
-        </div>
-        <div>
-          <dt>Total leaving your wallet</dt>
-          <dd>{formatBtc(walletOutflow(summary))}</dd>
-        </div>
-      </dl>
-      <h3>Spell (decoded from the OP_RETURN)</h3>
-      {summary.spell ? (
-        <dl className="spell" data-testid="psbt-spell" data-op={summary.spell.op.type}>
-          <div>
-            <dt>Operation</dt>
-            <dd>
-              <code>{summary.spell.op.type}</code> (version {summary.spell.version})
-            </dd>
-          </div>
-          {Object.entries(summary.spell.op)
-            .filter(([k]) => k !== "type")
-            .map(([k, v]) => (
-              <div key={k} data-field={k} data-value={spellFieldRaw(v)}>
-                <dt>{k}</dt>
-                <dd>
-                  {spellFieldText(k, v)}
-                  {/* The raw engine units beside an amount; words alone for ids, choices and actions. */}
-                  {typeof v === "bigint" && k !== "proposalId" ? (
-                    <>
-                      {" "}
-                      <code className="muted small">{String(v)}</code>
-                    </>
-                  ) : null}
-                </dd>
-              </div>
-            ))}
-          <div>
-            <dt>Price attestation</dt>
-            <dd>
-              {spell.attestation.length
-                ? `${spell.attestation.length} bytes`
-                : needsAttestation(op)
-                  ? "the guardians' latest, attached in the next step"
-                  : "none needed"}
-            </dd>
-          </div>
-          <div>
-            <dt>Proof</dt>
-            <dd>
-              {zkOperationOf(op)
-                ? "128-byte Groth16 proof, made in your browser in the next step"
-                : "none needed (this operation has no circuit)"}
-            </dd>
-          </div>
-        </dl>
-      ) : (
-        <p className="notice notice-danger">The spell could not be decoded: {summary.spellError}</p>
-      )}
-    </div>
   );
 }
 
