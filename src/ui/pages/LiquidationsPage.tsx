@@ -68,135 +68,175 @@ export default function LiquidationsPage() {
         </Current>
       ) : (
         <Current>
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable) */}
-          <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
-            <table className="table" data-testid="at-risk">
-              <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Collateral</th>
-                  <th scope="col">Debt</th>
-                  <th scope="col">Ratio</th>
-                  <th scope="col">Liquidation price</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Action</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {atRisk.data.map((v) => {
-                  // The engine's answer (src/protocol/views.ts isLiquidatable), not a rule copied here.
-                  const liquidatable = v.liquidatable;
-                  const mine = v.owner === liquidator;
-                  return (
-                    <tr
-                      key={v.owner}
-                      className={liquidatable ? "row-danger" : undefined}
-                      data-owner={v.owner}
-                      data-liquidatable={liquidatable ? "yes" : "no"}
-                    >
-                      <td>
-                        <code title={v.owner}>{shortHex(v.owner, 10)}</code>
-                        {mine ? <span className="badge badge-ready">yours</span> : null}
-                      </td>
-                      <td>{formatBtc(v.collateral)}</td>
-                      <td>{formatZkusd(v.debt)}</td>
-                      <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
-                      <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
-                      <td>
-                        {mine ? (
-                          <span className="muted small">
-                            {liquidatable ? "Yours: add collateral or repay now" : "Your vault"}
-                          </span>
-                        ) : liquidatable ? (
-                          <button
-                            type="button"
-                            className="button button-primary button-small"
-                            disabled={!liquidator || !gate.ready}
-                            title={liquidator ? undefined : "Connect a wallet to liquidate"}
-                            onClick={() => setTarget(v.owner)}
-                            data-testid="liquidate-button"
-                          >
-                            Liquidate…
-                          </button>
-                        ) : (
-                          <span className="muted small">Healthy</span>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </section>
+          <AtRiskTable
+            vaults={atRisk.data}
+            liquidator={liquidator}
+            canAct={gate.ready}
+            onLiquidate={setTarget}
+          />
         </Current>
       )}
       {op && !reviewing ? (
-        <div className="card preview" data-testid="liquidation-preview">
-          <h2>Liquidating {shortHex(target!, 10)}</h2>
-          <SyncWait gate={gate} />
-          <Current quiet>
-            {!preview.data ? (
-              <p className="loading">Asking the engine…</p>
-            ) : !preview.data.ok ? (
-              <EngineRefusal
-                code={preview.data.code}
-                message={preview.data.message}
-                {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
-              />
-            ) : (
-              <>
-                <dl className="figures">
-                  <Figure
-                    id="liquidated-debt"
-                    label="Debt liquidated"
-                    raw={preview.data.result.liquidatedDebt as bigint}
-                  >
-                    {formatZkusd(preview.data.result.liquidatedDebt as bigint)}
-                  </Figure>
-                  <Figure
-                    id="offset"
-                    label="Absorbed by the pool"
-                    raw={preview.data.result.offsetDebt as bigint}
-                  >
-                    {formatZkusd(preview.data.result.offsetDebt as bigint)}
-                  </Figure>
-                  <Figure
-                    id="redistributed"
-                    label="Redistributed to vaults"
-                    raw={preview.data.result.redistributedDebt as bigint}
-                  >
-                    {formatZkusd(preview.data.result.redistributedDebt as bigint)}
-                  </Figure>
-                  <Figure
-                    id="compensation"
-                    label="You receive"
-                    raw={preview.data.result.collateralCompensation as bigint}
-                  >
-                    {formatBtc(preview.data.result.collateralCompensation as bigint)} +{" "}
-                    {formatZkusd(preview.data.result.gasReserve as bigint)}
-                  </Figure>
-                </dl>
-                <div className="actions">
-                  <button
-                    type="button"
-                    className="button button-primary"
-                    data-testid="review-button"
-                    disabled={!gate.ready || preview.isPlaceholderData}
-                    onClick={() => op && gate.ready && setReviewing(op)}
-                  >
-                    Review transaction
-                  </button>
-                  <button type="button" className="button button-ghost" onClick={() => setTarget(null)}>
-                    Cancel
-                  </button>
-                </div>
-              </>
-            )}
-          </Current>
-        </div>
+        <LiquidationPreview
+          target={target!}
+          preview={preview}
+          gate={gate}
+          onReview={() => op && gate.ready && setReviewing(op)}
+          onCancel={() => setTarget(null)}
+        />
       ) : null}
     </section>
+  );
+}
+
+type AtRiskVault = NonNullable<ReturnType<typeof useAtRisk>["data"]>[number];
+
+function AtRiskTable(props: {
+  vaults: AtRiskVault[];
+  liquidator: string | undefined;
+  canAct: boolean;
+  onLiquidate: (owner: string) => void;
+}) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
+    <section className="card table-card" tabIndex={0} aria-label="Vaults at risk">
+      <table className="table" data-testid="at-risk">
+        <caption className="visually-hidden">Vaults from the lowest collateral ratio</caption>
+        <thead>
+          <tr>
+            <th scope="col">Owner</th>
+            <th scope="col">Collateral</th>
+            <th scope="col">Debt</th>
+            <th scope="col">Ratio</th>
+            <th scope="col">Liquidation price</th>
+            <th scope="col">
+              <span className="visually-hidden">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.vaults.map((v) => (
+            <AtRiskRow key={v.owner} vault={v} {...props} />
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function AtRiskRow({
+  vault: v,
+  liquidator,
+  canAct,
+  onLiquidate,
+}: {
+  vault: AtRiskVault;
+  liquidator: string | undefined;
+  canAct: boolean;
+  onLiquidate: (owner: string) => void;
+}) {
+  // The engine's answer (src/protocol/views.ts isLiquidatable), not a rule copied here.
+  const liquidatable = v.liquidatable;
+  const mine = v.owner === liquidator;
+  return (
+    <tr
+      className={liquidatable ? "row-danger" : undefined}
+      data-owner={v.owner}
+      data-liquidatable={liquidatable ? "yes" : "no"}
+    >
+      <td>
+        <code title={v.owner}>{shortHex(v.owner, 10)}</code>
+        {mine ? <span className="badge badge-ready">yours</span> : null}
+      </td>
+      <td>{formatBtc(v.collateral)}</td>
+      <td>{formatZkusd(v.debt)}</td>
+      <td data-value={v.icr.toString()}>{formatPercent(v.icr)}</td>
+      <td>{v.liquidationPrice ? formatUsd(v.liquidationPrice) : "—"}</td>
+      <td>
+        {mine ? (
+          <span className="muted small">
+            {liquidatable ? "Yours: add collateral or repay now" : "Your vault"}
+          </span>
+        ) : liquidatable ? (
+          <button
+            type="button"
+            className="button button-primary button-small"
+            disabled={!liquidator || !canAct}
+            title={liquidator ? undefined : "Connect a wallet to liquidate"}
+            onClick={() => onLiquidate(v.owner)}
+            data-testid="liquidate-button"
+          >
+            Liquidate…
+          </button>
+        ) : (
+          <span className="muted small">Healthy</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** The engine's answer for liquidating one vault, before the review: what is absorbed, redistributed and paid. */
+function LiquidationPreview(props: {
+  target: string;
+  preview: ReturnType<typeof usePreview>;
+  gate: ReturnType<typeof useSyncGate>;
+  onReview: () => void;
+  onCancel: () => void;
+}) {
+  const { target, preview, gate, onReview, onCancel } = props;
+  return (
+    <div className="card preview" data-testid="liquidation-preview">
+      <h2>Liquidating {shortHex(target, 10)}</h2>
+      <SyncWait gate={gate} />
+      <Current quiet>
+        {!preview.data ? (
+          <p className="loading">Asking the engine…</p>
+        ) : !preview.data.ok ? (
+          <EngineRefusal
+            code={preview.data.code}
+            message={preview.data.message}
+            {...(REFUSAL_ADVICE[preview.data.code] ? { advice: REFUSAL_ADVICE[preview.data.code]! } : {})}
+          />
+        ) : (
+          <>
+            <LiquidationFigures result={preview.data.result} />
+            <div className="actions">
+              <button
+                type="button"
+                className="button button-primary"
+                data-testid="review-button"
+                disabled={!gate.ready || preview.isPlaceholderData}
+                onClick={onReview}
+              >
+                Review transaction
+              </button>
+              <button type="button" className="button button-ghost" onClick={onCancel}>
+                Cancel
+              </button>
+            </div>
+          </>
+        )}
+      </Current>
+    </div>
+  );
+}
+
+function LiquidationFigures({ result }: { result: Record<string, unknown> }) {
+  return (
+    <dl className="figures">
+      <Figure id="liquidated-debt" label="Debt liquidated" raw={result.liquidatedDebt as bigint}>
+        {formatZkusd(result.liquidatedDebt as bigint)}
+      </Figure>
+      <Figure id="offset" label="Absorbed by the pool" raw={result.offsetDebt as bigint}>
+        {formatZkusd(result.offsetDebt as bigint)}
+      </Figure>
+      <Figure id="redistributed" label="Redistributed to vaults" raw={result.redistributedDebt as bigint}>
+        {formatZkusd(result.redistributedDebt as bigint)}
+      </Figure>
+      <Figure id="compensation" label="You receive" raw={result.collateralCompensation as bigint}>
+        {formatBtc(result.collateralCompensation as bigint)} + {formatZkusd(result.gasReserve as bigint)}
+      </Figure>
+    </dl>
   );
 }

@@ -504,10 +504,6 @@ function VaultPreviewPanel({
   preview: OperationPreview | undefined;
   pending: boolean;
 }) {
-  const { MCR, CCR } = info.params;
-  // The engine's risk view of the vault and the system after this transaction (never green on a line).
-  const riskAfter = preview?.ok ? (preview.positionAfter?.risk ?? null) : null;
-  const systemAfter = preview?.ok ? systemRiskLevel(preview.summaryAfter.tcr, info.params) : null;
   return (
     <aside
       className="card preview"
@@ -528,87 +524,124 @@ function VaultPreviewPanel({
           {...(REFUSAL_ADVICE[preview.code] ? { advice: REFUSAL_ADVICE[preview.code]! } : {})}
         />
       ) : (
-        <dl className="figures">
-          {"fee" in preview.result ? (
-            <Figure id="fee" label="Borrowing fee" raw={preview.result.fee as bigint}>
-              {formatZkusd(preview.result.fee as bigint)}
-              {summary.recoveryMode
-                ? " (no fee in recovery mode)"
-                : ` (${formatPercent(summary.borrowingRate, 2)})`}
-            </Figure>
-          ) : null}
-          {preview.vaultAfter?.status === "active" ? (
-            <>
-              <Figure id="debt" label="Total debt" raw={preview.vaultAfter.debt}>
-                {formatZkusd(preview.vaultAfter.debt)}
-              </Figure>
-              <Figure id="collateral" label="Collateral" raw={preview.vaultAfter.collateral}>
-                {formatBtc(preview.vaultAfter.collateral)}
-              </Figure>
-              <Figure
-                id="icr"
-                label="Collateral ratio"
-                raw={preview.vaultAfter.icr}
-                tone={riskAfter ? riskTone(riskAfter.level) : "warn"}
-              >
-                {formatPercent(preview.vaultAfter.icr)}
-                {riskAfter && riskAfter.level !== "safe"
-                  ? ` — ${RISK_LABEL[riskAfter.level].toLowerCase()}`
-                  : ""}
-              </Figure>
-              <Figure id="liquidation-price" label="Liquidation price" raw={preview.liquidationPriceAfter}>
-                {preview.liquidationPriceAfter ? formatUsd(preview.liquidationPriceAfter) : "—"}
-              </Figure>
-            </>
-          ) : (
-            <Figure id="vault-status" label="Vault" raw={preview.vaultAfter?.status ?? "none"}>
-              {preview.vaultAfter?.status === "closedByOwner" ? "Closed" : "None"}
-            </Figure>
-          )}
-          <Figure id="price-met" label="Valued at" raw={preview.price}>
-            {formatUsd(preview.price)} per BTC
-            {preview.price !== summary.price
-              ? " (the guardians' price, put on chain by your transaction)"
-              : ""}
-          </Figure>
-          <Figure
-            id="tcr-after"
-            label="System ratio (TCR) after"
-            raw={isInfiniteRatio(preview.summaryAfter.tcr) ? "infinite" : preview.summaryAfter.tcr}
-            tone={systemTone(systemAfter!)}
-          >
-            {formatPercent(preview.summaryAfter.tcr)}
-            {preview.summaryAfter.recoveryMode ? " — recovery mode" : ""}
-          </Figure>
-          {riskAfter && riskAfter.level !== "safe" ? (
-            <p
-              className={riskAfter.level === "caution" ? "notice notice-warn" : "notice notice-danger"}
-              data-testid="risk-warning"
-              data-level={riskAfter.level}
-            >
-              {riskAfter.level === "caution"
-                ? `Your vault would be at ${formatPercent(riskAfter.icr)}, near the ${formatPercent(CCR, 0)} recovery-mode line: in recovery mode a vault below ${formatPercent(CCR, 0)} can be liquidated.`
-                : `Your vault would be at ${formatPercent(riskAfter.icr)}, close to the ${formatPercent(MCR, 0)} liquidation line: a small fall of the BTC price (to ${riskAfter.liquidationPrice ? formatUsd(riskAfter.liquidationPrice) : "—"}) lets anyone liquidate it.`}{" "}
-              Keep a margin: borrow less or add collateral.
-            </p>
-          ) : null}
-          {systemAfter !== "safe" ? (
-            <p className="notice notice-warn" data-testid="system-warning" data-level={systemAfter}>
-              {systemAfter === "recovery"
-                ? `The system would be in recovery mode (ratio below ${formatPercent(CCR, 0)}).`
-                : `This leaves the whole system at ${formatPercent(preview.summaryAfter.tcr)}, near the ${formatPercent(CCR, 0)} recovery-mode line: a small fall of the BTC price puts it in recovery mode, where withdrawals stop and vaults below ${formatPercent(CCR, 0)} can be liquidated.`}
-            </p>
-          ) : null}
-          <div className="figure-note muted small">
-            Liquidation below {formatPercent(MCR, 0)}
-            {summary.recoveryMode
-              ? `, or below ${formatPercent(CCR, 0)} while the system is in recovery mode`
-              : ""}
-            . Keep a margin: the price moves.
-          </div>
-        </dl>
+        <PreviewFigures info={info} summary={summary} preview={preview} />
       )}
     </aside>
+  );
+}
+
+type AcceptedPreview = Extract<OperationPreview, { ok: true }>;
+
+/** The engine's figures after an accepted operation, with its warnings when the vault or system is near a line. */
+function PreviewFigures({
+  info,
+  summary,
+  preview,
+}: {
+  info: EngineInfo;
+  summary: EngineSummary;
+  preview: AcceptedPreview;
+}) {
+  const { MCR, CCR } = info.params;
+  // The engine's risk view of the vault and the system after this transaction (never green on a line).
+  const riskAfter = preview.positionAfter?.risk ?? null;
+  const systemAfter = systemRiskLevel(preview.summaryAfter.tcr, info.params);
+  return (
+    <dl className="figures">
+      {"fee" in preview.result ? (
+        <Figure id="fee" label="Borrowing fee" raw={preview.result.fee as bigint}>
+          {formatZkusd(preview.result.fee as bigint)}
+          {summary.recoveryMode
+            ? " (no fee in recovery mode)"
+            : ` (${formatPercent(summary.borrowingRate, 2)})`}
+        </Figure>
+      ) : null}
+      <VaultAfterFigures preview={preview} riskAfter={riskAfter} />
+      <Figure id="price-met" label="Valued at" raw={preview.price}>
+        {formatUsd(preview.price)} per BTC
+        {preview.price !== summary.price ? " (the guardians' price, put on chain by your transaction)" : ""}
+      </Figure>
+      <Figure
+        id="tcr-after"
+        label="System ratio (TCR) after"
+        raw={isInfiniteRatio(preview.summaryAfter.tcr) ? "infinite" : preview.summaryAfter.tcr}
+        tone={systemTone(systemAfter)}
+      >
+        {formatPercent(preview.summaryAfter.tcr)}
+        {preview.summaryAfter.recoveryMode ? " — recovery mode" : ""}
+      </Figure>
+      {riskAfter && riskAfter.level !== "safe" ? (
+        <VaultRiskWarning risk={riskAfter} mcr={MCR} ccr={CCR} />
+      ) : null}
+      {systemAfter !== "safe" ? (
+        <p className="notice notice-warn" data-testid="system-warning" data-level={systemAfter}>
+          {systemAfter === "recovery"
+            ? `The system would be in recovery mode (ratio below ${formatPercent(CCR, 0)}).`
+            : `This leaves the whole system at ${formatPercent(preview.summaryAfter.tcr)}, near the ${formatPercent(CCR, 0)} recovery-mode line: a small fall of the BTC price puts it in recovery mode, where withdrawals stop and vaults below ${formatPercent(CCR, 0)} can be liquidated.`}
+        </p>
+      ) : null}
+      <div className="figure-note muted small">
+        Liquidation below {formatPercent(MCR, 0)}
+        {summary.recoveryMode
+          ? `, or below ${formatPercent(CCR, 0)} while the system is in recovery mode`
+          : ""}
+        . Keep a margin: the price moves.
+      </div>
+    </dl>
+  );
+}
+
+type RiskAfter = NonNullable<NonNullable<AcceptedPreview["positionAfter"]>["risk"]>;
+
+function VaultAfterFigures({
+  preview,
+  riskAfter,
+}: {
+  preview: AcceptedPreview;
+  riskAfter: RiskAfter | null;
+}) {
+  if (preview.vaultAfter?.status !== "active")
+    return (
+      <Figure id="vault-status" label="Vault" raw={preview.vaultAfter?.status ?? "none"}>
+        {preview.vaultAfter?.status === "closedByOwner" ? "Closed" : "None"}
+      </Figure>
+    );
+  return (
+    <>
+      <Figure id="debt" label="Total debt" raw={preview.vaultAfter.debt}>
+        {formatZkusd(preview.vaultAfter.debt)}
+      </Figure>
+      <Figure id="collateral" label="Collateral" raw={preview.vaultAfter.collateral}>
+        {formatBtc(preview.vaultAfter.collateral)}
+      </Figure>
+      <Figure
+        id="icr"
+        label="Collateral ratio"
+        raw={preview.vaultAfter.icr}
+        tone={riskAfter ? riskTone(riskAfter.level) : "warn"}
+      >
+        {formatPercent(preview.vaultAfter.icr)}
+        {riskAfter && riskAfter.level !== "safe" ? ` — ${RISK_LABEL[riskAfter.level].toLowerCase()}` : ""}
+      </Figure>
+      <Figure id="liquidation-price" label="Liquidation price" raw={preview.liquidationPriceAfter}>
+        {preview.liquidationPriceAfter ? formatUsd(preview.liquidationPriceAfter) : "—"}
+      </Figure>
+    </>
+  );
+}
+
+function VaultRiskWarning({ risk, mcr, ccr }: { risk: RiskAfter; mcr: bigint; ccr: bigint }) {
+  return (
+    <p
+      className={risk.level === "caution" ? "notice notice-warn" : "notice notice-danger"}
+      data-testid="risk-warning"
+      data-level={risk.level}
+    >
+      {risk.level === "caution"
+        ? `Your vault would be at ${formatPercent(risk.icr)}, near the ${formatPercent(ccr, 0)} recovery-mode line: in recovery mode a vault below ${formatPercent(ccr, 0)} can be liquidated.`
+        : `Your vault would be at ${formatPercent(risk.icr)}, close to the ${formatPercent(mcr, 0)} liquidation line: a small fall of the BTC price (to ${risk.liquidationPrice ? formatUsd(risk.liquidationPrice) : "—"}) lets anyone liquidate it.`}{" "}
+      Keep a margin: borrow less or add collateral.
+    </p>
   );
 }
 
