@@ -15,18 +15,10 @@ type Status =
   | { kind: "error"; message: string };
 
 export default function BackupPage() {
-  const engine = useEngine();
-  const queryClient = useQueryClient();
-  const [status, setStatus] = useState<Status>({ kind: "idle" });
+  const { status, exportBackup, restore } = useBackup();
   // The file chosen for a restore, waiting for the user's confirmation.
   const [chosen, setChosen] = useState<File | null>(null);
-  const fail = (error: unknown, what: string) =>
-    setStatus({
-      kind: "error",
-      message: /nothing to export/.test((error as Error).message)
-        ? "There is nothing to back up yet: this browser has not stored any chain state. Backups become available once the app follows the chain (Health shows the sync status)."
-        : `${what} failed: ${(error as Error).message}. Nothing was changed.`,
-    });
+  const busy = status.kind === "busy";
 
   return (
     <section className="page" aria-labelledby="page-title">
@@ -41,34 +33,7 @@ export default function BackupPage() {
             events, settings), its block height and state root, and a SHA-256 checksum. It holds no wallet
             keys.
           </p>
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={status.kind === "busy"}
-            onClick={async () => {
-              setStatus({ kind: "busy", what: "Exporting" });
-              try {
-                const { bytes, header: info } = await engine.backup();
-                const url = URL.createObjectURL(
-                  new Blob([bytes as BlobPart], { type: "application/octet-stream" }),
-                );
-                const a = document.createElement("a");
-                a.href = url;
-                a.download = `zkusd-backup-${info.height}.zkusd`;
-                document.body.append(a);
-                a.click();
-                a.remove();
-                // Revoking at once can cancel the download in some browsers.
-                setTimeout(() => URL.revokeObjectURL(url), 60_000);
-                setStatus({
-                  kind: "done",
-                  message: `Saved the state at block ${formatCount(info.height)} (root ${shortHex(info.root, 8)}).`,
-                });
-              } catch (error) {
-                fail(error, "Export");
-              }
-            }}
-          >
+          <button type="button" className="button button-primary" disabled={busy} onClick={exportBackup}>
             Download backup
           </button>
         </div>
@@ -79,48 +44,14 @@ export default function BackupPage() {
             that fails either check is refused and your current state stays as it is.
           </p>
           {chosen ? (
-            <div
-              className="notice notice-warn"
-              role="alertdialog"
-              aria-labelledby="restore-confirm-title"
-              data-testid="restore-confirm"
-            >
-              <p id="restore-confirm-title">
-                <strong>Replace this browser's state with {chosen.name}?</strong>
-              </p>
-              <p>
-                The state this browser holds now (vaults, balances, events, settings) is replaced by the
-                file's, once its checksum and state root are verified. The app then carries on syncing from
-                the file's block. This cannot be undone unless you have a backup of the current state.
-              </p>
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-primary"
-                  data-testid="restore-confirm-button"
-                  onClick={async () => {
-                    const file = chosen;
-                    setChosen(null);
-                    setStatus({ kind: "busy", what: "Verifying and restoring" });
-                    try {
-                      const r = await engine.restore(new Uint8Array(await file.arrayBuffer()));
-                      await queryClient.invalidateQueries();
-                      setStatus({
-                        kind: "done",
-                        message: `Restored: block ${formatCount(r.height)}, root ${shortHex(r.root, 8)}.`,
-                      });
-                    } catch (error) {
-                      fail(error, "Restore");
-                    }
-                  }}
-                >
-                  Restore from this file
-                </button>
-                <button type="button" className="button button-ghost" onClick={() => setChosen(null)}>
-                  Keep the current state
-                </button>
-              </div>
-            </div>
+            <RestoreConfirm
+              file={chosen}
+              onConfirm={() => {
+                setChosen(null);
+                void restore(chosen);
+              }}
+              onCancel={() => setChosen(null)}
+            />
           ) : (
             <label className="button">
               Choose a backup file…
@@ -128,7 +59,7 @@ export default function BackupPage() {
                 type="file"
                 accept=".zkusd,application/octet-stream"
                 className="visually-hidden"
-                disabled={status.kind === "busy"}
+                disabled={busy}
                 onChange={(e) => {
                   const file = e.target.files?.[0];
                   e.target.value = "";
@@ -140,19 +71,119 @@ export default function BackupPage() {
           )}
         </div>
       </div>
-      {status.kind === "busy" ? (
-        <p role="status" className="loading">
-          {status.what}…
-        </p>
-      ) : status.kind === "done" ? (
-        <p role="status" className="notice" data-testid="backup-status">
-          {status.message}
-        </p>
-      ) : status.kind === "error" ? (
-        <p role="alert" className="notice notice-danger" data-testid="backup-status">
-          {status.message}
-        </p>
-      ) : null}
+      <BackupStatus status={status} />
     </section>
   );
+}
+
+/** Export and restore through the data layer, with the status line both report to. */
+function useBackup() {
+  const engine = useEngine();
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<Status>({ kind: "idle" });
+  const fail = (error: unknown, what: string) =>
+    setStatus({
+      kind: "error",
+      message: /nothing to export/.test((error as Error).message)
+        ? "There is nothing to back up yet: this browser has not stored any chain state. Backups become available once the app follows the chain (Health shows the sync status)."
+        : `${what} failed: ${(error as Error).message}. Nothing was changed.`,
+    });
+  const exportBackup = async () => {
+    setStatus({ kind: "busy", what: "Exporting" });
+    try {
+      const { bytes, header: info } = await engine.backup();
+      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: "application/octet-stream" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `zkusd-backup-${info.height}.zkusd`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Revoking at once can cancel the download in some browsers.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setStatus({
+        kind: "done",
+        message: `Saved the state at block ${formatCount(info.height)} (root ${shortHex(info.root, 8)}).`,
+      });
+    } catch (error) {
+      fail(error, "Export");
+    }
+  };
+  const restore = async (file: File) => {
+    setStatus({ kind: "busy", what: "Verifying and restoring" });
+    try {
+      const r = await engine.restore(new Uint8Array(await file.arrayBuffer()));
+      await queryClient.invalidateQueries();
+      setStatus({
+        kind: "done",
+        message: `Restored: block ${formatCount(r.height)}, root ${shortHex(r.root, 8)}.`,
+      });
+    } catch (error) {
+      fail(error, "Restore");
+    }
+  };
+  return { status, exportBackup, restore };
+}
+
+function RestoreConfirm({
+  file,
+  onConfirm,
+  onCancel,
+}: {
+  file: File;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <div
+      className="notice notice-warn"
+      role="alertdialog"
+      aria-labelledby="restore-confirm-title"
+      data-testid="restore-confirm"
+    >
+      <p id="restore-confirm-title">
+        <strong>Replace this browser's state with {file.name}?</strong>
+      </p>
+      <p>
+        The state this browser holds now (vaults, balances, events, settings) is replaced by the file's, once
+        its checksum and state root are verified. The app then carries on syncing from the file's block. This
+        cannot be undone unless you have a backup of the current state.
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          data-testid="restore-confirm-button"
+          onClick={onConfirm}
+        >
+          Restore from this file
+        </button>
+        <button type="button" className="button button-ghost" onClick={onCancel}>
+          Keep the current state
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function BackupStatus({ status }: { status: Status }) {
+  if (status.kind === "busy")
+    return (
+      <p role="status" className="loading">
+        {status.what}…
+      </p>
+    );
+  if (status.kind === "done")
+    return (
+      <p role="status" className="notice" data-testid="backup-status">
+        {status.message}
+      </p>
+    );
+  if (status.kind === "error")
+    return (
+      <p role="alert" className="notice notice-danger" data-testid="backup-status">
+        {status.message}
+      </p>
+    );
+  return null;
 }

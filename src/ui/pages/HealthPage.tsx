@@ -125,101 +125,137 @@ function HealthReportView(props: {
   return (
     <>
       <div className="overview">
-        <dl className="card headline" data-testid="health-score" data-value={r.score} data-band={r.band}>
-          <dt className="stat-label">Health score</dt>
-          <dd className="headline-value">
-            {r.score} / 100{" "}
-            <span
-              className={`badge badge-${r.band === "healthy" ? "ready" : r.band === "degraded" ? "warn" : "error"}`}
-            >
-              {BAND_LABEL[r.band]}
-            </span>
-          </dd>
-          <dd className="stat-hint">
-            Weighted from the parts below; parts without data are left out, not guessed.
-            {r.alertPenalty ? ` Active alerts subtract ${r.alertPenalty} points.` : ""}
-          </dd>
-        </dl>
-        <div className="card" data-testid="sync-status">
-          <h2 className="stat-label">Chain sync</h2>
-          {tipError ? (
-            <p className="notice notice-danger">
-              The Esplora API does not answer: check its URL in Settings.
-            </p>
-          ) : tipHeight === null ? (
-            <p className="loading">Reading the chain tip…</p>
-          ) : (
-            <p>
-              Chain tip {tipHeight.toLocaleString("en-US")}; the engine has applied up to block{" "}
-              {summary.height.toString()}.{" "}
-              {Number(summary.height) < tipHeight
-                ? "The chain indexer (data layer) is not connected yet, so the engine does not follow the chain."
-                : "Up to date."}
-            </p>
-          )}
-        </div>
+        <ScoreHeadline report={r} />
+        <ChainSyncCard tipError={tipError} tipHeight={tipHeight} height={summary.height} />
       </div>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable) */}
-      <section className="card table-card" aria-labelledby="components-title" tabIndex={0}>
-        <h2 id="components-title">Parts</h2>
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Part</th>
-              <th scope="col">Weight</th>
-              <th scope="col">Score</th>
-              <th scope="col">What it means</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.components.map((c) => (
-              <tr key={c.component} data-component={c.component} data-score={c.score ?? "none"}>
-                <td>{c.component[0]!.toUpperCase() + c.component.slice(1)}</td>
-                <td>{c.weight}</td>
-                <td>{c.score === null ? "no data" : `${c.score} (${BAND_LABEL[c.band!]})`}</td>
-                <td className="small">{c.recommendations.join(" ") || "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-      <section className="card" aria-labelledby="alerts-title" data-testid="alerts">
-        <h2 id="alerts-title">Active alerts</h2>
-        {alerts.length === 0 ? (
-          <p className="muted">
-            No alert is active. Rules are checked every time this screen refreshes (prices every 30 s).
-          </p>
-        ) : (
-          <ul className="plain-list">
-            {alerts.map((a) => (
-              <li
-                key={a.id}
-                className={`notice ${a.severity === "info" ? "" : "notice-warn"}`}
-                data-rule={a.ruleId}
-                data-severity={a.severity}
-              >
-                <strong>{a.title}</strong> <span className="badge">{a.severity}</span>
-                <p>{a.message}</p>
-                <p className="muted small">{a.description}</p>
-                {!a.acknowledged ? (
-                  <button
-                    type="button"
-                    className="button button-ghost button-small"
-                    onClick={() => {
-                      monitor.alerts.acknowledge(a.ruleId);
-                      setTick((t) => t + 1);
-                    }}
-                  >
-                    Acknowledge
-                  </button>
-                ) : (
-                  <span className="muted small">Acknowledged</span>
-                )}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <PartsTable components={r.components} />
+      <ActiveAlerts
+        alerts={alerts}
+        onAcknowledge={(ruleId) => {
+          monitor.alerts.acknowledge(ruleId);
+          setTick((t) => t + 1);
+        }}
+      />
     </>
+  );
+}
+
+function ScoreHeadline({ report: r }: { report: HealthReport }) {
+  return (
+    <dl className="card headline" data-testid="health-score" data-value={r.score} data-band={r.band}>
+      <dt className="stat-label">Health score</dt>
+      <dd className="headline-value">
+        {r.score} / 100{" "}
+        <span
+          className={`badge badge-${r.band === "healthy" ? "ready" : r.band === "degraded" ? "warn" : "error"}`}
+        >
+          {BAND_LABEL[r.band]}
+        </span>
+      </dd>
+      <dd className="stat-hint">
+        Weighted from the parts below; parts without data are left out, not guessed.
+        {r.alertPenalty ? ` Active alerts subtract ${r.alertPenalty} points.` : ""}
+      </dd>
+    </dl>
+  );
+}
+
+function ChainSyncCard(props: {
+  tipError: boolean;
+  tipHeight: number | null;
+  height: EngineSummary["height"];
+}) {
+  const { tipError, tipHeight, height } = props;
+  return (
+    <div className="card" data-testid="sync-status">
+      <h2 className="stat-label">Chain sync</h2>
+      {tipError ? (
+        <p className="notice notice-danger">The Esplora API does not answer: check its URL in Settings.</p>
+      ) : tipHeight === null ? (
+        <p className="loading">Reading the chain tip…</p>
+      ) : (
+        <p>
+          Chain tip {tipHeight.toLocaleString("en-US")}; the engine has applied up to block{" "}
+          {height.toString()}.{" "}
+          {Number(height) < tipHeight
+            ? "The chain indexer (data layer) is not connected yet, so the engine does not follow the chain."
+            : "Up to date."}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function PartsTable({ components }: { components: HealthReport["components"] }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways on a phone must be reachable by keyboard (axe scrollable-region-focusable)
+    <section className="card table-card" aria-labelledby="components-title" tabIndex={0}>
+      <h2 id="components-title">Parts</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Part</th>
+            <th scope="col">Weight</th>
+            <th scope="col">Score</th>
+            <th scope="col">What it means</th>
+          </tr>
+        </thead>
+        <tbody>
+          {components.map((c) => (
+            <tr key={c.component} data-component={c.component} data-score={c.score ?? "none"}>
+              <td>{c.component[0]!.toUpperCase() + c.component.slice(1)}</td>
+              <td>{c.weight}</td>
+              <td>{c.score === null ? "no data" : `${c.score} (${BAND_LABEL[c.band!]})`}</td>
+              <td className="small">{c.recommendations.join(" ") || "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function ActiveAlerts({
+  alerts,
+  onAcknowledge,
+}: {
+  alerts: Alert[];
+  onAcknowledge: (ruleId: string) => void;
+}) {
+  return (
+    <section className="card" aria-labelledby="alerts-title" data-testid="alerts">
+      <h2 id="alerts-title">Active alerts</h2>
+      {alerts.length === 0 ? (
+        <p className="muted">
+          No alert is active. Rules are checked every time this screen refreshes (prices every 30 s).
+        </p>
+      ) : (
+        <ul className="plain-list">
+          {alerts.map((a) => (
+            <li
+              key={a.id}
+              className={`notice ${a.severity === "info" ? "" : "notice-warn"}`}
+              data-rule={a.ruleId}
+              data-severity={a.severity}
+            >
+              <strong>{a.title}</strong> <span className="badge">{a.severity}</span>
+              <p>{a.message}</p>
+              <p className="muted small">{a.description}</p>
+              {!a.acknowledged ? (
+                <button
+                  type="button"
+                  className="button button-ghost button-small"
+                  onClick={() => onAcknowledge(a.ruleId)}
+                >
+                  Acknowledge
+                </button>
+              ) : (
+                <span className="muted small">Acknowledged</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
