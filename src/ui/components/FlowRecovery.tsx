@@ -23,81 +23,9 @@ import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
 
 export function FlowRecovery() {
-  const engine = useEngine();
-  const queryClient = useQueryClient();
   const network = useSettings((s) => s.network);
   const esploraUrl = useEsploraUrl();
-  const [records, setRecords] = useState<FlowRecord[]>([]);
-  // Read when a toast is made: the recovery itself runs once per page, whatever the settings do.
-  const links = useRef({ network, esploraUrl });
-  links.current = { network, esploraUrl };
-
-  useEffect(() => {
-    let cancelled = false;
-    const save = async (r: FlowRecord) => {
-      await (await appJournal())?.put(r);
-      if (!cancelled) setRecords((list) => list.map((x) => (x.id === r.id ? r : x)));
-    };
-    void (async () => {
-      const journal = await appJournal();
-      if (!journal) return;
-      const held = await flowsHeldByTabs();
-      const all = await journal.list();
-      const orphans = all
-        .filter((r) => r.state === "running" && !held.has(r.id))
-        .map((r) => ({ ...r, recovered: true }));
-      // Notices from an earlier reload stay until dismissed.
-      const earlier = all.filter((r) => r.recovered && !r.dismissed && r.state !== "running");
-      if (cancelled || orphans.length + earlier.length === 0) return;
-      setRecords([...orphans, ...earlier]);
-      for (const r of orphans) {
-        const recovery = recoveryOf(r);
-        if (recovery.kind === "report") {
-          await save({ ...r, state: "interrupted", outcome: recovery.sentence, updatedAt: Date.now() });
-          continue;
-        }
-        // Broadcast before the reload: follow it to the engine's verdict, holding the flow's lock.
-        void holdingFlowLock(r.id, async () => {
-          await engine.trackPending(recovery.txid).catch(() => undefined);
-          const outcome = await waitForSpell(engine, recovery.txid, r.height + 1).catch(
-            (error: unknown) =>
-              ({
-                ok: false,
-                gone: true,
-                reason: `The engine could not be asked (${String(error)}).`,
-              }) as const,
-          );
-          const now = Date.now();
-          if (outcome.ok) {
-            await save({
-              ...r,
-              state: "confirmed",
-              confirmedHeight: outcome.height,
-              outcome: `Confirmed in block ${outcome.height}.`,
-              updatedAt: now,
-            });
-            toast({
-              kind: "confirmed",
-              tone: "ok",
-              text: `${r.title}: confirmed in block ${outcome.height}.`,
-              link: {
-                href: explorerTxUrl(links.current.network, links.current.esploraUrl, recovery.txid),
-                label: "View transaction",
-              },
-            });
-            engine.refresh(); // the preview copy reloads the state with it
-            await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
-          } else {
-            await save({ ...r, state: "failed", outcome: outcome.reason, updatedAt: now });
-            toast({ kind: "failed", tone: "danger", text: `${r.title}: ${outcome.reason}` });
-          }
-        });
-      }
-    })();
-    return () => {
-      cancelled = true;
-    };
-  }, [engine, queryClient]);
+  const [records, setRecords] = useRecoveredFlows();
 
   const shown = records.filter((r) => !r.dismissed);
   if (shown.length === 0) return null;
@@ -144,4 +72,100 @@ export function FlowRecovery() {
       </ul>
     </section>
   );
+}
+
+type Save = (r: FlowRecord) => Promise<void>;
+
+/**
+ * Once per page: the journal's flows no tab holds (orphans of a reload) and the notices not yet
+ * dismissed. An orphan stopped before its operation was sent is reported; a broadcast one is followed.
+ */
+function useRecoveredFlows() {
+  const engine = useEngine();
+  const queryClient = useQueryClient();
+  const network = useSettings((s) => s.network);
+  const esploraUrl = useEsploraUrl();
+  const [records, setRecords] = useState<FlowRecord[]>([]);
+  // Read when a toast is made: the recovery itself runs once per page, whatever the settings do.
+  const links = useRef({ network, esploraUrl });
+  links.current = { network, esploraUrl };
+
+  useEffect(() => {
+    let cancelled = false;
+    const save: Save = async (r) => {
+      await (await appJournal())?.put(r);
+      if (!cancelled) setRecords((list) => list.map((x) => (x.id === r.id ? r : x)));
+    };
+    const confirmed = async () => {
+      engine.refresh(); // the preview copy reloads the state with it
+      await queryClient.invalidateQueries({ queryKey: queryKeys.engine.all });
+    };
+    void (async () => {
+      const journal = await appJournal();
+      if (!journal) return;
+      const held = await flowsHeldByTabs();
+      const all = await journal.list();
+      const orphans = all
+        .filter((r) => r.state === "running" && !held.has(r.id))
+        .map((r) => ({ ...r, recovered: true }));
+      // Notices from an earlier reload stay until dismissed.
+      const earlier = all.filter((r) => r.recovered && !r.dismissed && r.state !== "running");
+      if (cancelled || orphans.length + earlier.length === 0) return;
+      setRecords([...orphans, ...earlier]);
+      for (const r of orphans) {
+        const recovery = recoveryOf(r);
+        if (recovery.kind === "report") {
+          await save({ ...r, state: "interrupted", outcome: recovery.sentence, updatedAt: Date.now() });
+          continue;
+        }
+        // Broadcast before the reload: follow it to the engine's verdict, holding the flow's lock.
+        const link = (txid: string) => explorerTxUrl(links.current.network, links.current.esploraUrl, txid);
+        void holdingFlowLock(r.id, () => followBroadcast(engine, r, recovery.txid, save, link, confirmed));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [engine, queryClient]);
+  return [records, setRecords] as const;
+}
+
+/** Waits for the engine's verdict on a flow's broadcast operation, records it and says it in a toast. */
+async function followBroadcast(
+  engine: ReturnType<typeof useEngine>,
+  r: FlowRecord,
+  txid: string,
+  save: Save,
+  link: (txid: string) => string,
+  confirmed: () => Promise<void>,
+) {
+  await engine.trackPending(txid).catch(() => undefined);
+  const outcome = await waitForSpell(engine, txid, r.height + 1).catch(
+    (error: unknown) =>
+      ({
+        ok: false,
+        gone: true,
+        reason: `The engine could not be asked (${String(error)}).`,
+      }) as const,
+  );
+  const now = Date.now();
+  if (outcome.ok) {
+    await save({
+      ...r,
+      state: "confirmed",
+      confirmedHeight: outcome.height,
+      outcome: `Confirmed in block ${outcome.height}.`,
+      updatedAt: now,
+    });
+    toast({
+      kind: "confirmed",
+      tone: "ok",
+      text: `${r.title}: confirmed in block ${outcome.height}.`,
+      link: { href: link(txid), label: "View transaction" },
+    });
+    await confirmed();
+  } else {
+    await save({ ...r, state: "failed", outcome: outcome.reason, updatedAt: now });
+    toast({ kind: "failed", tone: "danger", text: `${r.title}: ${outcome.reason}` });
+  }
 }

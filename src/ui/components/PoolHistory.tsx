@@ -44,16 +44,6 @@ export function PoolHistory({ owner, price }: { owner: string | undefined; price
     enabled: Boolean(owner),
     retry: 0,
   });
-  let absorbed = 0n;
-  let gained = 0n;
-  for (const e of offsets.data?.events ?? []) {
-    const ev = e.event as Extract<ProtocolEvent, { type: "PoolOffset" }>;
-    absorbed += ev.debt;
-    gained += ev.collateral;
-  }
-  // Display only: the BTC's value at today's engine price, rounded down.
-  const value = decMulFloor(gained, price);
-  const net = value - absorbed;
   return (
     <aside className="card pool-history" aria-labelledby="pool-history-title" data-testid="pool-history">
       <h2 id="pool-history-title">Yield and gains history</h2>
@@ -69,52 +59,7 @@ export function PoolHistory({ owner, price }: { owner: string | undefined; price
           liquidated against the pool (its debt is burned from the deposits, its BTC is shared among them).
         </p>
       ) : (
-        <>
-          <dl className="figures">
-            <Figure id="pool-absorbed" label="Debt absorbed by the pool" raw={absorbed}>
-              {formatZkusd(absorbed)}
-            </Figure>
-            <Figure id="pool-btc-gained" label="BTC paid to depositors" raw={gained}>
-              {formatBtc(gained)} ({formatUsd(value)} at {formatUsd(price)})
-            </Figure>
-            <Figure
-              id="pool-yield"
-              label="Gain on the debt absorbed"
-              raw={net}
-              tone={net >= 0n ? "ok" : "warn"}
-            >
-              {formatUsd(net)}
-              {absorbed > 0n ? ` (${formatPercent((net * 10n ** 18n) / absorbed)})` : ""}
-            </Figure>
-          </dl>
-          <table className="table compact" data-testid="pool-offsets">
-            <caption className="muted small">
-              {formatCount(offsets.data.events.length)} liquidation(s) absorbed
-              {offsets.data.next ? ` (the latest ${LIMIT})` : ""}, newest first; values at today's price.
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Debt absorbed</th>
-                <th scope="col">BTC received</th>
-              </tr>
-            </thead>
-            <tbody>
-              {offsets.data.events.map((e) => {
-                const ev = e.event as Extract<ProtocolEvent, { type: "PoolOffset" }>;
-                return (
-                  <tr key={e.key.join(":")} data-height={e.height}>
-                    <td>
-                      {when(e)} <span className="muted small">block {formatCount(e.height)}</span>
-                    </td>
-                    <td>{formatZkusd(ev.debt)}</td>
-                    <td>{formatBtc(ev.collateral)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </>
+        <PoolYield events={offsets.data.events} more={Boolean(offsets.data.next)} price={price} />
       )}
       <h3>Your deposits and gains</h3>
       {!owner ? (
@@ -140,6 +85,73 @@ export function PoolHistory({ owner, price }: { owner: string | undefined; price
         </ul>
       )}
     </aside>
+  );
+}
+
+type PoolOffset = Extract<ProtocolEvent, { type: "PoolOffset" }>;
+
+/** The pool's totals over its liquidations (valued at today's price) and the liquidations themselves. */
+function PoolYield({
+  events,
+  more,
+  price,
+}: {
+  events: readonly StoredEvent[];
+  more: boolean;
+  price: bigint;
+}) {
+  let absorbed = 0n;
+  let gained = 0n;
+  for (const e of events) {
+    const ev = e.event as PoolOffset;
+    absorbed += ev.debt;
+    gained += ev.collateral;
+  }
+  // Display only: the BTC's value at today's engine price, rounded down.
+  const value = decMulFloor(gained, price);
+  const net = value - absorbed;
+  return (
+    <>
+      <dl className="figures">
+        <Figure id="pool-absorbed" label="Debt absorbed by the pool" raw={absorbed}>
+          {formatZkusd(absorbed)}
+        </Figure>
+        <Figure id="pool-btc-gained" label="BTC paid to depositors" raw={gained}>
+          {formatBtc(gained)} ({formatUsd(value)} at {formatUsd(price)})
+        </Figure>
+        <Figure id="pool-yield" label="Gain on the debt absorbed" raw={net} tone={net >= 0n ? "ok" : "warn"}>
+          {formatUsd(net)}
+          {absorbed > 0n ? ` (${formatPercent((net * 10n ** 18n) / absorbed)})` : ""}
+        </Figure>
+      </dl>
+      <table className="table compact" data-testid="pool-offsets">
+        <caption className="muted small">
+          {formatCount(events.length)} liquidation(s) absorbed
+          {more ? ` (the latest ${LIMIT})` : ""}, newest first; values at today's price.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Debt absorbed</th>
+            <th scope="col">BTC received</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => {
+            const ev = e.event as PoolOffset;
+            return (
+              <tr key={e.key.join(":")} data-height={e.height}>
+                <td>
+                  {when(e)} <span className="muted small">block {formatCount(e.height)}</span>
+                </td>
+                <td>{formatZkusd(ev.debt)}</td>
+                <td>{formatBtc(ev.collateral)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -1,18 +1,22 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { devnetFund, formatBtc, shortHex } from "../../client/index.ts";
+import {
+  type BtcNetworkName,
+  devnetFund,
+  formatBtc,
+  shortHex,
+  type WalletAddresses,
+} from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
 import { useEsploraUrl, useWalletCoins } from "../queries/bitcoin.ts";
 import { queryKeys } from "../queries/keys.ts";
 import { useSettings } from "../state/settings-store.ts";
-import { networkLabel, useWalletStore } from "../wallet/wallet-store.ts";
+import { networkLabel, useWalletStore, type WalletKind } from "../wallet/wallet-store.ts";
 
 export function WalletButton() {
   const network = useSettings((s) => s.network);
   const { addresses, kind, connecting, error, connect, disconnect, clearError } = useWalletStore();
   const details = useRef<HTMLDetailsElement>(null);
-  const coins = useWalletCoins(addresses?.payment.address);
-  const sats = coins.data?.reduce((a, c) => a + c.value, 0n);
 
   const close = () => details.current?.removeAttribute("open");
   // Connecting replaces the panel's buttons: keep keyboard focus in the menu (on its toggle).
@@ -48,72 +52,20 @@ export function WalletButton() {
       </summary>
       <div className="wallet-panel card">
         {addresses ? (
-          <>
-            <p className="wallet-line">
-              <span className="muted">Payment address</span>
-              <code data-testid="wallet-address" title={addresses.payment.address}>
-                {addresses.payment.address}
-              </code>
-            </p>
-            <p className="wallet-line">
-              <span className="muted">Network</span> {networkLabel(addresses.network)}
-            </p>
-            <p className="wallet-line" data-testid="wallet-balance" data-value={sats?.toString()}>
-              <span className="muted">Balance</span>{" "}
-              {coins.isError
-                ? "unavailable (the Esplora API did not answer)"
-                : sats === undefined
-                  ? "loading…"
-                  : `${formatBtc(sats * SATOSHI)} (${coins.data?.length ?? 0} coins)`}
-            </p>
-            {kind === "dev" ? <DevFaucet address={addresses.payment.address} /> : null}
-            {kind === "dev" ? (
-              <p className="notice notice-warn">
-                DEV WALLET — regtest only. Its keys are stored unencrypted in this browser.
-              </p>
-            ) : null}
-            <button
-              type="button"
-              className="button button-ghost"
-              onClick={() => {
-                disconnect();
-                close();
-              }}
-            >
-              Disconnect
-            </button>
-          </>
+          <ConnectedWallet
+            addresses={addresses}
+            dev={kind === "dev"}
+            onDisconnect={() => {
+              disconnect();
+              close();
+            }}
+          />
         ) : (
-          <>
-            <p className="muted">zkUSD is set to {networkLabel(network)}.</p>
-            <button
-              type="button"
-              className="button"
-              disabled={Boolean(connecting)}
-              onClick={() => void connect("sats-connect", network)}
-              data-testid="connect-sats-connect"
-            >
-              Browser wallet (Xverse or compatible)
-            </button>
-            {network === "regtest" ? (
-              <button
-                type="button"
-                className="button button-ghost"
-                disabled={Boolean(connecting)}
-                onClick={() => void connect("dev", network)}
-                data-testid="connect-dev-wallet"
-              >
-                Dev wallet (regtest only)
-              </button>
-            ) : null}
-            <p className="muted small">
-              No wallet yet?{" "}
-              <a href="https://www.xverse.app/download" target="_blank" rel="noreferrer">
-                Install Xverse
-              </a>
-              .
-            </p>
-          </>
+          <WalletChoices
+            network={network}
+            connecting={Boolean(connecting)}
+            onConnect={(k) => void connect(k, network)}
+          />
         )}
         {error ? (
           <div className="notice notice-danger" role="alert" data-testid="wallet-error">
@@ -125,6 +77,82 @@ export function WalletButton() {
         ) : null}
       </div>
     </details>
+  );
+}
+
+function ConnectedWallet(props: { addresses: WalletAddresses; dev: boolean; onDisconnect: () => void }) {
+  const { addresses, dev, onDisconnect } = props;
+  const coins = useWalletCoins(addresses.payment.address);
+  const sats = coins.data?.reduce((a, c) => a + c.value, 0n);
+  return (
+    <>
+      <p className="wallet-line">
+        <span className="muted">Payment address</span>
+        <code data-testid="wallet-address" title={addresses.payment.address}>
+          {addresses.payment.address}
+        </code>
+      </p>
+      <p className="wallet-line">
+        <span className="muted">Network</span> {networkLabel(addresses.network)}
+      </p>
+      <p className="wallet-line" data-testid="wallet-balance" data-value={sats?.toString()}>
+        <span className="muted">Balance</span>{" "}
+        {coins.isError
+          ? "unavailable (the Esplora API did not answer)"
+          : sats === undefined
+            ? "loading…"
+            : `${formatBtc(sats * SATOSHI)} (${coins.data?.length ?? 0} coins)`}
+      </p>
+      {dev ? <DevFaucet address={addresses.payment.address} /> : null}
+      {dev ? (
+        <p className="notice notice-warn">
+          DEV WALLET — regtest only. Its keys are stored unencrypted in this browser.
+        </p>
+      ) : null}
+      <button type="button" className="button button-ghost" onClick={onDisconnect}>
+        Disconnect
+      </button>
+    </>
+  );
+}
+
+function WalletChoices(props: {
+  network: BtcNetworkName;
+  connecting: boolean;
+  onConnect: (kind: WalletKind) => void;
+}) {
+  const { network, connecting, onConnect } = props;
+  return (
+    <>
+      <p className="muted">zkUSD is set to {networkLabel(network)}.</p>
+      <button
+        type="button"
+        className="button"
+        disabled={connecting}
+        onClick={() => onConnect("sats-connect")}
+        data-testid="connect-sats-connect"
+      >
+        Browser wallet (Xverse or compatible)
+      </button>
+      {network === "regtest" ? (
+        <button
+          type="button"
+          className="button button-ghost"
+          disabled={connecting}
+          onClick={() => onConnect("dev")}
+          data-testid="connect-dev-wallet"
+        >
+          Dev wallet (regtest only)
+        </button>
+      ) : null}
+      <p className="muted small">
+        No wallet yet?{" "}
+        <a href="https://www.xverse.app/download" target="_blank" rel="noreferrer">
+          Install Xverse
+        </a>
+        .
+      </p>
+    </>
   );
 }
 
