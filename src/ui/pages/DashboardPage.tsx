@@ -122,62 +122,68 @@ function SystemOverview({ info, summary }: { info: EngineInfo; summary: EngineSu
             </dd>
           </dl>
         </div>
-        <dl className="stats" aria-label="System totals">
-          <StatTile
-            id="total-collateral"
-            label="Total collateral"
-            value={formatBtc(summary.totalCollateral)}
-            raw={summary.totalCollateral}
-          />
-          <StatTile
-            id="total-debt"
-            label="Total debt"
-            value={formatZkusd(summary.totalDebt)}
-            raw={summary.totalDebt}
-          />
-          <StatTile
-            id="zkusd-supply"
-            label="zkUSD supply"
-            value={formatZkusd(summary.zkusdSupply)}
-            raw={summary.zkusdSupply}
-          />
-          <StatTile
-            id="pool-total"
-            label="Stability pool"
-            value={formatZkusd(summary.poolTotal)}
-            raw={summary.poolTotal}
-          />
-          <StatTile
-            id="active-vaults"
-            label="Active vaults"
-            value={formatCount(summary.activeVaults)}
-            raw={BigInt(summary.activeVaults)}
-            rawIsCount
-          />
-          <StatTile
-            id="borrowing-fee"
-            label="Borrowing fee"
-            value={formatPercent(summary.borrowingRate, 2)}
-            raw={summary.borrowingRate}
-            hint={
-              summary.recoveryMode
-                ? "No borrowing fee in recovery mode."
-                : `One-off, added to the debt: ${formatPercent(info.params.borrowingFeeFloor, 1)} plus the base rate.`
-            }
-          />
-          <StatTile
-            id="base-rate"
-            label="Base rate"
-            value={formatPercent(summary.decayedBaseRate, 2)}
-            raw={summary.decayedBaseRate}
-            hint="Rises with redemptions and decays over time."
-          />
-        </dl>
+        <SystemTotals info={info} summary={summary} />
       </Current>
       <PriceCard enginePrice={current ? summary.price : null} />
       <HistoryCard mcr={MCR} ccr={CCR} />
       <SyncStatus stateRoot={summary.stateRoot} />
     </>
+  );
+}
+
+function SystemTotals({ info, summary }: { info: EngineInfo; summary: EngineSummary }) {
+  return (
+    <dl className="stats" aria-label="System totals">
+      <StatTile
+        id="total-collateral"
+        label="Total collateral"
+        value={formatBtc(summary.totalCollateral)}
+        raw={summary.totalCollateral}
+      />
+      <StatTile
+        id="total-debt"
+        label="Total debt"
+        value={formatZkusd(summary.totalDebt)}
+        raw={summary.totalDebt}
+      />
+      <StatTile
+        id="zkusd-supply"
+        label="zkUSD supply"
+        value={formatZkusd(summary.zkusdSupply)}
+        raw={summary.zkusdSupply}
+      />
+      <StatTile
+        id="pool-total"
+        label="Stability pool"
+        value={formatZkusd(summary.poolTotal)}
+        raw={summary.poolTotal}
+      />
+      <StatTile
+        id="active-vaults"
+        label="Active vaults"
+        value={formatCount(summary.activeVaults)}
+        raw={BigInt(summary.activeVaults)}
+        rawIsCount
+      />
+      <StatTile
+        id="borrowing-fee"
+        label="Borrowing fee"
+        value={formatPercent(summary.borrowingRate, 2)}
+        raw={summary.borrowingRate}
+        hint={
+          summary.recoveryMode
+            ? "No borrowing fee in recovery mode."
+            : `One-off, added to the debt: ${formatPercent(info.params.borrowingFeeFloor, 1)} plus the base rate.`
+        }
+      />
+      <StatTile
+        id="base-rate"
+        label="Base rate"
+        value={formatPercent(summary.decayedBaseRate, 2)}
+        raw={summary.decayedBaseRate}
+        hint="Rises with redemptions and decays over time."
+      />
+    </dl>
   );
 }
 
