@@ -37,12 +37,15 @@ const notificationsOn = () => {
 };
 
 export function AlertWatcher() {
-  const engine = useEngine();
   const owner = useAccountId();
-  const network = useSettings((s) => s.network);
-  const esploraUrl = useEsploraUrl();
-  const custody = useAccountCustody(owner, network);
+  useUserAlerts(owner);
+  useSettlementToasts(owner);
+  return null;
+}
 
+/** The user's alert rules, checked at each block once the engine is current: a toast (and a notification) each. */
+function useUserAlerts(owner: string | undefined) {
+  const engine = useEngine();
   useEffect(() => {
     let stopped = false;
     let unsubscribe: (() => void) | undefined;
@@ -96,8 +99,13 @@ export function AlertWatcher() {
       unsubscribe?.();
     };
   }, [engine, owner]);
+}
 
-  // Settlement: a payout seen owed that is now settled.
+/** Settlement: a payout seen owed that is now settled. */
+function useSettlementToasts(owner: string | undefined) {
+  const network = useSettings((s) => s.network);
+  const esploraUrl = useEsploraUrl();
+  const custody = useAccountCustody(owner, network);
   const owed = useRef<Set<string> | null>(null);
   useEffect(() => {
     const c = custody.data;
@@ -117,8 +125,6 @@ export function AlertWatcher() {
     }
     owed.current = new Set(c.owed.map((o) => o.id));
   }, [custody.data, network, esploraUrl]);
-
-  return null;
 }
 
 /** Turns browser notifications on or off (asks the browser's permission: a click, a user gesture). */

@@ -5,6 +5,7 @@
  */
 
 import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { type DataStatus, formatCount, shortHex } from "../../client/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
 import { useSyncSetup } from "../engine/sync.ts";
@@ -40,26 +41,7 @@ export function SyncStatus({ stateRoot }: { stateRoot: string }) {
   // The guardians could not be asked, but the data layer follows the chain it followed before (its
   // stored sync settings): say both.
   if (setup.state === "offline" && s && s.role !== "offline")
-    return (
-      <div
-        className="chain-position"
-        data-testid="chain-position"
-        data-sync="stored"
-        data-height={s.height}
-        data-tip={s.progress?.tip ?? ""}
-      >
-        <p className="muted">
-          Following the chain this browser followed before · block {formatCount(s.height)}
-          {s.progress ? ` of ${formatCount(s.progress.tip)}` : ""} · {root}
-        </p>
-        <p className="notice notice-warn">The federation could not be confirmed just now: {setup.reason}</p>
-        {s.lastError ? (
-          <p className="notice notice-danger" role="alert" data-testid="sync-error">
-            The last sync attempt failed: {s.lastError}. The app retries on its own.
-          </p>
-        ) : null}
-      </div>
-    );
+    return <StoredChainPosition status={s} reason={setup.reason} root={root} />;
   if (setup.state === "offline")
     return (
       <div className="chain-position" data-testid="chain-position" data-sync="offline">
@@ -104,6 +86,38 @@ export function SyncStatus({ stateRoot }: { stateRoot: string }) {
         <p className="notice notice-danger" role="alert" data-testid="sync-error">
           The last sync attempt failed: {s.lastError}. The app retries on its own; check the Esplora URL in
           Settings if this persists.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The guardians could not be asked, but the data layer follows the chain it followed before. */
+function StoredChainPosition({
+  status: s,
+  reason,
+  root,
+}: {
+  status: DataStatus;
+  reason: string;
+  root: ReactNode;
+}) {
+  return (
+    <div
+      className="chain-position"
+      data-testid="chain-position"
+      data-sync="stored"
+      data-height={s.height}
+      data-tip={s.progress?.tip ?? ""}
+    >
+      <p className="muted">
+        Following the chain this browser followed before · block {formatCount(s.height)}
+        {s.progress ? ` of ${formatCount(s.progress.tip)}` : ""} · {root}
+      </p>
+      <p className="notice notice-warn">The federation could not be confirmed just now: {reason}</p>
+      {s.lastError ? (
+        <p className="notice notice-danger" role="alert" data-testid="sync-error">
+          The last sync attempt failed: {s.lastError}. The app retries on its own.
         </p>
       ) : null}
     </div>
