@@ -22,9 +22,7 @@ function fail(command: string, error: unknown): void {
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
-export function registerBackup(program: Command): void {
-  const backup = program.command("backup").description("back up, verify and restore the protocol state");
-
+export function registerBackup(backup: Command): void {
   backup
     .command("create")
     .description("write a backup file of the store")

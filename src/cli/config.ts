@@ -445,8 +445,7 @@ async function writeAtomic(file: string, data: unknown): Promise<void> {
   await rename(tmp, file);
 }
 
-export function registerConfig(program: Command): void {
-  const config = program.command("config").description("show, change and check the operator config file");
+export function registerConfig(config: Command): void {
   const fileOption = (c: Command) =>
     c.option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)");
   const formatOption = (c: Command) =>

@@ -100,14 +100,8 @@ export function custodyReport(source: string, v: CustodyView) {
   };
 }
 
-export function registerCustody(program: Command): void {
-  withSource(
-    program
-      .command("custody")
-      .description(
-        "protocol coins, open obligations, custody invariant status and breaches (docs/custody.md)",
-      ),
-  ).action(
+export function registerCustody(custody: Command): void {
+  withSource(custody).action(
     action("custody", async (o: SourceOptions) => {
       const config = await loadConfigOrFail(o.config);
       const guardianUrl = o.fromScenario || o.store || o.backup ? undefined : (o.guardian ?? config.guardian);

@@ -72,8 +72,7 @@ function show(name: keyof Params, v: bigint | boolean | undefined): string | nul
   return PARAM_BOUNDS[name].kind === "decimal" ? formatDecimal(v) : v.toString();
 }
 
-export function registerGovernance(program: Command): void {
-  const gov = program.command("governance").description("protocol parameters, proposals and voting power");
+export function registerGovernance(gov: Command): void {
   registerGovernanceParams(gov);
   registerGovernanceProposals(gov);
   registerGovernancePower(gov);

@@ -19,10 +19,7 @@ function fail(message: string): void {
   process.exitCode = EXIT_BAD_INPUT;
 }
 
-export function registerGuardian(program: Command): void {
-  const guardian = program
-    .command("guardian")
-    .description("run a guardian daemon (settlements, price attestations, /v1 API)");
+export function registerGuardian(guardian: Command): void {
   guardian
     .command("start")
     .description("follow the chain, attest prices and serve the guardian API until SIGTERM")

@@ -70,10 +70,7 @@ function eventJson(e: AlertEvent) {
   };
 }
 
-export function registerMonitor(program: Command): void {
-  const monitor = program
-    .command("monitor")
-    .description("alert rules, a watch loop with notifications, and metric export");
+export function registerMonitor(monitor: Command): void {
   registerRules(monitor);
   registerWatch(monitor);
   registerExport(monitor);

@@ -103,8 +103,7 @@ const method = (value: string): "median" | "volumeWeightedMedian" => {
   throw new InvalidArgumentError('expected "median" or "volume-weighted"');
 };
 
-export function registerOracle(program: Command): void {
-  const oracle = program.command("oracle").description("exchange prices as the app's oracle reads them");
+export function registerOracle(oracle: Command): void {
   oracle
     .command("price")
     .description(

@@ -5,9 +5,7 @@ import { action, CliError, EXIT, emit } from "./output.ts";
 import { open, type SourceOptions, withSource } from "./source.ts";
 import { dec, depositJson, percent, short } from "./views.ts";
 
-export function registerPool(program: Command): void {
-  const pool = program.command("pool").description("the stability pool: size, coverage, depositors");
-
+export function registerPool(pool: Command): void {
   withSource(
     pool.command("status").description("pool size, BTC gains held, coverage of the debt at risk"),
   ).action(

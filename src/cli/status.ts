@@ -6,14 +6,8 @@ import { action, EXIT, emit } from "./output.ts";
 import { open, type SourceOptions, withSource } from "./source.ts";
 import { dec, governanceStatus, percent, short } from "./views.ts";
 
-export function registerStatus(program: Command): void {
-  withSource(
-    program
-      .command("status")
-      .description(
-        "system summary: TCR, recovery mode, collateral, debt, pool, price, vaults at risk, health score",
-      ),
-  ).action(action("status", status));
+export function registerStatus(status: Command): void {
+  withSource(status).action(action("status", showStatus));
 }
 
 type Snapshot = Awaited<ReturnType<typeof open>>["snap"];
@@ -21,7 +15,7 @@ type Metrics = Record<string, bigint>;
 type Health = ReturnType<typeof healthScore>;
 type Alerts = ReturnType<Monitor["alerts"]["active"]>;
 
-async function status(o: SourceOptions): Promise<number> {
+async function showStatus(o: SourceOptions): Promise<number> {
   const { config, snap, format } = await open(o);
   const s = snap.summary;
   const m: Metrics = Object.fromEntries(snap.metrics.map((x) => [x.metric, x.value]));

@@ -18,10 +18,7 @@ const countArg = (value: string) => {
   return Number(value);
 };
 
-export function registerVault(program: Command): void {
-  const vault = program
-    .command("vault")
-    .description("vaults: list, one vault, vaults at risk, collateral ratios");
+export function registerVault(vault: Command): void {
   registerVaultList(vault);
   registerVaultGet(vault);
   registerVaultAtRisk(vault);

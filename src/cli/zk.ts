@@ -8,7 +8,6 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import {
   assertCircuitName,
-  CIRCUIT_NAMES,
   compressProof,
   proofFromJson,
   proveInput,
@@ -29,17 +28,8 @@ function fail(command: string, message: string, code: number): void {
   process.exitCode = code;
 }
 
-export function registerZk(program: Command): void {
-  registerZkProve(program);
-  registerZkVerify(program);
-}
-
-function registerZkProve(program: Command): void {
-  program
-    .command("prove")
-    .description(
-      `prove a circuit input (${CIRCUIT_NAMES.join(", ")}); writes proof.json, public.json, verification_key.json`,
-    )
+export function registerZkProve(prove: Command): void {
+  prove
     .argument("<circuit>", "circuit name")
     .argument("<input>", "circuit input JSON (see circuits/examples)")
     .requiredOption("--out <dir>", "output directory")
@@ -87,36 +77,32 @@ function registerZkProve(program: Command): void {
     );
 }
 
-function registerZkVerify(program: Command): void {
-  program
-    .command("verify")
-    .description("verify DIR/proof.json and DIR/public.json against DIR/verification_key.json")
-    .argument("<dir>", "directory written by `zkusd prove`")
-    .action(async (dir: string) => {
-      let vk: unknown;
-      let publicSignals: unknown;
-      let proof: unknown;
-      try {
-        [vk, publicSignals, proof] = await Promise.all(
-          ["verification_key.json", "public.json", "proof.json"].map((f) => readJson(join(dir, f))),
-        );
-      } catch (error) {
-        return fail("verify", (error as Error).message, EXIT_BAD_INPUT);
-      }
-      if (!Array.isArray(publicSignals) || !publicSignals.every((s) => typeof s === "string")) {
-        return fail("verify", "public.json must be an array of decimal strings", EXIT_BAD_INPUT);
-      }
-      let ok: boolean;
-      try {
-        ok = verifyProof(
-          vk as Parameters<typeof verifyProof>[0],
-          publicSignals,
-          proof as Parameters<typeof verifyProof>[2],
-        );
-      } catch (error) {
-        return fail("verify", (error as Error).message, EXIT_BAD_INPUT);
-      }
-      if (ok) process.stdout.write("valid\n");
-      else fail("verify", "invalid proof", EXIT_REFUSED);
-    });
+export function registerZkVerify(verify: Command): void {
+  verify.argument("<dir>", "directory written by `zkusd prove`").action(async (dir: string) => {
+    let vk: unknown;
+    let publicSignals: unknown;
+    let proof: unknown;
+    try {
+      [vk, publicSignals, proof] = await Promise.all(
+        ["verification_key.json", "public.json", "proof.json"].map((f) => readJson(join(dir, f))),
+      );
+    } catch (error) {
+      return fail("verify", (error as Error).message, EXIT_BAD_INPUT);
+    }
+    if (!Array.isArray(publicSignals) || !publicSignals.every((s) => typeof s === "string")) {
+      return fail("verify", "public.json must be an array of decimal strings", EXIT_BAD_INPUT);
+    }
+    let ok: boolean;
+    try {
+      ok = verifyProof(
+        vk as Parameters<typeof verifyProof>[0],
+        publicSignals,
+        proof as Parameters<typeof verifyProof>[2],
+      );
+    } catch (error) {
+      return fail("verify", (error as Error).message, EXIT_BAD_INPUT);
+    }
+    if (ok) process.stdout.write("valid\n");
+    else fail("verify", "invalid proof", EXIT_REFUSED);
+  });
 }
