@@ -13,6 +13,7 @@ import {
   createGenesisState,
   DEFAULT_PARAMS,
   type GovAction,
+  GUARDIAN_ROTATION_DELAY,
   initPoseidon,
   ONE,
   type Operation,
@@ -453,6 +454,10 @@ describe("governance", () => {
       { type: "rotateOracleKeys", keys: newOracles.map(([x, y]) => [x, y]), threshold: 3 },
     ]);
     c.passAndQueue(id, ["alice"]);
+    // A new custody key set takes effect no sooner than 30 days after queueing, whatever the timelock.
+    c.wait(GUARDIAN_ROTATION_DELAY - c.state.gov.config.timelockDelay - 1n);
+    c.fails({ type: "execute", caller: "k", proposalId: id }, "timelockNotElapsed");
+    c.wait(1n);
     const rootBefore = stateRootParts(c.state).governanceHash;
     const { events } = c.ok({ type: "execute", caller: "k", proposalId: id });
     expect(events.map((e) => e.type)).toEqual(["GuardiansRotated", "OracleKeysRotated", "ProposalExecuted"]);

@@ -27,6 +27,7 @@ export {
   type GovAction,
   type GovConfig,
   type GovState,
+  GUARDIAN_ROTATION_DELAY,
   govActionFromJson,
   govActionToJson,
   govGenesisFromJson,

@@ -22,6 +22,7 @@ import {
   type GovAction,
   type GovConfig,
   type GovConfigName,
+  GUARDIAN_ROTATION_DELAY,
   isGovConfigName,
   isParamName,
   MAX_ACTIONS,
@@ -348,7 +349,11 @@ export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
   const p = proposalById(tx, proposalId);
   const state = proposalState(p, tx.now);
   require(state === "succeeded", "proposalNotSucceeded", `proposal ${proposalId} is ${state}`);
-  const eta = tx.now + p.timelockDelay;
+  // A rotation of the custody key set waits at least 30 days whatever the timelock (SPEC §2a).
+  const rotates = p.actions.some((a) => a.type === "rotateGuardians");
+  const delay =
+    rotates && p.timelockDelay < GUARDIAN_ROTATION_DELAY ? GUARDIAN_ROTATION_DELAY : p.timelockDelay;
+  const eta = tx.now + delay;
   tx.j.set(p, "eta", eta);
   tx.j.set(p, "status", "queued");
   markProposal(tx, p);

@@ -39,6 +39,12 @@ export interface GovConfig {
   votingPowerWindow: bigint;
 }
 
+/**
+ * Least time between queueing a proposal that rotates the custody key set and its execution: a new
+ * custody key set takes effect no sooner than 30 days later (docs/decisions.md §2a "Key rotation").
+ */
+export const GUARDIAN_ROTATION_DELAY = 30n * DAY;
+
 export const GOV_CONFIG_NAMES = [
   "quorumFraction",
   "proposalThresholdFraction",
