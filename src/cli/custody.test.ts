@@ -21,7 +21,18 @@ function view() {
     script: "0020ab",
     height: 3n,
   });
-  custody.coins.set("bb:1", { outpoint: "bb:1", sats: 1_234n, vault: null, script: "0020cd", height: 4n });
+  custody.coins.set("bb:1", {
+    outpoint: "bb:1",
+    sats: 1_234n,
+    vault: null,
+    script: "0020cd",
+    height: 4n,
+    epoch: 1,
+  });
+  custody.epochs.push(
+    { keys: ["02aa", "02bb"], threshold: 1n, from: 0n },
+    { keys: ["02cc", "02dd"], threshold: 2n, from: 40n },
+  );
   custody.obligations.set("ff", {
     id: "ff".repeat(32),
     source: "bcrt1qalice",
@@ -55,8 +66,12 @@ describe("zkusd custody output", () => {
     const r = custodyReport("guardian http://g", view());
     const json = JSON.parse(render(r, "json", plain));
     expect(json.coins).toEqual([
-      { outpoint: "aa:0", sats: "50000000", owner: "bcrt1qalice", script: "0020ab", height: "3" },
-      { outpoint: "bb:1", sats: "1234", owner: "pool", script: "0020cd", height: "4" },
+      { outpoint: "aa:0", sats: "50000000", owner: "bcrt1qalice", script: "0020ab", height: "3", epoch: 0 },
+      { outpoint: "bb:1", sats: "1234", owner: "pool", script: "0020cd", height: "4", epoch: 1 },
+    ]);
+    expect(json.keyEpochs).toEqual([
+      { epoch: 0, keys: ["02aa", "02bb"], threshold: "1", from: "0" },
+      { epoch: 1, keys: ["02cc", "02dd"], threshold: "2", from: "40" },
     ]);
     expect(json.totals).toEqual({
       coins: 2,
@@ -84,6 +99,8 @@ describe("zkusd custody output", () => {
     const text = render(r, "text", plain);
     expect(text).toMatch(/invariants\s+CUSTODY BREACH \(vault bcrt1qalice: coins 1 sat short\)/);
     expect(text).toMatch(/open obligations 1, 0\.01000000 BTC owed/);
+    expect(text).toMatch(/bb:1\s+0\.00001234 BTC\s+pool\s+epoch 1/);
+    expect(text).toMatch(/key epoch 1\s+2-of-2 from height 40: 02cc 02dd/);
     expect(render(r, "minimal", plain)).toBe("breach 2 1 1");
   });
 
@@ -92,6 +109,9 @@ describe("zkusd custody output", () => {
     const back = custodyViewFromJson(JSON.parse(JSON.stringify(custodyViewToJson(v))));
     expect(back.custody.coins.get("aa:0")?.sats).toBe(50_000_000n);
     expect(back.custody.obligations.size).toBe(2);
+    // GET /v1/custody carries the key epochs and each coin's epoch.
+    expect(back.custody.epochs).toEqual(v.custody.epochs);
+    expect(back.custody.coins.get("bb:1")?.epoch).toBe(1);
     expect(back.invariants).toEqual(v.invariants);
     expect(custodyViewFromJson({}).invariants.status).toBe("unchecked");
     expect(btcOfSats(2_100_000_000_000_001n)).toBe("21000000.00000001");

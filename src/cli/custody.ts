@@ -37,6 +37,14 @@ export function custodyReport(source: string, v: CustodyView) {
       owner: c.vault ?? "pool",
       script: c.script,
       height: c.height.toString(),
+      // The custody key epoch whose keys spend it (docs/custody.md "Key epochs").
+      epoch: c.epoch ?? 0,
+    })),
+    keyEpochs: v.custody.epochs.map((e, n) => ({
+      epoch: n,
+      keys: [...e.keys],
+      threshold: e.threshold.toString(),
+      from: e.from.toString(),
     })),
     totals: {
       coins: coins.length,
@@ -87,7 +95,14 @@ export function custodyReport(source: string, v: CustodyView) {
         c.dim(`${source}${v.height === null ? "" : ` at height ${v.height}`}`),
         `invariants       ${status}${v.invariants.detail ? ` (${v.invariants.detail})` : ""}`,
         `protocol coins   ${coins.length}, ${btcOfSats(held)} BTC`,
-        ...coins.map((x) => `  ${x.outpoint}  ${btcOfSats(x.sats)} BTC  ${x.vault ?? "pool"}`),
+        ...coins.map(
+          (x) =>
+            `  ${x.outpoint}  ${btcOfSats(x.sats)} BTC  ${x.vault ?? "pool"}${x.epoch ? `  epoch ${x.epoch}` : ""}`,
+        ),
+        ...v.custody.epochs.map(
+          (e, n) =>
+            `key epoch ${n}      ${e.threshold}-of-${e.keys.length} from height ${e.from}: ${e.keys.join(" ")}`,
+        ),
         `open obligations ${open.length}, ${btcOfSats(owed)} BTC owed`,
         ...open.map(
           (o) =>
