@@ -25,6 +25,7 @@ import {
   setStray,
 } from "../protocol/index.ts";
 import {
+  applySettlement,
   type CustodyConfig,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
@@ -37,7 +38,14 @@ import { planSettlement } from "../settlement/settle.ts";
 import { GuardianKeys } from "./keys.ts";
 import { leaderAt } from "./leader.ts";
 import { SettlementLedger } from "./ledger.ts";
-import { type LeaderDeps, leaderRound, proposalRolls, settlementPsbt, signSettlement } from "./settle.ts";
+import {
+  type LeaderDeps,
+  leaderRound,
+  proposalIds,
+  proposalRolls,
+  settlementPsbt,
+  signSettlement,
+} from "./settle.ts";
 
 const E18 = 10n ** 18n;
 const config: CustodyConfig = { network: "regtest", csvBlocks: 144 };
@@ -310,5 +318,59 @@ describe("settlement signing", () => {
     const outs = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i));
     // Bob's two coins come back as one coin of 50,000,000 sats at his script.
     expect(outs.filter((x) => toHex(x.script!) === bobScript).map((x) => x.amount)).toEqual([50_000_000n]);
+  });
+  it("a withdrawal from a vault of 100 coins waits while the leader consolidates the vault in chunks, then is paid", () => {
+    const { state, ids } = world();
+    const script = toHex(vaultScriptFor(state, owner, config)!);
+    for (let i = 0; i < 99; i++)
+      recordInflow(
+        state,
+        { vault: "alice", ownerKey: toHex(owner), vout: 0, sats: 10_000n, script },
+        { txid: (1_000 + i).toString(16).padStart(64, "0"), height: 12 },
+      );
+    addCoin(state.custody, {
+      outpoint: `${"ee".repeat(32)}:0`,
+      sats: 200_000n,
+      vault: null,
+      script: poolScriptHex(state)!,
+      height: 12n,
+    });
+    setStray(state.custody, 200_000n);
+    let tip = TIP;
+    const rounds: string[] = [];
+    for (;;) {
+      const named = proposalIds(state, tip, 6, 2_000, config);
+      const rolls = proposalRolls(state, tip, named, 2_000, config);
+      if (named.length === 0 && rolls.length === 0) break;
+      rounds.push(named.length > 0 ? "paid" : "chunk");
+      const p = planSettlement(state, named, 2_000, config, { rolls, height: tip });
+      if (!p.ok) throw new Error(p.reason.message);
+      const shape = {
+        txid: settlementPsbt(p.plan).txid,
+        inputs: p.plan.inputs.map((x) => ({
+          prevTxid: x.txid,
+          vout: x.vout,
+          scriptSig: new Uint8Array(0),
+          witness: [],
+          sequence: 0xfffffffd,
+        })),
+        outputs: p.plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
+      };
+      const checked = checkSettlement(
+        shape,
+        p.plan.spellBytes,
+        state,
+        { height: tip + 1, finality: 6 },
+        config,
+      );
+      if (!checked.ok) throw new Error(checked.reason.message);
+      applySettlement(state, shape.txid, checked, tip + 1);
+      tip += 1;
+      if (named.length > 0) break;
+    }
+    // 100 coins (≈ 15 kvB to spend at once), 32 a chunk: 100 → 69 → 38, then the withdrawal plans
+    // with all 38 (≈ 5.8 kvB).
+    expect(rounds).toEqual(["chunk", "chunk", "paid"]);
+    expect(state.custody.obligations.get(ids[0]!)?.status).toBe("settled");
   });
 });

@@ -47,6 +47,8 @@ export {
   coinsToSpend,
   DEFAULT_FINALITY_DEPTH,
   isStandardPayout,
+  MAX_POOL_COINS,
+  MAX_ROLL_COINS,
   MAX_ROLLS_PER_SETTLEMENT,
   MAX_SETTLEMENT_VSIZE,
   planOutputs,

@@ -25,6 +25,9 @@ import {
   checkInvariants,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
+  MAX_POOL_COINS,
+  MAX_ROLL_COINS,
+  MAX_SETTLEMENT_VSIZE,
   planSettlement,
   poolScriptHex,
   recordInflow,
@@ -412,6 +415,113 @@ describe('rolling and consolidating vault coins (docs/custody.md "Rolling")', ()
       ok: false,
       reason: { code: "nothingSettled" },
     });
+  });
+
+  it("a vault of 300 coins is consolidated in chunks, oldest first, each settlement ≤ 10 kvB and accepted", () => {
+    const state = funded(world(), 5_000_000n);
+    for (let i = 0; i < 299; i++) depositAlice(state, 12 + Math.floor(i / 50), 10_000n);
+    const sats = aliceCoins(state).reduce((a, c) => a + c.sats, 0n);
+    expect(aliceCoins(state)).toHaveLength(300);
+    let height = 20;
+    let settlements = 0;
+    const sizes: number[] = [];
+    while (aliceCoins(state).length > 1) {
+      const oldest = aliceCoins(state)
+        .sort((a, b) =>
+          a.height !== b.height ? Number(a.height - b.height) : a.outpoint < b.outpoint ? -1 : 1,
+        )
+        .slice(0, MAX_ROLL_COINS)
+        .map((c) => c.outpoint)
+        .sort();
+      const plan = rollPlan(state, ["alice"], height);
+      expect(plan.inputs.filter((i) => i.owner === "alice").map((i) => i.outpoint)).toEqual(oldest);
+      expect(plan.vsize).toBeLessThanOrEqual(MAX_SETTLEMENT_VSIZE);
+      sizes.push(plan.vsize);
+      const tx = txOf(plan);
+      const checked = checkSettlement(
+        tx,
+        plan.spellBytes,
+        state,
+        { height: height + 1, finality: 6 },
+        config,
+      );
+      expect(checked).toMatchObject({ ok: true, rolls: ["alice"] });
+      if (!checked.ok) return;
+      applySettlement(state, tx.txid, checked, height + 1);
+      expect(checkInvariants(state)).toMatchObject({ ok: true });
+      height += 2;
+      settlements++;
+    }
+    expect(aliceCoins(state)).toEqual([expect.objectContaining({ sats })]);
+    // 300 coins, 32 a chunk: 9 chunks of the original coins leave 12 of them and 9 chunk coins, merged
+    // by a 10th.
+    expect(settlements).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_SETTLEMENT_VSIZE);
+  });
+
+  it("refuses a chunk that spends a younger coin of the vault and leaves an older one", () => {
+    const state = funded(world(), 5_000_000n);
+    for (let i = 0; i < 60; i++) depositAlice(state, 12 + i, 10_000n);
+    const plan = rollPlan(state, ["alice"], 80);
+    const coins = aliceCoins(state).sort((a, b) => Number(a.height - b.height));
+    const spent = new Set(plan.inputs.map((i) => i.outpoint));
+    const skip = coins.find((c) => spent.has(c.outpoint))!;
+    const young = coins.find((c) => !spent.has(c.outpoint))!;
+    expect(young.height > skip.height).toBe(true);
+    const tx = txOf(plan);
+    const i = tx.inputs.findIndex((x) => `${x.prevTxid}:${x.vout}` === skip.outpoint);
+    const [t, o] = young.outpoint.split(":");
+    (tx.inputs as { prevTxid: string; vout: number }[])[i] = {
+      ...tx.inputs[i]!,
+      prevTxid: t!,
+      vout: Number(o),
+    };
+    const v = plan.outputs.findIndex((x) => x.kind === "vault");
+    (tx.outputs[v] as { sats: bigint }).sats += young.sats - skip.sats;
+    expect(checkSettlement(tx, plan.spellBytes, state, { height: 81, finality: 6 }, config)).toMatchObject({
+      ok: false,
+      reason: { code: "coinsNotConsolidated" },
+    });
+  });
+
+  it("100 strays at the pool's script do not stall settlements: each spends the pool's 8 largest coins", () => {
+    const state = funded(world(), 5_000_000n);
+    for (let i = 0; i < 100; i++) funded(state, 1_000n + BigInt(i));
+    const w = step(
+      state,
+      { type: "adjustVault", owner: "alice", withdrawCollateral: E18 / 10n },
+      11,
+      0n,
+      alice,
+    );
+    const ids = w.created.map((o) => o.id);
+    const pool = () => [...state.custody.coins.values()].filter((c) => c.vault === null);
+    const largest = pool()
+      .sort((a, b) => (a.sats > b.sats ? -1 : 1))
+      .slice(0, MAX_POOL_COINS)
+      .map((c) => c.outpoint);
+    const planned = planSettlement(state, ids, 2_000, config);
+    if (!planned.ok) throw new Error(planned.reason.message);
+    const plan = planned.plan;
+    expect(plan.vsize).toBeLessThanOrEqual(MAX_SETTLEMENT_VSIZE);
+    expect(plan.inputs.filter((i) => i.owner === null).map((i) => i.outpoint)).toEqual(largest.sort());
+    // Leaving out one of the largest pool coins is refused.
+    const short = txOf(plan);
+    const drop = short.inputs.findIndex((x) => `${x.prevTxid}:${x.vout}` === largest[1]);
+    (short.inputs as unknown[]).splice(drop, 1);
+    expect(checkSettlement(short, plan.spellBytes, state, { height: 19, finality: 6 }, config)).toMatchObject(
+      {
+        ok: false,
+        reason: { code: "coinsNotConsolidated" },
+      },
+    );
+    const tx = txOf(plan);
+    const checked = checkSettlement(tx, plan.spellBytes, state, { height: 19, finality: 6 }, config);
+    expect(checked).toMatchObject({ ok: true });
+    if (!checked.ok) return;
+    applySettlement(state, tx.txid, checked, 19);
+    expect(pool()).toHaveLength(101 + 1 - MAX_POOL_COINS);
+    expect(checkInvariants(state)).toMatchObject({ ok: true });
   });
 
   it("a deposit confirmed after a settlement was planned does not make it wrong (coins after the basis are optional)", () => {

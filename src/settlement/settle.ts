@@ -4,9 +4,9 @@
  * (`settlementOutputs`), shared by the guardians' plan (`planSettlement`), the indexer's predicate
  * (`checkSettlement`) and its effect on the state (`applySettlement`):
  *
- *   inputs:  every coin of every owner the obligations involve (sources, internal destinations), every
- *            coin of every vault it rolls (below), and every pool coin (the main coin), sorted by
- *            outpoint; nothing else (the fee is custody's);
+ *   inputs:  every coin of every vault the obligations involve (sources, internal destinations), the
+ *            oldest coins of every vault it rolls (at most MAX_ROLL_COINS: a chunk), and the pool's
+ *            largest MAX_POOL_COINS coins (the main coin first), sorted by outpoint; nothing else;
  *   outputs: one payout per named payout obligation, in the spell's order: its sats less its fee share;
  *            then each involved vault's remainder at its current script (none when 0), by account;
  *            then the main coin (the pool's remainder less the fee account's part of the fee);
@@ -58,7 +58,8 @@ export const SETTLEMENT_REASONS = {
   basisTooRecent: "A settlement names only obligations buried at least D blocks deep.",
   notNamed: "The settle spell does not name open obligations of this state.",
   foreignInput: "A settlement spends only tracked protocol coins.",
-  coinsNotConsolidated: "A settlement spends every coin of every owner it involves, and the main coin.",
+  coinsNotConsolidated:
+    "A settlement spends every coin of every owner it involves, the pool's largest coins, and a rolled vault's oldest coins.",
   wrongOutputs: "The outputs are not the settlement of the named obligations at the spell's fee rate.",
   infeasible: "These obligations cannot be settled together at this fee rate.",
   rollNotDue:
@@ -170,23 +171,58 @@ function involvedOwners(named: readonly Obligation[]): { vaults: AccountId[] } {
   return { vaults: [...vaults].sort() };
 }
 
-/** Every coin a settlement of `named` rolling `rolls` spends (the plan), sorted by outpoint. */
+const byOutpoint = (a: ProtocolCoin, b: ProtocolCoin) =>
+  a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0;
+/** Oldest first (height, then outpoint): the order a vault's coins are rolled in. */
+const oldestFirst = (a: ProtocolCoin, b: ProtocolCoin) =>
+  a.height !== b.height ? (a.height < b.height ? -1 : 1) : byOutpoint(a, b);
+/** Largest first (sats, then outpoint): the pool coins a settlement spends (the main coin first). */
+const largestFirst = (a: ProtocolCoin, b: ProtocolCoin) =>
+  a.sats !== b.sats ? (a.sats > b.sats ? -1 : 1) : byOutpoint(a, b);
+
+/**
+ * Every coin a settlement of `named` rolling `rolls` spends (the plan), sorted by outpoint: every coin
+ * of the vaults the obligations involve; a rolled vault's oldest `MAX_ROLL_COINS` coins (a chunk:
+ * a vault with more is consolidated over several settlements); the pool's largest `MAX_POOL_COINS`
+ * coins (the main coin and the largest strays; the rest are swept by later settlements).
+ */
 export function coinsToSpend(
   state: State,
   named: readonly Obligation[],
   rolls: readonly AccountId[] = [],
 ): ProtocolCoin[] {
-  const { vaults } = involvedOwners(named);
-  const owners = new Set<AccountId | null>([null, ...vaults, ...rolls]);
-  return [...state.custody.coins.values()]
-    .filter((c) => owners.has(c.vault))
-    .sort((a, b) => (a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0));
+  const involved = new Set<AccountId | null>(involvedOwners(named).vaults);
+  const rolled = new Set<AccountId | null>(rolls);
+  const pool: ProtocolCoin[] = [];
+  const byRoll = new Map<AccountId, ProtocolCoin[]>();
+  const out: ProtocolCoin[] = [];
+  for (const c of state.custody.coins.values()) {
+    if (c.vault === null) pool.push(c);
+    else if (involved.has(c.vault)) out.push(c);
+    else if (rolled.has(c.vault)) {
+      const coins = byRoll.get(c.vault);
+      if (coins) coins.push(c);
+      else byRoll.set(c.vault, [c]);
+    }
+  }
+  for (const coins of byRoll.values()) out.push(...coins.sort(oldestFirst).slice(0, MAX_ROLL_COINS));
+  out.push(...pool.sort(largestFirst).slice(0, MAX_POOL_COINS));
+  return out.sort(byOutpoint);
 }
 
 /** Blocks before a vault coin's timelock matures by which the guardians roll it (SPEC: 4,320, (G)). */
 export const ROLL_MARGIN_BLOCKS = 4_320;
 /** Most vaults a settlement rolls without an obligation (the rest wait for the next block). */
 export const MAX_ROLLS_PER_SETTLEMENT = 16;
+
+/**
+ * Most coins of one vault a roll spends: its oldest ones, into one coin (≈ 152 vB an input at a 2-of-3
+ * vault script, so a chunk is ≈ 5.1 kvB and fits a 10 kvB settlement beside other work). A vault with
+ * more is consolidated over several settlements, a chunk each (docs/custody.md "Rolling").
+ */
+export const MAX_ROLL_COINS = 32;
+/** Most pool coins a settlement spends: the main coin and the largest strays (the rest wait). */
+export const MAX_POOL_COINS = 8;
 
 /** Blocks before the margin line at which rolls start, so they confirm before it (a day). */
 export const ROLL_LEAD_BLOCKS = 144;
@@ -346,6 +382,26 @@ export function settlementOutputs(
   return { ok: true, outputs, fee, fromAccount, vsize };
 }
 
+/**
+ * A rolled vault's spent coins must be its oldest ones (a chunk, `coinsToSpend`): the first coin of a
+ * rolled vault left unspent while a younger one of it is spent, or undefined.
+ */
+function skippedOlderCoin(
+  state: State,
+  rolls: readonly AccountId[],
+  spent: ReadonlySet<string>,
+): string | undefined {
+  const rolled = new Set<AccountId | null>(rolls);
+  const coins = [...state.custody.coins.values()].filter((c) => rolled.has(c.vault)).sort(oldestFirst);
+  const gap = new Set<AccountId | null>();
+  for (const c of coins) {
+    if (!spent.has(c.outpoint)) gap.add(c.vault);
+    else if (gap.has(c.vault))
+      return coins.find((o) => o.vault === c.vault && !spent.has(o.outpoint))?.outpoint;
+  }
+  return undefined;
+}
+
 /** What a plan rolls besides its obligations: vaults due at `height` (the chain tip when planned). */
 export interface RollRequest {
   rolls: readonly AccountId[];
@@ -492,6 +548,9 @@ export function checkSettlement(
         ok: false,
         reason: reason("rollNotDue", `vault ${v} is not due for a roll at ${place.height}`),
       };
+  const skipped = skippedOlderCoin(state, rolls, have);
+  if (skipped)
+    return { ok: false, reason: reason("coinsNotConsolidated", `a roll skips the older coin ${skipped}`) };
   if (named.obligations.length === 0 && rolls.length === 0)
     return { ok: false, reason: reason("nothingSettled", "the settlement names nothing and rolls nothing") };
   const shape = settlementOutputs(state, named.obligations, spent, spell.feeRate, spellBytes, config, rolls);
