@@ -17,6 +17,7 @@ import { TX_OPTS } from "../btc/psbt.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
 import {
   addCoin,
+  addObligation,
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
@@ -29,6 +30,7 @@ import {
   type CustodyConfig,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
+  obligationId,
   poolScriptHex,
   recordInflow,
   recordObligations,
@@ -146,6 +148,27 @@ function leaderDeps(state: State, sent: string[]): LeaderDeps {
     fetch: peerFetch,
     log: { info: () => {}, warn: () => {} },
   };
+}
+
+/** Plans, checks (the indexer's predicate, confirmed at tip + 1) and applies one settlement; its plan. */
+function settleOnce(state: State, named: readonly string[], rolls: readonly string[], tip: number) {
+  const p = planSettlement(state, named, 2_000, config, { rolls, height: tip });
+  if (!p.ok) throw new Error(p.reason.message);
+  const shape = {
+    txid: settlementPsbt(p.plan).txid,
+    inputs: p.plan.inputs.map((x) => ({
+      prevTxid: x.txid,
+      vout: x.vout,
+      scriptSig: new Uint8Array(0),
+      witness: [],
+      sequence: 0xfffffffd,
+    })),
+    outputs: p.plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
+  };
+  const checked = checkSettlement(shape, p.plan.spellBytes, state, { height: tip + 1, finality: 6 }, config);
+  if (!checked.ok) throw new Error(checked.reason.message);
+  applySettlement(state, shape.txid, checked, tip + 1);
+  return p.plan;
 }
 
 beforeAll(() => initPoseidon());
@@ -343,28 +366,7 @@ describe("settlement signing", () => {
       const rolls = proposalRolls(state, tip, named, 2_000, config);
       if (named.length === 0 && rolls.length === 0) break;
       rounds.push(named.length > 0 ? "paid" : "chunk");
-      const p = planSettlement(state, named, 2_000, config, { rolls, height: tip });
-      if (!p.ok) throw new Error(p.reason.message);
-      const shape = {
-        txid: settlementPsbt(p.plan).txid,
-        inputs: p.plan.inputs.map((x) => ({
-          prevTxid: x.txid,
-          vout: x.vout,
-          scriptSig: new Uint8Array(0),
-          witness: [],
-          sequence: 0xfffffffd,
-        })),
-        outputs: p.plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
-      };
-      const checked = checkSettlement(
-        shape,
-        p.plan.spellBytes,
-        state,
-        { height: tip + 1, finality: 6 },
-        config,
-      );
-      if (!checked.ok) throw new Error(checked.reason.message);
-      applySettlement(state, shape.txid, checked, tip + 1);
+      settleOnce(state, named, rolls, tip);
       tip += 1;
       if (named.length > 0) break;
     }
@@ -372,5 +374,48 @@ describe("settlement signing", () => {
     // with all 38 (≈ 5.8 kvB).
     expect(rounds).toEqual(["chunk", "chunk", "paid"]);
     expect(state.custody.obligations.get(ids[0]!)?.status).toBe("settled");
+  });
+  it("1,000 payouts split across settlements of at most 10 kvB, first in first out", () => {
+    const { state, ids } = world();
+    settleOnce(state, ids, [], TIP);
+    addCoin(state.custody, {
+      outpoint: `${"ee".repeat(32)}:0`,
+      sats: 1_000_000_000n,
+      vault: null,
+      script: poolScriptHex(state)!,
+      height: 12n,
+    });
+    const order: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const id = obligationId("77".repeat(32), i);
+      order.push(id);
+      // Taproot payees: 43 vB an output, so 256 of them (a full settle window) exceed 10 kvB.
+      const script = fromHex(`5120${(i + 1).toString(16).padStart(64, "0")}`);
+      addObligation(state.custody, {
+        id,
+        source: null,
+        script: toHex(script),
+        sats: 100_000n,
+        maxFee: DEFAULT_PAYOUT_MAX_FEE,
+        height: 13n,
+        status: "open",
+        settledBy: null,
+      });
+    }
+    let tip = TIP + 1;
+    const sizes: number[] = [];
+    const paid: string[] = [];
+    while (paid.length < 1_000) {
+      const named = proposalIds(state, tip, 6, 2_000, config);
+      expect(named.length).toBeGreaterThan(0);
+      const plan = settleOnce(state, named, [], tip);
+      sizes.push(plan.vsize);
+      paid.push(...plan.ids);
+      tip += 1;
+    }
+    // Measured (loaded 2-core machine): 9,991 vB ×4 and 4,165 vB; the leader's choice 0.2–0.7 s a block.
+    expect(paid).toEqual([...order].sort());
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10_000);
+    expect(sizes).toHaveLength(5);
   });
 });

@@ -179,9 +179,31 @@ export function proposalIds(
   const window = settleWindow(state, basis);
   if (window.length === 0) return [];
   const all = window.map((o) => o.id);
-  if (planSettlement(state, all, feeRate, custody).ok) return all;
+  const plans = (ids: string[]) => planSettlement(state, ids, feeRate, custody);
+  if (plans(all).ok) return all;
+  // The longest run that still plans is found by bisection (a full window of 256 would otherwise
+  // take 256 plans of growing size: 5 s a block for 1,000 Taproot payouts); the obligation that
+  // breaks it is deferred and the search goes on behind it. Once the settlement is full (`tooLarge`)
+  // each remaining one is tried alone, so a small one still fits.
   const kept: string[] = [];
-  for (const id of all) if (planSettlement(state, [...kept, id], feeRate, custody).ok) kept.push(id);
+  let rest = all;
+  while (rest.length > 0) {
+    let lo = 0;
+    let hi = rest.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (plans([...kept, ...rest.slice(0, mid)]).ok) lo = mid;
+      else hi = mid - 1;
+    }
+    kept.push(...rest.slice(0, lo));
+    if (lo === rest.length) break;
+    const failed = plans([...kept, rest[lo]!]);
+    rest = rest.slice(lo + 1);
+    if (!failed.ok && failed.reason.code === "tooLarge" && kept.length > 0) {
+      for (const id of rest) if (plans([...kept, id]).ok) kept.push(id);
+      break;
+    }
+  }
   return kept;
 }
 

@@ -62,6 +62,8 @@ export const SETTLEMENT_REASONS = {
     "A settlement spends every coin of every owner it involves, the pool's largest coins, and a rolled vault's oldest coins.",
   wrongOutputs: "The outputs are not the settlement of the named obligations at the spell's fee rate.",
   infeasible: "These obligations cannot be settled together at this fee rate.",
+  tooLarge:
+    "A settlement stays within 10,000 vB (SPEC: small enough to relay); the rest wait for the next one.",
   rollNotDue:
     "A settlement spends a vault's coins only for its obligations or when the vault is due for a roll.",
   nothingSettled: "A settlement names an obligation or rolls a vault.",
@@ -345,7 +347,8 @@ export function settlementOutputs(
     inputKinds,
     outputs.map((o) => o.script.length / 2),
   );
-  if (vsize > MAX_SETTLEMENT_VSIZE) return fail(`${vsize} vB exceeds ${MAX_SETTLEMENT_VSIZE}`);
+  if (vsize > MAX_SETTLEMENT_VSIZE)
+    return { ok: false, reason: reason("tooLarge", `${vsize} vB exceeds ${MAX_SETTLEMENT_VSIZE}`) };
   // Rounded up: the transaction never pays below the declared rate.
   const fee = ceilDiv(BigInt(vsize) * rate, SATS_PER_KVB);
   const own = payouts.map((o) =>
