@@ -35,6 +35,18 @@ function setup(type: "p2wpkh" | "p2sh-p2wpkh" | "p2tr") {
   return { wallet, utxos, opts: { network: "regtest" as const, wallet, walletUtxos: utxos, feeRate: 2 } };
 }
 
+/** A withdrawal of 100,000 sats from the wallet owner's vault coin of 500,000 sats. */
+function withdrawal(opts: ReturnType<typeof setup>["opts"], wallet: ReturnType<typeof setup>["wallet"]) {
+  const vault = vaultDescriptor({ owner: wallet.publicKey, guardians });
+  const built = buildWithdraw(opts, {
+    spell,
+    vault,
+    vaultUtxos: [{ txid: txid(2), vout: 1, value: 500_000n }],
+    amountSats: 100_000n,
+  });
+  return { vault, built };
+}
+
 describe("PSBT builders", () => {
   it("gives each wallet type the input metadata its wallet needs", () => {
     for (const type of ["p2wpkh", "p2sh-p2wpkh", "p2tr"] as const) {
@@ -52,13 +64,7 @@ describe("PSBT builders", () => {
 
   it("puts witnessScript and SIGHASH_ALL on vault inputs and lists who signs what", () => {
     const { opts, wallet } = setup("p2sh-p2wpkh");
-    const vault = vaultDescriptor({ owner: wallet.publicKey, guardians });
-    const built = buildWithdraw(opts, {
-      spell,
-      vault,
-      vaultUtxos: [{ txid: txid(2), vout: 1, value: 500_000n }],
-      amountSats: 100_000n,
-    });
+    const { vault, built } = withdrawal(opts, wallet);
     const tx = parsePsbt(built.psbt);
     const vin = tx.getInput(1);
     expect(vin.witnessScript).toEqual(vault.witnessScript);
@@ -100,13 +106,7 @@ describe("PSBT builders", () => {
 
   it("finalizes only with the signatures a path needs", () => {
     const { opts, wallet } = setup("p2wpkh");
-    const vault = vaultDescriptor({ owner: wallet.publicKey, guardians });
-    const built = buildWithdraw(opts, {
-      spell,
-      vault,
-      vaultUtxos: [{ txid: txid(2), vout: 1, value: 500_000n }],
-      amountSats: 100_000n,
-    });
+    const { built } = withdrawal(opts, wallet);
     // Wallet input unsigned: btc-signer's own finalizer refuses.
     expect(() => finalizePsbt(built.psbt)).toThrow(PsbtError);
     const owner = signPsbtInputs(built.psbt, ownerPriv, [0, 1]);

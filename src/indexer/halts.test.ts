@@ -77,6 +77,22 @@ beforeAll(async () => {
   };
 });
 
+/** An indexer over `chain` from block 101, synced to its tip. */
+async function synced(chain: MemoryChain) {
+  const store = new MemoryStore();
+  const indexer = await Indexer.open({
+    store,
+    chain,
+    startHeight: 101,
+    params: { ...DEFAULT_PARAMS },
+    // the opens carry no proof (no prover here): proofs are checked in verify.test.ts
+    verifier: { ...verifier, proofs: false },
+    custody: TEST_CUSTODY,
+  });
+  await indexer.sync();
+  return { store, indexer };
+}
+
 /** adjustVault (0x11), flags = borrow only, borrow = the field modulus, attested, non-zero proof slot. */
 const fieldBorrow = () => {
   const att = attest(PRICE, T0 + 1500, 3n).bytes;
@@ -125,17 +141,7 @@ describe("spells that used to halt the indexer", () => {
       ]);
       chain.mine([{ actor: "bob", payload: cast({ type: "transfer", to: "carol", amount: E18 }) }]);
 
-      const store = new MemoryStore();
-      const indexer = await Indexer.open({
-        store,
-        chain,
-        startHeight: 101,
-        params: { ...DEFAULT_PARAMS },
-        // the opens carry no proof (no prover here): proofs are checked in verify.test.ts
-        verifier: { ...verifier, proofs: false },
-        custody: TEST_CUSTODY,
-      });
-      await indexer.sync();
+      const { store, indexer } = await synced(chain);
       expect(indexer.head.height).toBe(chain.height);
       const rejected = await store.rejected();
       expect(rejected.map((r) => [r.height, r.opType, r.reason.code, r.reason.detail])).toEqual([
@@ -188,17 +194,7 @@ describe("unlimited approval end to end", () => {
       { actor: "bob", payload: pull },
       { actor: "bob", payload: pull },
     ]);
-    const store = new MemoryStore();
-    const indexer = await Indexer.open({
-      store,
-      chain,
-      startHeight: 101,
-      params: { ...DEFAULT_PARAMS },
-      // the opens carry no proof (no prover here): proofs are checked in verify.test.ts
-      verifier: { ...verifier, proofs: false },
-      custody: TEST_CUSTODY,
-    });
-    await indexer.sync();
+    const { store, indexer } = await synced(chain);
     expect(await store.rejected()).toEqual([]);
     expect(getAllowance(indexer.state, alice, bob)).toBe(MAX_AMOUNT);
     expect(indexer.state.accounts.get("carol")?.balance).toBe(200n * E18);
