@@ -11,11 +11,11 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import { SOURCE_IDS, type SourceId } from "../oracle/index.ts";
 import { formatDecimal, parseDecimal } from "../protocol/index.ts";
 import { tickerAnswer } from "./exchange-formats.ts";
 import { DEFAULT_LOCAL_STACK_PORTS } from "./local-stack.ts";
+import { arg, runAsScript } from "./script.ts";
 
 export interface PriceFeed {
   url: string;
@@ -116,23 +116,11 @@ export async function startPriceFeed(
   };
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (invoked) {
-  const port = Number(arg("port") ?? process.env.PRICE_FEED_PORT ?? DEFAULT_LOCAL_STACK_PORTS.priceFeed);
-  startPriceFeed({ port, price: arg("price") ?? "97000" })
-    .then((feed) => {
-      process.stdout.write(`${JSON.stringify({ priceFeed: feed.url, prices: feed.prices() })}\n`);
-      const stop = () => void feed.close().then(() => process.exit(0));
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    })
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runAsScript(import.meta.url, {
+  start() {
+    const port = Number(arg("port") ?? process.env.PRICE_FEED_PORT ?? DEFAULT_LOCAL_STACK_PORTS.priceFeed);
+    return startPriceFeed({ port, price: arg("price") ?? "97000" });
+  },
+  ready: (feed) => ({ priceFeed: feed.url, prices: feed.prices() }),
+  stop: (feed) => feed.close(),
+});

@@ -12,9 +12,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { EsploraClient } from "../btc/index.ts";
 import { DEFAULT_LOCAL_STACK_PORTS, localStackUrls } from "../devnet/local-stack.ts";
+import { runAsScript } from "../devnet/script.ts";
 import { priceFeedSources } from "../oracle/index.ts";
 import { type Federation, type GuardianConfig, type RunningGuardian, startGuardian } from "./daemon.ts";
 import { GuardianKeys } from "./keys.ts";
@@ -92,19 +92,8 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
   };
 }
 
-const invoked = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (invoked) {
-  startLocalFederation()
-    .then((local) => {
-      process.stdout.write(
-        `${JSON.stringify({ guardians: local.guardians.map((g) => g.url), threshold: local.federation.threshold })}\n`,
-      );
-      const stop = () => void local.stop().then(() => process.exit(0));
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    })
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runAsScript(import.meta.url, {
+  start: () => startLocalFederation(),
+  ready: (local) => ({ guardians: local.guardians.map((g) => g.url), threshold: local.federation.threshold }),
+  stop: (local) => local.stop(),
+});
