@@ -30,6 +30,7 @@ import {
   type CustodyConfig,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
+  noteKeyRotation,
   obligationId,
   poolScriptHex,
   recordInflow,
@@ -174,6 +175,34 @@ function settleOnce(state: State, named: readonly string[], rolls: readonly stri
 beforeAll(() => initPoseidon());
 
 describe("settlement signing", () => {
+  it("after a key rotation each guardian signs the inputs of its own key epoch and never throws on the others", () => {
+    const { state, ids } = world();
+    const incoming = GuardianKeys.generate().keys;
+    const before = state.gov.guardians;
+    // keys[2] leaves, `incoming` joins (docs/custody.md "Key epochs"); alice's coin stays epoch 0.
+    state.gov.guardians = {
+      keys: [keys[0]!, keys[1]!, incoming].map((k) => toHex(k.custodyPublicKey)),
+      threshold: 2n,
+    };
+    expect(noteKeyRotation(state, before, 15)).toBe(true);
+    const plan = planned(state, ids, 2_000);
+    const { txid } = settlementPsbt(plan);
+    const vaultInput = plan.inputs.findIndex((i) => i.owner === "alice");
+    const sigsBy = (k: GuardianKeys) => {
+      const dir = mkdtempSync(join(tmpdir(), "settle-epoch-"));
+      const deps = { ...guardian(0, state, dir).deps, keys: k };
+      const r = signSettlement(deps, { ids, feeRate: 2_000, txid });
+      expect(r).toMatchObject({ ok: true, txid });
+      if (!r.ok) return [];
+      const tx = Transaction.fromPSBT(r.psbt, TX_OPTS);
+      return Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i).partialSig?.length ?? 0);
+    };
+    // The incoming guardian holds no key of epoch 0: it signs none of its inputs (and does not throw).
+    expect(sigsBy(incoming)[vaultInput]).toBe(0);
+    // The outgoing guardian still signs the epoch-0 coin it is a key of.
+    expect(sigsBy(keys[2]!)[vaultInput]).toBe(1);
+  });
+
   it("signs only the transaction its own plan produces, once per coin, and keeps that promise after a restart", () => {
     const { state, ids } = world();
     const g = guardian(1, state);

@@ -24,7 +24,7 @@
 import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
-import { combinePsbts, finalizePsbt } from "../btc/psbt-sign.ts";
+import { combinePsbts, custodyInputsFor, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
 import type { State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
@@ -155,10 +155,9 @@ export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome
     entry,
   );
   if (!verdict.ok) return { ok: false, code: "alreadySigned", reason: `${verdict.code}: ${verdict.reason}` };
-  const signed = deps.keys.signInputs(
-    psbt,
-    plan.inputs.map((_, i) => i),
-  );
+  // Only the inputs whose custody script holds this guardian's key: after a rotation a coin keeps its
+  // own key epoch's script, which need not include it (docs/custody.md "Key epochs").
+  const signed = deps.keys.signInputs(psbt, custodyInputsFor(psbt, deps.keys.custodyPublicKey));
   return { ok: true, psbt: signed, txid, plan, replacement: verdict.replacement };
 }
 
