@@ -25,6 +25,7 @@ import {
   epochKeys,
   isFundPayload,
   isSettlePayload,
+  obligationRecorded,
   recordObligations,
   type SettlementReason,
   type SighashTx,
@@ -222,14 +223,7 @@ export function obligationsOf(
   return recordObligations(state, events, place, {
     script: toHex(actorScript),
     maxFee: DEFAULT_PAYOUT_MAX_FEE,
-  }).map((o) => ({
-    type: "ObligationRecorded",
-    id: o.id,
-    source: o.source,
-    script: o.script,
-    to: o.to,
-    sats: o.sats,
-  }));
+  }).map(obligationRecorded);
 }
 
 /** End of block: obligations reaching OVERDUE_BLOCKS, and the invariants (docs/decisions.md §2a rule 3). */

@@ -31,7 +31,7 @@ import {
   type State,
   setStray,
 } from "../protocol/index.ts";
-import { obligationId, vaultPosition, vaultTargetSats } from "./obligations.ts";
+import { obligationId, obligationRecorded, vaultPosition, vaultTargetSats } from "./obligations.ts";
 
 const SATOSHI = 10n ** 10n;
 /** Obligation index of an escape's balancing move: past any spell's own (a spell records a handful). */
@@ -127,14 +127,7 @@ export function applyEscape(
       settledBy: null,
     };
     addObligation(c, o);
-    events.push({
-      type: "ObligationRecorded",
-      id: o.id,
-      source: o.source,
-      script: o.script,
-      to: o.to,
-      sats: o.sats,
-    });
+    events.push(obligationRecorded(o));
   }
   events.push(
     {

@@ -34,6 +34,7 @@ export { checkInvariants, type InvariantReport, ledgerBtc } from "./invariants.t
 export {
   DEFAULT_PAYOUT_MAX_FEE,
   obligationId,
+  obligationRecorded,
   type Payout,
   recordObligations,
   vaultPosition,

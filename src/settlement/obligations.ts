@@ -76,6 +76,11 @@ function touchedVaults(events: readonly ProtocolEvent[]): AccountId[] {
   return [...out].sort();
 }
 
+/** The event that says an obligation was recorded. */
+export function obligationRecorded(o: Obligation): Extract<ProtocolEvent, { type: "ObligationRecorded" }> {
+  return { type: "ObligationRecorded", id: o.id, source: o.source, script: o.script, to: o.to, sats: o.sats };
+}
+
 /**
  * Records the obligations of an applied spell (state mutated). `payout` is where its payouts go.
  * Returns the obligations created, in id-index order.

@@ -21,7 +21,7 @@ import {
 } from "../protocol/index.ts";
 import type { CustodyConfig } from "./inflow.ts";
 import { vaultScriptFor } from "./inflow.ts";
-import { DEFAULT_PAYOUT_MAX_FEE, obligationId } from "./obligations.ts";
+import { DEFAULT_PAYOUT_MAX_FEE, obligationId, obligationRecorded } from "./obligations.ts";
 import { isStandardPayout, poolScriptHex } from "./settle.ts";
 import { outpointKey, type TxShape } from "./tx.ts";
 
@@ -130,14 +130,7 @@ export function recordStrays(
     }
     if (obligation) {
       addObligation(c, obligation);
-      events.push({
-        type: "ObligationRecorded",
-        id: obligation.id,
-        source: obligation.source,
-        script: obligation.script,
-        to: obligation.to,
-        sats: obligation.sats,
-      });
+      events.push(obligationRecorded(obligation));
     }
     events.push({ type: "StrayReceived", outpoint, sats: o.sats, owner, refunded });
   });
