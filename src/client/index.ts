@@ -49,6 +49,12 @@ export { humanAlert, userAlertRules, userAlertSamples } from "./alerts.ts";
 export { fetchWalletCoins } from "./chain-reads.ts";
 export { coalesce } from "./coalesce.ts";
 export {
+  CUSTODY_EVENT_TYPES,
+  type CustodyEventLine,
+  custodyEventLine,
+  custodyStatus,
+} from "./custody-events.ts";
+export {
   type AccountPosition,
   type AtRiskVault,
   type BorrowChange,

@@ -23,6 +23,7 @@ import {
   systemMetrics,
 } from "../../client/index.ts";
 import { AlertsToggle } from "../components/AlertWatcher.tsx";
+import { CustodyPanel } from "../components/CustodyPanel.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { useDataStatus } from "../components/SyncStatus.tsx";
 import { useTipHeight } from "../queries/bitcoin.ts";
@@ -81,6 +82,7 @@ export default function HealthPage() {
           stamp={Math.max(reading.dataUpdatedAt, tip.dataUpdatedAt, summary.dataUpdatedAt)}
         />
       )}
+      {summary.data ? <CustodyPanel height={Number(summary.data.height)} /> : null}
     </section>
   );
 }
