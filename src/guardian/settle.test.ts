@@ -112,6 +112,18 @@ function guardian(i: number, state: State, dir = mkdtempSync(join(tmpdir(), `set
   };
 }
 
+/** The fee account funded as on chain: a pool coin of `sats` stray sats that the ledger owes nobody. */
+function fundFeeAccount(state: State, sats: bigint): void {
+  addCoin(state.custody, {
+    outpoint: `${"ee".repeat(32)}:0`,
+    sats,
+    vault: null,
+    script: poolScriptHex(state)!,
+    height: 12n,
+  });
+  setStray(state.custody, sats);
+}
+
 /** The plan for `ids` at `feeRate` (and `opts`), which the test expects to exist. */
 function planned(state: State, ids: string[], feeRate: number, opts?: Parameters<typeof planSettlement>[4]) {
   const plan = planSettlement(state, ids, feeRate, config, opts);
@@ -344,14 +356,7 @@ describe("settlement signing", () => {
         { vault: "bob", ownerKey: toHex(bobKey), vout: 0, sats, script: bobScript },
         { txid: t.repeat(32), height: 12 },
       );
-    addCoin(state.custody, {
-      outpoint: `${"ee".repeat(32)}:0`,
-      sats: 20_000n,
-      vault: null,
-      script: poolScriptHex(state)!,
-      height: 12n,
-    });
-    setStray(state.custody, 20_000n);
+    fundFeeAccount(state, 20_000n);
     // Alice holds one young coin: a roll of her vault alone is refused (planFails: rollNotDue).
     const aliceRoll = planned(state, [], 2_000, { rolls: ["alice"], height: 100 });
     expect(
@@ -380,14 +385,7 @@ describe("settlement signing", () => {
         { vault: "alice", ownerKey: toHex(owner), vout: 0, sats: 10_000n, script },
         { txid: (1_000 + i).toString(16).padStart(64, "0"), height: 12 },
       );
-    addCoin(state.custody, {
-      outpoint: `${"ee".repeat(32)}:0`,
-      sats: 200_000n,
-      vault: null,
-      script: poolScriptHex(state)!,
-      height: 12n,
-    });
-    setStray(state.custody, 200_000n);
+    fundFeeAccount(state, 200_000n);
     let tip = TIP;
     const rounds: string[] = [];
     for (;;) {
