@@ -9,7 +9,7 @@
  * its script with btc-signer and from there into a bcoin Address.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { p2wpkh, Transaction } from "@scure/btc-signer";
+import { p2wpkh, Script, Transaction } from "@scure/btc-signer";
 import bcoin from "bcoin";
 import { addressToScript, networkParams } from "../btc/network.ts";
 import { feeForVsize } from "../btc/networkFees.ts";
@@ -161,7 +161,11 @@ export class RegtestChain {
   }
 
   /** Sends `sats` from the faucet to an address (mempool; mine to confirm). */
-  faucet(address: string, sats: bigint, feeRate = 2): Promise<string> {
+  /**
+   * Sends `sats` to `address` (output 0; change is output 1); with `data`, an OP_RETURN carrying it
+   * follows (output 2), e.g. a `fund` spell naming output 0 (the fee account's genesis funding).
+   */
+  faucet(address: string, sats: bigint, feeRate = 2, data?: Uint8Array): Promise<string> {
     return this.serial(async () => {
       const to = addressToScript(address, NET);
       const coins = await this.node.getCoinsByAddress([
@@ -172,10 +176,10 @@ export class RegtestChain {
         .filter((c: Bcoin) => !c.coinbase || (c.height !== -1 && tip + 1 - c.height >= COINBASE_MATURITY))
         .sort((a: Bcoin, b: Bcoin) => b.value - a.value);
       const coin = mature[0];
-      const fee = feeForVsize(10 + 68 + 2 * 31 + 12, feeRate);
+      const fee = feeForVsize(10 + 68 + 2 * 31 + 12 + (data ? 11 + data.length : 0), feeRate);
       if (!coin || BigInt(coin.value) < sats + fee + 1000n)
         throw new Error("faucet is empty: mine more blocks");
-      const tx = new Transaction({ version: 2 });
+      const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
       tx.addInput({
         txid: coin.txid(),
         index: coin.index,
@@ -183,6 +187,7 @@ export class RegtestChain {
       });
       tx.addOutput({ script: to, amount: sats });
       tx.addOutput({ script: this.faucetScript, amount: BigInt(coin.value) - sats - fee });
+      if (data) tx.addOutput({ script: Script.encode(["RETURN", data]), amount: 0n });
       tx.sign(this.faucetKey);
       tx.finalize();
       return this.accept(tx.hex);

@@ -281,13 +281,17 @@ async function postRoutes({ chain }: RouteContext, path: string, body: string): 
     return { hashes: await chain.mine(n, script) };
   }
   if (path === "/regtest/faucet") {
-    const req = parseJson(body) as { address?: unknown; sats?: unknown };
+    const req = parseJson(body) as { address?: unknown; sats?: unknown; data?: unknown };
     if (typeof req.address !== "string") throw new HttpError(400, "address: expected a regtest address");
     const sats =
       typeof req.sats === "number" || typeof req.sats === "string" ? BigInt(req.sats) : 100_000_000n;
     if (sats < 1000n || sats > 50n * 100_000_000n) throw new HttpError(400, "sats: 1000 to 50 BTC");
+    // Optional OP_RETURN payload after the payment (a spell naming output 0), hex, at most 80 bytes.
+    if (req.data !== undefined && (typeof req.data !== "string" || !/^([0-9a-f]{2}){1,80}$/i.test(req.data)))
+      throw new HttpError(400, "data: 1 to 80 bytes of hex");
     toScript(req.address);
-    return { txid: await chain.faucet(req.address, sats) };
+    const data = typeof req.data === "string" ? Uint8Array.from(Buffer.from(req.data, "hex")) : undefined;
+    return { txid: await chain.faucet(req.address, sats, 2, data) };
   }
   return NO_ROUTE;
 }

@@ -49,8 +49,8 @@ export interface Devnet {
   url: string;
   port: number;
   chain: RegtestChain;
-  /** Sends sats from the faucet; returns the txid (unconfirmed until `mine`). */
-  faucet(address: string, sats: bigint): Promise<string>;
+  /** Sends sats from the faucet (output 0; `data`: an OP_RETURN after it); returns the txid (unconfirmed until `mine`). */
+  faucet(address: string, sats: bigint, data?: Uint8Array): Promise<string>;
   mine(blocks?: number, address?: string): Promise<string[]>;
   /** Requests and bytes served since the start (or the last reset). */
   stats: DevnetStats;
@@ -151,7 +151,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     url: `http://${host}:${port}`,
     port,
     chain,
-    faucet: (address, sats) => chain.faucet(address, sats),
+    faucet: (address, sats, data) => chain.faucet(address, sats, 2, data),
     mine: (blocks = 1, address) => chain.mine(blocks, address ? toScript(address) : undefined),
     stats,
     resetStats: () => {

@@ -8,17 +8,53 @@
  * Environment: DEVNET_URL (default http://127.0.0.1:18443), PRICE_FEED_URL (default
  * http://127.0.0.1:18480), GUARDIAN_PORTS (three comma-separated ports; default 18491,18492,18493, see
  * src/devnet/local-stack.ts), APP_ORIGIN (CORS; default the stack's app at http://localhost:$PORT, PORT
- * default 5173). Prints {"guardians": [urls], ...} when all three are up.
+ * default 5173). Prints {"guardians": [urls], ...} when all three are up. The fee account is funded
+ * at genesis (DEV_FEE_ACCOUNT_SATS by a `fund` spell from the devnet's faucet), so rolls and
+ * consolidations settle out of the box (docs/custody.md "The fee account").
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EsploraClient } from "../btc/index.ts";
+import { descriptorAddress, EsploraClient, poolDescriptor, toHex } from "../btc/index.ts";
 import { DEFAULT_LOCAL_STACK_PORTS, localStackUrls } from "../devnet/local-stack.ts";
 import { runAsScript } from "../devnet/script.ts";
 import { priceFeedSources } from "../oracle/index.ts";
-import { type Federation, type GuardianConfig, type RunningGuardian, startGuardian } from "./daemon.ts";
+import { encodeFundSpell } from "../settlement/index.ts";
+import {
+  type Federation,
+  type GuardianConfig,
+  guardianSetOf,
+  type RunningGuardian,
+  startGuardian,
+} from "./daemon.ts";
 import { GuardianKeys } from "./keys.ts";
 import { createLogger } from "./log.ts";
+
+/** What the dev stack puts into the fee account at genesis: 0.01 BTC, hundreds of rolls at dev fee rates. */
+export const DEV_FEE_ACCOUNT_SATS = 1_000_000n;
+
+/**
+ * Funds the fee account on a regtest devnet (docs/custody.md "The fee account"): the devnet's faucet
+ * pays `sats` to the federation's pool script (output 0) with a `fund` spell naming that output.
+ * Returns the txid (confirmed by the next block).
+ */
+export async function fundFeeAccount(
+  devnetUrl: string,
+  federation: Federation,
+  sats: bigint,
+): Promise<string> {
+  const address = descriptorAddress(poolDescriptor(guardianSetOf(federation)), "regtest");
+  const res = await fetch(`${devnetUrl}/regtest/faucet`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      address,
+      sats: sats.toString(),
+      data: toHex(encodeFundSpell({ vout: 0, sats })),
+    }),
+  });
+  if (!res.ok) throw new Error(`funding the fee account: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { txid: string }).txid;
+}
 
 export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env): Promise<{
   federation: Federation;
@@ -60,6 +96,8 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
   writeFileSync(join(root, "federation.json"), `${JSON.stringify(federation, null, 2)}\n`);
   // The devnet is in memory (a fresh chain each start): wait until it answers.
   await new EsploraClient({ baseUrl: esploraUrl }).tipHeight();
+  // The fee account's genesis funding (the devnet is fresh each start; its automine confirms it).
+  await fundFeeAccount(esploraUrl, federation, DEV_FEE_ACCOUNT_SATS);
   const sources = priceFeedSources(feedUrl);
   const stamp = Date.now();
   const configs = keys.map(

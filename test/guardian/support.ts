@@ -33,6 +33,7 @@ import {
 } from "../../src/guardian/daemon.ts";
 import { GuardianKeys } from "../../src/guardian/keys.ts";
 import { silentLogger } from "../../src/guardian/log.ts";
+import { fundFeeAccount } from "../../src/guardian/main.ts";
 import type { SourceId } from "../../src/oracle/index.ts";
 import type { Obligation } from "../../src/protocol/index.ts";
 import { checkInvariants } from "../../src/settlement/invariants.ts";
@@ -234,7 +235,14 @@ export interface RegtestStack {
 }
 
 export async function startRegtestStack(
-  opts: { finality?: number; csvBlocks?: number; overrides?: Partial<GuardianConfig>; price?: string } = {},
+  opts: {
+    finality?: number;
+    csvBlocks?: number;
+    overrides?: Partial<GuardianConfig>;
+    price?: string;
+    /** The fee account's genesis funding, sats (a `fund` spell, as a deployment does; default none). */
+    feeAccount?: bigint;
+  } = {},
 ): Promise<RegtestStack> {
   const devnet = await startDevnet({ port: 0 });
   const feed = await startPriceFeed({ price: opts.price ?? "97000" });
@@ -401,5 +409,14 @@ export async function startRegtestStack(
       await devnet.close();
     },
   };
+  // The fee account funded at genesis (docs/custody.md "The fee account"), confirmed before anything else.
+  const feeAccount = opts.feeAccount ?? 0n;
+  if (feeAccount > 0n) {
+    await fundFeeAccount(devnet.url, fed.federation, feeAccount);
+    await mineOne();
+  }
   return stack;
 }
+
+/** The fee account's genesis funding a journey asks startRegtestStack for, sats. */
+export const DEFAULT_TEST_FEE_ACCOUNT = 50_000n;
