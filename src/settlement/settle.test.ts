@@ -28,6 +28,7 @@ import {
   MAX_POOL_COINS,
   MAX_ROLL_COINS,
   MAX_SETTLEMENT_VSIZE,
+  obligationRecorded,
   planSettlement,
   poolScriptHex,
   recordInflow,
@@ -170,6 +171,19 @@ describe("obligations", () => {
     expect(created[0]).toMatchObject({ source: "alice", sats: 10_000_000n, status: "open" });
     expect([...state.custody.coins.keys()]).toEqual(coinsBefore);
     expect(checkInvariants(state)).toMatchObject({ ok: true });
+  });
+
+  it("the ObligationRecorded event names the obligation exactly: id, source, payout script, sats", () => {
+    const state = world();
+    const [o] = withdraw(state).created;
+    expect(obligationRecorded(o!)).toEqual({
+      type: "ObligationRecorded",
+      id: o!.id,
+      source: "alice",
+      script: toHex(p2wpkh(alice, NET).script),
+      to: undefined,
+      sats: 10_000_000n,
+    });
   });
 
   it("the invariants catch a coin that is not there and an obligation nobody recorded", () => {
