@@ -156,6 +156,12 @@ describe("dashboard", () => {
       expect(await links.filter({ hasText: title }).getAttribute("aria-current")).toBe("page");
       expect(await page.title()).toBe(`${title} · zkUSD`);
       await screenshot(page, `${title.toLowerCase().replace(/ /g, "-")}-desktop-dark`);
+      if (title === "Health") {
+        // The custody card (docs/custody.md "What a user sees"): the honest stack's custody agrees.
+        const status = page.getByTestId("custody-status");
+        await status.waitFor();
+        expect(await status.textContent()).toMatch(/^custody and ledger agree \(checked after block \d+\)$/);
+      }
     }
     expect(session.problems).toEqual([]);
   });
