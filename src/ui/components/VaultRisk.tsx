@@ -90,24 +90,7 @@ export function VaultRiskPanel({
     <section className="card vault-risk" aria-labelledby="risk-title" data-testid="vault-risk">
       <h2 id="risk-title">Risk</h2>
       <RiskMeter icr={risk.icr} level={risk.level} mcr={mcr} ccr={ccr} />
-      {risk.level === "liquidatable" ? (
-        <p className="notice notice-danger" role="alert" data-testid="risk-warning">
-          Your vault is below the liquidation line at {formatUsd(price)} per BTC: anyone can liquidate it now.
-          Add collateral or repay debt at once.
-        </p>
-      ) : risk.level === "danger" ? (
-        <p className="notice notice-danger" role="alert" data-testid="risk-warning">
-          Your vault is at {formatPercent(risk.icr)}, close to the {formatPercent(mcr, 0)} liquidation line: a
-          fall of the BTC price to {formatUsd(risk.liquidationPrice ?? 0n)} lets anyone liquidate it. Add
-          collateral or repay debt.
-        </p>
-      ) : risk.level === "caution" ? (
-        <p className="notice notice-warn" role="alert" data-testid="risk-warning">
-          Your vault is near the {formatPercent(ccr, 0)} recovery-mode line: if the system enters recovery
-          mode while your vault is below {formatPercent(ccr, 0)}, it can be liquidated even above{" "}
-          {formatPercent(mcr, 0)}.
-        </p>
-      ) : null}
+      <RiskWarning risk={risk} price={price} mcr={mcr} ccr={ccr} />
       <dl className="figures">
         <Figure
           id="vault-liquidation-price"
@@ -156,4 +139,36 @@ export function VaultRiskPanel({
       </p>
     </section>
   );
+}
+
+/** The warning a vault near or below a line gets (none when safe). */
+function RiskWarning({
+  risk,
+  price,
+  mcr,
+  ccr,
+}: {
+  risk: VaultRisk;
+  price: bigint;
+  mcr: bigint;
+  ccr: bigint;
+}) {
+  return risk.level === "liquidatable" ? (
+    <p className="notice notice-danger" role="alert" data-testid="risk-warning">
+      Your vault is below the liquidation line at {formatUsd(price)} per BTC: anyone can liquidate it now. Add
+      collateral or repay debt at once.
+    </p>
+  ) : risk.level === "danger" ? (
+    <p className="notice notice-danger" role="alert" data-testid="risk-warning">
+      Your vault is at {formatPercent(risk.icr)}, close to the {formatPercent(mcr, 0)} liquidation line: a
+      fall of the BTC price to {formatUsd(risk.liquidationPrice ?? 0n)} lets anyone liquidate it. Add
+      collateral or repay debt.
+    </p>
+  ) : risk.level === "caution" ? (
+    <p className="notice notice-warn" role="alert" data-testid="risk-warning">
+      Your vault is near the {formatPercent(ccr, 0)} recovery-mode line: if the system enters recovery mode
+      while your vault is below {formatPercent(ccr, 0)}, it can be liquidated even above{" "}
+      {formatPercent(mcr, 0)}.
+    </p>
+  ) : null;
 }

@@ -37,12 +37,6 @@ export default function PricesPage() {
   const span = RANGES.find((r) => r.id === range)!.ms;
   const now = Date.now();
   const points = history.points(Number.isFinite(span) ? now - span : Number.NEGATIVE_INFINITY);
-  let low: bigint | null = null;
-  let high: bigint | null = null;
-  for (const p of points) {
-    if (low === null || p.price < low) low = p.price;
-    if (high === null || p.price > high) high = p.price;
-  }
   const oldest = history.points()[0];
   return (
     <section className="page" aria-labelledby="page-title">
@@ -75,17 +69,7 @@ export default function PricesPage() {
             </button>
           ))}
         </fieldset>
-        <dl className="inline-figures">
-          <Figure id="history-points" label="Readings in range" raw={BigInt(points.length).toString()}>
-            {formatCount(points.length)}
-          </Figure>
-          <Figure id="history-low" label="Low" raw={low}>
-            {low === null ? "—" : formatUsd(low)}
-          </Figure>
-          <Figure id="history-high" label="High" raw={high}>
-            {high === null ? "—" : formatUsd(high)}
-          </Figure>
-        </dl>
+        <RangeFigures points={points} />
         {!loaded.data && loaded.isFetching ? (
           <p className="loading">Reading the stored prices…</p>
         ) : points.length < 2 ? (
@@ -105,5 +89,32 @@ export default function PricesPage() {
         </p>
       </section>
     </section>
+  );
+}
+
+/** How many readings the range holds, and their low and high. */
+function RangeFigures({
+  points,
+}: {
+  points: ReturnType<ReturnType<typeof keptPriceHistory>["history"]["points"]>;
+}) {
+  let low: bigint | null = null;
+  let high: bigint | null = null;
+  for (const p of points) {
+    if (low === null || p.price < low) low = p.price;
+    if (high === null || p.price > high) high = p.price;
+  }
+  return (
+    <dl className="inline-figures">
+      <Figure id="history-points" label="Readings in range" raw={BigInt(points.length).toString()}>
+        {formatCount(points.length)}
+      </Figure>
+      <Figure id="history-low" label="Low" raw={low}>
+        {low === null ? "—" : formatUsd(low)}
+      </Figure>
+      <Figure id="history-high" label="High" raw={high}>
+        {high === null ? "—" : formatUsd(high)}
+      </Figure>
+    </dl>
   );
 }

@@ -238,32 +238,7 @@ function NetworkFields(props: {
   return (
     <fieldset className="card">
       <legend>Bitcoin network</legend>
-      <div className="field">
-        <label htmlFor={ids.network}>Network</label>
-        <select
-          id={ids.network}
-          value={network}
-          onChange={(e) => {
-            const n = e.target.value as BtcNetworkName;
-            edit({
-              network: n,
-              esplora: settings.esploraUrls[n] ?? "",
-              esploraCheck: settings.esploraCheckUrls?.[n] ?? "",
-              explorer: settings.explorerUrls?.[n] ?? "",
-            });
-          }}
-          data-testid="network-select"
-        >
-          {BTC_NETWORKS.map((n) => (
-            <option key={n} value={n}>
-              {networkLabel(n)}
-            </option>
-          ))}
-        </select>
-        <p className="field-hint">
-          Changing the network disconnects your wallet. The dev wallet works on regtest only.
-        </p>
-      </div>
+      <NetworkSelect id={ids.network} draft={draft} edit={edit} settings={settings} />
       <div className="field">
         <label htmlFor={ids.esplora}>Esplora API URL</label>
         <input
@@ -308,6 +283,40 @@ function NetworkFields(props: {
         </p>
       </div>
     </fieldset>
+  );
+}
+
+/** Choosing a network brings back the URLs saved for it. */
+function NetworkSelect(props: { id: string; draft: Draft; edit: Edit; settings: Settings }) {
+  const { id, draft, edit, settings } = props;
+  const { network } = draft;
+  return (
+    <div className="field">
+      <label htmlFor={id}>Network</label>
+      <select
+        id={id}
+        value={network}
+        onChange={(e) => {
+          const n = e.target.value as BtcNetworkName;
+          edit({
+            network: n,
+            esplora: settings.esploraUrls[n] ?? "",
+            esploraCheck: settings.esploraCheckUrls?.[n] ?? "",
+            explorer: settings.explorerUrls?.[n] ?? "",
+          });
+        }}
+        data-testid="network-select"
+      >
+        {BTC_NETWORKS.map((n) => (
+          <option key={n} value={n}>
+            {networkLabel(n)}
+          </option>
+        ))}
+      </select>
+      <p className="field-hint">
+        Changing the network disconnects your wallet. The dev wallet works on regtest only.
+      </p>
+    </div>
   );
 }
 
