@@ -125,7 +125,8 @@ interface FormProps {
 
 const ok = (p: ParsedAmount) => (p.kind === "ok" ? p.value : undefined);
 
-function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
+/** The open form's state: what is typed, the operation it makes, the engine's preview and the bounds. */
+function useOpenForm({ owner, info, summary }: Omit<FormProps, "onReview" | "position">) {
   const [collText, setCollText] = useState("");
   const [borrowText, setBorrowText] = useState("");
   const [maxFeeText, setMaxFeeText] = useState<string | null>(null);
@@ -176,6 +177,29 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
   ]);
   const fieldsOk = collField.kind === "ok" && borrowField.kind === "ok";
 
+  return {
+    collText,
+    setCollText,
+    borrowText,
+    setBorrowText,
+    setMaxFeeText,
+    gate,
+    rate,
+    cap,
+    collateral,
+    op,
+    preview,
+    max,
+    collField,
+    borrowField,
+    fieldsOk,
+  };
+}
+
+function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
+  const form = useOpenForm({ owner, info, summary });
+  const { collText, setCollText, borrowText, setBorrowText, setMaxFeeText, gate, rate, cap } = form;
+  const { collateral, op, preview, max, collField, borrowField, fieldsOk } = form;
   return (
     <div className="two-columns">
       <form
@@ -189,13 +213,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
       >
         <h2 id="open-title">Open a vault</h2>
         <SyncWait gate={gate} />
-        {position.surplus > 0n ? (
-          <Current quiet>
-            <p className="notice notice-warn">
-              You have {formatBtc(position.surplus)} of collateral surplus from a previous vault to claim.
-            </p>
-          </Current>
-        ) : null}
+        <SurplusNotice surplus={position.surplus} />
         <AmountField
           label="Collateral"
           unit="BTC"
@@ -220,15 +238,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           parsed={borrowField}
           testId="borrow-input"
           max={gate.ready && max.data ? { value: max.data, decimals: 2 } : null}
-          hint={
-            !gate.ready
-              ? `Minimum ${formatZkusd(info.params.minNetDebt)}.`
-              : max.data
-                ? `You can borrow up to ${formatZkusd(max.data, "down")} with this collateral: the most the engine accepts with your vault at or above ${formatPercent(info.params.MCR, 0)}${summary.recoveryMode ? "" : ` and the system's ratio at or above ${formatPercent(info.params.CCR, 0)}`}.`
-                : collateral
-                  ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
-                  : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`
-          }
+          hint={borrowHint(info, summary, gate.ready, max.data, collateral)}
         />
         <Current quiet>
           <MaxBorrowFigure value={max.data ?? null} loading={max.isFetching} />
@@ -242,16 +252,7 @@ function OpenVault({ owner, info, summary, position, onReview }: FormProps) {
           rate={rate}
           testId="max-fee-input"
         />
-        <div className="actions">
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData}
-            data-testid="review-button"
-          >
-            Review transaction
-          </button>
-        </div>
+        <ReviewButton disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData} />
       </form>
       <Current>
         <VaultPreviewPanel
@@ -276,7 +277,8 @@ function MaxBorrowFigure({ value, loading }: { value: bigint | null; loading: bo
   );
 }
 
-function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
+/** The adjust form's state: what is typed, the operation it makes, the engine's preview and the bounds. */
+function useAdjustForm({ owner, info, summary, position }: Omit<FormProps, "onReview">) {
   const vault = position.vault!;
   const [mode, setMode] = useState<"adjust" | "close">("adjust");
   const [collDir, setCollDir] = useState<"deposit" | "withdraw">("deposit");
@@ -318,40 +320,47 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
       : null,
   );
   const wallet = useWalletBtc(owner);
-  const collField = withinBounds(coll, gate.ready, [
-    collDir === "deposit" && wallet !== undefined
-      ? {
-          max: wallet,
-          message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
-          live: true,
-        }
-      : null,
-    collDir === "withdraw"
-      ? { max: vault.collateral, message: `More than your vault holds (${formatBtc(vault.collateral)}).` }
-      : null,
-  ]);
-  const repayable = vault.debt - info.params.gasReserve;
-  const debtField = withinBounds(debt, gate.ready, [
-    debtDir === "repay"
-      ? {
-          max: repayable,
-          message: `Your debt to repay is ${formatZkusd(repayable)} (the liquidation reserve is repaid by closing).`,
-        }
-      : null,
-    debtDir === "repay"
-      ? { max: position.balance, message: `More than you hold (${formatZkusd(position.balance)}).` }
-      : null,
-    debtDir === "borrow" && max.data !== undefined && !max.isPlaceholderData
-      ? {
-          max: max.data ?? 0n,
-          message:
-            max.data === null
-              ? "Nothing more can be borrowed with this collateral."
-              : `At most ${formatZkusd(max.data, "down")} more can be borrowed with this collateral.`,
-        }
-      : null,
-  ]);
+  const { collField, debtField } = adjustBounds({
+    coll,
+    debt,
+    current: gate.ready,
+    collDir,
+    debtDir,
+    wallet,
+    vault,
+    balance: position.balance,
+    gasReserve: info.params.gasReserve,
+    max: max.data !== undefined && !max.isPlaceholderData ? max.data : undefined,
+  });
   const fieldsOk = mode === "close" || (collField.kind !== "error" && debtField.kind !== "error");
+  return {
+    vault,
+    mode,
+    setMode,
+    collDir,
+    setCollDir,
+    debtDir,
+    setDebtDir,
+    collText,
+    setCollText,
+    debtText,
+    setDebtText,
+    setMaxFeeText,
+    gate,
+    rate,
+    cap,
+    op,
+    preview,
+    max,
+    collField,
+    debtField,
+    fieldsOk,
+  };
+}
+
+function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
+  const form = useAdjustForm({ owner, info, summary, position });
+  const { vault, mode, setMode, gate, op, preview, fieldsOk } = form;
   return (
     <div className="two-columns">
       <form
@@ -366,107 +375,58 @@ function AdjustVault({ owner, info, summary, position, onReview }: FormProps) {
         <h2 id="adjust-title">Your vault</h2>
         <SyncWait gate={gate} />
         <Current quiet>
-          <dl className="inline-figures">
-            <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
-              {formatBtc(vault.collateral)}
-            </Figure>
-            <Figure id="vault-debt" label="Debt" raw={vault.debt}>
-              {formatZkusd(vault.debt)}
-            </Figure>
-            <Figure id="vault-icr" label="Collateral ratio" raw={vault.icr}>
-              {formatPercent(vault.icr)}
-            </Figure>
-            <Figure id="vault-balance" label="Your zkUSD" raw={position.balance}>
-              {formatZkusd(position.balance)}
-            </Figure>
-          </dl>
+          <VaultNow vault={vault} balance={position.balance} />
         </Current>
-        <fieldset className="segmented">
-          <legend className="visually-hidden">{"Action"}</legend>
-          <button type="button" aria-pressed={mode === "adjust"} onClick={() => setMode("adjust")}>
-            Adjust
-          </button>
-          <button type="button" aria-pressed={mode === "close"} onClick={() => setMode("close")}>
-            Close
-          </button>
-        </fieldset>
+        <Toggle label="Action" value={mode} options={["adjust", "close"]} onChange={setMode} segmented />
         {mode === "adjust" ? (
-          <>
-            <Toggle
-              label="Collateral"
-              value={collDir}
-              options={["deposit", "withdraw"]}
-              onChange={setCollDir}
-            />
-            <AmountField
-              label={collDir === "deposit" ? "Add collateral" : "Withdraw collateral"}
-              unit="BTC"
-              value={collText}
-              onChange={setCollText}
-              parsed={collField}
-              testId="adjust-collateral-input"
-            />
-            <Toggle label="Debt" value={debtDir} options={["borrow", "repay"]} onChange={setDebtDir} />
-            <AmountField
-              label={debtDir === "borrow" ? "Borrow more" : "Repay"}
-              unit="zkUSD"
-              value={debtText}
-              onChange={setDebtText}
-              parsed={debtField}
-              testId="adjust-debt-input"
-              max={gate.ready && debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
-            />
-            {debtDir === "borrow" ? (
-              <MaxFeeField
-                kind="borrowing"
-                text={cap.text}
-                onChange={setMaxFeeText}
-                parsed={cap.parsed}
-                maxFee={cap.maxFee}
-                rate={rate}
-                testId="adjust-max-fee-input"
-              />
-            ) : null}
-          </>
+          <AdjustFields form={form} />
         ) : (
-          <Current quiet>
-            <p>
-              Closing repays {formatZkusd(vault.debt - info.params.gasReserve)} from your balance (the{" "}
-              {formatZkusd(info.params.gasReserve)} liquidation reserve is returned and burned) and returns{" "}
-              {formatBtc(vault.collateral)} to your wallet.
-            </p>
-          </Current>
+          <CloseSummary vault={vault} gasReserve={info.params.gasReserve} />
         )}
-        <div className="actions">
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData}
-            data-testid="review-button"
-          >
-            Review transaction
-          </button>
-        </div>
+        <ReviewButton disabled={!gate.ready || !fieldsOk || !preview.data?.ok || preview.isPlaceholderData} />
       </form>
-      <Current>
-        <VaultPreviewPanel
-          info={info}
-          summary={summary}
-          preview={op ? preview.data : undefined}
-          pending={preview.isPlaceholderData || preview.isFetching}
-        />
-        {position.risk ? (
-          <VaultRiskPanel
-            risk={position.risk}
-            price={summary.price}
-            recoveryMode={summary.recoveryMode}
-            mcr={info.params.MCR}
-            ccr={info.params.CCR}
-          />
-        ) : null}
-        <RecoveryRules info={info} summary={summary} />
-      </Current>
+      <AdjustSide info={info} summary={summary} position={position} preview={preview} typed={op !== null} />
     </div>
+  );
+}
+
+/** The adjust mode's fields: collateral in or out, debt borrowed or repaid, and the maximum fee to borrow. */
+function AdjustFields({ form }: { form: ReturnType<typeof useAdjustForm> }) {
+  const { collDir, setCollDir, debtDir, setDebtDir, collText, setCollText, debtText, setDebtText } = form;
+  const { setMaxFeeText, gate, rate, cap, max, collField, debtField } = form;
+  return (
+    <>
+      <Toggle label="Collateral" value={collDir} options={["deposit", "withdraw"]} onChange={setCollDir} />
+      <AmountField
+        label={collDir === "deposit" ? "Add collateral" : "Withdraw collateral"}
+        unit="BTC"
+        value={collText}
+        onChange={setCollText}
+        parsed={collField}
+        testId="adjust-collateral-input"
+      />
+      <Toggle label="Debt" value={debtDir} options={["borrow", "repay"]} onChange={setDebtDir} />
+      <AmountField
+        label={debtDir === "borrow" ? "Borrow more" : "Repay"}
+        unit="zkUSD"
+        value={debtText}
+        onChange={setDebtText}
+        parsed={debtField}
+        testId="adjust-debt-input"
+        max={gate.ready && debtDir === "borrow" && max.data ? { value: max.data, decimals: 2 } : null}
+      />
+      {debtDir === "borrow" ? (
+        <MaxFeeField
+          kind="borrowing"
+          text={cap.text}
+          onChange={setMaxFeeText}
+          parsed={cap.parsed}
+          maxFee={cap.maxFee}
+          rate={rate}
+          testId="adjust-max-fee-input"
+        />
+      ) : null}
+    </>
   );
 }
 
@@ -475,14 +435,17 @@ function Toggle<T extends string>({
   value,
   options,
   onChange,
+  segmented = false,
 }: {
   label: string;
   value: T;
   options: T[];
   onChange: (v: T) => void;
+  /** The form's main choice: full size (the amounts' direction toggles are small). */
+  segmented?: boolean;
 }) {
   return (
-    <fieldset className="segmented small">
+    <fieldset className={segmented ? "segmented" : "segmented small"}>
       <legend className="visually-hidden">{label}</legend>
       {options.map((o) => (
         <button key={o} type="button" aria-pressed={value === o} onClick={() => onChange(o)}>
@@ -490,6 +453,156 @@ function Toggle<T extends string>({
         </button>
       ))}
     </fieldset>
+  );
+}
+
+function ReviewButton({ disabled }: { disabled: boolean }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="button button-primary" disabled={disabled} data-testid="review-button">
+        Review transaction
+      </button>
+    </div>
+  );
+}
+
+function SurplusNotice({ surplus }: { surplus: bigint }) {
+  if (surplus <= 0n) return null;
+  return (
+    <Current quiet>
+      <p className="notice notice-warn">
+        You have {formatBtc(surplus)} of collateral surplus from a previous vault to claim.
+      </p>
+    </Current>
+  );
+}
+
+function borrowHint(
+  info: EngineInfo,
+  summary: EngineSummary,
+  current: boolean,
+  max: bigint | null | undefined,
+  collateral: bigint | undefined,
+): string {
+  return !current
+    ? `Minimum ${formatZkusd(info.params.minNetDebt)}.`
+    : max
+      ? `You can borrow up to ${formatZkusd(max, "down")} with this collateral: the most the engine accepts with your vault at or above ${formatPercent(info.params.MCR, 0)}${summary.recoveryMode ? "" : ` and the system's ratio at or above ${formatPercent(info.params.CCR, 0)}`}.`
+      : collateral
+        ? "No amount can be borrowed with this collateral: the minimum debt would put the vault below the minimum ratio."
+        : `Minimum ${formatZkusd(info.params.minNetDebt)}. A ${formatZkusd(info.params.gasReserve)} liquidation reserve is added to your debt and returned when you close.`;
+}
+
+type ActiveVault = NonNullable<AccountPosition["vault"]>;
+
+/** The adjust form's bounds: the wallet's BTC to deposit, the vault's to withdraw, the debt to repay, the most to borrow. */
+function adjustBounds(a: {
+  coll: ParsedAmount;
+  debt: ParsedAmount;
+  current: boolean;
+  collDir: "deposit" | "withdraw";
+  debtDir: "borrow" | "repay";
+  wallet: bigint | undefined;
+  vault: ActiveVault;
+  balance: bigint;
+  gasReserve: bigint;
+  /** The engine's most to borrow, once known for these amounts (null: nothing more). */
+  max: bigint | null | undefined;
+}) {
+  const { coll, debt, current, collDir, debtDir, wallet, vault, balance, gasReserve, max } = a;
+  const collField = withinBounds(coll, current, [
+    collDir === "deposit" && wallet !== undefined
+      ? {
+          max: wallet,
+          message: `More than your wallet holds (${formatBtc(wallet)}); the network fee comes on top.`,
+          live: true,
+        }
+      : null,
+    collDir === "withdraw"
+      ? { max: vault.collateral, message: `More than your vault holds (${formatBtc(vault.collateral)}).` }
+      : null,
+  ]);
+  const repayable = vault.debt - gasReserve;
+  const debtField = withinBounds(debt, current, [
+    debtDir === "repay"
+      ? {
+          max: repayable,
+          message: `Your debt to repay is ${formatZkusd(repayable)} (the liquidation reserve is repaid by closing).`,
+        }
+      : null,
+    debtDir === "repay" ? { max: balance, message: `More than you hold (${formatZkusd(balance)}).` } : null,
+    debtDir === "borrow" && max !== undefined
+      ? {
+          max: max ?? 0n,
+          message:
+            max === null
+              ? "Nothing more can be borrowed with this collateral."
+              : `At most ${formatZkusd(max, "down")} more can be borrowed with this collateral.`,
+        }
+      : null,
+  ]);
+  return { collField, debtField };
+}
+
+function VaultNow({ vault, balance }: { vault: ActiveVault; balance: bigint }) {
+  return (
+    <dl className="inline-figures">
+      <Figure id="vault-collateral" label="Collateral" raw={vault.collateral}>
+        {formatBtc(vault.collateral)}
+      </Figure>
+      <Figure id="vault-debt" label="Debt" raw={vault.debt}>
+        {formatZkusd(vault.debt)}
+      </Figure>
+      <Figure id="vault-icr" label="Collateral ratio" raw={vault.icr}>
+        {formatPercent(vault.icr)}
+      </Figure>
+      <Figure id="vault-balance" label="Your zkUSD" raw={balance}>
+        {formatZkusd(balance)}
+      </Figure>
+    </dl>
+  );
+}
+
+function CloseSummary({ vault, gasReserve }: { vault: ActiveVault; gasReserve: bigint }) {
+  return (
+    <Current quiet>
+      <p>
+        Closing repays {formatZkusd(vault.debt - gasReserve)} from your balance (the {formatZkusd(gasReserve)}{" "}
+        liquidation reserve is returned and burned) and returns {formatBtc(vault.collateral)} to your wallet.
+      </p>
+    </Current>
+  );
+}
+
+/** Beside the adjust form: the engine's figures after the change, the vault's risk and the rules. */
+function AdjustSide(props: {
+  info: EngineInfo;
+  summary: EngineSummary;
+  position: AccountPosition;
+  preview: ReturnType<typeof usePreview>;
+  /** Whether the form holds an operation (no figures before). */
+  typed: boolean;
+}) {
+  const { info, summary, position, preview, typed } = props;
+  return (
+    <Current>
+      <VaultPreviewPanel
+        info={info}
+        summary={summary}
+        preview={typed ? preview.data : undefined}
+        pending={preview.isPlaceholderData || preview.isFetching}
+      />
+      {position.risk ? (
+        <VaultRiskPanel
+          risk={position.risk}
+          price={summary.price}
+          recoveryMode={summary.recoveryMode}
+          mcr={info.params.MCR}
+          ccr={info.params.CCR}
+        />
+      ) : null}
+      <RecoveryRules info={info} summary={summary} />
+    </Current>
   );
 }
 
