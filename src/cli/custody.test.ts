@@ -56,6 +56,7 @@ function view() {
   return {
     height: 6,
     custody,
+    feeAccount: { stray: 5_000n, fees: 4_831n },
     invariants: { status: "breach" as const, detail: "vault bcrt1qalice: coins 1 sat short" },
     breaches: [{ height: 6, txid: "dd", message: "pool coin bb:0 spent by no settlement" }],
   };
@@ -90,6 +91,7 @@ describe("zkusd custody output", () => {
         height: "5",
       },
     ]);
+    expect(json.feeAccount).toEqual({ sats: "9831", stray: "5000", fees: "4831" });
     expect(json.invariants.status).toBe("breach");
     expect(json.breaches).toHaveLength(1);
     const table = render(r, "table", plain);
@@ -99,6 +101,7 @@ describe("zkusd custody output", () => {
     const text = render(r, "text", plain);
     expect(text).toMatch(/invariants\s+CUSTODY BREACH \(vault bcrt1qalice: coins 1 sat short\)/);
     expect(text).toMatch(/open obligations 1, 0\.01000000 BTC owed/);
+    expect(text).toMatch(/fee account\s+0\.00009831 BTC \(funded 0\.00005000, from BTC fees 0\.00004831\)/);
     expect(text).toMatch(/bb:1\s+0\.00001234 BTC\s+pool\s+epoch 1/);
     expect(text).toMatch(/key epoch 1\s+2-of-2 from height 40: 02cc 02dd/);
     expect(render(r, "minimal", plain)).toBe("breach 2 1 1");
@@ -113,6 +116,9 @@ describe("zkusd custody output", () => {
     expect(back.custody.epochs).toEqual(v.custody.epochs);
     expect(back.custody.coins.get("bb:1")?.epoch).toBe(1);
     expect(back.invariants).toEqual(v.invariants);
+    expect(back.feeAccount).toEqual({ stray: 5_000n, fees: 4_831n });
+    // A guardian that says nothing (or garbage) about its fee account reads back as "not carried".
+    expect(custodyViewFromJson({ feeAccount: { stray: "1e9", fees: "2" } }).feeAccount).toBeNull();
     expect(custodyViewFromJson({}).invariants.status).toBe("unchecked");
     expect(btcOfSats(2_100_000_000_000_001n)).toBe("21000000.00000001");
     expect(btcOfSats(-5n)).toBe("-0.00000005");

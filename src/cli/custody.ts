@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { type CustodyView, custodyViewFromJson } from "../guardian/custody-view.ts";
+import { feeAccountParts } from "../settlement/feeAccount.ts";
 import { loadConfigOrFail } from "./config.ts";
 import { action, CliError, EXIT, emit } from "./output.ts";
 import { formatOf, open, type SourceOptions, withSource } from "./source.ts";
@@ -61,6 +62,12 @@ export function custodyReport(source: string, v: CustodyView) {
       maxFee: o.maxFee.toString(),
       height: o.height.toString(),
     })),
+    // What pays the fees that payees' maxima leave, and rolls (docs/custody.md "The fee account").
+    feeAccount: v.feeAccount && {
+      sats: (v.feeAccount.stray + v.feeAccount.fees).toString(),
+      stray: v.feeAccount.stray.toString(),
+      fees: v.feeAccount.fees.toString(),
+    },
     invariants: v.invariants,
     breaches: v.breaches,
   };
@@ -103,6 +110,11 @@ export function custodyReport(source: string, v: CustodyView) {
           (e, n) =>
             `key epoch ${n}      ${e.threshold}-of-${e.keys.length} from height ${e.from}: ${e.keys.join(" ")}`,
         ),
+        ...(v.feeAccount
+          ? [
+              `fee account      ${btcOfSats(v.feeAccount.stray + v.feeAccount.fees)} BTC (funded ${btcOfSats(v.feeAccount.stray)}, from BTC fees ${btcOfSats(v.feeAccount.fees)})`,
+            ]
+          : []),
         `open obligations ${open.length}, ${btcOfSats(owed)} BTC owed`,
         ...open.map(
           (o) =>
@@ -140,6 +152,7 @@ export function registerCustody(custody: Command): void {
       const view: CustodyView = {
         height: Number(snap.state.height),
         custody: snap.state.custody,
+        feeAccount: feeAccountParts(snap.state),
         invariants: {
           status: "unchecked",
           detail: "a replayed state has no chain to check custody against; ask a guardian (--guardian URL)",

@@ -22,6 +22,7 @@ import {
   serializeState,
   systemSummary,
 } from "../protocol/index.ts";
+import { feeAccountParts } from "../settlement/feeAccount.ts";
 import { checkInvariants } from "../settlement/invariants.ts";
 import type { GuardianChain } from "./chain-follower.ts";
 import { custodyViewToJson } from "./custody-view.ts";
@@ -286,6 +287,7 @@ function custodyRoutes({ network, follower, esplora, guardians }: RouteContext):
         return custodyViewToJson({
           height: follower.height,
           custody: follower.state.custody,
+          feeAccount: feeAccountParts(follower.state),
           invariants: report.ok
             ? { status: "ok", detail: "every vault's coins and the total match the ledger exactly" }
             : { status: "breach", detail: report.problems.join("; ") },

@@ -16,10 +16,16 @@
  */
 import { SATOSHI, type State, setStray } from "../protocol/index.ts";
 
+/** The fee account's two parts, sats: what was put in (stray) and the whole satoshis of the BTC fees. */
+export function feeAccountParts(state: State): { stray: bigint; fees: bigint } {
+  // Floor: only whole satoshis of the fees can pay a transaction fee (the protocol keeps the rest).
+  return { stray: state.custody.stray, fees: state.g.feeCollateral / SATOSHI };
+}
+
 /** The fee account's balance, sats: stray plus the whole satoshis of the BTC fees (may be < 0 after an escape's shortfall). */
 export function feeAccountSats(state: State): bigint {
-  // Floor: only whole satoshis of the fees can pay a transaction fee (the protocol keeps the rest).
-  return state.custody.stray + state.g.feeCollateral / SATOSHI;
+  const { stray, fees } = feeAccountParts(state);
+  return stray + fees;
 }
 
 /** What a draw of `sats` takes from each part; `sats` ≤ feeAccountSats(state) (the plan checks it). */

@@ -5,7 +5,7 @@
  */
 export { type Actor, type ActorKind, type ActorResult, authorizesOwnerKey, readActor } from "./actor.ts";
 export { applyEscape } from "./escape.ts";
-export { drawFeeAccount, feeAccountDraw, feeAccountSats } from "./feeAccount.ts";
+export { drawFeeAccount, feeAccountDraw, feeAccountParts, feeAccountSats } from "./feeAccount.ts";
 export {
   applyFunding,
   checkFunding,
