@@ -40,8 +40,6 @@ export function ProposalCard({ proposal: p, overview, account, mine, onReview }:
   const titleId = useId();
   const status = PROPOSAL_STATUS[p.state];
   const executed = p.state === "executed";
-  const now = overview.time;
-  const t = p.timeline;
   return (
     <article
       className="card proposal"
@@ -69,79 +67,91 @@ export function ProposalCard({ proposal: p, overview, account, mine, onReview }:
         })}
       </ol>
       <Tally proposal={p} />
-      <dl className="proposal-meta">
-        <div>
-          <dt>Proposer</dt>
-          <dd>
-            <code title={p.proposer}>{shortHex(p.proposer, 10)}</code>
-            {account === p.proposer ? <span className="muted"> (you)</span> : null}
-          </dd>
-        </div>
-        <div>
-          <dt>Snapshot</dt>
-          <dd>block {formatCount(p.snapshot)}</dd>
-        </div>
-        <div>
-          <dt>
-            {p.state === "active"
-              ? "Voting ends"
-              : now < t.endTime
-                ? "Voting would have ended"
-                : "Voting ended"}
-          </dt>
-          <dd>
-            <time data-testid="voting-ends">{formatBlockTime(t.endTime)}</time>{" "}
-            <span className="muted small">({relativeTime(t.endTime, now)})</span>
-          </dd>
-        </div>
-        {t.eta > 0n ? (
-          <div>
-            <dt>Timelock eta</dt>
-            <dd>
-              <time data-testid="eta">{formatBlockTime(t.eta)}</time>{" "}
-              <span className="muted small">({relativeTime(t.eta, now)})</span>
-            </dd>
-          </div>
-        ) : null}
-        {p.state === "active" || p.state === "succeeded" || p.state === "queued" ? (
-          <div>
-            <dt>{t.eta > 0n ? "Execute before" : "Queue before"}</dt>
-            <dd>
-              <time data-testid="grace-deadline">
-                {formatBlockTime(t.eta > 0n ? t.executeDeadline : t.queueDeadline)}
-              </time>
-            </dd>
-          </div>
-        ) : null}
-        {p.vetoes.length > 0 ? (
-          <div>
-            <dt>Guardian vetoes</dt>
-            <dd>
-              {p.vetoes.length} of {p.vetoThreshold.toString()} needed
-            </dd>
-          </div>
-        ) : null}
-        {mine ? (
-          <div>
-            <dt>Your power at the snapshot</dt>
-            <dd data-testid="power-at-snapshot" data-value={mine.power.toString()}>
-              {formatZkusd(mine.power)}
-            </dd>
-          </div>
-        ) : null}
-        {mine ? (
-          <div>
-            <dt>Your vote</dt>
-            <dd data-testid="your-vote" data-support={mine.vote?.support ?? "none"}>
-              {mine.vote
-                ? `${SUPPORT_LABEL[mine.vote.support]} with ${formatZkusd(mine.vote.votes)}`
-                : "none"}
-            </dd>
-          </div>
-        ) : null}
-      </dl>
+      <ProposalMeta proposal={p} now={overview.time} account={account} mine={mine} />
       <ProposalActions proposal={p} account={account} voted={Boolean(mine?.vote)} onReview={onReview} />
     </article>
+  );
+}
+
+/** Who proposed, the snapshot, the voting and timelock deadlines, vetoes, and the account's power and vote. */
+function ProposalMeta(props: {
+  proposal: ProposalView;
+  now: bigint;
+  account: AccountId | undefined;
+  mine: Mine | null;
+}) {
+  const { proposal: p, now, account, mine } = props;
+  const t = p.timeline;
+  return (
+    <dl className="proposal-meta">
+      <div>
+        <dt>Proposer</dt>
+        <dd>
+          <code title={p.proposer}>{shortHex(p.proposer, 10)}</code>
+          {account === p.proposer ? <span className="muted"> (you)</span> : null}
+        </dd>
+      </div>
+      <div>
+        <dt>Snapshot</dt>
+        <dd>block {formatCount(p.snapshot)}</dd>
+      </div>
+      <div>
+        <dt>
+          {p.state === "active"
+            ? "Voting ends"
+            : now < t.endTime
+              ? "Voting would have ended"
+              : "Voting ended"}
+        </dt>
+        <dd>
+          <time data-testid="voting-ends">{formatBlockTime(t.endTime)}</time>{" "}
+          <span className="muted small">({relativeTime(t.endTime, now)})</span>
+        </dd>
+      </div>
+      {t.eta > 0n ? (
+        <div>
+          <dt>Timelock eta</dt>
+          <dd>
+            <time data-testid="eta">{formatBlockTime(t.eta)}</time>{" "}
+            <span className="muted small">({relativeTime(t.eta, now)})</span>
+          </dd>
+        </div>
+      ) : null}
+      {p.state === "active" || p.state === "succeeded" || p.state === "queued" ? (
+        <div>
+          <dt>{t.eta > 0n ? "Execute before" : "Queue before"}</dt>
+          <dd>
+            <time data-testid="grace-deadline">
+              {formatBlockTime(t.eta > 0n ? t.executeDeadline : t.queueDeadline)}
+            </time>
+          </dd>
+        </div>
+      ) : null}
+      {p.vetoes.length > 0 ? (
+        <div>
+          <dt>Guardian vetoes</dt>
+          <dd>
+            {p.vetoes.length} of {p.vetoThreshold.toString()} needed
+          </dd>
+        </div>
+      ) : null}
+      {mine ? (
+        <div>
+          <dt>Your power at the snapshot</dt>
+          <dd data-testid="power-at-snapshot" data-value={mine.power.toString()}>
+            {formatZkusd(mine.power)}
+          </dd>
+        </div>
+      ) : null}
+      {mine ? (
+        <div>
+          <dt>Your vote</dt>
+          <dd data-testid="your-vote" data-support={mine.vote?.support ?? "none"}>
+            {mine.vote ? `${SUPPORT_LABEL[mine.vote.support]} with ${formatZkusd(mine.vote.votes)}` : "none"}
+          </dd>
+        </div>
+      ) : null}
+    </dl>
   );
 }
 
@@ -206,18 +216,8 @@ function Tally({ proposal: p }: { proposal: ProposalView }) {
   );
 }
 
-/** Vote, queue, execute and cancel, each enabled only when the engine's preview accepts it. */
-function ProposalActions({
-  proposal: p,
-  account,
-  voted,
-  onReview,
-}: {
-  proposal: ProposalView;
-  account: AccountId | undefined;
-  voted: boolean;
-  onReview: (r: ReviewRequest) => void;
-}) {
+/** Which steps the proposal allows the account now, each with the engine's preview (accepted or its refusal). */
+function useProposalSteps(p: ProposalView, account: AccountId | undefined, voted: boolean) {
   const id = p.id;
   // Once voted, the vote is shown with the proposal's facts; no buttons to refuse a second one.
   const canVote = p.state === "active" && !voted;
@@ -238,12 +238,6 @@ function ProposalActions({
   const execute = usePreview(executeOp);
   const cancel = usePreview(cancelOp);
   const gate = useSyncGate();
-  // Cancelling ends the proposal for good: the proposer confirms before the review opens.
-  const [confirmCancel, setConfirmCancel] = useState(false);
-  if (!canVote && !canQueue && !canExecute && !canCancel) return null;
-  if (!account) {
-    return <p className="muted small">Connect a wallet to vote, queue or execute.</p>;
-  }
   const accepted = (q: typeof vote) => gate.ready && Boolean(q.data?.ok) && !q.isPlaceholderData;
   const refusal = (q: typeof vote) =>
     q.data && !q.data.ok && !q.isPlaceholderData ? (
@@ -253,103 +247,189 @@ function ProposalActions({
         {...(governanceAdvice(q.data.code, p) ? { advice: governanceAdvice(q.data.code, p)! } : {})}
       />
     ) : null;
+  return {
+    canVote,
+    canQueue,
+    canExecute,
+    canCancel,
+    queueOp,
+    executeOp,
+    cancelOp,
+    vote,
+    queue,
+    execute,
+    cancel,
+    gate,
+    accepted,
+    refusal,
+  };
+}
+
+/** Vote, queue, execute and cancel, each enabled only when the engine's preview accepts it. */
+function ProposalActions({
+  proposal: p,
+  account,
+  voted,
+  onReview,
+}: {
+  proposal: ProposalView;
+  account: AccountId | undefined;
+  voted: boolean;
+  onReview: (r: ReviewRequest) => void;
+}) {
+  const id = p.id;
+  const steps = useProposalSteps(p, account, voted);
+  const { canVote, canQueue, canExecute, canCancel, queueOp, executeOp, cancelOp } = steps;
+  const { vote, queue, execute, cancel, gate, accepted, refusal } = steps;
+  // Cancelling ends the proposal for good: the proposer confirms before the review opens.
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  if (!canVote && !canQueue && !canExecute && !canCancel) return null;
+  if (!account) return <p className="muted small">Connect a wallet to vote, queue or execute.</p>;
+  const review = (verb: string, op: Operation | null) =>
+    op && onReview({ title: `${verb} proposal ${id}`, op });
   return (
     <div className="proposal-buttons">
       <SyncWait gate={gate} />
       {canVote ? (
-        <fieldset className="vote-choice" aria-busy={vote.isFetching}>
-          <legend>Your vote</legend>
-          <div className="actions">
-            {(["for", "against", "abstain"] as const).map((support) => (
-              <button
-                key={support}
-                type="button"
-                className={support === "for" ? "button button-primary" : "button"}
-                disabled={!accepted(vote)}
-                data-testid={`vote-${support}`}
-                onClick={() =>
-                  onReview({
-                    title: `Vote ${support} proposal ${id}`,
-                    op: { type: "vote", voter: account, proposalId: id, support },
-                  })
-                }
-              >
-                {SUPPORT_LABEL[support]}
-              </button>
-            ))}
-          </div>
-          {refusal(vote)}
-        </fieldset>
+        <VoteChoice
+          id={id}
+          voter={account}
+          enabled={accepted(vote)}
+          busy={vote.isFetching}
+          refusal={refusal(vote)}
+          onReview={onReview}
+        />
       ) : null}
-      <div className="actions">
-        {canQueue ? (
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={!accepted(queue)}
-            data-testid="queue-button"
-            onClick={() => queueOp && onReview({ title: `Queue proposal ${id}`, op: queueOp })}
-          >
-            Queue
-          </button>
-        ) : null}
-        {canExecute ? (
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={!accepted(execute)}
-            data-testid="execute-button"
-            onClick={() => executeOp && onReview({ title: `Execute proposal ${id}`, op: executeOp })}
-          >
-            Execute
-          </button>
-        ) : null}
-        {canCancel ? (
-          <button
-            type="button"
-            className="button"
-            disabled={!accepted(cancel)}
-            data-testid="cancel-button"
-            aria-expanded={confirmCancel}
-            onClick={() => setConfirmCancel(true)}
-          >
-            Cancel proposal
-          </button>
-        ) : null}
-      </div>
+      <StepButtons
+        queue={canQueue ? { enabled: accepted(queue), onClick: () => review("Queue", queueOp) } : null}
+        execute={
+          canExecute ? { enabled: accepted(execute), onClick: () => review("Execute", executeOp) } : null
+        }
+        cancel={canCancel ? { enabled: accepted(cancel), onClick: () => setConfirmCancel(true) } : null}
+        confirming={confirmCancel}
+      />
       {canCancel && confirmCancel ? (
-        <div
-          className="notice notice-warn"
-          role="alertdialog"
-          aria-label="Confirm"
-          data-testid="cancel-confirm"
-        >
-          <p>
-            <strong>Cancel proposal {id.toString()} for good?</strong> Its votes are discarded and it can
-            never be queued or executed; a new proposal starts from the beginning.
-          </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-primary"
-              data-testid="cancel-confirm-button"
-              disabled={!accepted(cancel)}
-              onClick={() => {
-                setConfirmCancel(false);
-                if (cancelOp) onReview({ title: `Cancel proposal ${id}`, op: cancelOp });
-              }}
-            >
-              Yes, cancel it
-            </button>
-            <button type="button" className="button button-ghost" onClick={() => setConfirmCancel(false)}>
-              Keep the proposal
-            </button>
-          </div>
-        </div>
+        <CancelConfirm
+          id={id}
+          enabled={accepted(cancel)}
+          onConfirm={() => {
+            setConfirmCancel(false);
+            review("Cancel", cancelOp);
+          }}
+          onKeep={() => setConfirmCancel(false)}
+        />
       ) : null}
       {canQueue ? refusal(queue) : null}
       {canExecute ? refusal(execute) : null}
       {canCancel ? refusal(cancel) : null}
+    </div>
+  );
+}
+
+function VoteChoice(props: {
+  id: bigint;
+  voter: AccountId;
+  enabled: boolean;
+  busy: boolean;
+  refusal: React.ReactNode;
+  onReview: (r: ReviewRequest) => void;
+}) {
+  const { id, voter, enabled, busy, refusal, onReview } = props;
+  return (
+    <fieldset className="vote-choice" aria-busy={busy}>
+      <legend>Your vote</legend>
+      <div className="actions">
+        {(["for", "against", "abstain"] as const).map((support) => (
+          <button
+            key={support}
+            type="button"
+            className={support === "for" ? "button button-primary" : "button"}
+            disabled={!enabled}
+            data-testid={`vote-${support}`}
+            onClick={() =>
+              onReview({
+                title: `Vote ${support} proposal ${id}`,
+                op: { type: "vote", voter, proposalId: id, support },
+              })
+            }
+          >
+            {SUPPORT_LABEL[support]}
+          </button>
+        ))}
+      </div>
+      {refusal}
+    </fieldset>
+  );
+}
+
+/** Cancelling ends the proposal for good: the proposer confirms before the review opens. */
+function CancelConfirm(props: { id: bigint; enabled: boolean; onConfirm: () => void; onKeep: () => void }) {
+  const { id, enabled, onConfirm, onKeep } = props;
+  return (
+    <div className="notice notice-warn" role="alertdialog" aria-label="Confirm" data-testid="cancel-confirm">
+      <p>
+        <strong>Cancel proposal {id.toString()} for good?</strong> Its votes are discarded and it can never be
+        queued or executed; a new proposal starts from the beginning.
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          data-testid="cancel-confirm-button"
+          disabled={!enabled}
+          onClick={onConfirm}
+        >
+          Yes, cancel it
+        </button>
+        <button type="button" className="button button-ghost" onClick={onKeep}>
+          Keep the proposal
+        </button>
+      </div>
+    </div>
+  );
+}
+
+type Step = { enabled: boolean; onClick: () => void } | null;
+
+/** Queue, execute and cancel: the buttons of the steps the proposal allows now (null: not shown). */
+function StepButtons(props: { queue: Step; execute: Step; cancel: Step; confirming: boolean }) {
+  const { queue, execute, cancel, confirming } = props;
+  return (
+    <div className="actions">
+      {queue ? (
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={!queue.enabled}
+          data-testid="queue-button"
+          onClick={queue.onClick}
+        >
+          Queue
+        </button>
+      ) : null}
+      {execute ? (
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={!execute.enabled}
+          data-testid="execute-button"
+          onClick={execute.onClick}
+        >
+          Execute
+        </button>
+      ) : null}
+      {cancel ? (
+        <button
+          type="button"
+          className="button"
+          disabled={!cancel.enabled}
+          data-testid="cancel-button"
+          aria-expanded={confirming}
+          onClick={cancel.onClick}
+        >
+          Cancel proposal
+        </button>
+      ) : null}
     </div>
   );
 }
