@@ -118,32 +118,7 @@ export function ProposeForm({
     >
       <h2 id="propose-title">New proposal</h2>
       <SyncWait gate={gate} />
-      <Current quiet>
-        <dl className="inline-figures">
-          <Figure
-            id="proposal-threshold"
-            label={`Threshold at block ${formatCount(overview.nextSnapshot)}`}
-            raw={overview.proposalThreshold}
-          >
-            {formatZkusd(overview.proposalThreshold)}
-          </Figure>
-          <Figure
-            id="power-at-next-snapshot"
-            label="Your power then"
-            raw={power}
-            tone={account ? (meets ? "ok" : "danger") : undefined}
-          >
-            {formatZkusd(power)}
-          </Figure>
-        </dl>
-        <p className="muted small" data-testid="threshold-verdict">
-          {!account
-            ? "Connect a wallet to propose."
-            : meets
-              ? "You meet the proposal threshold for a proposal in the next block."
-              : "You are below the proposal threshold: a proposal needs voting power at the block before it, above zero and at least the threshold."}
-        </p>
-      </Current>
+      <ThresholdFigures overview={overview} account={account} power={power} meets={meets} />
       {actions.map((a, i) => (
         <ActionFields
           key={a.key}
@@ -157,43 +132,16 @@ export function ProposeForm({
           }
         />
       ))}
-      <div className="actions">
-        <button
-          type="button"
-          className="button button-ghost"
-          disabled={actions.length >= MAX_ACTIONS}
-          onClick={() => setActions((list) => [...list, newAction(keys.current++, parameters)])}
-          data-testid="add-action"
-        >
-          Add an action
-        </button>
-        <span className="muted small">
-          {actions.length} of {MAX_ACTIONS} actions
-        </span>
-      </div>
-      <Current quiet>
-        <div aria-live="polite" data-testid="propose-preview" data-pending={op && !settled ? "yes" : "no"}>
-          {op && settled && preview.data && !preview.data.ok ? (
-            <EngineRefusal
-              code={preview.data.code}
-              message={preview.data.message}
-              advice={[
-                governanceAdvice(preview.data.code),
-                preview.data.detail ? `Engine: ${preview.data.detail}.` : "",
-              ]
-                .filter(Boolean)
-                .join(" ")}
-            />
-          ) : null}
-          {op && settled && preview.data?.ok ? (
-            <p className="notice" data-testid="propose-accepted">
-              The engine accepts this proposal: it would be proposal{" "}
-              {String(preview.data.result.proposalId ?? "")}, voting for{" "}
-              {formatDuration(overview.config.votingPeriod)}.
-            </p>
-          ) : null}
-        </div>
-      </Current>
+      <AddActionRow
+        count={actions.length}
+        onAdd={() => setActions((list) => [...list, newAction(keys.current++, parameters)])}
+      />
+      <ProposePreview
+        op={op}
+        settled={settled}
+        preview={preview.data}
+        votingPeriod={overview.config.votingPeriod}
+      />
       <div className="actions">
         <button
           type="submit"
@@ -205,6 +153,122 @@ export function ProposeForm({
         </button>
       </div>
     </form>
+  );
+}
+
+/** The proposal threshold at the next snapshot and the account's power then. */
+function ThresholdFigures(props: {
+  overview: GovernanceOverview;
+  account: AccountId | undefined;
+  power: bigint;
+  meets: boolean;
+}) {
+  const { overview, account, power, meets } = props;
+  return (
+    <Current quiet>
+      <dl className="inline-figures">
+        <Figure
+          id="proposal-threshold"
+          label={`Threshold at block ${formatCount(overview.nextSnapshot)}`}
+          raw={overview.proposalThreshold}
+        >
+          {formatZkusd(overview.proposalThreshold)}
+        </Figure>
+        <Figure
+          id="power-at-next-snapshot"
+          label="Your power then"
+          raw={power}
+          tone={account ? (meets ? "ok" : "danger") : undefined}
+        >
+          {formatZkusd(power)}
+        </Figure>
+      </dl>
+      <p className="muted small" data-testid="threshold-verdict">
+        {!account
+          ? "Connect a wallet to propose."
+          : meets
+            ? "You meet the proposal threshold for a proposal in the next block."
+            : "You are below the proposal threshold: a proposal needs voting power at the block before it, above zero and at least the threshold."}
+      </p>
+    </Current>
+  );
+}
+
+/** The engine's verdict on the proposal as typed (once its preview has settled). */
+function ProposePreview(props: {
+  op: Operation | null;
+  settled: boolean;
+  preview: ReturnType<typeof usePreview>["data"];
+  votingPeriod: GovernanceOverview["config"]["votingPeriod"];
+}) {
+  const { op, settled, preview, votingPeriod } = props;
+  return (
+    <Current quiet>
+      <div aria-live="polite" data-testid="propose-preview" data-pending={op && !settled ? "yes" : "no"}>
+        {op && settled && preview && !preview.ok ? (
+          <EngineRefusal
+            code={preview.code}
+            message={preview.message}
+            advice={[governanceAdvice(preview.code), preview.detail ? `Engine: ${preview.detail}.` : ""]
+              .filter(Boolean)
+              .join(" ")}
+          />
+        ) : null}
+        {op && settled && preview?.ok ? (
+          <p className="notice" data-testid="propose-accepted">
+            The engine accepts this proposal: it would be proposal {String(preview.result.proposalId ?? "")},
+            voting for {formatDuration(votingPeriod)}.
+          </p>
+        ) : null}
+      </div>
+    </Current>
+  );
+}
+
+function AddActionRow({ count, onAdd }: { count: number; onAdd: () => void }) {
+  return (
+    <div className="actions">
+      <button
+        type="button"
+        className="button button-ghost"
+        disabled={count >= MAX_ACTIONS}
+        onClick={onAdd}
+        data-testid="add-action"
+      >
+        Add an action
+      </button>
+      <span className="muted small">
+        {count} of {MAX_ACTIONS} actions
+      </span>
+    </div>
+  );
+}
+
+function ActionTypeField({
+  id,
+  type,
+  onChange,
+}: {
+  id: string;
+  type: ActionType;
+  onChange: (t: ActionType) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-type`}>What</label>
+      <select
+        id={`${id}-type`}
+        value={type}
+        onChange={(e) => onChange(e.target.value as ActionType)}
+        data-testid="action-type"
+      >
+        {(Object.keys(TYPE_LABEL) as ActionType[]).map((t) => (
+          <option key={t} value={t}>
+            {TYPE_LABEL[t]}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
@@ -228,25 +292,10 @@ function ActionFields({
   const current = useSyncGate().ready;
   const spec = parameters.find((p) => p.name === action.name);
   const info = spec ? parameterInfo(spec) : null;
-  const bounds = spec ? boundsText(spec) : null;
   return (
     <fieldset className="gov-action" data-testid="proposal-action-fields" data-index={index}>
       <legend>Action {index + 1}</legend>
-      <div className="field">
-        <label htmlFor={`${id}-type`}>What</label>
-        <select
-          id={`${id}-type`}
-          value={action.type}
-          onChange={(e) => onChange({ type: e.target.value as ActionType })}
-          data-testid="action-type"
-        >
-          {(Object.keys(TYPE_LABEL) as ActionType[]).map((t) => (
-            <option key={t} value={t}>
-              {TYPE_LABEL[t]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ActionTypeField id={id} type={action.type} onChange={(type) => onChange({ type })} />
       {action.type === "setParameter" ? (
         <>
           <div className="field">
@@ -269,49 +318,15 @@ function ActionFields({
             </select>
           </div>
           {spec && info ? (
-            <div className="field">
-              <label htmlFor={`${id}-value`}>New value</label>
-              {info.unit === "switch" ? (
-                <select
-                  id={`${id}-value`}
-                  value={shownText(action, spec, current)}
-                  onChange={(e) => onChange({ text: e.target.value })}
-                  aria-describedby={`${id}-hint`}
-                  data-testid="parameter-value"
-                >
-                  <option value="on">on</option>
-                  <option value="off">off</option>
-                </select>
-              ) : (
-                <div className="field-input">
-                  <input
-                    id={`${id}-value`}
-                    inputMode="decimal"
-                    autoComplete="off"
-                    spellCheck={false}
-                    value={shownText(action, spec, current)}
-                    onChange={(e) => onChange({ text: e.target.value })}
-                    aria-invalid={parsed.kind === "error"}
-                    aria-describedby={`${parsed.kind === "error" ? `${id}-error ` : ""}${id}-hint`}
-                    data-testid="parameter-value"
-                  />
-                  <span className="field-unit">{unitLabel(info.unit)}</span>
-                </div>
-              )}
-              {parsed.kind === "error" ? (
-                <p id={`${id}-error`} className="field-error" role="alert" data-testid="parameter-error">
-                  {parsed.message}
-                </p>
-              ) : null}
-              <p id={`${id}-hint`} className="field-hint" data-testid="parameter-hint">
-                {current
-                  ? `Now ${formatParameterValue(spec, spec.value)}${bounds ? `; allowed ${bounds}` : ""}. `
-                  : bounds
-                    ? `Allowed ${bounds}. `
-                    : ""}
-                {info.help}
-              </p>
-            </div>
+            <ValueField
+              id={id}
+              action={action}
+              spec={spec}
+              info={info}
+              parsed={parsed}
+              current={current}
+              onChange={onChange}
+            />
           ) : null}
         </>
       ) : action.type === "shutdown" ? (
@@ -326,5 +341,64 @@ function ActionFields({
         </button>
       ) : null}
     </fieldset>
+  );
+}
+
+/** The new value of a parameter: on/off or a number in the parameter's unit, with its bounds and help. */
+function ValueField(props: {
+  id: string;
+  action: DraftAction;
+  spec: GovernableParameter;
+  info: ReturnType<typeof parameterInfo>;
+  parsed: ParsedParameter;
+  current: boolean;
+  onChange: (change: Partial<DraftAction>) => void;
+}) {
+  const { id, action, spec, info, parsed, current, onChange } = props;
+  const bounds = boundsText(spec);
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-value`}>New value</label>
+      {info.unit === "switch" ? (
+        <select
+          id={`${id}-value`}
+          value={shownText(action, spec, current)}
+          onChange={(e) => onChange({ text: e.target.value })}
+          aria-describedby={`${id}-hint`}
+          data-testid="parameter-value"
+        >
+          <option value="on">on</option>
+          <option value="off">off</option>
+        </select>
+      ) : (
+        <div className="field-input">
+          <input
+            id={`${id}-value`}
+            inputMode="decimal"
+            autoComplete="off"
+            spellCheck={false}
+            value={shownText(action, spec, current)}
+            onChange={(e) => onChange({ text: e.target.value })}
+            aria-invalid={parsed.kind === "error"}
+            aria-describedby={`${parsed.kind === "error" ? `${id}-error ` : ""}${id}-hint`}
+            data-testid="parameter-value"
+          />
+          <span className="field-unit">{unitLabel(info.unit)}</span>
+        </div>
+      )}
+      {parsed.kind === "error" ? (
+        <p id={`${id}-error`} className="field-error" role="alert" data-testid="parameter-error">
+          {parsed.message}
+        </p>
+      ) : null}
+      <p id={`${id}-hint`} className="field-hint" data-testid="parameter-hint">
+        {current
+          ? `Now ${formatParameterValue(spec, spec.value)}${bounds ? `; allowed ${bounds}` : ""}. `
+          : bounds
+            ? `Allowed ${bounds}. `
+            : ""}
+        {info.help}
+      </p>
+    </div>
   );
 }
