@@ -124,30 +124,7 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
       <fieldset>
         <legend>Delegate</legend>
         <SyncWait gate={gate} />
-        <div className="field">
-          <label htmlFor={id}>Vote with my zkUSD through this address</label>
-          <input
-            id={id}
-            autoComplete="off"
-            spellCheck={false}
-            placeholder={network === "mainnet" ? "bc1q…" : network === "regtest" ? "bcrt1q…" : "tb1q…"}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            aria-invalid={Boolean(addressError)}
-            aria-describedby={addressError ? `${id}-error` : `${id}-hint`}
-            data-testid="delegate-input"
-          />
-          {addressError ? (
-            <p id={`${id}-error`} className="field-error" role="alert">
-              {addressError}
-            </p>
-          ) : (
-            <p id={`${id}-hint`} className="field-hint">
-              All of your balance's power moves to that account until you undelegate. Power delegated to you
-              cannot be passed on.
-            </p>
-          )}
-        </div>
+        <DelegateeField id={id} network={network} text={text} onChange={setText} error={addressError} />
         <Current quiet>
           {op && preview.data && !preview.data.ok && !preview.isPlaceholderData ? (
             <EngineRefusal
@@ -182,6 +159,43 @@ function DelegateForm({ account, onReview }: { account: AccountView; onReview: (
         </div>
       </fieldset>
     </form>
+  );
+}
+
+/** The delegatee's address, checked against the app's network as it is typed. */
+function DelegateeField(props: {
+  id: string;
+  network: Parameters<typeof addressToScript>[1];
+  text: string;
+  onChange: (text: string) => void;
+  error: string | null;
+}) {
+  const { id, network, text, onChange, error } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>Vote with my zkUSD through this address</label>
+      <input
+        id={id}
+        autoComplete="off"
+        spellCheck={false}
+        placeholder={network === "mainnet" ? "bc1q…" : network === "regtest" ? "bcrt1q…" : "tb1q…"}
+        value={text}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={Boolean(error)}
+        aria-describedby={error ? `${id}-error` : `${id}-hint`}
+        data-testid="delegate-input"
+      />
+      {error ? (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      ) : (
+        <p id={`${id}-hint`} className="field-hint">
+          All of your balance's power moves to that account until you undelegate. Power delegated to you
+          cannot be passed on.
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -8,6 +8,8 @@
 import { useState } from "react";
 import { formatBlockTime, formatDuration } from "../../client/governance/index.ts";
 import { formatCount, formatZkusd } from "../../client/index.ts";
+import type { GovernanceOverview } from "../../governance/index.ts";
+import type { AccountId } from "../../protocol/index.ts";
 import { ConnectPrompt } from "../components/ConnectPrompt.tsx";
 import { ErrorPanel } from "../components/ErrorPanel.tsx";
 import { Current, SaidAbove, SyncWait } from "../components/SyncWait.tsx";
@@ -77,21 +79,7 @@ function Governance() {
         />
       ) : (
         <>
-          <Current>
-            <p className="muted">
-              zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
-              {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
-              {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes
-              with votes for and abstain reaching the quorum and more votes for than against.{" "}
-              {overview.guardians.count > 0
-                ? `The guardians (${overview.guardians.threshold} of ${overview.guardians.count}) can veto a proposal, never pass one.`
-                : "No guardian set is registered in the engine, so no veto is possible."}{" "}
-              <span data-testid="gov-height" data-value={overview.height.toString()}>
-                Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
-              </span>
-              , supply {formatZkusd(overview.supply)}.
-            </p>
-          </Current>
+          <GovernanceIntro overview={overview} />
           <div className="two-columns gov-top">
             {account && overview.account ? (
               <VotingPowerCard overview={overview} account={overview.account} onReview={setReviewing} />
@@ -100,30 +88,62 @@ function Governance() {
             )}
             <ProposeForm overview={overview} account={account} onReview={setReviewing} />
           </div>
-          <Current>
-            <section className="gov-proposals" aria-labelledby="proposals-title">
-              <h2 id="proposals-title">Proposals ({overview.proposals.length})</h2>
-              {overview.proposals.length === 0 ? (
-                <p className="card muted" data-testid="no-proposals">
-                  No proposals yet. Anyone holding at least the proposal threshold of voting power can make
-                  one with the form above.
-                </p>
-              ) : (
-                overview.proposals.map((p, i) => (
-                  <ProposalCard
-                    key={p.id.toString()}
-                    proposal={p}
-                    overview={overview}
-                    account={account}
-                    mine={overview.account?.perProposal[i] ?? null}
-                    onReview={setReviewing}
-                  />
-                ))
-              )}
-            </section>
-          </Current>
+          <ProposalList overview={overview} account={account} onReview={setReviewing} />
         </>
       )}
     </section>
+  );
+}
+
+/** How governance works here, with the engine's periods, guardians and height. */
+function GovernanceIntro({ overview }: { overview: GovernanceOverview }) {
+  return (
+    <Current>
+      <p className="muted">
+        zkUSD holders change the protocol's parameters by proposal: a vote of{" "}
+        {formatDuration(overview.config.votingPeriod)}, a timelock of{" "}
+        {formatDuration(overview.config.timelockDelay)}, then execution by anyone. A proposal passes with
+        votes for and abstain reaching the quorum and more votes for than against.{" "}
+        {overview.guardians.count > 0
+          ? `The guardians (${overview.guardians.threshold} of ${overview.guardians.count}) can veto a proposal, never pass one.`
+          : "No guardian set is registered in the engine, so no veto is possible."}{" "}
+        <span data-testid="gov-height" data-value={overview.height.toString()}>
+          Engine at block {formatCount(overview.height)} ({formatBlockTime(overview.time)})
+        </span>
+        , supply {formatZkusd(overview.supply)}.
+      </p>
+    </Current>
+  );
+}
+
+function ProposalList(props: {
+  overview: GovernanceOverview;
+  account: AccountId | undefined;
+  onReview: (r: ReviewRequest) => void;
+}) {
+  const { overview, account, onReview } = props;
+  return (
+    <Current>
+      <section className="gov-proposals" aria-labelledby="proposals-title">
+        <h2 id="proposals-title">Proposals ({overview.proposals.length})</h2>
+        {overview.proposals.length === 0 ? (
+          <p className="card muted" data-testid="no-proposals">
+            No proposals yet. Anyone holding at least the proposal threshold of voting power can make one with
+            the form above.
+          </p>
+        ) : (
+          overview.proposals.map((p, i) => (
+            <ProposalCard
+              key={p.id.toString()}
+              proposal={p}
+              overview={overview}
+              account={account}
+              mine={overview.account?.perProposal[i] ?? null}
+              onReview={onReview}
+            />
+          ))
+        )}
+      </section>
+    </Current>
   );
 }
