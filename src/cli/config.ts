@@ -143,12 +143,36 @@ export function validateConfig(
   if (raw.format !== undefined && !(FORMATS as readonly unknown[]).includes(raw.format))
     issue("invalidValue", "format", `expected one of ${FORMATS.join(", ")}`);
 
+  const { rules, channels, smtp, intervalSeconds, atRiskRatio } = monitorFrom(raw.monitor, env, issue);
+  if (issues.length > 0) return { config: null, issues };
+  const r = raw as ConfigFile;
+  return {
+    issues: [],
+    config: {
+      file,
+      exists: true,
+      raw: r,
+      network: r.network ?? "regtest",
+      guardian: r.guardian ?? null,
+      format: r.format ?? null,
+      intervalSeconds,
+      atRiskRatio,
+      rules,
+      channels,
+      smtp,
+    },
+  };
+}
+
+type Issue = (code: ConfigErrorCode, path: string, message: string) => void;
+
+/** The config's `monitor` section (absent: the defaults), each problem reported through `issue`. */
+function monitorFrom(monitor: unknown, env: NodeJS.ProcessEnv, issue: Issue) {
   const rules: AlertRule[] = [];
   const channels: Channel[] = [];
   let smtp: SmtpConfig | null = null;
   let intervalSeconds = 30;
   let atRiskRatio: bigint | null = null;
-  const monitor = raw.monitor;
   if (monitor !== undefined && !isObject(monitor)) issue("wrongType", "monitor", "expected an object");
   if (isObject(monitor)) {
     for (const k of Object.keys(monitor))
@@ -199,27 +223,8 @@ export function validateConfig(
         if (ch) channels.push(ch);
       });
   }
-  if (issues.length > 0) return { config: null, issues };
-  const r = raw as ConfigFile;
-  return {
-    issues: [],
-    config: {
-      file,
-      exists: true,
-      raw: r,
-      network: r.network ?? "regtest",
-      guardian: r.guardian ?? null,
-      format: r.format ?? null,
-      intervalSeconds,
-      atRiskRatio,
-      rules,
-      channels,
-      smtp,
-    },
-  };
+  return { rules, channels, smtp, intervalSeconds, atRiskRatio };
 }
-
-type Issue = (code: ConfigErrorCode, path: string, message: string) => void;
 
 function secret(
   obj: Record<string, unknown>,
@@ -445,12 +450,19 @@ async function writeAtomic(file: string, data: unknown): Promise<void> {
   await rename(tmp, file);
 }
 
-export function registerConfig(config: Command): void {
-  const fileOption = (c: Command) =>
-    c.option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)");
-  const formatOption = (c: Command) =>
-    c.option("--format <format>", "text, table, json or minimal", parseFormat, "text");
+const fileOption = (c: Command) =>
+  c.option("--config <file>", "config file (default $ZKUSD_CONFIG or ~/.zkusd/config.json)");
+const formatOption = (c: Command) =>
+  c.option("--format <format>", "text, table, json or minimal", parseFormat, "text");
 
+/** `zkusd config show | set | validate`. */
+export function registerConfig(config: Command): void {
+  registerShow(config);
+  registerSet(config);
+  registerValidate(config);
+}
+
+function registerShow(config: Command): void {
   formatOption(
     fileOption(config.command("show").description("print the config (secrets redacted) and its path")),
   ).action(
@@ -470,7 +482,9 @@ export function registerConfig(config: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerSet(config: Command): void {
   fileOption(
     config
       .command("set")
@@ -491,7 +505,9 @@ export function registerConfig(config: Command): void {
       return EXIT.ok;
     }),
   );
+}
 
+function registerValidate(config: Command): void {
   formatOption(
     fileOption(config.command("validate").description("check the config file; exit 1 listing every problem")),
   ).action(
