@@ -152,40 +152,11 @@ export class PriceService {
     }
     const signatures: OracleSignature[] = [this.o.keys.signPrice(statement, index)];
     const set = this.o.oracles();
-    const f = this.o.fetch ?? fetch;
     const body = JSON.stringify({ price: price.toString(), timestamp, round: statement.round.toString() });
-    let conflicts = 0;
     const answers = await Promise.all(
-      this.o.peers.map(async ({ url: peer, custodyKey }) => {
-        try {
-          const headers = signPeerRequest(
-            this.o.keys,
-            { method: "POST", path: ATTEST_PATH, body, audience: custodyKey },
-            this.now(),
-          );
-          const res = await f(`${peer}${ATTEST_PATH}`, {
-            method: "POST",
-            headers: { "content-type": "application/json", ...headers },
-            body,
-            signal: AbortSignal.timeout(5_000),
-          });
-          const answer = (await res.json()) as {
-            signature?: { signer: number; R8: [string, string]; S: string };
-            error?: unknown;
-          };
-          if (res.status === 409) conflicts++;
-          if (!res.ok || !answer.signature)
-            return { peer, error: answer.error ? JSON.stringify(answer.error) : `HTTP ${res.status}` };
-          const s = answer.signature;
-          return {
-            peer,
-            signature: { signer: s.signer, R8: [BigInt(s.R8[0]), BigInt(s.R8[1])] as const, S: BigInt(s.S) },
-          };
-        } catch (error) {
-          return { peer, error: (error as Error).message };
-        }
-      }),
+      this.o.peers.map(({ url, custodyKey }) => this.askPeer(url, custodyKey, body)),
     );
+    const conflicts = answers.filter((a) => a.conflict).length;
     for (const a of answers) {
       if ("signature" in a && a.signature) signatures.push(a.signature);
       else this.o.log.info("peer did not co-sign the price", { peer: a.peer, reason: a.error });
@@ -217,6 +188,42 @@ export class PriceService {
       signers: check.signers,
       trigger,
     });
+  }
+  /** One peer's co-signature of the statement (a 409: it signed its own statement for that second). */
+  private async askPeer(
+    peer: string,
+    custodyKey: string,
+    body: string,
+  ): Promise<{ peer: string; conflict: boolean; signature?: OracleSignature; error?: string }> {
+    const f = this.o.fetch ?? fetch;
+    try {
+      const headers = signPeerRequest(
+        this.o.keys,
+        { method: "POST", path: ATTEST_PATH, body, audience: custodyKey },
+        this.now(),
+      );
+      const res = await f(`${peer}${ATTEST_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+        signal: AbortSignal.timeout(5_000),
+      });
+      const answer = (await res.json()) as {
+        signature?: { signer: number; R8: [string, string]; S: string };
+        error?: unknown;
+      };
+      const conflict = res.status === 409;
+      if (!res.ok || !answer.signature)
+        return { peer, conflict, error: answer.error ? JSON.stringify(answer.error) : `HTTP ${res.status}` };
+      const s = answer.signature;
+      return {
+        peer,
+        conflict,
+        signature: { signer: s.signer, R8: [BigInt(s.R8[0]), BigInt(s.R8[1])] as const, S: BigInt(s.S) },
+      };
+    } catch (error) {
+      return { peer, conflict: false, error: (error as Error).message };
+    }
   }
 }
 
