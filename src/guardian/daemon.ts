@@ -305,6 +305,30 @@ function startPolling(
   };
 }
 
+/** The guardian's price service: its own signature, its peers' co-signatures, one statement per second. */
+function priceServiceOf(
+  config: GuardianConfig,
+  keys: GuardianKeys,
+  sets: ReturnType<typeof keySetsInForce>,
+  oracle: PriceOracle,
+  log: Logger,
+  now: () => number,
+): PriceService {
+  return new PriceService({
+    oracle,
+    keys,
+    index: sets.oracleIndex,
+    oracles: sets.oracles,
+    peers: config.federation.members
+      .filter((_, i) => i !== config.index)
+      .map((m) => ({ url: m.url, custodyKey: m.custodyKey })),
+    signed: new SignedPrices(config.dataDir),
+    log,
+    now,
+    ...(config.prices ?? {}),
+  });
+}
+
 /** Starts one guardian: checks its keys, opens its chain, price service and API, then follows the chain. */
 export async function startGuardian(
   config: GuardianConfig,
@@ -327,19 +351,7 @@ export async function startGuardian(
   const settlements = new SettlementLedger(config.dataDir);
   const settleDeps = settlementDeps(config, follower, esplora, keys, settlements, log);
   const oracle = new PriceOracle({ ...(config.oracleSources ? { sources: config.oracleSources } : {}) });
-  const prices = new PriceService({
-    oracle,
-    keys,
-    index: sets.oracleIndex,
-    oracles: sets.oracles,
-    peers: config.federation.members
-      .filter((_, i) => i !== config.index)
-      .map((m) => ({ url: m.url, custodyKey: m.custodyKey })),
-    signed: new SignedPrices(config.dataDir),
-    log,
-    now,
-    ...(config.prices ?? {}),
-  });
+  const prices = priceServiceOf(config, keys, sets, oracle, log, now);
   const protection = new Protection({ preset: config.protection?.preset ?? "default", ...config.protection });
   const routes = guardianRoutes({
     config,
