@@ -68,12 +68,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const stats: DevnetStats = { requests: 0, bytes: 0, limited: 0 };
   const limiter = opts.esplora?.rateLimit ? new ClientLimiter(opts.esplora.rateLimit) : undefined;
   const host = opts.host ?? "127.0.0.1";
-  const allowOrigin = (origin: string | undefined) => {
-    if (!origin) return undefined;
-    if (opts.corsOrigins)
-      return opts.corsOrigins.includes(origin) || opts.corsOrigins.includes("*") ? origin : undefined;
-    return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin) ? origin : undefined;
-  };
+  const allowOrigin = (origin: string | undefined) => corsOrigin(origin, opts.corsOrigins);
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
@@ -104,24 +99,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     req.on("end", () => {
       const path = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "") || "/";
       route(routes, req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8")).then(
-        (result) => {
-          if (result instanceof Html) {
-            res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(result.text);
-            return;
-          }
-          if (result instanceof Uint8Array) {
-            stats.bytes += result.length;
-            res.writeHead(200, { "content-type": "application/octet-stream" }).end(result);
-            return;
-          }
-          const text = typeof result === "string" ? result : JSON.stringify(result);
-          stats.bytes += Buffer.byteLength(text);
-          res
-            .writeHead(200, {
-              "content-type": typeof result === "string" ? "text/plain" : "application/json",
-            })
-            .end(text);
-        },
+        (result) => sendResult(res, result, stats),
         (e: unknown) => {
           const status = e instanceof HttpError ? e.status : 500;
           res.writeHead(status, { "content-type": "text/plain" }).end((e as Error).message ?? String(e));
@@ -134,19 +112,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  let mining = false;
-  const automine = opts.automineMs
-    ? setInterval(() => {
-        if (mining || chain.node.mempool.getSnapshot().length === 0) return;
-        mining = true;
-        chain
-          .mine(1)
-          .catch(() => undefined) // a failed round is retried on the next tick
-          .finally(() => {
-            mining = false;
-          });
-      }, opts.automineMs)
-    : undefined;
+  const automine = opts.automineMs ? startAutomine(chain, opts.automineMs) : undefined;
   return {
     url: `http://${host}:${port}`,
     port,
@@ -166,6 +132,46 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       await chain.close();
     },
   };
+}
+
+/** Mines a block every `ms` while the mempool holds a transaction (one round at a time). */
+function startAutomine(chain: RegtestChain, ms: number): ReturnType<typeof setInterval> {
+  let mining = false;
+  return setInterval(() => {
+    if (mining || chain.node.mempool.getSnapshot().length === 0) return;
+    mining = true;
+    chain
+      .mine(1)
+      .catch(() => undefined) // a failed round is retried on the next tick
+      .finally(() => {
+        mining = false;
+      });
+  }, ms);
+}
+
+/** The origin to allow (CORS): the configured ones, else a loopback page; undefined for any other. */
+function corsOrigin(origin: string | undefined, allowed: readonly string[] | undefined): string | undefined {
+  if (!origin) return undefined;
+  if (allowed) return allowed.includes(origin) || allowed.includes("*") ? origin : undefined;
+  return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin) ? origin : undefined;
+}
+
+/** Writes a route's answer: a page, bytes, text or JSON, counted in the served bytes. */
+function sendResult(res: ServerResponse, result: unknown, stats: DevnetStats): void {
+  if (result instanceof Html) {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(result.text);
+    return;
+  }
+  if (result instanceof Uint8Array) {
+    stats.bytes += result.length;
+    res.writeHead(200, { "content-type": "application/octet-stream" }).end(result);
+    return;
+  }
+  const text = typeof result === "string" ? result : JSON.stringify(result);
+  stats.bytes += Buffer.byteLength(text);
+  res
+    .writeHead(200, { "content-type": typeof result === "string" ? "text/plain" : "application/json" })
+    .end(text);
 }
 
 /** A token bucket per client address (the devnet's optional rate limit). */
