@@ -18,8 +18,16 @@ export const btcOfSats = (sats: bigint): string => {
   return `${neg ? "-" : ""}${a / 100_000_000n}.${(a % 100_000_000n).toString().padStart(8, "0")}`;
 };
 
-/** The JSON (and every other format) of a custody view. */
-export function custodyReport(source: string, v: CustodyView) {
+type Figures = ReturnType<typeof custodyFigures>;
+type Colours = {
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+};
+
+/** The coins by outpoint, the open obligations by height, and their totals. */
+function custodyFigures(v: CustodyView) {
   const coins = [...v.custody.coins.values()].sort((a, b) =>
     a.outpoint < b.outpoint ? -1 : a.outpoint > b.outpoint ? 1 : 0,
   );
@@ -29,7 +37,34 @@ export function custodyReport(source: string, v: CustodyView) {
     .sort((a, b) => (a.height === b.height ? (a.id < b.id ? -1 : 1) : a.height < b.height ? -1 : 1));
   const held = coins.reduce((a, c) => a + c.sats, 0n);
   const owed = open.reduce((a, o) => a + o.sats, 0n);
-  const json = {
+  return { coins, obligations, open, held, owed };
+}
+
+/** The JSON (and every other format) of a custody view. */
+export function custodyReport(source: string, v: CustodyView) {
+  const f = custodyFigures(v);
+  const { coins, open } = f;
+  const rows: string[][] = [
+    ...coins.map((c) => ["coin", c.outpoint, c.vault ?? "pool", btcOfSats(c.sats), c.height.toString()]),
+    ...open.map((o) => [
+      "owed",
+      o.id.slice(0, 16),
+      o.source ?? "pool",
+      btcOfSats(o.sats),
+      o.height.toString(),
+    ]),
+    ...v.breaches.map((b) => ["BREACH", b.txid, b.message, "", String(b.height)]),
+  ];
+  return {
+    json: custodyJson(source, v, f),
+    table: { columns: ["kind", "outpoint / id", "whose", "BTC", "height"], rows },
+    minimal: `${v.invariants.status} ${coins.length} ${open.length} ${v.breaches.length}`,
+    text: (c: Colours) => custodyText(source, v, f, c),
+  };
+}
+
+function custodyJson(source: string, v: CustodyView, { coins, obligations, open, held, owed }: Figures) {
+  return {
     source,
     height: v.height,
     coins: coins.map((c) => ({
@@ -71,60 +106,44 @@ export function custodyReport(source: string, v: CustodyView) {
     invariants: v.invariants,
     breaches: v.breaches,
   };
-  const rows: string[][] = [
-    ...coins.map((c) => ["coin", c.outpoint, c.vault ?? "pool", btcOfSats(c.sats), c.height.toString()]),
-    ...open.map((o) => [
-      "owed",
-      o.id.slice(0, 16),
-      o.source ?? "pool",
-      btcOfSats(o.sats),
-      o.height.toString(),
-    ]),
-    ...v.breaches.map((b) => ["BREACH", b.txid, b.message, "", String(b.height)]),
-  ];
-  return {
-    json,
-    table: { columns: ["kind", "outpoint / id", "whose", "BTC", "height"], rows },
-    minimal: `${v.invariants.status} ${coins.length} ${open.length} ${v.breaches.length}`,
-    text: (c: {
-      red(s: string): string;
-      green(s: string): string;
-      yellow(s: string): string;
-      dim(s: string): string;
-    }) => {
-      const status =
-        v.invariants.status === "ok"
-          ? c.green("custody and ledger agree")
-          : v.invariants.status === "breach"
-            ? c.red("CUSTODY BREACH")
-            : c.yellow("custody unchecked");
-      return [
-        c.dim(`${source}${v.height === null ? "" : ` at height ${v.height}`}`),
-        `invariants       ${status}${v.invariants.detail ? ` (${v.invariants.detail})` : ""}`,
-        `protocol coins   ${coins.length}, ${btcOfSats(held)} BTC`,
-        ...coins.map(
-          (x) =>
-            `  ${x.outpoint}  ${btcOfSats(x.sats)} BTC  ${x.vault ?? "pool"}${x.epoch ? `  epoch ${x.epoch}` : ""}`,
-        ),
-        ...v.custody.epochs.map(
-          (e, n) =>
-            `key epoch ${n}      ${e.threshold}-of-${e.keys.length} from height ${e.from}: ${e.keys.join(" ")}`,
-        ),
-        ...(v.feeAccount
-          ? [
-              `fee account      ${btcOfSats(v.feeAccount.stray + v.feeAccount.fees)} BTC (funded ${btcOfSats(v.feeAccount.stray)}, from BTC fees ${btcOfSats(v.feeAccount.fees)})`,
-            ]
-          : []),
-        `open obligations ${open.length}, ${btcOfSats(owed)} BTC owed`,
-        ...open.map(
-          (o) =>
-            `  ${o.id.slice(0, 16)}  ${btcOfSats(o.sats)} BTC from ${o.source ?? "pool"} since ${o.height}`,
-        ),
-        `breaches         ${v.breaches.length}`,
-        ...v.breaches.map((b) => c.red(`  ${b.height} ${b.txid}: ${b.message}`)),
-      ].join("\n");
-    },
-  };
+}
+
+function custodyText(
+  source: string,
+  v: CustodyView,
+  { coins, open, held, owed }: Figures,
+  c: Colours,
+): string {
+  const status =
+    v.invariants.status === "ok"
+      ? c.green("custody and ledger agree")
+      : v.invariants.status === "breach"
+        ? c.red("CUSTODY BREACH")
+        : c.yellow("custody unchecked");
+  return [
+    c.dim(`${source}${v.height === null ? "" : ` at height ${v.height}`}`),
+    `invariants       ${status}${v.invariants.detail ? ` (${v.invariants.detail})` : ""}`,
+    `protocol coins   ${coins.length}, ${btcOfSats(held)} BTC`,
+    ...coins.map(
+      (x) =>
+        `  ${x.outpoint}  ${btcOfSats(x.sats)} BTC  ${x.vault ?? "pool"}${x.epoch ? `  epoch ${x.epoch}` : ""}`,
+    ),
+    ...v.custody.epochs.map(
+      (e, n) =>
+        `key epoch ${n}      ${e.threshold}-of-${e.keys.length} from height ${e.from}: ${e.keys.join(" ")}`,
+    ),
+    ...(v.feeAccount
+      ? [
+          `fee account      ${btcOfSats(v.feeAccount.stray + v.feeAccount.fees)} BTC (funded ${btcOfSats(v.feeAccount.stray)}, from BTC fees ${btcOfSats(v.feeAccount.fees)})`,
+        ]
+      : []),
+    `open obligations ${open.length}, ${btcOfSats(owed)} BTC owed`,
+    ...open.map(
+      (o) => `  ${o.id.slice(0, 16)}  ${btcOfSats(o.sats)} BTC from ${o.source ?? "pool"} since ${o.height}`,
+    ),
+    `breaches         ${v.breaches.length}`,
+    ...v.breaches.map((b) => c.red(`  ${b.height} ${b.txid}: ${b.message}`)),
+  ].join("\n");
 }
 
 export function registerCustody(custody: Command): void {
