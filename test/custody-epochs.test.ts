@@ -3,6 +3,8 @@
  * governance proposal rotating the custody key set executes no sooner than 30 days after it is
  * queued; the block that executes it begins key epoch 1 (`KeyEpochBegan`); a deposit to the previous
  * key set's vault script counts within 144 blocks (its coin keeps epoch 0) and is refused after.
+ * It executes only once k of the outgoing guardians approved it (`approveRotation`, each signed by a
+ * guardian key spending its own P2WPKH coin as the first input).
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,7 @@ import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon, type ProtocolEventType } from "../src/protocol/index.ts";
 import { checkInvariants } from "../src/settlement/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
-import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
+import { attest, E18, ORACLE_KEYS, TEST_CUSTODY } from "./indexer/chain.ts";
 import { MemoryChain } from "./indexer/memoryChain.ts";
 
 const T0 = 1_700_000_000;
@@ -30,10 +32,18 @@ const newKeys = [41, 42, 43].map((n) =>
   ),
 );
 
+/** The outgoing set (2 of 3): keys the simulated chain can spend from, so guardians can act. */
+const GUARDIANS = ["g0", "g1", "g2"];
+const CUSTODY = {
+  ...TEST_CUSTODY,
+  finality: 1,
+  guardians: { keys: GUARDIANS.map((g) => toHex(MemoryChain.key(g))), threshold: 2 },
+};
+
 beforeAll(() => initPoseidon());
 
 describe("custody key rotation on a chain", () => {
-  it("a rotation begins epoch 1 after 30 days; old-script deposits count for 144 blocks, then are refused", async () => {
+  it("a rotation needs k outgoing guardians' approvals and begins epoch 1 after 30 days; old-script deposits count for 144 blocks, then are refused", async () => {
     const chain = new MemoryChain(100, T0);
     let round = 1;
     let time = T0;
@@ -45,7 +55,7 @@ describe("custody key rotation on a chain", () => {
       startHeight: 101,
       params: { ...DEFAULT_PARAMS },
       verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
-      custody: { ...TEST_CUSTODY, finality: 1 },
+      custody: CUSTODY,
     });
     const mine = async (txs: Parameters<MemoryChain["mine"]>[0], seconds = 600) => {
       time += seconds;
@@ -55,7 +65,11 @@ describe("custody key rotation on a chain", () => {
     };
     const events = async (type: ProtocolEventType) =>
       (await indexer.store.events({ types: [type], limit: 50, order: "asc" })).events;
-    const oldScript = testVaultScript(MemoryChain.key("ann"));
+    const oldScript = vaultDescriptor({
+      owner: MemoryChain.key("ann"),
+      guardians: { threshold: 2, keys: CUSTODY.guardians.keys.map((k) => fromHex(k)) },
+      csvBlocks: TEST_CUSTODY.csvBlocks,
+    }).script;
     await mine([
       {
         actor: "ann",
@@ -101,6 +115,28 @@ describe("custody key rotation on a chain", () => {
     expect(await events("ProposalExecuted")).toHaveLength(0);
     expect((await indexer.store.rejected({})).map((r) => r.reason.detail)).toEqual(["timelockNotElapsed"]);
     await mine([], 28 * DAY);
+    const reasons = async () => (await indexer.store.rejected({})).map((r) => r.reason.detail);
+    // 30 days are not enough either: the outgoing set's quorum (2 of 3) has not approved it.
+    await mine([{ actor: "ben", payload: spell({ type: "execute", proposalId: id }, att()) }]);
+    expect(await events("ProposalExecuted")).toHaveLength(0);
+    expect((await reasons()).at(-1)).toBe("rotationNotApproved");
+    const approve = (actor: string) => ({
+      actor,
+      payload: spell({ type: "approveRotation", proposalId: id }),
+    });
+    // A stranger cannot approve, and a guardian approves once.
+    await mine([approve("ben")]);
+    expect((await reasons()).at(-1)).toBe("notGuardian");
+    await mine([approve("g0")]);
+    await mine([approve("g0")]);
+    expect((await reasons()).at(-1)).toBe("alreadyApprovedRotation");
+    await mine([{ actor: "ben", payload: spell({ type: "execute", proposalId: id }, att()) }]);
+    expect((await reasons()).at(-1)).toBe("rotationNotApproved");
+    await mine([approve("g2")]);
+    expect((await events("RotationApproved")).map((e) => e.event)).toEqual([
+      expect.objectContaining({ guardian: CUSTODY.guardians.keys[0], approvals: 1n }),
+      expect.objectContaining({ guardian: CUSTODY.guardians.keys[2], approvals: 2n }),
+    ]);
     const rotatedAt = await mine([
       { actor: "ben", payload: spell({ type: "execute", proposalId: id }, att()) },
     ]);

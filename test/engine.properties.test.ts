@@ -63,7 +63,8 @@ type Step =
   | { kind: "propose"; owner: string; action: number }
   | { kind: "vote"; owner: string; back: number; support: 0 | 1 | 2 }
   | { kind: "lifecycle"; type: "queue" | "execute" | "cancel"; owner: string; back: number; wait: bigint }
-  | { kind: "veto"; guardian: number; back: number };
+  /** A guardian's veto, or its approval of a key rotation (`approve`). */
+  | { kind: "veto"; guardian: number; back: number; approve: boolean };
 
 /** Guardian keys of the property runs (2 of 3). */
 const GUARDIANS = [1, 2, 3].map((i) =>
@@ -187,7 +188,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .record({ guardian: fc.integer({ min: 0, max: 3 }), back: fc.integer({ min: 0, max: 3 }) })
+      .record({
+        guardian: fc.integer({ min: 0, max: 3 }),
+        back: fc.integer({ min: 0, max: 3 }),
+        approve: fc.boolean(),
+      })
       .map((r) => ({ kind: "veto", ...r }) as Step),
   },
   {
@@ -287,7 +292,11 @@ function resolve(s: State, st: Step): Operation[] {
     }
     case "veto":
       return [
-        { type: "veto", guardian: GUARDIANS[st.guardian] ?? "a0", proposalId: proposalBack(s, st.back) },
+        {
+          type: st.approve ? "approveRotation" : "veto",
+          guardian: GUARDIANS[st.guardian] ?? "a0",
+          proposalId: proposalBack(s, st.back),
+        },
       ];
   }
 }

@@ -328,6 +328,47 @@ describe("governance", () => {
     expect(c.state.params.MCR).toBe(DEFAULT_PARAMS.MCR);
   });
 
+  it("a custody key rotation executes only once k outgoing guardians approved it, each once; others cannot approve", () => {
+    const c = funded();
+    const newGuardians = [4, 5].map((i) =>
+      Buffer.from(secp256k1.getPublicKey(new Uint8Array(32).fill(i))).toString("hex"),
+    );
+    const other = c.propose("alice", [{ type: "pause" }]);
+    const id = c.propose("alice", [{ type: "rotateGuardians", keys: newGuardians, threshold: 2 }]);
+    // Hostile first: a stranger, an incoming key, a proposal that rotates nothing, a second approval.
+    c.fails({ type: "approveRotation", guardian: "alice", proposalId: id }, "notGuardian");
+    c.fails({ type: "approveRotation", guardian: newGuardians[0]!, proposalId: id }, "notGuardian");
+    c.fails({ type: "approveRotation", guardian: guardianKeys[0]!, proposalId: other }, "notRotation");
+    c.fails({ type: "approveRotation", guardian: guardianKeys[0]!, proposalId: 99n }, "unknownProposal");
+    const first = c.ok({ type: "approveRotation", guardian: guardianKeys[0]!, proposalId: id });
+    expect(first.events).toEqual([
+      { type: "RotationApproved", proposalId: id, guardian: guardianKeys[0], approvals: 1n, threshold: 2n },
+    ]);
+    c.fails(
+      { type: "approveRotation", guardian: guardianKeys[0]!.toUpperCase(), proposalId: id },
+      "alreadyApprovedRotation",
+    );
+    // An approval is not a veto, and a veto is not an approval.
+    c.ok({ type: "veto", guardian: guardianKeys[1]!, proposalId: id });
+    expect(c.state.gov.proposals[Number(id) - 1]!.rotationApprovals).toEqual([guardianKeys[0]]);
+    c.passAndQueue(id, ["alice"]);
+    c.wait(GUARDIAN_ROTATION_DELAY);
+    // One of two: refused, with a plain reason.
+    c.fails({ type: "execute", caller: "k", proposalId: id }, "rotationNotApproved");
+    const refused = c.try({ type: "execute", caller: "k", proposalId: id });
+    expect(refused.ok ? "" : refused.error.message).toContain("has 1 of the 2 approvals");
+    // Approvals are committed in the state root and survive a backup.
+    const before = stateRootParts(c.state).governanceHash;
+    c.ok({ type: "approveRotation", guardian: guardianKeys[2]!, proposalId: id });
+    expect(stateRootParts(c.state).governanceHash).not.toBe(before);
+    const copy = cloneState(c.state);
+    expect(copy.gov.proposals[Number(id) - 1]!.rotationApprovals).toEqual([guardianKeys[0], guardianKeys[2]]);
+    expect(stateRoot(copy)).toBe(stateRoot(c.state));
+    const { events } = c.ok({ type: "execute", caller: "k", proposalId: id });
+    expect(events.map((e) => e.type)).toEqual(["GuardiansRotated", "ProposalExecuted"]);
+    expect(c.state.gov.guardians.keys).toEqual(newGuardians);
+  });
+
   it("only the proposer cancels, and not after execution", () => {
     const c = funded();
     const id = c.propose("bob", [{ type: "pause" }]);
@@ -458,6 +499,10 @@ describe("governance", () => {
     c.wait(GUARDIAN_ROTATION_DELAY - c.state.gov.config.timelockDelay - 1n);
     c.fails({ type: "execute", caller: "k", proposalId: id }, "timelockNotElapsed");
     c.wait(1n);
+    // The outgoing set's quorum (2 of 3) must approve it.
+    c.ok({ type: "approveRotation", guardian: guardianKeys[0]!, proposalId: id });
+    c.fails({ type: "execute", caller: "k", proposalId: id }, "rotationNotApproved");
+    c.ok({ type: "approveRotation", guardian: guardianKeys[1]!, proposalId: id });
     const rootBefore = stateRootParts(c.state).governanceHash;
     const { events } = c.ok({ type: "execute", caller: "k", proposalId: id });
     expect(events.map((e) => e.type)).toEqual(["GuardiansRotated", "OracleKeysRotated", "ProposalExecuted"]);

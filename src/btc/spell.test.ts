@@ -4,6 +4,8 @@ import { MAX_AMOUNT } from "../protocol/decimal.ts";
 import type { GovAction } from "../protocol/governance/index.ts";
 import { SETTABLE_PARAMETERS } from "../protocol/governance/index.ts";
 import type { Operation } from "../protocol/operations.ts";
+import { FUND_OP_CODE } from "../settlement/fundSpell.ts";
+import { SETTLE_OP_CODE } from "../settlement/settleSpell.ts";
 import { SpellDecodeError, SpellEncodeError } from "./errors.ts";
 import {
   decodeSpell,
@@ -110,6 +112,7 @@ const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
   fc.record({ type: fc.constant("execute" as const), proposalId }),
   fc.record({ type: fc.constant("cancel" as const), proposalId }),
   fc.record({ type: fc.constant("veto" as const), proposalId }),
+  fc.record({ type: fc.constant("approveRotation" as const), proposalId }),
 );
 
 const spell: fc.Arbitrary<Spell> = fc.record({
@@ -372,6 +375,7 @@ describe("spell codec", () => {
       { type: "execute", caller: "keeper", proposalId: 300n },
       { type: "cancel", proposer: "alice", proposalId: 2n },
       { type: "veto", guardian, proposalId: 2n },
+      { type: "approveRotation", guardian, proposalId: 2n },
     ];
     for (const op of ops) expect(throughSpell(op)).toEqual(op);
     const vote = encodeSpell({
@@ -389,6 +393,11 @@ describe("spell codec", () => {
       proof: new Uint8Array(128),
     });
     expect(veto[6]).toBe(0x80);
+    // Guardian op codes stay clear of the settlement spells' (settle 0x81, fund 0x82).
+    const codes = Object.values(SPELL_SCHEMAS).map((s) => s.code);
+    expect(codes).not.toContain(SETTLE_OP_CODE);
+    expect(codes).not.toContain(FUND_OP_CODE);
+    expect(new Set(codes).size).toBe(codes.length);
     expect(() =>
       encodeSpell({
         version: 1,

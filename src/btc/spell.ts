@@ -106,7 +106,8 @@ export type SpellOperation =
   | { type: "queue"; proposalId: bigint }
   | { type: "execute"; proposalId: bigint }
   | { type: "cancel"; proposalId: bigint }
-  | { type: "veto"; proposalId: bigint };
+  | { type: "veto"; proposalId: bigint }
+  | { type: "approveRotation"; proposalId: bigint };
 
 export type SpellOperationType = SpellOperation["type"];
 
@@ -146,7 +147,7 @@ const f = (name: string, kind: FieldKind, optional = false): Field => ({ name, k
 
 /**
  * Op codes by range: 0x01–0x0f oracle/system, 0x10 vaults, 0x20 token, 0x30 stability pool,
- * 0x40 liquidation, 0x50 redemption, 0x60–0x7f governance (0x60–0x66 used), 0x80–0x8f guardian (0x80 veto),
+ * 0x40 liquidation, 0x50 redemption, 0x60–0x7f governance (0x60–0x66 used), 0x80–0x8f guardian (0x80 veto, 0x81 settle and 0x82 fund in src/settlement, 0x83 approveRotation),
  * 0x00 and 0x90–0xff reserved. `setBaseRate` is test-only and has no op code.
  */
 export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
@@ -201,6 +202,7 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
   execute: { code: 0x65, actor: "caller", fields: [f("proposalId", "proposalId")] },
   cancel: { code: 0x66, actor: "proposer", fields: [f("proposalId", "proposalId")] },
   veto: { code: 0x80, actor: "guardian", fields: [f("proposalId", "proposalId")] },
+  approveRotation: { code: 0x83, actor: "guardian", fields: [f("proposalId", "proposalId")] },
 };
 
 /** Reserved op-code ranges for issues that add operations later. */

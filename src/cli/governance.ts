@@ -63,6 +63,7 @@ function proposalJson(p: ProposalView) {
     passing: p.passing,
     vetoes: p.vetoes,
     vetoThreshold: p.vetoThreshold.toString(),
+    rotationApprovals: p.rotationApprovals,
   };
 }
 

@@ -59,6 +59,8 @@ export interface ProposalView {
   /** Guardian veto signatures and how many are needed. */
   vetoes: string[];
   vetoThreshold: bigint;
+  /** Guardian approvals of a custody key rotation (it executes once vetoThreshold of them are in). */
+  rotationApprovals: string[];
 }
 
 /** The proposal's own windows (fixed when it was made; later settings changes do not move them). */
@@ -104,6 +106,7 @@ export function proposalView(state: State, id: bigint, t: bigint = state.g.time)
     passing: proposalPassed(p),
     vetoes: [...p.vetoes],
     vetoThreshold: state.gov.guardians.threshold,
+    rotationApprovals: [...p.rotationApprovals],
   };
 }
 

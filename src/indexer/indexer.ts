@@ -18,7 +18,7 @@ import type { EsploraTx } from "../btc/esplora.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
 import { opReturnPayload } from "../btc/psbt-preview.ts";
 import { lenientHexBytes, toHex } from "../btc/scripts.ts";
-import { hasSpellMagic, tryDecodeSpell } from "../btc/spell.ts";
+import { hasSpellMagic, SPELL_SCHEMAS, tryDecodeSpell } from "../btc/spell.ts";
 import {
   checkGuardianSet,
   createGenesisState,
@@ -539,7 +539,12 @@ export class Indexer {
             rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
             return;
           }
-          const actor = who.actor.account;
+          // A guardian operation (veto, rotation approval) is signed by a guardian key: its actor is the
+          // key in the first input's witness, which Bitcoin checked (docs/governance.md), not the address.
+          const actor =
+            SPELL_SCHEMAS[spell.op.type].actor === "guardian" && who.actor.witnessKey
+              ? toHex(who.actor.witnessKey)
+              : who.actor.account;
           const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody, height);
           const guardiansBefore = this.state.gov.guardians;
           if (!inflow.ok) {

@@ -57,6 +57,7 @@ const withAmount = (x: bigint): [string, Operation][] => [
   ["execute", { type: "execute", caller: "alice", proposalId: x }],
   ["cancel", { type: "cancel", proposer: "alice", proposalId: x }],
   ["veto", { type: "veto", guardian: "alice", proposalId: x }],
+  ["approveRotation", { type: "approveRotation", guardian: "alice", proposalId: x }],
 ];
 
 beforeAll(() => initPoseidon());

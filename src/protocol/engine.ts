@@ -9,6 +9,7 @@ import { ONE } from "./decimal.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ProtocolEvent } from "./events.ts";
 import {
+  approveRotation,
   cancel,
   commitCheckpoints,
   delegate,
@@ -161,6 +162,10 @@ function run(tx: Tx, op: Operation): OperationResult {
     case "veto":
       commitCheckpoints(tx);
       veto(tx, op.guardian, op.proposalId);
+      return {};
+    case "approveRotation":
+      commitCheckpoints(tx);
+      approveRotation(tx, op.guardian, op.proposalId);
       return {};
     default: {
       const unknown = op as { type?: unknown };

@@ -71,6 +71,10 @@ export const ERROR_MESSAGES = {
   proposalClosed: "The proposal has already been executed, canceled or vetoed.",
   notGuardian: "Only a registered guardian key can veto a proposal.",
   alreadyVetoed: "This guardian has already signed a veto of this proposal.",
+  alreadyApprovedRotation: "This guardian has already approved this key rotation.",
+  notRotation: "Only a proposal that rotates the custody key set can be approved by the guardians.",
+  rotationNotApproved:
+    "A rotation of the custody key set needs approval by a quorum of the current guardians before it can be executed.",
   notDelegated: "This account has not delegated its voting power.",
   invariantViolated: "An internal invariant failed; the operation was refused.",
 } as const;

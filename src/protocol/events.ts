@@ -199,6 +199,7 @@ export type ProtocolEvent =
   | { type: "ProposalCanceled"; proposalId: bigint }
   | { type: "VetoSigned"; proposalId: bigint; guardian: string; approvals: bigint; threshold: bigint }
   | { type: "ProposalVetoed"; proposalId: bigint }
+  | { type: "RotationApproved"; proposalId: bigint; guardian: string; approvals: bigint; threshold: bigint }
   | { type: "ParameterChanged"; name: string; oldValue: string; newValue: string }
   | { type: "DelegateChanged"; delegator: AccountId; fromDelegate: AccountId; toDelegate: AccountId }
   | { type: "GuardiansRotated"; keys: string[]; threshold: bigint }

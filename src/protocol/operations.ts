@@ -55,7 +55,9 @@ export type Operation =
   | { type: "execute"; caller: AccountId; proposalId: bigint }
   | { type: "cancel"; proposer: AccountId; proposalId: bigint }
   /** One guardian's veto signature; the actor is the guardian's compressed key (hex). */
-  | { type: "veto"; guardian: AccountId; proposalId: bigint };
+  | { type: "veto"; guardian: AccountId; proposalId: bigint }
+  /** One outgoing guardian's approval of a custody key rotation; the actor is as for a veto. */
+  | { type: "approveRotation"; guardian: AccountId; proposalId: bigint };
 
 export type OperationType = Operation["type"];
 
@@ -85,6 +87,7 @@ export const OPERATION_TYPES: readonly OperationType[] = [
   "execute",
   "cancel",
   "veto",
+  "approveRotation",
 ];
 
 /** Default liquidator account when a scenario names none. */

@@ -192,6 +192,7 @@ export function parseStep(raw: unknown): Step {
       case "cancel":
         return { type: name, proposer: account(s, "proposer"), proposalId: proposalIdOf(s) };
       case "veto":
+      case "approveRotation":
         return { type: name, guardian: account(s, "guardian"), proposalId: proposalIdOf(s) };
     }
   })();
@@ -343,6 +344,7 @@ export function governanceToJson(state: State): Json {
       against: formatDecimal(p.againstVotes),
       abstain: formatDecimal(p.abstainVotes),
       vetoes: [...p.vetoes],
+      rotationApprovals: [...p.rotationApprovals],
     };
   }
   const votingPower: Json = {};

@@ -420,6 +420,9 @@ function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
   );
   let vetoes = fieldOf(ZERO);
   for (const key of p.vetoes) vetoes = poseidonElements([vetoes, ...guardianKeyElements(key).map(fieldOf)]);
+  let approvals = fieldOf(ZERO);
+  for (const key of p.rotationApprovals)
+    approvals = poseidonElements([approvals, ...guardianKeyElements(key).map(fieldOf)]);
   return poseidonElements([
     fieldOf(p.id),
     fieldOf(ownerHashCached(p.proposer)),
@@ -437,6 +440,7 @@ function proposalLeaf(state: State, t: Trees, index: number): Uint8Array {
     fieldOf(BigInt(STORED_STATUS.indexOf(p.status))),
     receipts,
     vetoes,
+    approvals,
   ]);
 }
 

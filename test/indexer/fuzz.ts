@@ -243,6 +243,7 @@ class Generator {
       case "execute":
       case "cancel":
       case "veto":
+      case "approveRotation":
         return { type, proposalId: this.proposalId(view) };
       default:
         return { type } as SpellOperation;

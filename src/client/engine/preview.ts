@@ -99,6 +99,7 @@ export function actorOf(op: Operation): AccountId | null {
     case "execute":
       return op.caller;
     case "veto":
+    case "approveRotation":
       return op.guardian;
     default: {
       // Vault, pool and governance operations name their actor `owner` (or `voter`, `proposer`…).

@@ -76,9 +76,11 @@ export function draftSupport(op: Operation): { ok: true } | { ok: false; reason:
     case "setBaseRate":
       return { ok: false, reason: "setBaseRate exists only in test scenarios; it has no spell." };
     case "veto":
+    case "approveRotation":
       return {
         ok: false,
-        reason: "A veto is signed by a guardian's key, not sent from a wallet: guardians use the zkusd CLI.",
+        reason:
+          "A veto or rotation approval is signed by a guardian's key, not sent from a wallet: guardians use the zkusd CLI.",
       };
     case "adjustVault":
       return op.depositCollateral && op.withdrawCollateral

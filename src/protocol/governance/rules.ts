@@ -271,6 +271,7 @@ export function propose(tx: Tx, proposer: AccountId, actions: GovAction[]): { pr
     receipts: [],
     voted: new Map(),
     vetoes: [],
+    rotationApprovals: [],
   };
   gov.proposals.push(proposal);
   tx.j.onRollback(() => {
@@ -350,7 +351,7 @@ export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
   const state = proposalState(p, tx.now);
   require(state === "succeeded", "proposalNotSucceeded", `proposal ${proposalId} is ${state}`);
   // A rotation of the custody key set waits at least 30 days whatever the timelock (SPEC §2a).
-  const rotates = p.actions.some((a) => a.type === "rotateGuardians");
+  const rotates = rotatesGuardians(p);
   const delay =
     rotates && p.timelockDelay < GUARDIAN_ROTATION_DELAY ? GUARDIAN_ROTATION_DELAY : p.timelockDelay;
   const eta = tx.now + delay;
@@ -367,6 +368,12 @@ export function execute(tx: Tx, proposalId: bigint): void {
     "queued", "proposalNotQueued", `proposal ${proposalId} is ${proposalState(p, tx.now)}`);
   require(tx.now >= p.eta, "timelockNotElapsed", `proposal ${proposalId} can be executed from time ${p.eta}`);
   require(tx.now < p.eta + p.gracePeriod, "proposalExpired");
+  if (rotatesGuardians(p)) {
+    const approvals = signedByCurrentSet(tx, p.rotationApprovals);
+    const k = tx.state.gov.guardians.threshold;
+    require(approvals >=
+      k, "rotationNotApproved", `proposal ${proposalId} has ${approvals} of the ${k} approvals it needs from the current guardians`);
+  }
   tx.j.set(p, "status", "executed");
   markProposal(tx, p);
   // Checked again: another proposal may have moved a related parameter since this one was made.
@@ -447,18 +454,7 @@ export function cancel(tx: Tx, proposer: AccountId, proposalId: bigint): void {
  */
 export function veto(tx: Tx, guardian: AccountId, proposalId: bigint): void {
   const gov = tx.state.gov;
-  const key = guardian.toLowerCase();
-  require(gov.guardians.keys.includes(key), "notGuardian", `${guardian} is not a registered guardian key`);
-  const p = proposalById(tx, proposalId);
-  const state = proposalState(p, tx.now);
-  require(isOpenProposalState(state), "proposalClosed", `proposal ${proposalId} is ${state}`);
-  require(!p.vetoes.includes(key), "alreadyVetoed");
-  p.vetoes.push(key);
-  tx.j.onRollback(() => {
-    p.vetoes.pop();
-  });
-  markProposal(tx, p);
-  const approvals = BigInt(p.vetoes.filter((k) => gov.guardians.keys.includes(k)).length);
+  const { key, p, approvals } = guardianSignature(tx, guardian, proposalId, "vetoes", "alreadyVetoed");
   tx.events.push({
     type: "VetoSigned",
     proposalId,
@@ -470,4 +466,64 @@ export function veto(tx: Tx, guardian: AccountId, proposalId: bigint): void {
     tx.j.set(p, "status", "vetoed");
     tx.events.push({ type: "ProposalVetoed", proposalId });
   }
+}
+
+/**
+ * One guardian's signature on an open proposal (a veto or a rotation approval), one rule for both: the
+ * actor must be a key of the current guardian set (on chain: the key in the witness of the
+ * transaction's first input, so Bitcoin checked its signature), the proposal must still be executable,
+ * and each key signs once. Records the key in `list` and returns how many keys of the current set
+ * have signed it.
+ */
+function guardianSignature(
+  tx: Tx,
+  guardian: AccountId,
+  proposalId: bigint,
+  list: "vetoes" | "rotationApprovals",
+  already: "alreadyVetoed" | "alreadyApprovedRotation",
+): { key: string; p: Proposal; approvals: bigint } {
+  const gov = tx.state.gov;
+  const key = guardian.toLowerCase();
+  require(gov.guardians.keys.includes(key), "notGuardian", `${guardian} is not a registered guardian key`);
+  const p = proposalById(tx, proposalId);
+  const state = proposalState(p, tx.now);
+  require(isOpenProposalState(state), "proposalClosed", `proposal ${proposalId} is ${state}`);
+  const keys = p[list];
+  require(!keys.includes(key), already);
+  if (list === "rotationApprovals")
+    require(rotatesGuardians(p), "notRotation", `proposal ${proposalId} does not rotate the custody key set`);
+  keys.push(key);
+  tx.j.onRollback(() => {
+    keys.pop();
+  });
+  markProposal(tx, p);
+  return { key, p, approvals: signedByCurrentSet(tx, keys) };
+}
+
+/** How many keys of the current guardian set are in `keys`. */
+const signedByCurrentSet = (tx: Tx, keys: readonly string[]): bigint =>
+  BigInt(keys.filter((k) => tx.state.gov.guardians.keys.includes(k)).length);
+
+const rotatesGuardians = (p: Proposal): boolean => p.actions.some((a) => a.type === "rotateGuardians");
+
+/**
+ * One outgoing guardian's approval of a proposal that rotates the custody key set (SPEC §2a: a new
+ * key set needs governance and a quorum of the outgoing set). Authenticated as a veto is; the
+ * proposal executes only once `threshold` keys of the current set have approved it.
+ */
+export function approveRotation(tx: Tx, guardian: AccountId, proposalId: bigint): void {
+  const { key, approvals } = guardianSignature(
+    tx,
+    guardian,
+    proposalId,
+    "rotationApprovals",
+    "alreadyApprovedRotation",
+  );
+  tx.events.push({
+    type: "RotationApproved",
+    proposalId,
+    guardian: key,
+    approvals,
+    threshold: tx.state.gov.guardians.threshold,
+  });
 }

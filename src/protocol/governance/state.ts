@@ -76,6 +76,11 @@ export interface Proposal {
   readonly voted: Map<AccountId, Receipt>;
   /** Guardian keys that signed a veto of this proposal, in order. */
   readonly vetoes: string[];
+  /**
+   * Guardian keys that approved this proposal's rotation of the custody key set, in order (empty
+   * unless it rotates the set). Execution needs `threshold` keys of the outgoing set (SPEC §2a).
+   */
+  readonly rotationApprovals: string[];
 }
 
 export interface GovState {
@@ -213,6 +218,8 @@ export interface SerializedGov {
     status: StoredProposalStatus;
     receipts: [string, Support, string][];
     vetoes: string[];
+    /** Absent in states written before rotation approvals existed (read as none). */
+    rotationApprovals?: string[];
   }[];
 }
 
@@ -287,6 +294,7 @@ export function serializeGov(
       status: p.status,
       receipts: p.receipts.map((r) => [r.voter, r.support, String(r.votes)]),
       vetoes: [...p.vetoes],
+      rotationApprovals: [...p.rotationApprovals],
     })),
   };
 }
@@ -344,6 +352,7 @@ export function deserializeGov(
         receipts,
         voted: new Map(receipts.map((r) => [r.voter, r])),
         vetoes: [...p.vetoes],
+        rotationApprovals: [...(p.rotationApprovals ?? [])],
       };
     }),
   };
