@@ -364,6 +364,8 @@ describe("governance", () => {
     const copy = cloneState(c.state);
     expect(copy.gov.proposals[Number(id) - 1]!.rotationApprovals).toEqual([guardianKeys[0], guardianKeys[2]]);
     expect(stateRoot(copy)).toBe(stateRoot(c.state));
+    copy.gov.proposals[Number(id) - 1]!.rotationApprovals.pop();
+    expect(stateRoot(cloneState(copy))).not.toBe(stateRoot(c.state));
     const { events } = c.ok({ type: "execute", caller: "k", proposalId: id });
     expect(events.map((e) => e.type)).toEqual(["GuardiansRotated", "ProposalExecuted"]);
     expect(c.state.gov.guardians.keys).toEqual(newGuardians);

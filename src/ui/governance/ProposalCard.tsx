@@ -135,6 +135,15 @@ function ProposalMeta(props: {
           </dd>
         </div>
       ) : null}
+      {p.actions.some((a) => a.action.type === "rotateGuardians") ? (
+        <div>
+          <dt>Approvals by the current guardians</dt>
+          <dd>
+            {p.rotationApprovals.length} of {p.vetoThreshold.toString()} needed before the new key set can be
+            executed
+          </dd>
+        </div>
+      ) : null}
       {mine ? (
         <div>
           <dt>Your power at the snapshot</dt>
