@@ -63,8 +63,7 @@ type Step =
   | { kind: "propose"; owner: string; action: number }
   | { kind: "vote"; owner: string; back: number; support: 0 | 1 | 2 }
   | { kind: "lifecycle"; type: "queue" | "execute" | "cancel"; owner: string; back: number; wait: bigint }
-  /** A guardian's veto, or its approval of a key rotation (`approve`). */
-  | { kind: "veto"; guardian: number; back: number; approve: boolean };
+  | { kind: "veto"; guardian: number; back: number };
 
 /** Guardian keys of the property runs (2 of 3). */
 const GUARDIANS = [1, 2, 3].map((i) =>
@@ -188,11 +187,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .record({
-        guardian: fc.integer({ min: 0, max: 3 }),
-        back: fc.integer({ min: 0, max: 3 }),
-        approve: fc.boolean(),
-      })
+      .record({ guardian: fc.integer({ min: 0, max: 3 }), back: fc.integer({ min: 0, max: 3 }) })
       .map((r) => ({ kind: "veto", ...r }) as Step),
   },
   {
@@ -292,11 +287,7 @@ function resolve(s: State, st: Step): Operation[] {
     }
     case "veto":
       return [
-        {
-          type: st.approve ? "approveRotation" : "veto",
-          guardian: GUARDIANS[st.guardian] ?? "a0",
-          proposalId: proposalBack(s, st.back),
-        },
+        { type: "veto", guardian: GUARDIANS[st.guardian] ?? "a0", proposalId: proposalBack(s, st.back) },
       ];
   }
 }
