@@ -28,17 +28,28 @@ import {
   markSettled,
   type Obligation,
   type ProtocolEvent,
+  SATOSHI,
   type State,
   setStray,
 } from "../protocol/index.ts";
 import { obligationId, obligationRecorded, vaultPosition, vaultTargetSats } from "./obligations.ts";
 
-const SATOSHI = 10n ** 10n;
 /** Obligation index of an escape's balancing move: past any spell's own (a spell records a handful). */
 const ESCAPE_ID_BASE = 1_000_000;
 
 const fifo = (a: Obligation, b: Obligation) =>
   a.height !== b.height ? (a.height < b.height ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+/** Where an escape happened: its transaction, block and the escaped vault's slot in it. */
+type EscapePlace = { txid: string; height: number; slot: number };
+
+/** Takes up to `left` sats off an open obligation: settled by the escape when whole, else reduced. */
+function cut(state: State, o: Obligation, left: bigint, txid: string): bigint {
+  const n = o.sats <= left ? o.sats : left;
+  if (n === o.sats) markSettled(state.custody, o.id, txid);
+  else if (n > 0n) addObligation(state.custody, { ...o, sats: o.sats - n });
+  return n;
+}
 
 /**
  * Books the escape of `escaped` sats of `vault`'s coins (already removed from the coins) by the
@@ -49,86 +60,19 @@ export function applyEscape(
   vault: AccountId,
   escaped: bigint,
   ownScript: string,
-  place: { txid: string; height: number; slot: number },
+  place: EscapePlace,
 ): ProtocolEvent[] {
-  const c = state.custody;
-  const events: ProtocolEvent[] = [];
-  const open = [...c.obligations.values()].filter((o) => o.status === "open").sort(fifo);
-  /** Takes up to `left` sats off an open obligation: settled by the escape when whole, else reduced. */
-  const cut = (o: Obligation, left: bigint): bigint => {
-    const n = o.sats <= left ? o.sats : left;
-    if (n === o.sats) markSettled(c, o.id, place.txid);
-    else if (n > 0n) addObligation(c, { ...o, sats: o.sats - n });
-    return n;
-  };
-  // 1. The owner's own payouts from this vault.
-  let left = escaped;
-  let ownPaid = 0n;
-  for (const o of open) {
-    if (left === 0n) break;
-    if (o.source !== vault || o.to !== undefined || o.script !== ownScript) continue;
-    const n = cut(o, left);
-    left -= n;
-    ownPaid += n;
-  }
+  const open = [...state.custody.obligations.values()].filter((o) => o.status === "open").sort(fifo);
+  const ownPaid = payOwnPayouts(state, open, vault, ownScript, escaped, place.txid);
   // 2. The ledger: the vault's collateral, whole satoshis.
-  const out = escapeVault(state, vault, left * SATOSHI);
+  const out = escapeVault(state, vault, (escaped - ownPaid) * SATOSHI);
   const taken = out.taken / SATOSHI;
-  left -= taken;
-  // 3. Beyond its collateral the owner took BTC the vault owed to others. Moves to the pool are
-  // cancelled (the pool bears them); payouts to others (a stray output's refund) stay owed, now by
-  // the pool, so the outside payee is still paid.
-  let cancelled = 0n;
-  let moved = 0;
-  for (const o of open) {
-    if (left === 0n) break;
-    if (o.source !== vault || o.status !== "open") continue;
-    if (o.to !== undefined) {
-      const n = cut(o, left);
-      left -= n;
-      cancelled += n;
-      continue;
-    }
-    const n = o.sats <= left ? o.sats : left;
-    if (n === o.sats) addObligation(c, { ...o, source: null });
-    else {
-      addObligation(c, { ...o, sats: o.sats - n });
-      addObligation(c, {
-        ...o,
-        id: obligationId(place.txid, ESCAPE_ID_BASE + 1_000 + place.slot * 100 + moved++),
-        source: null,
-        sats: n,
-      });
-    }
-    left -= n;
-    cancelled += n;
-  }
+  const cancelled = takeOwedToOthers(state, open, vault, escaped - ownPaid - taken, place);
   // The total invariant: every escaped sat not covered by the owner's payouts or the vault's
   // collateral is a loss, booked on the fee account.
   const shortfall = escaped - ownPaid - taken;
-  if (shortfall !== 0n) setStray(c, c.stray - shortfall);
-  // 4. What custody still holds for the closed vault goes to the pool.
-  let gap = vaultPosition(state, vault) - vaultTargetSats(state, vault);
-  for (const o of open) {
-    if (gap <= 0n) break;
-    if (o.status === "open" && o.to === vault) gap -= cut(o, gap);
-  }
-  if (gap > 0n) {
-    const o: Obligation = {
-      // Ids above any spell's own obligations in the same transaction, one slot per escaped vault.
-      id: obligationId(place.txid, ESCAPE_ID_BASE + place.slot),
-      source: vault,
-      script: "",
-      to: null,
-      sats: gap,
-      maxFee: 0n,
-      height: BigInt(place.height),
-      status: "open",
-      settledBy: null,
-    };
-    addObligation(c, o);
-    events.push(obligationRecorded(o));
-  }
+  if (shortfall !== 0n) setStray(state.custody, state.custody.stray - shortfall);
+  const events = leftCoinsToPool(state, open, vault, place);
   events.push(
     {
       type: "VaultEscapeBooked",
@@ -145,4 +89,89 @@ export function applyEscape(
   if (shortfall > 0n)
     events.push({ type: "EscapeShortfall", owner: vault, sats: shortfall, cancelledMovesSats: cancelled });
   return events;
+}
+
+/** 1. The owner's own payouts from this vault, first in first out, up to `escaped`; returns the sats they cover. */
+function payOwnPayouts(
+  state: State,
+  open: Obligation[],
+  vault: AccountId,
+  ownScript: string,
+  escaped: bigint,
+  txid: string,
+): bigint {
+  let left = escaped;
+  for (const o of open) {
+    if (left === 0n) break;
+    if (o.source !== vault || o.to !== undefined || o.script !== ownScript) continue;
+    left -= cut(state, o, left, txid);
+  }
+  return escaped - left;
+}
+
+/**
+ * 3. Beyond its collateral the owner took `beyond` sats the vault owed to others. Moves to the pool
+ * are cancelled (the pool bears them); payouts to others (a stray output's refund) stay owed, now by
+ * the pool, so the outside payee is still paid. Returns the sats cancelled or handed to the pool.
+ */
+function takeOwedToOthers(
+  state: State,
+  open: Obligation[],
+  vault: AccountId,
+  beyond: bigint,
+  place: EscapePlace,
+): bigint {
+  const c = state.custody;
+  let left = beyond;
+  let moved = 0;
+  for (const o of open) {
+    if (left === 0n) break;
+    if (o.source !== vault || o.status !== "open") continue;
+    if (o.to !== undefined) {
+      left -= cut(state, o, left, place.txid);
+      continue;
+    }
+    const n = o.sats <= left ? o.sats : left;
+    if (n === o.sats) addObligation(c, { ...o, source: null });
+    else {
+      addObligation(c, { ...o, sats: o.sats - n });
+      addObligation(c, {
+        ...o,
+        id: obligationId(place.txid, ESCAPE_ID_BASE + 1_000 + place.slot * 100 + moved++),
+        source: null,
+        sats: n,
+      });
+    }
+    left -= n;
+  }
+  return beyond - left;
+}
+
+/** 4. What custody still holds for the closed vault goes to the pool: moves in transit to it are cancelled first. */
+function leftCoinsToPool(
+  state: State,
+  open: Obligation[],
+  vault: AccountId,
+  place: EscapePlace,
+): ProtocolEvent[] {
+  let gap = vaultPosition(state, vault) - vaultTargetSats(state, vault);
+  for (const o of open) {
+    if (gap <= 0n) break;
+    if (o.status === "open" && o.to === vault) gap -= cut(state, o, gap, place.txid);
+  }
+  if (gap <= 0n) return [];
+  const o: Obligation = {
+    // Ids above any spell's own obligations in the same transaction, one slot per escaped vault.
+    id: obligationId(place.txid, ESCAPE_ID_BASE + place.slot),
+    source: vault,
+    script: "",
+    to: null,
+    sats: gap,
+    maxFee: 0n,
+    height: BigInt(place.height),
+    status: "open",
+    settledBy: null,
+  };
+  addObligation(state.custody, o);
+  return [obligationRecorded(o)];
 }
