@@ -351,28 +351,9 @@ export function settlementOutputs(
 ): Shape {
   const fail = (why: string): Shape => ({ ok: false, reason: reason("infeasible", why) });
   const rate = BigInt(feeRate);
-  const after = new Map<AccountId | null, bigint>([[null, 0n]]);
-  const vaults = [...new Set([...involvedOwners(named).vaults, ...rolls])].sort();
-  for (const v of vaults) after.set(v, 0n);
-  for (const c of spent) after.set(c.vault, (after.get(c.vault) ?? 0n) + c.sats);
-  const payouts: Obligation[] = [];
-  for (const o of named) {
-    after.set(o.source, (after.get(o.source) ?? 0n) - o.sats);
-    if (o.to === undefined) payouts.push(o);
-    else after.set(o.to, (after.get(o.to) ?? 0n) + o.sats);
-  }
-  const inputKinds: InputKind[] = [];
-  for (const c of spent) {
-    // Each coin is spent by its own epoch's key set (docs/custody.md "Key epochs").
-    const ws = witnessScriptOf(state, c, config);
-    const threshold = epochKeySet(state, c.epoch ?? 0)?.threshold;
-    if (!ws || threshold === undefined) return fail(`no witness script for coin ${c.outpoint}`);
-    inputKinds.push(
-      c.vault === null
-        ? { type: "multisig", threshold, witnessScriptLength: ws.length }
-        : { type: "vault", path: "guardians", threshold, witnessScriptLength: ws.length },
-    );
-  }
+  const { after, vaults, payouts } = balancesAfter(named, spent, rolls);
+  const inputKinds = settlementInputKinds(state, spent, config);
+  if (typeof inputKinds === "string") return fail(inputKinds);
   const outputs: SettlementOutput[] = payouts.map((o) => ({
     kind: "payout",
     script: o.script,
@@ -403,6 +384,76 @@ export function settlementOutputs(
     return { ok: false, reason: reason("tooLarge", `${vsize} vB exceeds ${MAX_SETTLEMENT_VSIZE}`) };
   // Rounded up: the transaction never pays below the declared rate.
   const fee = ceilDiv(BigInt(vsize) * rate, SATS_PER_KVB);
+  const shares = chargePayees(outputs, payouts, fee, rate);
+  if (typeof shares === "string") return fail(shares);
+  const fromAccount = fee - shares;
+  const account = feeAccountSats(state);
+  if (fromAccount > account)
+    return fail(
+      `the fee account holds ${account > 0n ? account : 0n} sats, the settlement needs ${fromAccount}`,
+    );
+  const main = after.get(null)! - fromAccount;
+  if (main < 0n) return fail("the pool owes more than the main coin holds");
+  if (main === 0n) outputs.splice(mainIndex, 1);
+  else if (main < dustThreshold(pool)) return fail(`the main coin's remainder of ${main} sats is dust`);
+  else outputs[mainIndex] = { ...outputs[mainIndex]!, sats: main };
+  return { ok: true, outputs, fee, fromAccount, vsize };
+}
+
+/**
+ * What each owner (a vault, or the pool as null) holds after the settlement: its spent coins, less
+ * what it pays, plus what moves to it; the vaults involved (sorted) and the payouts (named order).
+ */
+function balancesAfter(
+  named: readonly Obligation[],
+  spent: readonly ProtocolCoin[],
+  rolls: readonly AccountId[],
+): { after: Map<AccountId | null, bigint>; vaults: AccountId[]; payouts: Obligation[] } {
+  const after = new Map<AccountId | null, bigint>([[null, 0n]]);
+  const vaults = [...new Set([...involvedOwners(named).vaults, ...rolls])].sort();
+  for (const v of vaults) after.set(v, 0n);
+  for (const c of spent) after.set(c.vault, (after.get(c.vault) ?? 0n) + c.sats);
+  const payouts: Obligation[] = [];
+  for (const o of named) {
+    after.set(o.source, (after.get(o.source) ?? 0n) - o.sats);
+    if (o.to === undefined) payouts.push(o);
+    else after.set(o.to, (after.get(o.to) ?? 0n) + o.sats);
+  }
+  return { after, vaults, payouts };
+}
+
+/** The input kinds (for the size estimate) of the spent coins, or why one cannot be spent. */
+function settlementInputKinds(
+  state: State,
+  spent: readonly ProtocolCoin[],
+  config: CustodyConfig,
+): InputKind[] | string {
+  const inputKinds: InputKind[] = [];
+  for (const c of spent) {
+    // Each coin is spent by its own epoch's key set (docs/custody.md "Key epochs").
+    const ws = witnessScriptOf(state, c, config);
+    const threshold = epochKeySet(state, c.epoch ?? 0)?.threshold;
+    if (!ws || threshold === undefined) return `no witness script for coin ${c.outpoint}`;
+    inputKinds.push(
+      c.vault === null
+        ? { type: "multisig", threshold, witnessScriptLength: ws.length }
+        : { type: "vault", path: "guardians", threshold, witnessScriptLength: ws.length },
+    );
+  }
+  return inputKinds;
+}
+
+/**
+ * Takes each payee's fee share off its payout output (`outputs[i]` is `payouts[i]`'s): its own
+ * output's vsize plus an equal share of the overhead, up to its maximum fee. Returns what the payees
+ * pay together, or why a payout would be dust.
+ */
+function chargePayees(
+  outputs: SettlementOutput[],
+  payouts: readonly Obligation[],
+  fee: bigint,
+  rate: bigint,
+): bigint | string {
   const own = payouts.map((o) =>
     ceilDiv(BigInt(8 + varIntSize(o.script.length / 2) + o.script.length / 2) * rate, SATS_PER_KVB),
   );
@@ -419,22 +470,11 @@ export function settlementOutputs(
     const share = wanted < o.maxFee ? wanted : o.maxFee;
     const paid = o.sats - share;
     if (paid < dustThreshold(fromHex(o.script)))
-      return fail(`obligation ${o.id} pays ${paid} sats after fees: dust`);
+      return `obligation ${o.id} pays ${paid} sats after fees: dust`;
     outputs[i] = { ...outputs[i]!, sats: paid };
     shares += share;
   }
-  const fromAccount = fee - shares;
-  const account = feeAccountSats(state);
-  if (fromAccount > account)
-    return fail(
-      `the fee account holds ${account > 0n ? account : 0n} sats, the settlement needs ${fromAccount}`,
-    );
-  const main = after.get(null)! - fromAccount;
-  if (main < 0n) return fail("the pool owes more than the main coin holds");
-  if (main === 0n) outputs.splice(mainIndex, 1);
-  else if (main < dustThreshold(pool)) return fail(`the main coin's remainder of ${main} sats is dust`);
-  else outputs[mainIndex] = { ...outputs[mainIndex]!, sats: main };
-  return { ok: true, outputs, fee, fromAccount, vsize };
+  return shares;
 }
 
 /**
@@ -569,18 +609,8 @@ export function checkSettlement(
     };
   const named = namedObligations(state, spell);
   if (!named.ok) return { ok: false, reason: reason("notNamed", named.message) };
-  const spent: ProtocolCoin[] = [];
-  for (const input of tx.inputs) {
-    const coin = state.custody.coins.get(outpointKey(input.prevTxid, input.vout));
-    if (!coin)
-      return {
-        ok: false,
-        reason: reason("foreignInput", `input ${input.prevTxid}:${input.vout} is not a protocol coin`),
-      };
-    if (spent.some((c) => c.outpoint === coin.outpoint))
-      return { ok: false, reason: reason("foreignInput", `input ${coin.outpoint} is spent twice`) };
-    spent.push(coin);
-  }
+  const spent = spentProtocolCoins(tx, state);
+  if (!Array.isArray(spent)) return { ok: false, reason: spent };
   const involved = new Set<AccountId | null>([null, ...involvedOwners(named.obligations).vaults]);
   const have = new Set(spent.map((c) => c.outpoint));
   const missing = coinsToSpend(state, named.obligations).filter(
@@ -610,25 +640,8 @@ export function checkSettlement(
     return { ok: false, reason: reason("nothingSettled", "the settlement names nothing and rolls nothing") };
   const shape = settlementOutputs(state, named.obligations, spent, spell.feeRate, spellBytes, config, rolls);
   if (!shape.ok) return shape;
-  if (shape.outputs.length !== tx.outputs.length)
-    return {
-      ok: false,
-      reason: reason(
-        "wrongOutputs",
-        `${tx.outputs.length} outputs, the settlement has ${shape.outputs.length}`,
-      ),
-    };
-  for (const [i, want] of shape.outputs.entries()) {
-    const got = tx.outputs[i]!;
-    if (toHex(got.script) !== want.script || got.sats !== want.sats)
-      return {
-        ok: false,
-        reason: reason(
-          "wrongOutputs",
-          `output ${i} pays ${got.sats} sats to ${toHex(got.script)}, the settlement pays ${want.sats} to ${want.script}`,
-        ),
-      };
-  }
+  const wrong = differentOutput(tx, shape.outputs);
+  if (wrong) return { ok: false, reason: wrong };
   return {
     ok: true,
     obligations: named.obligations,
@@ -674,4 +687,32 @@ export function isStandardPayout(script: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** The protocol coins a settlement's inputs spend, in input order, or why an input is not one. */
+function spentProtocolCoins(tx: TxShape, state: State): ProtocolCoin[] | SettlementReason {
+  const spent: ProtocolCoin[] = [];
+  for (const input of tx.inputs) {
+    const coin = state.custody.coins.get(outpointKey(input.prevTxid, input.vout));
+    if (!coin) return reason("foreignInput", `input ${input.prevTxid}:${input.vout} is not a protocol coin`);
+    if (spent.some((c) => c.outpoint === coin.outpoint))
+      return reason("foreignInput", `input ${coin.outpoint} is spent twice`);
+    spent.push(coin);
+  }
+  return spent;
+}
+
+/** The first output that differs from the settlement's (script or sats, exactly), or null. */
+function differentOutput(tx: TxShape, want: readonly SettlementOutput[]): SettlementReason | null {
+  if (want.length !== tx.outputs.length)
+    return reason("wrongOutputs", `${tx.outputs.length} outputs, the settlement has ${want.length}`);
+  for (const [i, w] of want.entries()) {
+    const got = tx.outputs[i]!;
+    if (toHex(got.script) !== w.script || got.sats !== w.sats)
+      return reason(
+        "wrongOutputs",
+        `output ${i} pays ${got.sats} sats to ${toHex(got.script)}, the settlement pays ${w.sats} to ${w.script}`,
+      );
+  }
+  return null;
 }
