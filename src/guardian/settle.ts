@@ -273,62 +273,18 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   if (leader !== deps.index) return { kind: "notLeader", leader };
   const state = deps.state();
   const rate = Math.max(1_000, Math.ceil(await deps.feeRate()));
-  // A settlement this guardian already signed over a coin still unspent: retry it unchanged.
-  const open = deps.ledger.pendingFor([...state.custody.coins.keys()]);
-  let ids: string[];
-  let rolls: string[];
-  let feeRate: number;
-  let replaces: string | undefined;
-  if (open) {
-    ids = open.obligations ?? [];
-    rolls = open.rolls ?? [];
-    feeRate = open.feeRate;
-    if (await deps.known(open.txid)) {
-      // Stuck: unconfirmed for BUMP_AFTER_BLOCKS while the market pays more. Bumped (RBF): the same
-      // obligations and basis at a higher rate, never re-planned over other coins.
-      const since = open.height ?? tip;
-      if (tip - since < BUMP_AFTER_BLOCKS || rate <= open.feeRate)
-        return { kind: "pending", txid: open.txid };
-      replaces = open.txid;
-      // BIP125: the replacement pays at least the incremental relay fee (1 sat/vB) more per vbyte.
-      feeRate = Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE);
-    }
-  } else {
-    ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
-    rolls = proposalRolls(state, tip, ids, rate, deps.custody);
-    feeRate = rate;
-  }
+  const proposal = await roundProposal(deps, state, tip, rate);
+  if ("kind" in proposal) return proposal;
+  const { ids, rolls, feeRate, replaces } = proposal;
   if (ids.length === 0 && rolls.length === 0) return { kind: "idle" };
   const planned = planSettlement(state, ids, feeRate, deps.custody, { rolls, height: tip });
   if (!planned.ok) return { kind: "failed", reason: `${planned.reason.code}: ${planned.reason.message}` };
   const { txid } = settlementPsbt(planned.plan);
   const mine = signSettlement(deps, { ids, rolls, feeRate, txid });
   if (!mine.ok) return { kind: "failed", reason: `${mine.code}: ${mine.reason}` };
-  const signed: Uint8Array[] = [mine.psbt];
-  const signers = ["self"];
-  const answers: string[] = [];
-  const f = deps.fetch ?? fetch;
-  const body = JSON.stringify({ ids, rolls, feeRate, txid });
-  await Promise.all(
-    deps.peers.map(async (peer) => {
-      try {
-        const res = await f(`${peer.url}/v1/settle`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-          signal: AbortSignal.timeout(30_000),
-        });
-        const json = (await res.json()) as { psbt?: string; error?: { reason?: string } };
-        if (res.ok && json.psbt) {
-          signed.push(Uint8Array.from(Buffer.from(json.psbt, "base64")));
-          signers.push(peer.name);
-          answers.push(`${peer.name}: signed`);
-        } else answers.push(`${peer.name}: ${json.error?.reason ?? `HTTP ${res.status}`}`);
-      } catch (error) {
-        answers.push(`${peer.name}: unreachable (${(error as Error).message})`);
-      }
-    }),
-  );
+  const { signed, signers, answers } = await askPeers(deps, JSON.stringify({ ids, rolls, feeRate, txid }));
+  signed.unshift(mine.psbt);
+  signers.unshift("self");
   if (signed.length < deps.threshold) {
     deps.log.warn("settlement without quorum", { txid, answers });
     return { kind: "noQuorum", txid, answers };
@@ -353,4 +309,61 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
     ...(replaces ? { replaces } : {}),
   });
   return { kind: "sent", txid, ids: ids.length, signers, ...(replaces ? { replaces } : {}) };
+}
+
+/**
+ * What the leader proposes this round: the settlement it already signed over a coin still unspent,
+ * unchanged (or bumped by RBF when stuck), else a fresh plan at the market rate; or that it waits.
+ */
+async function roundProposal(
+  deps: LeaderDeps,
+  state: State,
+  tip: number,
+  rate: number,
+): Promise<{ ids: string[]; rolls: string[]; feeRate: number; replaces?: string } | RoundOutcome> {
+  const open = deps.ledger.pendingFor([...state.custody.coins.keys()]);
+  if (!open) {
+    const ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
+    return { ids, rolls: proposalRolls(state, tip, ids, rate, deps.custody), feeRate: rate };
+  }
+  const retry = { ids: open.obligations ?? [], rolls: open.rolls ?? [], feeRate: open.feeRate };
+  if (!(await deps.known(open.txid))) return retry;
+  // Stuck: unconfirmed for BUMP_AFTER_BLOCKS while the market pays more. Bumped (RBF): the same
+  // obligations and basis at a higher rate, never re-planned over other coins.
+  const since = open.height ?? tip;
+  if (tip - since < BUMP_AFTER_BLOCKS || rate <= open.feeRate) return { kind: "pending", txid: open.txid };
+  // BIP125: the replacement pays at least the incremental relay fee (1 sat/vB) more per vbyte.
+  return { ...retry, feeRate: Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE), replaces: open.txid };
+}
+
+/** Asks every peer to sign the same settlement (POST /v1/settle); their PSBTs and what each answered. */
+async function askPeers(
+  deps: LeaderDeps,
+  body: string,
+): Promise<{ signed: Uint8Array[]; signers: string[]; answers: string[] }> {
+  const signed: Uint8Array[] = [];
+  const signers: string[] = [];
+  const answers: string[] = [];
+  const f = deps.fetch ?? fetch;
+  await Promise.all(
+    deps.peers.map(async (peer) => {
+      try {
+        const res = await f(`${peer.url}/v1/settle`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        const json = (await res.json()) as { psbt?: string; error?: { reason?: string } };
+        if (res.ok && json.psbt) {
+          signed.push(Uint8Array.from(Buffer.from(json.psbt, "base64")));
+          signers.push(peer.name);
+          answers.push(`${peer.name}: signed`);
+        } else answers.push(`${peer.name}: ${json.error?.reason ?? `HTTP ${res.status}`}`);
+      } catch (error) {
+        answers.push(`${peer.name}: unreachable (${(error as Error).message})`);
+      }
+    }),
+  );
+  return { signed, signers, answers };
 }
