@@ -25,6 +25,7 @@ import {
   deserializeState,
   type Params,
   type ProtocolEvent,
+  type SerializedState,
   type State,
   serializeState,
   stateRoot,
@@ -439,165 +440,24 @@ export class Indexer {
   /** Indexes one block; false when it turned out to be on another branch (rolled back instead). */
   private async indexBlock(height: number): Promise<boolean> {
     const hash = await this.chain.blockHash(height);
-    let verified: ChainBlock;
-    try {
-      verified = await this.chain.block(hash, height, this.headHeader);
-      if (verified.header.prevHash !== this.head.hash) {
-        if (await this.rollbackToFork(verified.header.prevHash, height - 1)) return false;
-        throw new ChainDataError(
-          "brokenLink",
-          `block ${hash}, served as block ${height}, does not link to block ${this.head.hash}, which the source still reports at ${height - 1}`,
-        );
-      }
-    } catch (error) {
-      // The hash at this height may have been the lie: ask for it again next time.
-      this.chain.forget(height);
-      throw error;
-    }
+    const verified = await this.linkedBlock(hash, height);
+    if (!verified) return false;
     // The block's proofs are checked as one batch when the WebAssembly verifier loads (proofs.ts).
     if (this.o.verifier.proofs && this.proofs === undefined) this.proofs = await BlockProofs.load();
     this.proofs?.begin();
-    const header = { timestamp: verified.header.time };
-    const network = await this.chain.network();
-    const prevout: PrevoutLookup = (txid, vout) => this.chain.prevout(txid, vout);
+    const work = newBlockWork(height, verified.header.time, await this.chain.network());
     const undo = serializeState(this.state);
-    const spells: SpellRecord[] = [];
-    const rejected: RejectedRecord[] = [];
-    const events: StoredEvent[] = [];
-    const prices: PriceRecord[] = [];
-    let custodyChanged = false;
-    const custodyEvents = (list: ProtocolEvent[], where: { position: number; txid: string }, from = 0) => {
-      list.forEach((event, i) => {
-        events.push(storedEvent(event, { height, ...where, n: from + i, time: header.timestamp }));
-      });
-      if (list.length > 0) custodyChanged = true;
-    };
     // Every previous output the block's spells need, fetched before anything is applied: a source
     // that fails or lies here leaves the state untouched (the block is retried).
     const actorPrevouts = new Map<string, ChainTxOutput>();
     for (const tx of verified.txs) {
       if (tx.coinbase || !spellPayloadOfChainTx(tx)) continue;
       const first = tx.inputs[0]!;
-      actorPrevouts.set(tx.txid, await prevout(first.prevTxid, first.vout));
+      actorPrevouts.set(tx.txid, await this.chain.prevout(first.prevTxid, first.vout));
     }
     // A source failing mid-block (a stray output's refund script) leaves the state as it was.
     try {
-      for (const tx of verified.txs) {
-        const payload = spellPayloadOfChainTx(tx);
-        const { position } = tx;
-        const where = { height, position, txid: tx.txid };
-        // Custody first, for every transaction: settlements, escapes and breaches (docs/decisions.md §2a rule 3).
-        const custody = settleOrTrack(
-          this.state,
-          tx,
-          payload ?? undefined,
-          height,
-          this.custody,
-          this.undoneSettlements,
-        );
-        // The actor: the address of the output the first input spends (read from its verified bytes).
-        const actorPrevout = actorPrevouts.get(tx.txid);
-        const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, network) ?? null) : null;
-        if (custody.kind !== "none") custodyEvents(custody.events, where);
-        if (custody.kind === "rejected")
-          rejected.push({
-            ...where,
-            actor: actorAddress,
-            opType: "settle",
-            reason: {
-              code: "settlementRefused",
-              detail: custody.reason.code,
-              message: custody.reason.message,
-            },
-          });
-        // A settle spell is custody's (src/settlement), not an engine operation.
-        if (payload && isSettlePayload(payload)) continue;
-        // So is a fund spell (the fee account's funding); a refused one leaves its output to the stray rule.
-        const funding = fundOrRefuse(this.state, tx, payload ?? undefined, height);
-        if (funding.kind === "applied") custodyEvents(funding.events, where);
-        if (funding.kind === "refused")
-          rejected.push({ ...where, actor: actorAddress, opType: "fund", reason: funding.reason });
-        // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
-        // the transaction's spell, so the spell's proof is checked against the state it was made on.
-        const applyTxSpell = (bytes: Uint8Array): void => {
-          const found = { decoded: tryDecodeSpell(bytes), actor: actorAddress };
-          if (!found.decoded.ok) {
-            const e = found.decoded.error;
-            rejected.push({
-              ...where,
-              actor: found.actor,
-              opType: null,
-              reason: { code: "malformedSpell", detail: e.code, message: e.message },
-            });
-            return;
-          }
-          const spell = found.decoded.spell;
-          // Who acts and what BTC comes in are read from the transaction itself (docs/decisions.md §2a rules 1, 4).
-          const chainTx = tx;
-          const who = readActor(chainTx, actorPrevout, this.o.custody.network);
-          if (!who.ok) {
-            rejected.push({ ...where, actor: found.actor, opType: spell.op.type, reason: who.reason });
-            return;
-          }
-          // A guardian operation (veto, rotation approval) is signed by a guardian key: its actor is the
-          // key in the first input's witness, which Bitcoin checked (docs/governance.md), not the address.
-          const actor =
-            SPELL_SCHEMAS[spell.op.type].actor === "guardian" && who.actor.witnessKey
-              ? toHex(who.actor.witnessKey)
-              : who.actor.account;
-          const inflow = checkInflow(this.state, spell.op, who.actor, chainTx, this.o.custody, height);
-          const guardiansBefore = this.state.gov.guardians;
-          if (!inflow.ok) {
-            rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
-            return;
-          }
-          const out = applySpell(
-            this.state,
-            spell,
-            actor,
-            { ...where, blockTime: header.timestamp },
-            this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
-          );
-          if (!out.ok) {
-            rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
-            return;
-          }
-          if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
-          // A rotation of the custody key set begins a key epoch (docs/custody.md "Key epochs").
-          if (noteKeyRotation(this.state, guardiansBefore, height))
-            out.events.push(keyEpochEvent(this.state));
-          spells.push({
-            ...where,
-            actor,
-            op: plain(out.op) as Record<string, unknown>,
-            proof: out.proof,
-            time: Number(out.time),
-          });
-          out.events.forEach((event, n) => {
-            events.push(storedEvent(event, { ...where, n, time: header.timestamp, actor }));
-            if (event.type === "PriceUpdated")
-              prices.push({ height, position, time: Number(out.time), price: event.price });
-          });
-          // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
-          const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
-          custodyEvents(owed, where, out.events.length);
-        };
-        if (payload && funding.kind === "none") applyTxSpell(payload);
-        const spent = foreignSpends(this.state, tx, height, this.custody);
-        custodyEvents(spent, where, 1000);
-        // BTC at a protocol script that no spell claimed is owed back to the sender or kept as stray;
-        // not in a transaction that spends protocol coins (docs/custody.md "Stray outputs").
-        if (spent.length === 0 && !tx.coinbase && hasStrayOutputs(this.state, tx, this.o.custody)) {
-          const first = tx.inputs[0]!;
-          const refund = actorPrevout ?? (await prevout(first.prevTxid, first.vout));
-          const place = { txid: tx.txid, height };
-          custodyEvents(
-            recordStrays(this.state, tx, toHex(refund.script), place, this.o.custody),
-            where,
-            2000,
-          );
-        }
-      }
+      for (const tx of verified.txs) await this.applyBlockTx(work, tx, actorPrevouts.get(tx.txid));
     } catch (error) {
       this.state = deserializeState(undo);
       throw error;
@@ -607,13 +467,168 @@ export class Indexer {
       this.state = deserializeState(undo);
       return this.indexBlock(height);
     }
-    custodyEvents(endOfBlock(this.state, height), { position: verified.txs.length, txid: "" });
-    const changed = spells.length > 0 || custodyChanged;
+    recordCustodyEvents(work, endOfBlock(this.state, height), { position: verified.txs.length, txid: "" });
+    await this.commitIndexedBlock(work, hash, verified.header, undo);
+    return true;
+  }
+
+  /** The verified block `hash` at `height`, linked to the head; null when the head was on another branch (rolled back). */
+  private async linkedBlock(hash: string, height: number): Promise<ChainBlock | null> {
+    try {
+      const verified = await this.chain.block(hash, height, this.headHeader);
+      if (verified.header.prevHash === this.head.hash) return verified;
+      if (await this.rollbackToFork(verified.header.prevHash, height - 1)) return null;
+      throw new ChainDataError(
+        "brokenLink",
+        `block ${hash}, served as block ${height}, does not link to block ${this.head.hash}, which the source still reports at ${height - 1}`,
+      );
+    } catch (error) {
+      // The hash at this height may have been the lie: ask for it again next time.
+      this.chain.forget(height);
+      throw error;
+    }
+  }
+
+  /** One transaction of the block: custody first (settlements, fundings), then its spell, then escapes, breaches and strays. */
+  private async applyBlockTx(
+    work: BlockWork,
+    tx: ChainTx,
+    actorPrevout: ChainTxOutput | undefined,
+  ): Promise<void> {
+    const { height } = work;
+    const payload = spellPayloadOfChainTx(tx);
+    const where = { height, position: tx.position, txid: tx.txid };
+    // Custody first, for every transaction: settlements, escapes and breaches (docs/decisions.md §2a rule 3).
+    const custody = settleOrTrack(
+      this.state,
+      tx,
+      payload ?? undefined,
+      height,
+      this.custody,
+      this.undoneSettlements,
+    );
+    // The actor: the address of the output the first input spends (read from its verified bytes).
+    const actorAddress = actorPrevout ? (scriptToAddress(actorPrevout.script, work.network) ?? null) : null;
+    if (custody.kind !== "none") recordCustodyEvents(work, custody.events, where);
+    if (custody.kind === "rejected")
+      work.rejected.push({
+        ...where,
+        actor: actorAddress,
+        opType: "settle",
+        reason: { code: "settlementRefused", detail: custody.reason.code, message: custody.reason.message },
+      });
+    // A settle spell is custody's (src/settlement), not an engine operation.
+    if (payload && isSettlePayload(payload)) return;
+    // So is a fund spell (the fee account's funding); a refused one leaves its output to the stray rule.
+    const funding = fundOrRefuse(this.state, tx, payload ?? undefined, height);
+    if (funding.kind === "applied") recordCustodyEvents(work, funding.events, where);
+    if (funding.kind === "refused")
+      work.rejected.push({ ...where, actor: actorAddress, opType: "fund", reason: funding.reason });
+    // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
+    // the transaction's spell, so the spell's proof is checked against the state it was made on.
+    if (payload && funding.kind === "none") this.applyTxSpell(work, tx, payload, actorPrevout, actorAddress);
+    const spent = foreignSpends(this.state, tx, height, this.custody);
+    recordCustodyEvents(work, spent, where, 1000);
+    // BTC at a protocol script that no spell claimed is owed back to the sender or kept as stray;
+    // not in a transaction that spends protocol coins (docs/custody.md "Stray outputs").
+    if (spent.length === 0 && !tx.coinbase && hasStrayOutputs(this.state, tx, this.o.custody)) {
+      const first = tx.inputs[0]!;
+      const refund = actorPrevout ?? (await this.chain.prevout(first.prevTxid, first.vout));
+      const place = { txid: tx.txid, height };
+      recordCustodyEvents(
+        work,
+        recordStrays(this.state, tx, toHex(refund.script), place, this.o.custody),
+        where,
+        2000,
+      );
+    }
+  }
+
+  /** A transaction's spell through the engine: who acts and what BTC comes in are read from the transaction itself. */
+  private applyTxSpell(
+    work: BlockWork,
+    tx: ChainTx,
+    bytes: Uint8Array,
+    actorPrevout: ChainTxOutput | undefined,
+    actorAddress: string | null,
+  ): void {
+    const { height, time } = work;
+    const where = { height, position: tx.position, txid: tx.txid };
+    const decoded = tryDecodeSpell(bytes);
+    if (!decoded.ok) {
+      const e = decoded.error;
+      work.rejected.push({
+        ...where,
+        actor: actorAddress,
+        opType: null,
+        reason: { code: "malformedSpell", detail: e.code, message: e.message },
+      });
+      return;
+    }
+    const spell = decoded.spell;
+    // Who acts and what BTC comes in are read from the transaction itself (docs/decisions.md §2a rules 1, 4).
+    const who = readActor(tx, actorPrevout, this.o.custody.network);
+    if (!who.ok) {
+      work.rejected.push({ ...where, actor: actorAddress, opType: spell.op.type, reason: who.reason });
+      return;
+    }
+    // A guardian operation (veto, rotation approval) is signed by a guardian key: its actor is the
+    // key in the first input's witness, which Bitcoin checked (docs/governance.md), not the address.
+    const actor =
+      SPELL_SCHEMAS[spell.op.type].actor === "guardian" && who.actor.witnessKey
+        ? toHex(who.actor.witnessKey)
+        : who.actor.account;
+    const inflow = checkInflow(this.state, spell.op, who.actor, tx, this.o.custody, height);
+    const guardiansBefore = this.state.gov.guardians;
+    if (!inflow.ok) {
+      work.rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
+      return;
+    }
+    const out = applySpell(
+      this.state,
+      spell,
+      actor,
+      { ...where, blockTime: time },
+      this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
+    );
+    if (!out.ok) {
+      work.rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });
+      return;
+    }
+    if (inflow.inflow) recordInflow(this.state, inflow.inflow, { txid: tx.txid, height });
+    // A rotation of the custody key set begins a key epoch (docs/custody.md "Key epochs").
+    if (noteKeyRotation(this.state, guardiansBefore, height)) out.events.push(keyEpochEvent(this.state));
+    work.spells.push({
+      ...where,
+      actor,
+      op: plain(out.op) as Record<string, unknown>,
+      proof: out.proof,
+      time: Number(out.time),
+    });
+    out.events.forEach((event, n) => {
+      work.events.push(storedEvent(event, { ...where, n, time, actor }));
+      if (event.type === "PriceUpdated")
+        work.prices.push({ height, position: tx.position, time: Number(out.time), price: event.price });
+    });
+    // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
+    const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
+    recordCustodyEvents(work, owed, where, out.events.length);
+  }
+
+  /** Writes the indexed block (its records, the state and the undo) as one store transaction, then moves the head. */
+  private async commitIndexedBlock(
+    work: BlockWork,
+    hash: string,
+    header: BlockHeader,
+    undo: SerializedState,
+  ): Promise<void> {
+    const { height, time, spells, rejected, events, prices } = work;
+    const changed = spells.length > 0 || work.custodyChanged;
     const root = changed ? stateRoot(this.state) : this.head.root;
     const block: BlockRecord = {
       height,
       hash,
-      time: header.timestamp,
+      time,
       root,
       spells: spells.length,
       rejected: rejected.length,
@@ -622,7 +637,7 @@ export class Indexer {
       prev: { hash: this.head.hash, time: this.head.time, root: this.head.root },
       undo: changed ? undo : null,
       // The dashboard's history: only blocks that changed the state get a point (O(1) totals).
-      ...(changed ? { point: historyPoint(this.state, { height, time: header.timestamp }) } : {}),
+      ...(changed ? { point: historyPoint(this.state, { height, time }) } : {}),
     };
     try {
       await this.o.store.commitBlock({
@@ -639,10 +654,9 @@ export class Indexer {
       this.state = deserializeState(undo);
       throw error;
     }
-    this.head = { height, hash, time: header.timestamp, root };
-    this.headHeader = verified.header;
+    this.head = { height, hash, time, root };
+    this.headHeader = header;
     this.notify({ type: "block", height, hash, root, spells: spells.length, rejected: rejected.length });
-    return true;
   }
 
   /** Remembers a transaction this user broadcast; it stays pending until it confirms. */
@@ -674,4 +688,42 @@ export class Indexer {
     }
     return out;
   }
+}
+
+/** What one block's transactions produce, gathered for the store. */
+interface BlockWork {
+  height: number;
+  /** The block's timestamp (the engine's clock for its spells). */
+  time: number;
+  network: BtcNetworkName;
+  spells: SpellRecord[];
+  rejected: RejectedRecord[];
+  events: StoredEvent[];
+  prices: PriceRecord[];
+  /** Whether custody recorded anything (the state changed even without an applied spell). */
+  custodyChanged: boolean;
+}
+
+const newBlockWork = (height: number, time: number, network: BtcNetworkName): BlockWork => ({
+  height,
+  time,
+  network,
+  spells: [],
+  rejected: [],
+  events: [],
+  prices: [],
+  custodyChanged: false,
+});
+
+/** Stores custody's events at `where`, numbered from `from`; any event means the state changed. */
+function recordCustodyEvents(
+  work: BlockWork,
+  list: ProtocolEvent[],
+  where: { position: number; txid: string },
+  from = 0,
+): void {
+  list.forEach((event, i) => {
+    work.events.push(storedEvent(event, { height: work.height, ...where, n: from + i, time: work.time }));
+  });
+  if (list.length > 0) work.custodyChanged = true;
 }
