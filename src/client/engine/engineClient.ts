@@ -121,9 +121,6 @@ export function createEngineClient(): EngineClient {
     name: "zkusd-engine",
   });
   const remote = Comlink.wrap<EngineApi>(worker);
-  let stateWorker: Worker | undefined;
-  let stateRemote: Comlink.Remote<StateWorkerApi> | undefined;
-  let agreed: Promise<Comlink.Remote<StateWorkerApi>> | undefined;
   // Calls made before the entry point's start (components mount while the guardians are asked)
   // wait for it, so the worker is always started with the sync settings, never without.
   let started: Promise<EngineInfo> | undefined;
@@ -140,30 +137,8 @@ export function createEngineClient(): EngineClient {
     tell();
   }
 
-  const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
-    agreed ??= (async () => {
-      if (!stateRemote) {
-        stateWorker = new Worker(new URL("../../../workers/state.worker.ts", import.meta.url), {
-          type: "module",
-          name: "zkusd-state",
-        });
-        stateRemote = Comlink.wrap<StateWorkerApi>(stateWorker);
-      }
-      await gate;
-      const snapshot = await remote.snapshot();
-      const mine = await stateRemote.load(snapshot.state, snapshot.height);
-      if (mine.stateRoot !== snapshot.root) {
-        throw new EngineMismatchError(
-          `Previews are unavailable: the copy's state root ${mine.stateRoot} differs from the engine's ${snapshot.root}.`,
-        );
-      }
-      return stateRemote;
-    })();
-    agreed.catch(() => {
-      agreed = undefined;
-    });
-    return agreed;
-  };
+  const copy = previewCopy(remote, gate);
+  const reads = copy.reads;
 
   return {
     start: (options) => {
@@ -191,7 +166,7 @@ export function createEngineClient(): EngineClient {
       await gate;
       await remote.verifyBackup(bytes); // checksum and root, before anything is replaced
       const header = await remote.restore(bytes);
-      agreed = undefined;
+      copy.reset();
       return header;
     },
     listBackups: () => after(() => remote.listBackups()),
@@ -207,12 +182,53 @@ export function createEngineClient(): EngineClient {
     history: (query) => after(() => remote.history(query)),
     trackPending: (txid) => after(() => remote.trackPending(txid)),
     pending: () => after(() => remote.pending()),
-    refresh: () => {
-      agreed = undefined;
-    },
+    refresh: copy.reset,
     dispose: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
+      copy.dispose();
+    },
+  };
+}
+
+/**
+ * The preview copy: a state worker loaded from the engine's snapshot, used only once its root equals
+ * the engine's (else EngineMismatchError); `reset` makes the next read load a fresh snapshot.
+ */
+function previewCopy(remote: Comlink.Remote<EngineApi>, gate: Promise<EngineInfo>) {
+  let stateWorker: Worker | undefined;
+  let stateRemote: Comlink.Remote<StateWorkerApi> | undefined;
+  let agreed: Promise<Comlink.Remote<StateWorkerApi>> | undefined;
+  const reads = (): Promise<Comlink.Remote<StateWorkerApi>> => {
+    agreed ??= (async () => {
+      if (!stateRemote) {
+        stateWorker = new Worker(new URL("../../../workers/state.worker.ts", import.meta.url), {
+          type: "module",
+          name: "zkusd-state",
+        });
+        stateRemote = Comlink.wrap<StateWorkerApi>(stateWorker);
+      }
+      await gate;
+      const snapshot = await remote.snapshot();
+      const mine = await stateRemote.load(snapshot.state, snapshot.height);
+      if (mine.stateRoot !== snapshot.root) {
+        throw new EngineMismatchError(
+          `Previews are unavailable: the copy's state root ${mine.stateRoot} differs from the engine's ${snapshot.root}.`,
+        );
+      }
+      return stateRemote;
+    })();
+    agreed.catch(() => {
+      agreed = undefined;
+    });
+    return agreed;
+  };
+  return {
+    reads,
+    reset: (): void => {
+      agreed = undefined;
+    },
+    dispose: (): void => {
       stateRemote?.[Comlink.releaseProxy]();
       stateWorker?.terminate();
     },
