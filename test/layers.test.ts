@@ -174,3 +174,37 @@ describe("the engine reads in one direction", () => {
     expect(importCycles(join(ROOT, "src", "protocol"))).toEqual([]);
   });
 });
+
+describe("the settlement module depends only on the engine and the Bitcoin codecs", () => {
+  const SETTLEMENT = /The settlement module \(src\/settlement\/\) is pure/;
+
+  it("refuses the indexer, the guardians, the client, the Esplora client and Node built-ins", async () => {
+    for (const specifier of [
+      "../indexer/custody.ts",
+      "../guardian/index.ts",
+      "../client/index.ts",
+      "../protocol/custody.ts",
+      "../btc/esplora.ts",
+      "node:fs",
+    ]) {
+      const { code, output } = await lint("src/settlement/probe.ts", use(specifier));
+      expect(code, specifier).not.toBe(0);
+      expect(output, specifier).toMatch(SETTLEMENT);
+    }
+  });
+
+  it("allows the engine's face, the Bitcoin codecs and its own modules; its tests may use the indexer", async () => {
+    for (const specifier of [
+      "../protocol/index.ts",
+      "../btc/scripts.ts",
+      "../btc/spell.ts",
+      "./obligations.ts",
+    ]) {
+      const { code, output } = await lint("src/settlement/probe.ts", use(specifier));
+      expect(output, specifier).not.toMatch(/noRestrictedImports/);
+      expect(code, specifier).toBe(0);
+    }
+    const { output } = await lint("src/settlement/probe.test.ts", use("../indexer/custody.ts"));
+    expect(output).not.toMatch(/noRestrictedImports/);
+  });
+});
