@@ -62,9 +62,18 @@ describe("TCR and supply history", () => {
     await alice.openVault(40_000_000n, 15_000n * E18, att);
     await bob.openVault(6_000_000n, 4_000n * E18, att);
 
-    // The app reaches the guardians' block and root; the Node replay does too.
-    const g = await appRootMatchesGuardians(page);
-    const ref = await referenceState();
+    // The app reaches the guardians' block and root; the Node replay does too. The chain may move on
+    // between the reads (a settlement the guardians send by themselves): compare at one block.
+    const { g, ref } = await until(
+      "the app, the guardians and a Node replay at one block",
+      async () => {
+        const g = await appRootMatchesGuardians(page);
+        const ref = await referenceState();
+        return ref.head.height === g.height ? { g, ref } : undefined;
+      },
+      180_000,
+      1_000,
+    );
     expect(ref.head.root).toBe(g.root);
     const points = await ref.store.history();
     expect(points.length).toBeGreaterThanOrEqual(2);

@@ -806,14 +806,16 @@ export async function appHead(page: Page): Promise<{ height: number; root: strin
  * independent replay of the same blocks). Leaves the page on the dashboard.
  */
 export async function appRootMatchesGuardians(page: Page): Promise<{ height: number; root: string }> {
-  const g = await guardiansAt(await tipHeight());
+  let g = await guardiansAt(await tipHeight());
   await go(page, "Dashboard");
   let last = { height: -1, root: "" };
-  // Height and root are read by two queries that refresh a moment apart: wait for both.
+  // Height and root are read by two queries that refresh a moment apart: wait for both. The chain
+  // may move on meanwhile (a settlement or a roll the guardians send by themselves): follow it.
   await until(
-    `the app's engine at block ${g.height} with the guardians' root`,
+    "the app's engine at the guardians' block with their root",
     async () => {
       last = await appHead(page);
+      if (last.height > g.height) g = await guardiansAt(last.height, 30_000);
       return last.height === g.height && last.root === g.root ? true : undefined;
     },
     90_000,
