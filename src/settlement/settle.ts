@@ -277,7 +277,7 @@ function owingOwners(state: State): Set<AccountId | null> {
 }
 
 /**
- * Whether a vault carries debt or open obligations (what makes its coins worth rolling, SPEC §2a);
+ * Whether a vault carries debt or open obligations (what makes its coins worth rolling, docs/decisions.md §2a);
  * `owing` may be passed when many vaults are asked at once.
  */
 export function carriesDebtOrObligations(

@@ -350,7 +350,7 @@ export function queue(tx: Tx, proposalId: bigint): { eta: bigint } {
   const p = proposalById(tx, proposalId);
   const state = proposalState(p, tx.now);
   require(state === "succeeded", "proposalNotSucceeded", `proposal ${proposalId} is ${state}`);
-  // A rotation of the custody key set waits at least 30 days whatever the timelock (SPEC §2a).
+  // A rotation of the custody key set waits at least 30 days whatever the timelock (docs/decisions.md §2a).
   const rotates = rotatesGuardians(p);
   const delay =
     rotates && p.timelockDelay < GUARDIAN_ROTATION_DELAY ? GUARDIAN_ROTATION_DELAY : p.timelockDelay;
@@ -507,7 +507,7 @@ const signedByCurrentSet = (tx: Tx, keys: readonly string[]): bigint =>
 const rotatesGuardians = (p: Proposal): boolean => p.actions.some((a) => a.type === "rotateGuardians");
 
 /**
- * One outgoing guardian's approval of a proposal that rotates the custody key set (SPEC §2a: a new
+ * One outgoing guardian's approval of a proposal that rotates the custody key set (docs/decisions.md §2a: a new
  * key set needs governance and a quorum of the outgoing set). Authenticated as a veto is; the
  * proposal executes only once `threshold` keys of the current set have approved it.
  */

@@ -78,7 +78,7 @@ export interface Proposal {
   readonly vetoes: string[];
   /**
    * Guardian keys that approved this proposal's rotation of the custody key set, in order (empty
-   * unless it rotates the set). Execution needs `threshold` keys of the outgoing set (SPEC §2a).
+   * unless it rotates the set). Execution needs `threshold` keys of the outgoing set (docs/decisions.md §2a).
    */
   readonly rotationApprovals: string[];
 }
