@@ -17,6 +17,7 @@ import { checkInvariants, planSettlement, poolScriptHex, settleWindow } from "..
 import { MemoryStore } from "../src/storage/index.ts";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
 import { MemoryChain } from "./indexer/memoryChain.ts";
+import { guardianWitness } from "./support/settlement.ts";
 
 const T0 = 1_700_000_000;
 const PRICE = 60_000n * E18;
@@ -24,12 +25,6 @@ const SAT = 10n ** 10n;
 
 const spell = (op: SpellOperation, attestation: Uint8Array = new Uint8Array(0)) =>
   encodeSpell({ version: 1, op, attestation, proof: new Uint8Array(128) });
-const guardianWitness = (vault: boolean, witnessScript: string) => {
-  const sig = Uint8Array.from([0x30, ...new Array(69).fill(2), 0x01]);
-  return vault
-    ? [new Uint8Array(0), sig, sig, Uint8Array.of(1), new Uint8Array(0), fromHex(witnessScript)]
-    : [new Uint8Array(0), sig, sig, fromHex(witnessScript)];
-};
 const walletScript = (name: string) => p2wpkh(MemoryChain.key(name), networkParams("regtest")).script;
 
 beforeAll(() => initPoseidon());

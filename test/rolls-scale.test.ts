@@ -35,6 +35,7 @@ import {
   rollAge,
   vaultScriptFor,
 } from "../src/settlement/index.ts";
+import { planTx } from "./support/settlement.ts";
 
 const E18 = 10n ** 18n;
 const CSV = 26_280;
@@ -139,20 +140,7 @@ function rollAll(state: State): Outcome {
     const p = planSettlement(state, [], RATE, config, { rolls, height: tip });
     if (!p.ok) throw new Error(p.reason.message);
     const at = tip + 1;
-    const tx = {
-      txid: settlementPsbt(p.plan).txid,
-      inputs: p.plan.inputs.map((x) => ({
-        prevTxid: x.txid,
-        vout: x.vout,
-        scriptSig: new Uint8Array(0),
-        witness: [],
-        sequence: 0xfffffffd,
-      })),
-      outputs: p.plan.outputs.map((o) => ({
-        script: Uint8Array.from(Buffer.from(o.script, "hex")),
-        sats: o.sats,
-      })),
-    };
+    const tx = planTx(p.plan, settlementPsbt(p.plan).txid);
     const checked = checkSettlement(tx, p.plan.spellBytes, state, { height: at, finality: 6 }, config);
     if (!checked.ok) throw new Error(checked.reason.message);
     for (const v of rolls) {

@@ -12,6 +12,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { base64 } from "@scure/base";
 import { p2wpkh, Transaction } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
+import { planTx } from "../../test/support/settlement.ts";
 import { networkParams } from "../btc/network.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
@@ -167,17 +168,7 @@ function leaderDeps(state: State, sent: string[]): LeaderDeps {
 function settleOnce(state: State, named: readonly string[], rolls: readonly string[], tip: number) {
   const p = planSettlement(state, named, 2_000, config, { rolls, height: tip });
   if (!p.ok) throw new Error(p.reason.message);
-  const shape = {
-    txid: settlementPsbt(p.plan).txid,
-    inputs: p.plan.inputs.map((x) => ({
-      prevTxid: x.txid,
-      vout: x.vout,
-      scriptSig: new Uint8Array(0),
-      witness: [],
-      sequence: 0xfffffffd,
-    })),
-    outputs: p.plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
-  };
+  const shape = planTx(p.plan, settlementPsbt(p.plan).txid);
   const checked = checkSettlement(shape, p.plan.spellBytes, state, { height: tip + 1, finality: 6 }, config);
   if (!checked.ok) throw new Error(checked.reason.message);
   applySettlement(state, shape.txid, checked, tip + 1);

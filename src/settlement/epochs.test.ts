@@ -9,6 +9,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { p2wpkh } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
+import { planTx } from "../../test/support/settlement.ts";
 import { networkParams } from "../btc/network.ts";
 import { fromHex, poolDescriptor, toHex, vaultDescriptor } from "../btc/scripts.ts";
 import type { SpellOperation } from "../btc/spell.ts";
@@ -201,17 +202,7 @@ describe("key epochs per coin", () => {
     expect(plan.outputs.find((o) => o.kind === "main")?.script).toBe(
       toHex(poolDescriptor({ threshold: 2, keys: newSet }).script),
     );
-    const tx: TxShape = {
-      txid: txid(),
-      inputs: plan.inputs.map((i) => ({
-        prevTxid: i.txid,
-        vout: i.vout,
-        scriptSig: new Uint8Array(0),
-        witness: [],
-        sequence: 0xfffffffd,
-      })),
-      outputs: plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
-    };
+    const tx = planTx(plan, txid());
     const checked = checkSettlement(tx, plan.spellBytes, state, { height, finality: 6 }, config);
     expect(checked).toMatchObject({ ok: true });
     if (!checked.ok) return;

@@ -7,6 +7,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { p2wpkh } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
+import { planTx } from "../../test/support/settlement.ts";
 import { networkParams } from "../btc/network.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
 import {
@@ -90,17 +91,7 @@ function step(state: State, op: Operation, height: number, inflowSats = 0n, owne
 
 /** The transaction a plan describes (what the guardians sign), as the indexer reads it. */
 function txOf(plan: SettlementPlan, id = txid(seq++)): TxShape {
-  return {
-    txid: id,
-    inputs: plan.inputs.map((i) => ({
-      prevTxid: i.txid,
-      vout: i.vout,
-      scriptSig: new Uint8Array(0),
-      witness: [],
-      sequence: 0xfffffffd,
-    })),
-    outputs: plan.outputs.map((o) => ({ script: fromHex(o.script), sats: o.sats })),
-  };
+  return planTx(plan, id);
 }
 
 const alice = key(1);
