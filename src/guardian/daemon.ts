@@ -33,6 +33,7 @@ import { GuardianChain } from "./chain-follower.ts";
 import { GuardianError } from "./errors.ts";
 import { startHttp } from "./http.ts";
 import type { GuardianKeys } from "./keys.ts";
+import { settlementSeat } from "./leader.ts";
 import { SettlementLedger } from "./ledger.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { PriceService } from "./prices.ts";
@@ -55,11 +56,18 @@ export interface Federation {
   network: BtcNetworkName;
   threshold: number;
   csvBlocks?: number;
+  /** The custody and oracle key sets at genesis (the chain's replay starts from them), in order. */
   members: FederationMember[];
+  /**
+   * Guardians outside `members` this daemon knows (an incoming set after a rotation, or a later
+   * outgoing one): with `members`, the directory the settlement leader picks its peers from by
+   * custody key (docs/custody.md "Liveness after a rotation").
+   */
+  known?: FederationMember[];
 }
 
 export interface GuardianConfig {
-  /** This guardian's index in `federation.members`. */
+  /** This guardian's index in `federation.members` followed by `federation.known`. */
   index: number;
   federation: Federation;
   esploraUrl: string;
@@ -117,9 +125,12 @@ export function oracleSetOf(f: Federation): OracleKeySet {
   };
 }
 
+/** Every guardian the configuration names: the genesis members, then the known others. */
+export const directoryOf = (f: Federation): FederationMember[] => [...f.members, ...(f.known ?? [])];
+
 /** This guardian's federation entry, checked against its keys. */
 function memberOf(config: GuardianConfig, keys: GuardianKeys): FederationMember {
-  const me = config.federation.members[config.index];
+  const me = directoryOf(config.federation)[config.index];
   if (!me) throw new GuardianError("invalidConfig", `index ${config.index} is not a federation member`);
   if (me.custodyKey !== keys.custodyPublicKeyHex)
     throw new GuardianError(
@@ -232,12 +243,7 @@ function settlementDeps(
     finality: config.settlement?.finality ?? DEFAULT_FINALITY_DEPTH,
     keys,
     ledger,
-    index: config.index,
-    n: config.federation.members.length,
-    threshold: config.federation.threshold,
-    peers: config.federation.members
-      .filter((_, i) => i !== config.index)
-      .map((m) => ({ name: m.name, url: m.url })),
+    ...settlementSeat(follower.state, directoryOf(config.federation), keys.custodyPublicKeyHex),
     // Estimates are sat/vB; the settle spell's rate is sat/kvB (rounded up: never below the estimate).
     feeRate: async () => {
       try {
@@ -262,7 +268,9 @@ function settlementDeps(
 
 /**
  * Follows the chain every pollMs while blocks come, slower while none does; after each new block the
- * leader settles the open obligations (docs/custody.md); settlement rounds never overlap.
+ * leader settles the open obligations (docs/custody.md); settlement rounds never overlap. Each round
+ * takes its seat from the replayed state: leadership over the current custody key set, peers from
+ * every key epoch that still holds a coin.
  */
 function startPolling(
   config: GuardianConfig,
@@ -270,6 +278,7 @@ function startPolling(
   settleDeps: LeaderDeps,
   log: Logger,
 ): { stop(): void } {
+  const directory = directoryOf(config.federation);
   const policy = { baseMs: config.pollMs ?? 2_000, maxMs: Math.max(config.pollMs ?? 2_000, 15_000) };
   let stopped = false;
   let idlePolls = 0;
@@ -281,7 +290,8 @@ function startPolling(
     settling = true;
     try {
       settledAt = follower.height;
-      const outcome = await leaderRound(settleDeps);
+      const seat = settlementSeat(follower.state, directory, settleDeps.keys.custodyPublicKeyHex);
+      const outcome = await leaderRound({ ...settleDeps, ...seat });
       if (outcome.kind === "failed" || outcome.kind === "noQuorum") log.warn("settlement round", outcome);
     } catch (error) {
       log.warn("settlement round failed", { error: (error as Error).message });

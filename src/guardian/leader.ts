@@ -4,6 +4,8 @@
  * blocks. A leader that is down or idle therefore holds settlements up for at most one 6-block
  * window: after 6 idle blocks the next guardian leads and proposes the same deterministic plan.
  */
+import type { State } from "../protocol/index.ts";
+import { epochKeys } from "../settlement/inflow.ts";
 
 /** Blocks a guardian leads before the next one takes over. */
 export const LEADER_WINDOW = 6;
@@ -21,4 +23,53 @@ export function nextLeadership(height: number, n: number, index: number): number
   const window = Math.floor(height / LEADER_WINDOW);
   const offset = (((index - window) % n) + n) % n;
   return offset === 0 ? height : (window + offset) * LEADER_WINDOW;
+}
+
+/** A guardian this daemon knows by its custody key (hex) and can reach at its URL. */
+export interface KnownGuardian {
+  name: string;
+  url: string;
+  custodyKey: string;
+}
+
+/** Where one guardian sits for settlements at a state (docs/custody.md "Key epochs", "Liveness"). */
+export interface SettlementSeat {
+  /** Its index in the current custody key set; -1 when it is not in it (it then never leads). */
+  index: number;
+  /** Size and threshold of the current custody key set. */
+  n: number;
+  threshold: number;
+  /**
+   * The other known guardians to ask for signatures: those of the current set and those of every key
+   * epoch that still holds a coin (the outgoing guardians until every old-epoch coin is rolled).
+   */
+  peers: { name: string; url: string }[];
+}
+
+/**
+ * The settlement seat of the guardian with custody key `self` at `state`: leadership rotates over the
+ * CURRENT custody key set (state.gov.guardians, which governance's rotation changes), and the peers are
+ * every known guardian whose key can still sign a coin custody holds. Keys are compared in lowercase hex.
+ */
+export function settlementSeat(state: State, known: readonly KnownGuardian[], self: string): SettlementSeat {
+  const lower = (k: string) => k.toLowerCase();
+  const current = state.gov.guardians;
+  const signing = new Set(current.keys.map(lower));
+  for (const coin of state.custody.coins.values())
+    for (const k of epochKeys(state, coin.epoch ?? 0)?.keys ?? []) signing.add(lower(k));
+  const me = lower(self);
+  const seen = new Set<string>([me]);
+  const peers: { name: string; url: string }[] = [];
+  for (const g of known) {
+    const key = lower(g.custodyKey);
+    if (seen.has(key) || !signing.has(key)) continue;
+    seen.add(key);
+    peers.push({ name: g.name, url: g.url });
+  }
+  return {
+    index: current.keys.map(lower).indexOf(me),
+    n: current.keys.length,
+    threshold: Number(current.threshold),
+    peers,
+  };
 }

@@ -40,7 +40,7 @@ import {
 } from "../settlement/index.ts";
 import { planSettlement } from "../settlement/settle.ts";
 import { GuardianKeys } from "./keys.ts";
-import { leaderAt } from "./leader.ts";
+import { leaderAt, settlementSeat } from "./leader.ts";
 import { SettlementLedger } from "./ledger.ts";
 import {
   type LeaderDeps,
@@ -204,6 +204,86 @@ describe("settlement signing", () => {
     expect(sigsBy(incoming)[vaultInput]).toBe(0);
     // The outgoing guardian still signs the epoch-0 coin it is a key of.
     expect(sigsBy(keys[2]!)[vaultInput]).toBe(1);
+  });
+
+  it("after a rotation to a whole new set, the new leader gets the old-epoch coin signed by the outgoing guardians, which it asks until no coin needs them", async () => {
+    const { state, ids } = world();
+    const incoming = [0, 1, 2].map(() => GuardianKeys.generate().keys);
+    const all = [...keys, ...incoming];
+    const before = state.gov.guardians;
+    state.gov.guardians = { keys: incoming.map((k) => toHex(k.custodyPublicKey)), threshold: 2n };
+    expect(noteKeyRotation(state, before, 15)).toBe(true);
+    // The daemon's directory: the genesis members, then the known others (docs/custody.md).
+    const directory = all.map((k, i) => ({
+      name: `g${i}`,
+      url: `http://g${i}`,
+      custodyKey: toHex(k.custodyPublicKey).toUpperCase(),
+    }));
+    const seatOf = (k: GuardianKeys) => settlementSeat(state, directory, toHex(k.custodyPublicKey));
+    const leader = leaderAt(TIP, 3);
+    const seat = seatOf(incoming[leader]!);
+    expect(seat).toMatchObject({ index: leader, n: 3, threshold: 2 });
+    // Alice's coin is epoch 0: the outgoing guardians are asked too, the leader itself is not.
+    expect(seat.peers.map((p) => p.name).sort()).toEqual(
+      ["g0", "g1", "g2", "g3", "g4", "g5"].filter((g) => g !== `g${3 + leader}`),
+    );
+    // An outgoing guardian never leads again.
+    expect(seatOf(keys[leader]!).index).toBe(-1);
+    const dirs = all.map((_, i) => mkdtempSync(join(tmpdir(), `settle-rot-${i}-`)));
+    const depsOf = (i: number) => ({ ...guardian(0, state, dirs[i]).deps, keys: all[i]! });
+    const sent: string[] = [];
+    const round = (peers: { name: string; url: string }[]) =>
+      leaderRound({
+        ...depsOf(3 + leader),
+        ...seat,
+        peers,
+        feeRate: async () => 2_000,
+        broadcast: async (hex) => {
+          sent.push(hex);
+          return Transaction.fromRaw(fromHex(hex), TX_OPTS).id;
+        },
+        known: async () => false,
+        fetch: (async (url: string, init: { body: string }) => {
+          const r = signSettlement(depsOf(Number(/g(\d)/.exec(url)![1])), JSON.parse(init.body));
+          return new Response(
+            JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
+            { status: r.ok ? 200 : 422 },
+          );
+        }) as unknown as typeof fetch,
+        log: { info: () => {}, warn: () => {} },
+      });
+    // Asking only the incoming set (the configured members of a daemon that ignores key epochs), the
+    // old-epoch coin gets no quorum and nothing is broadcast.
+    const incomingOnly = seat.peers.filter((p) => Number(p.name.slice(1)) >= 3);
+    expect(await round(incomingOnly)).toMatchObject({ kind: "noQuorum" });
+    expect(sent).toHaveLength(0);
+    // With the seat's peers the outgoing guardians sign the epoch-0 input and it is broadcast.
+    expect(await round(seat.peers)).toMatchObject({ kind: "sent", ids: 1 });
+    const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+    const plan = planned(state, ids, 2_000);
+    expect(tx.id).toBe(settlementPsbt(plan).txid);
+    const shape = planTx(plan, tx.id);
+    const witnessed = {
+      ...shape,
+      inputs: shape.inputs.map((x, i) => ({ ...x, witness: tx.getInput(i).finalScriptWitness ?? [] })),
+    };
+    const checked = checkSettlement(
+      witnessed,
+      plan.spellBytes,
+      state,
+      { height: TIP + 1, finality: 6 },
+      config,
+    );
+    expect(checked).toMatchObject({ ok: true });
+    if (!checked.ok) return;
+    applySettlement(state, tx.id, checked, TIP + 1);
+    // Every coin is now epoch 1: the outgoing guardians are no longer asked.
+    expect([...state.custody.coins.values()].every((c) => c.epoch === 1)).toBe(true);
+    expect(
+      seatOf(incoming[leader]!)
+        .peers.map((p) => p.name)
+        .sort(),
+    ).toEqual(["g3", "g4", "g5"].filter((g) => g !== `g${3 + leader}`));
   });
 
   it("signs only the transaction its own plan produces, once per coin, and keeps that promise after a restart", () => {

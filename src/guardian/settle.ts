@@ -293,7 +293,10 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   try {
     hex = finalizePsbt(combinePsbts(signed)).hex;
   } catch (error) {
-    return { kind: "failed", reason: `finalize: ${(error as Error).message}` };
+    // After a rotation the quorum is per input (each coin's own key epoch): k signers in all may
+    // still leave an old-epoch coin short of its outgoing guardians' signatures.
+    deps.log.warn("settlement without quorum", { txid, answers, finalize: (error as Error).message });
+    return { kind: "noQuorum", txid, answers: [...answers, `finalize: ${(error as Error).message}`] };
   }
   try {
     await deps.broadcast(hex);
