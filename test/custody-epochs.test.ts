@@ -7,15 +7,18 @@
  * guardian key spending its own P2WPKH coin as the first input).
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { p2wpkh } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fromHex, toHex, vaultDescriptor } from "../src/btc/scripts.ts";
+import { networkParams } from "../src/btc/network.ts";
+import { fromHex, poolDescriptor, toHex, vaultDescriptor } from "../src/btc/scripts.ts";
 import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
 import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon, type ProtocolEventType } from "../src/protocol/index.ts";
-import { checkInvariants } from "../src/settlement/index.ts";
+import { checkInvariants, planSettlement, settleWindow } from "../src/settlement/index.ts";
 import { MemoryStore } from "../src/storage/index.ts";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY } from "./indexer/chain.ts";
 import { MemoryChain } from "./indexer/memoryChain.ts";
+import { guardianWitness } from "./support/settlement.ts";
 
 const T0 = 1_700_000_000;
 const PRICE = 60_000n * E18;
@@ -162,17 +165,88 @@ describe("custody key rotation on a chain", () => {
     const coinAt = (h: number) =>
       [...indexer.state.custody.coins.values()].filter((c) => c.height === BigInt(h));
     expect(coinAt(inGrace).map((c) => c.epoch ?? 0)).toEqual([0]);
-    for (let h = inGrace; h < rotatedAt + 143; h++) chain.mine([], 600);
+    for (let h = inGrace; h < rotatedAt + 143; h++) {
+      chain.mine([], 600);
+      time += 600; // the attestations' clock follows the blocks'
+    }
     await indexer.sync();
     // The grace's last block is rotatedAt + 143; one block later the old script is refused.
     const late = await mine([deposit(100_000n, oldScript)]);
     expect(late).toBe(rotatedAt + 144);
-    expect(coinAt(late).filter((c) => c.vault !== null)).toEqual([]);
     const rejected = (await indexer.store.rejected({})).filter((r) => r.height === late);
     expect(rejected.map((r) => r.reason.code)).toEqual(["custodyMismatch"]);
     expect(rejected[0]!.reason.message).toContain("previous custody key set (epoch 0)");
+    // Its BTC is not ignored: a stray at the old script, tracked at epoch 0 and owed back to ann.
+    expect(coinAt(late).map((c) => [c.vault, c.sats, c.epoch ?? 0])).toEqual([
+      [MemoryChain.address("ann"), 100_000n, 0],
+    ]);
     const current = await mine([deposit(100_000n, newScript)]);
     expect(coinAt(current).map((c) => c.epoch)).toEqual([1]);
+    expect((await indexer.store.rejected({})).filter((r) => r.height === current)).toEqual([]);
     expect(checkInvariants(indexer.state)).toMatchObject({ ok: true });
+
+    // Hostile: BTC with no spell to the OLD pool script and dust to ann's OLD vault script, after the
+    // grace. Both are custody's, at epoch 0: the first owed back to its sender, the dust kept.
+    const oldPool = poolDescriptor({
+      threshold: 2,
+      keys: CUSTODY.guardians.keys.map((k) => fromHex(k)),
+    }).script;
+    const strayAt = await mine([
+      { actor: "mallory", pay: [{ script: oldPool, sats: 50_000n }] },
+      { actor: "dan", pay: [{ script: oldScript, sats: 3_000n }] },
+    ]);
+    expect(coinAt(strayAt).map((c) => [c.vault, c.sats, c.epoch ?? 0])).toEqual([
+      [null, 50_000n, 0],
+      [MemoryChain.address("ann"), 3_000n, 0],
+    ]);
+    const received = (await events("StrayReceived")).map(
+      (e) => e.event as { sats: bigint; refunded: boolean },
+    );
+    expect(received.map((e) => [e.sats, e.refunded])).toEqual([
+      [100_000n, true],
+      [50_000n, true],
+      [3_000n, false],
+    ]);
+    const wallet = (name: string) => toHex(p2wpkh(MemoryChain.key(name), networkParams("regtest")).script);
+    const open = () => [...indexer.state.custody.obligations.values()].filter((o) => o.status === "open");
+    expect(
+      open()
+        .filter((o) => o.to === undefined)
+        .map((o) => [o.script, o.sats]),
+    ).toEqual([
+      [wallet("ann"), 100_000n],
+      [wallet("mallory"), 50_000n],
+    ]);
+    expect(checkInvariants(indexer.state).problems).toEqual([]);
+    // The refunds are settled like any payout: the old-epoch coins are spent with their own
+    // epoch's witness script, the remainders come back at the new set's scripts.
+    const plan = planSettlement(
+      indexer.state,
+      settleWindow(indexer.state, indexer.head.height).map((o) => o.id),
+      2_000,
+      TEST_CUSTODY,
+    );
+    if (!plan.ok) throw new Error(plan.reason.message);
+    const oldHex = [toHex(oldScript), toHex(oldPool)];
+    expect(plan.plan.inputs.filter((i) => oldHex.includes(i.script)).length).toBeGreaterThanOrEqual(3);
+    await mine([
+      {
+        actor: null,
+        spend: plan.plan.inputs.map((i) => ({
+          txid: i.txid,
+          vout: i.vout,
+          witness: guardianWitness(i.owner !== null, i.witnessScript),
+        })),
+        pay: plan.plan.outputs
+          .filter((o) => o.kind !== "spell")
+          .map((o) => ({ script: fromHex(o.script), sats: o.sats })),
+        payload: plan.plan.spellBytes,
+      },
+    ]);
+    expect(open()).toEqual([]);
+    expect(checkInvariants(indexer.state).problems).toEqual([]);
+    expect(
+      [...indexer.state.custody.coins.values()].filter((c) => oldHex.includes(c.script)).map((c) => c.sats),
+    ).toEqual([]);
   }, 120_000);
 });
