@@ -11,11 +11,13 @@ import {
   decodeSpell,
   encodeSpell,
   fromOperation,
+  MAX_PAYOUT_SCRIPT_BYTES,
   MAX_SPELL_BYTES,
   PROOF_BYTES,
   SPELL_SCHEMAS,
   type Spell,
   type SpellOperation,
+  type SpellPayout,
   toOperation,
   tryDecodeSpell,
 } from "./spell.ts";
@@ -34,6 +36,17 @@ const ownerKey = fc
   .tuple(fc.constantFrom(2, 3), fc.uint8Array({ minLength: 32, maxLength: 32 }))
   .map(([p, x]) => Uint8Array.of(p, ...x));
 const outputIndex = fc.integer({ min: 0, max: 0xffff });
+/** A payout: a script (any bytes of 1–34: the codec checks the length only), a max fee, or both. */
+const payout: fc.Arbitrary<SpellPayout> = fc
+  .record({
+    script: opt(fc.uint8Array({ minLength: 1, maxLength: MAX_PAYOUT_SCRIPT_BYTES })),
+    maxFee: opt(fc.bigInt({ min: 1n, max: 21_000_000n * 100_000_000n })),
+  })
+  .map(clean)
+  .filter((p) => p.script !== undefined || p.maxFee !== undefined);
+/** An optional payout field on an op record. */
+const withPayout = <T extends object>(arb: fc.Arbitrary<T>) =>
+  fc.tuple(arb, opt(payout)).map(([o, p]) => clean({ ...o, payout: p }));
 const proposalId = fc.bigInt({ min: 1n, max: (1n << 64n) - 1n });
 const guardianKey = fc.stringMatching(/^0[23][0-9a-f]{64}$/);
 const uint256 = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n });
@@ -79,24 +92,32 @@ const spellOp: fc.Arbitrary<SpellOperation> = fc.oneof(
       repay: opt(amount),
       maxFee: opt(amount),
       vaultOutput: opt(outputIndex),
+      payout: opt(payout),
     })
     .map(clean),
-  fc.constant({ type: "closeVault" as const }),
-  fc.constant({ type: "claimSurplus" as const }),
+  withPayout(fc.constant({ type: "closeVault" as const })),
+  withPayout(fc.constant({ type: "claimSurplus" as const })),
   fc.record({ type: fc.constant("transfer" as const), to: account, amount }),
   fc.record({ type: fc.constant("approve" as const), spender: account, amount }),
   fc.record({ type: fc.constant("transferFrom" as const), from: account, to: account, amount }),
-  fc.record({ type: fc.constant("poolDeposit" as const), amount }),
-  fc.record({ type: fc.constant("poolWithdraw" as const), amount }),
-  fc.constant({ type: "claimGains" as const }),
+  withPayout(fc.record({ type: fc.constant("poolDeposit" as const), amount })),
+  withPayout(fc.record({ type: fc.constant("poolWithdraw" as const), amount })),
+  withPayout(fc.constant({ type: "claimGains" as const })),
   fc.constant({ type: "claimGainsToVault" as const }),
-  fc.record({ type: fc.constant("liquidate" as const), owner: account }),
-  fc.record({ type: fc.constant("liquidateBatch" as const), count: fc.integer({ min: 0, max: 0xffffffff }) }),
-  fc.record({
-    type: fc.constant("liquidateList" as const),
-    owners: fc.array(account, { minLength: 1, maxLength: 8 }),
-  }),
-  fc.record({ type: fc.constant("redeem" as const), amount, maxFee: opt(amount) }).map(clean),
+  withPayout(fc.record({ type: fc.constant("liquidate" as const), owner: account })),
+  withPayout(
+    fc.record({
+      type: fc.constant("liquidateBatch" as const),
+      count: fc.integer({ min: 0, max: 0xffffffff }),
+    }),
+  ),
+  withPayout(
+    fc.record({
+      type: fc.constant("liquidateList" as const),
+      owners: fc.array(account, { minLength: 1, maxLength: 8 }),
+    }),
+  ),
+  withPayout(fc.record({ type: fc.constant("redeem" as const), amount, maxFee: opt(amount) }).map(clean)),
   fc.record({
     type: fc.constant("propose" as const),
     actions: fc.array(govAction, { minLength: 1, maxLength: 2 }),
@@ -218,8 +239,8 @@ describe("spell codec", () => {
       proof: new Uint8Array(128),
     };
     const b = encodeSpell(s);
-    // amount 5 = 0x05 at byte 7; rewrite as 0x85 0x00 (same value, non-minimal)
-    const nonMinimal = Uint8Array.from([...b.subarray(0, 7), 0x85, 0x00, ...b.subarray(8)]);
+    // amount 5 = 0x05 at byte 8 (after the flags byte); rewrite as 0x85 0x00 (same value, non-minimal)
+    const nonMinimal = Uint8Array.from([...b.subarray(0, 8), 0x85, 0x00, ...b.subarray(9)]);
     expect(() => decodeSpell(nonMinimal)).toThrow(expect.objectContaining({ code: "nonCanonicalInteger" }));
     expect(() => decodeSpell(Uint8Array.from([...b, 0]))).toThrow(
       expect.objectContaining({ code: "trailingBytes" }),
@@ -269,8 +290,8 @@ describe("spell codec", () => {
         ["transfer", [0x20, 1, 0x62, ...leb(big)]],
         ["approve", [0x21, 1, 0x62, ...leb(big)]],
         ["transferFrom", [0x22, 1, 0x61, 1, 0x62, ...leb(big)]],
-        ["poolDeposit", [0x30, ...leb(big)]],
-        ["poolWithdraw", [0x31, ...leb(big)]],
+        ["poolDeposit", [0x30, 0, ...leb(big)]],
+        ["poolWithdraw", [0x31, 0, ...leb(big)]],
         ["redeem", [0x50, 0, ...leb(big)]],
         ["redeem maxFee", [0x50, 1, ...leb(1n), ...leb(big)]],
       ];
@@ -443,5 +464,92 @@ describe("custody fields (docs/decisions.md §2a: owner key and inflow output)",
     const tampered = Uint8Array.from(bytes);
     tampered[prefixAt] = 0x04;
     expect(tryDecodeSpell(tampered)).toMatchObject({ ok: false, error: { code: "invalidField" } });
+  });
+});
+
+describe('payout field (docs/spell-format.md "Payout": where an outflow\'s BTC goes)', () => {
+  const base = { version: 1, attestation: new Uint8Array(), proof: new Uint8Array(PROOF_BYTES) };
+  const p2tr = Uint8Array.of(0x51, 0x20, ...new Array(32).fill(0xab));
+  const bytesOf = (op: SpellOperation) => encodeSpell({ ...base, op });
+
+  it("travels behind the flags byte of every op that pays BTC out; the engine never sees it", () => {
+    const outflows = Object.entries(SPELL_SCHEMAS)
+      .filter(([, s]) => s.fields.some((x) => x.name === "payout"))
+      .map(([t]) => t)
+      .sort();
+    expect(outflows).toEqual(
+      [
+        "adjustVault",
+        "claimGains",
+        "claimSurplus",
+        "closeVault",
+        "liquidate",
+        "liquidateBatch",
+        "liquidateList",
+        "poolDeposit",
+        "poolWithdraw",
+        "redeem",
+      ].sort(),
+    );
+    const op: SpellOperation = { type: "closeVault", payout: { script: p2tr, maxFee: 2_000n } };
+    // magic, version, op, flags 0x01, script length 34, script, max fee 2000 = d0 0f, attestation 0, proof.
+    expect(Buffer.from(bytesOf(op).subarray(6, 10)).toString("hex")).toBe("12012251");
+    expect(bytesOf(op).length).toBe(7 + 1 + 1 + 34 + 2 + 1 + PROOF_BYTES);
+    expect(decodeSpell(bytesOf(op)).op).toEqual(op);
+    expect(toOperation(decodeSpell(bytesOf(op)).op, "bob")).toEqual({ type: "closeVault", owner: "bob" });
+    // Without a payout: one flags byte of 0.
+    expect(bytesOf({ type: "closeVault" }).length).toBe(7 + 1 + 1 + PROOF_BYTES);
+    // adjustVault's eighth optional field fills its flags byte exactly.
+    const adjust: SpellOperation = {
+      type: "adjustVault",
+      withdrawCollateral: SAT,
+      payout: { maxFee: 1_500n },
+    };
+    expect(bytesOf(adjust)[7]).toBe(0b1000_0010);
+    expect(decodeSpell(bytesOf(adjust)).op).toEqual(adjust);
+  });
+
+  it("refuses an empty payout, a script longer than 34 bytes and a maximum fee of 0 (encode and decode)", () => {
+    const bad = (payout: unknown) => () => bytesOf({ type: "claimGains", payout } as SpellOperation);
+    expect(bad({})).toThrow(SpellEncodeError);
+    expect(bad({ script: new Uint8Array(35) })).toThrow(SpellEncodeError);
+    expect(bad({ script: new Uint8Array(0) })).toThrow(SpellEncodeError);
+    expect(bad({ maxFee: 0n })).toThrow(SpellEncodeError);
+    expect(bad({ maxFee: 2_100_000_000_000_001n })).toThrow(SpellEncodeError);
+    const header = [0x7a, 0x6b, 0x55, 0x53, 0x44, 1, 0x32, 0x01];
+    const proof = new Array(PROOF_BYTES).fill(0);
+    // Script length 0 and max fee 0: names nothing, yet its flag is set.
+    expect(tryDecodeSpell(Uint8Array.from([...header, 0, 0, 0, ...proof]))).toMatchObject({
+      ok: false,
+      error: { code: "invalidField" },
+    });
+    expect(
+      tryDecodeSpell(Uint8Array.from([...header, 35, ...new Array(35).fill(0x51), 0, 0, ...proof])),
+    ).toMatchObject({ ok: false, error: { code: "invalidField" } });
+    // A flag bit past the payout's is unknown.
+    expect(tryDecodeSpell(Uint8Array.from([...header.slice(0, 7), 0x02, 0, ...proof]))).toMatchObject({
+      ok: false,
+      error: { code: "invalidField" },
+    });
+  });
+
+  it("decoding any bytes after an outflow op's header is a SpellDecodeError or round-trips", () => {
+    const codes = Object.values(SPELL_SCHEMAS)
+      .filter((s) => s.fields.some((x) => x.name === "payout"))
+      .map((s) => s.code);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...codes),
+        fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x80, 0x81, 0xff),
+        fc.uint8Array({ maxLength: 300 }),
+        (code, flags, tail) => {
+          const bytes = Uint8Array.from([0x7a, 0x6b, 0x55, 0x53, 0x44, 1, code, flags, ...tail]);
+          const r = tryDecodeSpell(bytes);
+          if (!r.ok) expect(r.error).toBeInstanceOf(SpellDecodeError);
+          else expect(encodeSpell(r.spell)).toEqual(bytes);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -46,7 +46,23 @@ export const MAX_OUTPUT_INDEX = 0xffff;
 /** Compressed secp256k1 key length. */
 const KEY_BYTES = 33;
 /** Spell fields that say where BTC travels (custody, src/settlement), not what the ledger does. */
-export const CUSTODY_FIELDS = ["ownerKey", "vaultOutput"] as const;
+export const CUSTODY_FIELDS = ["ownerKey", "vaultOutput", "payout"] as const;
+/**
+ * Longest payout script a spell carries: the longest standard type (P2WSH, P2TR: 34 bytes). The codec
+ * checks the length only; which scripts may be paid is the settlement module's rule (`payoutOf`).
+ */
+export const MAX_PAYOUT_SCRIPT_BYTES = 34;
+
+/**
+ * Where an outflow spell's BTC goes (docs/spell-format.md "Payout"): a destination script and the
+ * largest fee share its payee accepts, in whole sats. Either may be absent: the actor's own script,
+ * the default maximum fee (`DEFAULT_PAYOUT_MAX_FEE`).
+ */
+export interface SpellPayout {
+  script?: Uint8Array;
+  /** Whole satoshis, ≥ 1. */
+  maxFee?: bigint;
+}
 /** Largest proposal id a spell can name. */
 const MAX_PROPOSAL_ID = (1n << 64n) - 1n;
 /** Proposal action tags (docs/spell-format.md "Governance"). */
@@ -85,20 +101,22 @@ export type SpellOperation =
       fee?: bigint;
       /** With a deposit: index of the output paying it to the vault script (§2a rule 1). */
       vaultOutput?: number;
+      /** With a withdrawal: where it is paid (custody field). */
+      payout?: SpellPayout;
     }
-  | { type: "closeVault" }
-  | { type: "claimSurplus" }
+  | { type: "closeVault"; payout?: SpellPayout }
+  | { type: "claimSurplus"; payout?: SpellPayout }
   | { type: "transfer"; to: AccountId; amount: bigint }
   | { type: "approve"; spender: AccountId; amount: bigint }
   | { type: "transferFrom"; from: AccountId; to: AccountId; amount: bigint }
-  | { type: "poolDeposit"; amount: bigint }
-  | { type: "poolWithdraw"; amount: bigint }
-  | { type: "claimGains" }
+  | { type: "poolDeposit"; amount: bigint; payout?: SpellPayout }
+  | { type: "poolWithdraw"; amount: bigint; payout?: SpellPayout }
+  | { type: "claimGains"; payout?: SpellPayout }
   | { type: "claimGainsToVault" }
-  | { type: "liquidate"; owner: AccountId }
-  | { type: "liquidateBatch"; count: number }
-  | { type: "liquidateList"; owners: AccountId[] }
-  | { type: "redeem"; amount: bigint; maxFee?: bigint }
+  | { type: "liquidate"; owner: AccountId; payout?: SpellPayout }
+  | { type: "liquidateBatch"; count: number; payout?: SpellPayout }
+  | { type: "liquidateList"; owners: AccountId[]; payout?: SpellPayout }
+  | { type: "redeem"; amount: bigint; maxFee?: bigint; payout?: SpellPayout }
   | { type: "propose"; actions: GovAction[] }
   | { type: "vote"; proposalId: bigint; support: Support }
   | { type: "delegate"; delegatee: AccountId }
@@ -130,7 +148,8 @@ type FieldKind =
   | "support"
   | "actions"
   | "key"
-  | "output";
+  | "output"
+  | "payout";
 interface Field {
   name: string;
   kind: FieldKind;
@@ -144,6 +163,11 @@ interface Schema {
 }
 
 const f = (name: string, kind: FieldKind, optional = false): Field => ({ name, kind, optional });
+/**
+ * The payout of an operation that pays BTC out (docs/decisions.md §2a rule 2): the last optional field, so
+ * an op that had no optional argument gains a flags byte (docs/spell-format.md "Payout").
+ */
+const PAYOUT = f("payout", "payout", true);
 
 /**
  * Op codes by range: 0x01–0x0f oracle/system, 0x10 vaults, 0x20 token, 0x30 stability pool,
@@ -175,10 +199,11 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
       f("maxFee", "amount", true),
       f("vaultOutput", "output", true),
       f("fee", "amount", true),
+      PAYOUT,
     ],
   },
-  closeVault: { code: 0x12, actor: "owner", fields: [] },
-  claimSurplus: { code: 0x13, actor: "owner", fields: [] },
+  closeVault: { code: 0x12, actor: "owner", fields: [PAYOUT] },
+  claimSurplus: { code: 0x13, actor: "owner", fields: [PAYOUT] },
   transfer: { code: 0x20, actor: "from", fields: [f("to", "account"), f("amount", "amount")] },
   approve: { code: 0x21, actor: "owner", fields: [f("spender", "account"), f("amount", "amount")] },
   transferFrom: {
@@ -186,14 +211,18 @@ export const SPELL_SCHEMAS: Readonly<Record<SpellOperationType, Schema>> = {
     actor: "spender",
     fields: [f("from", "account"), f("to", "account"), f("amount", "amount")],
   },
-  poolDeposit: { code: 0x30, actor: "owner", fields: [f("amount", "amount")] },
-  poolWithdraw: { code: 0x31, actor: "owner", fields: [f("amount", "amount")] },
-  claimGains: { code: 0x32, actor: "owner", fields: [] },
+  poolDeposit: { code: 0x30, actor: "owner", fields: [f("amount", "amount"), PAYOUT] },
+  poolWithdraw: { code: 0x31, actor: "owner", fields: [f("amount", "amount"), PAYOUT] },
+  claimGains: { code: 0x32, actor: "owner", fields: [PAYOUT] },
   claimGainsToVault: { code: 0x33, actor: "owner", fields: [] },
-  liquidate: { code: 0x40, actor: "liquidator", fields: [f("owner", "account")] },
-  liquidateBatch: { code: 0x41, actor: "liquidator", fields: [f("count", "count")] },
-  liquidateList: { code: 0x42, actor: "liquidator", fields: [f("owners", "accounts")] },
-  redeem: { code: 0x50, actor: "redeemer", fields: [f("amount", "amount"), f("maxFee", "amount", true)] },
+  liquidate: { code: 0x40, actor: "liquidator", fields: [f("owner", "account"), PAYOUT] },
+  liquidateBatch: { code: 0x41, actor: "liquidator", fields: [f("count", "count"), PAYOUT] },
+  liquidateList: { code: 0x42, actor: "liquidator", fields: [f("owners", "accounts"), PAYOUT] },
+  redeem: {
+    code: 0x50,
+    actor: "redeemer",
+    fields: [f("amount", "amount"), f("maxFee", "amount", true), PAYOUT],
+  },
   propose: { code: 0x60, actor: "proposer", fields: [f("actions", "actions")] },
   vote: { code: 0x61, actor: "voter", fields: [f("proposalId", "proposalId"), f("support", "support")] },
   delegate: { code: 0x62, actor: "delegator", fields: [f("delegatee", "account")] },
@@ -307,6 +336,9 @@ function encodeField(out: number[], field: Field, value: unknown): void {
         throw bad(`expected an output index in [0, ${MAX_OUTPUT_INDEX}]`);
       writeLeb128(out, BigInt(value));
       return;
+    case "payout":
+      encodePayout(out, value, bad);
+      return;
     case "accounts": {
       if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LIST_LENGTH) {
         throw bad(`expected 1 to ${MAX_LIST_LENGTH} account ids`);
@@ -334,6 +366,24 @@ function encodeField(out: number[], field: Field, value: unknown): void {
         encodeAction(out, action as GovAction, `${field.name}[${i}]`);
       return;
   }
+}
+
+/** A payout: script length (0–34, 0 = none), the script, max fee in sats (LEB128, 0 = none); not both absent. */
+function encodePayout(out: number[], value: unknown, bad: (why: string) => SpellEncodeError): void {
+  const p = value as SpellPayout | null;
+  if (typeof p !== "object" || p === null) throw bad("expected { script?, maxFee? }");
+  const { script, maxFee } = p;
+  if (script === undefined && maxFee === undefined) throw bad("names neither a script nor a maximum fee");
+  if (
+    script !== undefined &&
+    (!(script instanceof Uint8Array) || script.length < 1 || script.length > MAX_PAYOUT_SCRIPT_BYTES)
+  )
+    throw bad(`expected a script of 1 to ${MAX_PAYOUT_SCRIPT_BYTES} bytes`);
+  if (maxFee !== undefined && (typeof maxFee !== "bigint" || maxFee < 1n || maxFee > MAX_SATS))
+    throw bad("expected a maximum fee of 1 sat to 21 million BTC");
+  out.push(script?.length ?? 0);
+  if (script) out.push(...script);
+  writeLeb128(out, maxFee ?? 0n);
 }
 
 const isBooleanParameter = (name: string) =>
@@ -520,6 +570,26 @@ function decodeField(r: Reader, field: Field): unknown {
       if (index > BigInt(MAX_OUTPUT_INDEX))
         throw new SpellDecodeError("invalidField", `${field.name}: output ${index} is out of range`, at);
       return Number(index);
+    }
+    case "payout": {
+      const len = r.byte(`${field.name} script length`);
+      if (len > MAX_PAYOUT_SCRIPT_BYTES)
+        throw new SpellDecodeError(
+          "invalidField",
+          `${field.name}: script of ${len} bytes, at most ${MAX_PAYOUT_SCRIPT_BYTES}`,
+          at,
+        );
+      const script = len > 0 ? r.take(len, `${field.name} script`) : undefined;
+      const maxFee = r.leb(64);
+      if (maxFee > MAX_SATS)
+        throw new SpellDecodeError("invalidField", `${field.name}: maximum fee exceeds 21 million BTC`, at);
+      if (!script && maxFee === 0n)
+        throw new SpellDecodeError(
+          "invalidField",
+          `${field.name}: names neither a script nor a maximum fee`,
+          at,
+        );
+      return { ...(script ? { script } : {}), ...(maxFee > 0n ? { maxFee } : {}) };
     }
     case "accounts": {
       const n = Number(r.leb(16));

@@ -20,12 +20,12 @@ import {
   checkInvariants,
   checkSettlement,
   custodySigners,
-  DEFAULT_PAYOUT_MAX_FEE,
   EPOCH_GRACE_BLOCKS,
   epochKeys,
   isFundPayload,
   isSettlePayload,
   obligationRecorded,
+  type Payout,
   recordObligations,
   type SettlementReason,
   type SighashTx,
@@ -213,17 +213,17 @@ export function keyEpochEvent(state: State): ProtocolEvent {
   };
 }
 
-/** Obligations of an applied spell, paid to the actor's own script (the account is its address). */
+/**
+ * Obligations of an applied spell, paid where `payoutOf` said: the spell's payout script and maximum
+ * fee, or the actor's own script (the account is its address) with the default maximum fee.
+ */
 export function obligationsOf(
   state: State,
   events: readonly ProtocolEvent[],
   place: { txid: string; height: number },
-  actorScript: Uint8Array,
+  payout: Payout,
 ): ProtocolEvent[] {
-  return recordObligations(state, events, place, {
-    script: toHex(actorScript),
-    maxFee: DEFAULT_PAYOUT_MAX_FEE,
-  }).map(obligationRecorded);
+  return recordObligations(state, events, place, payout).map(obligationRecorded);
 }
 
 /** End of block: obligations reaching OVERDUE_BLOCKS, and the invariants (docs/decisions.md §2a rule 3). */

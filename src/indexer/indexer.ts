@@ -36,6 +36,7 @@ import {
   DEFAULT_FINALITY_DEPTH,
   hasStrayOutputs,
   isSettlePayload,
+  payoutOf,
   readActor,
   recordInflow,
   recordStrays,
@@ -584,6 +585,12 @@ export class Indexer {
       work.rejected.push({ ...where, actor, opType: spell.op.type, reason: inflow.reason });
       return;
     }
+    // Where its BTC out goes: the spell's payout script or the actor's own (§2a rule 2), checked before the engine.
+    const payout = payoutOf(this.state, spell.op, actorPrevout!.script, this.o.custody);
+    if (!payout.ok) {
+      work.rejected.push({ ...where, actor, opType: spell.op.type, reason: payout.reason });
+      return;
+    }
     const out = applySpell(
       this.state,
       spell,
@@ -610,8 +617,8 @@ export class Indexer {
       if (event.type === "PriceUpdated")
         work.prices.push({ height, position: tx.position, time: Number(out.time), price: event.price });
     });
-    // BTC out: what the spell granted becomes obligations, paid to the actor's own script.
-    const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, actorPrevout!.script);
+    // BTC out: what the spell granted becomes obligations, paid to its payout script.
+    const owed = obligationsOf(this.state, out.events, { txid: tx.txid, height }, payout.payout);
     recordCustodyEvents(work, owed, where, out.events.length);
   }
 

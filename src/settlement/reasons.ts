@@ -10,6 +10,9 @@ export const CUSTODY_REASONS = {
     "Only a P2WPKH, P2SH-P2WPKH or Taproot (key path) wallet can own a vault, and the spell's owner key must be the key that signed its first input.",
   custodyMismatch:
     "BTC in travels with its spell: the named output must pay exactly the added satoshis to the vault's script.",
+  payoutScript:
+    "BTC is paid out only to a standard address (P2PKH, P2SH, P2WPKH, P2WSH or P2TR) that is not a vault's or the pool's.",
+  payoutMaxFee: "A payout's maximum fee must be between 1,000 and 100,000 sats.",
 } as const;
 
 export type CustodyReasonCode = keyof typeof CUSTODY_REASONS;

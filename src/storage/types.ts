@@ -114,6 +114,10 @@ export type RejectCode =
   | "custodyMismatch"
   /** The actor's input type or key cannot own a vault. */
   | "unsupportedOwner"
+  /** The spell's payout script is not a standard address, or is a vault's or the pool's. */
+  | "payoutScript"
+  /** The spell's payout maximum fee is outside its bounds (src/settlement/payout.ts). */
+  | "payoutMaxFee"
   /** The actor's signature does not commit to the whole transaction. */
   | "actorSighash"
   /** The actor's witness does not match its previous output. */

@@ -1,0 +1,60 @@
+/**
+ * Where an outflow spell's BTC goes (docs/decisions.md §2a rule 2, "Inflows": "payouts go only to standard,
+ * non-protocol scripts"; "Outflow spells carry a maximum fee"). The spell may name a payout script and a
+ * maximum fee (`SpellPayout`, docs/spell-format.md "Payout"); absent, its payouts go to the actor's own
+ * script (the output its first input spends) with `DEFAULT_PAYOUT_MAX_FEE`. Checked BEFORE the engine
+ * applies the spell, so a refused payout leaves the state untouched. Pure.
+ */
+import { toHex } from "../btc/scripts.ts";
+import type { SpellOperation } from "../btc/spell.ts";
+import type { State } from "../protocol/index.ts";
+import type { CustodyConfig } from "./inflow.ts";
+import { DEFAULT_PAYOUT_MAX_FEE, type Payout } from "./obligations.ts";
+import { type CustodyReason, custodyReason } from "./reasons.ts";
+import { isStandardPayout } from "./settle.ts";
+import { protocolScripts } from "./strays.ts";
+
+/**
+ * Bounds of a spell's payout maximum fee, sats: at least what a payout output's own ~43 vB cost at
+ * ~23 sat/vB (below that the fee account would pay most of every payout: griefing), at most 0.001 BTC.
+ */
+export const MIN_PAYOUT_MAX_FEE = 1_000n;
+export const MAX_PAYOUT_MAX_FEE = 100_000n;
+
+export type PayoutCheck = { ok: true; payout: Payout } | { ok: false; reason: CustodyReason };
+
+/** Whether `script` (hex) is custody's: a vault's script (any key epoch's coin) or the pool's. */
+function isProtocolScript(state: State, script: string, config: CustodyConfig): boolean {
+  if (protocolScripts(state, config).has(script)) return true;
+  for (const coin of state.custody.coins.values()) if (coin.script === script) return true;
+  return false;
+}
+
+/** The payout of a spell's operation (destination script and maximum fee), or why it is refused. */
+export function payoutOf(
+  state: State,
+  op: SpellOperation,
+  actorScript: Uint8Array,
+  config: CustodyConfig,
+): PayoutCheck {
+  const named = "payout" in op ? op.payout : undefined;
+  const maxFee = named?.maxFee ?? DEFAULT_PAYOUT_MAX_FEE;
+  if (maxFee < MIN_PAYOUT_MAX_FEE || maxFee > MAX_PAYOUT_MAX_FEE)
+    return { ok: false, reason: custodyReason("payoutMaxFee", `the spell's maximum fee is ${maxFee} sats`) };
+  if (!named?.script) return { ok: true, payout: { script: toHex(actorScript), maxFee } };
+  const script = toHex(named.script);
+  if (!isStandardPayout(named.script))
+    return {
+      ok: false,
+      reason: custodyReason("payoutScript", `the payout script ${script} is not a standard address`),
+    };
+  if (isProtocolScript(state, script, config))
+    return {
+      ok: false,
+      reason: custodyReason(
+        "payoutScript",
+        `the payout script ${script} is custody's own (a vault or the pool)`,
+      ),
+    };
+  return { ok: true, payout: { script, maxFee } };
+}
