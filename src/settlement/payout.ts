@@ -23,13 +23,6 @@ export const MAX_PAYOUT_MAX_FEE = 100_000n;
 
 export type PayoutCheck = { ok: true; payout: Payout } | { ok: false; reason: CustodyReason };
 
-/** Whether `script` (hex) is custody's: a vault's script (any key epoch's coin) or the pool's. */
-function isProtocolScript(state: State, script: string, config: CustodyConfig): boolean {
-  if (protocolScripts(state, config).has(script)) return true;
-  for (const coin of state.custody.coins.values()) if (coin.script === script) return true;
-  return false;
-}
-
 /** The payout of a spell's operation (destination script and maximum fee), or why it is refused. */
 export function payoutOf(
   state: State,
@@ -48,7 +41,8 @@ export function payoutOf(
       ok: false,
       reason: custodyReason("payoutScript", `the payout script ${script} is not a standard address`),
     };
-  if (isProtocolScript(state, script, config))
+  // Custody's own: a vault's or the pool's script of any key epoch (the stray rule's map).
+  if (protocolScripts(state, config).has(script))
     return {
       ok: false,
       reason: custodyReason(
