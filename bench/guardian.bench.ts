@@ -29,6 +29,7 @@ import { opReturnPayload } from "../src/btc/psbt-preview.ts";
 import { startPriceFeed } from "../src/devnet/pricefeed.ts";
 import { startDevnet } from "../src/devnet/server.ts";
 import { guardianSetOf } from "../src/guardian/daemon.ts";
+import { signPeerRequest } from "../src/guardian/peer-auth.ts";
 import { PROTECTION_PRESETS } from "../src/guardian/protect.ts";
 import { decodeAttestation } from "../src/oracle/index.ts";
 import { DEFAULT_FINALITY_DEPTH, decodeSettleSpell, isSettlePayload } from "../src/settlement/index.ts";
@@ -132,9 +133,17 @@ export async function run(): Promise<Figure[]> {
     const decoded = payload && isSettlePayload(payload) ? decodeSettleSpell(payload) : undefined;
     if (!decoded?.ok) throw new Error("the mempool transaction carries no settle spell");
     const settleBody = JSON.stringify({ ids, feeRate: decoded.spell.feeRate, txid });
+    // Signed as guardian-1, a federation peer (POST /v1/settle refuses anyone else), fresh each request.
+    const peerHeaders = () =>
+      signPeerRequest(fed.keys[1]!, {
+        method: "POST",
+        path: "/v1/settle",
+        body: settleBody,
+        audience: fed.federation.members[0]!.custodyKey,
+      });
     const first = await fetch(`${g0.url}/v1/settle`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...peerHeaders() },
       body: settleBody,
     });
     if (!first.ok) throw new Error(`the bench settlement is refused: ${await first.text()}`);
@@ -163,12 +172,24 @@ export async function run(): Promise<Figure[]> {
     await load("GET /v1/vaults/at-risk", `${g0.url}/v1/vaults/at-risk`);
     await load("GET /v1/price", `${g0.url}/v1/price`);
     await load("GET /v1/events", `${g0.url}/v1/events?limit=50`, { headers: { "accept-encoding": "br" } });
-    await load("POST /v1/settle (1 payout, re-planned, ledger checked, signed)", `${g0.url}/v1/settle`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: settleBody,
-      connections: 4,
-    });
+    await load(
+      "POST /v1/settle (1 payout, peer-authenticated, re-planned, ledger checked, signed)",
+      `${g0.url}/v1/settle`,
+      {
+        connections: 4,
+        requests: [
+          {
+            method: "POST",
+            path: "/v1/settle",
+            body: settleBody,
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...req.headers, "content-type": "application/json", ...peerHeaders() },
+            }),
+          },
+        ],
+      },
+    );
 
     // The limiter: the default preset on guardian-2, one client IP (loopback), 10 connections flat out.
     const limited = fed.guardians[2]!;

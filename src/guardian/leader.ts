@@ -43,7 +43,7 @@ export interface SettlementSeat {
    * The other known guardians to ask for signatures: those of the current set and those of every key
    * epoch that still holds a coin (the outgoing guardians until every old-epoch coin is rolled).
    */
-  peers: { name: string; url: string }[];
+  peers: { name: string; url: string; custodyKey: string }[];
 }
 
 /**
@@ -59,12 +59,12 @@ export function settlementSeat(state: State, known: readonly KnownGuardian[], se
     for (const k of epochKeys(state, coin.epoch ?? 0)?.keys ?? []) signing.add(lower(k));
   const me = lower(self);
   const seen = new Set<string>([me]);
-  const peers: { name: string; url: string }[] = [];
+  const peers: SettlementSeat["peers"] = [];
   for (const g of known) {
     const key = lower(g.custodyKey);
     if (seen.has(key) || !signing.has(key)) continue;
     seen.add(key);
-    peers.push({ name: g.name, url: g.url });
+    peers.push({ name: g.name, url: g.url, custodyKey: g.custodyKey });
   }
   return {
     index: current.keys.map(lower).indexOf(me),

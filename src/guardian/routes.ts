@@ -9,6 +9,7 @@ import {
   DEFAULT_ESCAPE_CSV_BLOCKS,
   descriptorAddress,
   type EsploraClient,
+  fromHex,
   type GuardianSet,
   poolDescriptor,
   toHex,
@@ -34,7 +35,7 @@ import type { Logger } from "./log.ts";
 import { PeerAuthenticator } from "./peer-auth.ts";
 import { attestRoute, type PriceService } from "./prices.ts";
 import type { Protection } from "./protect.ts";
-import { type LeaderDeps, type SettleProposal, signSettlement } from "./settle.ts";
+import { type LeaderDeps, marketRate, SETTLE_PATH, type SettleProposal, signSettlement } from "./settle.ts";
 
 /** What the routes read: the running guardian's parts (daemon.ts builds them). */
 export interface RouteContext {
@@ -323,14 +324,30 @@ function historyRoutes({ follower }: RouteContext): Route[] {
   ];
 }
 
-/** A peer leader's settlement proposal: signed only when this guardian's own plan is the same. */
-function settleRoute({ me, follower, settleDeps, log }: RouteContext): Route {
+/**
+ * A peer leader's settlement proposal: signed only when this guardian's own plan is the same. Only
+ * for requests signed by a guardian of the custody set in force or of an earlier key epoch (an
+ * outgoing guardian still leads rolls of its coins): a stranger could otherwise collect signatures
+ * at a fee rate of its choosing and bind every guardian's promise over the main coin to its batch.
+ * A fee rate far above this guardian's own market rate is refused (`feeTooHigh`, settle.ts).
+ */
+export function settleRoute({ me, follower, settleDeps, guardians, log, now }: RouteContext): Route {
+  const auth = new PeerAuthenticator({
+    self: me.custodyKey.toLowerCase(),
+    members: () => [
+      ...guardians().keys,
+      ...follower.state.custody.epochs.flatMap((e) => e.keys.map((k) => fromHex(k))),
+    ],
+    now,
+  });
   return {
     method: "POST",
-    path: "/v1/settle",
+    path: SETTLE_PATH,
     cost: 5,
     timeoutMs: 30_000,
     handler: async (r) => {
+      const who = auth.verify(r.method, r.path, r.headers, r.rawBody);
+      if (!who.ok) throw new GuardianError("unauthenticated", who.reason);
       const b = r.body as Partial<SettleProposal> | undefined;
       if (!b || !Array.isArray(b.ids) || typeof b.feeRate !== "number" || typeof b.txid !== "string")
         throw new GuardianError(
@@ -338,12 +355,16 @@ function settleRoute({ me, follower, settleDeps, log }: RouteContext): Route {
           "expected { ids: string[], feeRate: number, txid: string }",
         );
       await follower.sync();
-      const result = signSettlement(settleDeps, {
-        ids: b.ids,
-        ...(b.rolls !== undefined ? { rolls: b.rolls } : {}),
-        feeRate: b.feeRate,
-        txid: b.txid,
-      });
+      const result = signSettlement(
+        settleDeps,
+        {
+          ids: b.ids,
+          ...(b.rolls !== undefined ? { rolls: b.rolls } : {}),
+          feeRate: b.feeRate,
+          txid: b.txid,
+        },
+        { marketRate: await marketRate(settleDeps) },
+      );
       if (!result.ok) {
         log.warn("settlement refused", { code: result.code, reason: result.reason });
         throw Object.assign(new GuardianError("refused", `${result.code}: ${result.reason}`), {

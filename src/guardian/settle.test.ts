@@ -39,12 +39,16 @@ import {
   vaultScriptFor,
 } from "../settlement/index.ts";
 import { planSettlement } from "../settlement/settle.ts";
+import type { Request as HttpRequest } from "./http.ts";
 import { GuardianKeys } from "./keys.ts";
 import { leaderAt, settlementSeat } from "./leader.ts";
 import { SettlementLedger } from "./ledger.ts";
+import { PeerAuthenticator, signPeerRequest } from "./peer-auth.ts";
+import { type RouteContext, settleRoute } from "./routes.ts";
 import {
   type LeaderDeps,
   leaderRound,
+  type Peer,
   proposalIds,
   proposalRolls,
   settlementPsbt,
@@ -139,8 +143,21 @@ function planned(state: State, ids: string[], feeRate: number, opts?: Parameters
 function leaderDeps(state: State, sent: string[]): LeaderDeps {
   const all = [0, 1, 2].map((i) => guardian(i, state));
   const leader = leaderAt(TIP, 3);
-  const peerFetch = (async (url: string, init: { body: string }) => {
+  // Each peer checks the leader's request signature as its route does (peer-auth.ts).
+  const auth = [0, 1, 2].map(
+    (i) =>
+      new PeerAuthenticator({
+        self: keys[i]!.custodyPublicKeyHex,
+        members: () => keys.map((k) => k.custodyPublicKey),
+      }),
+  );
+  const peerFetch = (async (
+    url: string,
+    init: { body: string; headers: Record<string, string | string[] | undefined> },
+  ) => {
     const i = Number(/g(\d)/.exec(url)![1]);
+    const who = auth[i]!.verify("POST", "/v1/settle", init.headers, new TextEncoder().encode(init.body));
+    if (!who.ok) return new Response(JSON.stringify({ error: { reason: who.reason } }), { status: 401 });
     const r = signSettlement(all[i]!.deps, JSON.parse(init.body));
     return new Response(
       JSON.stringify(r.ok ? { psbt: base64.encode(r.psbt) } : { error: { reason: r.reason } }),
@@ -152,7 +169,9 @@ function leaderDeps(state: State, sent: string[]): LeaderDeps {
     index: leader,
     n: 3,
     threshold: 2,
-    peers: [0, 1, 2].filter((i) => i !== leader).map((i) => ({ name: `g${i}`, url: `http://g${i}` })),
+    peers: [0, 1, 2]
+      .filter((i) => i !== leader)
+      .map((i) => ({ name: `g${i}`, url: `http://g${i}`, custodyKey: keys[i]!.custodyPublicKeyHex })),
     feeRate: async () => 2_000,
     broadcast: async (hex) => {
       sent.push(hex);
@@ -232,7 +251,7 @@ describe("settlement signing", () => {
     const dirs = all.map((_, i) => mkdtempSync(join(tmpdir(), `settle-rot-${i}-`)));
     const depsOf = (i: number) => ({ ...guardian(0, state, dirs[i]).deps, keys: all[i]! });
     const sent: string[] = [];
-    const round = (peers: { name: string; url: string }[]) =>
+    const round = (peers: Peer[]) =>
       leaderRound({
         ...depsOf(3 + leader),
         ...seat,
@@ -515,5 +534,92 @@ describe("settlement signing", () => {
     expect(paid).toEqual([...order].sort());
     expect(Math.max(...sizes)).toBeLessThanOrEqual(10_000);
     expect(sizes).toHaveLength(5);
+  });
+});
+
+/** A request to POST /v1/settle as the HTTP server hands it to the route (JSON body, raw bytes). */
+function settleRequest(body: unknown, headers: Record<string, string> = {}): HttpRequest {
+  const text = JSON.stringify(body);
+  return {
+    method: "POST",
+    path: "/v1/settle",
+    query: new URLSearchParams(),
+    params: {},
+    body: JSON.parse(text),
+    rawBody: new TextEncoder().encode(text),
+    headers,
+    ip: "203.0.113.7",
+    signal: new AbortController().signal,
+  };
+}
+
+/** Guardian `i`'s POST /v1/settle route over `state` (the daemon's parts it reads, nothing else). */
+function settleRouteOf(i: number, state: State, market = 2_000) {
+  const g = guardian(i, state);
+  const deps: LeaderDeps = {
+    ...leaderDeps(state, []),
+    ...g.deps,
+    index: i,
+    feeRate: async () => market,
+  };
+  const route = settleRoute({
+    me: { name: `g${i}`, url: `http://g${i}`, custodyKey: keys[i]!.custodyPublicKeyHex },
+    follower: { sync: async () => {}, state },
+    settleDeps: deps,
+    guardians: () => ({ threshold: 2, keys: keys.map((k) => k.custodyPublicKey) }),
+    log: { info: () => {}, warn: () => {} },
+    now: Date.now,
+  } as unknown as RouteContext);
+  return { route, ledger: g.deps.ledger };
+}
+
+describe("POST /v1/settle is for federation peers (red team)", () => {
+  it("a stranger gets no signature and binds nothing: unsigned, self-signed or replayed requests are refused", async () => {
+    const { state, ids } = world();
+    const { route, ledger } = settleRouteOf(1, state);
+    const { txid } = settlementPsbt(planned(state, ids, 2_000));
+    const body = { ids, feeRate: 2_000, txid };
+    // Unsigned: before, any stranger got guardian 1's signature and its promise over the main coin.
+    await expect(route.handler(settleRequest(body))).rejects.toMatchObject({ code: "unauthenticated" });
+    // Signed by a key outside the custody set.
+    const stranger = GuardianKeys.generate().keys;
+    const sign = (k: GuardianKeys, b: unknown = body) =>
+      signPeerRequest(k, {
+        method: "POST",
+        path: "/v1/settle",
+        body: JSON.stringify(b),
+        audience: keys[1]!.custodyPublicKeyHex,
+      });
+    await expect(route.handler(settleRequest(body, sign(stranger)))).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+    expect(ledger.size).toBe(0);
+    // A peer's request is signed; the same request replayed is refused.
+    const headers = sign(keys[0]!);
+    await expect(route.handler(settleRequest(body, headers))).resolves.toMatchObject({ txid });
+    await expect(route.handler(settleRequest(body, headers))).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+  });
+
+  it("a peer's proposal at a fee rate far above this guardian's own market rate is refused: a minority leader cannot burn the fee account", async () => {
+    const { state, ids } = world();
+    fundFeeAccount(state, 5_000_000n);
+    const { route, ledger } = settleRouteOf(1, state, 2_000);
+    // 1,000 sat/vB: the fee account would pay almost all of it to the miners.
+    const burn = planned(state, ids, 1_000_000);
+    expect(burn.fromAccount).toBeGreaterThan(100_000n);
+    const body = { ids, feeRate: 1_000_000, txid: settlementPsbt(burn).txid };
+    const headers = signPeerRequest(keys[0]!, {
+      method: "POST",
+      path: "/v1/settle",
+      body: JSON.stringify(body),
+      audience: keys[1]!.custodyPublicKeyHex,
+    });
+    await expect(route.handler(settleRequest(body, headers))).rejects.toMatchObject({
+      code: "refused",
+      message: expect.stringMatching(/feeTooHigh/),
+    });
+    expect(ledger.size).toBe(0);
   });
 });

@@ -39,6 +39,7 @@ import { settleWindow } from "../settlement/settleSpell.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { leaderAt } from "./leader.ts";
 import type { SettlementLedger } from "./ledger.ts";
+import { signPeerRequest } from "./peer-auth.ts";
 
 /** What a leader asks the other guardians to sign. */
 export interface SettleProposal {
@@ -53,6 +54,7 @@ export interface SettleProposal {
 
 export type SettleRefusal =
   | "notSynced"
+  | "feeTooHigh"
   | "planFails"
   | "basisTooRecent"
   | "differentPlan"
@@ -99,8 +101,32 @@ export interface SettleDeps {
   ledger: SettlementLedger;
 }
 
-/** Plans `p` from this guardian's own state and signs it if it is the same transaction (see top). */
-export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome {
+/** The path peers POST a settlement proposal to (signed peer requests only, routes.ts). */
+export const SETTLE_PATH = "/v1/settle";
+
+/**
+ * A peer's proposal may pay at most FEE_RATE_TOLERANCE times this guardian's own market rate, or that
+ * rate plus FEE_RATE_HEADROOM sat/kvB (10 sat/vB) when more: room for two fee sources that disagree and
+ * for RBF bumps (each + 1 sat/vB over a rate the market already exceeded), but no leader (a minority,
+ * or one misled by a lying fee source) can spend the fee account on fees at a rate of its choosing.
+ */
+export const FEE_RATE_TOLERANCE = 4;
+export const FEE_RATE_HEADROOM = 10_000;
+
+/** The rate the guardians settle at, sat/kvB: their fee source's, never below 1 sat/vB. */
+export async function marketRate(deps: Pick<LeaderDeps, "feeRate">): Promise<number> {
+  return Math.max(1_000, Math.ceil(await deps.feeRate()));
+}
+
+/**
+ * Plans `p` from this guardian's own state and signs it if it is the same transaction (see top). A
+ * peer's proposal passes `marketRate`, this guardian's own (the leader signs its own at its rate).
+ */
+export function signSettlement(
+  deps: SettleDeps,
+  p: SettleProposal,
+  opts: { marketRate?: number } = {},
+): SignOutcome {
   const rolls = p.rolls ?? [];
   if (
     !Array.isArray(p.ids) ||
@@ -119,6 +145,15 @@ export function signSettlement(deps: SettleDeps, p: SettleProposal): SignOutcome
       code: "invalidRequest",
       reason: "expected { ids: hex[0..256], rolls?: vault[0..16] (not both empty), feeRate: sat/kvB, txid }",
     };
+  if (opts.marketRate !== undefined) {
+    const most = Math.max(opts.marketRate * FEE_RATE_TOLERANCE, opts.marketRate + FEE_RATE_HEADROOM);
+    if (p.feeRate > most)
+      return {
+        ok: false,
+        code: "feeTooHigh",
+        reason: `${p.feeRate} sat/kvB exceeds ${most}, ${FEE_RATE_TOLERANCE}× or +${FEE_RATE_HEADROOM} over my market rate of ${opts.marketRate}`,
+      };
+  }
   if (deps.tip() > deps.height())
     return { ok: false, code: "notSynced", reason: `at ${deps.height()}, chain at ${deps.tip()}` };
   const planned = planSettlement(deps.state(), p.ids, p.feeRate, deps.custody, {
@@ -232,6 +267,8 @@ export function proposalRolls(
 export interface Peer {
   name: string;
   url: string;
+  /** Its compressed custody key, hex: the audience of the signed requests sent to it. */
+  custodyKey: string;
 }
 
 export interface LeaderDeps extends SettleDeps {
@@ -272,7 +309,7 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   const leader = leaderAt(tip, deps.n);
   if (leader !== deps.index) return { kind: "notLeader", leader };
   const state = deps.state();
-  const rate = Math.max(1_000, Math.ceil(await deps.feeRate()));
+  const rate = await marketRate(deps);
   const proposal = await roundProposal(deps, state, tip, rate);
   if ("kind" in proposal) return proposal;
   const { ids, rolls, feeRate, replaces } = proposal;
@@ -339,7 +376,10 @@ async function roundProposal(
   return { ...retry, feeRate: Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE), replaces: open.txid };
 }
 
-/** Asks every peer to sign the same settlement (POST /v1/settle); their PSBTs and what each answered. */
+/**
+ * Asks every peer to sign the same settlement (POST /v1/settle, a signed peer request); their PSBTs
+ * and what each answered.
+ */
 async function askPeers(
   deps: LeaderDeps,
   body: string,
@@ -351,9 +391,15 @@ async function askPeers(
   await Promise.all(
     deps.peers.map(async (peer) => {
       try {
-        const res = await f(`${peer.url}/v1/settle`, {
+        const auth = signPeerRequest(deps.keys, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          path: SETTLE_PATH,
+          body,
+          audience: peer.custodyKey.toLowerCase(),
+        });
+        const res = await f(`${peer.url}${SETTLE_PATH}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
           body,
           signal: AbortSignal.timeout(30_000),
         });

@@ -38,6 +38,7 @@ import {
 import { networkParams } from "../../src/btc/network.ts";
 import { guardianSetOf } from "../../src/guardian/daemon.ts";
 import { leaderAt } from "../../src/guardian/leader.ts";
+import { signPeerRequest } from "../../src/guardian/peer-auth.ts";
 import { settlementPsbt } from "../../src/guardian/settle.ts";
 import { loadVerificationKeys } from "../../src/indexer/index.ts";
 import { decodeAttestation } from "../../src/oracle/index.ts";
@@ -172,11 +173,19 @@ async function settlementOf(txid: string, st: State) {
   return { feeRate: decoded.spell.feeRate, ids: named.obligations.map((o) => o.id) };
 }
 
+/** POST /v1/settle to guardian `i`, signed by another guardian (a federation peer: strangers get 401). */
 async function askToSign(i: number, body: { ids: string[]; feeRate: number; txid: string }) {
+  const text = JSON.stringify(body);
+  const auth = signPeerRequest(s.fed.keys[(i + 1) % 3]!, {
+    method: "POST",
+    path: "/v1/settle",
+    body: text,
+    audience: s.fed.federation.members[i]!.custodyKey,
+  });
   const res = await fetch(`${s.g(i).url}/v1/settle`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
+    headers: { "content-type": "application/json", ...auth },
+    body: text,
   });
   const json = (await res.json()) as { psbt?: string; error?: { reason?: string } };
   return { status: res.status, signed: json.psbt !== undefined, reason: json.error?.reason ?? "" };
