@@ -623,3 +623,52 @@ describe("POST /v1/settle is for federation peers (red team)", () => {
     expect(ledger.size).toBe(0);
   });
 });
+
+describe("a signed settlement that never reached the mempool does not stall settlements (red team)", () => {
+  it("when its plan changed meanwhile (a deposit to an involved vault), the leader replaces it at a higher rate instead of failing every round", async () => {
+    const { state, ids } = world();
+    const sent: string[] = [];
+    const deps = leaderDeps(state, sent);
+    // Round 1: the leader signs (and records) its plan, but no peer answers: no quorum, nothing sent.
+    const down = (async () => new Response("{}", { status: 503 })) as unknown as typeof fetch;
+    const first = await leaderRound({ ...deps, fetch: down });
+    expect(first).toMatchObject({ kind: "noQuorum" });
+    const recorded = first.kind === "noQuorum" ? first.txid : "";
+    // Alice deposits: a second coin of her vault, which the plan of her withdrawal now spends too.
+    recordInflow(
+      state,
+      {
+        vault: "alice",
+        ownerKey: toHex(owner),
+        vout: 0,
+        sats: 10_000n,
+        script: toHex(vaultScriptFor(state, owner, config)!),
+      },
+      { txid: "dd".repeat(32), height: TIP },
+    );
+    // Round 2, peers back: the old plan is no longer the same transaction. Before, the leader
+    // re-proposed it at the same rate and its own promise refused it (notHigherFee) every round.
+    const second = await leaderRound(deps);
+    expect(second).toMatchObject({ kind: "sent", ids: 1, replaces: recorded });
+    const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+    expect(tx.id).toBe(settlementPsbt(planned(state, ids, 3_000)).txid);
+  });
+
+  it("when the market rate rose above it (refused or evicted), the leader re-plans it at the market rate", async () => {
+    const { state, ids } = world();
+    const sent: string[] = [];
+    const deps = leaderDeps(state, sent);
+    const refused = await leaderRound({
+      ...deps,
+      broadcast: async () => {
+        throw new Error("min relay fee not met");
+      },
+    });
+    expect(refused).toMatchObject({ kind: "failed" });
+    // Every guardian signed it; it is in no mempool. Before, it was re-sent at 2 sat/vB forever.
+    const again = await leaderRound({ ...deps, feeRate: async () => 7_000 });
+    expect(again).toMatchObject({ kind: "sent", ids: 1 });
+    const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+    expect(tx.id).toBe(settlementPsbt(planned(state, ids, 7_000)).txid);
+  });
+});

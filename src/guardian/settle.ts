@@ -367,7 +367,19 @@ async function roundProposal(
     return { ids, rolls: proposalRolls(state, tip, ids, rate, deps.custody), feeRate: rate };
   }
   const retry = { ids: open.obligations ?? [], rolls: open.rolls ?? [], feeRate: open.feeRate };
-  if (!(await deps.known(open.txid))) return retry;
+  if (!(await deps.known(open.txid))) {
+    // In no mempool or block (never sent, refused, evicted): re-sent unchanged while its plan is still
+    // that transaction and the market pays no more. Otherwise replaced, the only other transaction the
+    // guardians' promise allows: a plan changed by a later coin of an involved owner (a deposit) was
+    // refused by the leader's own promise every round, and one below the market was re-sent forever.
+    const again = planSettlement(state, retry.ids, retry.feeRate, deps.custody, {
+      rolls: retry.rolls,
+      height: tip,
+    });
+    const same = !again.ok || settlementPsbt(again.plan).txid === open.txid;
+    if (same && rate <= open.feeRate) return retry;
+    return { ...retry, feeRate: Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE), replaces: open.txid };
+  }
   // Stuck: unconfirmed for BUMP_AFTER_BLOCKS while the market pays more. Bumped (RBF): the same
   // obligations and basis at a higher rate, never re-planned over other coins.
   const since = open.height ?? tip;
