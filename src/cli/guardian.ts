@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM, then shuts down gracefully (in-flight requests finish, state is saved). Keys come
  * from --keys (a chmod-600 JSON file) or from ZKUSD_GUARDIAN_CUSTODY_KEY / ZKUSD_GUARDIAN_ORACLE_KEY.
  * `zkusd guardian keygen --out keys.json` writes fresh keys and prints the public member entry.
+ * `zkusd guardian veto|approve-rotation <proposal>`: see guardian-spell.ts.
  * Config format: docs/guardian.md.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { LOCAL_STACK } from "../devnet/local-stack.ts";
 import { type GuardianConfig, startGuardian } from "../guardian/daemon.ts";
 import { GuardianError } from "../guardian/errors.ts";
 import { GuardianKeys } from "../guardian/keys.ts";
+import { registerGuardianSpells } from "./guardian-spell.ts";
 
 const EXIT_BAD_INPUT = 1;
 
@@ -20,6 +22,7 @@ function fail(message: string): void {
 }
 
 export function registerGuardian(guardian: Command): void {
+  registerGuardianSpells(guardian);
   guardian
     .command("start")
     .description("follow the chain, attest prices and serve the guardian API until SIGTERM")
