@@ -6,8 +6,10 @@
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hex } from "@scure/base";
+import { p2pkh } from "@scure/btc-signer";
 import { describe, expect, it } from "vitest";
 import type { EsploraTx, EsploraUtxo } from "../../btc/esplora.ts";
+import { addressToScript, networkParams } from "../../btc/network.ts";
 import { parsePsbt, type WalletAccount, walletAccount } from "../../btc/psbt.ts";
 import { descriptorAddress, poolDescriptor, vaultDescriptor } from "../../btc/scripts.ts";
 import {
@@ -23,6 +25,7 @@ import type { WalletCoin } from "../chain-reads.ts";
 import { flowCost } from "./cost.ts";
 import { DraftError, draftSupport, makeDraft, payoutSats } from "./draft.ts";
 import { engineEvents, planSteps, zkOperationOf } from "./flow.ts";
+import { canNamePayout, payoutAddress } from "./payout.ts";
 import { type CustodyChain, findOwnerKey, ownerKeyFromTx, VaultOwnerError } from "./vault-coins.ts";
 
 const d = parseDecimal;
@@ -142,8 +145,8 @@ const chain = chainOf(
   },
 );
 
-/** The draft of `op` by `who` on `state`. */
-async function draftOf(state: State, op: Operation, who: WalletAccount, time = state.g.time) {
+/** The draft of `op` by `who` on `state` (its payouts sent to `payTo` when given). */
+async function draftOf(state: State, op: Operation, who: WalletAccount, time = state.g.time, payTo?: string) {
   const events = engineEvents(state, op, time);
   if (!events.ok) throw new Error(events.message);
   const draft = makeDraft({
@@ -154,6 +157,7 @@ async function draftOf(state: State, op: Operation, who: WalletAccount, time = s
     feeRate: 2,
     guardians: guardianSettings,
     events: events.events,
+    ...(payTo !== undefined ? { payTo } : {}),
   });
   return { draft, events: events.events };
 }
@@ -292,6 +296,41 @@ describe("drafts for every operation", () => {
     }
     const deposit = await draftOf(opened, { type: "poolDeposit", owner: a.address, amount: d("100") }, a);
     expect(payoutSats(deposit.events)).toBe(0n);
+  });
+
+  it('"Send BTC to": another standard address is named in the spell; the wallet\'s own or none is not; a bad one is refused in words', async () => {
+    const taproot = walletAccount(bob.account.publicKey, "p2tr", NET).address;
+    const legacy = p2pkh(dave.account.publicKey, networkParams(NET)).address!;
+    const close = { type: "closeVault", owner: dave.account.address } as const;
+    const withdraw = { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.2") } as const;
+    for (const [state, op, who, to] of [
+      [opened, close, dave.account, taproot],
+      [opened, withdraw, a, legacy],
+      [liquidated, { type: "claimGains", owner: bob.account.address } as const, bob.account, taproot],
+    ] as const) {
+      const { draft } = await draftOf(state, op, who, state.g.time, to);
+      const payout = (draft.summary.spell!.op as { payout?: { script?: Uint8Array } }).payout;
+      expect(payout?.script && hex.encode(payout.script), op.type).toBe(hex.encode(addressToScript(to, NET)));
+      // Still a wallet-only spell: the payout is the settlement's.
+      expect(kinds(draft).outputs.filter((o) => !o.startsWith("change") && !o.startsWith("spell"))).toEqual(
+        [],
+      );
+    }
+    for (const to of ["", "  ", dave.account.address]) {
+      const { draft } = await draftOf(opened, close, dave.account, opened.g.time, to);
+      expect(draft.summary.spell?.op, JSON.stringify(to)).toEqual({ type: "closeVault" });
+    }
+    const mainnet = walletAccount(dave.account.publicKey, "p2wpkh", "mainnet").address;
+    for (const bad of ["not an address", mainnet, `${taproot.slice(0, -1)}x`])
+      await expect(draftOf(opened, close, dave.account, opened.g.time, bad), bad).rejects.toThrow(
+        /not a valid regtest Bitcoin address/,
+      );
+    expect(payoutAddress("", NET)).toEqual({ ok: true, script: null });
+    expect(canNamePayout(close)).toBe(true);
+    expect(canNamePayout({ type: "transfer", from: a.address, to: bob.account.address, amount: 1n })).toBe(
+      false,
+    );
+    expect(canNamePayout({ type: "claimGainsToVault", owner: bob.account.address })).toBe(false);
   });
 
   it("transfer and governance operations are ledger spells from the wallet", async () => {

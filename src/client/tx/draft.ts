@@ -34,6 +34,7 @@ import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
 import type { WalletCoin } from "../chain-reads.ts";
 import { formatBtc, speakBtc } from "../format.ts";
 import type { GuardianSettings } from "../settings.ts";
+import { canNamePayout, payoutAddress } from "./payout.ts";
 
 export interface TxDraft {
   built: BuiltPsbt;
@@ -122,6 +123,11 @@ export interface DraftInput {
   custodySet?: GuardianSet;
   /** The engine's events for `op` on the current state. */
   events: ProtocolEvent[];
+  /**
+   * "Send BTC to": the address the operation's payouts go to (docs/custody.md "Payout destinations");
+   * absent or empty, the wallet's own address (the spell then names none).
+   */
+  payTo?: string;
   /** The final spell's attestation and proof; empty in the review (their sizes are fixed). */
   attestation?: Uint8Array;
   proof?: Uint8Array;
@@ -186,7 +192,15 @@ function withCustodyFields(input: DraftInput): SpellOperation {
   }
   if (op.type === "adjustVault" && (op.depositCollateral ?? 0n) > 0n)
     return { ...spellOp, vaultOutput: FUNDING_VAULT_OUTPUT } as SpellOperation;
-  return spellOp;
+  return withPayout(input, spellOp);
+}
+
+/** The spell names the "Send BTC to" address's script when it is not the wallet's own. */
+function withPayout(input: DraftInput, spellOp: SpellOperation): SpellOperation {
+  if (!input.payTo || !canNamePayout(input.op)) return spellOp;
+  const to = payoutAddress(input.payTo, input.network, input.wallet.address);
+  if (!to.ok) throw new DraftError(to.message);
+  return to.script ? ({ ...spellOp, payout: { script: to.script } } as SpellOperation) : spellOp;
 }
 
 export function makeDraft(input: DraftInput): TxDraft {

@@ -160,6 +160,8 @@ export interface FlowDeps {
   tracker: UtxoTracker;
   /** Whether the operation pays BTC out (decides the settlement stage up front). */
   paysOut: boolean;
+  /** "Send BTC to": where the payouts go (docs/custody.md "Payout destinations"); absent, the wallet. */
+  payTo?: string;
   /**
    * The most the whole flow may pay the network, in sats (the review's bound, tx/cost.ts): a
    * transaction whose fee would take the total above it is not signed.
@@ -646,6 +648,7 @@ async function buildStep(
       guardians: deps.guardians,
       ...(deps.csvBlocks !== undefined ? { csvBlocks: deps.csvBlocks } : {}),
       ...(state.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(state) } : {}),
+      ...(deps.payTo ? { payTo: deps.payTo } : {}),
       events: events.events,
       ...(attestation ? { attestation: attestation.bytes } : {}),
       proof,

@@ -26,6 +26,7 @@ export {
   recordFlow,
   recoveryOf,
 } from "./journal.ts";
+export { canNamePayout, type PayoutAddress, payoutAddress } from "./payout.ts";
 export {
   feeInUsd,
   feeRateFor,

@@ -3,9 +3,11 @@
  * events for the operation (the draft's inputs), the fee rate the
  * user chose, the fee in dollars, what leaves the wallet, and a decoded spell field in words.
  */
+import { type BtcNetworkName, scriptToAddress } from "../../btc/network.ts";
 import type { FeePresets } from "../../btc/networkFees.ts";
 import type { PsbtSummary } from "../../btc/psbt-preview.ts";
-import type { GuardianSet } from "../../btc/scripts.ts";
+import { type GuardianSet, toHex } from "../../btc/scripts.ts";
+import type { SpellPayout } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import {
   deserializeState,
@@ -66,14 +68,26 @@ export const walletOutflow = (summary: Pick<PsbtSummary, "inputs" | "outputs">):
     summary.outputs.filter((o) => o.kind === "change").reduce((a, o) => a + o.amount, 0n)) *
   SATOSHI;
 
+/** A spell's payout in words: where the BTC is paid and the largest fee share its payee accepts. */
+function payoutText(payout: SpellPayout, network?: BtcNetworkName): string {
+  const to = payout.script
+    ? `paid to ${(network && scriptToAddress(payout.script, network)) ?? `script ${toHex(payout.script)}`}`
+    : "paid to your wallet";
+  return payout.maxFee === undefined ? to : `${to}, fee share at most ${payout.maxFee} sats`;
+}
+
 /** A decoded spell field's raw value for `data-value` (structures as JSON, bigints as digits). */
 export function spellFieldRaw(value: unknown): string {
   if (typeof value !== "object" || value === null) return String(value);
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  if (value instanceof Uint8Array) return toHex(value);
+  return JSON.stringify(value, (_k, v) =>
+    typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v,
+  );
 }
 
 /** A decoded spell field in words (amounts are 18-decimal engine units; the codec carried BTC as sats). */
-export function spellFieldText(field: string, value: unknown): string {
+export function spellFieldText(field: string, value: unknown, network?: BtcNetworkName): string {
+  if (field === "payout") return payoutText(value as SpellPayout, network);
   const governance = governanceSpellValue(field, value);
   if (governance !== null) return governance;
   if (typeof value !== "bigint") return Array.isArray(value) ? value.join(", ") : String(value);

@@ -9,6 +9,7 @@ import {
   zkOperationOf,
 } from "../../client/tx/index.ts";
 import type { Operation } from "../../protocol/index.ts";
+import { useSettings } from "../state/settings-store.ts";
 
 const INPUT_KIND: Record<string, string> = {
   wallet: "Your wallet",
@@ -130,6 +131,7 @@ function SpellFacts({
   attestationBytes: number;
   op: Operation;
 }) {
+  const network = useSettings((s) => s.network);
   return (
     <dl className="spell" data-testid="psbt-spell" data-op={spell.op.type}>
       <div>
@@ -144,7 +146,7 @@ function SpellFacts({
           <div key={k} data-field={k} data-value={spellFieldRaw(v)}>
             <dt>{k}</dt>
             <dd>
-              {spellFieldText(k, v)}
+              {spellFieldText(k, v, network)}
               {/* The raw engine units beside an amount; words alone for ids, choices and actions. */}
               {typeof v === "bigint" && k !== "proposalId" ? (
                 <>

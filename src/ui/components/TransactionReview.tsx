@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import {
   type FeePreset,
   type FeePresets,
@@ -12,6 +12,7 @@ import {
 import {
   appProver,
   appTracker,
+  canNamePayout,
   DraftError,
   type DraftInput,
   type FlowCost,
@@ -22,6 +23,7 @@ import {
   meetFor,
   needsAttestation,
   needsPriceUpdate,
+  payoutAddress,
   payoutSats,
   recordFlow,
   reviewContext,
@@ -68,6 +70,8 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   const gate = useSyncGate();
   const { steps, sent, start } = useSendFlow(title, op, review, gate.ready, onConfirmed);
   const { addresses, coins, context, fees, draft } = review;
+  const payToBad =
+    review.paysOut && !payoutAddress(review.payTo, review.network, addresses?.payment.address).ok;
 
   return (
     <section className="card review" aria-labelledby="review-title" data-testid="review">
@@ -101,6 +105,14 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
         </p>
       ) : (
         <>
+          {steps || !review.paysOut ? null : (
+            <PayTo
+              value={review.payTo}
+              onChange={review.setPayTo}
+              walletAddress={addresses.payment.address}
+              network={review.network}
+            />
+          )}
           {steps ? null : (
             <FeeChoice
               preset={review.preset}
@@ -112,9 +124,12 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
             />
           )}
           {draft === null && !steps ? null : draft && !draft.ok && !steps ? (
-            <p className="notice notice-danger" role="alert" data-testid="draft-error">
-              {speakBtc(draft.message)}
-            </p>
+            // A bad "Send BTC to" address is said once, under its field.
+            payToBad ? null : (
+              <p className="notice notice-danger" role="alert" data-testid="draft-error">
+                {speakBtc(draft.message)}
+              </p>
+            )
           ) : (
             <>
               {draft?.ok && !steps ? <PsbtPreview draft={draft.draft} price={price} op={op} /> : null}
@@ -150,6 +165,8 @@ function useReviewDraft(op: Operation) {
   const fees = useFeePresets();
   const [preset, setPreset] = useState<FeePreset | "custom">(defaultPreset);
   const [custom, setCustom] = useState("");
+  // "Send BTC to" (docs/custody.md "Payout destinations"): empty = the connected wallet's address.
+  const [payTo, setPayTo] = useState("");
   // The price and time the transaction will meet (the flow's own price update comes first).
   const meet = meetFor(op, useMeetQuote() ?? undefined);
 
@@ -177,8 +194,10 @@ function useReviewDraft(op: Operation) {
       ...(csvBlocks !== undefined ? { csvBlocks } : {}),
       events: context.data.events,
       ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
+      ...(payTo.trim() ? { payTo: payTo.trim() } : {}),
     };
-  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks]);
+  }, [account, coins.data, feeRate, op, network, guardians, context.data, csvBlocks, payTo]);
+  const paysOut = canNamePayout(op) && payoutSats(context.data?.ok ? context.data.events : []) > 0n;
   const draft = useMemo(() => draftOutcome(draftInput, context.data), [draftInput, context.data]);
   // Everything the flow will send, at its largest: the bound shown and enforced (tx/cost.ts).
   const cost = useMemo((): CostOutcome => {
@@ -189,6 +208,9 @@ function useReviewDraft(op: Operation) {
   return {
     addresses,
     wallet,
+    payTo,
+    setPayTo,
+    paysOut,
     network,
     guardians,
     esploraUrl,
@@ -309,6 +331,7 @@ function useSendFlow(
           prover: appProver(),
           tracker: appTracker,
           paysOut: payoutSats(context.data?.ok ? context.data.events : []) > 0n,
+          ...(review.payTo.trim() ? { payTo: review.payTo.trim() } : {}),
           onBroadcast: journal.sent,
           ...(cost && "total" in cost ? { maxNetworkFee: cost.total } : {}),
         },
@@ -374,6 +397,50 @@ function ConfirmedNotice({ sent }: { sent: { txid: string; height: number } }) {
 }
 
 const isRunning = (steps: Step[] | null) => Boolean(steps?.some((s) => s.state === "running"));
+
+/**
+ * "Send BTC to": where the operation's payout goes (docs/custody.md "Payout destinations"). Empty is
+ * the connected wallet's payment address, as before; another standard address of this network is
+ * named in the spell, and the guardians' settlement pays it there.
+ */
+function PayTo(props: {
+  value: string;
+  onChange: (s: string) => void;
+  walletAddress: string;
+  network: Parameters<typeof payoutAddress>[1];
+}) {
+  const { value, onChange, walletAddress, network } = props;
+  const id = useId();
+  const checked = payoutAddress(value, network, walletAddress);
+  return (
+    <div className="field pay-to">
+      <label htmlFor={id}>Send BTC to</label>
+      <div className="field-input">
+        <input
+          id={id}
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={walletAddress}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          aria-invalid={!checked.ok}
+          aria-describedby={`${id}-hint`}
+          data-testid="pay-to"
+        />
+      </div>
+      {checked.ok ? null : (
+        <p className="field-error" role="alert" data-testid="pay-to-error">
+          {checked.message}
+        </p>
+      )}
+      <p id={`${id}-hint`} className="field-hint">
+        {checked.ok && checked.script
+          ? "The BTC will be paid to this address by the guardians' settlement, not to your wallet."
+          : "Leave empty to receive the BTC in your connected wallet. Any standard address of this network works (SegWit, Taproot, legacy, script)."}
+      </p>
+    </div>
+  );
+}
 
 function FeeChoice(props: {
   preset: FeePreset | "custom";
