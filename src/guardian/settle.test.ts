@@ -31,11 +31,14 @@ import {
   type CustodyConfig,
   checkSettlement,
   DEFAULT_PAYOUT_MAX_FEE,
+  decodeSettleSpell,
+  encodeSettleSpell,
   noteKeyRotation,
   obligationId,
   poolScriptHex,
   recordInflow,
   recordObligations,
+  recordStrays,
   vaultScriptFor,
 } from "../settlement/index.ts";
 import { planSettlement } from "../settlement/settle.ts";
@@ -184,8 +187,14 @@ function leaderDeps(state: State, sent: string[]): LeaderDeps {
 }
 
 /** Plans, checks (the indexer's predicate, confirmed at tip + 1) and applies one settlement; its plan. */
-function settleOnce(state: State, named: readonly string[], rolls: readonly string[], tip: number) {
-  const p = planSettlement(state, named, 2_000, config, { rolls, height: tip });
+function settleOnce(
+  state: State,
+  named: readonly string[],
+  rolls: readonly string[],
+  tip: number,
+  rate = 2_000,
+) {
+  const p = planSettlement(state, named, rate, config, { rolls, height: tip });
   if (!p.ok) throw new Error(p.reason.message);
   const shape = planTx(p.plan, settlementPsbt(p.plan).txid);
   const checked = checkSettlement(shape, p.plan.spellBytes, state, { height: tip + 1, finality: 6 }, config);
@@ -670,5 +679,52 @@ describe("a signed settlement that never reached the mempool does not stall sett
     expect(again).toMatchObject({ kind: "sent", ids: 1 });
     const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
     expect(tx.id).toBe(settlementPsbt(planned(state, ids, 7_000)).txid);
+  });
+});
+
+describe("obligations that cannot be paid never block the ones behind them (red team)", () => {
+  it("300 dust outputs a stranger sent to Bob's vault script (300 sweeps ahead in the queue) do not hold up Alice's withdrawal", () => {
+    const { state, ids } = world();
+    const bobKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
+    const opened = apply(
+      state,
+      { type: "openVault", owner: "bob", collateral: E18 / 2n, borrow: 5_000n * E18 },
+      { height: 8n, time: state.g.time + 30n, txid: "ab".repeat(32), index: 0 },
+    );
+    if (!opened.ok) throw new Error(opened.error.message);
+    const bobScript = vaultScriptFor(state, bobKey, config)!;
+    recordInflow(
+      state,
+      { vault: "bob", ownerKey: toHex(bobKey), vout: 0, sats: 50_000_000n, script: toHex(bobScript) },
+      { txid: "ab".repeat(32), height: 8 },
+    );
+    fundFeeAccount(state, 50_000n);
+    // At height 9, before Alice's withdrawal: 300 outputs of 330 sats to Bob's vault script. Each is
+    // kept (below 10,000 sats) with a sweep of Bob's vault to the pool: 300 open obligations ahead of
+    // Alice's, all involving a vault of 301 coins (≈ 46 kvB to spend: tooLarge until rolled).
+    const dust = {
+      txid: "99".repeat(32),
+      inputs: [],
+      outputs: Array.from({ length: 300 }, () => ({ script: bobScript, sats: 330n })),
+    };
+    recordStrays(state, dust, undefined, { txid: dust.txid, height: 9 }, config);
+    expect([...state.custody.obligations.values()].filter((o) => o.status === "open")).toHaveLength(301);
+    // At 20 sat/vB the fee account cannot pay a roll of Bob's coins either. Before, the settle spell
+    // could name only the first 256 open obligations: all Bob's sweeps, so nothing was ever proposed.
+    const named = proposalIds(state, TIP, 6, 20_000, config);
+    expect(named).toEqual(ids);
+    // The spell names it at place 300 of the queue (the offset form), and the predicate accepts it.
+    const plan = settleOnce(state, named, [], TIP, 20_000);
+    expect(plan.spell.offset).toBe(300);
+    expect(plan.spellBytes.length).toBeLessThanOrEqual(80);
+    const decoded = decodeSettleSpell(plan.spellBytes);
+    expect(decoded).toMatchObject({ ok: true, spell: { offset: 300, count: 1 } });
+    if (decoded.ok) expect(encodeSettleSpell(decoded.spell)).toEqual(plan.spellBytes);
+    // One encoding per spell: the offset form with an offset of 0 is refused.
+    const zero = encodeSettleSpell({ ...plan.spell, offset: 0 });
+    const at = zero.length - 16 - plan.spell.bitmap.length - 1;
+    const flagged = Uint8Array.from([...zero.subarray(0, at), zero[at]! | 0x80, 0, ...zero.subarray(at + 1)]);
+    expect(decodeSettleSpell(flagged)).toMatchObject({ ok: false, message: "an offset field of 0" });
+    expect(state.custody.obligations.get(ids[0]!)?.status).toBe("settled");
   });
 });

@@ -26,7 +26,7 @@ import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
 import { combinePsbts, custodyInputsFor, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
-import type { State } from "../protocol/index.ts";
+import type { Obligation, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
 import {
   MAX_ROLLS_PER_SETTLEMENT,
@@ -35,7 +35,7 @@ import {
   rollsDue,
   type SettlementPlan,
 } from "../settlement/settle.ts";
-import { settleWindow } from "../settlement/settleSpell.ts";
+import { MAX_SETTLE_WINDOW, openAtBasis } from "../settlement/settleSpell.ts";
 import type { GuardianKeys } from "./keys.ts";
 import { leaderAt } from "./leader.ts";
 import type { SettlementLedger } from "./ledger.ts";
@@ -196,10 +196,33 @@ export function signSettlement(
   return { ok: true, psbt: signed, txid, plan, replacement: verdict.replacement };
 }
 
+/** Most places of the queue the leader tries alone, looking for the first it can pay. */
+const MAX_PAYABLE_SCAN = 4_096;
+
 /**
- * The obligations the leader proposes at `tip`: the settle window at basis tip − finality, first in
- * first out, keeping each one only while the batch still plans (one that cannot be paid yet — dust,
- * not enough in its vault — is deferred, and the ones behind it go ahead).
+ * The place in `queue` of the first obligation that plans alone, or -1. A failure is remembered per
+ * pair of owners: every internal move between the same two (a stranger's dust swept from a vault) or
+ * every payout of a vault whose coins do not fit a settlement fails alike, and is tried once.
+ */
+function firstPayable(queue: readonly Obligation[], plans: (ids: string[]) => { ok: boolean }): number {
+  const failed = new Set<string>();
+  for (const [i, o] of queue.entries()) {
+    if (i >= MAX_PAYABLE_SCAN) break;
+    const pair = `${o.source}>${o.to === undefined ? "payout" : o.to}`;
+    if (failed.has(pair)) continue;
+    const p = plans([o.id]) as ReturnType<typeof planSettlement>;
+    if (p.ok) return i;
+    if (o.to !== undefined || p.reason.code === "tooLarge") failed.add(pair);
+  }
+  return -1;
+}
+
+/**
+ * The obligations the leader proposes at `tip`: from the queue at basis tip − finality (first in
+ * first out), a span of 256 places starting at the first one it can pay (a settle spell names
+ * obligations within 256 places), keeping each one only while the batch still plans (one that cannot
+ * be paid yet — dust, not enough in its vault — is deferred, and the ones behind it go ahead: also
+ * past 256 of them).
  */
 export function proposalIds(
   state: State,
@@ -210,10 +233,12 @@ export function proposalIds(
 ): string[] {
   const basis = tip - finality;
   if (basis < 0) return [];
-  const window = settleWindow(state, basis);
-  if (window.length === 0) return [];
-  const all = window.map((o) => o.id);
+  const queue = openAtBasis(state, basis);
+  if (queue.length === 0) return [];
   const plans = (ids: string[]) => planSettlement(state, ids, feeRate, custody);
+  const start = queue.length <= MAX_SETTLE_WINDOW ? 0 : firstPayable(queue, plans);
+  if (start < 0) return [];
+  const all = queue.slice(start, start + MAX_SETTLE_WINDOW).map((o) => o.id);
   if (plans(all).ok) return all;
   // The longest run that still plans is found by bisection (a full window of 256 would otherwise
   // take 256 plans of growing size: 5 s a block for 1,000 Taproot payouts); the obligation that
