@@ -72,10 +72,10 @@ async function setup() {
   return { chain, indexer, att };
 }
 
-const withdraw = (sats: bigint, payout: { script?: Uint8Array; maxFee?: bigint }): SpellOperation => ({
+const withdraw = (sats: bigint, payout?: { script?: Uint8Array; maxFee?: bigint }): SpellOperation => ({
   type: "adjustVault",
   withdrawCollateral: sats * SAT,
-  payout,
+  ...(payout ? { payout } : {}),
 });
 
 describe("a spell's payout script", () => {
@@ -117,6 +117,37 @@ describe("a spell's payout script", () => {
     expect(s.accounts.get(MemoryChain.address("ann"))!.coll).toBe(before);
     expect(s.accounts.get(MemoryChain.address("ann"))!.depositInitial).toBe(0n);
     expect(s.custody.obligations.size).toBe(obligations);
+    expect(checkInvariants(s).problems).toEqual([]);
+  });
+
+  it("refuses a withdrawal below its destination's dust limit plus its maximum fee (belowMinPayout), by script type", async () => {
+    const { chain, indexer, att } = await setup();
+    const ann = MemoryChain.address("ann");
+    const before = indexer.state.accounts.get(ann)!.coll;
+    const taproot = p2tr(MemoryChain.key("tara").slice(1), undefined, NET).script;
+    const pkh = p2pkh(MemoryChain.key("pat"), NET).script;
+    const height = chain.height + 1;
+    chain.mine(
+      [
+        // Default maximum fee 5,000 + P2WPKH dust 294 = 5,294 > 5,000 (the actor's own script).
+        withdraw(5_000n),
+        // 1,000 + P2PKH dust 546 = 1,546 > 1,500: refused; the same to a P2TR (330): 1,330 ≤ 1,500, applied.
+        withdraw(1_500n, { script: pkh, maxFee: 1_000n }),
+        withdraw(1_500n, { script: taproot, maxFee: 1_000n }),
+      ].map((op) => ({ actor: "ann", payload: spell(op, att()) })),
+    );
+    await indexer.sync();
+    const rejected = (await indexer.store.rejected()).filter((r) => r.height === height);
+    expect(rejected.map((r) => [r.position, r.reason.code])).toEqual([
+      [1, "belowMinPayout"],
+      [2, "belowMinPayout"],
+    ]);
+    expect(rejected[1]!.reason.message).toContain("dust limit 546 plus the maximum fee 1000");
+    const s = indexer.state;
+    // Only the Taproot withdrawal applied; the refused ones left nothing behind.
+    expect(s.accounts.get(ann)!.coll).toBe(before - 1_500n * SAT);
+    const payouts = [...s.custody.obligations.values()].filter((o) => o.script !== "");
+    expect(payouts.map((o) => [o.script, o.sats, o.maxFee])).toEqual([[toHex(taproot), 1_500n, 1_000n]]);
     expect(checkInvariants(s).problems).toEqual([]);
   });
 

@@ -31,6 +31,7 @@ import {
   stateRoot,
 } from "../protocol/index.ts";
 import {
+  belowMinPayout,
   type CustodyConfig,
   checkInflow,
   DEFAULT_FINALITY_DEPTH,
@@ -597,6 +598,7 @@ export class Indexer {
       actor,
       { ...where, blockTime: time },
       this.proofs ? this.proofs.config(this.o.verifier) : this.o.verifier,
+      (events) => belowMinPayout(events, payout.payout),
     );
     if (!out.ok) {
       work.rejected.push({ ...where, actor, opType: out.op.type, reason: out.reason });

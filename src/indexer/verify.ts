@@ -116,10 +116,12 @@ export function applySpell(
   actor: string,
   place: SpellPlace,
   config: VerifierConfig,
+  /** A rule on the engine's events before they commit (custody's `belowMinPayout`): a reason rolls the spell back. */
+  eventsCheck?: (events: readonly ProtocolEvent[]) => RejectReason | null,
 ): SpellOutcome {
   const op = toOperation(spell.op, actor);
   try {
-    return check(state, spell, op, place, config);
+    return check(state, spell, op, place, config, eventsCheck);
   } catch (error) {
     if (error instanceof Refused) return error.outcome;
     // The engine rolled back whatever it had started (its journal); nothing else here writes the state.
@@ -134,7 +136,12 @@ function check(
   op: Operation,
   place: SpellPlace,
   config: VerifierConfig,
+  eventsCheck?: (events: readonly ProtocolEvent[]) => RejectReason | null,
 ): SpellOutcome {
+  const eventsHold = (events: readonly ProtocolEvent[]) => {
+    const refused = eventsCheck?.(events);
+    if (refused) throw new Refused({ ok: false, op, reason: refused });
+  };
   let att: Attestation | undefined;
   if (spell.attestation.length > 0) {
     try {
@@ -184,7 +191,12 @@ function check(
   const circuit = circuitOf(op);
 
   if (!circuit || !config.proofs) {
-    const r = apply(state, op, ctx, { beforeCommit: rootComputes });
+    const r = apply(state, op, ctx, {
+      beforeCommit: (st, events) => {
+        eventsHold(events);
+        rootComputes(st);
+      },
+    });
     if (!r.ok) return reject(op, "ruleViolated", r.error.message, r.error.code);
     return { ok: true, op, events: r.events, proof: circuit ? "skipped" : "noCircuit", time };
   }
@@ -202,7 +214,8 @@ function check(
   const before = vaultRecord(state, vaultOp.owner);
   const context = vaultContext(state);
   const r = apply(state, op, ctx, {
-    beforeCommit: () => {
+    beforeCommit: (_st, events) => {
+      eventsHold(events);
       rootComputes(state);
       const signals = vaultPublicSignals(before, vaultRecord(state, vaultOp.owner), vaultOp, context);
       if (!proofHolds(config, vk, signals, spell.proof)) {

@@ -179,7 +179,7 @@ export interface ApplyOptions {
    * Runs after the operation, before it commits (the indexer computes the new state root and checks
    * the proof here). Whatever it throws rolls the operation back, exactly as a broken rule does.
    */
-  beforeCommit?: (state: State) => void;
+  beforeCommit?: (state: State, events: readonly ProtocolEvent[]) => void;
 }
 
 /**
@@ -204,7 +204,7 @@ export function apply(state: State, op: Operation, ctx: Context, options: ApplyO
     }
     if (options.beforeCommit) {
       checking = true;
-      options.beforeCommit(state);
+      options.beforeCommit(state, tx.events);
     }
     journal.commit();
     return { ok: true, state, events: tx.events, result };

@@ -40,7 +40,13 @@ export {
   vaultPosition,
   vaultTargetSats,
 } from "./obligations.ts";
-export { MAX_PAYOUT_MAX_FEE, MIN_PAYOUT_MAX_FEE, type PayoutCheck, payoutOf } from "./payout.ts";
+export {
+  belowMinPayout,
+  MAX_PAYOUT_MAX_FEE,
+  MIN_PAYOUT_MAX_FEE,
+  type PayoutCheck,
+  payoutOf,
+} from "./payout.ts";
 export { CUSTODY_REASONS, type CustodyReason, type CustodyReasonCode, custodyReason } from "./reasons.ts";
 export {
   applySettlement,

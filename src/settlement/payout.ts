@@ -5,9 +5,10 @@
  * script (the output its first input spends) with `DEFAULT_PAYOUT_MAX_FEE`. Checked BEFORE the engine
  * applies the spell, so a refused payout leaves the state untouched. Pure.
  */
-import { toHex } from "../btc/scripts.ts";
+import { dustThreshold } from "../btc/networkFees.ts";
+import { fromHex, toHex } from "../btc/scripts.ts";
 import type { SpellOperation } from "../btc/spell.ts";
-import type { State } from "../protocol/index.ts";
+import type { ProtocolEvent, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "./inflow.ts";
 import { DEFAULT_PAYOUT_MAX_FEE, type Payout } from "./obligations.ts";
 import { type CustodyReason, custodyReason } from "./reasons.ts";
@@ -51,4 +52,25 @@ export function payoutOf(
       ),
     };
   return { ok: true, payout: { script, maxFee } };
+}
+
+/**
+ * `belowMinPayout` (docs/decisions.md §2a "Dust and griefing"): an outflow whose amount the user chose (a
+ * withdrawal, a redemption) below its destination's dust limit (by script type, `dustThreshold`)
+ * plus its maximum fee is refused, since no settlement could pay it above dust. Not for payouts the
+ * protocol makes as a side effect (pool gains, the liquidator's compensation, surplus, a close):
+ * refusing those would block liquidations of small vaults or trap a depositor's zkUSD behind a tiny
+ * gain (docs/custody.md "Payout destinations"). Read from the engine's events before they commit.
+ */
+export function belowMinPayout(events: readonly ProtocolEvent[], payout: Payout): CustodyReason | null {
+  const least = dustThreshold(fromHex(payout.script)) + payout.maxFee;
+  for (const e of events) {
+    if (e.type !== "CollateralWithdrawn" && e.type !== "Redeemed") continue;
+    if (e.paidSats < least)
+      return custodyReason(
+        "belowMinPayout",
+        `the payout of ${e.paidSats} sats is below ${least} sats (the destination's dust limit ${least - payout.maxFee} plus the maximum fee ${payout.maxFee})`,
+      );
+  }
+  return null;
 }

@@ -13,6 +13,8 @@ export const CUSTODY_REASONS = {
   payoutScript:
     "BTC is paid out only to a standard address (P2PKH, P2SH, P2WPKH, P2WSH or P2TR) that is not a vault's or the pool's.",
   payoutMaxFee: "A payout's maximum fee must be between 1,000 and 100,000 sats.",
+  belowMinPayout:
+    "A withdrawal or redemption must pay at least the destination's dust limit plus its maximum fee: withdraw or redeem more, or name a lower maximum fee.",
 } as const;
 
 export type CustodyReasonCode = keyof typeof CUSTODY_REASONS;

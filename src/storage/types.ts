@@ -118,6 +118,8 @@ export type RejectCode =
   | "payoutScript"
   /** The spell's payout maximum fee is outside its bounds (src/settlement/payout.ts). */
   | "payoutMaxFee"
+  /** A withdrawal or redemption below its destination's dust limit plus its maximum fee. */
+  | "belowMinPayout"
   /** The actor's signature does not commit to the whole transaction. */
   | "actorSighash"
   /** The actor's witness does not match its previous output. */

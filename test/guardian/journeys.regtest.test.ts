@@ -19,7 +19,8 @@
  * they roll a debt-carrying coin long before its timelock, so the escape is what an owner does when
  * they are not: two of the three are stopped, the timelock passes, the owner escapes, they come back.
  */
-import { p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
+import { schnorr } from "@noble/curves/secp256k1.js";
+import { p2tr, p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildDeposit,
@@ -358,16 +359,31 @@ describe("honest journeys and settlement attacks on regtest (three guardians)", 
     everyVaultBacked();
   }, 240_000);
 
-  it("close: Dave's vault owes him all its coins; the settlement pays them and the vault holds none", async () => {
+  it("close to a Taproot address the spell names: a payout to the pool's script is refused first; the settlement pays the named address, the vault holds none", async () => {
     await s.send(alice, await ledgerOp(alice, { type: "transfer", to: dave.address, amount: 300n * E18 }));
-    const before = await dave.balance();
+    // Hostile first: the close's BTC named to custody's own script (the pool's) is refused by all three.
+    const pool = poolDescriptor(guardianSetOf(s.fed.federation)).script;
+    const hostile = await s.broadcast(
+      dave,
+      buildLedgerOp(await dave.opts(), {
+        spell: await proved(dave, { type: "closeVault", payout: { script: pool } }),
+      }),
+    );
+    expect(await s.verdicts(hostile)).toEqual(["payoutScript", "payoutScript", "payoutScript"]);
+    expect(s.openObligations()).toEqual([]);
+    // Dave's payout goes to a Taproot address of another key (docs/custody.md "Payout destinations").
+    const to = p2tr(schnorr.getPublicKey(new Uint8Array(32).fill(7)), undefined, networkParams("regtest"));
     await s.send(
       dave,
-      buildLedgerOp(await dave.opts(), { spell: await proved(dave, { type: "closeVault" }) }),
+      buildLedgerOp(await dave.opts(), {
+        spell: await proved(dave, { type: "closeVault", payout: { script: to.script, maxFee: 3_000n } }),
+      }),
     );
-    expect(s.openObligations()).toMatchObject([{ source: dave.address, sats: 10_000_000n }]);
+    expect(s.openObligations()).toMatchObject([{ source: dave.address, sats: 10_000_000n, maxFee: 3_000n }]);
     await s.settleAll();
-    expect((await dave.balance()) - before).toBeGreaterThan(10_000_000n - 5_000n - 2_000n);
+    const paid = (await s.esplora.addressUtxos(to.address!)).reduce((a, u) => a + BigInt(u.value), 0n);
+    expect(paid).toBeGreaterThanOrEqual(10_000_000n - 3_000n);
+    expect(paid).toBeLessThan(10_000_000n);
     expect(coinsOf(dave.address)).toBe(0n);
     everyVaultBacked();
   }, 240_000);

@@ -325,6 +325,10 @@ describe("drafts for every operation", () => {
       await expect(draftOf(opened, close, dave.account, opened.g.time, bad), bad).rejects.toThrow(
         /not a valid regtest Bitcoin address/,
       );
+    // A withdrawal the indexer would refuse (belowMinPayout) is refused here first, in words.
+    const tiny = { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.00005") } as const;
+    await expect(draftOf(opened, tiny, a)).rejects.toThrow(/The payout of 5000 sats is below 5294 sats/);
+    await expect(draftOf(opened, tiny, a, opened.g.time, legacy)).rejects.toThrow(/below 5546 sats/);
     expect(payoutAddress("", NET)).toEqual({ ok: true, script: null });
     expect(canNamePayout(close)).toBe(true);
     expect(canNamePayout({ type: "transfer", from: a.address, to: bob.account.address, amount: 1n })).toBe(

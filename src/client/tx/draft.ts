@@ -5,7 +5,7 @@
  * locked or signed here; `signWithLocks` does that later, in the signing step.
  */
 import { BtcInputError, InsufficientFundsError, PsbtError } from "../../btc/errors.ts";
-import type { BtcNetworkName } from "../../btc/network.ts";
+import { addressToScript, type BtcNetworkName } from "../../btc/network.ts";
 import {
   type BuiltPsbt,
   buildLedgerOp,
@@ -19,6 +19,7 @@ import {
   type GuardianSet,
   type PoolDescriptor,
   poolDescriptor,
+  toHex,
   type VaultDescriptor,
   vaultDescriptor,
 } from "../../btc/scripts.ts";
@@ -31,6 +32,8 @@ import {
 } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
 import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
+import { DEFAULT_PAYOUT_MAX_FEE } from "../../settlement/obligations.ts";
+import { belowMinPayout } from "../../settlement/payout.ts";
 import type { WalletCoin } from "../chain-reads.ts";
 import { formatBtc, speakBtc } from "../format.ts";
 import type { GuardianSettings } from "../settings.ts";
@@ -195,6 +198,22 @@ function withCustodyFields(input: DraftInput): SpellOperation {
   return withPayout(input, spellOp);
 }
 
+/**
+ * A withdrawal or redemption the indexer would refuse as `belowMinPayout` (its destination's dust
+ * limit plus the default maximum fee, src/settlement/payout.ts), said before anything is signed.
+ */
+function refuseBelowMinPayout(input: DraftInput, spellOp: SpellOperation): void {
+  const named = "payout" in spellOp ? spellOp.payout?.script : undefined;
+  let script: Uint8Array;
+  try {
+    script = named ?? addressToScript(input.wallet.address, input.network);
+  } catch {
+    return; // the wallet's address is the app's own; nothing to say if it does not parse
+  }
+  const below = belowMinPayout(input.events, { script: toHex(script), maxFee: DEFAULT_PAYOUT_MAX_FEE });
+  if (below) throw new DraftError(`${below.message.charAt(0).toUpperCase()}${below.message.slice(1)}`);
+}
+
 /** The spell names the "Send BTC to" address's script when it is not the wallet's own. */
 function withPayout(input: DraftInput, spellOp: SpellOperation): SpellOperation {
   if (!input.payTo || !canNamePayout(input.op)) return spellOp;
@@ -206,9 +225,11 @@ function withPayout(input: DraftInput, spellOp: SpellOperation): SpellOperation 
 export function makeDraft(input: DraftInput): TxDraft {
   const support = draftSupport(input.op);
   if (!support.ok) throw new DraftError(support.reason);
+  const spellOp = withCustodyFields(input);
+  refuseBelowMinPayout(input, spellOp);
   const spell: Spell = {
     version: SPELL_VERSION,
-    op: withCustodyFields(input),
+    op: spellOp,
     // The review has neither attestation nor proof yet; the flow rebuilds with both (fixed sizes, so
     // the final fee grows only by their bytes).
     attestation: input.attestation ?? new Uint8Array(0),
