@@ -12,10 +12,16 @@
 export type { SyncSettings } from "../../workers/engine.worker.ts";
 export { EsploraClient, setHostLimits, setPersistentCache } from "../btc/esplora.ts";
 export { defaultLimitsFor, type HostLimits, hostLimitsProblems, originOf } from "../btc/esplora-scheduler.ts";
-export { addressToScript, BTC_NETWORKS, type BtcNetworkName, DEFAULT_ESPLORA_URLS } from "../btc/network.ts";
+export {
+  addressToScript,
+  BTC_NETWORKS,
+  type BtcNetworkName,
+  DEFAULT_ESPLORA_URLS,
+  scriptToAddress,
+} from "../btc/network.ts";
 export { type FeePresets, feePresets } from "../btc/networkFees.ts";
 export type { WalletAccount } from "../btc/psbt.ts";
-export { toHex } from "../btc/scripts.ts";
+export { fromHex, toHex } from "../btc/scripts.ts";
 export { outpoint } from "../btc/utxo.ts";
 export type { BitcoinWallet, WalletAddress, WalletAddresses } from "../btc/wallet.ts";
 export { LOCAL_STACK } from "../devnet/local-stack.ts";

@@ -22,6 +22,8 @@ export interface ObligationView {
   height: bigint;
   /** The settlement transaction that paid it (stage 2: settled), or null while open. */
   settledBy: string | null;
+  /** Where it is paid: an output script, lowercase hex. */
+  script: string;
 }
 
 export interface AccountCustody {
@@ -42,6 +44,7 @@ const view = (o: {
   maxFee: bigint;
   height: bigint;
   settledBy: string | null;
+  script: string;
 }): ObligationView => ({
   id: o.id,
   from: o.source,
@@ -49,6 +52,7 @@ const view = (o: {
   maxFee: o.maxFee,
   height: o.height,
   settledBy: o.settledBy,
+  script: o.script,
 });
 
 /**

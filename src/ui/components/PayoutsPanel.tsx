@@ -1,4 +1,4 @@
-import { formatBtc, shortHex } from "../../client/index.ts";
+import { formatBtc, fromHex, scriptToAddress, shortHex } from "../../client/index.ts";
 import { SATOSHI } from "../../protocol/index.ts";
 import { useEsploraUrl } from "../queries/bitcoin.ts";
 import { useAccountCustody } from "../queries/engine.ts";
@@ -16,6 +16,11 @@ export function PayoutsPanel({
   const custody = useAccountCustody(owner, network);
   const c = custody.data;
   if (!owner || !c) return null;
+  // A payout sent to another address ("Send BTC to") says where it goes.
+  const elsewhere = (script: string) => {
+    const address = scriptToAddress(fromHex(script), network);
+    return address && address !== owner ? ` to ${address}` : "";
+  };
   if (c.owed.length === 0 && c.settled.length === 0 && (!showCoins || c.coins.length === 0)) return null;
   return (
     <section className="card" aria-label="Payouts" data-testid="payouts">
@@ -29,9 +34,9 @@ export function PayoutsPanel({
           <ul className="plain-list" data-testid="payouts-owed">
             {c.owed.map((o) => (
               <li key={o.id} data-obligation={o.id} data-stage="confirmed">
-                <strong>{formatBtc(o.sats * SATOSHI)}</strong> — stage 1 of 2: confirmed at block{" "}
-                {o.height.toString()}, waiting for settlement (network fee share up to{" "}
-                {formatBtc(o.maxFee * SATOSHI)})
+                <strong>{formatBtc(o.sats * SATOSHI)}</strong>
+                {elsewhere(o.script)} — stage 1 of 2: confirmed at block {o.height.toString()}, waiting for
+                settlement (network fee share up to {formatBtc(o.maxFee * SATOSHI)})
               </li>
             ))}
           </ul>
@@ -43,7 +48,8 @@ export function PayoutsPanel({
           <ul className="plain-list" data-testid="payouts-settled">
             {c.settled.map((o) => (
               <li key={o.id} data-obligation={o.id} data-stage="settled">
-                {formatBtc(o.sats * SATOSHI)} — stage 2 of 2: settled in{" "}
+                {formatBtc(o.sats * SATOSHI)}
+                {elsewhere(o.script)} — stage 2 of 2: settled in{" "}
                 {o.settledBy ? (
                   <a href={explorerTxUrl(network, esploraUrl, o.settledBy)} target="_blank" rel="noreferrer">
                     {shortHex(o.settledBy)}

@@ -7,6 +7,7 @@ import {
   outpoint,
   shortHex,
   speakBtc,
+  toHex,
   type WalletAccount,
 } from "../../client/index.ts";
 import {
@@ -38,6 +39,7 @@ import { useSyncSetup } from "../engine/sync.ts";
 import { esploraClient, useEsploraUrl, useFeePresets, useWalletCoins } from "../queries/bitcoin.ts";
 import { keyOf, queryKeys } from "../queries/keys.ts";
 import { useMeetQuote, useSyncGate } from "../queries/readiness.ts";
+import { rememberPayoutScript } from "../state/payout-scripts.ts";
 import { explorerTxUrl, useSettings } from "../state/settings-store.ts";
 import { toast } from "../state/toast-store.ts";
 import { useWalletStore } from "../wallet/wallet-store.ts";
@@ -314,6 +316,9 @@ function useSendFlow(
     setSent(null);
     // Journaled step by step in IndexedDB, so a reload resumes or reports it (FlowRecovery).
     const id = crypto.randomUUID();
+    // A payout named elsewhere stays listed under this account's Payouts (state/payout-scripts.ts).
+    const to = payoutAddress(review.payTo, network, account.address);
+    if (review.paysOut && to.ok && to.script) rememberPayoutScript(account.address, toHex(to.script));
     const { height } = await engine.snapshot();
     const journal = recordFlow({ id, title, op, account: account.address, height, startedAt: Date.now() });
     const result = await holdingFlowLock(id, () =>

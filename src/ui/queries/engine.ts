@@ -10,6 +10,7 @@ import {
 } from "../../client/index.ts";
 import type { AccountId, Operation } from "../../protocol/index.ts";
 import { useEngine } from "../engine/EngineProvider.tsx";
+import { rememberedPayoutScripts } from "../state/payout-scripts.ts";
 import { keyOf, queryKeys } from "./keys.ts";
 import { useMeetQuote } from "./readiness.ts";
 
@@ -52,7 +53,8 @@ export function usePosition(owner: AccountId | undefined) {
 
 /**
  * The connected account's vault coins and payouts (owed: confirmed on the ledger, waiting for their
- * settlement; settled: paid on Bitcoin). Payout scripts are the account's own address script.
+ * settlement; settled: paid on Bitcoin). Payout scripts are the account's own address script and the
+ * "Send BTC to" addresses named from this browser.
  */
 export function useAccountCustody(owner: AccountId | undefined, network: BtcNetworkName) {
   const engine = useEngine();
@@ -65,7 +67,8 @@ export function useAccountCustody(owner: AccountId | undefined, network: BtcNetw
       } catch {
         scripts = []; // an account that is no address on this network is owed nothing here
       }
-      return engine.custody(owner!, scripts);
+      // Plus the "Send BTC to" addresses this browser named for it (state/payout-scripts.ts).
+      return engine.custody(owner!, [...scripts, ...rememberedPayoutScripts(owner!)]);
     },
     enabled: Boolean(owner),
     staleTime: Number.POSITIVE_INFINITY,
