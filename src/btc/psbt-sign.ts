@@ -2,6 +2,8 @@
  * Signing a PSBT's inputs, merging signed copies, and finalizing: the custody witnesses of vault and
  * pool inputs are built here (btc-signer's finalizer drops signatures on custom scripts).
  */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { SigHash } from "@scure/btc-signer";
 import { equalBytes } from "@scure/btc-signer/utils.js";
 import { PsbtError } from "./errors.ts";
 import { parsePsbt } from "./psbt.ts";
@@ -29,6 +31,66 @@ export function custodyInputsFor(psbt: Uint8Array, publicKey: Uint8Array): numbe
     if (keys.some((k) => equalBytes(k, publicKey))) out.push(i);
   }
   return out;
+}
+
+/**
+ * The partial signatures of `theirs` that can be trusted for `ours`: none unless it is the same
+ * unsigned transaction; on each custody input, only SIGHASH_ALL signatures by a key of OUR copy's
+ * witness script that verify (BIP143 over our witness script and amount). Never throws. A leader
+ * merges only these, so one guardian answering with a forged signature or another transaction can
+ * no longer make every settlement fail (red team, docs/custody.md "Identical plan").
+ */
+export function verifiedPartialSigs(
+  ours: Uint8Array,
+  theirs: Uint8Array,
+): { index: number; key: Uint8Array; sig: Uint8Array }[] {
+  const out: { index: number; key: Uint8Array; sig: Uint8Array }[] = [];
+  try {
+    const mine = parsePsbt(ours);
+    const peer = parsePsbt(theirs);
+    if (peer.id !== mine.id || peer.inputsLength !== mine.inputsLength) return [];
+    for (let i = 0; i < mine.inputsLength; i++) {
+      const { witnessScript: ws, witnessUtxo: utxo } = mine.getInput(i);
+      const custody = ws && parseCustodyScript(ws);
+      if (!ws || !custody || !utxo) continue;
+      const keys = [...custody.guardians.keys, ...(custody.kind === "vault" ? [custody.owner] : [])];
+      const hash = mine.preimageWitnessV0(i, ws, SigHash.ALL, utxo.amount);
+      for (const [key, sig] of peer.getInput(i).partialSig ?? []) {
+        if (!keys.some((k) => equalBytes(k, key)) || sig[sig.length - 1] !== SigHash.ALL) continue;
+        let valid = false;
+        try {
+          valid = secp256k1.verify(sig.subarray(0, -1), hash, key, {
+            prehash: false,
+            format: "der",
+            lowS: false,
+          });
+        } catch {
+          valid = false;
+        }
+        if (valid) out.push({ index: i, key, sig });
+      }
+    }
+  } catch {
+    return [];
+  }
+  return out;
+}
+
+/**
+ * `ours` with every verified partial signature of each of `theirs` added (`verifiedPartialSigs`), and
+ * for each of `theirs` whether it added one.
+ */
+export function combineVerified(
+  ours: Uint8Array,
+  theirs: Uint8Array[],
+): { psbt: Uint8Array; contributed: boolean[] } {
+  const tx = parsePsbt(ours);
+  const contributed = theirs.map((p) => {
+    const sigs = verifiedPartialSigs(ours, p);
+    for (const { index, key, sig } of sigs) tx.updateInput(index, { partialSig: [[key, sig]] }, true);
+    return sigs.length > 0;
+  });
+  return { psbt: tx.toPSBT(), contributed };
 }
 
 /** Merges signatures from several copies of the same PSBT (wallet + guardians). */

@@ -30,6 +30,7 @@ import {
   applySettlement,
   type CustodyConfig,
   checkSettlement,
+  custodySigners,
   DEFAULT_PAYOUT_MAX_FEE,
   decodeSettleSpell,
   encodeSettleSpell,
@@ -726,5 +727,64 @@ describe("obligations that cannot be paid never block the ones behind them (red 
     const flagged = Uint8Array.from([...zero.subarray(0, at), zero[at]! | 0x80, 0, ...zero.subarray(at + 1)]);
     expect(decodeSettleSpell(flagged)).toMatchObject({ ok: false, message: "an offset field of 0" });
     expect(state.custody.obligations.get(ids[0]!)?.status).toBe("settled");
+  });
+});
+
+describe("a guardian that answers with bad signatures cannot stall settlements (red team)", () => {
+  it("the leader keeps only signatures that verify on its own transaction: a forged signature or another transaction from one peer is dropped, the honest peer's quorum is sent", async () => {
+    const { state, ids } = world();
+    const plan = planned(state, ids, 2_000);
+    const { txid, psbt: unsigned } = settlementPsbt(plan);
+    // The malicious peer: the first key of the custody script that is not the leader's, so that a
+    // finalizer taking the first k signatures in script order always takes its signature.
+    const leader = leaderAt(TIP, 3);
+    const order = plan.inputs[0]!.witnessScript;
+    const pos = (i: number) => order.indexOf(keys[i]!.custodyPublicKeyHex);
+    const bad = [0, 1, 2].filter((i) => i !== leader).sort((a, b) => pos(a) - pos(b))[0]!;
+    const signedBy = (i: number, feeRate: number, id: string) => {
+      const r = signSettlement(guardian(i, state).deps, { ids, feeRate, txid: id });
+      if (!r.ok) throw new Error(r.reason);
+      return r.psbt;
+    };
+    const answers: Record<string, () => Uint8Array> = {
+      // Its key on every input with a signature that does not verify (valid DER, one bit flipped).
+      forged: () => {
+        const tx = Transaction.fromPSBT(unsigned, TX_OPTS);
+        const real = Transaction.fromPSBT(signedBy(bad, 2_000, txid), TX_OPTS);
+        for (let i = 0; i < tx.inputsLength; i++)
+          for (const [key, sig] of real.getInput(i).partialSig ?? []) {
+            const flipped = Uint8Array.from(sig);
+            flipped[flipped.length - 2]! ^= 1;
+            tx.updateInput(i, { partialSig: [[key, flipped]] }, true);
+          }
+        return tx.toPSBT();
+      },
+      // A correctly signed copy of another transaction (the same obligations at another rate).
+      otherTx: () => signedBy(bad, 2_500, settlementPsbt(planned(state, ids, 2_500)).txid),
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      const s = world().state;
+      const sent: string[] = [];
+      const deps = leaderDeps(s, sent);
+      const honestFetch = deps.fetch!;
+      const f = (async (url: string, init: { body: string; headers: Record<string, string> }) => {
+        if (url !== `http://g${bad}/v1/settle`) return honestFetch(url, init as never);
+        return new Response(JSON.stringify({ psbt: base64.encode(answer()) }), { status: 200 });
+      }) as unknown as typeof fetch;
+      const outcome = await leaderRound({ ...deps, fetch: f });
+      expect(outcome, name).toMatchObject({ kind: "sent", txid, signers: ["self", `g${3 - leader - bad}`] });
+      // Every input of the broadcast transaction carries a quorum of signatures that verify.
+      const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
+      const shape = planTx(plan, tx.id);
+      const witnessed = {
+        ...shape,
+        version: 2,
+        locktime: 0,
+        inputs: shape.inputs.map((x, i) => ({ ...x, witness: tx.getInput(i).finalScriptWitness ?? [] })),
+      };
+      plan.inputs.forEach((input, i) =>
+        expect(custodySigners(witnessed, i, input).length, `${name}: input ${i}`).toBeGreaterThanOrEqual(2),
+      );
+    }
   });
 });

@@ -24,7 +24,7 @@
 import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
-import { combinePsbts, custodyInputsFor, finalizePsbt } from "../btc/psbt-sign.ts";
+import { combineVerified, custodyInputsFor, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
 import type { Obligation, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
@@ -344,16 +344,22 @@ export async function leaderRound(deps: LeaderDeps): Promise<RoundOutcome> {
   const { txid } = settlementPsbt(planned.plan);
   const mine = signSettlement(deps, { ids, rolls, feeRate, txid });
   if (!mine.ok) return { kind: "failed", reason: `${mine.code}: ${mine.reason}` };
-  const { signed, signers, answers } = await askPeers(deps, JSON.stringify({ ids, rolls, feeRate, txid }));
-  signed.unshift(mine.psbt);
-  signers.unshift("self");
-  if (signed.length < deps.threshold) {
+  const asked = await askPeers(deps, JSON.stringify({ ids, rolls, feeRate, txid }));
+  // Only signatures that verify on this very transaction are merged: a peer answering with a forged
+  // signature or another transaction is left out instead of failing the settlement (red team).
+  const combined = combineVerified(mine.psbt, asked.signed);
+  const signers = ["self", ...asked.signers.filter((_, i) => combined.contributed[i])];
+  const answers = [
+    ...asked.answers,
+    ...asked.signers.filter((_, i) => !combined.contributed[i]).map((n) => `${n}: no valid signature`),
+  ];
+  if (signers.length < deps.threshold) {
     deps.log.warn("settlement without quorum", { txid, answers });
     return { kind: "noQuorum", txid, answers };
   }
   let hex: string;
   try {
-    hex = finalizePsbt(combinePsbts(signed)).hex;
+    hex = finalizePsbt(combined.psbt).hex;
   } catch (error) {
     // After a rotation the quorum is per input (each coin's own key epoch): k signers in all may
     // still leave an old-epoch coin short of its outgoing guardians' signatures.
