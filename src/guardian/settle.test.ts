@@ -782,9 +782,8 @@ describe("a guardian that answers with bad signatures cannot stall settlements (
         locktime: 0,
         inputs: shape.inputs.map((x, i) => ({ ...x, witness: tx.getInput(i).finalScriptWitness ?? [] })),
       };
-      plan.inputs.forEach((input, i) =>
-        expect(custodySigners(witnessed, i, input).length, `${name}: input ${i}`).toBeGreaterThanOrEqual(2),
-      );
+      for (const [i, input] of plan.inputs.entries())
+        expect(custodySigners(witnessed, i, input).length, `${name}: input ${i}`).toBeGreaterThanOrEqual(2);
     }
   });
 });
