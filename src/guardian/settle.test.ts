@@ -730,6 +730,28 @@ describe("obligations that cannot be paid never block the ones behind them (red 
   });
 });
 
+describe("dust payouts nobody can pay never block the ones behind them (red team)", () => {
+  it("300 pool payouts of 200 sats (tiny stability-pool gains a stranger claimed) ahead in the queue: Alice's withdrawal is still named", () => {
+    const { state, ids } = world();
+    fundFeeAccount(state, 50_000n);
+    for (let i = 0; i < 300; i++)
+      addObligation(state.custody, {
+        id: obligationId("98".repeat(32), i),
+        source: null,
+        script: payout,
+        sats: 200n,
+        maxFee: DEFAULT_PAYOUT_MAX_FEE,
+        height: 9n,
+        status: "open",
+        settledBy: null,
+      });
+    const named = proposalIds(state, TIP, 6, 2_000, config);
+    expect(named).toEqual(ids);
+    settleOnce(state, named, [], TIP);
+    expect(state.custody.obligations.get(ids[0]!)?.status).toBe("settled");
+  });
+});
+
 describe("a guardian that answers with bad signatures cannot stall settlements (red team)", () => {
   it("the leader keeps only signatures that verify on its own transaction: a forged signature or another transaction from one peer is dropped, the honest peer's quorum is sent", async () => {
     const { state, ids } = world();

@@ -29,6 +29,7 @@ import { fromHex, toHex } from "../btc/scripts.ts";
 import type { Obligation, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
 import {
+  hopelessPayout,
   MAX_ROLLS_PER_SETTLEMENT,
   planOutputs,
   planSettlement,
@@ -196,23 +197,32 @@ export function signSettlement(
   return { ok: true, psbt: signed, txid, plan, replacement: verdict.replacement };
 }
 
-/** Most places of the queue the leader tries alone, looking for the first it can pay. */
-const MAX_PAYABLE_SCAN = 4_096;
+/** Most places of the queue the leader looks at for the first obligation it can pay. */
+const MAX_PAYABLE_SCAN = 65_536;
 
 /**
- * The place in `queue` of the first obligation that plans alone, or -1. A failure is remembered per
- * pair of owners: every internal move between the same two (a stranger's dust swept from a vault) or
- * every payout of a vault whose coins do not fit a settlement fails alike, and is tried once.
+ * The place in `queue` of the first obligation that may be paid at `rate`, or -1: skipped are payouts
+ * that are dust less their own output's fee (no batch pays them), internal moves that do not plan
+ * alone, and obligations of a vault whose coins do not fit a settlement (`tooLarge` alone). A failure
+ * is remembered per pair of owners (every sweep of a stranger's dust from one vault fails alike), so
+ * a queue of such junk costs one plan per vault; a payout that fails alone for another reason (the
+ * fee account) may still plan in a batch, and starts the span.
  */
-function firstPayable(queue: readonly Obligation[], plans: (ids: string[]) => { ok: boolean }): number {
+function firstPayable(
+  queue: readonly Obligation[],
+  rate: number,
+  plans: (ids: string[]) => ReturnType<typeof planSettlement>,
+): number {
   const failed = new Set<string>();
   for (const [i, o] of queue.entries()) {
     if (i >= MAX_PAYABLE_SCAN) break;
+    if (hopelessPayout(o, BigInt(rate))) continue;
     const pair = `${o.source}>${o.to === undefined ? "payout" : o.to}`;
     if (failed.has(pair)) continue;
-    const p = plans([o.id]) as ReturnType<typeof planSettlement>;
+    const p = plans([o.id]);
     if (p.ok) return i;
-    if (o.to !== undefined || p.reason.code === "tooLarge") failed.add(pair);
+    if (o.to === undefined && p.reason.code !== "tooLarge") return i;
+    failed.add(pair);
   }
   return -1;
 }
@@ -236,7 +246,7 @@ export function proposalIds(
   const queue = openAtBasis(state, basis);
   if (queue.length === 0) return [];
   const plans = (ids: string[]) => planSettlement(state, ids, feeRate, custody);
-  const start = queue.length <= MAX_SETTLE_WINDOW ? 0 : firstPayable(queue, plans);
+  const start = queue.length <= MAX_SETTLE_WINDOW ? 0 : firstPayable(queue, feeRate, plans);
   if (start < 0) return [];
   const all = queue.slice(start, start + MAX_SETTLE_WINDOW).map((o) => o.id);
   if (plans(all).ok) return all;

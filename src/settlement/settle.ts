@@ -443,6 +443,17 @@ function settlementInputKinds(
   return inputKinds;
 }
 
+/** The fee of a payout's own output (its vbytes at `rate` sat/kvB, rounded up): the least share it pays. */
+export const ownOutputFee = (script: string, rate: bigint): bigint =>
+  ceilDiv(BigInt(8 + varIntSize(script.length / 2) + script.length / 2) * rate, SATS_PER_KVB);
+
+/**
+ * Whether a payout obligation can never be paid at `rate`, in any batch: less its own output's fee it
+ * is dust (a tiny pool gain, a liquidator's compensation below the dust limit).
+ */
+export const hopelessPayout = (o: Obligation, rate: bigint): boolean =>
+  o.to === undefined && o.sats - ownOutputFee(o.script, rate) < dustThreshold(fromHex(o.script));
+
 /**
  * Takes each payee's fee share off its payout output (`outputs[i]` is `payouts[i]`'s): its own
  * output's vsize plus an equal share of the overhead, up to its maximum fee. Returns what the payees
@@ -454,9 +465,7 @@ function chargePayees(
   fee: bigint,
   rate: bigint,
 ): bigint | string {
-  const own = payouts.map((o) =>
-    ceilDiv(BigInt(8 + varIntSize(o.script.length / 2) + o.script.length / 2) * rate, SATS_PER_KVB),
-  );
+  const own = payouts.map((o) => ownOutputFee(o.script, rate));
   const ownTotal = own.reduce((a, x) => a + x, 0n);
   // Equal overhead shares; the remainder's sats go one each to the first payees, so the payees
   // together pay the fee exactly unless a maximum fee caps them (the fee account pays that part).
