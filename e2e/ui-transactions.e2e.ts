@@ -448,6 +448,26 @@ describe("transaction screens", () => {
     ).toBe(true);
     expect(await page.locator('[data-testid="psbt-outputs"] li[data-kind="payout"]').count()).toBe(0);
     expect(await page.locator('[data-testid="psbt-outputs"] li[data-kind="vault"]').count()).toBe(0);
+    // "Send BTC to" (docs/custody.md "Payout destinations"): empty means the wallet; a bad address is
+    // said under the field and nothing can be signed; a Taproot address of another key is named in the spell.
+    const payTo = page.getByTestId("pay-to");
+    expect(await payTo.getAttribute("placeholder")).toBe(owner);
+    await payTo.fill("bcrt1qnotanaddress");
+    await page.getByTestId("pay-to-error").waitFor();
+    expect(await page.getByTestId("pay-to-error").textContent()).toMatch(
+      /not a valid regtest Bitcoin address/,
+    );
+    expect(await page.getByTestId("sign-and-send").count()).toBe(0);
+    const elsewhere = walletAccount(
+      secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true),
+      "p2tr",
+      "regtest",
+    ).address;
+    await payTo.fill(elsewhere);
+    await page.getByTestId("psbt-preview").waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="psbt-spell"] [data-field="payout"]').textContent()).toContain(
+      `paid to ${elsewhere}`,
+    );
     const withdraw = await runJourneyStep(page);
     expect(withdraw.steps.map((s) => s.step)).toEqual([
       "attestation",
@@ -472,9 +492,10 @@ describe("transaction screens", () => {
     const owed = page.locator('[data-testid="payouts-owed"] li[data-stage="confirmed"]');
     await owed.waitFor({ timeout: 60_000 });
     expect(await owed.count()).toBe(1);
+    expect(await owed.textContent()).toContain(`to ${elsewhere}`);
 
     // Stage 2: buried D blocks, the leader's settlement (signed by a quorum that each recomputed it)
-    // pays the 0.1 BTC less its fee share to the wallet's address and returns 0.4 BTC to the vault.
+    // pays the 0.1 BTC less its fee share to the named address and returns 0.4 BTC to the vault.
     const settleStart = Date.now();
     await fetch(`${inject("localStack").devnet}/regtest/mine`, {
       method: "POST",
@@ -486,7 +507,8 @@ describe("transaction screens", () => {
     const settlementTxid = (await settled.getByRole("link").getAttribute("href"))?.split("/tx/")[1] ?? "";
     expect(settlementTxid).toMatch(/^[0-9a-f]{64}$/);
     const settlement = await devnetEsplora().tx(settlementTxid);
-    const toOwner = settlement.vout.filter((o) => o.scriptpubkey_address === owner).map((o) => o.value);
+    expect(settlement.vout.some((o) => o.scriptpubkey_address === owner)).toBe(false);
+    const toOwner = settlement.vout.filter((o) => o.scriptpubkey_address === elsewhere).map((o) => o.value);
     expect(toOwner).toHaveLength(1);
     expect(toOwner[0]).toBeLessThanOrEqual(10_000_000);
     expect(toOwner[0]).toBeGreaterThanOrEqual(10_000_000 - Number(DEFAULT_PAYOUT_MAX_FEE));
