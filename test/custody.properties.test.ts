@@ -20,8 +20,10 @@ import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
 import {
   checkInvariants,
   encodeFundSpell,
+  isStandardPayout,
   planSettlement,
   poolScriptHex,
+  protocolScripts,
   rollsDue,
   settleWindow,
 } from "../src/settlement/index.ts";
@@ -219,9 +221,25 @@ describe("custody over random histories", () => {
               ),
             });
           } else if (s.kind === "withdraw") {
+            // Where it is paid, from the amount (so the seeded histories keep their shape): the
+            // actor's own script, a Taproot address, or hostile: the pool's, a vault's, OP_RETURN.
+            const to = [
+              undefined,
+              Uint8Array.of(0x51, 0x20, ...new Array(32).fill(s.who + 1)),
+              fromHex(poolScriptHex(indexer.state) ?? "00"),
+              testVaultScript(MemoryChain.key(ACTORS[(s.who + 1) % ACTORS.length]!)),
+              Uint8Array.of(0x6a, 0x01, 0x00),
+            ][s.sats % 5];
             txs.push({
               actor: name,
-              payload: spell({ type: "adjustVault", withdrawCollateral: BigInt(s.sats) * SAT }, att(round++)),
+              payload: spell(
+                {
+                  type: "adjustVault",
+                  withdrawCollateral: BigInt(s.sats) * SAT,
+                  ...(to ? { payout: { script: to } } : {}),
+                },
+                att(round++),
+              ),
             });
           } else if (s.kind === "settle") {
             // Guardians settle from a replay at the chain's tip (signSettlement refuses when not
@@ -355,6 +373,13 @@ describe("custody over random histories", () => {
             return; // the rest of this history runs on a broken custody; the property is shown
           }
           expect(report.problems).toEqual([]);
+          // Payouts go only to standard, non-protocol scripts (docs/decisions.md §2a "Inflows").
+          const protocol = protocolScripts(indexer.state, TEST_CUSTODY);
+          for (const o of indexer.state.custody.obligations.values())
+            if (o.status === "open" && o.script !== "") {
+              expect(isStandardPayout(fromHex(o.script)), o.script).toBe(true);
+              expect(protocol.has(o.script), o.script).toBe(false);
+            }
           if (strayAfter !== undefined) {
             expect(indexer.state.custody.stray).toBe(strayAfter);
             seen.fundings++;
