@@ -77,6 +77,8 @@ export type SettlementVerdict =
 export class SettlementLedger {
   /** The latest signed settlement per main outpoint. */
   private readonly latest = new Map<string, SettlementEntry>();
+  /** The coins each signed settlement spends (txid → outpoints). */
+  private readonly coinsOf = new Map<string, Set<string>>();
   private readonly file: string;
 
   constructor(dataDir: string) {
@@ -86,14 +88,29 @@ export class SettlementLedger {
   }
 
   private remember(e: SettlementEntry): void {
+    const coins = this.coinsOf.get(e.txid);
+    if (coins) coins.add(e.main);
+    else this.coinsOf.set(e.txid, new Set([e.main]));
     const prev = this.latest.get(e.main);
     if (!prev || e.feeRate > prev.feeRate) this.latest.set(e.main, e);
   }
 
-  /** Whether signing `s` keeps the promise (no side effects). */
-  check(s: Omit<SettlementEntry, "at">): SettlementVerdict {
+  /**
+   * Whether a signed settlement can still confirm: every coin it spends is unspent (`unspent`, from
+   * the guardian's replayed state). One whose coin was spent by anything else (an owner's escape)
+   * never can, so it binds nothing: the promise is about transactions that could both confirm.
+   */
+  private alive(txid: string, unspent: ((outpoint: string) => boolean) | undefined): boolean {
+    return unspent === undefined || [...(this.coinsOf.get(txid) ?? [])].every(unspent);
+  }
+
+  /**
+   * Whether signing `s` keeps the promise (no side effects). `unspent` tells which coins are still
+   * unspent: a previous settlement that spent a coin now gone is dead and binds nothing.
+   */
+  check(s: Omit<SettlementEntry, "at">, unspent?: (outpoint: string) => boolean): SettlementVerdict {
     const prev = this.latest.get(s.main);
-    if (!prev) return { ok: true, replacement: false };
+    if (!prev || !this.alive(prev.txid, unspent)) return { ok: true, replacement: false };
     if (prev.txid === s.txid) return { ok: true, replacement: false };
     if (prev.ids !== s.ids)
       return {
@@ -137,10 +154,14 @@ export class SettlementLedger {
    * `reserve` over every coin a settlement spends, all or none: the first coin whose promise the
    * settlement would break refuses it and nothing is recorded.
    */
-  reserveCoins(coins: string[], s: Omit<SettlementEntry, "at" | "main">): SettlementVerdict {
+  reserveCoins(
+    coins: string[],
+    s: Omit<SettlementEntry, "at" | "main">,
+    unspent?: (outpoint: string) => boolean,
+  ): SettlementVerdict {
     let replacement = false;
     for (const main of coins) {
-      const v = this.check({ ...s, main });
+      const v = this.check({ ...s, main }, unspent);
       if (!v.ok) return v;
       replacement ||= v.replacement;
     }
@@ -157,12 +178,16 @@ export class SettlementLedger {
     return { ok: true, replacement };
   }
 
-  /** The newest settlement signed over any of `coins` (coins still unspent: a settlement not yet confirmed). */
+  /**
+   * The newest settlement signed over any of `coins` (the coins still unspent) that can still confirm:
+   * every coin it spends is among them (a settlement not yet confirmed, not killed by an escape).
+   */
   pendingFor(coins: string[]): SettlementEntry | undefined {
+    const unspent = new Set(coins);
     let best: SettlementEntry | undefined;
     for (const c of coins) {
       const e = this.latest.get(c);
-      if (e && (!best || e.at > best.at)) best = e;
+      if (e && (!best || e.at > best.at) && this.alive(e.txid, (o) => unspent.has(o))) best = e;
     }
     return best;
   }

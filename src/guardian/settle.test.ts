@@ -23,6 +23,8 @@ import {
   createGenesisState,
   DEFAULT_PARAMS,
   initPoseidon,
+  markSettled,
+  removeCoin,
   type State,
   setStray,
 } from "../protocol/index.ts";
@@ -807,5 +809,47 @@ describe("a guardian that answers with bad signatures cannot stall settlements (
       for (const [i, input] of plan.inputs.entries())
         expect(custodySigners(witnessed, i, input).length, `${name}: input ${i}`).toBeGreaterThanOrEqual(2);
     }
+  });
+});
+
+describe("a settlement that can no longer confirm does not bind the guardians (red team)", () => {
+  it("after an escape spent one of its coins, the leader and the followers that signed it plan and sign the next batch over the main coin", async () => {
+    const { state, ids } = world();
+    fundFeeAccount(state, 50_000n);
+    const sent: string[] = [];
+    const deps = leaderDeps(state, sent);
+    // Every guardian signs the withdrawal's settlement over Alice's coin and the main coin; the node
+    // refuses it (or it is evicted): it is in no mempool.
+    const first = await leaderRound({
+      ...deps,
+      broadcast: async () => {
+        throw new Error("mempool full");
+      },
+    });
+    expect(first).toMatchObject({ kind: "failed" });
+    // Alice escapes her coin (the timelock path): it leaves custody and the escape pays her own
+    // withdrawal, so that settlement can never confirm.
+    const coin = [...state.custody.coins.values()].find((c) => c.vault === "alice")!;
+    removeCoin(state.custody, coin.outpoint);
+    markSettled(state.custody, ids[0]!, "ef".repeat(32));
+    // A refund the pool owes, confirmed later: the next settlement spends the same main coin.
+    const refund = obligationId("97".repeat(32), 0);
+    addObligation(state.custody, {
+      id: refund,
+      source: null,
+      script: payout,
+      sats: 20_000n,
+      maxFee: DEFAULT_PAYOUT_MAX_FEE,
+      height: 12n,
+      status: "open",
+      settledBy: null,
+    });
+    // Before, the leader re-proposed the dead settlement (its plan failed every round) and the
+    // followers refused any other batch over the main coin: settlements stopped for good.
+    const next = await leaderRound(deps);
+    expect(next).toMatchObject({ kind: "sent", ids: 1 });
+    expect(Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS).id).toBe(
+      settlementPsbt(planned(state, [refund], 2_000)).txid,
+    );
   });
 });

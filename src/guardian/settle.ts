@@ -186,9 +186,11 @@ export function signSettlement(
     ...(plan.rolls.length > 0 ? { rolls: plan.rolls } : {}),
     height: deps.height(),
   };
+  const coins = deps.state().custody.coins;
   const verdict = deps.ledger.reserveCoins(
     plan.inputs.map((i) => i.outpoint),
     entry,
+    (outpoint) => coins.has(outpoint),
   );
   if (!verdict.ok) return { ok: false, code: "alreadySigned", reason: `${verdict.code}: ${verdict.reason}` };
   // Only the inputs whose custody script holds this guardian's key: after a rotation a coin keeps its
