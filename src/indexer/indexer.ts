@@ -519,16 +519,21 @@ export class Indexer {
         opType: "settle",
         reason: { code: "settlementRefused", detail: custody.reason.code, message: custody.reason.message },
       });
-    // A settle spell is custody's (src/settlement), not an engine operation.
-    if (payload && isSettlePayload(payload)) return;
+    // A settle spell is custody's (src/settlement), not an engine operation. A refused one that spent
+    // no protocol coin is a stranger's transaction: its outputs at protocol scripts are strays (below).
+    const settle = payload !== null && payload !== undefined && isSettlePayload(payload);
+    if (settle && !(custody.kind === "rejected" && custody.events.length === 0)) return;
     // So is a fund spell (the fee account's funding); a refused one leaves its output to the stray rule.
-    const funding = fundOrRefuse(this.state, tx, payload ?? undefined, height);
+    const funding = settle
+      ? ({ kind: "none" } as const)
+      : fundOrRefuse(this.state, tx, payload ?? undefined, height);
     if (funding.kind === "applied") recordCustodyEvents(work, funding.events, where);
     if (funding.kind === "refused")
       work.rejected.push({ ...where, actor: actorAddress, opType: "fund", reason: funding.reason });
     // Spends of protocol coins by anything but a settlement (escapes or breaches) are tracked after
     // the transaction's spell, so the spell's proof is checked against the state it was made on.
-    if (payload && funding.kind === "none") this.applyTxSpell(work, tx, payload, actorPrevout, actorAddress);
+    if (payload && !settle && funding.kind === "none")
+      this.applyTxSpell(work, tx, payload, actorPrevout, actorAddress);
     const spent = foreignSpends(this.state, tx, height, this.custody);
     recordCustodyEvents(work, spent, where, 1000);
     // BTC at a protocol script that no spell claimed is owed back to the sender or kept as stray;
