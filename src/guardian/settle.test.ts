@@ -663,7 +663,7 @@ describe("a signed settlement that never reached the mempool does not stall sett
     const second = await leaderRound(deps);
     expect(second).toMatchObject({ kind: "sent", ids: 1, replaces: recorded });
     const tx = Transaction.fromRaw(fromHex(sent[0]!), TX_OPTS);
-    expect(tx.id).toBe(settlementPsbt(planned(state, ids, 3_000)).txid);
+    expect(tx.id).toBe(settlementPsbt(planned(state, ids, 2_001)).txid);
   });
 
   it("when the market rate rose above it (refused or evicted), the leader re-plans it at the market rate", async () => {

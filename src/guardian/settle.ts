@@ -421,7 +421,10 @@ async function roundProposal(
     });
     const same = !again.ok || settlementPsbt(again.plan).txid === open.txid;
     if (same && rate <= open.feeRate) return retry;
-    return { ...retry, feeRate: Math.max(rate, open.feeRate + INCREMENTAL_RELAY_FEE), replaces: open.txid };
+    // At least 1 sat/kvB more (the promise's "strictly higher"), not BIP125's 1 sat/vB: nothing in a
+    // mempool is replaced, and a plan changed round after round must not climb past what the
+    // followers sign (feeTooHigh) and stall for good.
+    return { ...retry, feeRate: Math.max(rate, open.feeRate + 1), replaces: open.txid };
   }
   // Stuck: unconfirmed for BUMP_AFTER_BLOCKS while the market pays more. Bumped (RBF): the same
   // obligations and basis at a higher rate, never re-planned over other coins.
