@@ -5,10 +5,10 @@
  * fee out of bounds, rejects the spell with a typed reason and changes nothing; then valid P2TR, P2WSH
  * and P2PKH destinations get their withdrawal in the settlement, within the spell's maximum fee.
  */
-import { p2pkh, p2tr } from "@scure/btc-signer";
+import { p2pkh, p2tr, p2wpkh } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
 import { networkParams } from "../src/btc/network.ts";
-import { fromHex, toHex } from "../src/btc/scripts.ts";
+import { fromHex, toHex, vaultDescriptor } from "../src/btc/scripts.ts";
 import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
 import { Indexer } from "../src/indexer/index.ts";
 import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
@@ -212,5 +212,49 @@ describe("a spell's payout script", () => {
     }
     // At 20 sat/vB the 1,000-sat cap binds: that payee paid exactly its maximum.
     expect(outputs.find((o) => o.script === toHex(pkh))!.sats).toBe(3_000_000n - 1_000n);
+  });
+
+  it("an escape before the settlement counts the owner's withdrawal to a named address as his own: no shortfall, nothing owed on", async () => {
+    const { chain, indexer, att } = await setup();
+    const ann = MemoryChain.address("ann");
+    const taproot = p2tr(MemoryChain.key("tara").slice(1), undefined, NET).script;
+    chain.mine([{ actor: "ann", payload: spell(withdraw(1_000_000n, { script: taproot }), att()) }]);
+    await indexer.sync();
+    const owed = [...indexer.state.custody.obligations.values()].find((o) => o.script === toHex(taproot))!;
+    expect(owed).toMatchObject({ source: ann, sats: 1_000_000n, byOwner: true, status: "open" });
+    const strayBefore = indexer.state.custody.stray;
+    // Ann takes her whole coin (30,000,000 sats) by the timelock path before any settlement.
+    const coin = [...indexer.state.custody.coins.values()].find((c) => c.vault === ann)!;
+    const [txid, vout] = coin.outpoint.split(":") as [string, string];
+    const witnessScript = vaultDescriptor({
+      owner: MemoryChain.key("ann"),
+      guardians: {
+        threshold: TEST_CUSTODY.guardians.threshold,
+        keys: TEST_CUSTODY.guardians.keys.map(fromHex),
+      },
+      csvBlocks: TEST_CUSTODY.csvBlocks,
+    }).witnessScript;
+    const sig = Uint8Array.from([0x30, ...new Array(69).fill(3), 0x01]);
+    chain.mine([
+      {
+        actor: null,
+        spend: [
+          { txid, vout: Number(vout), witness: [sig, new Uint8Array(0), new Uint8Array(0), witnessScript] },
+        ],
+        pay: [{ script: p2wpkh(MemoryChain.key("ann"), NET).script, sats: coin.sats - 1_000n }],
+      },
+    ]);
+    await indexer.sync();
+    const s = indexer.state;
+    const events = (await indexer.store.events({ order: "desc", limit: 50 })).events.map((e) => e.type);
+    expect(events).toContain("VaultEscapeBooked");
+    expect(events).not.toContain("EscapeShortfall");
+    // The Taproot payout was the owner's own BTC: the escape paid it; the pool owes it to nobody.
+    expect(s.custody.obligations.get(owed.id)!.status).toBe("settled");
+    expect([...s.custody.obligations.values()].filter((o) => o.status === "open" && o.script !== "")).toEqual(
+      [],
+    );
+    expect(s.custody.stray).toBe(strayBefore);
+    expect(checkInvariants(s).problems).toEqual([]);
   });
 });

@@ -51,6 +51,12 @@ export interface Obligation {
   /** Largest fee share the payee accepted, sats. */
   readonly maxFee: bigint;
   readonly height: bigint;
+  /**
+   * A vault owner's own payout (withdraw, close) to an address the spell named, not the owner's own:
+   * an escape counts it as the owner's, like one to his own script (src/settlement/escape.ts).
+   * Absent otherwise, so states without such payouts keep their roots.
+   */
+  readonly byOwner?: true;
   status: ObligationStatus;
   /** The settlement transaction that paid it. */
   settledBy: string | null;
@@ -91,7 +97,7 @@ export interface SerializedCustody {
   vaultKeys: [AccountId, string][];
   /** [outpoint, sats, vault (null = pool), script, height, epoch (only when not 0)] */
   coins: [string, string, string | null, string, string, number?][];
-  /** [id, source, script, to ([] = a payout, [owner] = internal), sats, maxFee, height, status, settledBy] */
+  /** [id, source, script, to ([] = a payout, [owner] = internal), sats, maxFee, height, status, settledBy, byOwner (1, only when set)] */
   obligations: [
     string,
     string | null,
@@ -102,6 +108,7 @@ export interface SerializedCustody {
     string,
     ObligationStatus,
     string | null,
+    1?,
   ][];
   stray: string;
   /** [keys, threshold, from]; absent while no rotation happened (so older roots stay as they were). */
@@ -132,7 +139,8 @@ export function serializeCustody(c: CustodyState): SerializedCustody {
       o.height.toString(),
       o.status,
       o.settledBy,
-    ]),
+      ...(o.byOwner ? [1 as const] : []),
+    ]) as SerializedCustody["obligations"],
     stray: c.stray.toString(),
     ...(c.epochs.length > 0
       ? {
@@ -162,7 +170,7 @@ export function deserializeCustody(data: SerializedCustody | undefined): Custody
   for (const [keys, threshold, from] of data.epochs ?? [])
     c.epochs.push({ keys: [...keys], threshold: BigInt(threshold), from: BigInt(from) });
   c.stray = BigInt(data.stray ?? "0");
-  for (const [id, source, script, to, sats, maxFee, height, status, settledBy] of data.obligations) {
+  for (const [id, source, script, to, sats, maxFee, height, status, settledBy, byOwner] of data.obligations) {
     c.obligations.set(id, {
       id,
       source,
@@ -171,6 +179,7 @@ export function deserializeCustody(data: SerializedCustody | undefined): Custody
       sats: BigInt(sats),
       maxFee: BigInt(maxFee),
       height: BigInt(height),
+      ...(byOwner === 1 ? { byOwner: true as const } : {}),
       status,
       settledBy,
     });

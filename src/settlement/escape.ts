@@ -3,7 +3,8 @@
  * spent vault coins by the timelock path, so `escaped` sats left custody without a settlement. The
  * books follow, in this order, and the invariants hold afterwards:
  *
- * 1. The vault's open payouts to the owner's own script (a withdraw or close not yet settled) are
+ * 1. The vault's open payouts to the owner's own script, or to an address his withdraw or close named
+ *    (`byOwner`), not yet settled, are
  *    paid by the escape, first in first out, as far as the escaped sats go (one partly covered keeps
  *    the rest open): the owner took that BTC himself. Escaped sats count first as what the owner
  *    was owed, then as his collateral, and only then as what others were owed (the least loss).
@@ -103,7 +104,8 @@ function payOwnPayouts(
   let left = escaped;
   for (const o of open) {
     if (left === 0n) break;
-    if (o.source !== vault || o.to !== undefined || o.script !== ownScript) continue;
+    // His own script, or an address his own withdraw or close named (`byOwner`).
+    if (o.source !== vault || o.to !== undefined || (o.script !== ownScript && !o.byOwner)) continue;
     left -= cut(state, o, left, txid);
   }
   return escaped - left;

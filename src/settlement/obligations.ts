@@ -38,6 +38,8 @@ export interface Payout {
   /** Output script, lowercase hex. */
   script: string;
   maxFee: bigint;
+  /** The spell named the script (not the actor's own): a vault owner's payouts there are marked `byOwner`. */
+  named?: boolean;
 }
 
 /** sha256(txid bytes (display order) ‖ index as 4 bytes big-endian), hex. */
@@ -96,6 +98,7 @@ export function recordObligations(
     source: AccountId | null,
     sats: bigint,
     dest: { script: string } | { to: AccountId | null },
+    byOwner = false,
   ) => {
     if (sats <= 0n) return;
     const o: Obligation = {
@@ -106,6 +109,7 @@ export function recordObligations(
       sats,
       maxFee: "script" in dest ? payout.maxFee : 0n,
       height: BigInt(place.height),
+      ...(byOwner ? { byOwner: true as const } : {}),
       status: "open",
       settledBy: null,
     };
@@ -116,7 +120,8 @@ export function recordObligations(
     switch (e.type) {
       case "CollateralWithdrawn":
       case "VaultClosed":
-        add(e.owner, e.paidSats, { script: payout.script });
+        // The owner's own BTC wherever he sends it: an escape before it is settled counts it as his.
+        add(e.owner, e.paidSats, { script: payout.script }, payout.named === true);
         break;
       case "GainsClaimed":
         if (!e.toVault) add(null, e.paidSats, { script: payout.script });

@@ -51,7 +51,7 @@ export function payoutOf(
         `the payout script ${script} is custody's own (a vault or the pool)`,
       ),
     };
-  return { ok: true, payout: { script, maxFee } };
+  return { ok: true, payout: { script, maxFee, named: script !== toHex(actorScript) } };
 }
 
 /**
