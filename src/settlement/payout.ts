@@ -7,7 +7,7 @@
  */
 import { dustThreshold } from "../btc/networkFees.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
-import type { SpellOperation } from "../btc/spell.ts";
+import { SPELL_SCHEMAS, type SpellOperation } from "../btc/spell.ts";
 import type { ProtocolEvent, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "./inflow.ts";
 import { DEFAULT_PAYOUT_MAX_FEE, type Payout } from "./obligations.ts";
@@ -24,6 +24,10 @@ export const MAX_PAYOUT_MAX_FEE = 100_000n;
 
 export type PayoutCheck = { ok: true; payout: Payout } | { ok: false; reason: CustodyReason };
 
+/** Whether a spell of this operation may pay BTC out (its schema carries a payout). */
+const paysOut = (op: SpellOperation): boolean =>
+  SPELL_SCHEMAS[op.type].fields.some((f) => f.name === "payout");
+
 /** The payout of a spell's operation (destination script and maximum fee), or why it is refused. */
 export function payoutOf(
   state: State,
@@ -35,7 +39,20 @@ export function payoutOf(
   const maxFee = named?.maxFee ?? DEFAULT_PAYOUT_MAX_FEE;
   if (maxFee < MIN_PAYOUT_MAX_FEE || maxFee > MAX_PAYOUT_MAX_FEE)
     return { ok: false, reason: custodyReason("payoutMaxFee", `the spell's maximum fee is ${maxFee} sats`) };
-  if (!named?.script) return { ok: true, payout: { script: toHex(actorScript), maxFee } };
+  if (!named?.script) {
+    const own = toHex(actorScript);
+    // The actor's own script is a payout destination too: never custody's own (its first input a
+    // vault coin, spent by an escape with a spell riding along), else BTC would be owed back into custody.
+    if (paysOut(op) && protocolScripts(state, config).has(own))
+      return {
+        ok: false,
+        reason: custodyReason(
+          "payoutScript",
+          `the actor's own script ${own} is custody's own (a vault or the pool): name a payout address`,
+        ),
+      };
+    return { ok: true, payout: { script: own, maxFee } };
+  }
   const script = toHex(named.script);
   if (!isStandardPayout(named.script))
     return {
