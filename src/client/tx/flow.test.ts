@@ -8,7 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { Transaction } from "@scure/btc-signer";
+import { SigHash, Transaction } from "@scure/btc-signer";
 import { describe, expect, it } from "vitest";
 import { attest } from "../../../test/indexer/chain.ts";
 import type { EsploraClient } from "../../btc/esplora.ts";
@@ -290,6 +290,38 @@ describe("the transaction flow", () => {
     const result = await runFlow(s.deps, () => {});
     expect(result).toMatchObject({ ok: false, step: "broadcast" });
     expect(!result.ok && result.message).toMatch(/min relay fee not met.*coins are unlocked/);
+    expect(s.tracker.lockedOutpoints()).toEqual([]);
+  });
+
+  it("a wallet that signs the actor's input with another sighash than ALL: nothing is broadcast (the protocol would refuse it and anyone could rewrite it), coins unlocked", async () => {
+    // Red team (issue 13): before, the app broadcast whatever the wallet signed; the indexer then
+    // refused the spell (actorSighash) after the fee was spent, and with SIGHASH_NONE any relay
+    // could have redirected the change first.
+    const s = stack({
+      wallet: {
+        id: "test",
+        label: "signs SIGHASH_NONE",
+        getAddresses: async () => {
+          throw new Error("not used");
+        },
+        getNetwork: async () => NET,
+        signPsbt: async (psbt, inputs) => {
+          const tx = Transaction.fromPSBT(psbt, { allowUnknownInputs: true, allowUnknownOutputs: true });
+          for (const i of inputs[account.address] ?? []) {
+            tx.updateInput(i, { sighashType: SigHash.NONE });
+            tx.signIdx(priv, i, [SigHash.NONE]);
+          }
+          return tx.toPSBT();
+        },
+        signMessage: async () => {
+          throw new Error("not used");
+        },
+      },
+    });
+    const result = await runFlow(s.deps, () => {});
+    expect(result).toMatchObject({ ok: false, step: "sign" });
+    expect(!result.ok && result.message).toMatch(/SIGHASH_ALL.*Nothing was sent/);
+    expect(s.broadcasts).toEqual([]);
     expect(s.tracker.lockedOutpoints()).toEqual([]);
   });
 

@@ -6,10 +6,14 @@
  * whatever was locked for a transaction that was not sent is unlocked (`signWithLocks` and
  * `broadcastWithLocks` release their locks on failure).
  */
+
+import { parseTx } from "../../btc/block.ts";
 import type { EsploraClient } from "../../btc/esplora.ts";
 import { broadcastWithLocks, cancelPending, signWithLocks } from "../../btc/flow.ts";
 import type { BtcNetworkName } from "../../btc/network.ts";
-import { type BuiltPsbt, buildLedgerOp, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";
+import { type BuiltPsbt, buildLedgerOp, parsePsbt, type WalletAccount, walletUtxo } from "../../btc/psbt.ts";
+import { finalizePsbt } from "../../btc/psbt-sign.ts";
+import { fromHex } from "../../btc/scripts.ts";
 import { emptyProof, SPELL_VERSION } from "../../btc/spell.ts";
 import { outpoint, type UtxoTracker } from "../../btc/utxo.ts";
 import type { BitcoinWallet } from "../../btc/wallet.ts";
@@ -27,6 +31,7 @@ import {
   type SerializedState,
   type State,
 } from "../../protocol/index.ts";
+import { readActor } from "../../settlement/actor.ts";
 import { custodyKeySet } from "../../settlement/inflow.ts";
 import type { ProveContext, ProveProgress, ProveResult, ZkOperation } from "../../zk/index.ts";
 import { compressProof, proofFromJson } from "../../zk/proof.ts";
@@ -276,6 +281,28 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const secondsAgo = (timestamp: number) => Math.max(0, Math.round(Date.now() / 1000 - timestamp));
 
 /**
+ * Why the indexer would refuse the signed transaction's actor (`readActor`, the rule it applies to the
+ * confirmed transaction: SIGHASH_ALL, key path, the witness key), or null. What cannot be finalized
+ * is left for the broadcast to report.
+ */
+function actorRefusal(signed: Uint8Array, network: BtcNetworkName): string | null {
+  let final: ReturnType<typeof finalizePsbt>;
+  try {
+    final = finalizePsbt(signed);
+  } catch {
+    return null;
+  }
+  const utxo = parsePsbt(signed).getInput(0).witnessUtxo;
+  if (!utxo) return null;
+  const who = readActor(
+    parseTx(fromHex(final.hex), final.txid),
+    { script: utxo.script, sats: utxo.amount },
+    network,
+  );
+  return who.ok ? null : who.reason.message;
+}
+
+/**
  * Signs, broadcasts and waits for the engine: the common tail of the operation and the price update.
  * Locks taken for the transaction are released on any failure before broadcast.
  */
@@ -307,6 +334,14 @@ async function send(
     // Never broadcast a spell that can no longer apply: its coins go back, a new one is signed.
     cancelPending(deps.tracker, signed.id);
     throw new Unsent(why);
+  }
+  const refusal = actorRefusal(signed.signed, deps.network);
+  if (refusal) {
+    cancelPending(deps.tracker, signed.id);
+    throw new StepFailure(
+      ids.sign,
+      `Your wallet signed in a way the protocol refuses: ${refusal}. A spell's sender must sign with SIGHASH_ALL (the default), or the transaction is refused after its fee is spent and anyone relaying it could change it. Nothing was sent and your coins are unlocked; check your wallet's signing settings and try again.`,
+    );
   }
   const psbts = [signed.signed];
   set(ids.broadcast, "running");
