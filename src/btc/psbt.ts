@@ -128,10 +128,13 @@ export interface BuiltPsbt {
   spell: Uint8Array;
 }
 
-/** Spell bytes for the OP_RETURN; pre-encoded bytes are decoded once to prove they are a valid spell. */
-function spellBytes(spell: Spell | Uint8Array): Uint8Array {
+/**
+ * Spell bytes for the OP_RETURN; pre-encoded bytes are decoded once to prove they are a valid spell,
+ * unless the caller checked them itself (a custody payload this codec does not know: `fund`).
+ */
+function spellBytes(spell: Spell | Uint8Array, checked = false): Uint8Array {
   if (!(spell instanceof Uint8Array)) return encodeSpell(spell);
-  decodeSpell(spell);
+  if (!checked) decodeSpell(spell);
   return spell;
 }
 
@@ -161,10 +164,16 @@ function protocolKind(p: ProtocolInput): InputKind {
  */
 export function buildSpellPsbt(
   opts: BuildOptions,
-  plan: { spell: Spell | Uint8Array; protocolInputs?: ProtocolInput[]; outputs?: PlannedOutput[] },
+  plan: {
+    spell: Spell | Uint8Array;
+    protocolInputs?: ProtocolInput[];
+    outputs?: PlannedOutput[];
+    /** The payload was checked by the caller (a custody payload such as `fund`, src/settlement). */
+    payloadChecked?: boolean;
+  },
 ): BuiltPsbt {
   assertFeeRate(opts.feeRate);
-  const spell = spellBytes(plan.spell);
+  const spell = spellBytes(plan.spell, plan.payloadChecked);
   const pins = plan.protocolInputs ?? [];
   const outs = plan.outputs ?? [];
   const walletPaid = checkProtocolFunds(pins, outs);

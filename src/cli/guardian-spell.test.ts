@@ -14,10 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTx } from "../btc/block.ts";
 import { addressToScript } from "../btc/network.ts";
 import { walletAccount } from "../btc/psbt.ts";
-import { fromHex, toHex } from "../btc/scripts.ts";
+import { descriptorAddress, fromHex, poolDescriptor, toHex } from "../btc/scripts.ts";
 import { GuardianKeys } from "../guardian/keys.ts";
-import { spellOfChainTx } from "../indexer/indexer.ts";
+import { spellOfChainTx, spellPayloadOfChainTx } from "../indexer/indexer.ts";
+import { createGenesisState, DEFAULT_PARAMS, initPoseidon } from "../protocol/index.ts";
 import { readActor } from "../settlement/actor.ts";
+import { checkFunding } from "../settlement/fundSpell.ts";
+import { poolScriptHex } from "../settlement/settle.ts";
 import { guardianSpellTx } from "./guardian-spell.ts";
 import { CliError, EXIT } from "./output.ts";
 
@@ -25,6 +28,9 @@ const generated = GuardianKeys.generate();
 const keys = generated.keys;
 const from = walletAccount(keys.custodyPublicKey, "p2wpkh", "regtest").address;
 const coin = { txid: "aa".repeat(32), vout: 1, value: 50_000n };
+const federationKeys = [keys, ...[0, 1].map(() => GuardianKeys.generate().keys)].map((k) =>
+  toHex(k.custodyPublicKey),
+);
 
 /** The transaction as the indexer reads it: its spell and its actor (input 0 spends `coin`). */
 function asIndexerReads(hex: string, txid: string) {
@@ -50,6 +56,34 @@ describe("guardian operations from the custody key", () => {
       ok: true,
       spell: { op: { type: "veto", proposalId: 3n } },
     });
+  });
+
+  it("fund: output 0 pays exactly the sats to the pool's script, with a fund spell the indexer's check accepts; out-of-bounds sums and non-pool scripts refused", async () => {
+    await initPoseidon();
+    const state = createGenesisState(DEFAULT_PARAMS, {
+      time: 1_700_000_000n,
+      price: 60_000n * 10n ** 18n,
+      governance: { guardians: { keys: federationKeys, threshold: 2n } },
+    });
+    const pool = fromHex(poolScriptHex(state)!);
+    const sent = guardianSpellTx(keys, "regtest", [coin], { type: "fund", sats: 20_000n, pool }, 2);
+    const { tx } = asIndexerReads(sent.hex, sent.txid);
+    expect(tx.outputs[0]).toEqual({ script: pool, sats: 20_000n });
+    expect(checkFunding(state, tx, spellPayloadOfChainTx(tx)!)).toMatchObject({
+      ok: true,
+      spell: { vout: 0, sats: 20_000n },
+    });
+    const refused = (sats: bigint, script = pool) => {
+      try {
+        guardianSpellTx(keys, "regtest", [coin], { type: "fund", sats, pool: script }, 2);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "signed";
+    };
+    expect(refused(0n)).toMatch(/outside 1 to 100000000 sats/);
+    expect(refused(100_000_001n)).toMatch(/outside 1 to 100000000 sats/);
+    expect(refused(20_000n, addressToScript(from, "regtest"))).toMatch(/not a P2WSH/);
   });
 
   it("refuses in plain words: no coin at the custody address (exit 3, naming it), a fee rate outside 1..1000", () => {
@@ -166,5 +200,16 @@ describe("zkusd guardian veto|approve-rotation (the binary)", () => {
     const dry = await zkusd(["veto", "9", "--dry-run", "--format", "minimal"]);
     expect(dry.stdout.trim()).toMatch(/^[0-9a-f]+$/);
     expect(broadcasts).toHaveLength(4);
+    // fund: to the pool named, or refused (exit 2) when no pool is named.
+    const poolAddress = descriptorAddress(
+      poolDescriptor({ threshold: 2, keys: federationKeys.map((k) => fromHex(k)) }),
+      "regtest",
+    );
+    const fund = await zkusd(["fund", "7000", "--pool", poolAddress, "--format", "json"]);
+    expect(fund.stderr).toBe("");
+    expect(JSON.parse(fund.stdout)).toMatchObject({ operation: "fund", sats: "7000", pool: poolAddress });
+    const funded = asIndexerReads(broadcasts[4]!, JSON.parse(fund.stdout).txid).tx;
+    expect(funded.outputs[0]).toEqual({ script: addressToScript(poolAddress, "regtest"), sats: 7_000n });
+    expect((await zkusd(["fund", "7000"])).code).toBe(EXIT.usage);
   }, 120_000);
 });

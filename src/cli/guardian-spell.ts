@@ -5,26 +5,66 @@
  * transaction's first input, so the transaction spends a coin of the guardian's CUSTODY key (its
  * P2WPKH address, printed by `--dry-run` and in every error) as input 0, carries the spell in an
  * OP_RETURN and returns the change to the same address. The key never leaves GuardianKeys.
+ * `zkusd guardian fund <sats>` funds the fee account the same way (spell op 0x82, output 0 pays
+ * exactly `sats` to the pool's script; docs/custody.md "The fee account").
  * Output: the txid and fee in every format (docs/cli.md).
  */
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import {
+  addressToScript,
   BTC_NETWORKS,
   type BtcNetworkName,
   buildSpellPsbt,
+  descriptorAddress,
   EsploraClient,
   finalizePsbt,
+  type PlannedOutput,
+  poolDescriptor,
+  scriptToAddress,
+  toHex,
   walletAccount,
   walletUtxo,
 } from "../btc/index.ts";
 import { encodeSpell, type SpellOperation } from "../btc/spell.ts";
-import type { GuardianConfig } from "../guardian/daemon.ts";
+import { type GuardianConfig, guardianSetOf } from "../guardian/daemon.ts";
 import { GuardianKeys } from "../guardian/keys.ts";
+import { encodeFundSpell, MAX_FEE_FUNDING } from "../settlement/fundSpell.ts";
 import { action, CliError, EXIT, emit, type Format, parseFormat } from "./output.ts";
 
-/** The guardian operations this command sends (spell ops 0x80 and 0x83). */
-export type GuardianOperation = Extract<SpellOperation, { type: "veto" | "approveRotation" }>;
+/** A funding of the fee account (spell op 0x82): output 0 pays `sats` to `pool` (the pool's script). */
+export interface FundOperation {
+  type: "fund";
+  sats: bigint;
+  pool: Uint8Array;
+}
+
+/** The guardian operations these commands send (spell ops 0x80, 0x83 and 0x82). */
+export type GuardianOperation = Extract<SpellOperation, { type: "veto" | "approveRotation" }> | FundOperation;
+
+const isP2wsh = (s: Uint8Array) => s.length === 34 && s[0] === 0 && s[1] === 0x20;
+
+/** The OP_RETURN payload and the outputs before it of `op`'s transaction. */
+function payloadOf(op: GuardianOperation): {
+  payload: Uint8Array;
+  outputs: PlannedOutput[];
+  checked: boolean;
+} {
+  if (op.type !== "fund")
+    return {
+      payload: encodeSpell({ version: 1, op, attestation: new Uint8Array(0), proof: new Uint8Array(128) }),
+      outputs: [],
+      checked: false,
+    };
+  if (op.sats < 1n || op.sats > MAX_FEE_FUNDING)
+    throw new CliError(`a funding of ${op.sats} sats is outside 1 to ${MAX_FEE_FUNDING} sats`);
+  if (!isP2wsh(op.pool)) throw new CliError("the pool's address is not a P2WSH script");
+  return {
+    payload: encodeFundSpell({ vout: 0, sats: op.sats }),
+    outputs: [{ script: op.pool, amount: op.sats, label: "pool" }],
+    checked: true,
+  };
+}
 
 /** A coin of the guardian's custody address (sats). */
 export interface GuardianCoin {
@@ -66,12 +106,12 @@ export function guardianSpellTx(
       `the custody key's address ${wallet.address} holds no confirmed coin; a guardian operation spends one (send it a few thousand sats)`,
       EXIT.unavailable,
     );
-  const spell = encodeSpell({ version: 1, op, attestation: new Uint8Array(0), proof: new Uint8Array(128) });
+  const { payload, outputs, checked } = payloadOf(op);
   let built: ReturnType<typeof buildSpellPsbt>;
   try {
     built = buildSpellPsbt(
       { network, wallet, walletUtxos: coins.map((c) => walletUtxo(wallet, network, c)), feeRate },
-      { spell },
+      { spell: payload, outputs, payloadChecked: checked },
     );
   } catch (error) {
     throw new CliError(`${wallet.address}: ${(error as Error).message}`, EXIT.unavailable);
@@ -89,6 +129,7 @@ export function guardianSpellTx(
 }
 
 interface SpellOptions {
+  pool?: string;
   config?: string;
   esplora?: string;
   network?: string;
@@ -104,7 +145,11 @@ const proposalArg = (value: string): bigint => {
 };
 
 /** Where to read coins and broadcast, and on which network: --esplora/--network or the daemon config. */
-function chainOf(o: SpellOptions): { esplora: EsploraClient; network: BtcNetworkName } {
+function chainOf(o: SpellOptions): {
+  esplora: EsploraClient;
+  network: BtcNetworkName;
+  config: Partial<GuardianConfig>;
+} {
   let config: Partial<GuardianConfig> = {};
   if (o.config) {
     try {
@@ -119,7 +164,7 @@ function chainOf(o: SpellOptions): { esplora: EsploraClient; network: BtcNetwork
     throw new CliError("say where: --config guardian.json, or --esplora URL and --network", EXIT.usage);
   if (!BTC_NETWORKS.includes(network))
     throw new CliError(`network ${network} is not one of ${BTC_NETWORKS.join(", ")}`);
-  return { esplora: new EsploraClient({ baseUrl: url, retries: 2, backoffMs: 200 }), network };
+  return { esplora: new EsploraClient({ baseUrl: url, retries: 2, backoffMs: 200 }), network, config };
 }
 
 function keysOf(o: SpellOptions): GuardianKeys {
@@ -130,10 +175,47 @@ function keysOf(o: SpellOptions): GuardianKeys {
   }
 }
 
+/**
+ * The pool's script a funding pays: --pool, else the configured federation's (the genesis set: after
+ * a custody key rotation, pass the current pool's address; a funding at another script is refused
+ * and owed back like any stray).
+ */
+function poolOf(o: SpellOptions, network: BtcNetworkName, config: Partial<GuardianConfig>): Uint8Array {
+  if (o.pool) {
+    try {
+      return addressToScript(o.pool, network);
+    } catch (error) {
+      throw new CliError(`--pool ${o.pool}: ${(error as Error).message}`);
+    }
+  }
+  if (!config.federation)
+    throw new CliError("say which pool: --pool ADDRESS or --config guardian.json", EXIT.usage);
+  return addressToScript(
+    descriptorAddress(poolDescriptor(guardianSetOf(config.federation)), network),
+    network,
+  );
+}
+
+const satsArg = (value: string): bigint => {
+  if (!/^\d{1,16}$/.test(value)) throw new InvalidArgumentError("expected a whole number of sats");
+  return BigInt(value);
+};
+
+/** What the operation is about, for every output format. */
+function subjectOf(op: GuardianOperation, network: BtcNetworkName): Record<string, string> {
+  if (op.type !== "fund") return { proposalId: op.proposalId.toString() };
+  return { sats: op.sats.toString(), pool: scriptToAddress(op.pool, network) ?? toHex(op.pool) };
+}
+
 /** Builds, signs and (unless --dry-run) broadcasts `op`; prints the result in the chosen format. */
-async function sendGuardianSpell(name: string, op: GuardianOperation, o: SpellOptions): Promise<number> {
+async function sendGuardianSpell(
+  name: string,
+  build: (network: BtcNetworkName, config: Partial<GuardianConfig>) => GuardianOperation,
+  o: SpellOptions,
+): Promise<number> {
   const keys = keysOf(o);
-  const { esplora, network } = chainOf(o);
+  const { esplora, network, config } = chainOf(o);
+  const op = build(network, config);
   const from = walletAccount(keys.custodyPublicKey, "p2wpkh", network).address;
   const utxos = await esplora.addressUtxos(from).catch((error: Error) => {
     throw new CliError(`reading ${from}'s coins: ${error.message}`, EXIT.unavailable);
@@ -147,9 +229,10 @@ async function sendGuardianSpell(name: string, op: GuardianOperation, o: SpellOp
     await esplora.broadcast(tx.hex).catch((error: Error) => {
       throw new CliError(`broadcast: ${error.message}`, EXIT.unavailable);
     });
+  const subject = subjectOf(op, network);
   const json = {
     operation: op.type,
-    proposalId: op.proposalId.toString(),
+    ...subject,
     guardian: keys.custodyPublicKeyHex,
     from: tx.from,
     txid: tx.txid,
@@ -165,7 +248,7 @@ async function sendGuardianSpell(name: string, op: GuardianOperation, o: SpellOp
       json,
       table: { columns: ["field", "value"], rows },
       text: (c) =>
-        `${c.bold(`${name} of proposal ${json.proposalId}`)} ${o.dryRun ? c.yellow("(dry run, not sent)") : c.green("sent")}\n` +
+        `${c.bold(op.type === "fund" ? `${name} of ${subject.sats} sats to ${subject.pool}` : `${name} of proposal ${subject.proposalId}`)} ${o.dryRun ? c.yellow("(dry run, not sent)") : c.green("sent")}\n` +
         `txid ${tx.txid}\nfrom ${tx.from} (custody key ${json.guardian})\nfee ${json.fee} sats at ${tx.feeRate} sat/vB` +
         (o.dryRun ? `\n${tx.hex}` : ""),
       minimal: o.dryRun ? tx.hex : tx.txid,
@@ -202,7 +285,7 @@ export function registerGuardianSpells(guardian: Command): void {
       .description("veto a governance proposal with this guardian's custody key (spell op 0x80)"),
   ).action(
     action("guardian veto", (proposal: string, o: SpellOptions) =>
-      sendGuardianSpell("veto", { type: "veto", proposalId: proposalArg(proposal) }, o),
+      sendGuardianSpell("veto", () => ({ type: "veto", proposalId: proposalArg(proposal) }), o),
     ),
   );
   withSpellOptions(
@@ -211,7 +294,25 @@ export function registerGuardianSpells(guardian: Command): void {
       .description("approve a custody key rotation as a current guardian (spell op 0x83)"),
   ).action(
     action("guardian approve-rotation", (proposal: string, o: SpellOptions) =>
-      sendGuardianSpell("approveRotation", { type: "approveRotation", proposalId: proposalArg(proposal) }, o),
+      sendGuardianSpell(
+        "approveRotation",
+        () => ({ type: "approveRotation", proposalId: proposalArg(proposal) }),
+        o,
+      ),
+    ),
+  );
+  withSpellOptions(
+    guardian
+      .command("fund <sats>")
+      .description("fund the fee account: pay sats to the pool's script with a fund spell (op 0x82)")
+      .option("--pool <address>", "the pool's address (default: the --config federation's)"),
+  ).action(
+    action("guardian fund", (sats: string, o: SpellOptions) =>
+      sendGuardianSpell(
+        "fund",
+        (network, config) => ({ type: "fund", sats: satsArg(sats), pool: poolOf(o, network, config) }),
+        o,
+      ),
     ),
   );
 }
