@@ -11,9 +11,11 @@
  *   into a fresh store, open the indexer and catch up to the tip.
  */
 import "fake-indexeddb/auto";
+import { dropMemoryCaches } from "../src/btc/esplora-cache.ts";
 import { EsploraClient } from "../src/btc/index.ts";
 import { startDevnet } from "../src/devnet/server.ts";
 import { Indexer, type IndexerOptions, loadVerificationKeys } from "../src/indexer/index.ts";
+import { BLOCKS_AHEAD } from "../src/indexer/source.ts";
 import {
   apply,
   createGenesisState,
@@ -203,6 +205,25 @@ export async function run(): Promise<Figure[]> {
       value: performance.now() - t1,
       unit: "ms",
     });
+
+    // A long replay of mostly empty blocks (what a fresh browser does on the e2e stack), old and
+    // new side by side: every block asked for in its turn (two round trips, one after the other)
+    // against the next blocks asked for ahead while one is applied (src/indexer/source.ts).
+    await devnet.mine(400);
+    for (const [label, blocksAhead] of [
+      ["each block in its turn (before)", 0],
+      [`${BLOCKS_AHEAD} blocks asked ahead (now)`, BLOCKS_AHEAD],
+    ] as const) {
+      dropMemoryCaches(); // both start with nothing cached (the caches are shared per host)
+      const replay = await Indexer.open({ ...options(new MemoryStore(), true), blocksAhead });
+      const t = performance.now();
+      const blocks = await replay.sync();
+      figures.push({
+        name: `replay of ${blocks} blocks, ${label}`,
+        value: blocks / ((performance.now() - t) / 1000),
+        unit: "blocks/s",
+      });
+    }
   } finally {
     await devnet.close();
   }

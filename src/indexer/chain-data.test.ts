@@ -218,3 +218,62 @@ describe("a reorg deeper than the undo window", () => {
     expect(last).toEqual({ type: "reorg", from: c.height - 1, to: c.height - 3 });
   });
 });
+
+describe("blocks asked for ahead (a long replay)", () => {
+  /** A source whose raw blocks take a moment, counting how many are asked for at once. */
+  function slowSource(c: MemoryChain, lieAt?: number) {
+    const seen = { inFlight: 0, most: 0, lies: 0 };
+    const source: Partial<ChainSource> = {
+      blockRaw: async (hash) => {
+        seen.most = Math.max(seen.most, ++seen.inFlight);
+        await new Promise((r) => setTimeout(r, 2));
+        seen.inFlight--;
+        const raw = await c.blockRaw(hash);
+        if (lieAt === undefined || hash !== (await c.blockHash(lieAt)) || seen.lies > 0) return raw;
+        seen.lies++; // once: a dropped spell transaction
+        const p = c.parts(hash);
+        return MemoryChain.block(p.header, [p.txs[0]!, ...p.txs.slice(2)]);
+      },
+    };
+    return { source: Object.assign(Object.create(c) as MemoryChain, source), seen };
+  }
+
+  it("overlap the requests of the next final blocks, and a lie told ahead is refused at its turn", async () => {
+    const c = new MemoryChain(100, T0);
+    const spell = (n: number) => ({
+      actor: "alice",
+      payload: cast({ type: "setPrice", price: PRICE }, attest(PRICE, T0 + 600 * n, BigInt(n)).bytes),
+    });
+    for (let i = 1; i <= 40; i++) c.mine(i % 5 === 0 ? [spell(i)] : []);
+    const clean = await Indexer.open(options(c));
+    await clean.sync();
+
+    // One request at a time without asking ahead; several at once with it, to the same root.
+    const alone = slowSource(c);
+    const one = await Indexer.open({ ...options(alone.source), blocksAhead: 0 });
+    await one.sync();
+    expect(alone.seen.most).toBe(1);
+    expect(one.head).toEqual(clean.head);
+    const ahead = slowSource(c);
+    const many = await Indexer.open(options(ahead.source));
+    await many.sync();
+    expect(ahead.seen.most).toBeGreaterThan(1);
+    expect(many.head).toEqual(clean.head);
+
+    // A block with a spell, 25 under the tip: its bytes are first asked for ahead, and lie.
+    const lieAt = 115;
+    const lying = slowSource(c, lieAt);
+    const store = new MemoryStore();
+    const ix = await Indexer.open(options(lying.source, store));
+    const error = await ix.sync().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(lying.seen.lies).toBe(1);
+    expect(error).toBeInstanceOf(ChainDataError);
+    expect(ix.head.height).toBe(lieAt - 1);
+    for (const b of await store.blocks()) expect(b.root).toBe((await clean.store.block(b.height))!.root);
+    await ix.sync();
+    expect(ix.head).toEqual(clean.head);
+  });
+});

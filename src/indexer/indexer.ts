@@ -15,6 +15,7 @@ import {
   type ChainTxOutput,
 } from "../btc/block.ts";
 import type { EsploraTx } from "../btc/esplora.ts";
+import { CACHE_DEPTH } from "../btc/esplora-cache.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
 import { opReturnPayload } from "../btc/psbt-preview.ts";
 import { lenientHexBytes, toHex } from "../btc/scripts.ts";
@@ -69,7 +70,7 @@ import {
 } from "./custody.ts";
 import { FORGET_AFTER_MS, type PendingState, pendingSentence, pendingState } from "./pending.ts";
 import { BlockProofs } from "./proofs.ts";
-import { type ChainSource, VerifiedChain } from "./source.ts";
+import { BLOCKS_AHEAD, type ChainSource, VerifiedChain } from "./source.ts";
 import { applySpell, type VerifierConfig } from "./verify.ts";
 
 export type { ChainSource } from "./source.ts";
@@ -96,6 +97,8 @@ export interface IndexerOptions {
   custody: IndexerCustody;
   /** Blocks kept with undo snapshots (deepest reorg handled without a resync); default 12. */
   undoDepth?: number;
+  /** Blocks asked for ahead of the one applied while far behind (source.ts); default BLOCKS_AHEAD, 0: none. */
+  blocksAhead?: number;
   /** Called after each block is written and on every reorg. */
   onBlock?: (e: BlockNotice) => void;
   onProgress?: (p: SyncProgress) => void;
@@ -292,12 +295,18 @@ export class Indexer {
       this.tip = await this.chain.tipHeight();
       this.tipKnown = true;
       await this.checkHead();
+      const last = Math.min(this.tip, this.head.height + (options.maxBlocks ?? Infinity));
+      const ahead = this.o.blocksAhead ?? BLOCKS_AHEAD;
       while (this.head.height < this.tip && !this.stopped && applied < (options.maxBlocks ?? Infinity)) {
-        if (await this.indexBlock(this.head.height + 1)) applied++;
+        // The next blocks are asked for while this one is applied (final heights only: source.ts).
+        const next = this.head.height + 1;
+        if (ahead > 0) this.chain.prefetch(next, Math.min(next + ahead, last, this.tip - CACHE_DEPTH));
+        if (await this.indexBlock(next)) applied++;
         this.o.onProgress?.(this.progress());
       }
       return applied;
     } finally {
+      this.chain.dropAhead();
       this.syncing = false;
       this.o.onProgress?.(this.progress());
     }

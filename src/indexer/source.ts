@@ -56,9 +56,25 @@ export function heightPush(height: number): Uint8Array {
 
 const label = (s: ChainSource, i: number) => s.baseUrl ?? `Esplora #${i + 1}`;
 
+/**
+ * How many blocks the indexer asks for ahead of the one it applies, while far behind the tip: the
+ * round trips of the next blocks overlap the work on this one (a fresh browser replaying a long
+ * chain spent more than half its time waiting for two requests per block, one after the other).
+ * Only final heights (CACHE_DEPTH under the tip) are asked ahead: their hashes are the ones the
+ * client keeps anyway. The requests are the ones the sync makes anyway, through the same host caps.
+ */
+export const BLOCKS_AHEAD = 8;
+
+/** A block asked for ahead of its turn: its hash (from every source) and its raw bytes, not yet checked. */
+interface AheadBlock {
+  hash: Promise<string>;
+  raw: Promise<Uint8Array>;
+}
+
 export class VerifiedChain {
   private resolved?: BtcNetworkName;
   private readonly outputs = new Map<string, ChainTxOutput[]>();
+  private readonly ahead = new Map<number, AheadBlock>();
 
   constructor(
     private readonly sources: readonly ChainSource[],
@@ -92,8 +108,37 @@ export class VerifiedChain {
     return Math.min(...tips);
   }
 
+  /**
+   * Asks for the blocks from `from` to `to` (final heights only: the caller's bound) ahead of their
+   * turn. Nothing is trusted until its turn: `blockHash` and `block` check the answers then, exactly
+   * as answers fetched at that moment; a failed request is asked again then.
+   */
+  prefetch(from: number, to: number): void {
+    for (let height = from; height <= to; height++) {
+      if (this.ahead.has(height)) continue;
+      const hash = this.fetchHash(height);
+      const raw = hash.then((h) => this.primary.blockRaw(h));
+      // Failures surface (and are retried) when the block's turn comes.
+      hash.catch(() => undefined);
+      raw.catch(() => undefined);
+      this.ahead.set(height, { hash, raw });
+    }
+  }
+
   /** The block hash at `height`, the same from every source or a ChainDataError naming both. */
   async blockHash(height: number): Promise<string> {
+    const ahead = this.ahead.get(height);
+    if (ahead) {
+      try {
+        return await ahead.hash;
+      } catch {
+        this.ahead.delete(height); // asked again below, and its error is the one reported
+      }
+    }
+    return this.fetchHash(height);
+  }
+
+  private async fetchHash(height: number): Promise<string> {
     const hashes = await Promise.all(this.sources.map((s) => s.blockHash(height)));
     const first = hashes[0]!;
     const other = hashes.findIndex((h) => h !== first);
@@ -144,17 +189,38 @@ export class VerifiedChain {
           );
       }
     };
-    const raw = await this.primary.blockRaw(hash, verify);
-    // A cached answer was checked when it was stored; check it again anyway (cheap next to a fetch).
+    const raw = (await this.aheadRaw(hash, height)) ?? (await this.primary.blockRaw(hash, verify));
+    // A cached answer (or one asked for ahead) is checked here, as a fresh one is in `blockRaw`.
     if (!block) verify(raw);
     if (!block) throw new ChainDataError("malformed", `block ${hash} could not be read`);
     for (const tx of block.txs) this.remember(tx.txid, tx.outputs);
     return block;
   }
 
-  /** Forgets every source's cached hash at `height` (its block failed a check: the hash may have been a lie). */
+  /** The bytes of `hash` asked for ahead at `height`, once (undefined: none, or the request failed). */
+  private async aheadRaw(hash: string, height: number): Promise<Uint8Array | undefined> {
+    const ahead = this.ahead.get(height);
+    if (!ahead) return undefined;
+    this.ahead.delete(height);
+    try {
+      return (await ahead.hash) === hash ? await ahead.raw : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Forgets every source's cached hash at `height` (its block failed a check: the hash may have been
+   * a lie, or a reorg moved it), and every block asked for ahead.
+   */
   forget(height: number): void {
     for (const s of this.sources) s.forgetBlockHash?.(height);
+    this.dropAhead();
+  }
+
+  /** Drops the blocks asked for ahead (a sync ended: the next one asks again, near the tip it then sees). */
+  dropAhead(): void {
+    this.ahead.clear();
   }
 
   /** The output `txid:vout`, from the block just read or the raw transaction hashed to `txid`. */
