@@ -130,6 +130,13 @@ const upTo = (range: HeightRange | undefined) =>
     : IDBKeyRange.bound(range.fromHeight ?? 0, range.toHeight ?? Number.MAX_SAFE_INTEGER);
 
 export class IdbStore implements DataStore {
+  /**
+   * After this store's last commit (the head it wrote, by hash): no block at or below `below` holds
+   * undo data. Another writer (a tab, a rollback, a restore) moves the head, and the next commit
+   * looks over the whole span again.
+   */
+  private undoClean: { hash: string; below: number } | undefined;
+
   constructor(readonly db: IDBPDatabase<Schema>) {}
 
   async head() {
@@ -180,14 +187,17 @@ export class IdbStore implements DataStore {
         writes.push(meta.put(updateStats(stats, c.events, 1), "stats"));
       }
       // Drop undo snapshots that fell out of the reorg window (older ones went at earlier blocks).
+      // When this store wrote the head itself, only the blocks that left the window since are read:
+      // the whole span, one cursor step per record (257 a block), was most of a replay's store time.
       const floor = Math.max(0, c.pruneUndoBelow - PRUNE_SPAN);
-      let cursor = await blocks.openCursor(IDBKeyRange.bound(floor, Math.max(floor, c.pruneUndoBelow)));
-      while (cursor) {
-        if (cursor.value.undo) writes.push(cursor.update({ ...cursor.value, undo: null }));
-        cursor = await cursor.continue();
-      }
+      const clean = this.undoClean?.hash === head.hash ? this.undoClean.below + 1 : 0;
+      const from = Math.max(floor, clean);
+      if (from <= Math.max(floor, c.pruneUndoBelow))
+        for (const b of await blocks.getAll(IDBKeyRange.bound(from, Math.max(floor, c.pruneUndoBelow))))
+          if (b.undo) writes.push(blocks.put({ ...b, undo: null }));
       await settled(writes);
       await tx.done;
+      this.undoClean = { hash: c.block.hash, below: c.pruneUndoBelow };
     } catch (error) {
       try {
         tx.abort();
@@ -200,6 +210,7 @@ export class IdbStore implements DataStore {
   }
 
   async rollback(height: number): Promise<Head> {
+    this.undoClean = undefined;
     const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
     const meta = tx.objectStore("meta");
     const head = (await meta.get("head")) as Head | undefined;
@@ -403,12 +414,14 @@ export class IdbStore implements DataStore {
 
   /** Drops everything learnt from the chain (head, blocks, spells, events, prices); settings stay. */
   async clearChain(): Promise<void> {
+    this.undoClean = undefined;
     const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
     await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));
     await tx.done;
   }
 
   async replaceAll(s: Snapshot) {
+    this.undoClean = undefined;
     const tx = this.db.transaction([...CHAIN_STORES, "settings"], "readwrite");
     await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));
     const writes = new Writes();

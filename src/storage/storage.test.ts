@@ -8,6 +8,7 @@ import {
   apply,
   createGenesisState,
   DEFAULT_PARAMS,
+  deserializeState,
   initPoseidon,
   type Operation,
   type State,
@@ -174,6 +175,29 @@ describe.each([
     // Undo data older than the window is pruned: rolling back further is refused, nothing changes.
     await expect(store.rollback(0)).rejects.toThrow(/undo/);
     expect((await store.head())?.height).toBe(4);
+  });
+
+  it("keeps undo data only for the blocks in the window, after every commit and after a rollback", async () => {
+    const store = await open();
+    const chain = new Chain();
+    await store.initHead(chain.head);
+    // Window 3 (Chain.next): after a commit at H, blocks above H - 3 hold undo data, none below.
+    const holdUndo = async () => (await store.blocks()).filter((b) => b.undo !== null).map((b) => b.height);
+    const window = (head: number) => [head - 2, head - 1, head].filter((h) => h >= 1);
+    for (let i = 0; i < 9; i++) {
+      await store.commitBlock(chain.next());
+      expect(await holdUndo()).toEqual(window(chain.head.height));
+    }
+    // Rolled back two blocks, then four others: the window moves on over the new branch (a block
+    // pruned before the rollback has none to get back).
+    const pruned = chain.head.height - 3;
+    const back = await store.rollback(chain.head.height - 2);
+    chain.head = back;
+    chain.state = deserializeState(back.state);
+    for (let i = 0; i < 4; i++) {
+      await store.commitBlock(chain.next());
+      expect(await holdUndo()).toEqual(window(chain.head.height).filter((h) => h > pruned));
+    }
   });
 
   it("pages events by cursor in both orders and filters by type, vault, account and range", async () => {
