@@ -65,13 +65,23 @@ async function newContext(): Promise<BrowserContext> {
   return browser.newContext({ bypassCSP: true });
 }
 
-/** Opens the app's origin in a page and starts the data layer on database `db`. */
-async function openLayer(context: BrowserContext, db: string, tab: string): Promise<Page> {
+/**
+ * Opens the app's origin in a page and starts the data layer on database `db`. `holdAfterFirstWrite`:
+ * once the first block write has started, no later one starts (the kill test closes the page during
+ * that write; the sync asks for blocks ahead, so without the hold the next ones could be written
+ * before the close lands).
+ */
+async function openLayer(
+  context: BrowserContext,
+  db: string,
+  tab: string,
+  holdAfterFirstWrite = false,
+): Promise<Page> {
   const page = await context.newPage();
   await page.goto(origin.url);
   await page.addScriptTag({ content: await harnessBundle() });
   await page.evaluate(
-    async ({ db, tab, sync }) => {
+    async ({ db, tab, sync, hold }) => {
       const w = globalThis as unknown as {
         zkData: { DataLayer: { open(o: unknown): Promise<unknown> }; DEFAULT_PARAMS: unknown };
         layer: unknown;
@@ -91,7 +101,10 @@ async function openLayer(context: BrowserContext, db: string, tab: string): Prom
         layer as unknown as { store: { commitBlock(c: { block: { height: number } }): Promise<void> } }
       ).store;
       const commit = store.commitBlock.bind(store);
+      let written = false;
       store.commitBlock = (c) => {
+        if (hold && written) return new Promise<void>(() => undefined);
+        written = true;
         console.log(`zk:commit ${c.block.height}`);
         return commit(c);
       };
@@ -100,6 +113,7 @@ async function openLayer(context: BrowserContext, db: string, tab: string): Prom
     {
       db,
       tab,
+      hold: holdAfterFirstWrite,
       sync: {
         esploraUrl: devnet.url,
         startHeight,
@@ -232,7 +246,7 @@ describe("data layer in Chromium", () => {
     // One browser profile (context) whose pages are closed one after another, like a user's tabs.
     const context = await newContext();
     for (let attempt = 0; attempt < 6; attempt++) {
-      const page = await openLayer(context, "killed", `k${attempt}`);
+      const page = await openLayer(context, "killed", `k${attempt}`, true);
       // Close the page the moment a block's write transaction starts.
       const height = await new Promise<number>((resolve) =>
         page.on("console", (m) => {
