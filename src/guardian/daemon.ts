@@ -99,8 +99,14 @@ export interface GuardianConfig {
   requestTimeoutMs?: number;
   prices?: { publishIntervalMs?: number; readIntervalMs?: number; deviationBps?: number };
   maxPriceAgeSec?: number;
-  /** Chain poll interval while blocks come, ms (default 2 s); up to 15 s while none does. */
+  /** Chain poll interval while blocks come, ms (default 2 s); up to `maxPollMs` while none does. */
   pollMs?: number;
+  /**
+   * Longest wait between chain polls while no block comes, ms (default 15 s, never below `pollMs`).
+   * A local regtest chain, where blocks come only when someone mines, sets it low: the leader then
+   * settles within a couple of seconds of a block after a quiet stretch, not up to 15 s later.
+   */
+  maxPollMs?: number;
   /** Settlements (docs/custody.md): obligations buried `finality` blocks (D, default 6) are paid. */
   settlement?: { finality?: number };
   logLevel?: "debug" | "info" | "warn" | "error";
@@ -279,7 +285,8 @@ function startPolling(
   log: Logger,
 ): { stop(): void } {
   const directory = directoryOf(config.federation);
-  const policy = { baseMs: config.pollMs ?? 2_000, maxMs: Math.max(config.pollMs ?? 2_000, 15_000) };
+  const baseMs = config.pollMs ?? 2_000;
+  const policy = { baseMs, maxMs: Math.max(baseMs, config.maxPollMs ?? 15_000) };
   let stopped = false;
   let idlePolls = 0;
   let poll: ReturnType<typeof setTimeout> | undefined;

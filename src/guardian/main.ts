@@ -116,7 +116,9 @@ export async function startLocalFederation(env: NodeJS.ProcessEnv = process.env)
         ? [env.APP_ORIGIN]
         : [`http://localhost:${env.PORT ?? 5173}`, `http://127.0.0.1:${env.PORT ?? 5173}`],
       prices: { readIntervalMs: 5_000, publishIntervalMs: 60_000 },
+      // A local chain mines when asked: look at least every 2 s, also after a quiet stretch.
       pollMs: 1_000,
+      maxPollMs: 2_000,
     }),
   );
   const log = createLogger({ level: "info" });
