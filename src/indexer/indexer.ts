@@ -345,6 +345,16 @@ export class Indexer {
   private async rollbackToFork(hash: string, height: number): Promise<boolean> {
     const from = this.head.height;
     let fork: number | undefined;
+    // Our blocks by hash (from `height` up) and the served chain's hashes walked: a served header whose
+    // parent is one of our blocks at another height is a forgery, not a fork. Unchecked, one such
+    // header (one header's work: free on regtest, cheap on testnet4 and signet) sent the walk below
+    // every stored block and the client replayed from the start height.
+    const oursAt = new Map<string, number>();
+    for (let h = height + 1; h <= from; h++) {
+      const ours = await this.storedHash(h);
+      if (ours !== undefined) oursAt.set(ours, h);
+    }
+    const served = new Set<string>();
     for (let h = height; h >= this.o.startHeight - 1; h--) {
       const ours = await this.storedHash(h);
       if (ours === undefined) break;
@@ -352,6 +362,14 @@ export class Indexer {
         fork = h;
         break;
       }
+      oursAt.set(ours, h);
+      const at = served.has(ours) ? h : oursAt.get(hash);
+      if (at !== undefined)
+        throw new ChainDataError(
+          "brokenLink",
+          `the headers served as blocks ${height} and below lead to our block ${at} at another height: a forged header, not a reorg; syncing stops until the source agrees with its own chain`,
+        );
+      served.add(hash);
       hash = (await this.chain.header(hash)).prevHash;
     }
     if (fork === from) return false;
