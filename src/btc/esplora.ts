@@ -567,16 +567,32 @@ export class EsploraClient {
   addressTxs(address: string): Promise<EsploraTx[]> {
     return this.json(`/address/${address}/txs`);
   }
-  /** A transaction; cached once confirmed CACHE_DEPTH blocks deep. */
-  tx(txid: string): Promise<EsploraTx> {
-    return this.json(
-      `/tx/${txid}`,
+  /**
+   * A transaction; cached once confirmed CACHE_DEPTH blocks deep. An answer that is not a transaction
+   * (no input and output lists) is a typed `parse` error, never another kind of throw (red team).
+   */
+  async tx(txid: string): Promise<EsploraTx> {
+    const path = `/tx/${txid}`;
+    const shaped = (t: unknown): t is EsploraTx =>
+      typeof t === "object" &&
+      t !== null &&
+      Array.isArray((t as EsploraTx).vin) &&
+      Array.isArray((t as EsploraTx).vout);
+    const t = await this.json<unknown>(
+      path,
       (text) => {
-        const status = (JSON.parse(text) as EsploraTx).status;
-        return status?.confirmed === true && this.final(status.block_height);
+        try {
+          const tx: unknown = JSON.parse(text);
+          const status = shaped(tx) ? tx.status : undefined;
+          return status?.confirmed === true && this.final(status.block_height);
+        } catch {
+          return false;
+        }
       },
       true,
     );
+    if (!shaped(t)) throw new EsploraError("parse", `${path}: the answer is not a transaction`);
+    return t;
   }
   /**
    * A transaction's bytes, checked to hash to `txid` (the txid fixes every input, output and amount:
