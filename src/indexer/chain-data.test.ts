@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { attest, E18, ORACLE_KEYS, TEST_CUSTODY } from "../../test/indexer/chain.ts";
 import { MemoryChain } from "../../test/indexer/memoryChain.ts";
 import { ChainDataError, displayHex, encodeSpell, type SpellOperation, sha256d } from "../btc/index.ts";
-import { DEFAULT_PARAMS, initPoseidon } from "../protocol/index.ts";
+import { DEFAULT_PARAMS, initPoseidon, serializeState } from "../protocol/index.ts";
 import { createBackup, MemoryStore } from "../storage/index.ts";
 import { type BlockNotice, type ChainSource, Indexer, type IndexerOptions } from "./index.ts";
 
@@ -275,5 +275,41 @@ describe("blocks asked for ahead (a long replay)", () => {
     for (const b of await store.blocks()) expect(b.root).toBe((await clean.store.block(b.height))!.root);
     await ix.sync();
     expect(ix.head).toEqual(clean.head);
+  });
+});
+
+describe("the state of a block that changes nothing", () => {
+  it("is neither serialized again nor written again; a reorg over such blocks lands on the same root", async () => {
+    const c = new MemoryChain(100, T0);
+    const spell = (n: number) => ({
+      actor: "alice",
+      payload: cast({ type: "setPrice", price: PRICE }, attest(PRICE, T0 + 600 * n, BigInt(n)).bytes),
+    });
+    for (let i = 1; i <= 20; i++) c.mine(i % 5 === 0 ? [spell(i)] : []);
+    const store = new MemoryStore();
+    const commits: { changed: boolean; unchanged: boolean | undefined; state: unknown }[] = [];
+    const commit = store.commitBlock.bind(store);
+    store.commitBlock = (x) => {
+      commits.push({ changed: x.block.changed, unchanged: x.unchanged, state: x.state });
+      return commit(x);
+    };
+    const ix = await Indexer.open(options(c, store));
+    await ix.sync();
+    expect(commits.filter((x) => x.changed).length).toBe(4);
+    commits.forEach((x, i) => {
+      expect(x.unchanged).toBe(!x.changed);
+      // The very object the block before wrote: no new serialization.
+      if (i > 0 && !x.changed) expect(x.state).toBe(commits[i - 1]!.state);
+    });
+    // A reorg of 3 blocks (a spell among the new ones): the same root as a fresh client's.
+    c.rewind(c.height - 3);
+    c.mine([], 601);
+    c.mine([spell(30)], 601);
+    c.mine([], 601);
+    await ix.sync();
+    const fresh = await Indexer.open(options(c));
+    await fresh.sync();
+    expect(ix.head).toEqual(fresh.head);
+    expect(serializeState(ix.state)).toEqual(serializeState(fresh.state));
   });
 });

@@ -184,7 +184,12 @@ export function spellOfChainTx(tx: ChainTx) {
 }
 
 export class Indexer {
-  state!: State;
+  private current!: State;
+  /**
+   * `state` serialized, kept while nothing changes it: a block that changes nothing (most of a
+   * long replay) serializes no state, and one that does serializes it once (it used to twice).
+   */
+  private serialized: SerializedState | undefined;
   head!: Omit<Head, "state">;
   private readonly chain: VerifiedChain;
   /** The head's header, once read (difficulty continuity). */
@@ -204,6 +209,21 @@ export class Indexer {
    */
   private readonly undoneSettlements = new Map<string, number>();
   private readonly listeners = new Set<(e: BlockNotice) => void>();
+
+  /** The replayed state at the head (a new one set from outside is serialized afresh when needed). */
+  get state(): State {
+    return this.current;
+  }
+  set state(state: State) {
+    this.current = state;
+    this.serialized = undefined;
+  }
+
+  /** Sets the state from its serialized form, which is kept (it is the state's until a block changes it). */
+  private restore(serialized: SerializedState): void {
+    this.state = deserializeState(serialized);
+    this.serialized = serialized;
+  }
 
   private constructor(private readonly o: IndexerOptions) {
     this.undoDepth = o.undoDepth ?? 12;
@@ -239,7 +259,7 @@ export class Indexer {
       head = await ix.genesisHead();
       await o.store.initHead(head);
     }
-    ix.state = deserializeState(head.state);
+    ix.restore(head.state);
     const { state: _s, ...rest } = head;
     ix.head = rest;
     ix.tip = head.height;
@@ -265,7 +285,7 @@ export class Indexer {
   async reload(): Promise<void> {
     const head = await this.o.store.head();
     if (!head || head.hash === this.head.hash) return;
-    this.state = deserializeState(head.state);
+    this.restore(head.state);
     const { state: _s, ...rest } = head;
     this.head = rest;
   }
@@ -413,7 +433,7 @@ export class Indexer {
   }
 
   private setHead(head: Head): void {
-    this.state = deserializeState(head.state);
+    this.restore(head.state);
     const { state: _s, ...rest } = head;
     this.head = rest;
   }
@@ -475,7 +495,8 @@ export class Indexer {
     if (this.o.verifier.proofs && this.proofs === undefined) this.proofs = await BlockProofs.load();
     this.proofs?.begin();
     const work = newBlockWork(height, verified.header.time, await this.chain.network());
-    const undo = serializeState(this.state);
+    const undo = this.serialized ?? serializeState(this.state);
+    this.serialized = undefined; // the block's transactions may change the state from here
     // Every previous output the block's spells need, fetched before anything is applied: a source
     // that fails or lies here leaves the state untouched (the block is retried).
     const actorPrevouts = new Map<string, ChainTxOutput>();
@@ -488,12 +509,12 @@ export class Indexer {
     try {
       for (const tx of verified.txs) await this.applyBlockTx(work, tx, actorPrevouts.get(tx.txid));
     } catch (error) {
-      this.state = deserializeState(undo);
+      this.restore(undo);
       throw error;
     }
     if (this.proofs && !this.proofs.settle()) {
       // Some proof failed: apply the block again, its failed checks now refused (proofs.ts).
-      this.state = deserializeState(undo);
+      this.restore(undo);
       return this.indexBlock(height);
     }
     recordCustodyEvents(work, endOfBlock(this.state, height), { position: verified.txs.length, txid: "" });
@@ -680,10 +701,13 @@ export class Indexer {
       // The dashboard's history: only blocks that changed the state get a point (O(1) totals).
       ...(changed ? { point: historyPoint(this.state, { height, time }) } : {}),
     };
+    // Nothing changed: the state is the one before the block, already serialized (and stored).
+    const state = changed ? serializeState(this.state) : undo;
     try {
       await this.o.store.commitBlock({
         block,
-        state: changed ? serializeState(this.state) : undo,
+        state,
+        unchanged: !changed,
         spells,
         rejected,
         events,
@@ -692,9 +716,10 @@ export class Indexer {
       });
     } catch (error) {
       // Nothing was written: go back to what the store holds.
-      this.state = deserializeState(undo);
+      this.restore(undo);
       throw error;
     }
+    this.serialized = state;
     this.head = { height, hash, time, root };
     this.headHeader = header;
     this.notify({ type: "block", height, hash, root, spells: spells.length, rejected: rejected.length });

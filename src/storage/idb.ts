@@ -129,6 +129,27 @@ const upTo = (range: HeightRange | undefined) =>
     ? undefined
     : IDBKeyRange.bound(range.fromHeight ?? 0, range.toHeight ?? Number.MAX_SAFE_INTEGER);
 
+/**
+ * The head is kept as two records of `meta`: "head" (height, hash, time, root) and "state" (the
+ * serialized state), so a block that changed nothing rewrites only the small one, and a commit's
+ * check of the stored head reads no state. A "head" written before carries its state itself.
+ */
+type HeadRecord = Omit<Head, "state"> & { state?: Head["state"] };
+type MetaReader = { get(key: string): Promise<unknown> };
+type MetaStore = MetaReader & { put(value: unknown, key: string): Promise<unknown> };
+
+async function readHead(meta: MetaReader): Promise<Head | undefined> {
+  const head = (await meta.get("head")) as HeadRecord | undefined;
+  if (!head || head.state) return head as Head | undefined;
+  return { ...head, state: (await meta.get("state")) as Head["state"] };
+}
+
+/** The puts writing `head` (its state too, unless `keepState`: the stored one is the same). */
+function writeHead(meta: MetaStore, head: Head, keepState = false): Promise<unknown>[] {
+  const { state, ...rest } = head;
+  return keepState ? [meta.put(rest, "head")] : [meta.put(rest, "head"), meta.put(state, "state")];
+}
+
 export class IdbStore implements DataStore {
   /**
    * After this store's last commit (the head it wrote, by hash): no block at or below `below` holds
@@ -140,7 +161,10 @@ export class IdbStore implements DataStore {
   constructor(readonly db: IDBPDatabase<Schema>) {}
 
   async head() {
-    return (await this.db.get("meta", "head")) as Head | undefined;
+    const tx = this.db.transaction(["meta"]);
+    const head = await readHead(tx.objectStore("meta"));
+    await tx.done;
+    return head;
   }
 
   async initHead(head: Head) {
@@ -149,7 +173,7 @@ export class IdbStore implements DataStore {
       tx.abort();
       throw new StaleWriteError("the store already has a head");
     }
-    await tx.objectStore("meta").put(head, "head");
+    await settled(writeHead(tx.objectStore("meta"), head));
     await tx.done;
   }
 
@@ -157,7 +181,7 @@ export class IdbStore implements DataStore {
     const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
     try {
       const meta = tx.objectStore("meta");
-      const head = (await meta.get("head")) as Head | undefined;
+      const head = (await meta.get("head")) as HeadRecord | undefined;
       if (!head || c.block.height !== head.height + 1 || c.block.prev.hash !== head.hash) {
         throw new StaleWriteError(
           `block ${c.block.height} does not extend the stored head ${head ? head.height : "(none)"}`,
@@ -165,19 +189,15 @@ export class IdbStore implements DataStore {
       }
       const blocks = tx.objectStore("blocks");
       const writes = new Writes();
-      writes.push(
-        meta.put(
-          {
-            height: c.block.height,
-            hash: c.block.hash,
-            time: c.block.time,
-            root: c.block.root,
-            state: c.state,
-          },
-          "head",
-        ),
-        blocks.put(c.block),
-      );
+      const next: Head = {
+        height: c.block.height,
+        hash: c.block.hash,
+        time: c.block.time,
+        root: c.block.root,
+        state: c.state,
+      };
+      // A block that changed nothing keeps the stored state (unless it is still inside an old head).
+      writes.push(...writeHead(meta, next, c.unchanged === true && !head.state), blocks.put(c.block));
       for (const s of c.spells) writes.push(tx.objectStore("spells").put(s));
       for (const r of c.rejected) writes.push(tx.objectStore("rejected").put(r));
       for (const e of c.events) writes.push(tx.objectStore("events").put(e));
@@ -213,7 +233,7 @@ export class IdbStore implements DataStore {
     this.undoClean = undefined;
     const tx = this.db.transaction([...CHAIN_STORES], "readwrite");
     const meta = tx.objectStore("meta");
-    const head = (await meta.get("head")) as Head | undefined;
+    const head = await readHead(meta);
     if (!head) {
       tx.abort();
       throw new Error("nothing to roll back: the store is empty");
@@ -236,7 +256,7 @@ export class IdbStore implements DataStore {
     const newHead: Head = { height, ...first.prev, state };
     const stats = ((await meta.get("stats")) as EventStats | undefined) ?? emptyStats();
     await settled([
-      meta.put(newHead, "head"),
+      ...writeHead(meta, newHead),
       meta.put(updateStats(stats, removed, -1), "stats"),
       tx.objectStore("blocks").delete(above),
       tx.objectStore("spells").delete(IDBKeyRange.lowerBound([height + 1, 0])),
@@ -385,7 +405,7 @@ export class IdbStore implements DataStore {
 
   async exportSnapshot(): Promise<Snapshot> {
     const tx = this.db.transaction([...CHAIN_STORES, "settings"]);
-    const head = (await tx.objectStore("meta").get("head")) as Head | undefined;
+    const head = await readHead(tx.objectStore("meta"));
     if (!head) throw new Error("nothing to export: the store is empty");
     const [blocks, spells, rejected, events, prices, keys, values] = await Promise.all([
       tx.objectStore("blocks").getAll(),
@@ -426,7 +446,7 @@ export class IdbStore implements DataStore {
     await Promise.all(CHAIN_STORES.map((n) => tx.objectStore(n).clear()));
     const writes = new Writes();
     writes.push(
-      tx.objectStore("meta").put(s.head, "head"),
+      ...writeHead(tx.objectStore("meta"), s.head),
       tx.objectStore("meta").put(updateStats(emptyStats(), s.events, 1), "stats"),
     );
     for (const b of s.blocks) writes.push(tx.objectStore("blocks").put(b));

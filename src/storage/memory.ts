@@ -125,7 +125,8 @@ export class MemoryStore implements DataStore {
         hash: c.block.hash,
         time: c.block.time,
         root: c.block.root,
-        state: copy(c.state),
+        // Nothing changed: the stored state stays (it is never mutated in place).
+        state: c.unchanged ? head.state : copy(c.state),
       };
       d.blocks = [
         ...d.blocks.map((b) => (b.height <= c.pruneUndoBelow && b.undo ? { ...b, undo: null } : b)),

@@ -65,6 +65,35 @@ class Chain {
       state: serializeState(this.state),
     };
   }
+  /** The commit for a block that changes nothing (no spell): the stored state stays. */
+  empty(): BlockCommit {
+    const height = this.head.height + 1;
+    const time = 1_700_000_000 + height * 600;
+    const { root, state } = this.head;
+    const commit: BlockCommit = {
+      block: {
+        height,
+        hash: `h${height}`,
+        time,
+        root,
+        spells: 0,
+        rejected: 0,
+        events: 0,
+        changed: false,
+        prev: { hash: this.head.hash, time: this.head.time, root },
+        undo: null,
+      },
+      state,
+      unchanged: true,
+      spells: [],
+      rejected: [],
+      events: [],
+      prices: [],
+      pruneUndoBelow: height - 3,
+    };
+    this.head = { height, hash: `h${height}`, time, root, state };
+    return commit;
+  }
   /** The commit for the next block (state moves in memory). */
   next(): BlockCommit {
     const height = this.head.height + 1;
@@ -198,6 +227,25 @@ describe.each([
       await store.commitBlock(chain.next());
       expect(await holdUndo()).toEqual(window(chain.head.height).filter((h) => h > pruned));
     }
+  });
+
+  it("a block that changed nothing keeps the stored state; rollbacks over such blocks land on it", async () => {
+    const store = await open();
+    const chain = await filled(store, 3);
+    const changed = chain.head;
+    for (let i = 0; i < 3; i++) await store.commitBlock(chain.empty());
+    expect(await store.head()).toEqual(chain.head);
+    expect((await store.head())?.state).toEqual(changed.state);
+    // Back over empty blocks only: the state stays; back over the changed one too: its undo.
+    const back = await store.rollback(4);
+    expect(back.state).toEqual(changed.state);
+    chain.head = back;
+    chain.state = deserializeState(back.state);
+    await store.commitBlock(chain.next());
+    const before = (await store.blocks()).find((b) => b.height === 5)!.undo;
+    await store.commitBlock(chain.empty());
+    expect((await store.rollback(4)).state).toEqual(before);
+    expect((await store.exportSnapshot()).head.state).toEqual(before);
   });
 
   it("pages events by cursor in both orders and filters by type, vault, account and range", async () => {
@@ -435,6 +483,21 @@ describe("IndexedDB durability", () => {
     const b = await openIdbStore({ name });
     expect((await b.head())?.root).toBe(chain.head.root);
     expect((await b.blocks()).length).toBe(3);
+    await b.close();
+  });
+
+  it("a head written with its state inside (before the state had its own record) keeps it through empty blocks", async () => {
+    const name = `old-head-${process.pid}`;
+    const a = await openIdbStore({ name });
+    const chain = await filled(a, 2);
+    // The head as stores wrote it before: one record with the state.
+    await a.db.delete("meta", "state");
+    await a.db.put("meta", chain.head, "head");
+    await a.commitBlock(chain.empty());
+    await a.commitBlock(chain.empty());
+    await a.close();
+    const b = await openIdbStore({ name });
+    expect(await b.head()).toEqual(chain.head);
     await b.close();
   });
 

@@ -201,6 +201,11 @@ export interface BlockCommit {
   block: BlockRecord;
   /** The state after the block. */
   state: SerializedState;
+  /**
+   * The block changed nothing (`block.changed` false): `state` is the stored head's, and a store
+   * may keep the one it holds instead of writing it again (IndexedDB does).
+   */
+  unchanged?: boolean;
   spells: SpellRecord[];
   rejected: RejectedRecord[];
   events: StoredEvent[];
