@@ -18,15 +18,18 @@
  *    higher is bumped: an RBF replacement with the same obligations, rolls and basis at the higher
  *    rate, never re-planned over other coins (the signing promise allows exactly that).
  *  - Rolling and consolidation ride along: the leader adds the vaults due for a roll (`rollsDue`:
- *    two coins or more, or a coin near its timelock), oldest first, at most 16, while the plan stays
- *    feasible (the fee account pays for them); a follower checks each is due from its own state.
+ *    two coins or more that are not dust, or a coin near its timelock), oldest first, at most 16,
+ *    while the plan stays feasible (the fee account pays for them); a follower checks each is due
+ *    from its own state.
+ *  - Dust sweeps (`sweepWaits`: below what their own input costs at the rate) are not batched for
+ *    themselves; they ride along when the settlement spends their vault's coins anyway (`sweepsAlong`).
  */
 import { SigHash, Transaction } from "@scure/btc-signer";
 import { RBF_SEQUENCE } from "../btc/networkFees.ts";
 import { TX_OPTS } from "../btc/psbt.ts";
 import { combineVerified, custodyInputsFor, finalizePsbt } from "../btc/psbt-sign.ts";
 import { fromHex, toHex } from "../btc/scripts.ts";
-import type { Obligation, State } from "../protocol/index.ts";
+import type { AccountId, Obligation, State } from "../protocol/index.ts";
 import type { CustodyConfig } from "../settlement/inflow.ts";
 import {
   hopelessPayout,
@@ -35,6 +38,7 @@ import {
   planSettlement,
   rollsDue,
   type SettlementPlan,
+  sweepWaits,
 } from "../settlement/settle.ts";
 import { MAX_SETTLE_WINDOW, openAtBasis } from "../settlement/settleSpell.ts";
 import type { GuardianKeys } from "./keys.ts";
@@ -214,11 +218,12 @@ function firstPayable(
   queue: readonly Obligation[],
   rate: number,
   plans: (ids: string[]) => ReturnType<typeof planSettlement>,
+  waits: (o: Obligation) => boolean,
 ): number {
   const failed = new Set<string>();
   for (const [i, o] of queue.entries()) {
     if (i >= MAX_PAYABLE_SCAN) break;
-    if (hopelessPayout(o, BigInt(rate))) continue;
+    if (hopelessPayout(o, BigInt(rate)) || waits(o)) continue;
     const pair = `${o.source}>${o.to === undefined ? "payout" : o.to}`;
     if (failed.has(pair)) continue;
     const p = plans([o.id]);
@@ -248,10 +253,16 @@ export function proposalIds(
   const queue = openAtBasis(state, basis);
   if (queue.length === 0) return [];
   const plans = (ids: string[]) => planSettlement(state, ids, feeRate, custody);
-  const start = queue.length <= MAX_SETTLE_WINDOW ? 0 : firstPayable(queue, feeRate, plans);
+  // A dust sweep that costs more to spend than it holds is not batched for itself (`sweepWaits`);
+  // `freshProposal` adds it back when its vault's coins are spent anyway.
+  const waits = (o: Obligation) => sweepWaits(state, o, feeRate, custody);
+  const start = queue.length <= MAX_SETTLE_WINDOW ? 0 : firstPayable(queue, feeRate, plans, waits);
   if (start < 0) return [];
-  const all = queue.slice(start, start + MAX_SETTLE_WINDOW).map((o) => o.id);
-  if (plans(all).ok) return all;
+  const all = queue
+    .slice(start, start + MAX_SETTLE_WINDOW)
+    .filter((o) => !waits(o))
+    .map((o) => o.id);
+  if (all.length === 0 || plans(all).ok) return all;
   // The longest run that still plans is found by bisection (a full window of 256 would otherwise
   // take 256 plans of growing size: 5 s a block for 1,000 Taproot payouts); the obligation that
   // breaks it is deferred and the search goes on behind it. Once the settlement is full (`tooLarge`)
@@ -299,6 +310,69 @@ export function proposalRolls(
     if (p.ok && p.plan.rolls.includes(v)) kept.push(v);
   }
   return kept;
+}
+
+/** What the leader proposes at `tip` when it has no settlement pending: obligations, then rolls. */
+export function freshProposal(
+  state: State,
+  tip: number,
+  finality: number,
+  feeRate: number,
+  custody: CustodyConfig,
+): { ids: string[]; rolls: string[] } {
+  const ids = proposalIds(state, tip, finality, feeRate, custody);
+  const rolls = proposalRolls(state, tip, ids, feeRate, custody);
+  return { ids: sweepsAlong(state, tip, tip - finality, ids, rolls, feeRate, custody), rolls };
+}
+
+/**
+ * `ids` with the deferred dust sweeps (`sweepWaits`) of the vaults whose coins the settlement spends
+ * anyway: those its obligations involve, and those it rolls (a sweep named makes a rolled vault
+ * involved, every coin of it spent). Kept only while the plan stays feasible and the spell can name
+ * them (256 places of the queue); else only the involved vaults' sweeps, else none. Queue order.
+ */
+function sweepsAlong(
+  state: State,
+  tip: number,
+  basis: number,
+  ids: readonly string[],
+  rolls: readonly string[],
+  feeRate: number,
+  custody: CustodyConfig,
+): string[] {
+  if (basis < 0 || ids.length + rolls.length === 0) return [...ids];
+  const queue = openAtBasis(state, basis);
+  const named = new Set(ids);
+  const involved = new Set<AccountId | null>();
+  for (const o of queue)
+    if (named.has(o.id)) {
+      if (o.source !== null) involved.add(o.source);
+      if (typeof o.to === "string") involved.add(o.to);
+    }
+  const tryWith = (vaults: ReadonlySet<AccountId | null>): string[] | undefined => {
+    // Within one spell window: positions span fewer than 256 places, or all lie in the first 256.
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = -1;
+    for (const [i, o] of queue.entries())
+      if (named.has(o.id)) {
+        lo = Math.min(lo, i);
+        hi = Math.max(hi, i);
+      }
+    const added = new Set<string>();
+    for (const [i, o] of queue.entries()) {
+      if (named.has(o.id) || !vaults.has(o.source) || !sweepWaits(state, o, feeRate, custody)) continue;
+      const l = Math.min(lo, i);
+      const h = Math.max(hi, i);
+      if (h >= MAX_SETTLE_WINDOW && h - l >= MAX_SETTLE_WINDOW) continue;
+      lo = l;
+      hi = h;
+      added.add(o.id);
+    }
+    if (added.size === 0) return undefined;
+    const all = queue.filter((o) => named.has(o.id) || added.has(o.id)).map((o) => o.id);
+    return planSettlement(state, all, feeRate, custody, { rolls, height: tip }).ok ? all : undefined;
+  };
+  return tryWith(new Set([...involved, ...rolls])) ?? tryWith(involved) ?? [...ids];
 }
 
 export interface Peer {
@@ -406,8 +480,7 @@ async function roundProposal(
 ): Promise<{ ids: string[]; rolls: string[]; feeRate: number; replaces?: string } | RoundOutcome> {
   const open = deps.ledger.pendingFor([...state.custody.coins.keys()]);
   if (!open) {
-    const ids = proposalIds(state, tip, deps.finality, rate, deps.custody);
-    return { ids, rolls: proposalRolls(state, tip, ids, rate, deps.custody), feeRate: rate };
+    return { ...freshProposal(state, tip, deps.finality, rate, deps.custody), feeRate: rate };
   }
   const retry = { ids: open.obligations ?? [], rolls: open.rolls ?? [], feeRate: open.feeRate };
   if (!(await deps.known(open.txid))) {

@@ -54,6 +54,7 @@ export {
   checkSettlement,
   coinsToSpend,
   DEFAULT_FINALITY_DEPTH,
+  isDustSweep,
   isStandardPayout,
   MAX_POOL_COINS,
   MAX_ROLL_COINS,
@@ -76,6 +77,7 @@ export {
   type SettlementReason,
   type SettlementReasonCode,
   settlementOutputs,
+  sweepWaits,
 } from "./settle.ts";
 export {
   decodeSettleSpell,

@@ -19,7 +19,8 @@
  *
  * Rolling and consolidation (docs/custody.md "Rolling"): a settlement may also spend the coins of
  * vaults that no named obligation involves when the vault is due (`rollDue`: it carries debt or open
- * obligations and holds two coins or more, or a coin within `rollMargin` blocks of its timelock);
+ * obligations and holds two coins or more of at least STRAY_REFUND_MIN sats, or a coin near its
+ * timelock or of an earlier key epoch);
  * such a vault gets exactly the sats of its spent coins back at its current script, and the fee
  * account pays the fee. A roll never changes the vault's record. The spell does not name rolled
  * vaults: the inputs do, and the predicate checks each is due.
@@ -47,6 +48,13 @@ import {
   settleSpellFor,
 } from "./settleSpell.ts";
 import { outpointKey, type TxShape } from "./tx.ts";
+
+/**
+ * Stray outputs below this are kept, not refunded (docs/decisions.md §2a, a (G) parameter), sats; a
+ * vault coin below it is dust to consolidation (`dueVaults`) and its sweep waits until economic
+ * (`sweepWaits`). Re-exported by strays.ts.
+ */
+export const STRAY_REFUND_MIN = 10_000n;
 
 /** Largest settlement transaction, vbytes (standard relay limit is 100 kvB; SPEC asks ≤ 10 kvB). */
 export const MAX_SETTLEMENT_VSIZE = 10_000;
@@ -265,11 +273,41 @@ export function rollAge(csvBlocks: number): number {
   return csvBlocks - margin - lead;
 }
 
-/** Owners that owe or are owed an open obligation. */
+/**
+ * A dust sweep: a vault→pool move below STRAY_REFUND_MIN (a stranger's dust kept as stray, strays.ts,
+ * or a gap as small). It rides along when the vault's coins are spent anyway; alone it never makes a
+ * vault worth rolling (docs/custody.md "Dust and griefing").
+ */
+export const isDustSweep = (o: Obligation): boolean =>
+  o.source !== null && o.to === null && o.sats < STRAY_REFUND_MIN;
+
+/**
+ * Whether the leader defers a dust sweep at `rate` sat/kvB unless its vault's coins are spent anyway:
+ * its sats are below what spending one guardian-path input at the vault's current script costs
+ * (SPEC §2a: stray BTC below 10,000 sats "is swept only when economic"). A leader's choice, not
+ * consensus: the predicate accepts a sweep named at any rate.
+ */
+export function sweepWaits(state: State, o: Obligation, rate: number, config: CustodyConfig): boolean {
+  if (!isDustSweep(o)) return false;
+  const key = ownerKeyOf(state, o.source);
+  const ws = key === undefined ? undefined : descriptorOf(state.gov.guardians, key, config)?.witnessScript;
+  if (!ws) return true;
+  const kind: InputKind = {
+    type: "vault",
+    path: "guardians",
+    threshold: Number(state.gov.guardians.threshold),
+    witnessScriptLength: ws.length,
+  };
+  // The input's vbytes: a transaction with it less one without (rounded up: the sweep pays its way).
+  const vbytes = BigInt(estimateVsize([kind], []) - estimateVsize([], []));
+  return o.sats < ceilDiv(vbytes * BigInt(rate), SATS_PER_KVB);
+}
+
+/** Owners that owe or are owed an open obligation other than a dust sweep (`isDustSweep`). */
 function owingOwners(state: State): Set<AccountId | null> {
   const owing = new Set<AccountId | null>();
   for (const o of state.custody.obligations.values())
-    if (o.status === "open") {
+    if (o.status === "open" && !isDustSweep(o)) {
       owing.add(o.source);
       if (typeof o.to === "string") owing.add(o.to);
     }
@@ -277,7 +315,8 @@ function owingOwners(state: State): Set<AccountId | null> {
 }
 
 /**
- * Whether a vault carries debt or open obligations (what makes its coins worth rolling, docs/decisions.md §2a);
+ * Whether a vault carries debt or open obligations other than dust sweeps (what makes its coins worth
+ * rolling, docs/decisions.md §2a);
  * `owing` may be passed when many vaults are asked at once.
  */
 export function carriesDebtOrObligations(
@@ -291,8 +330,12 @@ export function carriesDebtOrObligations(
 
 /**
  * The vaults a settlement confirmed at `height` may roll, with their oldest coin's height: each has an
- * owner key, carries debt or open obligations, and holds two coins or more (consolidation), a coin
- * at least `rollAge` blocks old, or a coin of an earlier key epoch (migrated to the current key set).
+ * owner key, carries debt or open obligations (`carriesDebtOrObligations`), and holds two coins or
+ * more of at least STRAY_REFUND_MIN sats (consolidation; any two when it owes or is owed an
+ * obligation, whose settlement spends them all), a coin at least `rollAge` blocks old, or a coin of
+ * an earlier key epoch (migrated to the current key set). Dust at a vault's script (a stranger's)
+ * thus never makes it due by count: the age and epoch rules still cover every coin (docs/custody.md
+ * "Dust and griefing").
  * One pass over the coins and one over the obligations (2,000 vaults
  * are checked every block). Monotone in `height`: a roll due when planned is due when it confirms.
  */
@@ -302,16 +345,18 @@ function dueVaults(
   config: CustodyConfig,
   only?: AccountId,
 ): Map<AccountId, bigint> {
-  const coins = new Map<AccountId, { count: number; oldest: bigint; stale: boolean }>();
+  const coins = new Map<AccountId, { count: number; large: number; oldest: bigint; stale: boolean }>();
   // A coin under an earlier key epoch is rolled to the current key set's script.
   const epoch = currentEpoch(state.custody);
   for (const c of state.custody.coins.values()) {
     if (c.vault === null || (only !== undefined && c.vault !== only)) continue;
     const stale = (c.epoch ?? 0) < epoch;
+    const large = c.sats >= STRAY_REFUND_MIN ? 1 : 0;
     const s = coins.get(c.vault);
-    if (!s) coins.set(c.vault, { count: 1, oldest: c.height, stale });
+    if (!s) coins.set(c.vault, { count: 1, large, oldest: c.height, stale });
     else {
       s.count++;
+      s.large += large;
       if (c.height < s.oldest) s.oldest = c.height;
       if (stale) s.stale = true;
     }
@@ -319,9 +364,10 @@ function dueVaults(
   const owing = owingOwners(state);
   const age = BigInt(rollAge(config.csvBlocks));
   const due = new Map<AccountId, bigint>();
-  for (const [v, { count, oldest, stale }] of coins) {
+  for (const [v, { count, large, oldest, stale }] of coins) {
     const aged = BigInt(height) - oldest >= age;
-    if (!state.custody.vaultKeys.has(v) || !(count >= 2 || aged || stale)) continue;
+    const consolidate = large >= 2 || (count >= 2 && owing.has(v));
+    if (!state.custody.vaultKeys.has(v) || !(consolidate || aged || stale)) continue;
     if (carriesDebtOrObligations(state, v, owing)) due.set(v, oldest);
   }
   return due;

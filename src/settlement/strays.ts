@@ -24,11 +24,11 @@ import {
 import type { CustodyConfig } from "./inflow.ts";
 import { epochKeySet, vaultScriptFor } from "./inflow.ts";
 import { DEFAULT_PAYOUT_MAX_FEE, obligationId, obligationRecorded } from "./obligations.ts";
-import { isStandardPayout, poolScriptHex } from "./settle.ts";
+import { isStandardPayout, poolScriptHex, STRAY_REFUND_MIN } from "./settle.ts";
 import { outpointKey, type TxShape } from "./tx.ts";
 
-/** Stray outputs below this are kept, not refunded (docs/decisions.md §2a, a (G) parameter), sats. */
-export const STRAY_REFUND_MIN = 10_000n;
+export { STRAY_REFUND_MIN } from "./settle.ts";
+
 /** Obligation index of a stray output's refund or sweep: past any spell's own and an escape's. */
 const STRAY_ID_BASE = 2_000_000;
 
