@@ -340,10 +340,17 @@ export class Indexer {
     if (height < this.o.startHeight) return;
     const onChain = await this.chain.blockHash(height);
     if ((await this.storedHash(height)) === onChain) return;
-    await this.rollbackToFork(onChain, height).catch((error: unknown) => {
-      this.chain.forget(height);
-      throw error;
-    });
+    // The other branch's block must be a whole verified block (proof of work, signet's block
+    // signature, its height in its coinbase) before anything is rolled back: a header alone is cheap
+    // to forge on signet and testnet4 (red team). The other path here, `linkedBlock`, verified its
+    // block already.
+    await this.chain
+      .block(onChain, height)
+      .then(() => this.rollbackToFork(onChain, height))
+      .catch((error: unknown) => {
+        this.chain.forget(height);
+        throw error;
+      });
   }
 
   private async storedHash(height: number): Promise<string | undefined> {
