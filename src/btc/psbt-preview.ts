@@ -150,8 +150,7 @@ function summarizeOutputs(tx: Transaction, network: BtcNetworkName, known: Known
   const outputs: PsbtSummary["outputs"] = [];
   const lengths: number[] = [];
   let total = 0n;
-  let spell: Spell | undefined;
-  let spellError: string | undefined;
+  const scripts: Uint8Array[] = [];
   for (let i = 0; i < tx.outputsLength; i++) {
     const o = tx.getOutput(i);
     const script = o.script!;
@@ -159,18 +158,20 @@ function summarizeOutputs(tx: Transaction, network: BtcNetworkName, known: Known
     total += amount;
     lengths.push(script.length);
     const address = scriptToAddress(script, network);
+    scripts.push(script);
     const payload = opReturnPayload(script);
     let kind: PsbtSummary["outputs"][number]["kind"] = address ? "payment" : "unknown";
-    if (payload && hasSpellMagic(payload)) {
-      kind = "spell";
-      const r = tryDecodeSpell(payload);
-      if (r.ok) spell ??= r.spell;
-      else spellError = r.error.message;
-    } else if (known.vaults?.some((v) => equalBytes(v.script, script))) kind = "vault";
+    if (payload && hasSpellMagic(payload)) kind = "spell";
+    else if (known.vaults?.some((v) => equalBytes(v.script, script))) kind = "vault";
     else if (known.pools?.some((p) => equalBytes(p.script, script))) kind = "pool";
     else if (address && known.wallet?.includes(address)) kind = "change";
     outputs.push({ amount, kind, ...(address ? { address } : {}) });
   }
+  // The spell as the indexer reads it: its first magic output, even when that one does not decode.
+  const found = spellPayloadOf(scripts);
+  const r = found && tryDecodeSpell(found.payload);
+  const spell = r?.ok ? r.spell : undefined;
+  const spellError = r && !r.ok ? r.error.message : undefined;
   return { outputs, lengths, total, spell, spellError };
 }
 
@@ -186,6 +187,22 @@ export function opReturnPayload(script: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
+/**
+ * A transaction's spell payload as the indexer reads it (docs/spell-format.md): the first OP_RETURN
+ * output whose single push starts with the spell magic, even when it does not decode (the spell is
+ * then refused; a later magic output is never read), with its output index. One rule for the
+ * indexer, the review's preview and the flow. Never throws.
+ */
+export function spellPayloadOf(scripts: Iterable<Uint8Array>): { payload: Uint8Array; vout: number } | null {
+  let vout = 0;
+  for (const script of scripts) {
+    const payload = opReturnPayload(script);
+    if (payload && hasSpellMagic(payload)) return { payload, vout };
+    vout++;
+  }
+  return null;
+}
+
 /** Finds and decodes the spell of a raw transaction (hex or bytes): the first OP_RETURN with the magic. */
 export function spellOfTransaction(
   raw: string | Uint8Array,
@@ -199,12 +216,9 @@ export function spellOfTransaction(
   } catch (e) {
     return { ok: false, reason: `not a transaction: ${(e as Error).message}` };
   }
-  for (let i = 0; i < tx.outputsLength; i++) {
-    const payload = opReturnPayload(tx.getOutput(i).script!);
-    if (payload && hasSpellMagic(payload)) {
-      const r = tryDecodeSpell(payload);
-      return r.ok ? { ok: true, spell: r.spell, vout: i } : { ok: false, reason: r.error.message };
-    }
-  }
-  return { ok: false, reason: "no spell output" };
+  const scripts = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i).script!);
+  const found = spellPayloadOf(scripts);
+  if (!found) return { ok: false, reason: "no spell output" };
+  const r = tryDecodeSpell(found.payload);
+  return r.ok ? { ok: true, spell: r.spell, vout: found.vout } : { ok: false, reason: r.error.message };
 }

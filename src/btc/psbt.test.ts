@@ -1,20 +1,24 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { SigHash } from "@scure/btc-signer";
+import { SigHash, Transaction } from "@scure/btc-signer";
 import { Psbt } from "bitcoinjs-lib";
 import { describe, expect, it } from "vitest";
+import { spellOfChainTx } from "../indexer/indexer.ts";
+import { parseTx } from "./block.ts";
 import { PsbtError } from "./errors.ts";
 import {
   buildLedgerOp,
   buildOpenVault,
   buildWithdraw,
   parsePsbt,
+  spellScript,
+  TX_OPTS,
   walletAccount,
   walletUtxo,
 } from "./psbt.ts";
 import { spellOfTransaction, summarizePsbt } from "./psbt-preview.ts";
 import { custodyInputsFor, finalizePsbt, signPsbtInputs } from "./psbt-sign.ts";
 import { poolDescriptor, vaultDescriptor } from "./scripts.ts";
-import type { Spell } from "./spell.ts";
+import { encodeSpell, SPELL_MAGIC, type Spell } from "./spell.ts";
 
 const key = () => secp256k1.utils.randomSecretKey();
 const ownerPriv = key();
@@ -26,6 +30,8 @@ const spell: Spell = {
   attestation: new Uint8Array(),
   proof: new Uint8Array(128),
 };
+/** The transaction as the indexer sees it in a block. */
+const chainTx = (tx: Transaction) => ({ ...parseTx(tx.unsignedTx, tx.id), position: 1 });
 const txid = (n: number) => n.toString(16).padStart(64, "0");
 
 function setup(type: "p2wpkh" | "p2sh-p2wpkh" | "p2tr") {
@@ -120,5 +126,31 @@ describe("PSBT builders", () => {
     const found = spellOfTransaction(final.hex);
     expect(found).toMatchObject({ ok: true, spell, vout: 2 });
     expect(spellOfTransaction("00")).toMatchObject({ ok: false });
+  });
+
+  it("previews the spell the indexer reads: the first magic output, even malformed, not a later valid one (issue 13)", () => {
+    const { opts } = setup("p2wpkh");
+    const input = parsePsbt(buildLedgerOp(opts, { spell }).psbt).getInput(0);
+    const tx = new Transaction(TX_OPTS);
+    tx.addInput(input);
+    // A malformed spell first (the magic, then garbage), a valid one second.
+    tx.addOutput({ script: spellScript(Uint8Array.of(...SPELL_MAGIC, 0xff, 0xff)), amount: 0n });
+    tx.addOutput({ script: spellScript(encodeSpell(spell)), amount: 0n });
+    const summary = summarizePsbt(tx.toPSBT(), "regtest");
+    expect(summary.outputs.map((o) => o.kind)).toEqual(["spell", "spell"]);
+    // The review says the spell will be refused, as the indexer refuses it.
+    expect(summary.spell).toBeUndefined();
+    expect(summary.spellError).toBeTruthy();
+    const indexed = spellOfChainTx(chainTx(tx));
+    expect(indexed?.ok).toBe(false);
+    expect(spellOfTransaction(tx.unsignedTx)).toEqual({ ok: false, reason: summary.spellError });
+    // The valid spell first: read, and the later garbage ignored by both.
+    const swapped = new Transaction(TX_OPTS);
+    swapped.addInput(input);
+    swapped.addOutput({ script: spellScript(encodeSpell(spell)), amount: 0n });
+    swapped.addOutput({ script: spellScript(Uint8Array.of(...SPELL_MAGIC, 0xff, 0xff)), amount: 0n });
+    expect(summarizePsbt(swapped.toPSBT(), "regtest")).toMatchObject({ spell });
+    expect(summarizePsbt(swapped.toPSBT(), "regtest").spellError).toBeUndefined();
+    expect(spellOfChainTx(chainTx(swapped))).toMatchObject({ ok: true, spell });
   });
 });

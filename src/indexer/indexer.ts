@@ -17,9 +17,9 @@ import {
 import type { EsploraTx } from "../btc/esplora.ts";
 import { CACHE_DEPTH } from "../btc/esplora-cache.ts";
 import { type BtcNetworkName, scriptToAddress } from "../btc/network.ts";
-import { opReturnPayload } from "../btc/psbt-preview.ts";
+import { spellPayloadOf } from "../btc/psbt-preview.ts";
 import { lenientHexBytes, toHex } from "../btc/scripts.ts";
-import { hasSpellMagic, SPELL_SCHEMAS, tryDecodeSpell } from "../btc/spell.ts";
+import { SPELL_SCHEMAS, tryDecodeSpell } from "../btc/spell.ts";
 import {
   checkGuardianSet,
   createGenesisState,
@@ -155,26 +155,21 @@ export interface PendingSpell extends PendingRecord {
 
 /** The spell of an Esplora transaction: none, bytes that fail to decode, or the spell and its actor. */
 export function spellOfEsploraTx(tx: EsploraTx) {
-  for (const out of tx.vout) {
-    if (!out.scriptpubkey.startsWith("6a")) continue;
-    const payload = opReturnPayload(lenientHexBytes(out.scriptpubkey));
-    if (!payload || !hasSpellMagic(payload)) continue;
-    const decoded = tryDecodeSpell(payload);
-    const actor = tx.vin[0]?.is_coinbase ? null : (tx.vin[0]?.prevout?.scriptpubkey_address ?? null);
-    // A settle spell is custody's (src/settlement), not an engine operation.
-    return { decoded, actor, payload, settle: isSettlePayload(payload) };
-  }
-  return null;
+  // Only OP_RETURN scripts are parsed (the others cannot carry a spell).
+  const scripts = tx.vout.map((o) =>
+    o.scriptpubkey.startsWith("6a") ? lenientHexBytes(o.scriptpubkey) : new Uint8Array(0),
+  );
+  const payload = spellPayloadOf(scripts)?.payload;
+  if (!payload) return null;
+  const decoded = tryDecodeSpell(payload);
+  const actor = tx.vin[0]?.is_coinbase ? null : (tx.vin[0]?.prevout?.scriptpubkey_address ?? null);
+  // A settle spell is custody's (src/settlement), not an engine operation.
+  return { decoded, actor, payload, settle: isSettlePayload(payload) };
 }
 
 /** The spell payload of a verified transaction, if any: the first OP_RETURN output whose payload has the magic. */
 export function spellPayloadOfChainTx(tx: ChainTx): Uint8Array | null {
-  for (const out of tx.outputs) {
-    if (out.script[0] !== 0x6a) continue;
-    const payload = opReturnPayload(out.script);
-    if (payload && hasSpellMagic(payload)) return payload;
-  }
-  return null;
+  return spellPayloadOf(tx.outputs.map((o) => o.script))?.payload ?? null;
 }
 
 /** The spell of a verified transaction, if any (a settle spell decodes as an error here: it is custody's). */

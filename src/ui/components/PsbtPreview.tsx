@@ -45,7 +45,10 @@ export function PsbtPreview({ draft, price, op }: { draft: TxDraft; price: bigin
       {summary.spell ? (
         <SpellFacts spell={summary.spell} attestationBytes={spell.attestation.length} op={op} />
       ) : (
-        <p className="notice notice-danger">The spell could not be decoded: {summary.spellError}</p>
+        // The indexer reads the first output with the spell magic only (spellPayloadOf): this one.
+        <p className="notice notice-danger" data-testid="spell-refused">
+          The spell could not be decoded, so the ledger will refuse it (do not sign): {summary.spellError}
+        </p>
       )}
     </div>
   );
