@@ -341,37 +341,6 @@ describe("drafts for every operation", () => {
     expect(canNamePayout({ type: "claimGainsToVault", owner: bob.account.address })).toBe(false);
   });
 
-  it("\"Send BTC to\" a vault's or the pool's custody address is refused before signing, by the indexer's own rule (issue 13)", async () => {
-    // The engine state the review has, with custody: the guardian set and Alice's vault key recorded.
-    const state = cloneState(opened);
-    state.gov.guardians = { keys: guardianKeys.map((k) => hex.encode(k)), threshold: 2n };
-    state.custody.vaultKeys.set(a.address, hex.encode(a.publicKey));
-    const withdraw = { type: "adjustVault", owner: a.address, withdrawCollateral: d("0.2") } as const;
-    const events = engineEvents(state, withdraw, state.g.time);
-    if (!events.ok) throw new Error(events.message);
-    const draft = (payTo: string) =>
-      makeDraft({
-        op: withdraw,
-        network: NET,
-        wallet: a,
-        coins: walletCoins,
-        feeRate: 2,
-        guardians: guardianSettings,
-        events: events.events,
-        state,
-        payTo,
-      });
-    for (const custody of [vaultAddr(a), descriptorAddress(pool, NET)]) {
-      expect(() => draft(custody), custody).toThrow(/vault or the stability pool's custody address/);
-      // Said under the field, in the same words.
-      const field = payoutAddress(custody, NET, a.address, { op: withdraw, state });
-      expect(field.ok ? "" : field.message).toMatch(/Use an address of your own wallet/);
-    }
-    // Another vault-shaped (P2WSH) script no vault of the state has is a standard payout.
-    const stranger = draft(vaultAddr(bob.account));
-    expect(stranger.summary.spell?.op.type).toBe("adjustVault");
-  });
-
   it("transfer and governance operations are ledger spells from the wallet", async () => {
     for (const op of [
       { type: "transfer", from: a.address, to: bob.account.address, amount: d("10") },

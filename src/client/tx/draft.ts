@@ -31,7 +31,7 @@ import {
   type SpellOperation,
 } from "../../btc/spell.ts";
 import { SATOSHI } from "../../protocol/decimal.ts";
-import type { Operation, ProtocolEvent, State } from "../../protocol/index.ts";
+import type { Operation, ProtocolEvent } from "../../protocol/index.ts";
 import { DEFAULT_PAYOUT_MAX_FEE } from "../../settlement/obligations.ts";
 import { belowMinPayout } from "../../settlement/payout.ts";
 import type { WalletCoin } from "../chain-reads.ts";
@@ -127,11 +127,6 @@ export interface DraftInput {
   /** The engine's events for `op` on the current state. */
   events: ProtocolEvent[];
   /**
-   * The engine state those events were computed on: with it a "Send BTC to" address the indexer would
-   * refuse (custody's own script, `payoutOf`) is refused before anything is signed.
-   */
-  state?: State;
-  /**
    * "Send BTC to": the address the operation's payouts go to (docs/custody.md "Payout destinations");
    * absent or empty, the wallet's own address (the spell then names none).
    */
@@ -222,14 +217,7 @@ function refuseBelowMinPayout(input: DraftInput, spellOp: SpellOperation): void 
 /** The spell names the "Send BTC to" address's script when it is not the wallet's own. */
 function withPayout(input: DraftInput, spellOp: SpellOperation): SpellOperation {
   if (!input.payTo || !canNamePayout(input.op)) return spellOp;
-  const custody = input.state
-    ? {
-        op: input.op,
-        state: input.state,
-        ...(input.csvBlocks !== undefined ? { csvBlocks: input.csvBlocks } : {}),
-      }
-    : undefined;
-  const to = payoutAddress(input.payTo, input.network, input.wallet.address, custody);
+  const to = payoutAddress(input.payTo, input.network, input.wallet.address);
   if (!to.ok) throw new DraftError(to.message);
   return to.script ? ({ ...spellOp, payout: { script: to.script } } as SpellOperation) : spellOp;
 }

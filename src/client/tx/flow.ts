@@ -685,7 +685,6 @@ async function buildStep(
       ...(state.gov.guardians.keys.length > 0 ? { custodySet: custodyKeySet(state) } : {}),
       ...(deps.payTo ? { payTo: deps.payTo } : {}),
       events: events.events,
-      state,
       ...(attestation ? { attestation: attestation.bytes } : {}),
       proof,
     });

@@ -26,7 +26,7 @@ export {
   recordFlow,
   recoveryOf,
 } from "./journal.ts";
-export { canNamePayout, type PayoutAddress, type PayoutCustody, payoutAddress } from "./payout.ts";
+export { canNamePayout, type PayoutAddress, payoutAddress } from "./payout.ts";
 export {
   feeInUsd,
   feeRateFor,

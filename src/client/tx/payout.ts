@@ -5,10 +5,8 @@
  * this says so in plain words before anything is built.
  */
 import { addressToScript, type BtcNetworkName } from "../../btc/network.ts";
-import { DEFAULT_ESCAPE_CSV_BLOCKS } from "../../btc/scripts.ts";
-import { fromOperation, SPELL_SCHEMAS, type SpellOperation } from "../../btc/spell.ts";
-import type { Operation, State } from "../../protocol/index.ts";
-import { payoutOf } from "../../settlement/payout.ts";
+import { SPELL_SCHEMAS } from "../../btc/spell.ts";
+import type { Operation } from "../../protocol/index.ts";
 import { isStandardPayout } from "../../settlement/settle.ts";
 
 /** Whether a spell of this operation can name where its BTC goes (it may pay BTC out). */
@@ -20,29 +18,10 @@ export function canNamePayout(op: Operation): boolean {
 export type PayoutAddress = { ok: true; script: Uint8Array | null } | { ok: false; message: string };
 
 /**
- * The engine state the operation will meet and the federation's escape timelock: with them the
- * indexer's own payout rule (`payoutOf`) refuses custody's scripts (a vault's or the pool's).
- */
-export interface PayoutCustody {
-  op: Operation;
-  state: State;
-  /** The vault scripts' escape timelock (the federation's; default 26,280). */
-  csvBlocks?: number;
-}
-
-/**
  * The script of a "Send BTC to" address: null when empty or the wallet's own address (the spell then
- * names none), else the script, or a sentence saying what is wrong. With `custody`, an address the
- * indexer would refuse as `payoutScript` (custody's own) is refused here, before anything is signed.
- * Without a named address the payout goes to the wallet's own script, never custody's: a wallet
- * address is P2WPKH, P2SH-P2WPKH or P2TR, custody's scripts are all P2WSH.
+ * names none), else the script, or a sentence saying what is wrong.
  */
-export function payoutAddress(
-  text: string,
-  network: BtcNetworkName,
-  walletAddress?: string,
-  custody?: PayoutCustody,
-): PayoutAddress {
+export function payoutAddress(text: string, network: BtcNetworkName, walletAddress?: string): PayoutAddress {
   const address = text.trim();
   if (address === "" || address === walletAddress) return { ok: true, script: null };
   let script: Uint8Array;
@@ -60,19 +39,5 @@ export function payoutAddress(
       message:
         "BTC can be paid only to a standard address (legacy 1…/m…, script 3…/2…, SegWit or Taproot bc1…/tb1…/bcrt1…). Use another address.",
     };
-  if (custody && custody.op.type !== "setBaseRate") {
-    // The indexer's rule itself; the actor's script only marks the payout as named, so `script` serves.
-    const op = { ...fromOperation(custody.op).op, payout: { script } } as SpellOperation;
-    const csvBlocks = custody.csvBlocks ?? DEFAULT_ESCAPE_CSV_BLOCKS;
-    const check = payoutOf(custody.state, op, script, { network, csvBlocks });
-    if (!check.ok)
-      return {
-        ok: false,
-        message:
-          check.reason.code === "payoutScript"
-            ? "This address is a zkUSD vault or the stability pool's custody address: BTC paid there would be locked in custody again, so the ledger refuses it. Use an address of your own wallet."
-            : `The ledger would refuse this payout: ${check.reason.message}`,
-      };
-  }
   return { ok: true, script };
 }

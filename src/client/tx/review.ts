@@ -14,7 +14,6 @@ import {
   type Operation,
   type ProtocolEvent,
   type SerializedState,
-  type State,
 } from "../../protocol/index.ts";
 import { custodyKeySet } from "../../settlement/inflow.ts";
 import { type Meet, nextContext, stateMet } from "../engine/preview.ts";
@@ -23,12 +22,9 @@ import { governanceSpellValue } from "../governance/describe.ts";
 import type { FeePreset } from "../settings.ts";
 import { engineEvents } from "./flow.ts";
 
-/**
- * The draft's inputs from the engine's state: its events for the operation, the custody key set and
- * the state itself as the operation meets it (the indexer's payout rule reads it).
- */
+/** The draft's inputs from the engine's state: its events for the operation and the custody key set. */
 export type ReviewContext =
-  | { ok: true; events: ProtocolEvent[]; custodySet?: GuardianSet; statePrice: bigint; state: State }
+  | { ok: true; events: ProtocolEvent[]; custodySet?: GuardianSet; statePrice: bigint }
   | { ok: false; message: string };
 
 /**
@@ -46,8 +42,8 @@ export function reviewContext(
   const events = engineEvents(state, op, meet.time ?? state.g.time);
   if (!events.ok) return { ok: false, message: events.message };
   const statePrice = original.g.price;
-  if (state.gov.guardians.keys.length === 0) return { ok: true, events: events.events, statePrice, state };
-  return { ok: true, events: events.events, custodySet: custodyKeySet(state), statePrice, state };
+  if (state.gov.guardians.keys.length === 0) return { ok: true, events: events.events, statePrice };
+  return { ok: true, events: events.events, custodySet: custodyKeySet(state), statePrice };
 }
 
 /** The fee rate (sat/vB) of a preset, or of a custom entry between 1 (the relay minimum) and 10,000. */

@@ -24,7 +24,6 @@ import {
   meetFor,
   needsAttestation,
   needsPriceUpdate,
-  type PayoutCustody,
   payoutAddress,
   payoutSats,
   recordFlow,
@@ -73,9 +72,8 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
   const gate = useSyncGate();
   const { steps, sent, start } = useSendFlow(title, op, review, gate.ready, onConfirmed);
   const { addresses, coins, context, fees, draft } = review;
-  const custody = payoutCustody(op, review.context.data, review.csvBlocks);
   const payToBad =
-    review.paysOut && !payoutAddress(review.payTo, review.network, addresses?.payment.address, custody).ok;
+    review.paysOut && !payoutAddress(review.payTo, review.network, addresses?.payment.address).ok;
 
   return (
     <section className="card review" aria-labelledby="review-title" data-testid="review">
@@ -115,7 +113,6 @@ export function TransactionReview({ title, op, price, onCancel, onConfirmed }: T
               onChange={review.setPayTo}
               walletAddress={addresses.payment.address}
               network={review.network}
-              {...(custody ? { custody } : {})}
             />
           )}
           {steps ? null : (
@@ -198,7 +195,6 @@ function useReviewDraft(op: Operation) {
       guardians,
       ...(csvBlocks !== undefined ? { csvBlocks } : {}),
       events: context.data.events,
-      state: context.data.state,
       ...(context.data.custodySet ? { custodySet: context.data.custodySet } : {}),
       ...(payTo.trim() ? { payTo: payTo.trim() } : {}),
     };
@@ -297,16 +293,6 @@ function draftOutcome(
     if (error instanceof DraftError) return { ok: false, message: error.message };
     return { ok: false, message: `The transaction could not be built: ${(error as Error).message}` };
   }
-}
-
-/** What the "Send BTC to" check needs to apply the indexer's payout rule, once the state is read. */
-function payoutCustody(
-  op: Operation,
-  context: ReturnType<typeof useReviewContext>["data"],
-  csvBlocks: number | undefined,
-): PayoutCustody | undefined {
-  if (!context?.ok) return undefined;
-  return { op, state: context.state, ...(csvBlocks !== undefined ? { csvBlocks } : {}) };
 }
 
 const canSend = (review: ReviewDraft, synced: boolean) =>
@@ -427,12 +413,10 @@ function PayTo(props: {
   onChange: (s: string) => void;
   walletAddress: string;
   network: Parameters<typeof payoutAddress>[1];
-  /** The engine state the operation meets: custody's own addresses are refused (the indexer's rule). */
-  custody?: PayoutCustody;
 }) {
-  const { value, onChange, walletAddress, network, custody } = props;
+  const { value, onChange, walletAddress, network } = props;
   const id = useId();
-  const checked = payoutAddress(value, network, walletAddress, custody);
+  const checked = payoutAddress(value, network, walletAddress);
   return (
     <div className="field pay-to">
       <label htmlFor={id}>Send BTC to</label>
