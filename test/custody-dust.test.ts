@@ -9,10 +9,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromHex } from "../src/btc/scripts.ts";
-import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
 import { freshProposal } from "../src/guardian/settle.ts";
-import { Indexer } from "../src/indexer/index.ts";
-import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
+import { initPoseidon } from "../src/protocol/index.ts";
 import {
   checkInvariants,
   feeAccountSats,
@@ -22,56 +20,26 @@ import {
   poolScriptHex,
   rollAge,
 } from "../src/settlement/index.ts";
-import { MemoryStore } from "../src/storage/index.ts";
-import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
+import { TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
 import { MemoryChain } from "./indexer/memoryChain.ts";
+import { annOpensVault, custodyChain } from "./support/custody-chain.ts";
 import { guardianWitness } from "./support/settlement.ts";
 
-const T0 = 1_700_000_000;
-const PRICE = 60_000n * E18;
-const SAT = 10n ** 10n;
 /** 20 sat/vB, sat/kvB: a 330-sat coin costs far more to spend than it holds. */
 const RATE = 20_000;
 const DUST = 330n;
 const COUNT = 300;
 const FUNDING = 1_000_000n;
 
-const spell = (op: SpellOperation, attestation: Uint8Array = new Uint8Array(0)) =>
-  encodeSpell({ version: 1, op, attestation, proof: new Uint8Array(128) });
-
 beforeAll(() => initPoseidon());
 
 /** Ann's vault with debt, a funded fee account, then `count` outputs of 330 sats to her vault. */
 async function dusted(count: number) {
-  const chain = new MemoryChain(100, T0);
-  const att = (n: number) => attest(PRICE, T0 + 60 * n, BigInt(n)).bytes;
-  chain.mine([{ actor: "ann", payload: spell({ type: "setPrice", price: PRICE }, att(1)) }]);
-  const indexer = await Indexer.open({
-    store: new MemoryStore(),
-    chain,
-    startHeight: 101,
-    params: { ...DEFAULT_PARAMS },
-    verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
-    custody: { ...TEST_CUSTODY, finality: 1 },
-  });
+  const { chain, indexer, att } = await custodyChain();
   const ann = MemoryChain.address("ann");
   const annVault = testVaultScript(MemoryChain.key("ann"));
   chain.mine([
-    {
-      actor: "ann",
-      pay: [{ script: annVault, sats: 30_000_000n }],
-      payload: spell(
-        {
-          type: "openVault",
-          collateral: 30_000_000n * SAT,
-          borrow: 2_000n * E18,
-          maxFee: E18,
-          ownerKey: MemoryChain.key("ann"),
-          vaultOutput: 0,
-        },
-        att(2),
-      ),
-    },
+    annOpensVault(att(2)),
     // The fee account's own funding: BTC at the pool's script from an input with no address
     // (nobody to refund: kept as stray).
     { actor: null, pay: [{ script: fromHex(poolScriptHex(indexer.state)!), sats: FUNDING }] },

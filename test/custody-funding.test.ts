@@ -10,8 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromHex } from "../src/btc/scripts.ts";
 import { encodeSpell, type SpellOperation } from "../src/btc/spell.ts";
-import { Indexer } from "../src/indexer/index.ts";
-import { DEFAULT_PARAMS, initPoseidon } from "../src/protocol/index.ts";
+import { initPoseidon } from "../src/protocol/index.ts";
 import {
   checkInvariants,
   encodeFundSpell,
@@ -21,13 +20,11 @@ import {
   poolScriptHex,
   rollsDue,
 } from "../src/settlement/index.ts";
-import { MemoryStore } from "../src/storage/index.ts";
-import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
+import { TEST_CUSTODY, testVaultScript } from "./indexer/chain.ts";
 import { MemoryChain } from "./indexer/memoryChain.ts";
+import { annOpensVault, custodyChain } from "./support/custody-chain.ts";
 import { guardianWitness } from "./support/settlement.ts";
 
-const T0 = 1_700_000_000;
-const PRICE = 60_000n * E18;
 const SAT = 10n ** 10n;
 
 const spell = (op: SpellOperation, attestation: Uint8Array = new Uint8Array(0)) =>
@@ -37,36 +34,10 @@ beforeAll(() => initPoseidon());
 
 describe("funding the fee account (a fund spell)", () => {
   it("refuses a funding that pays less or more than it claims, another script, no output or past the bound; an honest one pays a roll", async () => {
-    const chain = new MemoryChain(100, T0);
-    const att = (n: number) => attest(PRICE, T0 + 60 * n, BigInt(n)).bytes;
-    chain.mine([{ actor: "ann", payload: spell({ type: "setPrice", price: PRICE }, att(1)) }]);
-    const indexer = await Indexer.open({
-      store: new MemoryStore(),
-      chain,
-      startHeight: 101,
-      params: { ...DEFAULT_PARAMS },
-      verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
-      custody: { ...TEST_CUSTODY, finality: 1 },
-    });
+    const { chain, indexer, att } = await custodyChain();
     const ann = MemoryChain.address("ann");
     const annVault = testVaultScript(MemoryChain.key("ann"));
-    chain.mine([
-      {
-        actor: "ann",
-        pay: [{ script: annVault, sats: 30_000_000n }],
-        payload: spell(
-          {
-            type: "openVault",
-            collateral: 30_000_000n * SAT,
-            borrow: 2_000n * E18,
-            maxFee: E18,
-            ownerKey: MemoryChain.key("ann"),
-            vaultOutput: 0,
-          },
-          att(2),
-        ),
-      },
-    ]);
+    chain.mine([annOpensVault(att(2))]);
     await indexer.sync();
     const pool = fromHex(poolScriptHex(indexer.state)!);
     const fund = (vout: number, sats: bigint) => encodeFundSpell({ vout, sats });

@@ -9,53 +9,20 @@ import { p2wpkh } from "@scure/btc-signer";
 import { beforeAll, describe, expect, it } from "vitest";
 import { networkParams } from "../../src/btc/network.ts";
 import { fromHex, toHex } from "../../src/btc/scripts.ts";
-import { encodeSpell, SPELL_MAGIC, SPELL_VERSION } from "../../src/btc/spell.ts";
-import { Indexer } from "../../src/indexer/index.ts";
-import { DEFAULT_PARAMS, initPoseidon } from "../../src/protocol/index.ts";
+import { SPELL_MAGIC, SPELL_VERSION } from "../../src/btc/spell.ts";
+import { initPoseidon } from "../../src/protocol/index.ts";
 import { checkInvariants, poolScriptHex } from "../../src/settlement/index.ts";
-import { MemoryStore } from "../../src/storage/index.ts";
-import { attest, E18, ORACLE_KEYS, TEST_CUSTODY, testVaultScript } from "../indexer/chain.ts";
+import { testVaultScript } from "../indexer/chain.ts";
 import { MemoryChain } from "../indexer/memoryChain.ts";
-
-const T0 = 1_700_000_000;
-const PRICE = 60_000n * E18;
-const SAT = 10n ** 10n;
+import { annOpensVault, custodyChain } from "../support/custody-chain.ts";
 
 beforeAll(() => initPoseidon());
 
 describe("a settle spell that is no settlement does not hide BTC sent to custody (red team)", () => {
   it("its outputs at the pool's or a vault's script are strays: owed back from 10,000 sats, kept below", async () => {
-    const chain = new MemoryChain(100, T0);
-    const att = (n: number) => attest(PRICE, T0 + 60 * n, BigInt(n)).bytes;
-    const spell = (op: Parameters<typeof encodeSpell>[0]["op"], attestation: Uint8Array) =>
-      encodeSpell({ version: 1, op, attestation, proof: new Uint8Array(128) });
-    chain.mine([{ actor: "ann", payload: spell({ type: "setPrice", price: PRICE }, att(1)) }]);
-    const indexer = await Indexer.open({
-      store: new MemoryStore(),
-      chain,
-      startHeight: 101,
-      params: { ...DEFAULT_PARAMS },
-      verifier: { proofs: false, oracleKeys: ORACLE_KEYS, verificationKeys: {} },
-      custody: { ...TEST_CUSTODY, finality: 1 },
-    });
+    const { chain, indexer, att } = await custodyChain();
     const annVault = testVaultScript(MemoryChain.key("ann"));
-    chain.mine([
-      {
-        actor: "ann",
-        pay: [{ script: annVault, sats: 30_000_000n }],
-        payload: spell(
-          {
-            type: "openVault",
-            collateral: 30_000_000n * SAT,
-            borrow: 2_000n * E18,
-            maxFee: E18,
-            ownerKey: MemoryChain.key("ann"),
-            vaultOutput: 0,
-          },
-          att(2),
-        ),
-      },
-    ]);
+    chain.mine([annOpensVault(att(2))]);
     await indexer.sync();
     const pool = fromHex(poolScriptHex(indexer.state)!);
     // Eve's transactions carry a settle spell's header and garbage (it does not decode), and a
